@@ -1,0 +1,76 @@
+import { mkdir } from 'node:fs/promises';
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPg } from '@prisma/adapter-pg';
+import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { PrismaClient } from './generated/client.js';
+import { applyMigrations } from './migrations.js';
+
+export type StateDb = PrismaClient;
+
+/** Where state lives: a PostgreSQL server, or PGlite (Postgres compiled to WASM) in a local folder. */
+export type StateLocation =
+  | { kind: 'postgres'; url: string }
+  | { kind: 'pglite'; dataDir: string | undefined };
+
+export interface StateStore {
+  readonly kind: StateLocation['kind'];
+  readonly db: StateDb;
+  /** Names of the migrations applied while opening (empty when the database was current or migrate was off). */
+  readonly appliedMigrations: string[];
+  close(): Promise<void>;
+}
+
+export interface OpenStateStoreOptions {
+  /** Apply pending migrations before handing out the client (default true). */
+  migrate?: boolean;
+  /** Postgres connection pool size (default 10). */
+  poolSize?: number;
+}
+
+export async function openStateStore(location: StateLocation, options: OpenStateStoreOptions = {}): Promise<StateStore> {
+  const migrate = options.migrate ?? true;
+  if (location.kind === 'postgres') {
+    const appliedMigrations = migrate
+      ? await withPostgresAdapter(location.url, (factory) => applyMigrations(factory))
+      : [];
+    const db = new PrismaClient({
+      adapter: new PrismaPg({ connectionString: location.url, max: options.poolSize ?? 10 }),
+    });
+    return { kind: 'postgres', db, appliedMigrations, close: () => db.$disconnect() };
+  }
+
+  // PGlite keeps its data folder for one process; everything in this process shares one instance.
+  if (location.dataDir !== undefined) await mkdir(location.dataDir, { recursive: true });
+  const pglite = new PGlite(location.dataDir);
+  try {
+    const adapter = new PrismaPGlite(pglite);
+    const appliedMigrations = migrate ? await applyMigrations(adapter) : [];
+    const db = new PrismaClient({ adapter });
+    return {
+      kind: 'pglite',
+      db,
+      appliedMigrations,
+      close: async () => {
+        await db.$disconnect();
+        await pglite.close();
+      },
+    };
+  } catch (error) {
+    await pglite.close();
+    throw error;
+  }
+}
+
+/** Runs `work` with a migration-capable adapter on its own short-lived pool, closed afterwards. */
+export async function withPostgresAdapter<T>(
+  url: string,
+  work: (factory: SqlMigrationAwareDriverAdapterFactory) => Promise<T>,
+): Promise<T> {
+  const pool = new (await import('pg')).default.Pool({ connectionString: url, max: 2 });
+  try {
+    return await work(new PrismaPg(pool));
+  } finally {
+    await pool.end();
+  }
+}
