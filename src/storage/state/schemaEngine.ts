@@ -33,11 +33,24 @@ function initialiseWasm(): Promise<void> {
     const bindingsPath = require.resolve('@prisma/schema-engine-wasm/schema_engine_bg');
     const wasmPath = join(dirname(bindingsPath), 'schema_engine_bg.wasm');
     const bytes = await readFile(wasmPath);
-    const { instance } = await WebAssembly.instantiate(bytes, { './schema_engine_bg.js': engineBindings });
+    const { instance } = await WebAssembly.instantiate(bytes, { './schema_engine_bg.js': withUnrefTimers(engineBindings) });
     engineBindings.__wbg_set_wasm(instance.exports);
     (instance.exports as { __wbindgen_start: () => void }).__wbindgen_start();
   })();
   return initialised;
+}
+
+/**
+ * The engine arms a timer around every lock and connection (10 s) and never clears it when the guarded
+ * work finishes first, which holds a finished CLI or test process open for those 10 s. Its timers are
+ * guards, never work of their own, so they need not keep the process alive.
+ */
+function withUnrefTimers(bindings: typeof engineBindings): Record<string, unknown> {
+  const patched: Record<string, unknown> = { ...bindings };
+  for (const name of Object.keys(bindings).filter((n) => n.startsWith('__wbg_setTimeout_'))) {
+    patched[name] = (callback: () => void, ms: number) => setTimeout(callback, ms >>> 0).unref();
+  }
+  return patched;
 }
 
 export interface SchemaFile {
