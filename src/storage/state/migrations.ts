@@ -67,8 +67,9 @@ export async function applyMigrations(
 export async function pendingSchemaChange(prismaDir = defaultPrismaDir): Promise<string> {
   const [schema, migrationsList] = await Promise.all([readSchemaFile(prismaDir), readMigrations(prismaDir)]);
   const scratch = new PGlite();
+  const factory = new ClosingShadowsPGlite(scratch);
   try {
-    const engine = await openSchemaEngine(schema, new PrismaPGlite(scratch));
+    const engine = await openSchemaEngine(schema, factory);
     try {
       const from = migrationsList.migrationDirectories.length > 0
         ? { tag: 'migrations' as const, ...migrationsList }
@@ -85,7 +86,23 @@ export async function pendingSchemaChange(prismaDir = defaultPrismaDir): Promise
       engine.free();
     }
   } finally {
+    await factory.closeShadows();
     await scratch.close();
+  }
+}
+
+/** The adapter's shadow databases are PGlite instances it never closes; these are closed when done. */
+class ClosingShadowsPGlite extends PrismaPGlite {
+  private readonly shadows: PGlite[] = [];
+
+  override connectToShadowDb(): ReturnType<PrismaPGlite['connectToShadowDb']> {
+    const shadow = new PGlite();
+    this.shadows.push(shadow);
+    return new PrismaPGlite(shadow).connect();
+  }
+
+  async closeShadows(): Promise<void> {
+    await Promise.all(this.shadows.splice(0).map((shadow) => shadow.close()));
   }
 }
 
