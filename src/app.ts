@@ -1,0 +1,140 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { Config } from './config.js';
+import { DomainError, ErrorCode } from './domain/errors.js';
+import { IdentityService } from './domain/identities/IdentityService.js';
+import type { Principal } from './domain/principal.js';
+import type { Services } from './domain/services.js';
+import { createApolloServer } from './graphql/apolloServer.js';
+import { createContext } from './graphql/context.js';
+import { buildSchema } from './graphql/schema.js';
+import { createGraphQLHandler } from './http/graphqlHandler.js';
+import { createSignedObjectHandler } from './http/objectRoutes.js';
+import { healthRoute, metricsRoute } from './http/operationalRoutes.js';
+import { createRequestListener } from './http/requestListener.js';
+import type { PrefixRoute } from './http/requestListener.js';
+import { createLogger } from './observability/logger.js';
+import type { Logger } from './observability/logger.js';
+import { Metrics } from './observability/metrics.js';
+import { readOrCreateSecret, writePrivateFile } from './storage/dataFolder.js';
+import { LocalObjectStore } from './storage/objects/LocalObjectStore.js';
+import type { ObjectStore } from './storage/objects/ObjectStore.js';
+import { openObjectStore } from './storage/objects/openObjectStore.js';
+import { openStateStore } from './storage/state/openStateStore.js';
+import type { StateStore } from './storage/state/openStateStore.js';
+import { startGraphQLWsServer } from './ws/graphqlWsServer.js';
+
+export interface App {
+  /** Where the server listens, e.g. http://127.0.0.1:4000 (the real port when PORT was 0). */
+  url: string;
+  config: Config;
+  log: Logger;
+  metrics: Metrics;
+  state: StateStore;
+  objects: ObjectStore;
+  services: Services;
+  /** Set when this start created the first administrator; also written to `<data>/admin-token`. */
+  adminTokenPath: string | undefined;
+  /** Stops taking requests, drains HTTP and WebSocket connections, then closes the stores. */
+  stop(): Promise<void>;
+}
+
+/** The composition root: every subsystem is built here from one Config, in tests exactly as in production. */
+export async function startApp(config: Config, options: { log?: Logger } = {}): Promise<App> {
+  const log = options.log ?? createLogger(config.logLevel);
+  const metrics = new Metrics();
+
+  const state = await openStateStore(config.state, { migrate: config.migrateOnStart });
+  if (state.appliedMigrations.length > 0) log.info({ migrations: state.appliedMigrations }, 'applied database migrations');
+  const cleanups: Array<() => Promise<void>> = [() => state.close()];
+  try {
+    const signingSecret = config.signingSecret ?? await readOrCreateSecret(join(config.dataDir, 'signing-secret'));
+    const objects = await openObjectStore(config.objects, { publicBaseUrl: config.publicUrl, signingSecret });
+    const services: Services = { identities: new IdentityService(state.db) };
+    const adminTokenPath = await bootstrapAdmin(services, config, log);
+
+    const authenticate = (token: string): Promise<Principal | null> => services.identities.authenticate(token);
+    const makeContext = (principal: Principal, requestLog: Logger) => createContext(principal, services, requestLog);
+    const schema = buildSchema();
+    const httpServer = createServer();
+    const ws = startGraphQLWsServer({ httpServer, path: '/graphql', schema, authenticate, makeContext, log, metrics });
+    const apollo = createApolloServer({
+      schema,
+      httpServer,
+      log,
+      metrics,
+      shutdownGraceMs: config.shutdownGraceMs,
+      stopWebSockets: () => ws.stop(),
+    });
+    await apollo.start();
+    cleanups.unshift(() => apollo.stop());
+
+    const prefixRoutes: PrefixRoute[] = [];
+    if (objects instanceof LocalObjectStore) {
+      const handler = createSignedObjectHandler(objects, {
+        onUnexpectedError: (error) => log.error({ err: error }, 'object route failed'),
+      });
+      prefixRoutes.push((req, res, url) => handler(req, res, url));
+    }
+    httpServer.on('request', createRequestListener({
+      log,
+      metrics,
+      prefixRoutes,
+      routes: {
+        '/graphql': createGraphQLHandler({
+          apollo,
+          authenticate,
+          makeContext,
+          maxRequestBytes: config.maxRequestBytes,
+          onAuthFailure: () => metrics.authFailures.inc({ transport: 'http' }),
+        }),
+        '/healthz': healthRoute([
+          { name: 'state', check: async () => { await state.db.$queryRawUnsafe('select 1'); } },
+          { name: 'objects', check: async () => { await objects.stat('.healthcheck'); } },
+        ]),
+        '/metrics': metricsRoute(metrics),
+      },
+    }));
+
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once('error', reject);
+      httpServer.listen(config.port, config.host, () => resolve());
+    });
+    const { port } = httpServer.address() as AddressInfo;
+    const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+    log.info({ url, state: state.kind, objects: objects.kind }, 'dagkeeper listening');
+
+    let stopping: Promise<void> | undefined;
+    return {
+      url, config, log, metrics, state, objects, services, adminTokenPath,
+      stop: () => {
+        stopping ??= (async () => {
+          log.info('shutting down: draining connections');
+          for (const cleanup of cleanups) await cleanup();
+          log.info('stopped');
+        })();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    for (const cleanup of cleanups) await cleanup().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** On an empty store, creates the first administrator and writes its token to `<data>/admin-token`. */
+async function bootstrapAdmin(services: Services, config: Config, log: Logger): Promise<string | undefined> {
+  try {
+    const created = await services.identities.bootstrapAdmin();
+    if (created === null) return undefined;
+    const path = join(config.dataDir, 'admin-token');
+    await writePrivateFile(path, `${created.token}\n`);
+    log.warn({ path }, 'created the first administrator identity "admin"; its token is in this file (mode 0600)');
+    return path;
+  } catch (error) {
+    // Another replica bootstrapped at the same moment: one administrator is what we wanted.
+    if (error instanceof DomainError && error.code === ErrorCode.CONFLICT) return undefined;
+    throw error;
+  }
+}

@@ -1,0 +1,31 @@
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../config.js';
+import { ApiError } from './apiClient.js';
+import { registerIdentityCommands } from './commands/identity.js';
+import { registerMigrationCommands } from './commands/migrate.js';
+import { registerServerCommand } from './commands/server.js';
+
+const program = new Command('dagkeeper')
+  .description('dagkeeper: ProtocolDAG tasks for alchemical free-energy campaigns')
+  .showHelpAfterError()
+  .exitOverride();
+
+registerServerCommand(program);
+registerMigrationCommands(program);
+registerIdentityCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  process.exitCode = reportError(error);
+}
+
+function reportError(error: unknown): number {
+  if (error instanceof CommanderError) return error.exitCode;
+  if (error instanceof ApiError) console.error(`error [${error.code}]: ${error.message}`);
+  else if (error instanceof ConfigError) console.error(error.message);
+  else if (error instanceof Error && 'code' in error && typeof error.code === 'string' && /^[A-Z_]+$/.test(error.code)) {
+    console.error(`error [${error.code}]: ${error.message}`);
+  } else console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
+  return 1;
+}

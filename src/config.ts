@@ -1,0 +1,154 @@
+import { resolve } from 'node:path';
+import type { StateLocation } from './storage/state/openStateStore.js';
+
+/**
+ * Every setting dagkeeper reads from the environment, parsed once into a typed object. No other
+ * module reads `process.env`: everything else receives a Config (or a part of it).
+ */
+
+export interface S3Settings {
+  endPoint: string;
+  port: number;
+  useSSL: boolean;
+  accessKey: string;
+  secretKey: string;
+  bucket: string;
+  region: string;
+}
+
+export interface Config {
+  host: string;
+  port: number;
+  /** Base URL clients use to reach this server (signed object URLs of the local store point here). */
+  publicUrl: string;
+  dataDir: string;
+  state: StateLocation;
+  /** Apply pending migrations on start. */
+  migrateOnStart: boolean;
+  objects: { kind: 'local'; root: string } | ({ kind: 's3' } & S3Settings);
+  /** Secret for signed URLs of the local object store; generated into the data folder when unset. */
+  signingSecret: string | undefined;
+  logLevel: string;
+  /** Largest GraphQL request body accepted, in bytes. */
+  maxRequestBytes: number;
+  /** How long graceful shutdown waits for open requests and sockets before closing them. */
+  shutdownGraceMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
+  const problems: string[] = [];
+  const text = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  };
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = text(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      problems.push(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+      return fallback;
+    }
+    return value;
+  };
+  const flag = (name: string, fallback: boolean): boolean => {
+    const raw = text(name)?.toLowerCase();
+    if (raw === undefined) return fallback;
+    if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+    if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+    problems.push(`${name} must be true or false, got "${raw}"`);
+    return fallback;
+  };
+
+  const port = integer('PORT', 4000, 0, 65535);
+  const host = text('HOST') ?? '127.0.0.1';
+  const dataDir = resolve(cwd, text('DAGKEEPER_DATA') ?? '.dagkeeper');
+  const publicUrl = (text('DAGKEEPER_PUBLIC_URL') ?? `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`).replace(/\/+$/, '');
+  if (!/^https?:\/\//.test(publicUrl)) problems.push(`DAGKEEPER_PUBLIC_URL must be an http(s) URL, got "${publicUrl}"`);
+
+  const databaseUrl = text('DATABASE_URL');
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    problems.push('DATABASE_URL must be a postgresql:// URL');
+  }
+  const state: StateLocation = databaseUrl !== undefined
+    ? { kind: 'postgres', url: databaseUrl }
+    : { kind: 'pglite', dataDir: resolve(dataDir, 'pglite') };
+
+  const objects = parseObjects(text, dataDir, problems);
+
+  const config: Config = {
+    host,
+    port,
+    publicUrl,
+    dataDir,
+    state,
+    migrateOnStart: flag('DAGKEEPER_MIGRATE_ON_START', true),
+    objects,
+    signingSecret: text('DAGKEEPER_SIGNING_SECRET'),
+    logLevel: text('LOG_LEVEL') ?? 'info',
+    maxRequestBytes: integer('DAGKEEPER_MAX_REQUEST_BYTES', 1024 * 1024, 1024, 512 * 1024 * 1024),
+    shutdownGraceMs: integer('DAGKEEPER_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+  };
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
+    problems.push(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "${config.logLevel}"`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+function parseObjects(
+  text: (name: string) => string | undefined,
+  dataDir: string,
+  problems: string[],
+): Config['objects'] {
+  const endpoint = text('S3_ENDPOINT');
+  if (endpoint === undefined) return { kind: 'local', root: resolve(dataDir, 'objects') };
+  let url: URL | undefined;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    problems.push(`S3_ENDPOINT must be a URL such as http://minio:9000, got "${endpoint}"`);
+  }
+  const required = (name: string): string => {
+    const value = text(name);
+    if (value === undefined) problems.push(`${name} is required when S3_ENDPOINT is set`);
+    return value ?? '';
+  };
+  const useSSL = url?.protocol === 'https:';
+  return {
+    kind: 's3',
+    endPoint: url?.hostname ?? '',
+    port: url !== undefined && url.port !== '' ? Number(url.port) : useSSL ? 443 : 80,
+    useSSL,
+    accessKey: required('S3_ACCESS_KEY'),
+    secretKey: required('S3_SECRET_KEY'),
+    bucket: text('S3_BUCKET') ?? 'dagkeeper',
+    region: text('S3_REGION') ?? 'us-east-1',
+  };
+}
+
+/** What the CLI needs to reach a running server. */
+export interface ClientSettings {
+  url: string;
+  token: string | undefined;
+  /** The admin token a local server wrote on first start; used when no token is given. */
+  adminTokenPath: string;
+}
+
+export function loadClientSettings(env: Env = process.env, cwd = process.cwd()): ClientSettings {
+  const value = (name: string) => (env[name]?.trim() === '' ? undefined : env[name]?.trim());
+  return {
+    url: (value('DAGKEEPER_URL') ?? `http://127.0.0.1:${value('PORT') ?? '4000'}`).replace(/\/+$/, ''),
+    token: value('DAGKEEPER_TOKEN'),
+    adminTokenPath: resolve(cwd, value('DAGKEEPER_DATA') ?? '.dagkeeper', 'admin-token'),
+  };
+}

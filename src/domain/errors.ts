@@ -1,0 +1,42 @@
+/**
+ * Every refusal a client can see carries one of these codes (GraphQL `extensions.code`, or the `code`
+ * of a JSON error body on plain HTTP routes). They are part of the public API: never rename one.
+ */
+export const ErrorCode = {
+  /** No bearer token, or one that is unknown, revoked or expired. */
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  /** Authenticated, but this identity may not do this (scope, kind or admin rights). */
+  FORBIDDEN: 'FORBIDDEN',
+  /** The input is malformed or breaks a rule; nothing was changed. */
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  NOT_FOUND: 'NOT_FOUND',
+  /** The change collides with what is stored (a duplicate name, a second value for a write-once field). */
+  CONFLICT: 'CONFLICT',
+  /** The request is larger than the server accepts. */
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  /** A dependency (database, object store) did not answer; the request may be retried. */
+  SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export class DomainError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: Readonly<Record<string, unknown>>,
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}
+
+export const unauthenticated = (message = 'a valid bearer token is required') =>
+  new DomainError(ErrorCode.UNAUTHENTICATED, message);
+export const forbidden = (message: string) => new DomainError(ErrorCode.FORBIDDEN, message);
+export const badInput = (message: string, details?: Record<string, unknown>) =>
+  new DomainError(ErrorCode.BAD_USER_INPUT, message, details);
+export const notFound = (what: string) => new DomainError(ErrorCode.NOT_FOUND, `${what} not found`);
+export const conflict = (message: string, details?: Record<string, unknown>) =>
+  new DomainError(ErrorCode.CONFLICT, message, details);

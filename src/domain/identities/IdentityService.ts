@@ -1,0 +1,201 @@
+import type { StateDb } from '../../storage/state/openStateStore.js';
+import { mapDriverErrors } from '../../storage/state/driverErrors.js';
+import { badInput, conflict, DomainError, ErrorCode, notFound } from '../errors.js';
+import { requireAdmin } from '../principal.js';
+import type { IdentityKind, Principal } from '../principal.js';
+import { formatScope, parseScopePattern } from '../scope.js';
+import { generateToken, hashToken, looksLikeToken } from './tokens.js';
+
+export interface IdentityRecord {
+  id: string;
+  kind: IdentityKind;
+  name: string;
+  isAdmin: boolean;
+  createdAt: Date;
+  disabledAt: Date | null;
+}
+
+export interface TokenRecord {
+  id: string;
+  identityId: string;
+  label: string | null;
+  createdAt: Date;
+  expiresAt: Date | null;
+  revokedAt: Date | null;
+  lastUsedAt: Date | null;
+}
+
+export interface NewIdentity {
+  kind: IdentityKind;
+  name: string;
+  scopes: string[];
+  tokenExpiresInSeconds?: number | undefined;
+}
+
+const namePattern = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}$/;
+// lastUsedAt is bookkeeping, not security: one write a minute per token is plenty.
+const lastUsedResolutionMs = 60_000;
+
+const toKind = (kind: 'USER' | 'COMPUTE'): IdentityKind => (kind === 'USER' ? 'user' : 'compute');
+const fromKind = (kind: IdentityKind): 'USER' | 'COMPUTE' => (kind === 'user' ? 'USER' : 'COMPUTE');
+
+/** Identities (users and compute services) and their bearer tokens. */
+export class IdentityService {
+  constructor(private readonly db: StateDb, private readonly now: () => Date = () => new Date()) {}
+
+  /** The principal a bearer token stands for, or null if the token is unknown, revoked or expired. */
+  async authenticate(token: string): Promise<Principal | null> {
+    if (!looksLikeToken(token)) return null;
+    const row = await this.db.identityToken.findUnique({
+      where: { tokenHash: hashToken(token) },
+      include: { identity: { include: { scopes: true } } },
+    });
+    const now = this.now();
+    if (row === null || row.revokedAt !== null || row.identity.disabledAt !== null) return null;
+    if (row.expiresAt !== null && row.expiresAt <= now) return null;
+    if (row.lastUsedAt === null || now.getTime() - row.lastUsedAt.getTime() > lastUsedResolutionMs) {
+      await this.db.identityToken.update({ where: { id: row.id }, data: { lastUsedAt: now } });
+    }
+    return {
+      identityId: row.identity.id,
+      tokenId: row.id,
+      kind: toKind(row.identity.kind),
+      name: row.identity.name,
+      isAdmin: row.identity.isAdmin,
+      scopes: row.identity.scopes.map(({ org, campaign, project }) => ({ org, campaign, project })),
+    };
+  }
+
+  async create(actor: Principal, input: NewIdentity): Promise<{ identity: IdentityRecord; token: string }> {
+    requireAdmin(actor);
+    return this.createUnchecked(input, false);
+  }
+
+  /** On a store without any administrator, creates one and returns its token; otherwise null. */
+  async bootstrapAdmin(): Promise<{ identity: IdentityRecord; token: string } | null> {
+    const existing = await this.db.identity.count({ where: { isAdmin: true } });
+    if (existing > 0) return null;
+    return this.createUnchecked({ kind: 'user', name: 'admin', scopes: ['*-*-*'] }, true);
+  }
+
+  async issueToken(
+    actor: Principal,
+    identityId: string,
+    options: { label?: string | undefined; expiresInSeconds?: number | undefined } = {},
+  ): Promise<{ token: string; record: TokenRecord }> {
+    if (actor.identityId !== identityId) requireAdmin(actor);
+    const identity = await this.db.identity.findUnique({ where: { id: identityId } });
+    if (identity === null) throw notFound(`identity ${identityId}`);
+    if (identity.disabledAt !== null) throw conflict(`identity ${identity.name} is disabled`);
+    const token = generateToken();
+    const record = await this.db.identityToken.create({
+      data: {
+        identityId,
+        tokenHash: hashToken(token),
+        label: options.label ?? null,
+        expiresAt: this.expiry(options.expiresInSeconds),
+      },
+    });
+    return { token, record: toTokenRecord(record) };
+  }
+
+  /** Revokes a token at once; an identity may revoke its own tokens, an administrator anyone's. */
+  async revokeToken(actor: Principal, tokenId: string): Promise<TokenRecord> {
+    const row = await this.db.identityToken.findUnique({ where: { id: tokenId } });
+    if (row === null) throw notFound(`token ${tokenId}`);
+    if (row.identityId !== actor.identityId) requireAdmin(actor);
+    const updated = await this.db.identityToken.update({
+      where: { id: tokenId },
+      data: { revokedAt: row.revokedAt ?? this.now() },
+    });
+    return toTokenRecord(updated);
+  }
+
+  async disable(actor: Principal, identityId: string): Promise<IdentityRecord> {
+    requireAdmin(actor);
+    if (identityId === actor.identityId) throw badInput('an administrator cannot disable itself');
+    const row = await mapDriverErrors(() =>
+      this.db.identity.update({ where: { id: identityId }, data: { disabledAt: this.now() } }),
+    );
+    return toIdentityRecord(row);
+  }
+
+  async get(actor: Principal, identityId: string): Promise<IdentityRecord | null> {
+    if (identityId !== actor.identityId) requireAdmin(actor);
+    const row = await this.db.identity.findUnique({ where: { id: identityId } });
+    return row === null ? null : toIdentityRecord(row);
+  }
+
+  async list(actor: Principal): Promise<IdentityRecord[]> {
+    requireAdmin(actor);
+    const rows = await this.db.identity.findMany({ orderBy: [{ kind: 'asc' }, { name: 'asc' }] });
+    return rows.map(toIdentityRecord);
+  }
+
+  /** Scope patterns of many identities in one query (for DataLoader). */
+  async scopesOf(identityIds: readonly string[]): Promise<Map<string, string[]>> {
+    const rows = await this.db.identityScope.findMany({
+      where: { identityId: { in: [...identityIds] } },
+      orderBy: [{ org: 'asc' }, { campaign: 'asc' }, { project: 'asc' }],
+    });
+    const byIdentity = new Map<string, string[]>(identityIds.map((id) => [id, []]));
+    for (const row of rows) byIdentity.get(row.identityId)?.push(formatScope(row));
+    return byIdentity;
+  }
+
+  /** Tokens of many identities in one query (for DataLoader). */
+  async tokensOf(identityIds: readonly string[]): Promise<Map<string, TokenRecord[]>> {
+    const rows = await this.db.identityToken.findMany({
+      where: { identityId: { in: [...identityIds] } },
+      orderBy: { createdAt: 'asc' },
+    });
+    const byIdentity = new Map<string, TokenRecord[]>(identityIds.map((id) => [id, []]));
+    for (const row of rows) byIdentity.get(row.identityId)?.push(toTokenRecord(row));
+    return byIdentity;
+  }
+
+  private async createUnchecked(input: NewIdentity, isAdmin: boolean) {
+    if (!namePattern.test(input.name)) {
+      throw badInput(`"${input.name}" is not a valid identity name: letters, digits and _ . @ -, at most 128`);
+    }
+    if (input.scopes.length === 0) throw badInput('an identity needs at least one scope');
+    const scopes = [...new Map(input.scopes.map((s) => [s, parseScopePattern(s)])).values()];
+    const token = generateToken();
+    const row = await mapDriverErrors(() =>
+      this.db.identity.create({
+        data: {
+          kind: fromKind(input.kind),
+          name: input.name,
+          isAdmin,
+          scopes: { create: scopes },
+          tokens: { create: { tokenHash: hashToken(token), label: 'initial', expiresAt: this.expiry(input.tokenExpiresInSeconds) } },
+        },
+      }),
+    ).catch((error: unknown) => {
+      if (error instanceof DomainError && error.code === ErrorCode.CONFLICT) {
+        throw conflict(`a ${input.kind} identity named ${input.name} already exists`);
+      }
+      throw error;
+    });
+    return { identity: toIdentityRecord(row), token };
+  }
+
+  private expiry(expiresInSeconds: number | undefined): Date | null {
+    if (expiresInSeconds === undefined) return null;
+    if (!Number.isInteger(expiresInSeconds) || expiresInSeconds <= 0) {
+      throw badInput('expiresInSeconds must be a positive whole number');
+    }
+    return new Date(this.now().getTime() + expiresInSeconds * 1000);
+  }
+}
+
+function toIdentityRecord(row: {
+  id: string; kind: 'USER' | 'COMPUTE'; name: string; isAdmin: boolean; createdAt: Date; disabledAt: Date | null;
+}): IdentityRecord {
+  return { id: row.id, kind: toKind(row.kind), name: row.name, isAdmin: row.isAdmin, createdAt: row.createdAt, disabledAt: row.disabledAt };
+}
+
+function toTokenRecord(row: TokenRecord): TokenRecord {
+  const { id, identityId, label, createdAt, expiresAt, revokedAt, lastUsedAt } = row;
+  return { id, identityId, label, createdAt, expiresAt, revokedAt, lastUsedAt };
+}

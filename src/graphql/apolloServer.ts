@@ -1,0 +1,54 @@
+import type { Server } from 'node:http';
+import { ApolloServer } from '@apollo/server';
+import type { ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import type { GraphQLSchema } from 'graphql';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { GraphQLContext } from './context.js';
+import { createFormatError } from './formatError.js';
+
+export interface ApolloOptions {
+  schema: GraphQLSchema;
+  httpServer: Server;
+  log: Logger;
+  metrics: Metrics;
+  shutdownGraceMs: number;
+  /** Closes the WebSocket side when Apollo stops, after HTTP has drained. */
+  stopWebSockets: () => Promise<void>;
+}
+
+export function createApolloServer(options: ApolloOptions): ApolloServer<GraphQLContext> {
+  return new ApolloServer<GraphQLContext>({
+    schema: options.schema,
+    formatError: createFormatError(options.log),
+    includeStacktraceInErrorResponses: false,
+    introspection: true,
+    stopOnTerminationSignals: false,
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer: options.httpServer, stopGracePeriodMillis: options.shutdownGraceMs }),
+      { serverWillStart: async () => ({ drainServer: options.stopWebSockets }) },
+      operationTelemetry(options.metrics),
+    ],
+  });
+}
+
+/** Logs each operation (with the request's ids) and counts it by type and outcome. */
+function operationTelemetry(metrics: Metrics): ApolloServerPlugin<GraphQLContext> {
+  return {
+    async requestDidStart({ contextValue }) {
+      const started = process.hrtime.bigint();
+      return {
+        async willSendResponse({ operation, operationName, errors }) {
+          const type = operation?.operation ?? 'unknown';
+          const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+          const firstCode = errors?.[0]?.extensions?.code;
+          const outcome = errors === undefined || errors.length === 0 ? 'ok' : typeof firstCode === 'string' ? firstCode : 'error';
+          metrics.graphqlOperations.inc({ type, outcome });
+          metrics.graphqlDuration.observe({ type }, seconds);
+          contextValue.log.info({ operation: operationName ?? type, type, outcome, ms: Math.round(seconds * 1000) }, 'graphql operation');
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,20 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { makeExecutableSchema } from '@graphql-tools/schema';
+import type { GraphQLSchema } from 'graphql';
+import { identityResolvers } from './resolvers/identities.js';
+import { DateTime } from './resolvers/scalars.js';
+
+// Two levels up from src/graphql (or dist/graphql) is the package root, where schema.graphql lives.
+export const schemaPath = fileURLToPath(new URL('../../schema.graphql', import.meta.url));
+
+export const resolvers = [{ DateTime }, identityResolvers];
+
+/** schema.graphql with its resolvers; start-up fails if a resolver names a field the schema lacks. */
+export function buildSchema(typeDefs = readFileSync(schemaPath, 'utf8')): GraphQLSchema {
+  return makeExecutableSchema({
+    typeDefs,
+    resolvers,
+    resolverValidationOptions: { requireResolversToMatchSchema: 'error' },
+  });
+}

@@ -1,0 +1,68 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HeaderMap } from '@apollo/server';
+import type { ApolloServer } from '@apollo/server';
+import { ErrorCode } from '../domain/errors.js';
+import type { Principal } from '../domain/principal.js';
+import type { GraphQLContext } from '../graphql/context.js';
+import type { Logger } from '../observability/logger.js';
+import { bearerToken } from './bearerToken.js';
+import { sendGraphQLError } from './jsonResponse.js';
+import { BodyTooLargeError, readBody } from './readBody.js';
+
+export interface GraphQLHandlerOptions {
+  apollo: ApolloServer<GraphQLContext>;
+  authenticate: (token: string) => Promise<Principal | null>;
+  makeContext: (principal: Principal, log: Logger) => GraphQLContext;
+  onAuthFailure: () => void;
+  maxRequestBytes: number;
+}
+
+/**
+ * GraphQL over HTTP on plain node:http, through Apollo's transport-neutral executeHTTPGraphQLRequest.
+ * Authentication happens here, before any operation runs, so an anonymous request costs one lookup.
+ */
+export function createGraphQLHandler(options: GraphQLHandlerOptions) {
+  return async (req: IncomingMessage, res: ServerResponse, url: URL, log: Logger): Promise<void> => {
+    const token = bearerToken(req.headers.authorization);
+    const principal = token === null ? null : await options.authenticate(token);
+    if (principal === null) {
+      options.onAuthFailure();
+      const message = token === null ? 'a bearer token is required (Authorization: Bearer <token>)' : 'the bearer token is unknown, revoked or expired';
+      sendGraphQLError(res, 401, ErrorCode.UNAUTHENTICATED, message, { 'www-authenticate': 'Bearer' });
+      return;
+    }
+
+    let body: unknown;
+    try {
+      const text = req.method === 'POST' ? await readBody(req, options.maxRequestBytes) : '';
+      body = text === '' ? undefined : isJson(req) ? JSON.parse(text) : text;
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) {
+        sendGraphQLError(res, 413, ErrorCode.PAYLOAD_TOO_LARGE, error.message);
+      } else {
+        sendGraphQLError(res, 400, ErrorCode.BAD_USER_INPUT, 'request body is not valid JSON');
+      }
+      return;
+    }
+
+    const headers = new HeaderMap();
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+    }
+    const response = await options.apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
+      context: async () => options.makeContext(principal, log),
+    });
+
+    for (const [name, value] of response.headers) res.setHeader(name, value);
+    res.statusCode = response.status ?? 200;
+    if (response.body.kind === 'complete') {
+      res.end(response.body.string);
+      return;
+    }
+    for await (const chunk of response.body.asyncIterator) res.write(chunk);
+    res.end();
+  };
+}
+
+const isJson = (req: IncomingMessage): boolean => /^application\/(.+\+)?json\b/i.test(req.headers['content-type'] ?? '');

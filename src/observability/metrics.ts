@@ -1,0 +1,63 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Prometheus metrics of one server instance. Each app gets its own registry, so several servers in one
+ * process (tests, replicas) never share or double-register series.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly httpRequests = new Counter({
+    name: 'dagkeeper_http_requests_total',
+    help: 'HTTP requests by route and status code.',
+    labelNames: ['route', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly httpDuration = new Histogram({
+    name: 'dagkeeper_http_request_duration_seconds',
+    help: 'HTTP request duration by route.',
+    labelNames: ['route'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 60],
+    registers: [this.registry],
+  });
+
+  readonly graphqlOperations = new Counter({
+    name: 'dagkeeper_graphql_operations_total',
+    help: 'GraphQL operations by type and outcome (ok, or the first error code).',
+    labelNames: ['type', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly graphqlDuration = new Histogram({
+    name: 'dagkeeper_graphql_operation_duration_seconds',
+    help: 'GraphQL operation duration by type.',
+    labelNames: ['type'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+    registers: [this.registry],
+  });
+
+  readonly websocketConnections = new Gauge({
+    name: 'dagkeeper_websocket_connections',
+    help: 'Open graphql-ws connections.',
+    registers: [this.registry],
+  });
+
+  readonly objectBytes = new Counter({
+    name: 'dagkeeper_object_bytes_total',
+    help: 'Bytes moved through the server by signed object URLs, by direction (upload, download).',
+    labelNames: ['direction'] as const,
+    registers: [this.registry],
+  });
+
+  readonly authFailures = new Counter({
+    name: 'dagkeeper_auth_failures_total',
+    help: 'Requests refused for a missing, unknown, revoked or expired token.',
+    labelNames: ['transport'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'dagkeeper_' });
+  }
+}
