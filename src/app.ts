@@ -1,4 +1,5 @@
 import { createServer } from 'node:http';
+import type { RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Config } from './config.js';
@@ -11,6 +12,7 @@ import { createContext } from './graphql/context.js';
 import { buildSchema } from './graphql/schema.js';
 import { createGraphQLHandler } from './http/graphqlHandler.js';
 import { createSignedObjectHandler } from './http/objectRoutes.js';
+import { sendJson } from './http/jsonResponse.js';
 import { healthRoute, metricsRoute } from './http/operationalRoutes.js';
 import { createRequestListener } from './http/requestListener.js';
 import type { PrefixRoute } from './http/requestListener.js';
@@ -45,19 +47,34 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
   const log = options.log ?? createLogger(config.logLevel);
   const metrics = new Metrics();
 
-  const state = await openStateStore(config.state, { migrate: config.migrateOnStart });
-  if (state.appliedMigrations.length > 0) log.info({ migrations: state.appliedMigrations }, 'applied database migrations');
-  const cleanups: Array<() => Promise<void>> = [() => state.close()];
+  // Listen first, answering 503 while migrations run, so the real port (PORT=0 in tests) is known
+  // before anything that hands out URLs is built.
+  const httpServer = createServer();
+  const answerStarting: RequestListener = (_req, res) => sendJson(res, 503, { status: 'starting' }, { 'retry-after': '1' });
+  httpServer.on('request', answerStarting);
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.port, config.host, () => resolve());
+  });
+  const { port } = httpServer.address() as AddressInfo;
+  const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+  const cleanups: Array<() => Promise<void>> = [
+    () => new Promise<void>((resolve) => httpServer.close(() => resolve())),
+  ];
+
   try {
+    const state = await openStateStore(config.state, { migrate: config.migrateOnStart });
+    cleanups.push(() => state.close());
+    if (state.appliedMigrations.length > 0) log.info({ migrations: state.appliedMigrations }, 'applied database migrations');
+
     const signingSecret = config.signingSecret ?? await readOrCreateSecret(join(config.dataDir, 'signing-secret'));
-    const objects = await openObjectStore(config.objects, { publicBaseUrl: config.publicUrl, signingSecret });
+    const objects = await openObjectStore(config.objects, { publicBaseUrl: config.publicUrl ?? url, signingSecret });
     const services: Services = { identities: new IdentityService(state.db) };
     const adminTokenPath = await bootstrapAdmin(services, config, log);
 
     const authenticate = (token: string): Promise<Principal | null> => services.identities.authenticate(token);
     const makeContext = (principal: Principal, requestLog: Logger) => createContext(principal, services, requestLog);
     const schema = buildSchema();
-    const httpServer = createServer();
     const ws = startGraphQLWsServer({ httpServer, path: '/graphql', schema, authenticate, makeContext, log, metrics });
     const apollo = createApolloServer({
       schema,
@@ -68,15 +85,17 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
       stopWebSockets: () => ws.stop(),
     });
     await apollo.start();
-    cleanups.unshift(() => apollo.stop());
+    // Apollo's drain closes the HTTP server and the WebSocket side; then the stores may close.
+    cleanups.splice(0, 1, () => apollo.stop());
 
     const prefixRoutes: PrefixRoute[] = [];
     if (objects instanceof LocalObjectStore) {
       const handler = createSignedObjectHandler(objects, {
         onUnexpectedError: (error) => log.error({ err: error }, 'object route failed'),
       });
-      prefixRoutes.push((req, res, url) => handler(req, res, url));
+      prefixRoutes.push((req, res, requestUrl) => handler(req, res, requestUrl));
     }
+    httpServer.off('request', answerStarting);
     httpServer.on('request', createRequestListener({
       log,
       metrics,
@@ -91,18 +110,11 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
         }),
         '/healthz': healthRoute([
           { name: 'state', check: async () => { await state.db.$queryRawUnsafe('select 1'); } },
-          { name: 'objects', check: async () => { await objects.stat('.healthcheck'); } },
+          { name: 'objects', check: async () => { await objects.stat('healthcheck'); } },
         ]),
         '/metrics': metricsRoute(metrics),
       },
     }));
-
-    await new Promise<void>((resolve, reject) => {
-      httpServer.once('error', reject);
-      httpServer.listen(config.port, config.host, () => resolve());
-    });
-    const { port } = httpServer.address() as AddressInfo;
-    const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
     log.info({ url, state: state.kind, objects: objects.kind }, 'dagkeeper listening');
 
     let stopping: Promise<void> | undefined;
@@ -111,7 +123,14 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
       stop: () => {
         stopping ??= (async () => {
           log.info('shutting down: draining connections');
-          for (const cleanup of cleanups) await cleanup();
+          // Keep-alive sockets fall idle as their last responses finish; close them as they do,
+          // rather than holding the port open until the grace period ends.
+          const closeIdle = setInterval(() => httpServer.closeIdleConnections(), 50);
+          try {
+            for (const cleanup of cleanups) await cleanup();
+          } finally {
+            clearInterval(closeIdle);
+          }
           log.info('stopped');
         })();
         return stopping;

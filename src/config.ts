@@ -19,8 +19,11 @@ export interface S3Settings {
 export interface Config {
   host: string;
   port: number;
-  /** Base URL clients use to reach this server (signed object URLs of the local store point here). */
-  publicUrl: string;
+  /**
+   * Base URL clients use to reach this server (signed object URLs of the local store point here);
+   * unset, it is the address the server is listening on.
+   */
+  publicUrl: string | undefined;
   dataDir: string;
   state: StateLocation;
   /** Apply pending migrations on start. */
@@ -72,8 +75,10 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   const port = integer('PORT', 4000, 0, 65535);
   const host = text('HOST') ?? '127.0.0.1';
   const dataDir = resolve(cwd, text('DAGKEEPER_DATA') ?? '.dagkeeper');
-  const publicUrl = (text('DAGKEEPER_PUBLIC_URL') ?? `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`).replace(/\/+$/, '');
-  if (!/^https?:\/\//.test(publicUrl)) problems.push(`DAGKEEPER_PUBLIC_URL must be an http(s) URL, got "${publicUrl}"`);
+  const publicUrl = text('DAGKEEPER_PUBLIC_URL')?.replace(/\/+$/, '');
+  if (publicUrl !== undefined && !/^https?:\/\/[^/]/.test(publicUrl)) {
+    problems.push(`DAGKEEPER_PUBLIC_URL must be an http(s) URL, got "${publicUrl}"`);
+  }
 
   const databaseUrl = text('DATABASE_URL');
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {

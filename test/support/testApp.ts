@@ -1,0 +1,66 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startApp } from '../../src/app.js';
+import type { App } from '../../src/app.js';
+import { ApiClient } from '../../src/cli/apiClient.js';
+import { loadConfig } from '../../src/config.js';
+import { createTestDatabase } from './postgres.js';
+import type { TestDatabase } from './postgres.js';
+
+export type StateKind = 'postgres' | 'pglite';
+
+export interface TestApp {
+  app: App;
+  adminToken: string;
+  admin: ApiClient;
+  dataDir: string;
+  client(token: string): ApiClient;
+  close(): Promise<void>;
+}
+
+/** A whole server on a free loopback port, on real Postgres (own database) or PGlite (own folder). */
+export async function startTestApp(state: StateKind, env: Record<string, string> = {}): Promise<TestApp> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'dagkeeper-app-'));
+  let database: TestDatabase | undefined;
+  try {
+    if (state === 'postgres') database = await createTestDatabase();
+    const config = loadConfig({
+      PORT: '0',
+      DAGKEEPER_DATA: dataDir,
+      LOG_LEVEL: 'silent',
+      DAGKEEPER_SHUTDOWN_GRACE_MS: '2000',
+      ...(database === undefined ? {} : { DATABASE_URL: database.url }),
+      ...env,
+    });
+    const app = await startApp(config);
+    const adminToken = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim();
+    return {
+      app,
+      adminToken,
+      admin: new ApiClient(app.url, adminToken),
+      dataDir,
+      client: (token: string) => new ApiClient(app.url, token),
+      close: async () => {
+        await app.stop();
+        await database?.drop();
+        await rm(dataDir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await database?.drop();
+    await rm(dataDir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+export async function createIdentity(
+  admin: ApiClient,
+  input: { kind: 'USER' | 'COMPUTE'; name: string; scopes: string[]; tokenExpiresInSeconds?: number },
+): Promise<{ id: string; token: string }> {
+  const { createIdentity: created } = await admin.request<{ createIdentity: { token: string; identity: { id: string } } }>(
+    'mutation ($input: CreateIdentityInput!) { createIdentity(input: $input) { token identity { id } } }',
+    { input },
+  );
+  return { id: created.identity.id, token: created.token };
+}
