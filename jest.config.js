@@ -11,4 +11,5 @@ export default {
   testMatch: ['**/*.test.ts'],
   testTimeout: 60_000,
   maxWorkers: 2,
+  globalSetup: '<rootDir>/test/support/globalSetup.ts',
 };

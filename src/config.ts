@@ -14,6 +14,8 @@ export interface S3Settings {
   secretKey: string;
   bucket: string;
   region: string;
+  /** Origin that clients outside the deployment use in presigned URLs (e.g. https://s3.example.org). */
+  publicEndpoint: string | undefined;
 }
 
 export interface Config {
@@ -138,6 +140,7 @@ function parseObjects(
     secretKey: required('S3_SECRET_KEY'),
     bucket: text('S3_BUCKET') ?? 'dagkeeper',
     region: text('S3_REGION') ?? 'us-east-1',
+    publicEndpoint: text('S3_PUBLIC_ENDPOINT'),
   };
 }
 

@@ -1,4 +1,6 @@
 import { ApiError } from '../../src/cli/apiClient.js';
+import { jsonOf } from '../support/http.js';
+import type { GraphQLBody } from '../support/http.js';
 import { createIdentity, startTestApp } from '../support/testApp.js';
 import type { StateKind, TestApp } from '../support/testApp.js';
 
@@ -42,7 +44,7 @@ describe.each<StateKind>(['postgres', 'pglite'])('identities and tokens on %s', 
     });
     expect(anonymous.status).toBe(401);
     expect(anonymous.headers.get('www-authenticate')).toBe('Bearer');
-    expect((await anonymous.json()).errors[0].extensions.code).toBe('UNAUTHENTICATED');
+    expect((await jsonOf<GraphQLBody>(anonymous)).errors?.[0]?.extensions.code).toBe('UNAUTHENTICATED');
     expect(await refusal(server.client('dkt_' + 'x'.repeat(43)).request(viewer))).toBe('UNAUTHENTICATED');
     expect(await refusal(server.client('not-even-a-token').request(viewer))).toBe('UNAUTHENTICATED');
   });

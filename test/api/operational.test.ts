@@ -1,6 +1,8 @@
 import { request } from 'node:http';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
+import { jsonOf } from '../support/http.js';
+import type { ErrorBody, GraphQLBody } from '../support/http.js';
 import { startTestApp } from '../support/testApp.js';
 import type { TestApp } from '../support/testApp.js';
 
@@ -41,7 +43,7 @@ describe('operational endpoints', () => {
   test('unknown paths get a JSON 404', async () => {
     const response = await fetch(`${server.app.url}/nope`);
     expect(response.status).toBe(404);
-    expect((await response.json()).error.code).toBe('NOT_FOUND');
+    expect((await jsonOf<ErrorBody>(response)).error.code).toBe('NOT_FOUND');
   });
 
   test('an oversized GraphQL request is refused with PAYLOAD_TOO_LARGE, malformed JSON with BAD_USER_INPUT', async () => {
@@ -50,10 +52,10 @@ describe('operational endpoints', () => {
       method: 'POST', headers, body: JSON.stringify({ query: `{ viewer { id } } # ${'x'.repeat(2 * 1024 * 1024)}` }),
     });
     expect(big.status).toBe(413);
-    expect((await big.json()).errors[0].extensions.code).toBe('PAYLOAD_TOO_LARGE');
+    expect((await jsonOf<GraphQLBody>(big)).errors?.[0]?.extensions.code).toBe('PAYLOAD_TOO_LARGE');
     const malformed = await fetch(`${server.app.url}/graphql`, { method: 'POST', headers, body: '{"query": ' });
     expect(malformed.status).toBe(400);
-    expect((await malformed.json()).errors[0].extensions.code).toBe('BAD_USER_INPUT');
+    expect((await jsonOf<GraphQLBody>(malformed)).errors?.[0]?.extensions.code).toBe('BAD_USER_INPUT');
   });
 
   test('GraphQL validation errors name the problem with a stable code', async () => {
@@ -62,9 +64,9 @@ describe('operational endpoints', () => {
       headers: { 'content-type': 'application/json', authorization: `Bearer ${server.adminToken}` },
       body: JSON.stringify({ query: '{ viewer { noSuchField } }' }),
     });
-    const body = await response.json();
-    expect(body.errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
-    expect(body.errors[0].message).toMatch(/noSuchField/);
+    const body = await jsonOf<GraphQLBody>(response);
+    expect(body.errors?.[0]?.extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(body.errors?.[0]?.message).toMatch(/noSuchField/);
   });
 });
 

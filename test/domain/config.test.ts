@@ -24,7 +24,7 @@ describe('configuration from the environment', () => {
     });
     expect(config.state).toEqual({ kind: 'postgres', url: 'postgresql://u@db:5432/dk' });
     expect(config.objects).toEqual({
-      kind: 's3', endPoint: 'minio.example', port: 9000, useSSL: true, accessKey: 'ak', secretKey: 'sk', bucket: 'results', region: 'us-east-1',
+      kind: 's3', endPoint: 'minio.example', port: 9000, useSSL: true, accessKey: 'ak', secretKey: 'sk', bucket: 'results', region: 'us-east-1', publicEndpoint: undefined,
     });
   });
 

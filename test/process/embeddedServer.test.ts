@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { jsonOf } from '../support/http.js';
 import { runCli, startServerProcess } from '../support/serverProcess.js';
 
 const viewerQuery = JSON.stringify({ query: '{ viewer { name kind scopes } }' });
@@ -11,7 +12,7 @@ async function graphql(url: string, token?: string): Promise<{ status: number; b
     headers: { 'content-type': 'application/json', ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) },
     body: viewerQuery,
   });
-  return { status: response.status, body: await response.json() };
+  return { status: response.status, body: await jsonOf(response) };
 }
 
 describe('dagkeeper server on its embedded default (real processes)', () => {
