@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Config } from './config.js';
 import { DomainError, ErrorCode } from './domain/errors.js';
-import { IdentityService } from './domain/identities/IdentityService.js';
 import type { Principal } from './domain/principal.js';
+import { createServices } from './domain/services.js';
 import type { Services } from './domain/services.js';
 import { createApolloServer } from './graphql/apolloServer.js';
 import { createContext } from './graphql/context.js';
@@ -58,18 +58,25 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
   });
   const { port } = httpServer.address() as AddressInfo;
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
-  const cleanups: Array<() => Promise<void>> = [
-    () => new Promise<void>((resolve) => httpServer.close(() => resolve())),
-  ];
+  // Shutdown order: stop taking requests first, then release what was acquired, newest first.
+  let stopServing = () => new Promise<void>((resolve) => httpServer.close(() => resolve()));
+  const releases: Array<() => Promise<void>> = [];
+  const shutDown = async (ignoreErrors: boolean) => {
+    for (const step of [stopServing, ...[...releases].reverse()]) {
+      await (ignoreErrors ? step().catch(() => undefined) : step());
+    }
+  };
 
   try {
     const state = await openStateStore(config.state, { migrate: config.migrateOnStart });
-    cleanups.push(() => state.close());
+    releases.push(() => state.close());
     if (state.appliedMigrations.length > 0) log.info({ migrations: state.appliedMigrations }, 'applied database migrations');
 
     const signingSecret = config.signingSecret ?? await readOrCreateSecret(join(config.dataDir, 'signing-secret'));
     const objects = await openObjectStore(config.objects, { publicBaseUrl: config.publicUrl ?? url, signingSecret });
-    const services: Services = { identities: new IdentityService(state.db) };
+    const services = createServices({ db: state.db, objects, settings: config.tasks, log });
+    const sweeper = startExpirySweeper(services, config.tasks.computeServiceExpirySeconds, log);
+    releases.push(async () => sweeper.stop());
     const adminTokenPath = await bootstrapAdmin(services, config, log);
 
     const authenticate = (token: string): Promise<Principal | null> => services.identities.authenticate(token);
@@ -85,8 +92,8 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
       stopWebSockets: () => ws.stop(),
     });
     await apollo.start();
-    // Apollo's drain closes the HTTP server and the WebSocket side; then the stores may close.
-    cleanups.splice(0, 1, () => apollo.stop());
+    // Apollo's drain closes the HTTP server and the WebSocket side.
+    stopServing = () => apollo.stop();
 
     const prefixRoutes: PrefixRoute[] = [];
     if (objects instanceof LocalObjectStore) {
@@ -127,7 +134,7 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
           // rather than holding the port open until the grace period ends.
           const closeIdle = setInterval(() => httpServer.closeIdleConnections(), 50);
           try {
-            for (const cleanup of cleanups) await cleanup();
+            await shutDown(false);
           } finally {
             clearInterval(closeIdle);
           }
@@ -137,9 +144,22 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
       },
     };
   } catch (error) {
-    for (const cleanup of cleanups) await cleanup().catch(() => undefined);
+    await shutDown(true);
     throw error;
   }
+}
+
+/**
+ * Expires silent compute services a few times per expiry period, so a dead worker's tasks are back in
+ * WAITING soon after its expiry even when nobody is claiming. Every replica may run one.
+ */
+function startExpirySweeper(services: Services, expirySeconds: number, log: Logger): { stop(): void } {
+  const everyMs = Math.max(1_000, (expirySeconds * 1000) / 4);
+  const timer = setInterval(() => {
+    services.compute.expireSilent().catch((error: unknown) => log.error({ err: error }, 'expiring silent compute services failed'));
+  }, everyMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
 }
 
 /** On an empty store, creates the first administrator and writes its token to `<data>/admin-token`. */

@@ -38,6 +38,23 @@ export interface Config {
   maxRequestBytes: number;
   /** How long graceful shutdown waits for open requests and sockets before closing them. */
   shutdownGraceMs: number;
+  tasks: TaskSettings;
+}
+
+/** The rules of claiming and result shipping that an operator may tune. */
+export interface TaskSettings {
+  /** A compute service silent this long is expired and its running tasks go back to WAITING. */
+  computeServiceExpirySeconds: number;
+  /** A service with more than this many failed DAG results in the window is refused claims. */
+  claimFailureLimit: number;
+  claimFailureWindowSeconds: number;
+  /** Lifetime of presigned upload and download URLs. */
+  uploadUrlSeconds: number;
+  downloadUrlSeconds: number;
+  /** ResultFiles larger than this are uploaded in parts, each this large. */
+  multipartPartBytes: number;
+  /** The largest ResultFile accepted. */
+  maxResultFileBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -104,6 +121,15 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     logLevel: text('LOG_LEVEL') ?? 'info',
     maxRequestBytes: integer('DAGKEEPER_MAX_REQUEST_BYTES', 1024 * 1024, 1024, 512 * 1024 * 1024),
     shutdownGraceMs: integer('DAGKEEPER_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+    tasks: {
+      computeServiceExpirySeconds: integer('DAGKEEPER_COMPUTE_EXPIRY_SECONDS', 20, 1, 86_400),
+      claimFailureLimit: integer('DAGKEEPER_CLAIM_FAILURE_LIMIT', 5, 0, 1_000_000),
+      claimFailureWindowSeconds: integer('DAGKEEPER_CLAIM_FAILURE_WINDOW_SECONDS', 600, 1, 86_400 * 7),
+      uploadUrlSeconds: integer('DAGKEEPER_UPLOAD_URL_SECONDS', 3_600, 60, 7 * 86_400),
+      downloadUrlSeconds: integer('DAGKEEPER_DOWNLOAD_URL_SECONDS', 3_600, 60, 7 * 86_400),
+      multipartPartBytes: integer('DAGKEEPER_MULTIPART_PART_BYTES', 64 * 1024 * 1024, 5 * 1024 * 1024, 5 * 1024 * 1024 * 1024),
+      maxResultFileBytes: integer('DAGKEEPER_MAX_RESULT_FILE_BYTES', 5 * 1024 ** 4, 1, 5 * 1024 ** 4),
+    },
   };
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
     problems.push(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "${config.logLevel}"`);

@@ -4,9 +4,12 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from './generated/client.js';
+import type { Prisma } from './generated/client.js';
 import { applyMigrations } from './migrations.js';
 
 export type StateDb = PrismaClient;
+/** The client inside an interactive transaction. */
+export type StateTx = Prisma.TransactionClient;
 
 /** Where state lives: a PostgreSQL server, or PGlite (Postgres compiled to WASM) in a local folder. */
 export type StateLocation =

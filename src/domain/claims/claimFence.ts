@@ -1,0 +1,70 @@
+import type { StateDb, StateTx } from '../../storage/state/openStateStore.js';
+import { lockTasks } from '../../storage/state/sql/taskLineage.js';
+import { DomainError, ErrorCode, forbidden } from '../errors.js';
+import { requireKind } from '../principal.js';
+import type { Principal } from '../principal.js';
+import type { Scope } from '../scope.js';
+import { hashClaimToken } from './claimTokens.js';
+
+/** A claim that is still the task's current one: the only kind a worker may write through. */
+export interface CurrentClaim {
+  claimId: string;
+  taskId: string;
+  fence: bigint;
+  computeServiceId: string;
+  scope: Scope;
+  transformationId: string;
+  extendsId: string | null;
+}
+
+export function staleClaim(taskId: string, reason: string): DomainError {
+  return new DomainError(ErrorCode.STALE_CLAIM, `this claim on task ${taskId} is no longer current (${reason}); stop working on it`, {
+    taskId,
+    reason,
+  });
+}
+
+/**
+ * The one place that decides whether a worker may write. The token must name a claim made by one of
+ * the caller's compute services, and that claim must still be its task's current claim at the task's
+ * current fence. Inside a transaction, `lock: true` holds the task's row until commit, so no requeue,
+ * expiry or status change can slip between this check and the write it guards.
+ */
+export async function currentClaim(
+  db: StateDb | StateTx,
+  actor: Principal,
+  claimToken: string,
+  options: { lock: boolean },
+): Promise<CurrentClaim> {
+  requireKind(actor, 'compute');
+  const claim = await db.claim.findUnique({
+    where: { tokenHash: hashClaimToken(claimToken) },
+    include: {
+      computeService: { select: { identityId: true } },
+      task: { select: { status: true, fence: true, currentClaimId: true, transformationId: true, extendsId: true, scope: { select: { org: true, campaign: true, project: true } } } },
+    },
+  });
+  if (claim === null) throw new DomainError(ErrorCode.STALE_CLAIM, 'unknown claim token', { reason: 'unknown claim token' });
+  if (claim.computeService.identityId !== actor.identityId) {
+    throw forbidden(`the claim on task ${claim.taskId} belongs to another compute identity`);
+  }
+
+  let { status, fence, currentClaimId } = claim.task;
+  if (options.lock) {
+    const [locked] = await lockTasks(db as StateTx, [claim.taskId]);
+    if (locked === undefined) throw staleClaim(claim.taskId, 'task no longer exists');
+    ({ status, fence, currentClaimId } = { ...locked, status: locked.status as typeof status });
+  }
+  if (claim.releasedAt !== null) throw staleClaim(claim.taskId, claim.releaseReason ?? 'released');
+  if (currentClaimId !== claim.id || fence !== claim.fence) throw staleClaim(claim.taskId, 'the task was claimed again');
+  if (status !== 'RUNNING') throw staleClaim(claim.taskId, `task is ${status}`);
+  return {
+    claimId: claim.id,
+    taskId: claim.taskId,
+    fence: claim.fence,
+    computeServiceId: claim.computeServiceId,
+    scope: claim.task.scope,
+    transformationId: claim.task.transformationId,
+    extendsId: claim.task.extendsId,
+  };
+}

@@ -1,0 +1,29 @@
+/**
+ * Terminology, once, for the whole domain.
+ *
+ * - **ChemicalSystem**: a node of a network; opaque components a protocol understands.
+ * - **Transformation**: an edge stateA → stateB with a protocol name and its settings.
+ * - **AlchemicalNetwork**: chemical systems and transformations submitted together, in one scope.
+ *   All three are keyed by content hash (`Kind-<hash>`): the same content is the same object.
+ * - **ScopedKey**: `Kind-<hash>-org-campaign-project`, how the API names a keyed object.
+ * - **Task**: one request to execute a transformation's protocol. It may **extend** an earlier task,
+ *   continuing from that task's successful result and files.
+ * - **ProtocolDAG**: the units a task runs and their dependencies. A task gets one, ever: at creation,
+ *   or from the first compute service that claims it.
+ * - **ProtocolUnit**: one step of the DAG; **unit key** names it within the DAG.
+ * - **Unit result**: the outcome of running one unit once (ok with outputs, or failure with exception
+ *   and traceback), shipped to the object store the moment the unit ends.
+ * - **ResultFile**: a file a unit produced (trajectory, checkpoint…), uploaded as the unit ends.
+ * - **ProtocolDAGResult**: all unit results of one execution, recorded when a worker finishes a task:
+ *   many failed ones per task, at most one successful.
+ * - **Compute service**: one running worker, registered by a compute identity, kept alive by heartbeats.
+ * - **Claim**: a compute service's hold on a task. Its **claim token** is named by every write the
+ *   worker makes; the task's **fence** advances whenever the task is claimed or requeued, so a write
+ *   through an older claim is refused (fencing).
+ * - **Attempt**: the fence value of the claim a unit ran under; one result per unit per attempt.
+ * - **Task hub**: where a network's tasks are **actioned** to become claimable; claimers draw hubs at
+ *   random in proportion to their **weight** (0 disables a hub), then tasks by priority and age.
+ * - **Restart pattern**: a regex over failure tracebacks; a matching ERROR task goes back to WAITING
+ *   until the pattern's retry budget is spent.
+ */
+export {};

@@ -1,0 +1,143 @@
+import { createHash } from 'node:crypto';
+import type { ObjectStore } from '../../storage/objects/ObjectStore.js';
+import { unitLogKey, unitResultKey } from '../../storage/objects/keys.js';
+import type { StateDb } from '../../storage/state/openStateStore.js';
+import { currentClaim } from '../claims/claimFence.js';
+import { canonicalJson } from '../contentKey.js';
+import { badInput, conflict } from '../errors.js';
+import type { Principal } from '../principal.js';
+import { formatScope } from '../scope.js';
+import { readJsonObject } from './readJsonObject.js';
+
+export interface UnitResultInput {
+  unitKey: string;
+  ok: boolean;
+  outputs?: unknown;
+  exception?: string | undefined;
+  traceback?: string | undefined;
+  startedAt: Date;
+  endedAt: Date;
+  /** The unit's stdout, stderr and log, as the worker captured them. */
+  log?: string | undefined;
+}
+
+export interface UnitResultRecord {
+  id: string;
+  taskId: string;
+  unitKey: string;
+  attempt: number;
+  ok: boolean;
+  objectKey: string;
+  sha256: string;
+  size: number;
+  logKey: string | null;
+  exception: string | null;
+  traceback: string | null;
+  startedAt: Date;
+  endedAt: Date;
+  createdAt: Date;
+}
+
+const maxTextBytes = 4 * 1024 * 1024;
+
+/**
+ * Unit results, shipped the moment a unit ends: the result document to the object store, its ref to
+ * the state store, through the worker's current claim. One result per unit per attempt; sending the
+ * same result again (a retry after a lost answer) returns the stored one.
+ */
+export class UnitResultService {
+  constructor(private readonly db: StateDb, private readonly objects: ObjectStore) {}
+
+  async submit(actor: Principal, claimToken: string, input: UnitResultInput): Promise<UnitResultRecord> {
+    const claim = await currentClaim(this.db, actor, claimToken, { lock: false });
+    checkInput(input);
+    const unit = await this.db.protocolUnit.findFirst({ where: { dag: { taskId: claim.taskId }, key: input.unitKey } });
+    if (unit === null) {
+      const hasDag = (await this.db.protocolDag.count({ where: { taskId: claim.taskId } })) > 0;
+      throw badInput(hasDag ? `task ${claim.taskId}'s DAG has no unit "${input.unitKey}"` : `task ${claim.taskId} has no ProtocolDAG yet; register it first`);
+    }
+    const attempt = Number(claim.fence);
+    const document = {
+      taskId: claim.taskId, unitKey: unit.key, unitName: unit.name, attempt, ok: input.ok,
+      ...(input.ok ? { outputs: input.outputs ?? null } : { exception: input.exception ?? '', traceback: input.traceback ?? '' }),
+      startedAt: input.startedAt.toISOString(), endedAt: input.endedAt.toISOString(),
+    };
+    const text = canonicalJson(document);
+    const sha256 = createHash('sha256').update(text).digest('hex');
+    const scope = formatScope(claim.scope);
+
+    const row = await this.db.$transaction(async (tx) => {
+      await currentClaim(tx, actor, claimToken, { lock: true });
+      const existing = await tx.unitResult.findUnique({ where: { taskId_unitKey_attempt: { taskId: claim.taskId, unitKey: unit.key, attempt } } });
+      if (existing !== null) {
+        if (existing.sha256 === sha256) return existing;
+        throw conflict(`unit ${unit.key} already has a different result in this attempt`, { taskId: claim.taskId, unitKey: unit.key, attempt });
+      }
+      const earlierOk = await tx.unitResult.findFirst({ where: { taskId: claim.taskId, unitKey: unit.key, ok: true }, select: { attempt: true } });
+      if (earlierOk !== null) {
+        throw conflict(`unit ${unit.key} already succeeded in attempt ${earlierOk.attempt}; it must not run again`, {
+          taskId: claim.taskId, unitKey: unit.key, reason: 'UNIT_ALREADY_SUCCEEDED',
+        });
+      }
+      const key = unitResultKey(scope, claim.taskId, unit.key, attempt);
+      const stored = await this.objects.put(key, text, { sha256, contentType: 'application/json' });
+      let logKey: string | null = null;
+      if (input.log !== undefined && input.log !== '') {
+        logKey = unitLogKey(scope, claim.taskId, unit.key, attempt);
+        await this.objects.put(logKey, input.log, { contentType: 'text/plain; charset=utf-8' });
+      }
+      return tx.unitResult.create({
+        data: {
+          taskId: claim.taskId, unitKey: unit.key, attempt, ok: input.ok, objectKey: key, sha256, size: BigInt(stored.size), logKey,
+          exception: input.ok ? null : (input.exception ?? ''), traceback: input.ok ? null : (input.traceback ?? ''),
+          startedAt: input.startedAt, endedAt: input.endedAt, claimId: claim.claimId,
+        },
+      });
+    }, { timeout: 60_000 });
+    return toRecord(row);
+  }
+
+  async ofTasks(taskIds: readonly string[], filter: { ok?: boolean } = {}): Promise<Map<string, UnitResultRecord[]>> {
+    const rows = await this.db.unitResult.findMany({
+      where: { taskId: { in: [...taskIds] }, ...(filter.ok === undefined ? {} : { ok: filter.ok }) },
+      orderBy: [{ attempt: 'asc' }, { endedAt: 'asc' }],
+    });
+    const byTask = new Map<string, UnitResultRecord[]>(taskIds.map((id) => [id, []]));
+    for (const row of rows) byTask.get(row.taskId)?.push(toRecord(row));
+    return byTask;
+  }
+
+  /** The stored result document (outputs, or exception and traceback). */
+  async document(result: UnitResultRecord): Promise<unknown> {
+    return readJsonObject(this.objects, result.objectKey);
+  }
+
+  async logText(result: UnitResultRecord): Promise<string | null> {
+    if (result.logKey === null) return null;
+    const chunks: Buffer[] = [];
+    for await (const chunk of await this.objects.get(result.logKey)) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  }
+}
+
+function checkInput(input: UnitResultInput): void {
+  if (Number.isNaN(input.startedAt.getTime()) || Number.isNaN(input.endedAt.getTime()) || input.endedAt < input.startedAt) {
+    throw badInput('a unit result needs startedAt ≤ endedAt');
+  }
+  if (!input.ok && (input.exception === undefined || input.exception === '')) {
+    throw badInput('a failed unit result needs its exception');
+  }
+  if (input.ok && (input.exception !== undefined || input.traceback !== undefined)) {
+    throw badInput('an ok unit result carries outputs, not an exception');
+  }
+  for (const [name, text] of [['log', input.log], ['traceback', input.traceback], ['exception', input.exception]] as const) {
+    if (text !== undefined && Buffer.byteLength(text) > maxTextBytes) throw badInput(`${name} is larger than ${maxTextBytes} bytes`);
+  }
+}
+
+function toRecord(row: {
+  id: string; taskId: string; unitKey: string; attempt: number; ok: boolean; objectKey: string; sha256: string; size: bigint;
+  logKey: string | null; exception: string | null; traceback: string | null; startedAt: Date; endedAt: Date; createdAt: Date;
+}): UnitResultRecord {
+  return { ...row, size: Number(row.size) };
+}

@@ -1,0 +1,225 @@
+import type { ObjectStore } from '../../storage/objects/ObjectStore.js';
+import type { StateDb } from '../../storage/state/openStateStore.js';
+import { ensureScopeId, scopeFilter } from '../../storage/state/scopes.js';
+import { validateProtocolDag } from '../dag/protocolDag.js';
+import { storeProtocolDag } from '../dag/storeProtocolDag.js';
+import { badInput, notFound } from '../errors.js';
+import { checkId } from '../ids.js';
+import { requireKind, requireScope } from '../principal.js';
+import type { Principal } from '../principal.js';
+import { parseScope } from '../scope.js';
+import { parseScopedKey } from '../scopedKey.js';
+import { applyStatusChange } from './applyStatusChange.js';
+import { taskInclude, toTaskRecord } from './taskRecords.js';
+import type { TaskRecord } from './taskRecords.js';
+import { assertUserMaySet, TaskStatuses } from './taskStatus.js';
+import type { TaskStatus } from './taskStatus.js';
+
+export interface TaskFilter {
+  scope?: string | undefined;
+  status?: TaskStatus | undefined;
+  networkKey?: string | undefined;
+  transformationKey?: string | undefined;
+}
+
+export interface TaskPage {
+  tasks: TaskRecord[];
+  hasNextPage: boolean;
+  totalCount: number;
+}
+
+const maxTasksPerCreate = 1000;
+const maxPageSize = 1000;
+
+/** Creating tasks, reading them, and the user's levers: status, priority, actioning on hubs. */
+export class TaskService {
+  constructor(private readonly db: StateDb, private readonly objects: ObjectStore) {}
+
+  async create(
+    actor: Principal,
+    transformationKey: string,
+    count: number,
+    options: { extendsId?: string | undefined; priority?: number | undefined; dag?: unknown } = {},
+  ): Promise<TaskRecord[]> {
+    requireKind(actor, 'user');
+    if (!(Number.isInteger(count) && count >= 1 && count <= maxTasksPerCreate)) {
+      throw badInput(`count is a whole number from 1 to ${maxTasksPerCreate}`);
+    }
+    const priority = checkPriority(options.priority ?? 10);
+    const { key, scope } = parseScopedKey(transformationKey, 'Transformation');
+    requireScope(actor, scope);
+    const dag = options.dag === undefined || options.dag === null ? undefined : validateProtocolDag(options.dag);
+
+    return this.db.$transaction(async (tx) => {
+      const scopeId = await ensureScopeId(tx, scope);
+      const transformation = await tx.transformation.findUnique({ where: { scopeId_key: { scopeId, key } } });
+      if (transformation === null) throw notFound(`transformation ${transformationKey}`);
+      if (options.extendsId !== undefined) {
+        const parent = await tx.task.findUnique({ where: { id: checkTaskId(options.extendsId) } });
+        if (parent === null || parent.scopeId !== scopeId) throw notFound(`task ${options.extendsId}`);
+        if (parent.status === 'INVALID' || parent.status === 'DELETED') {
+          throw badInput(`task ${parent.id} is ${parent.status} and cannot be extended`, { extends: parent.id, status: parent.status });
+        }
+        if (parent.transformationId !== transformation.id) {
+          throw badInput(`task ${parent.id} belongs to another transformation; a task extends one of its own transformation`);
+        }
+      }
+      const created: TaskRecord[] = [];
+      for (let i = 0; i < count; i += 1) {
+        const row = await tx.task.create({
+          data: {
+            scopeId, transformationId: transformation.id, priority, creatorId: actor.identityId,
+            extendsId: options.extendsId ?? null,
+          },
+          include: taskInclude,
+        });
+        if (dag !== undefined) await storeProtocolDag(tx, this.objects, { id: row.id, scope }, dag, actor.identityId);
+        created.push(toTaskRecord(row));
+      }
+      return created;
+    }, { timeout: 120_000 });
+  }
+
+  async get(actor: Principal, taskId: string): Promise<TaskRecord> {
+    const row = await this.db.task.findUnique({ where: { id: checkTaskId(taskId) }, include: taskInclude });
+    if (row === null) throw notFound(`task ${taskId}`);
+    requireScope(actor, row.scope);
+    return toTaskRecord(row);
+  }
+
+  /** Tasks visible to the actor, newest last, a page at a time (ids are time-ordered UUIDv7). */
+  async list(actor: Principal, filter: TaskFilter, page: { first?: number | undefined; after?: string | undefined } = {}): Promise<TaskPage> {
+    const first = page.first ?? 100;
+    if (!(Number.isInteger(first) && first >= 0 && first <= maxPageSize)) throw badInput(`first is a whole number from 0 to ${maxPageSize}`);
+    const where = await this.taskWhere(actor, filter);
+    const rows = await this.db.task.findMany({
+      where: page.after === undefined ? where : { AND: [where, { id: { gt: checkTaskId(page.after) } }] },
+      include: taskInclude,
+      orderBy: { id: 'asc' },
+      take: first + 1,
+    });
+    const totalCount = await this.db.task.count({ where });
+    return { tasks: rows.slice(0, first).map(toTaskRecord), hasNextPage: rows.length > first, totalCount };
+  }
+
+  async statusCounts(actor: Principal, filter: Omit<TaskFilter, 'status'>): Promise<Record<TaskStatus, number>> {
+    const where = await this.taskWhere(actor, filter);
+    const groups = await this.db.task.groupBy({ by: ['status'], where, _count: { _all: true } });
+    const counts = Object.fromEntries(TaskStatuses.map((s) => [s, 0])) as Record<TaskStatus, number>;
+    for (const group of groups) counts[group.status] = group._count._all;
+    return counts;
+  }
+
+  /** Users may set WAITING, INVALID or DELETED; every change obeys the status machine. */
+  async setStatus(actor: Principal, taskIds: string[], status: TaskStatus): Promise<TaskRecord[]> {
+    requireKind(actor, 'user');
+    assertUserMaySet(status);
+    await this.requireVisible(actor, taskIds);
+    await this.db.$transaction((tx) => applyStatusChange(tx, taskIds, status, `set to ${status} by ${actor.name}`));
+    return this.getMany(taskIds);
+  }
+
+  async setPriority(actor: Principal, taskIds: string[], priority: number): Promise<TaskRecord[]> {
+    requireKind(actor, 'user');
+    checkPriority(priority);
+    await this.requireVisible(actor, taskIds);
+    await this.db.task.updateMany({ where: { id: { in: taskIds } }, data: { priority } });
+    return this.getMany(taskIds);
+  }
+
+  /**
+   * Puts tasks on a network's hub so they can be claimed. Only WAITING, RUNNING or ERROR tasks of the
+   * network's own transformations are actioned; the ids of those actioned are returned.
+   */
+  async action(actor: Principal, networkKey: string, taskIds: string[]): Promise<string[]> {
+    requireKind(actor, 'user');
+    const hub = await this.hubOf(actor, networkKey);
+    await this.requireVisible(actor, taskIds);
+    const eligible = await this.db.task.findMany({
+      where: {
+        id: { in: taskIds },
+        status: { in: ['WAITING', 'RUNNING', 'ERROR'] },
+        transformation: { networks: { some: { networkId: hub.networkId } } },
+      },
+      select: { id: true },
+    });
+    await this.db.taskAction.createMany({ data: eligible.map((t) => ({ hubId: hub.id, taskId: t.id })), skipDuplicates: true });
+    const eligibleIds = new Set(eligible.map((t) => t.id));
+    return taskIds.filter((id) => eligibleIds.has(id));
+  }
+
+  async cancel(actor: Principal, networkKey: string, taskIds: string[]): Promise<string[]> {
+    requireKind(actor, 'user');
+    const hub = await this.hubOf(actor, networkKey);
+    await this.requireVisible(actor, taskIds);
+    const actioned = await this.db.taskAction.findMany({ where: { hubId: hub.id, taskId: { in: taskIds } }, select: { taskId: true } });
+    await this.db.taskAction.deleteMany({ where: { hubId: hub.id, taskId: { in: taskIds } } });
+    return actioned.map((a) => a.taskId);
+  }
+
+  async actionedOn(taskIds: readonly string[]): Promise<Map<string, string[]>> {
+    const rows = await this.db.taskAction.findMany({
+      where: { taskId: { in: [...taskIds] } },
+      select: { taskId: true, hub: { select: { network: { select: { key: true, scope: { select: { org: true, campaign: true, project: true } } } } } } },
+    });
+    const byTask = new Map<string, string[]>(taskIds.map((id) => [id, []]));
+    for (const row of rows) byTask.get(row.taskId)?.push(`${row.hub.network.key}-${row.hub.network.scope.org}-${row.hub.network.scope.campaign}-${row.hub.network.scope.project}`);
+    return byTask;
+  }
+
+  async getMany(taskIds: readonly string[]): Promise<TaskRecord[]> {
+    const rows = await this.db.task.findMany({ where: { id: { in: [...taskIds] } }, include: taskInclude });
+    const byId = new Map(rows.map((r) => [r.id, toTaskRecord(r)]));
+    return taskIds.flatMap((id) => byId.get(id) ?? []);
+  }
+
+  private async requireVisible(actor: Principal, taskIds: string[]): Promise<void> {
+    if (taskIds.length === 0) throw badInput('name at least one task');
+    if (taskIds.length > maxTasksPerCreate * 10) throw badInput(`at most ${maxTasksPerCreate * 10} tasks at once`);
+    const rows = await this.db.task.findMany({ where: { id: { in: taskIds.map(checkTaskId) } }, include: taskInclude });
+    const found = new Map(rows.map((r) => [r.id, r]));
+    for (const id of taskIds) {
+      const row = found.get(id);
+      if (row === undefined) throw notFound(`task ${id}`);
+      requireScope(actor, row.scope);
+    }
+  }
+
+  private async hubOf(actor: Principal, networkKey: string): Promise<{ id: string; networkId: string }> {
+    const { key, scope } = parseScopedKey(networkKey, 'AlchemicalNetwork');
+    requireScope(actor, scope);
+    const hub = await this.db.taskHub.findFirst({ where: { network: { key, scope } }, select: { id: true, networkId: true } });
+    if (hub === null) throw notFound(`network ${networkKey}`);
+    return hub;
+  }
+
+  private async taskWhere(actor: Principal, filter: TaskFilter) {
+    const clauses: object[] = [scopeFilter(actor.scopes)];
+    if (filter.scope !== undefined) {
+      const scope = parseScope(filter.scope);
+      requireScope(actor, scope);
+      clauses.push({ scope });
+    }
+    if (filter.status !== undefined) clauses.push({ status: filter.status });
+    if (filter.networkKey !== undefined) {
+      const { key, scope } = parseScopedKey(filter.networkKey, 'AlchemicalNetwork');
+      requireScope(actor, scope);
+      clauses.push({ transformation: { networks: { some: { network: { key, scope } } } } });
+    }
+    if (filter.transformationKey !== undefined) {
+      const { key, scope } = parseScopedKey(filter.transformationKey, 'Transformation');
+      requireScope(actor, scope);
+      clauses.push({ transformation: { key, scope } });
+    }
+    return { AND: clauses };
+  }
+}
+
+export const checkTaskId = (id: string): string => checkId('task', id);
+
+function checkPriority(priority: number): number {
+  if (!(Number.isInteger(priority) && priority >= 1 && priority <= 1_000_000)) {
+    throw badInput('priority is a whole number from 1 (most urgent) to 1000000');
+  }
+  return priority;
+}

@@ -1,0 +1,57 @@
+import type { StateTx } from '../../storage/state/openStateStore.js';
+import { lockTasks, tasksAndDescendants } from '../../storage/state/sql/taskLineage.js';
+import { notFound } from '../errors.js';
+import { assertTransition, canTransition, cascadingStatuses } from './taskStatus.js';
+import type { TaskStatus } from './taskStatus.js';
+
+export interface StatusChange {
+  taskId: string;
+  from: TaskStatus;
+  to: TaskStatus;
+}
+
+/**
+ * The one place a task's status changes (claiming aside, which moves WAITING → RUNNING in bulk SQL).
+ *
+ * Every rule comes from taskStatus.ts. Leaving a status also releases the task's current claim and
+ * advances its fence, so any later write through that claim is stale. INVALID and DELETED cascade to
+ * every task extending the given ones and take them all off their hubs; a descendant already in a
+ * status that cannot follow (a DELETED child of a task being invalidated) is left as it is.
+ * An illegal change of a requested task throws, and the caller's transaction changes nothing.
+ */
+export async function applyStatusChange(
+  tx: StateTx,
+  taskIds: readonly string[],
+  to: TaskStatus,
+  reason: string,
+): Promise<StatusChange[]> {
+  const requested = new Set(taskIds);
+  const cascades = cascadingStatuses.has(to);
+  const ids = cascades ? await tasksAndDescendants(tx, taskIds) : [...requested];
+  const rows = await lockTasks(tx, ids);
+  const found = new Set(rows.map((r) => r.id));
+  for (const id of requested) if (!found.has(id)) throw notFound(`task ${id}`);
+
+  const changing = rows.filter((row) => {
+    const from = row.status as TaskStatus;
+    if (requested.has(row.id)) {
+      assertTransition(from, to, row.id);
+      return true;
+    }
+    return canTransition(from, to) && from !== to;
+  });
+  if (changing.length === 0) return [];
+
+  const changingIds = changing.map((r) => r.id);
+  const claimIds = changing.flatMap((r) => (r.currentClaimId === null ? [] : [r.currentClaimId]));
+  const now = new Date();
+  if (claimIds.length > 0) {
+    await tx.claim.updateMany({ where: { id: { in: claimIds }, releasedAt: null }, data: { releasedAt: now, releaseReason: reason } });
+  }
+  await tx.task.updateMany({
+    where: { id: { in: changingIds } },
+    data: { status: to, currentClaimId: null, fence: { increment: 1 } },
+  });
+  if (cascades) await tx.taskAction.deleteMany({ where: { taskId: { in: changingIds } } });
+  return changing.map((r) => ({ taskId: r.id, from: r.status as TaskStatus, to }));
+}

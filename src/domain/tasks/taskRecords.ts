@@ -1,0 +1,33 @@
+import type { Scope } from '../scope.js';
+import { formatScopedKey } from '../scopedKey.js';
+import type { TaskStatus } from './taskStatus.js';
+
+export interface TaskRecord {
+  id: string;
+  scope: Scope;
+  status: TaskStatus;
+  priority: number;
+  transformationId: string;
+  transformationKey: string;
+  extendsId: string | null;
+  fence: bigint;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** What to include when reading a task so it maps to a TaskRecord. */
+export const taskInclude = {
+  scope: { select: { org: true, campaign: true, project: true } },
+  transformation: { select: { key: true } },
+} as const;
+
+export function toTaskRecord(row: {
+  id: string; status: TaskStatus; priority: number; transformationId: string; extendsId: string | null;
+  fence: bigint; createdAt: Date; updatedAt: Date; scope: Scope; transformation: { key: string };
+}): TaskRecord {
+  return {
+    id: row.id, scope: row.scope, status: row.status, priority: row.priority, transformationId: row.transformationId,
+    transformationKey: formatScopedKey(row.transformation.key, row.scope), extendsId: row.extendsId,
+    fence: row.fence, createdAt: row.createdAt, updatedAt: row.updatedAt,
+  };
+}

@@ -1,0 +1,23 @@
+import type { StateTx } from '../openStateStore.js';
+
+/**
+ * Marks every compute service silent since `cutoff` as expired and returns the ids of the tasks they
+ * held. `UPDATE … RETURNING` makes each expiry happen once even with several server replicas sweeping.
+ */
+export async function expireSilentServices(tx: StateTx, cutoff: Date): Promise<{ serviceIds: string[]; taskIds: string[] }> {
+  const services = await tx.$queryRaw<Array<{ id: string }>>`
+    UPDATE "ComputeService" SET "expiredAt" = now()
+     WHERE "expiredAt" IS NULL AND "deregisteredAt" IS NULL AND "lastHeartbeatAt" < ${cutoff}
+    RETURNING id::text AS id`;
+  if (services.length === 0) return { serviceIds: [], taskIds: [] };
+  const serviceIds = services.map((s) => s.id);
+  return { serviceIds, taskIds: await tasksHeldBy(tx, serviceIds) };
+}
+
+/** Tasks whose current claim belongs to one of these services. */
+export async function tasksHeldBy(tx: StateTx, serviceIds: readonly string[]): Promise<string[]> {
+  const rows = await tx.$queryRaw<Array<{ id: string }>>`
+    SELECT t.id::text AS id FROM "Task" t JOIN "Claim" c ON c.id = t."currentClaimId"
+     WHERE c."computeServiceId" = ANY(${[...serviceIds]}::uuid[])`;
+  return rows.map((r) => r.id);
+}
