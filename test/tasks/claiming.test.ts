@@ -1,0 +1,160 @@
+import { DomainError } from '../../src/domain/errors.js';
+import type { Principal } from '../../src/domain/principal.js';
+import { createNetwork } from '../support/fixtures.js';
+import { seededRandom, startDomain } from '../support/domainHarness.js';
+import type { DomainHarness } from '../support/domainHarness.js';
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof DomainError) return error.code;
+    throw error;
+  }
+  throw new Error('expected a refusal');
+}
+
+describe('claiming tasks (real PostgreSQL + s3rver)', () => {
+  let h: DomainHarness;
+  let user: Principal;
+  let worker: Principal;
+  beforeAll(async () => {
+    h = await startDomain({}, seededRandom(7));
+    user = await h.user('alice', ['acme-*-*']);
+    worker = await h.compute('worker', ['acme-*-*']);
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  test('8 concurrent claimers over 1,000 tasks never get the same task twice', async () => {
+    const { network, transformations } = await createNetwork(h.services, user, { name: 'bulk', scope: 'acme-bulk-p1' });
+    const tasks = [];
+    for (let i = 0; i < 5; i += 1) tasks.push(...(await h.services.tasks.create(user, transformations[0]!.scopedKey, 200)));
+    await h.services.tasks.action(user, network.scopedKey, tasks.map((t) => t.id));
+
+    const services = await Promise.all(Array.from({ length: 8 }, (_, i) => h.services.compute.register(worker, `claimer-${i}`)));
+    const claimedBy = await Promise.all(services.map(async (service) => {
+      const mine: string[] = [];
+      for (;;) {
+        const batch = await h.services.claims.claim(worker, service.id, 7, ['demo']);
+        if (batch.length === 0) return mine;
+        mine.push(...batch.map((c) => c.taskId));
+      }
+    }));
+    const all = claimedBy.flat();
+    expect(all).toHaveLength(1000);
+    expect(new Set(all).size).toBe(1000);
+    expect(claimedBy.filter((mine) => mine.length > 0).length).toBeGreaterThan(1);
+    const running = await h.state.db.task.count({ where: { id: { in: tasks.map((t) => t.id) }, status: 'RUNNING' } });
+    expect(running).toBe(1000);
+    const claims = await h.state.db.claim.count({ where: { taskId: { in: tasks.map((t) => t.id) } } });
+    expect(claims).toBe(1000);
+  });
+
+  test('within a hub, the most urgent priority goes first, then the oldest', async () => {
+    const { network, transformations } = await createNetwork(h.services, user, { name: 'priorities', scope: 'acme-prio-p1', protocol: 'prio' });
+    const t = transformations[0]!.scopedKey;
+    const [late] = await h.services.tasks.create(user, t, 1, { priority: 5 });
+    const [urgent] = await h.services.tasks.create(user, t, 1, { priority: 1 });
+    const [oldLow, newLow] = await h.services.tasks.create(user, t, 2, { priority: 9 });
+    await h.services.tasks.action(user, network.scopedKey, [late!.id, urgent!.id, oldLow!.id, newLow!.id]);
+    const service = await h.services.compute.register(worker, 'prio-claimer');
+    const order: string[] = [];
+    for (let i = 0; i < 4; i += 1) order.push(...(await h.services.claims.claim(worker, service.id, 1, ['prio'])).map((c) => c.taskId));
+    expect(order).toEqual([urgent!.id, late!.id, oldLow!.id, newLow!.id]);
+  });
+
+  test('hubs are drawn in proportion to weight, and a hub of weight 0 is never claimed from', async () => {
+    const heavy = await createNetwork(h.services, user, { name: 'heavy', scope: 'acme-weights-p1', protocol: 'weighted' });
+    const light = await createNetwork(h.services, user, { name: 'light', scope: 'acme-weights-p1', protocol: 'weighted', transformations: 2 });
+    const off = await createNetwork(h.services, user, { name: 'off', scope: 'acme-weights-p1', protocol: 'weighted', transformations: 3 });
+    await h.services.networks.setWeight(user, heavy.network.scopedKey, 0.9);
+    await h.services.networks.setWeight(user, light.network.scopedKey, 0.1);
+    await h.services.networks.setWeight(user, off.network.scopedKey, 0);
+    const make = async (n: typeof heavy) => {
+      const created = await h.services.tasks.create(user, n.transformations[0]!.scopedKey, 200);
+      await h.services.tasks.action(user, n.network.scopedKey, created.map((c) => c.id));
+      return new Set(created.map((c) => c.id));
+    };
+    const [heavyTasks, lightTasks, offTasks] = [await make(heavy), await make(light), await make(off)];
+    const service = await h.services.compute.register(worker, 'weight-claimer');
+    const counts = { heavy: 0, light: 0, off: 0 };
+    for (let i = 0; i < 200; i += 1) {
+      const [claimed] = await h.services.claims.claim(worker, service.id, 1, ['weighted']);
+      if (heavyTasks.has(claimed!.taskId)) counts.heavy += 1;
+      else if (lightTasks.has(claimed!.taskId)) counts.light += 1;
+      else if (offTasks.has(claimed!.taskId)) counts.off += 1;
+    }
+    expect(counts.off).toBe(0);
+    expect(counts.heavy + counts.light).toBe(200);
+    // 0.9 : 0.1 over 200 draws: the light hub's share is binomial(200, 0.1), far inside 3..45.
+    expect(counts.light).toBeGreaterThanOrEqual(3);
+    expect(counts.light).toBeLessThanOrEqual(45);
+    expect(counts.heavy).toBeGreaterThan(counts.light * 3);
+  });
+
+  test('only tasks of the protocols a service runs are claimed', async () => {
+    const gromacs = await createNetwork(h.services, user, { name: 'gmx', scope: 'acme-proto-p1', protocol: 'gromacs-rbfe' });
+    const openmm = await createNetwork(h.services, user, { name: 'omm', scope: 'acme-proto-p1', protocol: 'openmm-rbfe' });
+    for (const n of [gromacs, openmm]) {
+      const created = await h.services.tasks.create(user, n.transformations[0]!.scopedKey, 3);
+      await h.services.tasks.action(user, n.network.scopedKey, created.map((c) => c.id));
+    }
+    const service = await h.services.compute.register(worker, 'openmm-only');
+    const claimed = await h.services.claims.claim(worker, service.id, 10, ['openmm-rbfe']);
+    expect(claimed).toHaveLength(3);
+    const tasks = await h.services.tasks.getMany(claimed.map((c) => c.taskId));
+    expect(new Set(tasks.map((t) => t.transformationKey))).toEqual(new Set([openmm.transformations[0]!.scopedKey]));
+  });
+
+  test('a task extending an unfinished task is not claimable until the extended one is COMPLETE', async () => {
+    const { network, transformations } = await createNetwork(h.services, user, { name: 'ext', scope: 'acme-ext-p1', protocol: 'ext' });
+    const [parent] = await h.services.tasks.create(user, transformations[0]!.scopedKey, 1, { dag: { units: [{ key: 'only', name: 'Only', dependencies: [] }] } });
+    const [child] = await h.services.tasks.create(user, transformations[0]!.scopedKey, 1, { extendsId: parent!.id });
+    await h.services.tasks.action(user, network.scopedKey, [child!.id]);
+    const service = await h.services.compute.register(worker, 'ext-claimer');
+    expect(await h.services.claims.claim(worker, service.id, 5, ['ext'])).toEqual([]);
+
+    await h.services.tasks.action(user, network.scopedKey, [parent!.id]);
+    const [parentClaim] = await h.services.claims.claim(worker, service.id, 5, ['ext']);
+    expect(parentClaim?.taskId).toBe(parent!.id);
+    await h.services.unitResults.submit(worker, parentClaim!.claimToken, { unitKey: 'only', ok: true, outputs: {}, startedAt: new Date(), endedAt: new Date() });
+    await h.services.finisher.finish(worker, parentClaim!.claimToken);
+    const [childClaim] = await h.services.claims.claim(worker, service.id, 5, ['ext']);
+    expect(childClaim?.taskId).toBe(child!.id);
+  });
+
+  test('tasks not actioned on a hub, and tasks outside the service identity’s scopes, are never claimed', async () => {
+    const mine = await createNetwork(h.services, user, { name: 'unactioned', scope: 'acme-hidden-p1', protocol: 'hidden' });
+    await h.services.tasks.create(user, mine.transformations[0]!.scopedKey, 2);
+    const outsider = await h.user('bob', ['other-c1-p1']);
+    const theirs = await createNetwork(h.services, outsider, { name: 'theirs', scope: 'other-c1-p1', protocol: 'hidden' });
+    const theirTasks = await h.services.tasks.create(outsider, theirs.transformations[0]!.scopedKey, 2);
+    await h.services.tasks.action(outsider, theirs.network.scopedKey, theirTasks.map((t) => t.id));
+    const service = await h.services.compute.register(worker, 'scoped-claimer');
+    expect(await h.services.claims.claim(worker, service.id, 10, ['hidden'])).toEqual([]);
+  });
+
+  test('a service that keeps failing is refused claims while the failures are recent', async () => {
+    const strict = h.withSettings({ claimFailureLimit: 1, claimFailureWindowSeconds: 3600 });
+    const { network, transformations } = await createNetwork(h.services, user, { name: 'flaky', scope: 'acme-flaky-p1', protocol: 'flaky' });
+    const tasks = await h.services.tasks.create(user, transformations[0]!.scopedKey, 3, { dag: { units: [{ key: 'u', name: 'U', dependencies: [] }] } });
+    await h.services.tasks.action(user, network.scopedKey, tasks.map((t) => t.id));
+    const service = await strict.compute.register(worker, 'flaky-claimer');
+    for (let i = 0; i < 2; i += 1) {
+      const [claim] = await strict.claims.claim(worker, service.id, 1, ['flaky']);
+      await strict.unitResults.submit(worker, claim!.claimToken, { unitKey: 'u', ok: false, exception: 'OOM', traceback: 'killed', startedAt: new Date(), endedAt: new Date() });
+      await strict.finisher.finish(worker, claim!.claimToken);
+    }
+    expect(await codeOf(strict.claims.claim(worker, service.id, 1, ['flaky']))).toBe('CLAIMS_SUSPENDED');
+  });
+
+  test('only compute identities claim, and only through their own services', async () => {
+    const service = await h.services.compute.register(worker, 'owned');
+    const otherWorker = await h.compute('other-worker');
+    expect(await codeOf(h.services.claims.claim(user, service.id, 1, null))).toBe('FORBIDDEN');
+    expect(await codeOf(h.services.claims.claim(otherWorker, service.id, 1, null))).toBe('FORBIDDEN');
+    expect(await codeOf(h.services.compute.register(user, 'not-a-worker'))).toBe('FORBIDDEN');
+  });
+});
