@@ -17,6 +17,18 @@ export const ErrorCode = {
   /** A dependency (database, object store) did not answer; the request may be retried. */
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+  /** The task's current status does not allow that change. */
+  ILLEGAL_STATUS_TRANSITION: 'ILLEGAL_STATUS_TRANSITION',
+  /** Users may set only WAITING, INVALID or DELETED. */
+  STATUS_NOT_SETTABLE: 'STATUS_NOT_SETTABLE',
+  /** The claim named by a worker's write is no longer its task's current claim: stop working on it. */
+  STALE_CLAIM: 'STALE_CLAIM',
+  /** The compute service expired or deregistered; register a new one. */
+  COMPUTE_SERVICE_GONE: 'COMPUTE_SERVICE_GONE',
+  /** The compute service failed too often recently; claims are refused until the failures age out. */
+  CLAIMS_SUSPENDED: 'CLAIMS_SUSPENDED',
+  /** The uploaded bytes differ from the announced size or SHA-256; nothing was recorded. */
+  CHECKSUM_MISMATCH: 'CHECKSUM_MISMATCH',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

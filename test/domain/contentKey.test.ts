@@ -1,0 +1,86 @@
+import { createHash } from 'node:crypto';
+import { canonicalJson, contentKey } from '../../src/domain/contentKey.js';
+import { DomainError } from '../../src/domain/errors.js';
+
+function refusal(action: () => unknown): DomainError {
+  try {
+    action();
+  } catch (error) {
+    if (error instanceof DomainError) return error;
+    throw error;
+  }
+  throw new Error('expected a refusal');
+}
+
+describe('canonical JSON', () => {
+  test('sorts object keys at every level, keeps array order and has no whitespace', () => {
+    expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: null } })).toBe('{"a":{"c":null,"d":[3,{"y":2,"z":1}]},"b":1}');
+  });
+
+  test('writes scalars exactly as JSON.stringify does', () => {
+    for (const value of ['té\u2028"\\\n', '\ud800', 0, -0, 1e21, 1.5e-7, true, false, null]) {
+      expect(canonicalJson(value)).toBe(JSON.stringify(value));
+    }
+  });
+
+  test('omits object properties that are undefined, as JSON.stringify does', () => {
+    expect(canonicalJson({ a: undefined, b: 1 })).toBe('{"b":1}');
+  });
+
+  test('accepts objects without a prototype and the same object referenced twice', () => {
+    const shared = { x: 1 };
+    const bare: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+    bare.k = [shared, shared];
+    expect(canonicalJson(bare)).toBe('{"k":[{"x":1},{"x":1}]}');
+  });
+
+  const cyclic: Record<string, unknown> = { a: 1 };
+  cyclic.self = { back: cyclic };
+  const notJson: Array<[string, unknown, RegExp]> = [
+    ['a function', { f: () => 1 }, /at \$\.f: a function/],
+    ['undefined at the top', undefined, /at \$: undefined is not a JSON value/],
+    ['undefined inside an array', [1, undefined], /at \$\[1\]: undefined is not/],
+    ['a hole in an array', [1, , 3], /at \$\[1\]/],
+    ['NaN', { n: Number.NaN }, /NaN is not a JSON number/],
+    ['Infinity', [Number.POSITIVE_INFINITY], /Infinity is not a JSON number/],
+    ['a bigint', { big: 10n }, /a bigint/],
+    ['a symbol', { s: Symbol('s') }, /a symbol/],
+    ['a Date', { when: new Date(0) }, /a Date is not a JSON object/],
+    ['a Map', new Map([['a', 1]]), /a Map is not a JSON object/],
+    ['a cycle', cyclic, /at \$\.self\.back: the value contains itself/],
+  ];
+  test.each(notJson)('refuses %s with BAD_USER_INPUT naming where it is', (_, value, message) => {
+    const error = refusal(() => canonicalJson(value));
+    expect(error.code).toBe('BAD_USER_INPUT');
+    expect(error.message).toMatch(message);
+  });
+
+  test('refuses a 100,000-deep value without overflowing the stack', () => {
+    let deep: unknown = 0;
+    for (let i = 0; i < 100_000; i += 1) deep = { d: deep };
+    expect(refusal(() => canonicalJson(deep)).message).toMatch(/nested deeper than/);
+  });
+});
+
+describe('content keys', () => {
+  test('are the kind and the first 32 hex characters of the SHA-256 of the canonical JSON', () => {
+    const digest = createHash('sha256').update('{"a":1,"b":[2]}').digest('hex');
+    expect(contentKey('dag', { b: [2], a: 1 })).toBe(`dag-${digest.slice(0, 32)}`);
+  });
+
+  test('are equal for equal content whatever the key order, and differ when content or kind differs', () => {
+    const key = contentKey('dag', { units: [{ key: 'a', inputs: { x: 1, y: 2 } }], name: 'n' });
+    expect(contentKey('dag', { name: 'n', units: [{ inputs: { y: 2, x: 1 }, key: 'a' }] })).toBe(key);
+    expect(contentKey('dag', { name: 'n', units: [{ inputs: { y: 2, x: 3 }, key: 'a' }] })).not.toBe(key);
+    expect(contentKey('task', { units: [{ key: 'a', inputs: { x: 1, y: 2 } }], name: 'n' })).not.toBe(key);
+  });
+
+  test('treat array order as content', () => {
+    expect(contentKey('v', [1, 2])).not.toBe(contentKey('v', [2, 1]));
+  });
+
+  // The kind is the key's prefix up to the first -, so it must not contain one.
+  test.each(['', 'has-hyphen', '1st', 'a b'])('refuse the kind "%s": a kind is letters, digits or _, from a letter', (kind) => {
+    expect(() => contentKey(kind, 1)).toThrow(RangeError);
+  });
+});
