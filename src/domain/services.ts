@@ -7,6 +7,7 @@ import { ComputeServiceRegistry } from './compute/ComputeServiceRegistry.js';
 import { DagService } from './dag/DagService.js';
 import { IdentityService } from './identities/IdentityService.js';
 import { NetworkService } from './networks/NetworkService.js';
+import { DagResultReader } from './results/DagResultReader.js';
 import { ResultFileService } from './results/ResultFileService.js';
 import { TaskFinisher } from './results/TaskFinisher.js';
 import { UnitResultService } from './results/UnitResultService.js';
@@ -23,6 +24,7 @@ export interface Services {
   unitResults: UnitResultService;
   resultFiles: ResultFileService;
   finisher: TaskFinisher;
+  dagResults: DagResultReader;
 }
 
 export interface ServiceDependencies {
@@ -49,5 +51,6 @@ export function createServices({ db, objects, settings, log, random }: ServiceDe
     unitResults: new UnitResultService(db, objects),
     resultFiles: new ResultFileService(db, objects, settings),
     finisher: new TaskFinisher(db, objects, log),
+    dagResults: new DagResultReader(db, objects),
   };
 }

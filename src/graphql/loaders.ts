@@ -1,22 +1,49 @@
 import DataLoader from 'dataloader';
+import type { DagRecord } from '../domain/dag/DagService.js';
 import type { TokenRecord } from '../domain/identities/IdentityService.js';
+import type { ChemicalSystemRecord, TransformationRecord } from '../domain/networks/NetworkService.js';
+import type { DagResultRecord } from '../domain/results/DagResultReader.js';
+import type { ResultFileRecord } from '../domain/results/ResultFileService.js';
+import type { UnitResultRecord } from '../domain/results/UnitResultService.js';
 import type { Services } from '../domain/services.js';
+import type { TaskRecord } from '../domain/tasks/taskRecords.js';
+import type { TaskStatus } from '../domain/tasks/taskStatus.js';
 
-/** Per-request batching: a list of N identities costs one query per field, not N. */
+/** Per-request batching: a list of N objects costs one query per field, not N. */
 export interface Loaders {
   scopesOfIdentity: DataLoader<string, string[]>;
   tokensOfIdentity: DataLoader<string, TokenRecord[]>;
+  task: DataLoader<string, TaskRecord | null>;
+  transformation: DataLoader<string, TransformationRecord | null>;
+  chemicalSystem: DataLoader<string, ChemicalSystemRecord | null>;
+  dagOfTask: DataLoader<string, DagRecord | null>;
+  unitResultsOfTask: DataLoader<string, UnitResultRecord[]>;
+  resultFilesOfTask: DataLoader<string, ResultFileRecord[]>;
+  dagResultsOfTask: DataLoader<string, DagResultRecord[]>;
+  hubsOfTask: DataLoader<string, string[]>;
+  statusCountsOfTransformation: DataLoader<string, Record<TaskStatus, number> | null>;
+}
+
+/** A loader from a batch function that answers with a Map; missing keys become `fallback`. */
+function mapLoader<V>(load: (keys: readonly string[]) => Promise<Map<string, V>>, fallback: () => V): DataLoader<string, V> {
+  return new DataLoader(async (keys) => {
+    const found = await load(keys);
+    return keys.map((key) => found.get(key) ?? fallback());
+  });
 }
 
 export function createLoaders(services: Services): Loaders {
   return {
-    scopesOfIdentity: new DataLoader(async (ids) => {
-      const byId = await services.identities.scopesOf(ids);
-      return ids.map((id) => byId.get(id) ?? []);
-    }),
-    tokensOfIdentity: new DataLoader(async (ids) => {
-      const byId = await services.identities.tokensOf(ids);
-      return ids.map((id) => byId.get(id) ?? []);
-    }),
+    scopesOfIdentity: mapLoader((ids) => services.identities.scopesOf(ids), () => []),
+    tokensOfIdentity: mapLoader((ids) => services.identities.tokensOf(ids), () => []),
+    task: mapLoader(async (ids) => new Map((await services.tasks.getMany(ids)).map((t) => [t.id, t])), () => null),
+    transformation: mapLoader((ids) => services.networks.transformationsByIds(ids), () => null),
+    chemicalSystem: mapLoader((ids) => services.networks.chemicalSystemsByIds(ids), () => null),
+    dagOfTask: mapLoader((ids) => services.dags.ofTasks(ids), () => null),
+    unitResultsOfTask: mapLoader((ids) => services.unitResults.ofTasks(ids), () => []),
+    resultFilesOfTask: mapLoader((ids) => services.resultFiles.ofTasks(ids), () => []),
+    dagResultsOfTask: mapLoader((ids) => services.dagResults.ofTasks(ids), () => []),
+    hubsOfTask: mapLoader((ids) => services.tasks.actionedOn(ids), () => []),
+    statusCountsOfTransformation: mapLoader((ids) => services.tasks.statusCountsByTransformation(ids), () => null),
   };
 }

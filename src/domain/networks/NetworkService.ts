@@ -144,7 +144,17 @@ export class NetworkService {
       include: { scope: scopeSelect },
       orderBy: { name: 'asc' },
     });
-    return rows.map((r) => ({ id: r.id, scopedKey: formatScopedKey(r.key, r.scope), scope: r.scope, name: r.name, components: r.components }));
+    return rows.map(toChemicalSystemRecord);
+  }
+
+  async transformationsByIds(ids: readonly string[]): Promise<Map<string, TransformationRecord>> {
+    const rows = await this.db.transformation.findMany({ where: { id: { in: [...ids] } }, include: { scope: scopeSelect } });
+    return new Map(rows.map((r) => [r.id, toTransformationRecord(r)]));
+  }
+
+  async chemicalSystemsByIds(ids: readonly string[]): Promise<Map<string, ChemicalSystemRecord>> {
+    const rows = await this.db.chemicalSystem.findMany({ where: { id: { in: [...ids] } }, include: { scope: scopeSelect } });
+    return new Map(rows.map((r) => [r.id, toChemicalSystemRecord(r)]));
   }
 
   async getTransformation(actor: Principal, scopedKeyText: string): Promise<TransformationRecord> {
@@ -193,6 +203,10 @@ function toNetworkRecord(row: { id: string; key: string; name: string; createdAt
     id: row.id, key: row.key, scopedKey: formatScopedKey(row.key, row.scope), scope: row.scope,
     name: row.name, weight: row.hub?.weight ?? 0, createdAt: row.createdAt,
   };
+}
+
+function toChemicalSystemRecord(row: { id: string; key: string; name: string; components: unknown; scope: Scope }): ChemicalSystemRecord {
+  return { id: row.id, scopedKey: formatScopedKey(row.key, row.scope), scope: row.scope, name: row.name, components: row.components };
 }
 
 function toTransformationRecord(row: {

@@ -105,9 +105,24 @@ export class TaskService {
   async statusCounts(actor: Principal, filter: Omit<TaskFilter, 'status'>): Promise<Record<TaskStatus, number>> {
     const where = await this.taskWhere(actor, filter);
     const groups = await this.db.task.groupBy({ by: ['status'], where, _count: { _all: true } });
-    const counts = Object.fromEntries(TaskStatuses.map((s) => [s, 0])) as Record<TaskStatus, number>;
+    const counts = zeroCounts();
     for (const group of groups) counts[group.status] = group._count._all;
     return counts;
+  }
+
+  /** Status counts of many transformations in one query (for DataLoader); callers checked scope. */
+  async statusCountsByTransformation(transformationIds: readonly string[]): Promise<Map<string, Record<TaskStatus, number>>> {
+    const groups = await this.db.task.groupBy({
+      by: ['transformationId', 'status'],
+      where: { transformationId: { in: [...transformationIds] } },
+      _count: { _all: true },
+    });
+    const byTransformation = new Map(transformationIds.map((id) => [id, zeroCounts()]));
+    for (const group of groups) {
+      const counts = byTransformation.get(group.transformationId);
+      if (counts !== undefined) counts[group.status] = group._count._all;
+    }
+    return byTransformation;
   }
 
   /** Users may set WAITING, INVALID or DELETED; every change obeys the status machine. */
@@ -216,6 +231,8 @@ export class TaskService {
 }
 
 export const checkTaskId = (id: string): string => checkId('task', id);
+
+const zeroCounts = () => Object.fromEntries(TaskStatuses.map((s) => [s, 0])) as Record<TaskStatus, number>;
 
 function checkPriority(priority: number): number {
   if (!(Number.isInteger(priority) && priority >= 1 && priority <= 1_000_000)) {

@@ -1,4 +1,4 @@
-import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
+import { GraphQLError, GraphQLScalarType, Kind, valueFromASTUntyped } from 'graphql';
 
 export const DateTime = new GraphQLScalarType<Date, string>({
   name: 'DateTime',
@@ -20,3 +20,29 @@ function parseDate(value: unknown): Date {
   if (Number.isNaN(date.getTime())) throw new GraphQLError('DateTime must be an ISO-8601 string');
   return date;
 }
+
+/** Any JSON value, passed through as is (the domain checks what it accepts). */
+export const JSONScalar = new GraphQLScalarType<unknown, unknown>({
+  name: 'JSON',
+  serialize: (value) => value,
+  parseValue: (value) => value,
+  parseLiteral: (ast, variables) => valueFromASTUntyped(ast, variables),
+});
+
+export const SafeInt = new GraphQLScalarType<number, number>({
+  name: 'SafeInt',
+  serialize(value) {
+    const number = typeof value === 'bigint' ? Number(value) : value;
+    if (typeof number !== 'number' || !Number.isSafeInteger(number)) throw new GraphQLError('SafeInt must be a safe integer');
+    return number;
+  },
+  parseValue(value) {
+    if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw new GraphQLError('SafeInt must be a whole number below 2^53');
+    return value;
+  },
+  parseLiteral(ast) {
+    const value = ast.kind === Kind.INT ? Number(ast.value) : Number.NaN;
+    if (!Number.isSafeInteger(value)) throw new GraphQLError('SafeInt must be a whole number below 2^53');
+    return value;
+  },
+});
