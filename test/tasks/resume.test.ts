@@ -101,11 +101,12 @@ describe('resuming a task after its worker dies (real PostgreSQL + s3rver)', () 
   });
 
   test('a worker whose task was requeued by the user can no longer write to it', async () => {
-    const { network, transformations } = await createNetwork(h.services, user, { name: 'requeue' });
+    const { network, transformations } = await createNetwork(h.services, user, { name: 'requeue', protocol: 'requeue' });
     const [task] = await h.services.tasks.create(user, transformations[0]!.scopedKey, 1, { dag: diamondDag });
     await h.services.tasks.action(user, network.scopedKey, [task!.id]);
     const service = await h.services.compute.register(worker, 'requeued');
-    const [claim] = await h.services.claims.claim(worker, service.id, 1, ['demo']);
+    const [claim] = await h.services.claims.claim(worker, service.id, 1, ['requeue']);
+    expect(claim?.taskId).toBe(task!.id);
     await h.services.tasks.setStatus(user, [task!.id], 'WAITING');
     expect(await codeOf(h.services.unitResults.submit(worker, claim!.claimToken, okResult('setup')))).toBe('STALE_CLAIM');
     expect(await codeOf(h.services.resultFiles.createUpload(worker, claim!.claimToken, { unitKey: 'setup', path: 'a.txt', size: 1, sha256: '0'.repeat(64) }))).toBe('STALE_CLAIM');
@@ -113,22 +114,24 @@ describe('resuming a task after its worker dies (real PostgreSQL + s3rver)', () 
   });
 
   test('a compute identity cannot write through another identity’s claim', async () => {
-    const { network, transformations } = await createNetwork(h.services, user, { name: 'foreign' });
+    const { network, transformations } = await createNetwork(h.services, user, { name: 'foreign', protocol: 'foreign' });
     const [task] = await h.services.tasks.create(user, transformations[0]!.scopedKey, 1, { dag: diamondDag });
     await h.services.tasks.action(user, network.scopedKey, [task!.id]);
     const service = await h.services.compute.register(worker, 'owner');
-    const [claim] = await h.services.claims.claim(worker, service.id, 1, ['demo']);
+    const [claim] = await h.services.claims.claim(worker, service.id, 1, ['foreign']);
+    expect(claim?.taskId).toBe(task!.id);
     const intruder = await h.compute('intruder');
     expect(await codeOf(h.services.unitResults.submit(intruder, claim!.claimToken, okResult('setup')))).toBe('FORBIDDEN');
     expect(await codeOf(h.services.unitResults.submit(user, claim!.claimToken, okResult('setup')))).toBe('FORBIDDEN');
   });
 
   test('deregistering a service gives its tasks back at once, keeping their results', async () => {
-    const { network, transformations } = await createNetwork(h.services, user, { name: 'dereg' });
+    const { network, transformations } = await createNetwork(h.services, user, { name: 'dereg', protocol: 'dereg' });
     const [task] = await h.services.tasks.create(user, transformations[0]!.scopedKey, 1, { dag: diamondDag });
     await h.services.tasks.action(user, network.scopedKey, [task!.id]);
     const service = await h.services.compute.register(worker, 'leaving');
-    const [claim] = await h.services.claims.claim(worker, service.id, 1, ['demo']);
+    const [claim] = await h.services.claims.claim(worker, service.id, 1, ['dereg']);
+    expect(claim?.taskId).toBe(task!.id);
     await h.services.unitResults.submit(worker, claim!.claimToken, okResult('setup'));
     await h.services.compute.deregister(worker, service.id);
     expect((await h.services.tasks.get(user, task!.id)).status).toBe('WAITING');
