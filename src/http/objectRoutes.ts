@@ -1,0 +1,156 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
+import { attachmentDisposition } from '../storage/objects/contentDisposition.js';
+import type { LocalObjectStore } from '../storage/objects/LocalObjectStore.js';
+import { UploadNotFoundError } from '../storage/objects/localMultipart.js';
+import type { ObjectUrlGrant } from '../storage/objects/localUrlSigning.js';
+import { ObjectIntegrityError, ObjectNotFoundError } from '../storage/objects/ObjectStore.js';
+import { InvalidObjectKeyError } from '../storage/objects/validateStoreArguments.js';
+import { parseRangeHeader } from './byteRange.js';
+import { sendJson } from './jsonResponse.js';
+
+/**
+ * The HTTP side of the local object store: serves the presigned URLs that LocalObjectStore hands out,
+ * so clients upload and download the same way they would against S3. Bodies are streamed both ways;
+ * nothing here holds a whole object in memory.
+ */
+
+/** Stable codes for every refusal a client can see, each with its HTTP status. */
+export const OBJECT_ROUTE_ERRORS = {
+  BAD_REQUEST: 400,
+  SIGNATURE_INVALID: 403,
+  URL_EXPIRED: 403,
+  OBJECT_NOT_FOUND: 404,
+  UPLOAD_NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  LENGTH_REQUIRED: 411,
+  RANGE_NOT_SATISFIABLE: 416,
+  INTERNAL_SERVER_ERROR: 500,
+} as const;
+
+export type ObjectRouteErrorCode = keyof typeof OBJECT_ROUTE_ERRORS;
+
+export type ObjectRouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
+
+const OBJECTS_PATH = '/objects/';
+const DECLARED_LENGTH = /^[0-9]{1,15}$/;
+
+class RouteRefusal extends Error {
+  constructor(
+    readonly code: ObjectRouteErrorCode,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+export interface ObjectRouteOptions {
+  /** Told about failures the client only sees as INTERNAL_SERVER_ERROR (or as a response cut short). */
+  onUnexpectedError?: (error: unknown) => void;
+}
+
+/** Returns false for paths outside `/objects/`, leaving them to the caller's other routes. */
+export function createSignedObjectHandler(store: LocalObjectStore, options: ObjectRouteOptions = {}): ObjectRouteHandler {
+  return async (req, res, url) => {
+    if (!url.pathname.startsWith(OBJECTS_PATH)) return false;
+    try {
+      await serve(store, req, res, url);
+    } catch (error) {
+      const refusal = asRefusal(error);
+      if (refusal.code === 'INTERNAL_SERVER_ERROR' && !isClientGone(error)) options.onUnexpectedError?.(error);
+      refuse(res, refusal);
+    }
+    return true;
+  };
+}
+
+async function serve(store: LocalObjectStore, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  const method = req.method ?? '';
+  if (method !== 'GET' && method !== 'PUT') {
+    throw new RouteRefusal('METHOD_NOT_ALLOWED', `${method} is not served here; use GET or PUT`, { Allow: 'GET, PUT' });
+  }
+  const verdict = store.verifySignedUrl({ method, key: keyFromPath(url.pathname), params: url.searchParams });
+  if (!verdict.ok) throw new RouteRefusal(verdict.code, verdict.message);
+  if (verdict.grant.method === 'GET') await sendObject(store, verdict.grant, req, res);
+  else await receiveObject(store, verdict.grant, req, res);
+}
+
+async function sendObject(store: LocalObjectStore, grant: ObjectUrlGrant, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const opened = await store.open(grant.key);
+  const range = parseRangeHeader(req.headers.range, opened.size);
+  if (range === 'unsatisfiable') {
+    await opened.close();
+    throw new RouteRefusal('RANGE_NOT_SATISFIABLE', `the object has ${opened.size} bytes`, {
+      'Content-Range': `bytes */${opened.size}`,
+    });
+  }
+  const headers: Record<string, string | number> = {
+    'Content-Type': 'application/octet-stream',
+    'Accept-Ranges': 'bytes',
+    'Last-Modified': opened.lastModified.toUTCString(),
+  };
+  if (grant.filename !== undefined) headers['Content-Disposition'] = attachmentDisposition(grant.filename);
+  if (range === 'whole') {
+    res.writeHead(200, { ...headers, 'Content-Length': opened.size });
+    await pipeline(opened.read(), res);
+  } else {
+    res.writeHead(206, {
+      ...headers,
+      'Content-Length': range.end - range.start + 1,
+      'Content-Range': `bytes ${range.start}-${range.end}/${opened.size}`,
+    });
+    await pipeline(opened.read(range), res);
+  }
+}
+
+/**
+ * Content-Length is required and becomes the announced size: a body that ends early is refused and
+ * leaves nothing behind. Chunked uploads are refused because their size is unknown until the end.
+ */
+async function receiveObject(store: LocalObjectStore, grant: ObjectUrlGrant, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const declared = req.headers['content-length'];
+  if (declared === undefined) throw new RouteRefusal('LENGTH_REQUIRED', 'a PUT must declare its Content-Length');
+  if (!DECLARED_LENGTH.test(declared)) throw new RouteRefusal('BAD_REQUEST', 'Content-Length is not a byte count');
+  const size = Number(declared);
+  if (grant.part) {
+    const part = await store.putPart(grant.key, grant.part.uploadId, grant.part.partNumber, req, size);
+    sendJson(res, 200, part, { ETag: `"${part.etag}"` });
+  } else {
+    const stored = await store.put(grant.key, req, { size });
+    sendJson(res, 200, stored, { ETag: `"${stored.sha256}"` });
+  }
+}
+
+function keyFromPath(pathname: string): string {
+  try {
+    return decodeURIComponent(pathname.slice(OBJECTS_PATH.length));
+  } catch {
+    throw new RouteRefusal('BAD_REQUEST', 'the object key in the path is not valid percent-encoding');
+  }
+}
+
+function refuse(res: ServerResponse, refusal: RouteRefusal): void {
+  // Once the body has started there is no way to report an error but to cut the response short.
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  sendJson(res, OBJECT_ROUTE_ERRORS[refusal.code], { error: { code: refusal.code, message: refusal.message } }, refusal.headers);
+}
+
+function asRefusal(error: unknown): RouteRefusal {
+  if (error instanceof RouteRefusal) return error;
+  if (error instanceof ObjectNotFoundError) return new RouteRefusal('OBJECT_NOT_FOUND', error.message);
+  if (error instanceof UploadNotFoundError) return new RouteRefusal('UPLOAD_NOT_FOUND', error.message);
+  if (error instanceof InvalidObjectKeyError || error instanceof ObjectIntegrityError || error instanceof RangeError) {
+    return new RouteRefusal('BAD_REQUEST', error.message);
+  }
+  return new RouteRefusal('INTERNAL_SERVER_ERROR', 'the object could not be served');
+}
+
+/** The client hung up mid-transfer: nothing went wrong on our side. */
+function isClientGone(error: unknown): boolean {
+  const code = typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
+  return code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ECONNRESET';
+}

@@ -1,0 +1,241 @@
+import { createReadStream } from 'node:fs';
+import { mkdir, open, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
+import { Readable } from 'node:stream';
+import {
+  ObjectNotFoundError,
+  type ObjectStat,
+  type ObjectStore,
+  type PutOptions,
+  type StoredObject,
+  type UploadedPart,
+} from './ObjectStore.js';
+import { asReadable, assertMatchesAnnounced, digestStream } from './hashingStream.js';
+import { errorCode, moveIntoPlace, pruneEmptyDirectories, removeQuietly, stageFile, type StagedFile } from './localFiles.js';
+import { listObjectFiles } from './localListing.js';
+import { LocalMultipartStaging } from './localMultipart.js';
+import { signedObjectUrl, verifyObjectUrl, type GrantVerdict, type ObjectUrlGrant } from './localUrlSigning.js';
+import {
+  assertByteRange,
+  assertListPrefix,
+  assertObjectKey,
+  assertPartNumber,
+  assertPresignLifetime,
+  assertPutOptions,
+  InvalidObjectKeyError,
+  type ByteRange,
+} from './validateStoreArguments.js';
+
+export interface LocalObjectStoreOptions {
+  /** Holds `objects/`, plus `.incoming/` and `.multipart/` for bytes not yet visible. */
+  root: string;
+  /** Where clients reach the route serving `/objects/…` (see src/http/objectRoutes.ts). */
+  publicBaseUrl: string;
+  /** Key for the HMAC that signs presigned URLs. */
+  signingSecret: string;
+}
+
+/** An object opened for reading: `size` is the size of the very file that `read` streams. */
+export interface OpenedObject {
+  size: number;
+  lastModified: Date;
+  /** Call once; the file is closed when the stream ends or is destroyed. */
+  read(range?: ByteRange): Readable;
+  /** Closes the file when it will not be read after all. */
+  close(): Promise<void>;
+}
+
+const MIN_SECRET_LENGTH = 16;
+
+/**
+ * The embedded default backend: objects are files under `<root>/objects/`, at the path their key
+ * spells. Writes land in `<root>/.incoming/` and are renamed into place only once complete and
+ * verified, so readers never see part of an object and a refused write leaves nothing behind.
+ * Presigned URLs point at dagkeeper's own HTTP route, which checks them with `verifySignedUrl`.
+ */
+export class LocalObjectStore implements ObjectStore {
+  readonly kind = 'local' as const;
+  readonly #objectsDir: string;
+  readonly #incomingDir: string;
+  readonly #multipartDir: string;
+  readonly #multipart: LocalMultipartStaging;
+  readonly #publicBaseUrl: string;
+  readonly #signingSecret: string;
+
+  constructor(options: LocalObjectStoreOptions) {
+    if (options.signingSecret.length < MIN_SECRET_LENGTH) {
+      throw new Error(`the local object store's signing secret must be at least ${MIN_SECRET_LENGTH} characters`);
+    }
+    if (!URL.canParse(options.publicBaseUrl)) {
+      throw new Error(`the local object store's publicBaseUrl is not a URL: ${options.publicBaseUrl}`);
+    }
+    const root = resolve(options.root);
+    this.#objectsDir = join(root, 'objects');
+    this.#incomingDir = join(root, '.incoming');
+    this.#multipartDir = join(root, '.multipart');
+    this.#multipart = new LocalMultipartStaging(this.#multipartDir, this.#incomingDir);
+    this.#publicBaseUrl = options.publicBaseUrl;
+    this.#signingSecret = options.signingSecret;
+  }
+
+  async ensureReady(): Promise<void> {
+    for (const directory of [this.#objectsDir, this.#incomingDir, this.#multipartDir]) {
+      await mkdir(directory, { recursive: true });
+    }
+  }
+
+  async put(key: string, body: Readable | Buffer | string, options: PutOptions = {}): Promise<StoredObject> {
+    const path = this.#pathOf(key);
+    assertPutOptions(options);
+    const staged = await stageFile(this.#incomingDir, asReadable(body));
+    await this.#publish(staged, path, key, options);
+    return { key, ...staged.facts };
+  }
+
+  async get(key: string, range?: ByteRange): Promise<Readable> {
+    if (range) assertByteRange(range);
+    const opened = await this.open(key);
+    if (range === undefined) return opened.read();
+    const last = opened.size - 1;
+    if (range.start > last) {
+      await opened.close();
+      throw new RangeError(`range ${range.start}-${range.end ?? ''} is not satisfiable for ${key} (${opened.size} bytes)`);
+    }
+    return opened.read({ start: range.start, end: Math.min(range.end ?? last, last) });
+  }
+
+  /** Opens the object once, so that its size and its bytes come from the same file even if it is replaced. */
+  async open(key: string): Promise<OpenedObject> {
+    const path = this.#pathOf(key);
+    let handle: FileHandle;
+    try {
+      handle = await open(path, 'r');
+    } catch (error) {
+      if (isMissing(error)) throw new ObjectNotFoundError(key);
+      throw error;
+    }
+    const info = await handle.stat();
+    if (!info.isFile()) {
+      await handle.close();
+      throw new ObjectNotFoundError(key);
+    }
+    return {
+      size: info.size,
+      lastModified: info.mtime,
+      read: (range) => handle.createReadStream(range ? { start: range.start, end: range.end } : {}),
+      close: () => handle.close(),
+    };
+  }
+
+  async stat(key: string): Promise<ObjectStat | null> {
+    try {
+      const info = await stat(this.#pathOf(key));
+      return info.isFile() ? { key, size: info.size, lastModified: info.mtime } : null;
+    } catch (error) {
+      if (isMissing(error)) return null;
+      throw error;
+    }
+  }
+
+  async digest(key: string): Promise<StoredObject> {
+    return { key, ...(await digestStream(await this.get(key))) };
+  }
+
+  async delete(key: string): Promise<void> {
+    const path = this.#pathOf(key);
+    try {
+      await unlink(path);
+    } catch (error) {
+      // EISDIR: the key names a directory of other keys, not an object.
+      if (isMissing(error) || errorCode(error) === 'EISDIR') return;
+      throw error;
+    }
+    await pruneEmptyDirectories(dirname(path), this.#objectsDir);
+  }
+
+  async *list(prefix: string): AsyncGenerator<ObjectStat> {
+    assertListPrefix(prefix);
+    yield* listObjectFiles(this.#objectsDir, prefix);
+  }
+
+  async presignPut(key: string, expiresInSeconds: number): Promise<string> {
+    return this.#sign({ method: 'PUT', key }, expiresInSeconds);
+  }
+
+  async presignGet(key: string, expiresInSeconds: number, options: { downloadName?: string } = {}): Promise<string> {
+    const grant: Omit<ObjectUrlGrant, 'expires'> = { method: 'GET', key };
+    if (options.downloadName !== undefined) grant.filename = options.downloadName;
+    return this.#sign(grant, expiresInSeconds);
+  }
+
+  async createMultipartUpload(key: string): Promise<string> {
+    assertObjectKey(key);
+    return this.#multipart.create(key);
+  }
+
+  async presignUploadPart(key: string, uploadId: string, partNumber: number, expiresInSeconds: number): Promise<string> {
+    assertPartNumber(partNumber);
+    return this.#sign({ method: 'PUT', key, part: { uploadId, partNumber } }, expiresInSeconds);
+  }
+
+  /** Stores one part sent to a presigned part URL; the returned ETag is the part's SHA-256. */
+  async putPart(key: string, uploadId: string, partNumber: number, body: Readable, size?: number): Promise<UploadedPart> {
+    assertObjectKey(key);
+    return this.#multipart.putPart(key, uploadId, partNumber, body, size);
+  }
+
+  async completeMultipartUpload(key: string, uploadId: string, parts: UploadedPart[]): Promise<void> {
+    const path = this.#pathOf(key);
+    const files = await this.#multipart.partFiles(key, uploadId, parts);
+    const staged = await stageFile(this.#incomingDir, Readable.from(concatenate(files)));
+    await this.#publish(staged, path, key, {});
+    await this.#multipart.remove(uploadId);
+  }
+
+  async abortMultipartUpload(key: string, uploadId: string): Promise<void> {
+    assertObjectKey(key);
+    await this.#multipart.abort(key, uploadId);
+  }
+
+  /** Checks a request made to a presigned URL; `key` is the decoded path after `/objects/`. */
+  verifySignedUrl(request: { method: string; key: string; params: URLSearchParams }): GrantVerdict {
+    return verifyObjectUrl(request, this.#signingSecret, Math.floor(Date.now() / 1000));
+  }
+
+  /** Checks the staged file, then makes it the object at `path`; on any failure nothing is left behind. */
+  async #publish(staged: StagedFile, path: string, key: string, announced: PutOptions): Promise<void> {
+    try {
+      assertMatchesAnnounced(key, announced, staged.facts);
+      await moveIntoPlace(staged, path, key);
+    } catch (error) {
+      await removeQuietly(staged.path);
+      throw error;
+    }
+  }
+
+  #sign(grant: Omit<ObjectUrlGrant, 'expires'>, expiresInSeconds: number): string {
+    assertObjectKey(grant.key);
+    assertPresignLifetime(expiresInSeconds);
+    const expires = Math.floor(Date.now() / 1000) + expiresInSeconds;
+    return signedObjectUrl(this.#publicBaseUrl, { ...grant, expires }, this.#signingSecret);
+  }
+
+  #pathOf(key: string): string {
+    const path = join(this.#objectsDir, ...assertObjectKey(key));
+    // The key rules already keep paths inside; this guards the rules themselves.
+    if (!path.startsWith(this.#objectsDir + sep)) throw new InvalidObjectKeyError(key, 'the key leaves the store');
+    return path;
+  }
+}
+
+async function* concatenate(files: string[]): AsyncGenerator<Buffer> {
+  for (const file of files) {
+    const chunks: AsyncIterable<Buffer> = createReadStream(file);
+    yield* chunks;
+  }
+}
+
+function isMissing(error: unknown): boolean {
+  const code = errorCode(error);
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}

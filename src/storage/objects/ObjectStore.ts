@@ -1,0 +1,93 @@
+import type { Readable } from 'node:stream';
+
+/**
+ * The blob side of dagkeeper's storage: serialized DAGs, unit results and ResultFiles.
+ *
+ * Two real backends implement it (S3/MinIO through the `minio` client, and a local directory for the
+ * embedded default); one contract suite in `test/storage/objectStore.contract.ts` runs against both.
+ * Bodies always move as streams: a ResultFile may be many GB, so nothing here buffers a whole object.
+ */
+
+export interface StoredObject {
+  key: string;
+  size: number;
+  /** Lower-case hex SHA-256 of the bytes, computed while they streamed through. */
+  sha256: string;
+}
+
+export interface ObjectStat {
+  key: string;
+  size: number;
+  lastModified: Date;
+}
+
+export interface PutOptions {
+  /** Expected size; when given, a body of another length is refused and nothing is left behind. */
+  size?: number;
+  /** Expected SHA-256 (hex); when given, a body with another digest is refused and nothing is left behind. */
+  sha256?: string;
+  contentType?: string;
+}
+
+export interface UploadedPart {
+  partNumber: number;
+  etag: string;
+}
+
+export interface ObjectStore {
+  readonly kind: 'local' | 's3';
+
+  /** Creates the bucket or directory if missing. Idempotent. */
+  ensureReady(): Promise<void>;
+
+  /** Streams `body` to `key`, replacing any object there. The object appears only once complete. */
+  put(key: string, body: Readable | Buffer | string, options?: PutOptions): Promise<StoredObject>;
+
+  /** Streams the object (or the inclusive byte range); rejects with ObjectNotFoundError if missing. */
+  get(key: string, range?: { start: number; end?: number }): Promise<Readable>;
+
+  /** Size and modification time, or null when there is no object at `key`. */
+  stat(key: string): Promise<ObjectStat | null>;
+
+  /** Streams the object through SHA-256 (used to verify uploads that bypassed the server). */
+  digest(key: string): Promise<StoredObject>;
+
+  /** Removes the object; removing a missing object is not an error. */
+  delete(key: string): Promise<void>;
+
+  /** Every object whose key starts with `prefix`, in key order. */
+  list(prefix: string): AsyncIterable<ObjectStat>;
+
+  /** A URL a client can PUT the bytes of `key` to, without credentials, until it expires. */
+  presignPut(key: string, expiresInSeconds: number): Promise<string>;
+
+  /** A URL a client can GET `key` from, without credentials, until it expires. */
+  presignGet(key: string, expiresInSeconds: number, options?: { downloadName?: string }): Promise<string>;
+
+  /** Multipart upload for big files: parts are PUT to presigned URLs, then completed in order. */
+  createMultipartUpload(key: string): Promise<string>;
+  presignUploadPart(key: string, uploadId: string, partNumber: number, expiresInSeconds: number): Promise<string>;
+  completeMultipartUpload(key: string, uploadId: string, parts: UploadedPart[]): Promise<void>;
+  abortMultipartUpload(key: string, uploadId: string): Promise<void>;
+}
+
+export class ObjectNotFoundError extends Error {
+  constructor(readonly key: string) {
+    super(`no object at key ${key}`);
+    this.name = 'ObjectNotFoundError';
+  }
+}
+
+/** The bytes that arrived are not the bytes that were announced (size or SHA-256). */
+export class ObjectIntegrityError extends Error {
+  constructor(
+    readonly key: string,
+    readonly expected: { size?: number; sha256?: string },
+    readonly actual: { size: number; sha256: string },
+  ) {
+    super(
+      `object ${key} does not match what was announced: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`,
+    );
+    this.name = 'ObjectIntegrityError';
+  }
+}

@@ -1,0 +1,201 @@
+import type { Readable } from 'node:stream';
+import { Client, S3Error, type BucketItem } from 'minio';
+import { attachmentDisposition } from './contentDisposition.js';
+import { asReadable, assertMatchesAnnounced, digestStream, type BodyFacts } from './hashingStream.js';
+import {
+  ObjectNotFoundError,
+  type ObjectStat,
+  type ObjectStore,
+  type PutOptions,
+  type StoredObject,
+  type UploadedPart,
+} from './ObjectStore.js';
+import { uploadInParts } from './s3PartedUpload.js';
+import {
+  assertByteRange,
+  assertCompletionParts,
+  assertListPrefix,
+  assertObjectKey,
+  assertPartNumber,
+  assertPresignLifetime,
+  assertPutOptions,
+  type ByteRange,
+} from './validateStoreArguments.js';
+
+export interface S3ObjectStoreOptions {
+  endPoint: string;
+  port: number;
+  useSSL: boolean;
+  accessKey: string;
+  secretKey: string;
+  bucket: string;
+  /** Defaults to us-east-1. Always set, so no request is spent asking the server for it. */
+  region?: string;
+  /** Bytes per part of a streamed upload, and so the memory one upload holds. Default 64 MiB, at least 5 MiB. */
+  partSize?: number;
+  /**
+   * The base URL clients reach this S3 service at, when it is not `endPoint` (say, MinIO on a private
+   * network behind https://s3.example.org). Presigned URLs are signed for this host.
+   */
+  publicEndpoint?: string;
+}
+
+const MIB = 1024 * 1024;
+const DEFAULT_PART_SIZE = 64 * MIB;
+/** S3's bounds on the size of every part but the last. */
+const MIN_PART_SIZE = 5 * MIB;
+const MAX_PART_SIZE = 5 * 1024 * MIB;
+
+/** S3 or MinIO through the minio client. */
+export class S3ObjectStore implements ObjectStore {
+  readonly kind = 's3' as const;
+  readonly #client: Client;
+  /** Signs URLs for the public endpoint; the same client as `#client` when there is none. */
+  readonly #presigner: Client;
+  readonly #bucket: string;
+  readonly #region: string;
+  readonly #partSize: number;
+
+  constructor(options: S3ObjectStoreOptions) {
+    const partSize = options.partSize ?? DEFAULT_PART_SIZE;
+    if (!(Number.isInteger(partSize) && partSize >= MIN_PART_SIZE && partSize <= MAX_PART_SIZE)) {
+      throw new RangeError(`partSize must be between ${MIN_PART_SIZE} and ${MAX_PART_SIZE} bytes, got ${partSize}`);
+    }
+    this.#bucket = options.bucket;
+    this.#region = options.region ?? 'us-east-1';
+    this.#partSize = partSize;
+    const credentials = { accessKey: options.accessKey, secretKey: options.secretKey, region: this.#region, partSize };
+    this.#client = new Client({ endPoint: options.endPoint, port: options.port, useSSL: options.useSSL, ...credentials });
+    this.#presigner = options.publicEndpoint
+      ? new Client({ ...endpointOf(options.publicEndpoint), ...credentials })
+      : this.#client;
+  }
+
+  async ensureReady(): Promise<void> {
+    if (await this.#client.bucketExists(this.#bucket)) return;
+    try {
+      await this.#client.makeBucket(this.#bucket, this.#region);
+    } catch (error) {
+      // Another instance starting at the same moment may have made it first.
+      if (!isS3Error(error, 'BucketAlreadyOwnedByYou')) throw error;
+    }
+  }
+
+  async put(key: string, body: Readable | Buffer | string, options: PutOptions = {}): Promise<StoredObject> {
+    assertObjectKey(key);
+    assertPutOptions(options);
+    const headers: Record<string, string> = options.contentType ? { 'Content-Type': options.contentType } : {};
+    const target = { client: this.#client, bucket: this.#bucket, key, headers, partSize: this.#partSize };
+    const verify = (facts: BodyFacts) => assertMatchesAnnounced(key, options, facts);
+    const facts = await uploadInParts(target, asReadable(body), verify, options.size);
+    return { key, ...facts };
+  }
+
+  async get(key: string, range?: ByteRange): Promise<Readable> {
+    assertObjectKey(key);
+    if (range) assertByteRange(range);
+    try {
+      if (range === undefined) return await this.#client.getObject(this.#bucket, key);
+      // minio reads a length of 0 as "to the end".
+      const length = range.end === undefined ? 0 : range.end - range.start + 1;
+      return await this.#client.getPartialObject(this.#bucket, key, range.start, length);
+    } catch (error) {
+      if (isS3Error(error, 'NoSuchKey')) throw new ObjectNotFoundError(key);
+      if (isS3Error(error, 'InvalidRange')) throw new RangeError(`range ${range?.start}-${range?.end ?? ''} is not satisfiable for ${key}`);
+      throw error;
+    }
+  }
+
+  async stat(key: string): Promise<ObjectStat | null> {
+    assertObjectKey(key);
+    try {
+      const found = await this.#client.statObject(this.#bucket, key);
+      return { key, size: found.size, lastModified: found.lastModified };
+    } catch (error) {
+      // A HEAD response has no body, so S3 can only say NotFound.
+      if (isS3Error(error, 'NotFound', 'NoSuchKey')) return null;
+      throw error;
+    }
+  }
+
+  async digest(key: string): Promise<StoredObject> {
+    return { key, ...(await digestStream(await this.get(key))) };
+  }
+
+  async delete(key: string): Promise<void> {
+    assertObjectKey(key);
+    await this.#client.removeObject(this.#bucket, key);
+  }
+
+  async *list(prefix: string): AsyncGenerator<ObjectStat> {
+    assertListPrefix(prefix);
+    const items: AsyncIterable<BucketItem> = this.#client.listObjectsV2(this.#bucket, prefix, true);
+    for await (const item of items) {
+      if (item.name !== undefined) yield { key: item.name, size: item.size, lastModified: item.lastModified };
+    }
+  }
+
+  async presignPut(key: string, expiresInSeconds: number): Promise<string> {
+    this.#checkPresign(key, expiresInSeconds);
+    return this.#presigner.presignedPutObject(this.#bucket, key, expiresInSeconds);
+  }
+
+  async presignGet(key: string, expiresInSeconds: number, options: { downloadName?: string } = {}): Promise<string> {
+    this.#checkPresign(key, expiresInSeconds);
+    const responseHeaders: Record<string, string> = {};
+    if (options.downloadName !== undefined) {
+      responseHeaders['response-content-disposition'] = attachmentDisposition(options.downloadName);
+    }
+    return this.#presigner.presignedGetObject(this.#bucket, key, expiresInSeconds, responseHeaders);
+  }
+
+  async createMultipartUpload(key: string): Promise<string> {
+    assertObjectKey(key);
+    return this.#client.initiateNewMultipartUpload(this.#bucket, key, {});
+  }
+
+  async presignUploadPart(key: string, uploadId: string, partNumber: number, expiresInSeconds: number): Promise<string> {
+    this.#checkPresign(key, expiresInSeconds);
+    assertPartNumber(partNumber);
+    return this.#presigner.presignedUrl('PUT', this.#bucket, key, expiresInSeconds, {
+      partNumber: String(partNumber),
+      uploadId,
+    });
+  }
+
+  async completeMultipartUpload(key: string, uploadId: string, parts: UploadedPart[]): Promise<void> {
+    assertObjectKey(key);
+    assertCompletionParts(parts);
+    const etags = parts.map(({ partNumber, etag }) => ({ part: partNumber, etag }));
+    await this.#client.completeMultipartUpload(this.#bucket, key, uploadId, etags);
+  }
+
+  /** Aborting an upload that is already gone succeeds: abort is cleanup, and cleanup may be retried. */
+  async abortMultipartUpload(key: string, uploadId: string): Promise<void> {
+    assertObjectKey(key);
+    try {
+      await this.#client.abortMultipartUpload(this.#bucket, key, uploadId);
+    } catch (error) {
+      if (!isS3Error(error, 'NoSuchUpload')) throw error;
+    }
+  }
+
+  #checkPresign(key: string, expiresInSeconds: number): void {
+    assertObjectKey(key);
+    // minio would quietly turn a lifetime of 0 into its seven-day maximum.
+    assertPresignLifetime(expiresInSeconds);
+  }
+}
+
+function endpointOf(publicEndpoint: string): { endPoint: string; port: number; useSSL: boolean } {
+  const url = new URL(publicEndpoint);
+  if (url.pathname !== '/' || url.search !== '') {
+    throw new Error(`publicEndpoint must be a bare origin such as https://s3.example.org, got ${publicEndpoint}`);
+  }
+  const useSSL = url.protocol === 'https:';
+  return { endPoint: url.hostname, port: url.port === '' ? (useSSL ? 443 : 80) : Number(url.port), useSSL };
+}
+
+function isS3Error(error: unknown, ...codes: string[]): boolean {
+  return error instanceof S3Error && error.code !== undefined && codes.includes(error.code);
+}

@@ -1,0 +1,81 @@
+import { assertObjectKey, InvalidObjectKeyError } from './validateStoreArguments.js';
+
+/**
+ * Where each blob lives in the object store. Everything a task produces sits under its scope and task,
+ * so a task's objects can be listed, copied or removed by one prefix. Unit results and files are laid
+ * out by unit key and attempt, never by the ProtocolDAGResult that later gathers them: results are
+ * shipped as units complete, before any DAG result exists, and a resumed task reuses them.
+ *
+ *   {scope}/tasks/{taskId}/dag.json
+ *   {scope}/tasks/{taskId}/units/{unitKey}/{attempt}/result.json
+ *   {scope}/tasks/{taskId}/units/{unitKey}/{attempt}/log.txt
+ *   {scope}/tasks/{taskId}/files/{unitKey}/{path}
+ *   {scope}/tasks/{taskId}/dag-results/{dagResultId}.json
+ */
+
+/** `org-campaign-project`: three parts of letters, digits and underscores (`-` separates them). */
+const SCOPE = /^[A-Za-z0-9_]+-[A-Za-z0-9_]+-[A-Za-z0-9_]+$/;
+/** Task ids, unit keys and result ids: a safe file name that cannot be `.` or `..`. */
+const IDENTIFIER = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
+const MAX_FILE_SEGMENT_BYTES = 255;
+
+export function taskPrefix(scope: string, taskId: string): string {
+  return `${checkScope(scope)}/tasks/${checkIdentifier('task id', taskId)}/`;
+}
+
+export function taskDagKey(scope: string, taskId: string): string {
+  return `${taskPrefix(scope, taskId)}dag.json`;
+}
+
+export function unitResultKey(scope: string, taskId: string, unitKey: string, attempt: number): string {
+  return `${unitAttemptPrefix(scope, taskId, unitKey, attempt)}result.json`;
+}
+
+export function unitLogKey(scope: string, taskId: string, unitKey: string, attempt: number): string {
+  return `${unitAttemptPrefix(scope, taskId, unitKey, attempt)}log.txt`;
+}
+
+/** `path` is the file's path relative to the unit's output directory, as the worker reported it. */
+export function resultFileKey(scope: string, taskId: string, unitKey: string, path: string): string {
+  const key = `${taskPrefix(scope, taskId)}files/${checkIdentifier('unit key', unitKey)}/${checkRelativePath(path)}`;
+  assertObjectKey(key);
+  return key;
+}
+
+export function dagResultKey(scope: string, taskId: string, dagResultId: string): string {
+  return `${taskPrefix(scope, taskId)}dag-results/${checkIdentifier('DAG result id', dagResultId)}.json`;
+}
+
+function unitAttemptPrefix(scope: string, taskId: string, unitKey: string, attempt: number): string {
+  if (!(Number.isSafeInteger(attempt) && attempt >= 0)) {
+    throw new InvalidObjectKeyError(String(attempt), 'an attempt is a non-negative integer');
+  }
+  return `${taskPrefix(scope, taskId)}units/${checkIdentifier('unit key', unitKey)}/${attempt}/`;
+}
+
+function checkScope(scope: string): string {
+  if (!SCOPE.test(scope)) {
+    throw new InvalidObjectKeyError(scope, 'a scope is org-campaign-project, each part letters, digits or _');
+  }
+  return scope;
+}
+
+function checkIdentifier(what: string, value: string): string {
+  if (!IDENTIFIER.test(value)) {
+    throw new InvalidObjectKeyError(value, `a ${what} is 1-200 letters, digits, ., _ or -, starting with a letter or digit`);
+  }
+  return value;
+}
+
+/**
+ * A ResultFile path must already be in normal form: we refuse rather than normalize, so two spellings
+ * of one path (`a//b`, `./a/b`) can never name two different objects.
+ */
+function checkRelativePath(path: string): string {
+  for (const segment of assertObjectKey(path)) {
+    if (Buffer.byteLength(segment, 'utf8') > MAX_FILE_SEGMENT_BYTES) {
+      throw new InvalidObjectKeyError(path, `each path segment is limited to ${MAX_FILE_SEGMENT_BYTES} bytes`);
+    }
+  }
+  return path;
+}

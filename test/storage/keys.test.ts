@@ -1,0 +1,68 @@
+import {
+  dagResultKey,
+  resultFileKey,
+  taskDagKey,
+  taskPrefix,
+  unitLogKey,
+  unitResultKey,
+} from '../../src/storage/objects/keys.js';
+import { InvalidObjectKeyError } from '../../src/storage/objects/validateStoreArguments.js';
+
+const scope = 'openfe-benchmarks_2024-tyk2';
+const taskId = '0190f4e2-7a5b-7c3d-8e9f-0a1b2c3d4e5f';
+const unit = 'ProtocolUnit-3f2a9c';
+
+describe('object key layout', () => {
+  test('lays every object of a task out under its scope and task', () => {
+    expect(taskPrefix(scope, taskId)).toBe(`${scope}/tasks/${taskId}/`);
+    expect(taskDagKey(scope, taskId)).toBe(`${scope}/tasks/${taskId}/dag.json`);
+    expect(unitResultKey(scope, taskId, unit, 2)).toBe(`${scope}/tasks/${taskId}/units/${unit}/2/result.json`);
+    expect(unitLogKey(scope, taskId, unit, 0)).toBe(`${scope}/tasks/${taskId}/units/${unit}/0/log.txt`);
+    expect(resultFileKey(scope, taskId, unit, 'shared/simulation.nc')).toBe(
+      `${scope}/tasks/${taskId}/files/${unit}/shared/simulation.nc`,
+    );
+    expect(dagResultKey(scope, taskId, 'r-1')).toBe(`${scope}/tasks/${taskId}/dag-results/r-1.json`);
+  });
+
+  test('keeps unit results apart by attempt, so a retry never overwrites an earlier result', () => {
+    expect(unitResultKey(scope, taskId, unit, 1)).not.toBe(unitResultKey(scope, taskId, unit, 2));
+  });
+
+  test.each(['', 'org-campaign', 'org-campaign-project-extra', 'org/x-campaign-project', 'org-camp aign-project', '*-*-*'])(
+    'refuses the scope %j',
+    (badScope) => {
+      expect(() => taskDagKey(badScope, taskId)).toThrow(InvalidObjectKeyError);
+    },
+  );
+
+  test.each(['', '.', '..', '../x', 'a/b', 'a b', '-leading-dash', 'x'.repeat(201)])('refuses the identifier %j', (bad) => {
+    expect(() => taskDagKey(scope, bad)).toThrow(InvalidObjectKeyError);
+    expect(() => unitResultKey(scope, taskId, bad, 1)).toThrow(InvalidObjectKeyError);
+    expect(() => dagResultKey(scope, taskId, bad)).toThrow(InvalidObjectKeyError);
+  });
+
+  test.each([-1, 1.5, Number.NaN])('refuses the attempt %p', (attempt) => {
+    expect(() => unitResultKey(scope, taskId, unit, attempt)).toThrow(InvalidObjectKeyError);
+  });
+
+  test.each([
+    ['a path climbing out', '../../other-task/dag.json'],
+    ['a path climbing out midway', 'out/../../x'],
+    ['an absolute path', '/etc/passwd'],
+    ['an empty path', ''],
+    ['an empty segment', 'a//b'],
+    ['a trailing slash', 'dir/'],
+    ['a dot segment', './a'],
+    ['a backslash', 'a\\..\\b'],
+    ['a NUL byte', 'a\u0000b'],
+    ['an over-long segment', 'x'.repeat(256)],
+  ])('refuses a result file path with %s', (_what, path) => {
+    expect(() => resultFileKey(scope, taskId, unit, path)).toThrow(InvalidObjectKeyError);
+  });
+
+  test('accepts result file paths with spaces, dots and unicode in their names', () => {
+    expect(resultFileKey(scope, taskId, unit, 'out dir/..hidden/résumé.v2.json')).toBe(
+      `${scope}/tasks/${taskId}/files/${unit}/out dir/..hidden/résumé.v2.json`,
+    );
+  });
+});
