@@ -1,4 +1,4 @@
-import { ApiError } from '../../src/cli/apiClient.js';
+import { codeOf } from '../support/refusals.js';
 import { jsonOf } from '../support/http.js';
 import type { GraphQLBody } from '../support/http.js';
 import { createIdentity, startTestApp } from '../support/testApp.js';
@@ -6,15 +6,6 @@ import type { StateKind, TestApp } from '../support/testApp.js';
 
 const viewer = '{ viewer { id name kind isAdmin scopes } }';
 
-async function refusal(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ApiError) return error.code;
-    throw error;
-  }
-  throw new Error('expected the request to be refused');
-}
 
 describe.each<StateKind>(['postgres', 'pglite'])('identities and tokens on %s', (state) => {
   let server: TestApp;
@@ -45,8 +36,8 @@ describe.each<StateKind>(['postgres', 'pglite'])('identities and tokens on %s', 
     expect(anonymous.status).toBe(401);
     expect(anonymous.headers.get('www-authenticate')).toBe('Bearer');
     expect((await jsonOf<GraphQLBody>(anonymous)).errors?.[0]?.extensions.code).toBe('UNAUTHENTICATED');
-    expect(await refusal(server.client('dkt_' + 'x'.repeat(43)).request(viewer))).toBe('UNAUTHENTICATED');
-    expect(await refusal(server.client('not-even-a-token').request(viewer))).toBe('UNAUTHENTICATED');
+    expect(await codeOf(server.client('dkt_' + 'x'.repeat(43)).request(viewer))).toBe('UNAUTHENTICATED');
+    expect(await codeOf(server.client('not-even-a-token').request(viewer))).toBe('UNAUTHENTICATED');
   });
 
   test('tokens are stored only as hashes', async () => {
@@ -64,7 +55,7 @@ describe.each<StateKind>(['postgres', 'pglite'])('identities and tokens on %s', 
       { id: carol.id },
     );
     await server.client(carol.token).request('mutation ($id: ID!) { revokeToken(tokenId: $id) { revokedAt } }', { id: issueToken.info.id });
-    expect(await refusal(server.client(issueToken.token).request(viewer))).toBe('UNAUTHENTICATED');
+    expect(await codeOf(server.client(issueToken.token).request(viewer))).toBe('UNAUTHENTICATED');
     await expect(server.client(carol.token).request(viewer)).resolves.toBeDefined();
   });
 
@@ -72,33 +63,32 @@ describe.each<StateKind>(['postgres', 'pglite'])('identities and tokens on %s', 
     const dave = await createIdentity(server.admin, { kind: 'COMPUTE', name: `dave-${state}`, scopes: ['acme-*-*'], tokenExpiresInSeconds: 1 });
     await expect(server.client(dave.token).request(viewer)).resolves.toBeDefined();
     await new Promise((resolve) => setTimeout(resolve, 1100));
-    expect(await refusal(server.client(dave.token).request(viewer))).toBe('UNAUTHENTICATED');
+    expect(await codeOf(server.client(dave.token).request(viewer))).toBe('UNAUTHENTICATED');
   });
 
   test('a disabled identity can no longer authenticate', async () => {
     const erin = await createIdentity(server.admin, { kind: 'USER', name: `erin-${state}`, scopes: ['acme-c1-p1'] });
     await server.admin.request('mutation ($id: ID!) { disableIdentity(id: $id) { disabledAt } }', { id: erin.id });
-    expect(await refusal(server.client(erin.token).request(viewer))).toBe('UNAUTHENTICATED');
+    expect(await codeOf(server.client(erin.token).request(viewer))).toBe('UNAUTHENTICATED');
   });
 
   test('only administrators manage identities', async () => {
     const frank = await createIdentity(server.admin, { kind: 'USER', name: `frank-${state}`, scopes: ['acme-c1-p1'] });
     const asFrank = server.client(frank.token);
-    expect(await refusal(createIdentity(asFrank, { kind: 'USER', name: 'mallory', scopes: ['*-*-*'] }))).toBe('FORBIDDEN');
-    expect(await refusal(asFrank.request('{ identities { id } }'))).toBe('FORBIDDEN');
+    expect(await codeOf(createIdentity(asFrank, { kind: 'USER', name: 'mallory', scopes: ['*-*-*'] }))).toBe('FORBIDDEN');
+    expect(await codeOf(asFrank.request('{ identities { id } }'))).toBe('FORBIDDEN');
     const adminId = (await server.admin.request<{ viewer: { id: string } }>(viewer)).viewer.id;
     const issueForAdmin = asFrank.request('mutation ($id: ID!) { issueToken(identityId: $id) { token } }', { id: adminId });
-    expect(await refusal(issueForAdmin)).toBe('FORBIDDEN');
-    const { identity } = await asFrank.request<{ identity: null | object }>('query ($id: ID!) { identity(id: $id) { id } }', { id: adminId }).catch((e: ApiError) => ({ identity: e.code }));
-    expect(identity).toBe('FORBIDDEN');
+    expect(await codeOf(issueForAdmin)).toBe('FORBIDDEN');
+    expect(await codeOf(asFrank.request('query ($id: ID!) { identity(id: $id) { id } }', { id: adminId }))).toBe('FORBIDDEN');
   });
 
   test('bad identity input is refused with a clear code and creates nothing', async () => {
     const before = await server.app.state.db.identity.count();
-    expect(await refusal(createIdentity(server.admin, { kind: 'USER', name: 'x', scopes: ['not-a'] }))).toBe('BAD_USER_INPUT');
-    expect(await refusal(createIdentity(server.admin, { kind: 'USER', name: 'has space', scopes: ['a-b-c'] }))).toBe('BAD_USER_INPUT');
-    expect(await refusal(createIdentity(server.admin, { kind: 'USER', name: 'y', scopes: [] }))).toBe('BAD_USER_INPUT');
-    expect(await refusal(createIdentity(server.admin, { kind: 'USER', name: 'admin', scopes: ['a-b-c'] }))).toBe('CONFLICT');
+    expect(await codeOf(createIdentity(server.admin, { kind: 'USER', name: 'x', scopes: ['not-a'] }))).toBe('BAD_USER_INPUT');
+    expect(await codeOf(createIdentity(server.admin, { kind: 'USER', name: 'has space', scopes: ['a-b-c'] }))).toBe('BAD_USER_INPUT');
+    expect(await codeOf(createIdentity(server.admin, { kind: 'USER', name: 'y', scopes: [] }))).toBe('BAD_USER_INPUT');
+    expect(await codeOf(createIdentity(server.admin, { kind: 'USER', name: 'admin', scopes: ['a-b-c'] }))).toBe('CONFLICT');
     expect(await server.app.state.db.identity.count()).toBe(before);
   });
 

@@ -1,18 +1,9 @@
 import { createHash } from 'node:crypto';
-import { ApiError } from '../../src/cli/apiClient.js';
+import { codeOf } from '../support/refusals.js';
 import type { ApiClient } from '../../src/cli/apiClient.js';
 import { createIdentity, startTestApp } from '../support/testApp.js';
 import type { StateKind, TestApp } from '../support/testApp.js';
 
-async function refusal(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ApiError) return error.code;
-    throw error;
-  }
-  throw new Error('expected the request to be refused');
-}
 
 const networkInput = {
   name: 'benzene to toluene',
@@ -94,7 +85,7 @@ describe.each<StateKind>(['postgres', 'pglite'])('the task workflow over GraphQL
       'mutation ($c: String!) { finishTask(claimToken: $c) { task { status } dagResult { ok } } }', { c: token },
     );
     expect(finishTask).toEqual({ task: { status: 'COMPLETE' }, dagResult: { ok: true } });
-    expect(await refusal(worker.request('mutation ($c: String!) { finishTask(claimToken: $c) { restartedBy } }', { c: token }))).toBe('STALE_CLAIM');
+    expect(await codeOf(worker.request('mutation ($c: String!) { finishTask(claimToken: $c) { restartedBy } }', { c: token }))).toBe('STALE_CLAIM');
 
     // The user's side.
     const { task } = await user.request<{ task: {
@@ -142,12 +133,12 @@ describe.each<StateKind>(['postgres', 'pglite'])('the task workflow over GraphQL
     const outsider = server.client((await createIdentity(server.admin, { kind: 'USER', name: 'eve', scopes: ['other-c1-p1'] })).token);
     const { networks } = await user.request<{ networks: Array<{ scopedKey: string }> }>('{ networks { scopedKey } }');
     const networkKey = networks[0]!.scopedKey;
-    expect(await refusal(outsider.request('query ($k: ID!) { network(scopedKey: $k) { name } }', { k: networkKey }))).toBe('FORBIDDEN');
+    expect(await codeOf(outsider.request('query ($k: ID!) { network(scopedKey: $k) { name } }', { k: networkKey }))).toBe('FORBIDDEN');
     expect((await outsider.request<{ networks: unknown[] }>('{ networks { scopedKey } }')).networks).toEqual([]);
     expect((await outsider.request<{ tasks: { totalCount: number } }>('{ tasks { totalCount } }')).tasks.totalCount).toBe(0);
-    expect(await refusal(outsider.request(`mutation ($input: NetworkInput!) { createNetwork(scope: "acme-c1-p1", input: $input) { created } }`, { input: networkInput }))).toBe('FORBIDDEN');
-    expect(await refusal(worker.request(`mutation ($input: NetworkInput!) { createNetwork(scope: "acme-c1-p1", input: $input) { created } }`, { input: networkInput }))).toBe('FORBIDDEN');
-    expect(await refusal(user.request('mutation { registerComputeService(name: "sneaky") { id } }'))).toBe('FORBIDDEN');
-    expect(await refusal(user.request('mutation { setTaskStatus(taskIds: [], status: COMPLETE) { id } }'))).toBe('STATUS_NOT_SETTABLE');
+    expect(await codeOf(outsider.request(`mutation ($input: NetworkInput!) { createNetwork(scope: "acme-c1-p1", input: $input) { created } }`, { input: networkInput }))).toBe('FORBIDDEN');
+    expect(await codeOf(worker.request(`mutation ($input: NetworkInput!) { createNetwork(scope: "acme-c1-p1", input: $input) { created } }`, { input: networkInput }))).toBe('FORBIDDEN');
+    expect(await codeOf(user.request('mutation { registerComputeService(name: "sneaky") { id } }'))).toBe('FORBIDDEN');
+    expect(await codeOf(user.request('mutation { setTaskStatus(taskIds: [], status: COMPLETE) { id } }'))).toBe('STATUS_NOT_SETTABLE');
   });
 });

@@ -1,16 +1,7 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson, contentKey } from '../../src/domain/contentKey.js';
-import { DomainError } from '../../src/domain/errors.js';
+import { refusal } from '../support/refusals.js';
 
-function refusal(action: () => unknown): DomainError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof DomainError) return error;
-    throw error;
-  }
-  throw new Error('expected a refusal');
-}
 
 describe('canonical JSON', () => {
   test('sorts object keys at every level, keeps array order and has no whitespace', () => {

@@ -1,20 +1,11 @@
 import { remainingUnits, topologicalOrder, validateProtocolDag } from '../../src/domain/dag/protocolDag.js';
 import type { ProtocolDagSpec, ProtocolUnitSpec } from '../../src/domain/dag/protocolDag.js';
-import { DomainError } from '../../src/domain/errors.js';
+import { refusal } from '../support/refusals.js';
 
 const unit = (key: string, dependencies: string[] = [], inputs?: unknown): ProtocolUnitSpec =>
   inputs === undefined ? { key, name: `unit ${key}`, dependencies } : { key, name: `unit ${key}`, dependencies, inputs };
 const dag = (...units: ProtocolUnitSpec[]): ProtocolDagSpec => ({ name: 'dag', units });
 
-function refusal(action: () => unknown): DomainError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof DomainError) return error;
-    throw error;
-  }
-  throw new Error('expected a refusal');
-}
 
 /** mulberry32: a tiny seeded generator, so a failing random case can be replayed from its seed. */
 function mulberry32(seed: number): () => number {

@@ -1,15 +1,6 @@
-import { DomainError } from '../../src/domain/errors.js';
+import { refusal } from '../support/refusals.js';
 import { normalizeResultFilePath, validateFileSize } from '../../src/domain/resultFilePath.js';
 
-function refusal(action: () => unknown): DomainError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof DomainError) return error;
-    throw error;
-  }
-  throw new Error('expected a refusal');
-}
 
 describe('result file paths', () => {
   test.each([

@@ -1,4 +1,4 @@
-import { DomainError } from '../../src/domain/errors.js';
+import { refusal } from '../support/refusals.js';
 import {
   assertTransition,
   assertUserMaySet,
@@ -23,15 +23,6 @@ const pairs = TaskStatuses.flatMap((from) =>
   TaskStatuses.map((to): [TaskStatus, TaskStatus, boolean] => [from, to, allowed.has(`${from}→${to}`)]),
 );
 
-function refusal(action: () => unknown): DomainError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof DomainError) return error;
-    throw error;
-  }
-  throw new Error('expected a refusal');
-}
 
 describe('task status transitions', () => {
   test('the table covers all 36 pairs, 16 of them allowed', () => {

@@ -1,18 +1,9 @@
-import { DomainError } from '../../src/domain/errors.js';
+import { codeOf } from '../support/refusals.js';
 import type { Principal } from '../../src/domain/principal.js';
 import { createNetwork } from '../support/fixtures.js';
 import { seededRandom, startDomain } from '../support/domainHarness.js';
 import type { DomainHarness } from '../support/domainHarness.js';
 
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof DomainError) return error.code;
-    throw error;
-  }
-  throw new Error('expected a refusal');
-}
 
 describe('claiming tasks (real PostgreSQL + s3rver)', () => {
   let h: DomainHarness;

@@ -1,19 +1,10 @@
-import { DomainError } from '../../src/domain/errors.js';
+import { codeOf } from '../support/refusals.js';
 import type { Principal } from '../../src/domain/principal.js';
 import { readJsonObject } from '../../src/domain/results/readJsonObject.js';
 import { createNetwork, diamondDag, okResult } from '../support/fixtures.js';
 import { startDomain } from '../support/domainHarness.js';
 import type { DomainHarness } from '../support/domainHarness.js';
 
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof DomainError) return error.code;
-    throw error;
-  }
-  throw new Error('expected a refusal');
-}
 
 interface DagResultDocument {
   ok: boolean;

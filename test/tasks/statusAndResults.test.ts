@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { DomainError } from '../../src/domain/errors.js';
+import { codeOf } from '../support/refusals.js';
 import type { Principal } from '../../src/domain/principal.js';
 import { TaskStatuses } from '../../src/domain/tasks/taskStatus.js';
 import type { TaskStatus } from '../../src/domain/tasks/taskStatus.js';
@@ -7,15 +7,6 @@ import { createNetwork, diamondDag, failedResult, okResult } from '../support/fi
 import { startDomain } from '../support/domainHarness.js';
 import type { DomainHarness } from '../support/domainHarness.js';
 
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof DomainError) return error.code;
-    throw error;
-  }
-  throw new Error('expected a refusal');
-}
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 const singleUnitDag = { units: [{ key: 'only', name: 'Only', dependencies: [] }] };
