@@ -1,0 +1,220 @@
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ApiError } from '../cli/apiClient.js';
+import type { Logger } from '../observability/logger.js';
+import { listOutputFiles } from './outputFiles.js';
+import type { ParentResult, UnitContext, UnitResultView } from './protocol.js';
+import type { ProtocolRegistry } from './protocols/registry.js';
+import { withRetry } from './retry.js';
+import { downloadFile, putFileRange } from './transfers/httpTransfer.js';
+import { runUnitInChild } from './units/runUnitInChild.js';
+import type { UnitOutcome } from './units/runUnitInChild.js';
+import type { ClaimedTaskView, RemoteFile, WorkerApi } from './WorkerApi.js';
+
+export type TaskOutcome = 'complete' | 'error' | 'given back' | 'stale';
+
+export interface ExecutorOptions {
+  api: WorkerApi;
+  protocols: ProtocolRegistry;
+  scratchRoot: string;
+  concurrency: number;
+  log: Logger;
+  /** True once the worker is asked to stop: no new unit starts; running ones finish and upload. */
+  stopping: () => boolean;
+  /** Aborted to kill running units at once (a second stop signal). */
+  signal: AbortSignal;
+}
+
+type DagUnit = NonNullable<ClaimedTaskView['dag']>['units'][number];
+
+class StaleClaim extends Error {}
+
+/**
+ * Executes one claimed task: registers its DAG if it has none, then runs every unit without an ok
+ * result in dependency order (independent ones concurrently), shipping each unit's files and result
+ * the moment it ends, and finishes the task. On resume it downloads only the files the remaining
+ * units need: their dependencies' and the extended task's files they name.
+ */
+export class TaskExecutor {
+  constructor(private readonly options: ExecutorOptions) {}
+
+  async execute(claim: { token: string; taskId: string }): Promise<TaskOutcome> {
+    const log = this.options.log.child({ taskId: claim.taskId });
+    const taskDir = join(this.options.scratchRoot, `task-${claim.taskId}`);
+    // Kills this task's running units when it fails or its claim goes stale, and on a second stop signal.
+    const abort = new AbortController();
+    const signal = AbortSignal.any([this.options.signal, abort.signal]);
+    try {
+      return await this.run(claim, taskDir, log, signal);
+    } catch (error) {
+      abort.abort();
+      if (error instanceof StaleClaim || (error instanceof ApiError && error.code === 'STALE_CLAIM')) {
+        log.warn({ reason: error.message }, 'claim is no longer current; dropping the task');
+        return 'stale';
+      }
+      throw error;
+    } finally {
+      await rm(taskDir, { recursive: true, force: true });
+    }
+  }
+
+  private async run(claim: { token: string; taskId: string }, taskDir: string, log: Logger, signal: AbortSignal): Promise<TaskOutcome> {
+    const { api } = this.options;
+    let view = await api.task(claim.taskId);
+    const { protocol } = this.options.protocols.get(view.transformation.protocol);
+    const parent = parentResult(view);
+    if (view.dag === null) {
+      await api.setDag(claim.token, protocol.createDag(view.transformation, parent));
+      view = await api.task(claim.taskId);
+      log.info('registered the ProtocolDAG');
+    }
+    const dag = view.dag;
+    if (dag === null) throw new Error(`task ${claim.taskId} has no DAG after registering one`);
+
+    const done = new Map<string, UnitResultView>();
+    for (const result of view.okResults) done.set(result.unitKey, { outputs: result.outputs, files: {} });
+    const remoteFiles = view.resultFiles;
+    const units = new Map(dag.units.map((unit) => [unit.key, unit]));
+    log.info({ done: [...done.keys()], remaining: dag.units.length - done.size }, done.size > 0 ? 'resuming task' : 'starting task');
+
+    const running = new Map<string, Promise<{ key: string; outcome: UnitOutcome }>>();
+    let failed = false;
+    const ready = () => dag.units.filter((u) => !done.has(u.key) && !running.has(u.key) && u.dependencies.every((d) => done.has(d)));
+    for (;;) {
+      if (!failed && !this.options.stopping()) {
+        for (const unit of ready().slice(0, this.options.concurrency - running.size)) {
+          running.set(unit.key, this.runUnit(claim.token, view, unit, parent, done, remoteFiles, taskDir, log, signal).then((outcome) => ({ key: unit.key, outcome })));
+        }
+      }
+      if (running.size === 0) break;
+      const { key, outcome } = await Promise.race(running.values());
+      running.delete(key);
+      if (outcome.ok) done.set(key, { outputs: outcome.outputs, files: done.get(key)?.files ?? {} });
+      else failed = true;
+    }
+
+    if (!failed && done.size < units.size) {
+      log.info({ done: done.size, of: units.size }, 'stopping before the task finished; its finished units are kept');
+      return 'given back';
+    }
+    const finished = await api.finish(claim.token);
+    log.info({ status: finished.status }, 'finished task');
+    return finished.ok ? 'complete' : 'error';
+  }
+
+  /** Runs one unit, then uploads its files and its result. */
+  private async runUnit(
+    claimToken: string,
+    view: ClaimedTaskView,
+    unit: DagUnit,
+    parent: ParentResult | null,
+    done: Map<string, UnitResultView>,
+    remoteFiles: RemoteFile[],
+    taskDir: string,
+    taskLog: Logger,
+    signal: AbortSignal,
+  ): Promise<UnitOutcome> {
+    const log = taskLog.child({ unitKey: unit.key });
+    const scratchDir = join(taskDir, 'scratch', unit.key);
+    const outputDir = join(taskDir, 'files', unit.key);
+    const sharedDir = join(taskDir, 'shared');
+    await rm(outputDir, { recursive: true, force: true });
+    await Promise.all([mkdir(scratchDir, { recursive: true }), mkdir(outputDir, { recursive: true }), mkdir(sharedDir, { recursive: true })]);
+
+    const dependencies: Record<string, UnitResultView> = {};
+    for (const key of unit.dependencies) {
+      const result = done.get(key);
+      if (result === undefined) throw new Error(`unit ${unit.key} started before its dependency ${key} finished`);
+      dependencies[key] = { outputs: result.outputs, files: await this.localFilesOf(key, result, remoteFiles, taskDir) };
+    }
+    const context: UnitContext = {
+      unit: { key: unit.key, name: unit.name, inputs: unit.inputs },
+      transformation: view.transformation,
+      dependencies,
+      parentFiles: await this.parentFilesFor(unit, view, taskDir),
+      parentOutputs: parent?.outputs ?? null,
+      scratchDir,
+      outputDir,
+      sharedDir,
+    };
+
+    const startedAt = new Date();
+    log.info('unit started');
+    const outcome = await runUnitInChild(this.options.protocols.get(view.transformation.protocol).moduleUrl, context, { signal });
+    const endedAt = new Date();
+    if (signal.aborted) throw new StaleClaim('stopped at once');
+
+    const files = await this.uploadOutputs(claimToken, unit.key, outputDir);
+    await this.options.api.submitUnitResult(claimToken, {
+      unitKey: unit.key,
+      ok: outcome.ok,
+      ...(outcome.ok ? { outputs: outcome.outputs } : { exception: outcome.exception, traceback: outcome.traceback }),
+      startedAt: startedAt.toISOString(),
+      endedAt: endedAt.toISOString(),
+      log: outcome.log,
+    });
+    if (outcome.ok) done.set(unit.key, { outputs: outcome.outputs, files });
+    await rm(scratchDir, { recursive: true, force: true });
+    log.info({ ok: outcome.ok, files: Object.keys(files).length, ms: endedAt.getTime() - startedAt.getTime() }, 'unit result shipped');
+    return outcome;
+  }
+
+  /** Uploads every file the unit left in its output directory; returns them as path → local path. */
+  private async uploadOutputs(claimToken: string, unitKey: string, outputDir: string): Promise<Record<string, string>> {
+    const files: Record<string, string> = {};
+    for (const file of await listOutputFiles(outputDir)) {
+      await withRetry(async () => {
+        const ticket = await this.options.api.createUpload(claimToken, { unitKey, path: file.path, size: file.size, sha256: file.sha256 });
+        const parts = [];
+        if (ticket.url !== null) {
+          await putFileRange(ticket.url, file.absolutePath, 0, file.size);
+        } else {
+          for (const part of ticket.parts) {
+            parts.push({ partNumber: part.partNumber, etag: await withRetry(() => putFileRange(part.url, file.absolutePath, part.offset, part.size)) });
+          }
+        }
+        await this.options.api.commitUpload(claimToken, ticket.uploadId, parts);
+      });
+      files[file.path] = file.absolutePath;
+    }
+    return files;
+  }
+
+  /** The files of a finished unit on local disk, downloading those an earlier attempt produced. */
+  private async localFilesOf(unitKey: string, result: UnitResultView, remoteFiles: RemoteFile[], taskDir: string): Promise<Record<string, string>> {
+    if (Object.keys(result.files).length > 0) return result.files;
+    const files: Record<string, string> = {};
+    for (const remote of remoteFiles.filter((f) => f.unitKey === unitKey)) {
+      const destination = join(taskDir, 'files', unitKey, ...remote.path.split('/'));
+      await withRetry(() => downloadFile(remote.downloadUrl, destination, remote.sha256));
+      files[remote.path] = destination;
+    }
+    result.files = files;
+    return files;
+  }
+
+  /** Downloads the extended task's files this unit names in its inputs (`parentFiles`). */
+  private async parentFilesFor(unit: DagUnit, view: ClaimedTaskView, taskDir: string): Promise<Record<string, string>> {
+    const wanted = (unit.inputs as { parentFiles?: unknown } | null)?.parentFiles;
+    if (!Array.isArray(wanted) || wanted.length === 0) return {};
+    if (view.extends === null) throw new Error(`unit ${unit.key} asks for parent files but the task extends nothing`);
+    const files: Record<string, string> = {};
+    for (const name of wanted as string[]) {
+      const remote = view.extends.resultFiles.find((f) => `${f.unitKey}/${f.path}` === name);
+      if (remote === undefined) throw new Error(`the extended task ${view.extends.id} has no file ${name}`);
+      const destination = join(taskDir, 'parent', ...name.split('/'));
+      await withRetry(() => downloadFile(remote.downloadUrl, destination, remote.sha256));
+      files[name] = destination;
+    }
+    return files;
+  }
+}
+
+/** The extended task's successful result, as protocols see it; null when the task extends nothing. */
+function parentResult(view: ClaimedTaskView): ParentResult | null {
+  if (view.extends === null) return null;
+  if (view.extends.successful === null) throw new Error(`the extended task ${view.extends.id} has no successful result`);
+  const outputs: Record<string, unknown> = {};
+  for (const unit of view.extends.successful.units) if (unit.result?.ok === true) outputs[unit.key] = unit.result.outputs;
+  return { taskId: view.extends.id, outputs, files: view.extends.resultFiles.map((f) => `${f.unitKey}/${f.path}`) };
+}

@@ -1,0 +1,118 @@
+import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ApiError } from '../cli/apiClient.js';
+import type { Logger } from '../observability/logger.js';
+import type { ProtocolRegistry } from './protocols/registry.js';
+import { TaskExecutor } from './TaskExecutor.js';
+import type { TaskOutcome } from './TaskExecutor.js';
+import type { WorkerApi } from './WorkerApi.js';
+
+export interface WorkerOptions {
+  api: WorkerApi;
+  protocols: ProtocolRegistry;
+  /** Protocols to claim for (default: every one the registry has). */
+  protocolNames?: string[];
+  name?: string;
+  scratchRoot: string;
+  concurrency: number;
+  /** Stop after this many tasks (default: run until stopped). */
+  maxTasks?: number;
+  heartbeatSeconds: number;
+  /** How long to wait before asking again when there was nothing to claim. */
+  pollSeconds: number;
+  /** Exit when nothing is claimable instead of polling (for batch jobs). */
+  exitWhenIdle?: boolean;
+  log: Logger;
+}
+
+/**
+ * A compute service: registers, heartbeats in the background, claims tasks for its protocols and
+ * executes them one at a time. `stop()` (SIGTERM/SIGINT) lets running units finish and upload, then
+ * deregisters, which gives an unfinished task back with its finished units kept; `stop()` again kills
+ * running units at once.
+ */
+export class Worker {
+  private serviceId: string | undefined;
+  private stopRequests = 0;
+  private readonly kill = new AbortController();
+  private readonly wake = new AbortController();
+  readonly outcomes: TaskOutcome[] = [];
+
+  constructor(private readonly options: WorkerOptions) {}
+
+  stop(): void {
+    this.stopRequests += 1;
+    this.wake.abort();
+    if (this.stopRequests > 1) this.kill.abort();
+  }
+
+  async run(): Promise<void> {
+    const { api, log } = this.options;
+    const protocols = this.options.protocolNames ?? this.options.protocols.names();
+    const name = this.options.name ?? `${hostname()}-${process.pid}`;
+    this.serviceId = await api.register(name);
+    log.info({ computeServiceId: this.serviceId, protocols }, 'compute service registered');
+    const heartbeat = this.startHeartbeat();
+    const executor = new TaskExecutor({
+      api,
+      protocols: this.options.protocols,
+      scratchRoot: this.options.scratchRoot,
+      concurrency: this.options.concurrency,
+      log,
+      stopping: () => this.stopRequests > 0,
+      signal: this.kill.signal,
+    });
+    try {
+      while (this.stopRequests === 0 && (this.options.maxTasks === undefined || this.outcomes.length < this.options.maxTasks)) {
+        const [claim] = await this.claim(protocols);
+        if (claim === undefined) {
+          if (this.options.exitWhenIdle === true) break;
+          await sleep(this.options.pollSeconds * 1000, undefined, { signal: this.wake.signal }).catch(() => undefined);
+          continue;
+        }
+        try {
+          this.outcomes.push(await executor.execute(claim));
+        } catch (error) {
+          // Something this worker cannot get past (a refused upload, a broken protocol): give the
+          // task back by re-registering, rather than holding it while it heartbeats.
+          log.error({ err: error, taskId: claim.taskId }, 'task failed in the worker; giving it back');
+          await api.deregister(this.serviceId);
+          this.serviceId = await api.register(name);
+          this.outcomes.push('given back');
+        }
+      }
+    } finally {
+      clearInterval(heartbeat);
+      await api.deregister(this.serviceId).catch((error: unknown) => log.warn({ err: error }, 'could not deregister'));
+      log.info({ computeServiceId: this.serviceId, outcomes: this.outcomes }, 'compute service stopped');
+    }
+  }
+
+  private async claim(protocols: string[]) {
+    const serviceId = this.serviceId as string;
+    try {
+      return await this.options.api.claim(serviceId, 1, protocols);
+    } catch (error) {
+      if (error instanceof ApiError && error.code === 'COMPUTE_SERVICE_GONE') {
+        this.options.log.warn('the server expired this compute service; registering again');
+        this.serviceId = await this.options.api.register(this.options.name ?? `${hostname()}-${process.pid}`);
+        return [];
+      }
+      if (error instanceof ApiError && error.code === 'CLAIMS_SUSPENDED') {
+        this.options.log.warn({ reason: error.message }, 'claims suspended');
+        return [];
+      }
+      throw error;
+    }
+  }
+
+  private startHeartbeat(): NodeJS.Timeout {
+    const timer = setInterval(() => {
+      const serviceId = this.serviceId;
+      if (serviceId === undefined) return;
+      this.options.api.heartbeat(serviceId).catch((error: unknown) => this.options.log.warn({ err: error }, 'heartbeat failed'));
+    }, this.options.heartbeatSeconds * 1000);
+    timer.unref();
+    return timer;
+  }
+}

@@ -1,0 +1,127 @@
+import type { ApiClient } from '../cli/apiClient.js';
+import type { ProtocolDagSpec } from '../domain/dag/protocolDag.js';
+import type { TransformationInfo } from './protocol.js';
+import { withRetry } from './retry.js';
+import type { RetryOptions } from './retry.js';
+
+export interface RemoteFile {
+  unitKey: string;
+  path: string;
+  size: number;
+  sha256: string;
+  downloadUrl: string;
+}
+
+export interface ClaimedTaskView {
+  id: string;
+  status: string;
+  transformation: TransformationInfo;
+  dag: null | {
+    units: Array<{ key: string; name: string; dependencies: string[]; inputs: unknown; state: string }>;
+    remaining: { runnable: string[]; blocked: string[] };
+  };
+  okResults: Array<{ unitKey: string; outputs: unknown }>;
+  resultFiles: RemoteFile[];
+  extends: null | {
+    id: string;
+    successful: null | { units: Array<{ key: string; result: null | { ok: boolean; outputs?: unknown } }> };
+    resultFiles: RemoteFile[];
+  };
+}
+
+export interface UploadTicket {
+  uploadId: string;
+  url: string | null;
+  parts: Array<{ partNumber: number; url: string; offset: number; size: number }>;
+}
+
+export interface UnitResultPayload {
+  unitKey: string;
+  ok: boolean;
+  outputs?: unknown;
+  exception?: string;
+  traceback?: string;
+  startedAt: string;
+  endedAt: string;
+  log?: string;
+}
+
+const fileFields = 'unitKey path size sha256 downloadUrl';
+
+/** The GraphQL operations a worker makes, each retried through transient failures. */
+export class WorkerApi {
+  constructor(private readonly api: ApiClient, private readonly retry: RetryOptions = {}) {}
+
+  private call<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
+    return withRetry(() => this.api.request<T>(query, variables), this.retry);
+  }
+
+  async register(name: string): Promise<string> {
+    const { registerComputeService } = await this.call<{ registerComputeService: { id: string } }>(
+      'mutation ($name: String!) { registerComputeService(name: $name) { id } }', { name });
+    return registerComputeService.id;
+  }
+
+  async heartbeat(serviceId: string): Promise<void> {
+    // One attempt: the next beat is the retry.
+    await this.api.request('mutation ($id: ID!) { heartbeat(computeServiceId: $id) { id } }', { id: serviceId });
+  }
+
+  async deregister(serviceId: string): Promise<void> {
+    await this.call('mutation ($id: ID!) { deregisterComputeService(computeServiceId: $id) { id } }', { id: serviceId });
+  }
+
+  async claim(serviceId: string, count: number, protocols: string[]): Promise<Array<{ token: string; taskId: string }>> {
+    const { claimTasks } = await this.call<{ claimTasks: Array<{ token: string; task: { id: string } }> }>(
+      'mutation ($id: ID!, $count: Int!, $protocols: [String!]) { claimTasks(computeServiceId: $id, count: $count, protocols: $protocols) { token task { id } } }',
+      { id: serviceId, count, protocols },
+    );
+    return claimTasks.map((c) => ({ token: c.token, taskId: c.task.id }));
+  }
+
+  async task(taskId: string): Promise<ClaimedTaskView> {
+    const { task } = await this.call<{ task: Omit<ClaimedTaskView, 'extends'> & { extends: null | { id: string; dagResults: Array<{ document: NonNullable<ClaimedTaskView['extends']>['successful'] }>; resultFiles: RemoteFile[] } } }>(
+      `query ($id: ID!) { task(id: $id) {
+         id status
+         transformation { scopedKey name protocol settings stateA { name components } stateB { name components } }
+         dag { units { key name dependencies inputs state } remaining { runnable blocked } }
+         okResults: unitResults(ok: true) { unitKey outputs }
+         resultFiles { ${fileFields} }
+         extends { id dagResults(ok: true) { document } resultFiles { ${fileFields} } } } }`,
+      { id: taskId },
+    );
+    const parent = task.extends;
+    return {
+      ...task,
+      extends: parent === null ? null : { id: parent.id, successful: parent.dagResults[0]?.document ?? null, resultFiles: parent.resultFiles },
+    };
+  }
+
+  async setDag(claimToken: string, dag: ProtocolDagSpec): Promise<void> {
+    await this.call('mutation ($c: String!, $dag: JSON!) { setProtocolDAG(claimToken: $c, dag: $dag) { sha256 } }', { c: claimToken, dag });
+  }
+
+  async submitUnitResult(claimToken: string, result: UnitResultPayload): Promise<void> {
+    await this.call('mutation ($c: String!, $r: UnitResultInput!) { submitUnitResult(claimToken: $c, result: $r) { id } }', { c: claimToken, r: result });
+  }
+
+  async createUpload(claimToken: string, file: { unitKey: string; path: string; size: number; sha256: string }): Promise<UploadTicket> {
+    const { createResultFileUpload } = await this.call<{ createResultFileUpload: UploadTicket }>(
+      `mutation ($c: String!, $unit: String!, $path: String!, $size: SafeInt!, $sha: String!) {
+         createResultFileUpload(claimToken: $c, unitKey: $unit, path: $path, size: $size, sha256: $sha) { uploadId url parts { partNumber url offset size } } }`,
+      { c: claimToken, unit: file.unitKey, path: file.path, size: file.size, sha: file.sha256 },
+    );
+    return createResultFileUpload;
+  }
+
+  async commitUpload(claimToken: string, uploadId: string, parts: Array<{ partNumber: number; etag: string }>): Promise<void> {
+    await this.call('mutation ($c: String!, $u: ID!, $parts: [UploadedPartInput!]) { commitResultFile(claimToken: $c, uploadId: $u, parts: $parts) { id } }',
+      { c: claimToken, u: uploadId, parts });
+  }
+
+  async finish(claimToken: string): Promise<{ status: string; ok: boolean }> {
+    const { finishTask } = await this.call<{ finishTask: { task: { status: string }; dagResult: { ok: boolean } } }>(
+      'mutation ($c: String!) { finishTask(claimToken: $c) { task { status } dagResult { ok } } }', { c: claimToken });
+    return { status: finishTask.task.status, ok: finishTask.dagResult.ok };
+  }
+}

@@ -1,0 +1,61 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { cliPath } from './serverProcess.js';
+
+export interface WorkerProcess {
+  child: ChildProcess;
+  logs: () => Array<Record<string, unknown>>;
+  /** Resolves when a log line matches. */
+  waitForLog(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  exited: Promise<number | null>;
+}
+
+/** `dagkeeper worker` as a real child process, its JSON log lines collected. */
+export function startWorkerProcess(url: string, token: string, args: string[] = [], env: Record<string, string> = {}): WorkerProcess {
+  const child = spawn(process.execPath, [cliPath, 'worker', '--url', url, '--token', token, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: Array<Record<string, unknown>> = [];
+  const waiters: Array<{ match: (line: Record<string, unknown>) => boolean; resolve: (line: Record<string, unknown>) => void }> = [];
+  let buffered = '';
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+  child.stdout?.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString();
+    let newline: number;
+    while ((newline = buffered.indexOf('\n')) >= 0) {
+      const text = buffered.slice(0, newline);
+      buffered = buffered.slice(newline + 1);
+      let line: Record<string, unknown>;
+      try {
+        line = JSON.parse(text) as Record<string, unknown>;
+      } catch {
+        continue;
+      }
+      lines.push(line);
+      for (const waiter of [...waiters]) {
+        if (waiter.match(line)) {
+          waiters.splice(waiters.indexOf(waiter), 1);
+          waiter.resolve(line);
+        }
+      }
+    }
+  });
+  const exited = once(child, 'exit').then(([code]) => code as number | null);
+  return {
+    child,
+    logs: () => lines,
+    exited,
+    waitForLog: (match, timeoutMs = 60_000) => {
+      const found = lines.find(match);
+      if (found !== undefined) return Promise.resolve(found);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no matching worker log line within ${timeoutMs} ms; stderr: ${stderr.slice(-2000)}`)), timeoutMs);
+        waiters.push({ match, resolve: (line) => { clearTimeout(timer); resolve(line); } });
+        void exited.then(() => setTimeout(() => { clearTimeout(timer); reject(new Error(`worker exited; stderr: ${stderr.slice(-2000)}`)); }, 100));
+      });
+    },
+  };
+}
