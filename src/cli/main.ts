@@ -1,9 +1,14 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config.js';
 import { ApiError } from './apiClient.js';
+import { registerFileCommands } from './commands/files.js';
 import { registerIdentityCommands } from './commands/identity.js';
 import { registerMigrationCommands } from './commands/migrate.js';
+import { registerNetworkCommands } from './commands/network.js';
+import { registerResultCommands } from './commands/results.js';
 import { registerServerCommand } from './commands/server.js';
+import { registerWorkerCommand } from './commands/worker.js';
+import { registerTaskCommands } from './commands/tasks.js';
 
 const program = new Command('dagkeeper')
   .description('dagkeeper: ProtocolDAG tasks for alchemical free-energy campaigns')
@@ -13,6 +18,11 @@ const program = new Command('dagkeeper')
 registerServerCommand(program);
 registerMigrationCommands(program);
 registerIdentityCommands(program);
+registerWorkerCommand(program);
+registerNetworkCommands(program);
+registerTaskCommands(program);
+registerResultCommands(program);
+registerFileCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -43,7 +43,7 @@ export function startWorkerProcess(url: string, token: string, args: string[] = 
       }
     }
   });
-  const exited = once(child, 'exit').then(([code]) => code as number | null);
+  const exited = once(child, 'close').then(([code]) => code as number | null);
   return {
     child,
     logs: () => lines,
@@ -54,7 +54,7 @@ export function startWorkerProcess(url: string, token: string, args: string[] = 
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`no matching worker log line within ${timeoutMs} ms; stderr: ${stderr.slice(-2000)}`)), timeoutMs);
         waiters.push({ match, resolve: (line) => { clearTimeout(timer); resolve(line); } });
-        void exited.then(() => setTimeout(() => { clearTimeout(timer); reject(new Error(`worker exited; stderr: ${stderr.slice(-2000)}`)); }, 100));
+        void exited.then(() => setTimeout(() => { clearTimeout(timer); reject(new Error(`worker exited (${child.exitCode}, ${child.signalCode}); stderr: ${stderr.slice(-2000)}; last log lines: ${JSON.stringify(lines.slice(-5))}`)); }, 100));
       });
     },
   };
