@@ -6,7 +6,8 @@ import { listOutputFiles } from './outputFiles.js';
 import type { ParentResult, UnitContext, UnitResultView } from './protocol.js';
 import type { ProtocolRegistry } from './protocols/registry.js';
 import { withRetry } from './retry.js';
-import { downloadFile, putFileRange } from './transfers/httpTransfer.js';
+import { downloadVerified } from '../transfers/download.js';
+import { putFileRange } from '../transfers/upload.js';
 import { runUnitInChild } from './units/runUnitInChild.js';
 import type { UnitOutcome } from './units/runUnitInChild.js';
 import type { ClaimedTaskView, RemoteFile, WorkerApi } from './WorkerApi.js';
@@ -186,7 +187,7 @@ export class TaskExecutor {
     const files: Record<string, string> = {};
     for (const remote of remoteFiles.filter((f) => f.unitKey === unitKey)) {
       const destination = join(taskDir, 'files', unitKey, ...remote.path.split('/'));
-      await withRetry(() => downloadFile(remote.downloadUrl, destination, remote.sha256));
+      await withRetry(() => downloadVerified({ name: `${unitKey}/${remote.path}`, url: remote.downloadUrl, size: remote.size, sha256: remote.sha256 }, destination));
       files[remote.path] = destination;
     }
     result.files = files;
@@ -203,7 +204,7 @@ export class TaskExecutor {
       const remote = view.extends.resultFiles.find((f) => `${f.unitKey}/${f.path}` === name);
       if (remote === undefined) throw new Error(`the extended task ${view.extends.id} has no file ${name}`);
       const destination = join(taskDir, 'parent', ...name.split('/'));
-      await withRetry(() => downloadFile(remote.downloadUrl, destination, remote.sha256));
+      await withRetry(() => downloadVerified({ name, url: remote.downloadUrl, size: remote.size, sha256: remote.sha256 }, destination));
       files[name] = destination;
     }
     return files;

@@ -51,7 +51,7 @@ export class Worker {
     const protocols = this.options.protocolNames ?? this.options.protocols.names();
     const name = this.options.name ?? `${hostname()}-${process.pid}`;
     this.serviceId = await api.register(name);
-    log.info({ computeServiceId: this.serviceId, protocols, maxTasks: this.options.maxTasks, exitWhenIdle: this.options.exitWhenIdle === true, argv: process.argv.slice(2) }, 'compute service registered');
+    log.info({ computeServiceId: this.serviceId, protocols, maxTasks: this.options.maxTasks, exitWhenIdle: this.options.exitWhenIdle === true }, 'compute service registered');
     const heartbeat = this.startHeartbeat();
     const executor = new TaskExecutor({
       api,

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiError } from '../cli/apiClient.js';
+import { TransientTransferError } from '../transfers/TransientTransferError.js';
 
 /** Refusals worth retrying: the server or the network did not answer, not "no". */
 const transientCodes = new Set(['UNREACHABLE', 'BAD_RESPONSE', 'SERVICE_UNAVAILABLE', 'INTERNAL_SERVER_ERROR']);
@@ -7,10 +8,6 @@ const transientCodes = new Set(['UNREACHABLE', 'BAD_RESPONSE', 'SERVICE_UNAVAILA
 export const isTransient = (error: unknown): boolean =>
   error instanceof ApiError ? transientCodes.has(error.code) : error instanceof TransientTransferError;
 
-/** A transfer to or from the object store failed in a way a retry may fix (connection, 5xx). */
-export class TransientTransferError extends Error {
-  override name = 'TransientTransferError';
-}
 
 export interface RetryOptions {
   /** Give up after this long in total (default: 10 minutes); a finished unit's result is worth waiting for. */

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApiClient } from '../../src/cli/apiClient.js';
-import { destinationFor, downloadVerified } from '../../src/cli/download.js';
+import { destinationFor, downloadVerified } from '../../src/transfers/download.js';
 import { formatProgressLine, ProgressBar } from '../../src/cli/progressBar.js';
 import { runCli, startServerProcess } from '../support/serverProcess.js';
 import type { ServerProcess } from '../support/serverProcess.js';

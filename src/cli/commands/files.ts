@@ -3,7 +3,7 @@ import type { ApiClient } from '../apiClient.js';
 import { ApiError } from '../apiClient.js';
 import { connect, withConnectionOptions } from '../connection.js';
 import type { ConnectionOptions } from '../connection.js';
-import { destinationFor, downloadVerified, hasContent } from '../download.js';
+import { destinationFor, downloadVerified, hasContent } from '../../transfers/download.js';
 import { printTable } from '../output.js';
 import { formatBytes, ProgressBar } from '../progressBar.js';
 

@@ -5,6 +5,7 @@ import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { pipeline } from 'node:stream/promises';
+import { isRetryableStatus, TransientTransferError } from './TransientTransferError.js';
 
 /**
  * Streams one ResultFile from its presigned URL to disk. Result files can be many gigabytes, so bytes go
@@ -54,11 +55,12 @@ export async function downloadVerified(file: RemoteFile, destination: string, on
     response = await fetch(file.url);
   } catch (error) {
     const reason = error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
-    throw new Error(`cannot download ${file.name}: ${reason}`);
+    throw new TransientTransferError(`cannot download ${file.name}: ${reason}`);
   }
   if (!response.ok || response.body === null) {
     const body = (await response.text().catch(() => '')).slice(0, ERROR_BODY_PREVIEW_CHARS);
-    throw new Error(`cannot download ${file.name}: HTTP ${response.status}${body === '' ? '' : ` ${body}`}`);
+    const message = `cannot download ${file.name}: HTTP ${response.status}${body === '' ? '' : ` ${body}`}`;
+    throw isRetryableStatus(response.status) ? new TransientTransferError(message) : new Error(message);
   }
 
   const hash = createHash('sha256');
@@ -84,6 +86,7 @@ export async function downloadVerified(file: RemoteFile, destination: string, on
     await rename(partial, destination);
   } catch (error) {
     await rm(partial, { force: true });
-    throw error;
+    if (error instanceof ChecksumMismatchError) throw error;
+    throw new TransientTransferError(`download of ${file.name} broke off: ${(error as Error).message}`);
   }
 }
