@@ -1,4 +1,4 @@
-# The dagkeeper server (and, from the worker runtime on, its workers): one image, the command picks the role.
+# The dagkeeper server and its workers: one image, the command (server | worker …) picks the role.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -16,7 +16,7 @@ COPY --from=build /app/dist ./dist
 COPY package.json schema.graphql ./
 COPY prisma ./prisma
 COPY bin ./bin
-RUN mkdir -p /var/lib/dagkeeper && chown node:node /var/lib/dagkeeper
+RUN mkdir -p /var/lib/dagkeeper /var/lib/dagkeeper-worker && chown node:node /var/lib/dagkeeper /var/lib/dagkeeper-worker
 USER node
 EXPOSE 4000
 HEALTHCHECK --interval=10s --timeout=3s --retries=6 CMD node -e "fetch('http://127.0.0.1:4000/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
