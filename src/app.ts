@@ -80,7 +80,7 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
     const adminTokenPath = await bootstrapAdmin(services, config, log);
 
     const authenticate = (token: string): Promise<Principal | null> => services.identities.authenticate(token);
-    const makeContext = (principal: Principal, requestLog: Logger) => createContext(principal, services, requestLog);
+    const makeContext = (principal: Principal, requestLog: Logger) => createContext(principal, services, metrics, requestLog);
     const schema = buildSchema();
     const ws = startGraphQLWsServer({ httpServer, path: '/graphql', schema, authenticate, makeContext, log, metrics });
     const apollo = createApolloServer({

@@ -1,6 +1,7 @@
 import type { Principal } from '../domain/principal.js';
 import type { Services } from '../domain/services.js';
 import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
 import { createLoaders } from './loaders.js';
 import type { Loaders } from './loaders.js';
 
@@ -10,12 +11,14 @@ export interface GraphQLContext {
   services: Services;
   loaders: Loaders;
   log: Logger;
+  metrics: Metrics;
 }
 
-export function createContext(principal: Principal, services: Services, log: Logger): GraphQLContext {
+export function createContext(principal: Principal, services: Services, metrics: Metrics, log: Logger): GraphQLContext {
   return {
     principal,
     services,
+    metrics,
     loaders: createLoaders(services),
     log: log.child({ identityId: principal.identityId, identity: principal.name }),
   };

@@ -50,6 +50,38 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly claims = new Counter({
+    name: 'dagkeeper_claims_total',
+    help: 'Tasks handed out to compute services.',
+    registers: [this.registry],
+  });
+
+  readonly unitResults = new Counter({
+    name: 'dagkeeper_unit_results_total',
+    help: 'Unit results recorded, by outcome (ok, failed).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly resultFiles = new Counter({
+    name: 'dagkeeper_result_files_total',
+    help: 'ResultFiles committed after their bytes were verified.',
+    registers: [this.registry],
+  });
+
+  readonly resultFileBytes = new Counter({
+    name: 'dagkeeper_result_file_bytes_total',
+    help: 'Bytes of committed ResultFiles.',
+    registers: [this.registry],
+  });
+
+  readonly dagResults = new Counter({
+    name: 'dagkeeper_dag_results_total',
+    help: 'ProtocolDAGResults recorded, by outcome (ok, failed).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
   readonly authFailures = new Counter({
     name: 'dagkeeper_auth_failures_total',
     help: 'Requests refused for a missing, unknown, revoked or expired token.',

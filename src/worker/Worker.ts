@@ -17,7 +17,8 @@ export interface WorkerOptions {
   concurrency: number;
   /** Stop after this many tasks (default: run until stopped). */
   maxTasks?: number;
-  heartbeatSeconds: number;
+  /** Seconds between heartbeats; by default a quarter of the server's expiry. */
+  heartbeatSeconds?: number;
   /** How long to wait before asking again when there was nothing to claim. */
   pollSeconds: number;
   /** Exit when nothing is claimable instead of polling (for batch jobs). */
@@ -50,9 +51,11 @@ export class Worker {
     const { api, log } = this.options;
     const protocols = this.options.protocolNames ?? this.options.protocols.names();
     const name = this.options.name ?? `${hostname()}-${process.pid}`;
+    // Four beats per expiry period: one lost beat, or a slow one, never expires a healthy worker.
+    const heartbeatSeconds = this.options.heartbeatSeconds ?? Math.min(30, Math.max(0.25, (await api.expirySeconds()) / 4));
     this.serviceId = await api.register(name);
-    log.info({ computeServiceId: this.serviceId, protocols, maxTasks: this.options.maxTasks, exitWhenIdle: this.options.exitWhenIdle === true }, 'compute service registered');
-    const heartbeat = this.startHeartbeat();
+    log.info({ computeServiceId: this.serviceId, protocols, maxTasks: this.options.maxTasks, exitWhenIdle: this.options.exitWhenIdle === true, heartbeatSeconds }, 'compute service registered');
+    const heartbeat = this.startHeartbeat(heartbeatSeconds);
     const executor = new TaskExecutor({
       api,
       protocols: this.options.protocols,
@@ -106,12 +109,12 @@ export class Worker {
     }
   }
 
-  private startHeartbeat(): NodeJS.Timeout {
+  private startHeartbeat(seconds: number): NodeJS.Timeout {
     const timer = setInterval(() => {
       const serviceId = this.serviceId;
       if (serviceId === undefined) return;
       this.options.api.heartbeat(serviceId).catch((error: unknown) => this.options.log.warn({ err: error }, 'heartbeat failed'));
-    }, this.options.heartbeatSeconds * 1000);
+    }, seconds * 1000);
     timer.unref();
     return timer;
   }

@@ -62,6 +62,11 @@ export class WorkerApi {
     return registerComputeService.id;
   }
 
+  async expirySeconds(): Promise<number> {
+    const { computeServicePolicy } = await this.call<{ computeServicePolicy: { expirySeconds: number } }>('{ computeServicePolicy { expirySeconds } }');
+    return computeServicePolicy.expirySeconds;
+  }
+
   async heartbeat(serviceId: string): Promise<void> {
     // One attempt: the next beat is the retry.
     await this.api.request('mutation ($id: ID!) { heartbeat(computeServiceId: $id) { id } }', { id: serviceId });

@@ -127,6 +127,13 @@ describe.each<StateKind>(['postgres', 'pglite'])('the task workflow over GraphQL
       'query ($n: ID!) { statusCounts(networkKey: $n) { waiting running complete error invalid deleted } }', { n: networkKey },
     );
     expect(statusCounts).toEqual({ waiting: 1, running: 0, complete: 1, error: 0, invalid: 0, deleted: 0 });
+
+    const metrics = await (await fetch(`${server.app.url}/metrics`)).text();
+    expect(metrics).toMatch(/^dagkeeper_claims_total 1$/m);
+    expect(metrics).toMatch(/^dagkeeper_unit_results_total\{outcome="ok"\} 2$/m);
+    expect(metrics).toMatch(/^dagkeeper_result_files_total 1$/m);
+    expect(metrics).toMatch(new RegExp(`^dagkeeper_result_file_bytes_total ${bytes.length}$`, 'm'));
+    expect(metrics).toMatch(/^dagkeeper_dag_results_total\{outcome="ok"\} 1$/m);
   });
 
   test('users see and change only their scopes; compute identities only do compute work', async () => {

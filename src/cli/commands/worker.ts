@@ -16,7 +16,7 @@ interface WorkerCliOptions extends ConnectionOptions {
   scratch?: string;
   concurrency: string;
   name?: string;
-  heartbeatSeconds: string;
+  heartbeatSeconds?: string;
   pollSeconds: string;
   exitWhenIdle?: boolean;
   logLevel: string;
@@ -39,7 +39,7 @@ export function registerWorkerCommand(program: Command): void {
       .option('--scratch <dir>', 'scratch folder for units (default: a new folder in the system temp dir)')
       .option('--concurrency <n>', 'units of one task run at once', '1')
       .option('--name <name>', 'compute service name (default: host-pid)')
-      .option('--heartbeat-seconds <s>', 'seconds between heartbeats (keep well under the server expiry)', '5')
+      .option('--heartbeat-seconds <s>', 'seconds between heartbeats (default: a quarter of the server\'s expiry)')
       .option('--poll-seconds <s>', 'seconds to wait when nothing is claimable', '2')
       .option('--exit-when-idle', 'exit instead of waiting when nothing is claimable')
       .option('--log-level <level>', 'log level', 'info'),
@@ -56,7 +56,7 @@ export function registerWorkerCommand(program: Command): void {
       scratchRoot: options.scratch === undefined ? await mkdtemp(join(tmpdir(), 'dagkeeper-worker-')) : resolve(options.scratch),
       concurrency: positive('--concurrency', options.concurrency),
       ...(options.maxTasks === undefined ? {} : { maxTasks: positive('--max-tasks', options.maxTasks) }),
-      heartbeatSeconds: positive('--heartbeat-seconds', options.heartbeatSeconds, true),
+      ...(options.heartbeatSeconds === undefined ? {} : { heartbeatSeconds: positive('--heartbeat-seconds', options.heartbeatSeconds, true) }),
       pollSeconds: positive('--poll-seconds', options.pollSeconds, true),
       exitWhenIdle: options.exitWhenIdle === true,
       log,

@@ -27,7 +27,8 @@ const namePattern = /^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,199}$/;
 export class ComputeServiceRegistry {
   constructor(
     private readonly db: StateDb,
-    private readonly expirySeconds: number,
+    /** Silence longer than this expires a service; workers heartbeat well within it. */
+    readonly expirySeconds: number,
     private readonly log?: Logger,
   ) {}
 

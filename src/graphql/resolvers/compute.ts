@@ -30,6 +30,7 @@ const toUnitResultInput = (r: UnitResultArgs): UnitResultInput => ({
 /** What compute services do: register, heartbeat, claim, and write through their claims. */
 export const computeResolvers = {
   Query: {
+    computeServicePolicy: (_: unknown, __: unknown, ctx: Ctx) => ({ expirySeconds: ctx.services.compute.expirySeconds }),
     computeServices: (_: unknown, args: { includeGone?: boolean | null }, ctx: Ctx) =>
       ctx.services.compute.list(ctx.principal, { includeGone: args.includeGone === true }),
   },
@@ -38,18 +39,30 @@ export const computeResolvers = {
     heartbeat: (_: unknown, args: { computeServiceId: string }, ctx: Ctx) => ctx.services.compute.heartbeat(ctx.principal, args.computeServiceId),
     deregisterComputeService: (_: unknown, args: { computeServiceId: string }, ctx: Ctx) =>
       ctx.services.compute.deregister(ctx.principal, args.computeServiceId),
-    claimTasks: (_: unknown, args: { computeServiceId: string; count?: number | null; protocols?: string[] | null }, ctx: Ctx) =>
-      ctx.services.claims.claim(ctx.principal, args.computeServiceId, args.count ?? 1, args.protocols ?? null),
+    claimTasks: async (_: unknown, args: { computeServiceId: string; count?: number | null; protocols?: string[] | null }, ctx: Ctx) => {
+      const claims = await ctx.services.claims.claim(ctx.principal, args.computeServiceId, args.count ?? 1, args.protocols ?? null);
+      ctx.metrics.claims.inc(claims.length);
+      return claims;
+    },
     setProtocolDAG: (_: unknown, args: { claimToken: string; dag: unknown }, ctx: Ctx) =>
       ctx.services.dags.register(ctx.principal, args.claimToken, args.dag),
-    submitUnitResult: (_: unknown, args: { claimToken: string; result: UnitResultArgs }, ctx: Ctx) =>
-      ctx.services.unitResults.submit(ctx.principal, args.claimToken, toUnitResultInput(args.result)),
+    submitUnitResult: async (_: unknown, args: { claimToken: string; result: UnitResultArgs }, ctx: Ctx) => {
+      const result = await ctx.services.unitResults.submit(ctx.principal, args.claimToken, toUnitResultInput(args.result));
+      ctx.metrics.unitResults.inc({ outcome: result.ok ? 'ok' : 'failed' });
+      ctx.log.info({ taskId: result.taskId, unitKey: result.unitKey, attempt: result.attempt, ok: result.ok }, 'unit result recorded');
+      return result;
+    },
     createResultFileUpload: (_: unknown, args: { claimToken: string; unitKey: string; path: string; size: number; sha256: string }, ctx: Ctx) =>
       ctx.services.resultFiles.createUpload(ctx.principal, args.claimToken, args),
-    commitResultFile: (_: unknown, args: { claimToken: string; uploadId: string; parts?: Array<{ partNumber: number; etag: string }> | null }, ctx: Ctx) =>
-      ctx.services.resultFiles.commit(ctx.principal, args.claimToken, args.uploadId, args.parts ?? []),
+    commitResultFile: async (_: unknown, args: { claimToken: string; uploadId: string; parts?: Array<{ partNumber: number; etag: string }> | null }, ctx: Ctx) => {
+      const file = await ctx.services.resultFiles.commit(ctx.principal, args.claimToken, args.uploadId, args.parts ?? []);
+      ctx.metrics.resultFiles.inc();
+      ctx.metrics.resultFileBytes.inc(file.size);
+      return file;
+    },
     finishTask: async (_: unknown, args: { claimToken: string }, ctx: Ctx) => {
       const outcome = await ctx.services.finisher.finish(ctx.principal, args.claimToken);
+      ctx.metrics.dagResults.inc({ outcome: outcome.ok ? 'ok' : 'failed' });
       const dagResult = await ctx.services.dagResults.byId(outcome.dagResultId);
       if (dagResult === null) throw notFound('ProtocolDAGResult');
       return { dagResult, restartedBy: outcome.restartedBy, taskId: dagResult.taskId };
