@@ -121,4 +121,19 @@ describe('the worker runs external-command units (real server and worker process
     expect(task.dag.units[0]!.results).toHaveLength(1);
     expect(worker.logs().some((l) => l.msg === 'claim is no longer current; dropping the task')).toBe(false);
   });
+
+  test('SIGTERM lets the running unit finish and ship its result, then gives the task back', async () => {
+    const taskId = await submit('graceful-stop', [
+      { key: 'spin', dependencies: [], code: busy },
+      { key: 'after', dependencies: ['spin'], code: prepare },
+    ]);
+    const worker = startWorkerProcess(server.url, computeToken, ['--protocols', 'command', '--heartbeat-seconds', '0.5'], { BUSY_SECONDS: '2' });
+    await worker.waitForLog((l) => l.msg === 'unit started' && l.unitKey === 'spin');
+    worker.child.kill('SIGTERM');
+    expect(await worker.exited).toBe(0);
+    const task = await taskView(taskId);
+    expect(task.status).toBe('WAITING');
+    expect(task.dag.units.map((u) => [u.key, u.state])).toEqual([['spin', 'OK'], ['after', 'PENDING']]);
+    expect(worker.logs().some((l) => l.msg === 'unit started' && l.unitKey === 'after')).toBe(false);
+  });
 });
