@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import type { S3ObjectStoreOptions } from './storage/objects/S3ObjectStore.js';
 import type { StateLocation } from './storage/state/openStateStore.js';
 
 /**
@@ -6,17 +7,8 @@ import type { StateLocation } from './storage/state/openStateStore.js';
  * module reads `process.env`: everything else receives a Config (or a part of it).
  */
 
-export interface S3Settings {
-  endPoint: string;
-  port: number;
-  useSSL: boolean;
-  accessKey: string;
-  secretKey: string;
-  bucket: string;
-  region: string;
-  /** Origin that clients outside the deployment use in presigned URLs (e.g. https://s3.example.org). */
-  publicEndpoint: string | undefined;
-}
+/** The S3 store's options as the environment sets them (the part size stays the store's default). */
+export type S3Settings = Omit<S3ObjectStoreOptions, 'partSize' | 'region'> & { region: string };
 
 export interface Config {
   host: string;

@@ -1,23 +1,12 @@
 import { remainingUnits, topologicalOrder, validateProtocolDag } from '../../src/domain/dag/protocolDag.js';
 import type { ProtocolDagSpec, ProtocolUnitSpec } from '../../src/domain/dag/protocolDag.js';
 import { refusal } from '../support/refusals.js';
+import { seededRandom } from '../support/seededRandom.js';
 
 const unit = (key: string, dependencies: string[] = [], inputs?: unknown): ProtocolUnitSpec =>
   inputs === undefined ? { key, name: `unit ${key}`, dependencies } : { key, name: `unit ${key}`, dependencies, inputs };
 const dag = (...units: ProtocolUnitSpec[]): ProtocolDagSpec => ({ name: 'dag', units });
 
-
-/** mulberry32: a tiny seeded generator, so a failing random case can be replayed from its seed. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function shuffle<T>(items: T[], random: () => number): T[] {
   const copy = [...items];
@@ -167,18 +156,18 @@ function forEachSeed(property: (seed: number) => void): void {
 
 describe('random DAGs (seeded, replayable)', () => {
   test('every acyclic DAG is accepted and its order puts every dependency first', () => forEachSeed((seed) => {
-    const spec = randomAcyclicDag(mulberry32(seed));
+    const spec = randomAcyclicDag(seededRandom(seed));
     expectRespectsEveryEdge(spec, topologicalOrder(validateProtocolDag(spec)));
   }));
 
   test('the order does not depend on how the units are listed', () => forEachSeed((seed) => {
-    const random = mulberry32(seed);
+    const random = seededRandom(seed);
     const spec = randomAcyclicDag(random);
     expect(topologicalOrder({ units: shuffle(spec.units, random) })).toEqual(topologicalOrder(spec));
   }));
 
   test('adding a back edge is always refused, naming a cycle made of real edges', () => forEachSeed((seed) => {
-    const random = mulberry32(seed);
+    const random = seededRandom(seed);
     const spec = randomAcyclicDag(random);
     const byKey = new Map(spec.units.map((u) => [u.key, u]));
     // Walk down dependencies from a random unit to one with none, then make that unit depend on the start.

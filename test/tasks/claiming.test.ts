@@ -1,7 +1,8 @@
 import { codeOf } from '../support/refusals.js';
 import type { Principal } from '../../src/domain/principal.js';
 import { createNetwork } from '../support/fixtures.js';
-import { seededRandom, startDomain } from '../support/domainHarness.js';
+import { startDomain } from '../support/domainHarness.js';
+import { seededRandom } from '../support/seededRandom.js';
 import type { DomainHarness } from '../support/domainHarness.js';
 
 
