@@ -27,7 +27,7 @@ describe('resuming a task after its worker dies (real PostgreSQL + s3rver)', () 
   test('a claim expired mid-DAG: a second service resumes, runs only the remaining units, and the result holds one ok result per unit', async () => {
     const { network, transformations } = await createNetwork(h.services, user);
     const [task] = await h.services.tasks.create(user, transformations[0]!.scopedKey, 1);
-    await h.services.tasks.action(user, network.scopedKey, [task!.id]);
+    await h.services.tasks.action(user, network.scopedKey, [task.id]);
 
     // The first worker registers the DAG, runs setup and sim-0, uploads a checkpoint, then dies.
     const first = await h.services.compute.register(worker, 'first');
@@ -44,8 +44,8 @@ describe('resuming a task after its worker dies (real PostgreSQL + s3rver)', () 
     // No heartbeat for longer than the expiry: the service is expired and the task requeued.
     await h.state.db.computeService.update({ where: { id: first.id }, data: { lastHeartbeatAt: new Date(Date.now() - 60_000) } });
     const expired = await h.services.compute.expireSilent();
-    expect(expired.taskIds).toEqual([task!.id]);
-    expect((await h.services.tasks.get(user, task!.id)).status).toBe('WAITING');
+    expect(expired.taskIds).toEqual([task.id]);
+    expect((await h.services.tasks.get(user, task.id)).status).toBe('WAITING');
 
     // The dead worker's late writes are refused.
     expect(await codeOf(h.services.unitResults.submit(worker, claim1!.claimToken, okResult('sim-1', { ranBy: 'first' })))).toBe('STALE_CLAIM');
@@ -55,13 +55,13 @@ describe('resuming a task after its worker dies (real PostgreSQL + s3rver)', () 
     // The second worker finds the same DAG, the finished units and their files, and what is left.
     const second = await h.services.compute.register(worker, 'second');
     const [claim2] = await h.services.claims.claim(worker, second.id, 1, ['demo']);
-    expect(claim2!.taskId).toBe(task!.id);
+    expect(claim2!.taskId).toBe(task.id);
     expect(claim2!.fence).toBeGreaterThan(claim1!.fence);
-    const dag = (await h.services.dags.ofTasks([task!.id])).get(task!.id)!;
+    const dag = (await h.services.dags.ofTasks([task.id])).get(task.id)!;
     expect(await h.services.dags.remaining(dag)).toEqual({ runnable: ['sim-1'], blocked: ['analysis'] });
-    const okSoFar = (await h.services.unitResults.ofTasks([task!.id], { ok: true })).get(task!.id)!;
+    const okSoFar = (await h.services.unitResults.ofTasks([task.id], { ok: true })).get(task.id)!;
     expect(okSoFar.map((r) => r.unitKey).sort()).toEqual(['setup', 'sim-0']);
-    const [checkpoint] = (await h.services.resultFiles.ofTasks([task!.id], { unitKey: 'sim-0' })).get(task!.id)!;
+    const [checkpoint] = (await h.services.resultFiles.ofTasks([task.id], { unitKey: 'sim-0' })).get(task.id)!;
     const downloaded = Buffer.from(await (await fetch(await h.services.resultFiles.downloadUrl(checkpoint!))).arrayBuffer());
     expect(downloaded.equals(bytes)).toBe(true);
 
@@ -77,7 +77,7 @@ describe('resuming a task after its worker dies (real PostgreSQL + s3rver)', () 
     const outcome = await h.services.finisher.finish(worker, claim2!.claimToken);
     expect(outcome).toMatchObject({ ok: true, status: 'COMPLETE' });
 
-    const [dagResult] = await h.state.db.protocolDagResult.findMany({ where: { taskId: task!.id } });
+    const [dagResult] = await h.state.db.protocolDagResult.findMany({ where: { taskId: task.id } });
     const document = (await readJsonObject(h.objects, dagResult!.objectKey)) as DagResultDocument;
     expect(document.ok).toBe(true);
     expect(document.units.map((u) => [u.key, u.result?.ok, u.result?.outputs.ranBy])).toEqual([
@@ -86,46 +86,42 @@ describe('resuming a task after its worker dies (real PostgreSQL + s3rver)', () 
       ['sim-1', true, 'second'],
       ['analysis', true, 'second'],
     ]);
-    const resultsPerUnit = await h.state.db.unitResult.groupBy({ by: ['unitKey'], where: { taskId: task!.id, ok: true }, _count: { _all: true } });
+    const resultsPerUnit = await h.state.db.unitResult.groupBy({ by: ['unitKey'], where: { taskId: task.id, ok: true }, _count: { _all: true } });
     expect(resultsPerUnit.every((g) => g._count._all === 1)).toBe(true);
-    expect((await h.services.tasks.get(user, task!.id)).status).toBe('COMPLETE');
+    expect((await h.services.tasks.get(user, task.id)).status).toBe('COMPLETE');
   });
 
-  test('a worker whose task was requeued by the user can no longer write to it', async () => {
-    const { network, transformations } = await createNetwork(h.services, user, { name: 'requeue', protocol: 'requeue' });
+  /** A fresh task with the diamond DAG, on its own protocol, claimed by a new service of `worker`. */
+  async function claimedDiamondTask(name: string) {
+    const { network, transformations } = await createNetwork(h.services, user, { name, protocol: name });
     const [task] = await h.services.tasks.create(user, transformations[0]!.scopedKey, 1, { dag: diamondDag });
     await h.services.tasks.action(user, network.scopedKey, [task!.id]);
-    const service = await h.services.compute.register(worker, 'requeued');
-    const [claim] = await h.services.claims.claim(worker, service.id, 1, ['requeue']);
+    const service = await h.services.compute.register(worker, `${name}-service`);
+    const [claim] = await h.services.claims.claim(worker, service.id, 1, [name]);
     expect(claim?.taskId).toBe(task!.id);
-    await h.services.tasks.setStatus(user, [task!.id], 'WAITING');
-    expect(await codeOf(h.services.unitResults.submit(worker, claim!.claimToken, okResult('setup')))).toBe('STALE_CLAIM');
-    expect(await codeOf(h.services.resultFiles.createUpload(worker, claim!.claimToken, { unitKey: 'setup', path: 'a.txt', size: 1, sha256: '0'.repeat(64) }))).toBe('STALE_CLAIM');
-    expect(await h.state.db.unitResult.count({ where: { taskId: task!.id } })).toBe(0);
+    return { task: task!, service, claim: claim! };
+  }
+
+  test('a worker whose task was requeued by the user can no longer write to it', async () => {
+    const { task, claim } = await claimedDiamondTask('requeue');
+    await h.services.tasks.setStatus(user, [task.id], 'WAITING');
+    expect(await codeOf(h.services.unitResults.submit(worker, claim.claimToken, okResult('setup')))).toBe('STALE_CLAIM');
+    expect(await codeOf(h.services.resultFiles.createUpload(worker, claim.claimToken, { unitKey: 'setup', path: 'a.txt', size: 1, sha256: '0'.repeat(64) }))).toBe('STALE_CLAIM');
+    expect(await h.state.db.unitResult.count({ where: { taskId: task.id } })).toBe(0);
   });
 
   test('a compute identity cannot write through another identity’s claim', async () => {
-    const { network, transformations } = await createNetwork(h.services, user, { name: 'foreign', protocol: 'foreign' });
-    const [task] = await h.services.tasks.create(user, transformations[0]!.scopedKey, 1, { dag: diamondDag });
-    await h.services.tasks.action(user, network.scopedKey, [task!.id]);
-    const service = await h.services.compute.register(worker, 'owner');
-    const [claim] = await h.services.claims.claim(worker, service.id, 1, ['foreign']);
-    expect(claim?.taskId).toBe(task!.id);
+    const { claim } = await claimedDiamondTask('foreign');
     const intruder = await h.compute('intruder');
-    expect(await codeOf(h.services.unitResults.submit(intruder, claim!.claimToken, okResult('setup')))).toBe('FORBIDDEN');
-    expect(await codeOf(h.services.unitResults.submit(user, claim!.claimToken, okResult('setup')))).toBe('FORBIDDEN');
+    expect(await codeOf(h.services.unitResults.submit(intruder, claim.claimToken, okResult('setup')))).toBe('FORBIDDEN');
+    expect(await codeOf(h.services.unitResults.submit(user, claim.claimToken, okResult('setup')))).toBe('FORBIDDEN');
   });
 
   test('deregistering a service gives its tasks back at once, keeping their results', async () => {
-    const { network, transformations } = await createNetwork(h.services, user, { name: 'dereg', protocol: 'dereg' });
-    const [task] = await h.services.tasks.create(user, transformations[0]!.scopedKey, 1, { dag: diamondDag });
-    await h.services.tasks.action(user, network.scopedKey, [task!.id]);
-    const service = await h.services.compute.register(worker, 'leaving');
-    const [claim] = await h.services.claims.claim(worker, service.id, 1, ['dereg']);
-    expect(claim?.taskId).toBe(task!.id);
-    await h.services.unitResults.submit(worker, claim!.claimToken, okResult('setup'));
+    const { task, service, claim } = await claimedDiamondTask('dereg');
+    await h.services.unitResults.submit(worker, claim.claimToken, okResult('setup'));
     await h.services.compute.deregister(worker, service.id);
-    expect((await h.services.tasks.get(user, task!.id)).status).toBe('WAITING');
-    expect(await h.state.db.unitResult.count({ where: { taskId: task!.id, ok: true } })).toBe(1);
+    expect((await h.services.tasks.get(user, task.id)).status).toBe('WAITING');
+    expect(await h.state.db.unitResult.count({ where: { taskId: task.id, ok: true } })).toBe(1);
   });
 });

@@ -1,5 +1,6 @@
 import type { StateDb } from '../../storage/state/openStateStore.js';
 import { mapDriverErrors } from '../../storage/state/driverErrors.js';
+import { groupByKey } from '../groupByKey.js';
 import { badInput, conflict, DomainError, ErrorCode, notFound } from '../errors.js';
 import { requireAdmin } from '../principal.js';
 import type { IdentityKind, Principal } from '../principal.js';
@@ -138,9 +139,7 @@ export class IdentityService {
       where: { identityId: { in: [...identityIds] } },
       orderBy: [{ org: 'asc' }, { campaign: 'asc' }, { project: 'asc' }],
     });
-    const byIdentity = new Map<string, string[]>(identityIds.map((id) => [id, []]));
-    for (const row of rows) byIdentity.get(row.identityId)?.push(formatScope(row));
-    return byIdentity;
+    return groupByKey(identityIds, rows, (row) => row.identityId, formatScope);
   }
 
   /** Tokens of many identities in one query (for DataLoader). */
@@ -149,9 +148,7 @@ export class IdentityService {
       where: { identityId: { in: [...identityIds] } },
       orderBy: { createdAt: 'asc' },
     });
-    const byIdentity = new Map<string, TokenRecord[]>(identityIds.map((id) => [id, []]));
-    for (const row of rows) byIdentity.get(row.identityId)?.push(toTokenRecord(row));
-    return byIdentity;
+    return groupByKey(identityIds, rows, (row) => row.identityId, toTokenRecord);
   }
 
   private async createUnchecked(input: NewIdentity, isAdmin: boolean) {

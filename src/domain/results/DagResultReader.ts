@@ -1,5 +1,6 @@
 import type { ObjectStore } from '../../storage/objects/ObjectStore.js';
 import type { StateDb } from '../../storage/state/openStateStore.js';
+import { groupByKey } from '../groupByKey.js';
 import { readJsonObject } from './readJsonObject.js';
 
 export interface DagResultRecord {
@@ -21,9 +22,7 @@ export class DagResultReader {
       select: { id: true, taskId: true, ok: true, objectKey: true, sha256: true, createdAt: true },
       orderBy: { createdAt: 'asc' },
     });
-    const byTask = new Map<string, DagResultRecord[]>(taskIds.map((id) => [id, []]));
-    for (const row of rows) byTask.get(row.taskId)?.push(row);
-    return byTask;
+    return groupByKey(taskIds, rows, (row) => row.taskId, (row) => row);
   }
 
   async byId(id: string): Promise<DagResultRecord | null> {

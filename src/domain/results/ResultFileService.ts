@@ -5,6 +5,7 @@ import { resultFileKey } from '../../storage/objects/keys.js';
 import type { StateDb } from '../../storage/state/openStateStore.js';
 import { currentClaim, staleClaim } from '../claims/claimFence.js';
 import { badInput, conflict, DomainError, ErrorCode, notFound } from '../errors.js';
+import { groupByKey } from '../groupByKey.js';
 import { checkId } from '../ids.js';
 import type { Principal } from '../principal.js';
 import { normalizeResultFilePath, validateFileSize } from '../resultFilePath.js';
@@ -117,9 +118,7 @@ export class ResultFileService {
       where: { taskId: { in: [...taskIds] }, ...(filter.unitKey === undefined ? {} : { unitKey: filter.unitKey }) },
       orderBy: [{ unitKey: 'asc' }, { path: 'asc' }],
     });
-    const byTask = new Map<string, ResultFileRecord[]>(taskIds.map((id) => [id, []]));
-    for (const row of rows) byTask.get(row.taskId)?.push(toRecord(row));
-    return byTask;
+    return groupByKey(taskIds, rows, (row) => row.taskId, toRecord);
   }
 
   async downloadUrl(file: ResultFileRecord): Promise<string> {

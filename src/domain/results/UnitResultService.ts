@@ -5,6 +5,7 @@ import type { StateDb } from '../../storage/state/openStateStore.js';
 import { currentClaim } from '../claims/claimFence.js';
 import { canonicalJson } from '../contentKey.js';
 import { badInput, conflict } from '../errors.js';
+import { groupByKey } from '../groupByKey.js';
 import type { Principal } from '../principal.js';
 import { formatScope } from '../scope.js';
 import { readJsonObject } from './readJsonObject.js';
@@ -102,9 +103,7 @@ export class UnitResultService {
       where: { taskId: { in: [...taskIds] }, ...(filter.ok === undefined ? {} : { ok: filter.ok }) },
       orderBy: [{ attempt: 'asc' }, { endedAt: 'asc' }],
     });
-    const byTask = new Map<string, UnitResultRecord[]>(taskIds.map((id) => [id, []]));
-    for (const row of rows) byTask.get(row.taskId)?.push(toRecord(row));
-    return byTask;
+    return groupByKey(taskIds, rows, (row) => row.taskId, toRecord);
   }
 
   /** The stored result document (outputs, or exception and traceback). */

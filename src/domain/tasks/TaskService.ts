@@ -4,11 +4,12 @@ import { ensureScopeId, scopeFilter } from '../../storage/state/scopes.js';
 import { validateProtocolDag } from '../dag/protocolDag.js';
 import { storeProtocolDag } from '../dag/storeProtocolDag.js';
 import { badInput, notFound } from '../errors.js';
+import { groupByKey } from '../groupByKey.js';
 import { checkId } from '../ids.js';
 import { requireKind, requireScope } from '../principal.js';
 import type { Principal } from '../principal.js';
 import { parseScope } from '../scope.js';
-import { parseScopedKey } from '../scopedKey.js';
+import { formatScopedKey, parseScopedKey } from '../scopedKey.js';
 import { applyStatusChange } from './applyStatusChange.js';
 import { taskInclude, toTaskRecord } from './taskRecords.js';
 import type { TaskRecord } from './taskRecords.js';
@@ -177,9 +178,7 @@ export class TaskService {
       where: { taskId: { in: [...taskIds] } },
       select: { taskId: true, hub: { select: { network: { select: { key: true, scope: { select: { org: true, campaign: true, project: true } } } } } } },
     });
-    const byTask = new Map<string, string[]>(taskIds.map((id) => [id, []]));
-    for (const row of rows) byTask.get(row.taskId)?.push(`${row.hub.network.key}-${row.hub.network.scope.org}-${row.hub.network.scope.campaign}-${row.hub.network.scope.project}`);
-    return byTask;
+    return groupByKey(taskIds, rows, (row) => row.taskId, (row) => formatScopedKey(row.hub.network.key, row.hub.network.scope));
   }
 
   async getMany(taskIds: readonly string[]): Promise<TaskRecord[]> {
