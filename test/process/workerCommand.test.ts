@@ -114,7 +114,7 @@ describe('the worker runs external-command units (real server and worker process
 
   test('a unit keeping a core busy for several expiry periods does not get its task expired', async () => {
     const taskId = await submit('busy-unit', [{ key: 'spin', dependencies: [], code: busy }]);
-    const worker = startWorkerProcess(server.url, computeToken, ['--exit-when-idle', '--protocols', 'command', '--heartbeat-seconds', '0.5'], { BUSY_SECONDS: '7' });
+    const worker = startWorkerProcess(server.url, computeToken, ['--exit-when-idle', '--protocols', 'command', '--heartbeat-seconds', '0.25'], { BUSY_SECONDS: '7' });
     expect(await worker.exited).toBe(0);
     const task = await taskView(taskId);
     expect(task.status).toBe('COMPLETE');
