@@ -159,6 +159,9 @@ describe('task status, results and files (real PostgreSQL + s3rver)', () => {
       await fetch(right.url!, { method: 'PUT', body: bytes });
       const file = await h.services.resultFiles.commit(worker, claimToken, right.uploadId);
       expect(file).toMatchObject({ path: 'traj.xyz', size: bytes.length, sha256: sha256(bytes), unitKey: 'sim-0' });
+      // A commit retried after its answer was lost gets the same file back, and nothing is recorded twice.
+      expect(await h.services.resultFiles.commit(worker, claimToken, right.uploadId)).toEqual(file);
+      expect(await h.state.db.resultFile.count({ where: { taskId, path: 'traj.xyz' } })).toBe(1);
     });
 
     test('a large ResultFile goes up in parts to presigned URLs and is verified whole', async () => {

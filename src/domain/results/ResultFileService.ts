@@ -83,6 +83,7 @@ export class ResultFileService {
     const upload = await this.db.resultFileUpload.findUnique({ where: { id: checkId('upload', uploadId) } });
     if (upload === null || upload.taskId !== claim.taskId) throw notFound(`upload ${uploadId}`);
     if (upload.claimId !== claim.claimId) throw staleClaim(claim.taskId, 'the upload was started under another claim');
+    if (upload.committedAt !== null) return this.committedFileOf(upload);
 
     if (upload.uploadId !== null) {
       if (parts.length === 0) throw badInput('a multipart upload is committed with the ETag of every part');
@@ -107,10 +108,17 @@ export class ResultFileService {
         create: { taskId: upload.taskId, unitKey: upload.unitKey, path: upload.path, size: upload.size, sha256: upload.sha256, objectKey: upload.objectKey, claimId: claim.claimId },
         update: { size: upload.size, sha256: upload.sha256, objectKey: upload.objectKey, claimId: claim.claimId, committedAt: new Date() },
       });
-      await tx.resultFileUpload.delete({ where: { id: upload.id } });
+      await tx.resultFileUpload.update({ where: { id: upload.id }, data: { committedAt: file.committedAt } });
       return file;
     });
     return toRecord(row);
+  }
+
+  /** A commit retried after its answer was lost: the file it recorded, if nothing replaced it since. */
+  private async committedFileOf(upload: { taskId: string; unitKey: string; path: string; sha256: string; objectKey: string }): Promise<ResultFileRecord> {
+    const file = await this.db.resultFile.findUnique({ where: { taskId_unitKey_path: { taskId: upload.taskId, unitKey: upload.unitKey, path: upload.path } } });
+    if (file === null || file.sha256 !== upload.sha256) throw conflict(`the file ${upload.path} was replaced after this upload was committed`);
+    return toRecord(file);
   }
 
   async ofTasks(taskIds: readonly string[], filter: { unitKey?: string | undefined } = {}): Promise<Map<string, ResultFileRecord[]>> {

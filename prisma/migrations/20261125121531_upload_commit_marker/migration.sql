@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "ResultFileUpload" ADD COLUMN     "committedAt" TIMESTAMP(3);
