@@ -75,7 +75,6 @@ export class TaskExecutor {
     const done = new Map<string, UnitResultView>();
     for (const result of view.okResults) done.set(result.unitKey, { outputs: result.outputs, files: {} });
     const remoteFiles = view.resultFiles;
-    const units = new Map(dag.units.map((unit) => [unit.key, unit]));
     log.info({ done: [...done.keys()], remaining: dag.units.length - done.size }, done.size > 0 ? 'resuming task' : 'starting task');
 
     const running = new Map<string, Promise<{ key: string; outcome: UnitOutcome }>>();
@@ -88,14 +87,14 @@ export class TaskExecutor {
         }
       }
       if (running.size === 0) break;
+      // runUnit records an ok unit in `done` itself, with its files.
       const { key, outcome } = await Promise.race(running.values());
       running.delete(key);
-      if (outcome.ok) done.set(key, { outputs: outcome.outputs, files: done.get(key)?.files ?? {} });
-      else failed = true;
+      if (!outcome.ok) failed = true;
     }
 
-    if (!failed && done.size < units.size) {
-      log.info({ done: done.size, of: units.size }, 'stopping before the task finished; its finished units are kept');
+    if (!failed && done.size < dag.units.length) {
+      log.info({ done: done.size, of: dag.units.length }, 'stopping before the task finished; its finished units are kept');
       return 'given back';
     }
     const finished = await api.finish(claim.token);

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { onJsonLogLines } from './jsonLogLines.js';
 
 export const cliPath = fileURLToPath(new URL('../../bin/dagkeeper.js', import.meta.url));
 
@@ -24,24 +25,12 @@ export async function startServerProcess(cwd: string, env: Record<string, string
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
   const url = await new Promise<string>((resolve, reject) => {
-    let buffered = '';
     const timer = setTimeout(() => reject(new Error(`server did not start within 60 s; stderr: ${stderr}`)), 60_000);
-    child.stdout?.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      let newline: number;
-      while ((newline = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, newline);
-        buffered = buffered.slice(newline + 1);
-        try {
-          const entry = JSON.parse(line) as Record<string, unknown>;
-          lines.push(entry);
-          if (entry.msg === 'dagkeeper listening' && typeof entry.url === 'string') {
-            clearTimeout(timer);
-            resolve(entry.url);
-          }
-        } catch {
-          // Not a log line; ignore.
-        }
+    onJsonLogLines(child.stdout, (entry) => {
+      lines.push(entry);
+      if (entry.msg === 'dagkeeper listening' && typeof entry.url === 'string') {
+        clearTimeout(timer);
+        resolve(entry.url);
       }
     });
     child.once('exit', (code) => {
