@@ -24,6 +24,7 @@ import { LocalObjectStore } from './storage/objects/LocalObjectStore.js';
 import type { ObjectStore } from './storage/objects/ObjectStore.js';
 import { openObjectStore } from './storage/objects/openObjectStore.js';
 import { openStateStore } from './storage/state/openStateStore.js';
+import { pruneTaskEvents, taskEventsChannel } from './storage/state/sql/taskEvents.js';
 import type { StateStore } from './storage/state/openStateStore.js';
 import { startGraphQLWsServer } from './ws/graphqlWsServer.js';
 
@@ -74,15 +75,28 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
 
     const signingSecret = config.signingSecret ?? await readOrCreateSecret(join(config.dataDir, 'signing-secret'));
     const objects = await openObjectStore(config.objects, { publicBaseUrl: config.publicUrl ?? url, signingSecret });
-    const services = createServices({ db: state.db, objects, settings: config.tasks, log });
+    const services = createServices({ db: state.db, objects, settings: config.tasks, events: config.events, log });
     const sweeper = startExpirySweeper(services, config.tasks.computeServiceExpirySeconds, log);
     releases.push(async () => sweeper.stop());
+    services.eventHub.onDelivered = (count) => metrics.taskEventsDelivered.inc(count);
+    metrics.observeEventHub(services.eventHub);
+    await services.eventHub.start();
+    releases.push(() => services.eventHub.stop());
+    const listening = await state.listen(taskEventsChannel, () => services.eventHub.wake(), (error) => {
+      log.warn({ err: error }, 'event notifications interrupted; reconnecting (events are still read every poll)');
+    });
+    releases.push(() => listening.close());
+    const pruner = startEventPruner(state, config.events.retentionDays, log);
+    releases.push(async () => pruner.stop());
     const adminTokenPath = await bootstrapAdmin(services, config, log);
 
     const authenticate = (token: string): Promise<Principal | null> => services.identities.authenticate(token);
     const makeContext = (principal: Principal, requestLog: Logger) => createContext(principal, services, metrics, requestLog);
     const schema = buildSchema();
-    const ws = startGraphQLWsServer({ httpServer, path: '/graphql', schema, authenticate, makeContext, log, metrics });
+    const ws = startGraphQLWsServer({
+      httpServer, path: '/graphql', schema, authenticate, makeContext, log, metrics,
+      reauthenticateMs: config.events.reauthenticateSeconds * 1000,
+    });
     const apollo = createApolloServer({
       schema,
       httpServer,
@@ -158,6 +172,19 @@ function startExpirySweeper(services: Services, expirySeconds: number, log: Logg
   const timer = setInterval(() => {
     services.compute.expireSilent().catch((error: unknown) => log.error({ err: error }, 'expiring silent compute services failed'));
   }, everyMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}
+
+/** Deletes events past their retention once an hour (and at start); every replica may run one. */
+function startEventPruner(state: StateStore, retentionDays: number, log: Logger): { stop(): void } {
+  const prune = () => {
+    pruneTaskEvents(state.db, new Date(Date.now() - retentionDays * 86_400_000))
+      .then((count) => { if (count > 0) log.info({ count }, 'pruned old task events'); })
+      .catch((error: unknown) => log.warn({ err: error }, 'pruning task events failed'));
+  };
+  prune();
+  const timer = setInterval(prune, 3_600_000);
   timer.unref();
   return { stop: () => clearInterval(timer) };
 }

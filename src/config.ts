@@ -31,6 +31,19 @@ export interface Config {
   /** How long graceful shutdown waits for open requests and sockets before closing them. */
   shutdownGraceMs: number;
   tasks: TaskSettings;
+  events: EventSettings;
+}
+
+/** How task events reach subscribers. */
+export interface EventSettings {
+  /** Each replica reads the event outbox at least this often, notification or not. */
+  pollMs: number;
+  /** Events older than this are pruned; a `since` cursor before them gets CURSOR_EXPIRED. */
+  retentionDays: number;
+  /** A subscriber further behind than this is disconnected (it may resume with `since`). */
+  maxQueuedPerSubscriber: number;
+  /** WebSocket connections re-check their token this often; revoked or changed, the socket is closed. */
+  reauthenticateSeconds: number;
 }
 
 /** The rules of claiming and result shipping that an operator may tune. */
@@ -121,6 +134,12 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       downloadUrlSeconds: integer('DAGKEEPER_DOWNLOAD_URL_SECONDS', 3_600, 60, 7 * 86_400),
       multipartPartBytes: integer('DAGKEEPER_MULTIPART_PART_BYTES', 64 * 1024 * 1024, 5 * 1024 * 1024, 5 * 1024 * 1024 * 1024),
       maxResultFileBytes: integer('DAGKEEPER_MAX_RESULT_FILE_BYTES', 5 * 1024 ** 4, 1, 5 * 1024 ** 4),
+    },
+    events: {
+      pollMs: integer('DAGKEEPER_EVENT_POLL_MS', 1_000, 10, 60_000),
+      retentionDays: integer('DAGKEEPER_EVENT_RETENTION_DAYS', 7, 1, 3_650),
+      maxQueuedPerSubscriber: integer('DAGKEEPER_EVENT_MAX_QUEUED', 10_000, 10, 10_000_000),
+      reauthenticateSeconds: integer('DAGKEEPER_WS_REAUTHENTICATE_SECONDS', 30, 1, 86_400),
     },
   };
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {

@@ -29,6 +29,8 @@ export const ErrorCode = {
   CLAIMS_SUSPENDED: 'CLAIMS_SUSPENDED',
   /** The uploaded bytes differ from the announced size or SHA-256; nothing was recorded. */
   CHECKSUM_MISMATCH: 'CHECKSUM_MISMATCH',
+  /** A `since` cursor older than the oldest kept event: the stream could not be complete; start afresh. */
+  CURSOR_EXPIRED: 'CURSOR_EXPIRED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

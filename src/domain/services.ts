@@ -1,10 +1,13 @@
-import type { TaskSettings } from '../config.js';
+import type { EventSettings, TaskSettings } from '../config.js';
 import type { Logger } from '../observability/logger.js';
 import type { ObjectStore } from '../storage/objects/ObjectStore.js';
 import type { StateDb } from '../storage/state/openStateStore.js';
+import { latestTaskEventId, prunedThrough, readTaskEvents } from '../storage/state/sql/taskEvents.js';
 import { ClaimService } from './claims/ClaimService.js';
 import { ComputeServiceRegistry } from './compute/ComputeServiceRegistry.js';
 import { DagService } from './dag/DagService.js';
+import { TaskEventHub } from './events/TaskEventHub.js';
+import { TaskEventService } from './events/TaskEventService.js';
 import { IdentityService } from './identities/IdentityService.js';
 import { NetworkService } from './networks/NetworkService.js';
 import { DagResultReader } from './results/DagResultReader.js';
@@ -25,23 +28,36 @@ export interface Services {
   resultFiles: ResultFileService;
   finisher: TaskFinisher;
   dagResults: DagResultReader;
+  /** Follows the event outbox; the server starts it and wakes it on notifications. */
+  eventHub: TaskEventHub;
+  events: TaskEventService;
 }
 
 export interface ServiceDependencies {
   db: StateDb;
   objects: ObjectStore;
   settings: TaskSettings;
+  events?: EventSettings | undefined;
   log?: Logger | undefined;
   /** Source of randomness for drawing hubs; tests pass a seeded one. */
   random?: () => number;
 }
 
-export function createServices({ db, objects, settings, log, random }: ServiceDependencies): Services {
+export const defaultEventSettings: EventSettings = { pollMs: 1_000, retentionDays: 7, maxQueuedPerSubscriber: 10_000, reauthenticateSeconds: 30 };
+
+export function createServices({ db, objects, settings, events = defaultEventSettings, log, random }: ServiceDependencies): Services {
   const compute = new ComputeServiceRegistry(db, settings.computeServiceExpirySeconds, log);
+  const networks = new NetworkService(db);
+  const tasks = new TaskService(db, objects);
+  const eventHub = new TaskEventHub({
+    latestId: () => latestTaskEventId(db),
+    prunedThrough: () => prunedThrough(db),
+    read: (afterId, limit, filter) => readTaskEvents(db, afterId, limit, filter),
+  }, { pollMs: events.pollMs, maxQueuedPerSubscriber: events.maxQueuedPerSubscriber, log });
   return {
     identities: new IdentityService(db),
-    networks: new NetworkService(db),
-    tasks: new TaskService(db, objects),
+    networks,
+    tasks,
     dags: new DagService(db, objects),
     compute,
     claims: new ClaimService(db, compute, {
@@ -52,5 +68,7 @@ export function createServices({ db, objects, settings, log, random }: ServiceDe
     resultFiles: new ResultFileService(db, objects, settings),
     finisher: new TaskFinisher(db, objects, log),
     dagResults: new DagResultReader(db, objects),
+    eventHub,
+    events: new TaskEventService(eventHub, networks, tasks),
   };
 }

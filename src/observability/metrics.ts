@@ -89,7 +89,29 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly taskEventsDelivered = new Counter({
+    name: 'dagkeeper_task_events_delivered_total',
+    help: 'Task events handed to subscriptions of this replica (one per subscriber that accepted it).',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'dagkeeper_' });
+  }
+
+  /** Reports the event hub's subscribers and how far it has read the outbox, read at scrape time. */
+  observeEventHub(hub: { readonly subscriberCount: number; readonly position: bigint }): void {
+    new Gauge({
+      name: 'dagkeeper_task_event_subscribers',
+      help: 'Open taskEvents subscriptions on this replica.',
+      registers: [this.registry],
+      collect() { this.set(hub.subscriberCount); },
+    });
+    new Gauge({
+      name: 'dagkeeper_task_event_position',
+      help: 'Cursor of the last task event this replica has read from the outbox.',
+      registers: [this.registry],
+      collect() { this.set(Number(hub.position)); },
+    });
   }
 }

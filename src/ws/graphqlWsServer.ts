@@ -3,6 +3,7 @@ import { GraphQLError } from 'graphql';
 import type { GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
+import type { WebSocket } from 'ws';
 import type { Principal } from '../domain/principal.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { createFormatError } from '../graphql/formatError.js';
@@ -18,6 +19,8 @@ export interface GraphQLWsOptions {
   makeContext: (principal: Principal, log: Logger) => GraphQLContext;
   log: Logger;
   metrics: Metrics;
+  /** How often each connection's token is checked again; a revoked, expired or changed one ends it. */
+  reauthenticateMs: number;
 }
 
 type ConnectionState = {
@@ -25,15 +28,32 @@ type ConnectionState = {
   log?: Logger;
 };
 
+/** A principal's rights, to notice when they changed under an open connection. */
+const rightsOf = (p: Principal): string => JSON.stringify([p.identityId, p.kind, p.isAdmin, p.scopes]);
+
 /**
  * graphql-ws on the same path and port as HTTP GraphQL. The token comes in the connection_init payload
  * (`{ authorization: "Bearer …" }`) or the upgrade request's Authorization header; a connection without
- * a valid one is closed with 4403 before any operation runs.
+ * a valid one is closed with 4403 before any operation runs. Subscriptions can outlive a token, so every
+ * connection's token is checked again periodically: revoked, expired, or with different rights, the
+ * connection is closed with 4403 (a client reconnects and subscribes under its current rights).
  */
 export function startGraphQLWsServer(options: GraphQLWsOptions): { stop(): Promise<void> } {
   const wss = new WebSocketServer({ server: options.httpServer, path: options.path });
   const formatError = createFormatError(options.log);
   let connectionNumber = 0;
+  const open = new Map<WebSocket, { token: string; principal: Principal; log: Logger }>();
+  const recheck = setInterval(() => {
+    for (const [socket, connection] of open) {
+      options.authenticate(connection.token).then((now) => {
+        if (now !== null && rightsOf(now) === rightsOf(connection.principal)) return;
+        connection.log.info({ reason: now === null ? 'token no longer valid' : 'rights changed' }, 'closing websocket connection');
+        open.delete(socket);
+        socket.close(4403, now === null ? 'Forbidden: token no longer valid' : 'Forbidden: rights changed; reconnect');
+      }, (error: unknown) => connection.log.warn({ err: error }, 'could not re-check a websocket token; will retry'));
+    }
+  }, options.reauthenticateMs);
+  recheck.unref();
 
   const cleanup = useServer<Record<string, unknown>, ConnectionState>(
     {
@@ -48,10 +68,12 @@ export function startGraphQLWsServer(options: GraphQLWsOptions): { stop(): Promi
         }
         ctx.extra.principal = principal;
         ctx.extra.log = options.log.child({ connection: ++connectionNumber });
+        open.set(ctx.extra.socket, { token: token as string, principal, log: ctx.extra.log });
         options.metrics.websocketConnections.inc();
         return true;
       },
-      onDisconnect: () => {
+      onDisconnect: (ctx) => {
+        open.delete(ctx.extra.socket);
         options.metrics.websocketConnections.dec();
       },
       context: (ctx) => {
@@ -70,6 +92,7 @@ export function startGraphQLWsServer(options: GraphQLWsOptions): { stop(): Promi
 
   return {
     async stop() {
+      clearInterval(recheck);
       // Closing every socket with 1001 (going away) tells clients to reconnect elsewhere.
       for (const socket of wss.clients) socket.close(1001, 'server shutting down');
       await cleanup.dispose();

@@ -4,6 +4,7 @@ import type { StateDb } from '../../storage/state/openStateStore.js';
 import { hubsWithClaimableTasks, lockClaimableTasks, markClaimed } from '../../storage/state/sql/claimTasks.js';
 import { ComputeServiceRegistry, serviceGone } from '../compute/ComputeServiceRegistry.js';
 import { badInput, DomainError, ErrorCode } from '../errors.js';
+import { transactionWithEvents } from '../events/taskEvents.js';
 import { canAccessScope } from '../principal.js';
 import type { Principal } from '../principal.js';
 import { assertTransition } from '../tasks/taskStatus.js';
@@ -78,7 +79,7 @@ export class ClaimService {
   }
 
   private async claimFromHub(hubId: string, serviceId: string, protocols: readonly string[] | null, limit: number): Promise<ClaimedTask[]> {
-    return this.db.$transaction(async (tx) => {
+    return transactionWithEvents(this.db, async (tx, events) => {
       const tasks = await lockClaimableTasks(tx, hubId, protocols, limit);
       if (tasks.length === 0) return [];
       const claims = tasks.map((task) => ({
@@ -91,6 +92,9 @@ export class ClaimService {
         data: claims.map((c) => ({ id: c.claimId, taskId: c.taskId, computeServiceId: serviceId, fence: c.fence, tokenHash: hashClaimToken(c.claimToken) })),
       });
       await markClaimed(tx, claims);
+      for (const claim of claims) {
+        events.add(claim.taskId, { kind: 'TaskStatusChanged', from: 'WAITING', to: 'RUNNING', reason: `claimed by compute service ${serviceId}` });
+      }
       return claims;
     });
   }

@@ -5,6 +5,7 @@ import { badInput, DomainError, ErrorCode, forbidden, notFound } from '../errors
 import { checkId } from '../ids.js';
 import { requireKind } from '../principal.js';
 import type { Principal } from '../principal.js';
+import { transactionWithEvents } from '../events/taskEvents.js';
 import { applyStatusChange } from '../tasks/applyStatusChange.js';
 
 export interface ComputeServiceRecord {
@@ -52,10 +53,10 @@ export class ComputeServiceRegistry {
   /** The service stops: its running tasks go back to WAITING at once, results kept. */
   async deregister(actor: Principal, serviceId: string): Promise<ComputeServiceRecord> {
     const service = await this.owned(actor, serviceId);
-    await this.db.$transaction(async (tx) => {
+    await transactionWithEvents(this.db, async (tx, events) => {
       await tx.computeService.updateMany({ where: { id: service.id, deregisteredAt: null }, data: { deregisteredAt: new Date() } });
       const taskIds = await tasksHeldBy(tx, [service.id]);
-      if (taskIds.length > 0) await applyStatusChange(tx, taskIds, 'WAITING', 'compute service deregistered');
+      if (taskIds.length > 0) await applyStatusChange(tx, events, taskIds, 'WAITING', 'compute service deregistered');
     });
     return this.owned(actor, serviceId);
   }
@@ -63,10 +64,14 @@ export class ComputeServiceRegistry {
   /** Expires silent services and requeues their tasks; safe to run from every replica at once. */
   async expireSilent(now = new Date()): Promise<{ serviceIds: string[]; taskIds: string[] }> {
     const cutoff = new Date(now.getTime() - this.expirySeconds * 1000);
-    const expired = await this.db.$transaction(async (tx) => {
+    const expired = await transactionWithEvents(this.db, async (tx, events) => {
       const found = await expireSilentServices(tx, cutoff);
-      if (found.taskIds.length > 0) await applyStatusChange(tx, found.taskIds, 'WAITING', 'compute service expired');
-      return found;
+      for (const held of found.held) {
+        events.add(held.taskId, { kind: 'ComputeServiceExpired', computeServiceId: held.computeServiceId, computeServiceName: held.computeServiceName });
+      }
+      const taskIds = found.held.map((h) => h.taskId);
+      if (taskIds.length > 0) await applyStatusChange(tx, events, taskIds, 'WAITING', 'compute service expired');
+      return { serviceIds: found.serviceIds, taskIds };
     });
     if (expired.serviceIds.length > 0) {
       this.log?.warn({ computeServiceIds: expired.serviceIds, taskIds: expired.taskIds }, 'expired silent compute services');

@@ -5,6 +5,7 @@ import { resultFileKey } from '../../storage/objects/keys.js';
 import type { StateDb } from '../../storage/state/openStateStore.js';
 import { currentClaim, staleClaim } from '../claims/claimFence.js';
 import { badInput, conflict, DomainError, ErrorCode, notFound } from '../errors.js';
+import { transactionWithEvents } from '../events/taskEvents.js';
 import { groupByKey } from '../groupByKey.js';
 import { checkId } from '../ids.js';
 import type { Principal } from '../principal.js';
@@ -101,7 +102,7 @@ export class ResultFileService {
       });
     }
 
-    const row = await this.db.$transaction(async (tx) => {
+    const row = await transactionWithEvents(this.db, async (tx, events) => {
       await currentClaim(tx, actor, claimToken, { lock: true });
       const file = await tx.resultFile.upsert({
         where: { taskId_unitKey_path: { taskId: upload.taskId, unitKey: upload.unitKey, path: upload.path } },
@@ -109,6 +110,10 @@ export class ResultFileService {
         update: { size: upload.size, sha256: upload.sha256, objectKey: upload.objectKey, claimId: claim.claimId, committedAt: new Date() },
       });
       await tx.resultFileUpload.update({ where: { id: upload.id }, data: { committedAt: file.committedAt } });
+      events.add(upload.taskId, {
+        kind: 'ResultFileAvailable', resultFileId: file.id, unitKey: file.unitKey, path: file.path, size: Number(file.size), sha256: file.sha256,
+        objectKey: file.objectKey, committedAt: file.committedAt.toISOString(),
+      });
       return file;
     });
     return toRecord(row);

@@ -9,6 +9,8 @@ import { canonicalJson } from '../contentKey.js';
 import { badInput } from '../errors.js';
 import type { Principal } from '../principal.js';
 import { formatScope } from '../scope.js';
+import { transactionWithEvents } from '../events/taskEvents.js';
+import type { TaskEventBatch } from '../events/taskEvents.js';
 import { applyStatusChange } from '../tasks/applyStatusChange.js';
 import type { TaskStatus } from '../tasks/taskStatus.js';
 import { readJsonObject } from './readJsonObject.js';
@@ -30,7 +32,7 @@ export class TaskFinisher {
   constructor(private readonly db: StateDb, private readonly objects: ObjectStore, private readonly log?: Logger) {}
 
   async finish(actor: Principal, claimToken: string): Promise<FinishOutcome> {
-    const outcome = await this.db.$transaction(async (tx) => {
+    const outcome = await transactionWithEvents(this.db, async (tx, events) => {
       const claim = await currentClaim(tx, actor, claimToken, { lock: true });
       const dag = await tx.protocolDag.findUnique({ where: { taskId: claim.taskId }, include: { units: true } });
       if (dag === null) throw badInput(`task ${claim.taskId} has no ProtocolDAG; nothing to finish`);
@@ -69,8 +71,9 @@ export class TaskFinisher {
           claimId: claim.claimId, computeServiceId: claim.computeServiceId,
         },
       });
-      await applyStatusChange(tx, [claim.taskId], ok ? 'COMPLETE' : 'ERROR', ok ? 'finished' : 'finished with failure');
-      const restartedBy = ok ? null : await restartIfPatternMatches(tx, claim, failedNow.flatMap((r) => [r.exception ?? '', r.traceback ?? '']));
+      events.add(claim.taskId, { kind: 'ProtocolDagResultRecorded', dagResultId: id, ok });
+      await applyStatusChange(tx, events, [claim.taskId], ok ? 'COMPLETE' : 'ERROR', ok ? 'finished' : 'finished with failure');
+      const restartedBy = ok ? null : await restartIfPatternMatches(tx, events, claim, failedNow.flatMap((r) => [r.exception ?? '', r.traceback ?? '']));
       const status: TaskStatus = ok ? 'COMPLETE' : restartedBy === null ? 'ERROR' : 'WAITING';
       return { dagResultId: id, ok, status, restartedBy };
     }, { timeout: 120_000 });
@@ -80,7 +83,7 @@ export class TaskFinisher {
 }
 
 /** Sends an ERROR task back to WAITING when a restart pattern of a network it is actioned on matches. */
-async function restartIfPatternMatches(tx: StateTx, claim: CurrentClaim, failureTexts: string[]): Promise<string | null> {
+async function restartIfPatternMatches(tx: StateTx, events: TaskEventBatch, claim: CurrentClaim, failureTexts: string[]): Promise<string | null> {
   const patterns = await tx.restartPattern.findMany({
     where: { network: { hub: { actions: { some: { taskId: claim.taskId } } } } },
     include: { counts: { where: { taskId: claim.taskId } } },
@@ -96,6 +99,6 @@ async function restartIfPatternMatches(tx: StateTx, claim: CurrentClaim, failure
     create: { taskId: claim.taskId, patternId: chosen.patternId, count: 1 },
     update: { count: { increment: 1 } },
   });
-  await applyStatusChange(tx, [claim.taskId], 'WAITING', `restart pattern ${chosen.pattern}`);
+  await applyStatusChange(tx, events, [claim.taskId], 'WAITING', `restart pattern ${chosen.pattern}`);
   return chosen.pattern;
 }

@@ -5,6 +5,7 @@ import type { StateDb } from '../../storage/state/openStateStore.js';
 import { currentClaim } from '../claims/claimFence.js';
 import { canonicalJson } from '../contentKey.js';
 import { badInput, conflict } from '../errors.js';
+import { transactionWithEvents } from '../events/taskEvents.js';
 import { groupByKey } from '../groupByKey.js';
 import type { Principal } from '../principal.js';
 import { formatScope } from '../scope.js';
@@ -67,7 +68,7 @@ export class UnitResultService {
     const sha256 = createHash('sha256').update(text).digest('hex');
     const scope = formatScope(claim.scope);
 
-    const row = await this.db.$transaction(async (tx) => {
+    const row = await transactionWithEvents(this.db, async (tx, events) => {
       await currentClaim(tx, actor, claimToken, { lock: true });
       const existing = await tx.unitResult.findUnique({ where: { taskId_unitKey_attempt: { taskId: claim.taskId, unitKey: unit.key, attempt } } });
       if (existing !== null) {
@@ -87,13 +88,15 @@ export class UnitResultService {
         logKey = unitLogKey(scope, claim.taskId, unit.key, attempt);
         await this.objects.put(logKey, input.log, { contentType: 'text/plain; charset=utf-8' });
       }
-      return tx.unitResult.create({
+      const created = await tx.unitResult.create({
         data: {
           taskId: claim.taskId, unitKey: unit.key, attempt, ok: input.ok, objectKey: key, sha256, size: BigInt(stored.size), logKey,
           exception: input.ok ? null : (input.exception ?? ''), traceback: input.ok ? null : (input.traceback ?? ''),
           startedAt: input.startedAt, endedAt: input.endedAt, claimId: claim.claimId,
         },
       });
+      events.add(claim.taskId, { kind: 'UnitResultRecorded', unitResultId: created.id, unitKey: unit.key, ok: input.ok, attempt });
+      return created;
     }, { timeout: 60_000 });
     return toRecord(row);
   }

@@ -4,9 +4,10 @@ import { ensureScopeId, scopeFilter } from '../../storage/state/scopes.js';
 import { validateProtocolDag } from '../dag/protocolDag.js';
 import { storeProtocolDag } from '../dag/storeProtocolDag.js';
 import { badInput, notFound } from '../errors.js';
+import { transactionWithEvents } from '../events/taskEvents.js';
 import { groupByKey } from '../groupByKey.js';
 import { checkId } from '../ids.js';
-import { requireKind, requireScope } from '../principal.js';
+import { canAccessScope, requireKind, requireScope } from '../principal.js';
 import type { Principal } from '../principal.js';
 import { parseScope } from '../scope.js';
 import { formatScopedKey, parseScopedKey } from '../scopedKey.js';
@@ -51,7 +52,7 @@ export class TaskService {
     requireScope(actor, scope);
     const dag = options.dag === undefined || options.dag === null ? undefined : validateProtocolDag(options.dag);
 
-    return this.db.$transaction(async (tx) => {
+    return transactionWithEvents(this.db, async (tx, events) => {
       const scopeId = await ensureScopeId(tx, scope);
       const transformation = await tx.transformation.findUnique({ where: { scopeId_key: { scopeId, key } } });
       if (transformation === null) throw notFound(`transformation ${transformationKey}`);
@@ -76,6 +77,7 @@ export class TaskService {
         });
         if (dag !== undefined) await storeProtocolDag(tx, this.objects, { id: row.id, scope }, dag, actor.identityId);
         created.push(toTaskRecord(row));
+        events.add(row.id, { kind: 'TaskStatusChanged', from: null, to: row.status, reason: `created by ${actor.name}` });
       }
       return created;
     }, { timeout: 120_000 });
@@ -83,8 +85,9 @@ export class TaskService {
 
   async get(actor: Principal, taskId: string): Promise<TaskRecord> {
     const row = await this.db.task.findUnique({ where: { id: checkTaskId(taskId) }, include: taskInclude });
-    if (row === null) throw notFound(`task ${taskId}`);
-    requireScope(actor, row.scope);
+    // A task id names no scope: one outside the actor's scopes is answered as missing, so neither its
+    // existence nor its scope leaks to another tenant.
+    if (row === null || !canAccessScope(actor, row.scope)) throw notFound(`task ${taskId}`);
     return toTaskRecord(row);
   }
 
@@ -131,7 +134,7 @@ export class TaskService {
     requireKind(actor, 'user');
     assertUserMaySet(status);
     await this.requireVisible(actor, taskIds);
-    await this.db.$transaction((tx) => applyStatusChange(tx, taskIds, status, `set to ${status} by ${actor.name}`));
+    await transactionWithEvents(this.db, (tx, events) => applyStatusChange(tx, events, taskIds, status, `set to ${status} by ${actor.name}`));
     return this.getMany(taskIds);
   }
 
@@ -194,8 +197,7 @@ export class TaskService {
     const found = new Map(rows.map((r) => [r.id, r]));
     for (const id of taskIds) {
       const row = found.get(id);
-      if (row === undefined) throw notFound(`task ${id}`);
-      requireScope(actor, row.scope);
+      if (row === undefined || !canAccessScope(actor, row.scope)) throw notFound(`task ${id}`);
     }
   }
 

@@ -1,6 +1,7 @@
 import type { StateTx } from '../../storage/state/openStateStore.js';
 import { lockTasks, tasksAndDescendants } from '../../storage/state/sql/taskLineage.js';
 import { notFound } from '../errors.js';
+import type { TaskEventBatch } from '../events/taskEvents.js';
 import { assertTransition, canTransition, cascadingStatuses } from './taskStatus.js';
 import type { TaskStatus } from './taskStatus.js';
 
@@ -18,9 +19,11 @@ export interface StatusChange {
  * every task extending the given ones and take them all off their hubs; a descendant already in a
  * status that cannot follow (a DELETED child of a task being invalidated) is left as it is.
  * An illegal change of a requested task throws, and the caller's transaction changes nothing.
+ * Each change is reported as a TaskStatusChanged event of the same transaction.
  */
 export async function applyStatusChange(
   tx: StateTx,
+  events: TaskEventBatch,
   taskIds: readonly string[],
   to: TaskStatus,
   reason: string,
@@ -53,5 +56,7 @@ export async function applyStatusChange(
     data: { status: to, currentClaimId: null, fence: { increment: 1 } },
   });
   if (cascades) await tx.taskAction.deleteMany({ where: { taskId: { in: changingIds } } });
-  return changing.map((r) => ({ taskId: r.id, from: r.status as TaskStatus, to }));
+  const changes = changing.map((r) => ({ taskId: r.id, from: r.status as TaskStatus, to }));
+  for (const change of changes) events.add(change.taskId, { kind: 'TaskStatusChanged', from: change.from, to, reason });
+  return changes;
 }

@@ -6,6 +6,8 @@ import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from './generated/client.js';
 import type { Prisma } from './generated/client.js';
 import { applyMigrations } from './migrations.js';
+import { listenOnPGlite, listenOnPostgres } from './notifications.js';
+import type { Listening } from './notifications.js';
 
 export type StateDb = PrismaClient;
 /** The client inside an interactive transaction. */
@@ -21,6 +23,8 @@ export interface StateStore {
   readonly db: StateDb;
   /** Names of the migrations applied while opening (empty when the database was current or migrate was off). */
   readonly appliedMigrations: string[];
+  /** Calls `onWake` on every NOTIFY on `channel` (and after a lost connection comes back). */
+  listen(channel: string, onWake: () => void, onError: (error: unknown) => void): Promise<Listening>;
   close(): Promise<void>;
 }
 
@@ -40,7 +44,13 @@ export async function openStateStore(location: StateLocation, options: OpenState
     const db = new PrismaClient({
       adapter: new PrismaPg({ connectionString: location.url, max: options.poolSize ?? 10 }),
     });
-    return { kind: 'postgres', db, appliedMigrations, close: () => db.$disconnect() };
+    return {
+      kind: 'postgres',
+      db,
+      appliedMigrations,
+      listen: (channel, onWake, onError) => listenOnPostgres(location.url, channel, onWake, onError),
+      close: () => db.$disconnect(),
+    };
   }
 
   // PGlite keeps its data folder for one process; everything in this process shares one instance.
@@ -54,6 +64,7 @@ export async function openStateStore(location: StateLocation, options: OpenState
       kind: 'pglite',
       db,
       appliedMigrations,
+      listen: (channel, onWake) => listenOnPGlite(pglite, channel, onWake),
       close: async () => {
         await db.$disconnect();
         await pglite.close();

@@ -1,17 +1,27 @@
 import type { StateTx } from '../openStateStore.js';
 
+export interface HeldTask {
+  taskId: string;
+  computeServiceId: string;
+  computeServiceName: string;
+}
+
 /**
- * Marks every compute service silent since `cutoff` as expired and returns the ids of the tasks they
- * held. `UPDATE … RETURNING` makes each expiry happen once even with several server replicas sweeping.
+ * Marks every compute service silent since `cutoff` as expired and returns the tasks they held.
+ * `UPDATE … RETURNING` makes each expiry happen once even with several server replicas sweeping.
  */
-export async function expireSilentServices(tx: StateTx, cutoff: Date): Promise<{ serviceIds: string[]; taskIds: string[] }> {
+export async function expireSilentServices(tx: StateTx, cutoff: Date): Promise<{ serviceIds: string[]; held: HeldTask[] }> {
   const services = await tx.$queryRaw<Array<{ id: string }>>`
     UPDATE "ComputeService" SET "expiredAt" = now()
      WHERE "expiredAt" IS NULL AND "deregisteredAt" IS NULL AND "lastHeartbeatAt" < ${cutoff}
     RETURNING id::text AS id`;
-  if (services.length === 0) return { serviceIds: [], taskIds: [] };
+  if (services.length === 0) return { serviceIds: [], held: [] };
   const serviceIds = services.map((s) => s.id);
-  return { serviceIds, taskIds: await tasksHeldBy(tx, serviceIds) };
+  const held = await tx.$queryRaw<HeldTask[]>`
+    SELECT t.id::text AS "taskId", cs.id::text AS "computeServiceId", cs.name AS "computeServiceName"
+      FROM "Task" t JOIN "Claim" c ON c.id = t."currentClaimId" JOIN "ComputeService" cs ON cs.id = c."computeServiceId"
+     WHERE cs.id = ANY(${serviceIds}::uuid[])`;
+  return { serviceIds, held };
 }
 
 /** Tasks whose current claim belongs to one of these services. */

@@ -1,0 +1,93 @@
+import type { StateDb, StateTx } from '../openStateStore.js';
+
+/** The channel every replica listens on; a notification only says "read the outbox", it carries nothing. */
+export const taskEventsChannel = 'dagkeeper_task_events';
+
+/**
+ * Serializes the last step of every transaction that records events. Holding it from the INSERT to
+ * the commit makes id order equal commit order, so a reader never skips an id that commits later.
+ */
+const outboxLock = 0x6461_676b; // "dagk"
+
+export interface NewTaskEvent {
+  kind: string;
+  taskId: string;
+  payload: Record<string, unknown>;
+}
+
+export interface StoredTaskEvent {
+  id: bigint;
+  kind: string;
+  taskId: string;
+  scope: string;
+  transformationKey: string;
+  payload: Record<string, unknown>;
+  createdAt: Date;
+}
+
+/**
+ * Appends events in the given order, filling in each task's scope and transformation key, and wakes
+ * the listeners (Postgres delivers the notification at commit, and drops it on rollback).
+ * Call it as the transaction's last statement: other writers wait on the lock until this one commits.
+ */
+export async function appendTaskEvents(tx: StateTx, events: readonly NewTaskEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(${outboxLock}::bigint)`;
+  await tx.$executeRaw`
+    INSERT INTO "TaskEvent" (kind, "taskId", scope, "transformationKey", payload)
+    SELECT e.kind, t.id, s.org || '-' || s.campaign || '-' || s.project,
+           tf.key || '-' || ts.org || '-' || ts.campaign || '-' || ts.project, e.payload
+      FROM unnest(${events.map((e) => e.kind)}::text[], ${events.map((e) => e.taskId)}::uuid[],
+                  ${events.map((e) => JSON.stringify(e.payload))}::jsonb[]) WITH ORDINALITY AS e(kind, task_id, payload, n)
+      JOIN "Task" t ON t.id = e.task_id
+      JOIN "Scope" s ON s.id = t."scopeId"
+      JOIN "Transformation" tf ON tf.id = t."transformationId"
+      JOIN "Scope" ts ON ts.id = tf."scopeId"
+     ORDER BY e.n`;
+  await tx.$executeRaw`SELECT pg_notify(${taskEventsChannel}, '')`;
+}
+
+/** Events after `afterId` in id order, optionally only one task's. */
+export async function readTaskEvents(
+  db: StateDb,
+  afterId: bigint,
+  limit: number,
+  filter: { taskId?: string } = {},
+): Promise<StoredTaskEvent[]> {
+  const rows = filter.taskId === undefined
+    ? await db.$queryRaw<StoredTaskEvent[]>`
+        SELECT id, kind, "taskId"::text AS "taskId", scope, "transformationKey", payload, "createdAt"
+          FROM "TaskEvent" WHERE id > ${afterId} ORDER BY id LIMIT ${limit}`
+    : await db.$queryRaw<StoredTaskEvent[]>`
+        SELECT id, kind, "taskId"::text AS "taskId", scope, "transformationKey", payload, "createdAt"
+          FROM "TaskEvent" WHERE "taskId" = ${filter.taskId}::uuid AND id > ${afterId} ORDER BY id LIMIT ${limit}`;
+  return rows;
+}
+
+/** The newest event id (0 when there is none): where a hub starting now begins. */
+export async function latestTaskEventId(db: StateDb): Promise<bigint> {
+  const [row] = await db.$queryRaw<Array<{ id: bigint | null }>>`SELECT max(id) AS id FROM "TaskEvent"`;
+  const latest = row?.id ?? null;
+  if (latest !== null) return BigInt(latest);
+  return prunedThrough(db);
+}
+
+/** Events up to this id are gone; a cursor below it cannot be resumed from. */
+export async function prunedThrough(db: StateDb): Promise<bigint> {
+  const [row] = await db.$queryRaw<Array<{ id: bigint }>>`SELECT "prunedThroughId" AS id FROM "TaskEventRetention" WHERE id = 1`;
+  return row === undefined ? 0n : BigInt(row.id);
+}
+
+/** Deletes events older than `before` and records how far pruning reached; returns how many went. */
+export async function pruneTaskEvents(db: StateDb, before: Date): Promise<number> {
+  return db.$transaction(async (tx) => {
+    const [edge] = await tx.$queryRaw<Array<{ id: bigint | null }>>`
+      SELECT max(id) AS id FROM "TaskEvent" WHERE "createdAt" < ${before}`;
+    if (edge?.id === null || edge?.id === undefined) return 0;
+    const through = BigInt(edge.id);
+    const deleted = await tx.$executeRaw`DELETE FROM "TaskEvent" WHERE id <= ${through}`;
+    await tx.$executeRaw`
+      UPDATE "TaskEventRetention" SET "prunedThroughId" = GREATEST("prunedThroughId", ${through}) WHERE id = 1`;
+    return deleted;
+  });
+}
