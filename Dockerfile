@@ -14,6 +14,7 @@ WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json schema.graphql ./
+COPY dashboard ./dashboard
 COPY prisma ./prisma
 COPY bin ./bin
 RUN mkdir -p /var/lib/dagkeeper /var/lib/dagkeeper-worker && chown node:node /var/lib/dagkeeper /var/lib/dagkeeper-worker

@@ -11,6 +11,7 @@ import { createApolloServer } from './graphql/apolloServer.js';
 import { createContext } from './graphql/context.js';
 import { buildSchema } from './graphql/schema.js';
 import { createGraphQLHandler } from './http/graphqlHandler.js';
+import { dashboardRoutes } from './http/dashboardRoutes.js';
 import { createSignedObjectHandler } from './http/objectRoutes.js';
 import { sendJson } from './http/jsonResponse.js';
 import { healthRoute, metricsRoute } from './http/operationalRoutes.js';
@@ -134,6 +135,7 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
           { name: 'objects', check: async () => { await objects.stat('healthcheck'); } },
         ]),
         '/metrics': metricsRoute(metrics),
+        ...await dashboardRoutes(),
       },
     }));
     log.info({ url, state: state.kind, objects: objects.kind }, 'dagkeeper listening');

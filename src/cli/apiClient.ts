@@ -15,7 +15,7 @@ interface GraphQLResponse<T> {
 export class ApiClient {
   readonly endpoint: string;
 
-  constructor(baseUrl: string, private readonly token: string) {
+  constructor(baseUrl: string, readonly token: string) {
     this.endpoint = `${baseUrl.replace(/\/+$/, '')}/graphql`;
   }
 

@@ -9,6 +9,7 @@ import { registerResultCommands } from './commands/results.js';
 import { registerServerCommand } from './commands/server.js';
 import { registerWorkerCommand } from './commands/worker.js';
 import { registerTaskCommands } from './commands/tasks.js';
+import { registerWatchCommand } from './commands/watch.js';
 
 const program = new Command('dagkeeper')
   .description('dagkeeper: ProtocolDAG tasks for alchemical free-energy campaigns')
@@ -23,6 +24,7 @@ registerNetworkCommands(program);
 registerTaskCommands(program);
 registerResultCommands(program);
 registerFileCommands(program);
+registerWatchCommand(program);
 
 try {
   await program.parseAsync(process.argv);

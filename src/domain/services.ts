@@ -49,11 +49,12 @@ export function createServices({ db, objects, settings, events = defaultEventSet
   const compute = new ComputeServiceRegistry(db, settings.computeServiceExpirySeconds, log);
   const networks = new NetworkService(db);
   const tasks = new TaskService(db, objects);
-  const eventHub = new TaskEventHub({
+  const outbox = {
     latestId: () => latestTaskEventId(db),
     prunedThrough: () => prunedThrough(db),
-    read: (afterId, limit, filter) => readTaskEvents(db, afterId, limit, filter),
-  }, { pollMs: events.pollMs, maxQueuedPerSubscriber: events.maxQueuedPerSubscriber, log });
+    read: (afterId: bigint, limit: number, filter?: { taskId?: string }) => readTaskEvents(db, afterId, limit, filter),
+  };
+  const eventHub = new TaskEventHub(outbox, { pollMs: events.pollMs, maxQueuedPerSubscriber: events.maxQueuedPerSubscriber, log });
   return {
     identities: new IdentityService(db),
     networks,
@@ -69,6 +70,6 @@ export function createServices({ db, objects, settings, events = defaultEventSet
     finisher: new TaskFinisher(db, objects, log),
     dagResults: new DagResultReader(db, objects),
     eventHub,
-    events: new TaskEventService(eventHub, networks, tasks),
+    events: new TaskEventService(eventHub, outbox, networks, tasks),
   };
 }

@@ -5,7 +5,7 @@ import type { Principal } from '../principal.js';
 import { parseScope, parseScopePattern, scopeMatches } from '../scope.js';
 import type { Scope } from '../scope.js';
 import type { TaskService } from '../tasks/TaskService.js';
-import type { TaskEventHub } from './TaskEventHub.js';
+import type { TaskEventHub, TaskEventSource } from './TaskEventHub.js';
 import type { TaskEvent } from './taskEvents.js';
 
 export interface TaskEventFilter {
@@ -25,6 +25,7 @@ const cursorPattern = /^\d{1,19}$/;
 export class TaskEventService {
   constructor(
     private readonly hub: TaskEventHub,
+    private readonly source: Pick<TaskEventSource, 'latestId'>,
     private readonly networks: NetworkService,
     private readonly tasks: TaskService,
   ) {}
@@ -53,6 +54,11 @@ export class TaskEventService {
       tests.push((event) => event.taskId === taskId);
     }
     return this.hub.subscribe({ accepts: (event) => tests.every((test) => test(event)), since: sinceCursor, taskId });
+  }
+
+  /** The newest committed event's cursor, to pair a snapshot with a subscription that starts after it. */
+  async latestCursor(): Promise<string> {
+    return (await this.source.latestId()).toString();
   }
 }
 

@@ -20,6 +20,9 @@ const common = {
 };
 
 export const eventResolvers = {
+  Query: {
+    taskEventCursor: (_: unknown, __: unknown, ctx: Ctx) => ctx.services.events.latestCursor(),
+  },
   Subscription: {
     taskEvents: {
       subscribe: (_: unknown, args: { filter?: Record<string, string | null> | null; since?: string | null }, ctx: Ctx) => {
