@@ -21,7 +21,7 @@ const eventsSubscription = `subscription ($filter: TaskEventFilter, $since: ID) 
     __typename cursor taskId occurredAt
     ... on TaskStatusChanged { from to }
     ... on UnitResultRecorded { unitKey ok attempt }
-    ... on ResultFileAvailable { file { path size } }
+    ... on ResultFileAvailable { file { unitKey path size } }
     ... on ProtocolDAGResultRecorded { ok }
     ... on ComputeServiceExpired { computeServiceName }
   }

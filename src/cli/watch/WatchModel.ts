@@ -32,7 +32,7 @@ export interface WatchEvent {
   unitKey?: string;
   ok?: boolean;
   attempt?: number;
-  file?: { path: string; size: number };
+  file?: { unitKey: string; path: string; size: number };
   computeServiceName?: string;
 }
 
@@ -79,7 +79,7 @@ export class WatchModel {
       }
       case 'ResultFileAvailable':
         task.files += 1;
-        return `file ${event.file?.path}`;
+        return `file ${event.file?.unitKey}/${event.file?.path}`;
       case 'ProtocolDAGResultRecorded':
         return `ProtocolDAGResult ${event.ok === true ? 'ok' : 'failed'}`;
       case 'ComputeServiceExpired':
