@@ -88,14 +88,10 @@ export class IdentityService {
     const identity = await this.db.identity.findUnique({ where: { id: identityId } });
     if (identity === null) throw notFound(`identity ${identityId}`);
     if (identity.disabledAt !== null) throw conflict(`identity ${identity.name} is disabled`);
+    const expiresAt = await this.selfIssuedExpiry(actor, identityId, this.expiry(options.expiresInSeconds));
     const token = generateToken();
     const record = await this.db.identityToken.create({
-      data: {
-        identityId,
-        tokenHash: hashToken(token),
-        label: options.label ?? null,
-        expiresAt: this.expiry(options.expiresInSeconds),
-      },
+      data: { identityId, tokenHash: hashToken(token), label: options.label ?? null, expiresAt },
     });
     return { token, record: toTokenRecord(record) };
   }
@@ -175,6 +171,18 @@ export class IdentityService {
       throw error;
     });
     return { identity: toIdentityRecord(row), token };
+  }
+
+  /**
+   * A token an identity issues for itself never outlives the token it was issued with: otherwise a
+   * short-lived token could mint a permanent one and expiry would mean nothing.
+   */
+  private async selfIssuedExpiry(actor: Principal, identityId: string, requested: Date | null): Promise<Date | null> {
+    if (identityId !== actor.identityId) return requested;
+    const issuing = await this.db.identityToken.findUnique({ where: { id: actor.tokenId }, select: { expiresAt: true } });
+    const limit = issuing?.expiresAt ?? null;
+    if (limit === null) return requested;
+    return requested === null || requested > limit ? limit : requested;
   }
 
   private expiry(expiresInSeconds: number | undefined): Date | null {
