@@ -97,6 +97,7 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
     const ws = startGraphQLWsServer({
       httpServer, path: '/graphql', schema, authenticate, makeContext, log, metrics,
       reauthenticateMs: config.events.reauthenticateSeconds * 1000,
+      limits: config.requestLimits, maxMessageBytes: config.maxRequestBytes,
     });
     const apollo = createApolloServer({
       schema,
@@ -104,6 +105,7 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
       log,
       metrics,
       shutdownGraceMs: config.shutdownGraceMs,
+      limits: config.requestLimits,
       stopWebSockets: () => ws.stop(),
     });
     await apollo.start();

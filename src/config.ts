@@ -1,4 +1,6 @@
 import { resolve } from 'node:path';
+import { defaultRequestLimits } from './graphql/limits/requestLimits.js';
+import type { RequestLimits } from './graphql/limits/requestLimits.js';
 import type { S3ObjectStoreOptions } from './storage/objects/S3ObjectStore.js';
 import type { StateLocation } from './storage/state/openStateStore.js';
 
@@ -28,6 +30,8 @@ export interface Config {
   logLevel: string;
   /** Largest GraphQL request body accepted, in bytes. */
   maxRequestBytes: number;
+  /** What one GraphQL document may ask for: tokens, depth, estimated cost, aliases, root fields, directives. */
+  requestLimits: RequestLimits;
   /** How long graceful shutdown waits for open requests and sockets before closing them. */
   shutdownGraceMs: number;
   tasks: TaskSettings;
@@ -125,6 +129,16 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     signingSecret: text('DAGKEEPER_SIGNING_SECRET'),
     logLevel: text('LOG_LEVEL') ?? 'info',
     maxRequestBytes: integer('DAGKEEPER_MAX_REQUEST_BYTES', 1024 * 1024, 1024, 512 * 1024 * 1024),
+    requestLimits: {
+      // Above 5,000 tokens a document could nest deeply enough to exhaust the stack of graphql-js's recursive parser.
+      maxTokens: integer('DAGKEEPER_MAX_QUERY_TOKENS', defaultRequestLimits.maxTokens, 100, 5_000),
+      maxDepth: integer('DAGKEEPER_MAX_QUERY_DEPTH', defaultRequestLimits.maxDepth, 1, 1_000),
+      maxComplexity: integer('DAGKEEPER_MAX_QUERY_COMPLEXITY', defaultRequestLimits.maxComplexity, 1, 1_000_000_000),
+      listSize: integer('DAGKEEPER_QUERY_LIST_SIZE', defaultRequestLimits.listSize, 1, 10_000),
+      maxAliases: integer('DAGKEEPER_MAX_QUERY_ALIASES', defaultRequestLimits.maxAliases, 0, 10_000),
+      maxRootFields: integer('DAGKEEPER_MAX_QUERY_ROOT_FIELDS', defaultRequestLimits.maxRootFields, 1, 10_000),
+      maxDirectives: integer('DAGKEEPER_MAX_QUERY_DIRECTIVES', defaultRequestLimits.maxDirectives, 0, 10_000),
+    },
     shutdownGraceMs: integer('DAGKEEPER_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     tasks: {
       computeServiceExpirySeconds: integer('DAGKEEPER_COMPUTE_EXPIRY_SECONDS', 20, 1, 86_400),

@@ -14,6 +14,11 @@ export const ErrorCode = {
   CONFLICT: 'CONFLICT',
   /** The request is larger than the server accepts. */
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  /**
+   * The GraphQL document asks for too much: too deep, too costly, too many aliases, root fields or
+   * directives (`extensions.limit` names which). Nothing ran.
+   */
+  QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
   /** A dependency (database, object store) did not answer; the request may be retried. */
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',

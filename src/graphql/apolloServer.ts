@@ -7,6 +7,8 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { GraphQLContext } from './context.js';
 import { createFormatError } from './formatError.js';
+import { requestLimitRules, requestParseOptions } from './limits/requestLimits.js';
+import type { RequestLimits } from './limits/requestLimits.js';
 
 export interface ApolloOptions {
   schema: GraphQLSchema;
@@ -14,6 +16,7 @@ export interface ApolloOptions {
   log: Logger;
   metrics: Metrics;
   shutdownGraceMs: number;
+  limits: RequestLimits;
   /** Closes the WebSocket side when Apollo stops, after HTTP has drained. */
   stopWebSockets: () => Promise<void>;
 }
@@ -25,6 +28,11 @@ export function createApolloServer(options: ApolloOptions): ApolloServer<GraphQL
     includeStacktraceInErrorResponses: false,
     introspection: true,
     stopOnTerminationSignals: false,
+    parseOptions: requestParseOptions(options.limits),
+    validationRules: requestLimitRules(options.limits),
+    // A JSON-array body would run many operations under one request's limits; it is refused with
+    // BAD_REQUEST before any of them runs. (Apollo's default, stated because the limits rely on it.)
+    allowBatchedHttpRequests: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: options.httpServer, stopGracePeriodMillis: options.shutdownGraceMs }),
       { serverWillStart: async () => ({ drainServer: options.stopWebSockets }) },

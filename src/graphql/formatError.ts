@@ -1,4 +1,5 @@
 import { unwrapResolverError } from '@apollo/server/errors';
+import { GraphQLError } from 'graphql';
 import type { GraphQLFormattedError } from 'graphql';
 import { DomainError, ErrorCode } from '../domain/errors.js';
 import type { Logger } from '../observability/logger.js';
@@ -9,10 +10,12 @@ import type { Logger } from '../observability/logger.js';
  */
 export function createFormatError(log: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const original = unwrapResolverError(error);
+    const unwrapped = unwrapResolverError(error);
+    const original = domainErrorBehind(unwrapped) ?? unwrapped;
+    const wrapped = original !== unwrapped;
     if (original instanceof DomainError) {
       return {
-        message: original.message,
+        message: wrapped ? formatted.message : original.message,
         ...(formatted.locations ? { locations: formatted.locations } : {}),
         ...(formatted.path ? { path: formatted.path } : {}),
         extensions: { code: original.code, ...(original.details ?? {}) },
@@ -30,4 +33,14 @@ export function createFormatError(log: Logger) {
       extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
     };
   };
+}
+
+/**
+ * Refusals raised while validating (request limits) or coercing variables (the JSON depth limit) reach
+ * formatError wrapped in one or two GraphQLErrors, whose message says where; the code is the DomainError's.
+ */
+function domainErrorBehind(error: unknown): DomainError | undefined {
+  let current = error;
+  while (current instanceof GraphQLError) current = current.originalError;
+  return current instanceof DomainError ? current : undefined;
 }

@@ -38,7 +38,8 @@ export function createGraphQLHandler(options: GraphQLHandlerOptions) {
       body = text === '' ? undefined : isJson(req) ? JSON.parse(text) : text;
     } catch (error) {
       if (error instanceof BodyTooLargeError) {
-        sendGraphQLError(res, 413, ErrorCode.PAYLOAD_TOO_LARGE, error.message);
+        // The unread rest of the body stays on the connection: closing it keeps a client from reusing it.
+        sendGraphQLError(res, 413, ErrorCode.PAYLOAD_TOO_LARGE, error.message, { connection: 'close' });
       } else {
         sendGraphQLError(res, 400, ErrorCode.BAD_USER_INPUT, 'request body is not valid JSON');
       }

@@ -7,6 +7,8 @@ import type { WebSocket } from 'ws';
 import type { Principal } from '../domain/principal.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { createFormatError } from '../graphql/formatError.js';
+import type { RequestLimits } from '../graphql/limits/requestLimits.js';
+import { operationPreparer } from '../graphql/prepareOperation.js';
 import { bearerToken } from '../http/bearerToken.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -21,6 +23,10 @@ export interface GraphQLWsOptions {
   metrics: Metrics;
   /** How often each connection's token is checked again; a revoked, expired or changed one ends it. */
   reauthenticateMs: number;
+  /** The request limits HTTP has: operations are parsed, validated and coerced in prepareOperation.ts, not by graphql-ws. */
+  limits: RequestLimits;
+  /** Larger messages close the connection with 1009, as larger HTTP bodies get 413. */
+  maxMessageBytes: number;
 }
 
 type ConnectionState = {
@@ -39,8 +45,9 @@ const rightsOf = (p: Principal): string => JSON.stringify([p.identityId, p.kind,
  * connection is closed with 4403 (a client reconnects and subscribes under its current rights).
  */
 export function startGraphQLWsServer(options: GraphQLWsOptions): { stop(): Promise<void> } {
-  const wss = new WebSocketServer({ server: options.httpServer, path: options.path });
+  const wss = new WebSocketServer({ server: options.httpServer, path: options.path, maxPayload: options.maxMessageBytes });
   const formatError = createFormatError(options.log);
+  const prepareOperation = operationPreparer(options.schema, options.limits);
   let connectionNumber = 0;
   const open = new Map<WebSocket, { token: string; principal: Principal; log: Logger }>();
   const recheck = setInterval(() => {
@@ -71,6 +78,16 @@ export function startGraphQLWsServer(options: GraphQLWsOptions): { stop(): Promi
         open.set(ctx.extra.socket, { token: token as string, principal, log: ctx.extra.log });
         options.metrics.websocketConnections.inc();
         return true;
+      },
+      // Every operation re-checks the token, as every HTTP request does: a revoked or expired one runs
+      // nothing more on an open connection, without waiting for the periodic re-check.
+      onSubscribe: async (ctx, _id, payload) => {
+        const connection = open.get(ctx.extra.socket);
+        const now = connection === undefined ? null : await options.authenticate(connection.token);
+        if (connection !== undefined && now !== null && rightsOf(now) === rightsOf(connection.principal)) return prepareOperation(payload);
+        open.delete(ctx.extra.socket);
+        ctx.extra.socket.close(4403, 'Forbidden: token no longer valid');
+        return [new GraphQLError('the bearer token is no longer valid', { extensions: { code: 'UNAUTHENTICATED' } })];
       },
       onDisconnect: (ctx) => {
         open.delete(ctx.extra.socket);

@@ -41,6 +41,8 @@ export interface UnitResultRecord {
 }
 
 const maxTextBytes = 4 * 1024 * 1024;
+/** The same bound as on the other JSON clients hand the server (unit inputs, network JSON); bulk data goes in ResultFiles. */
+const maxOutputsChars = 1024 * 1024;
 
 /**
  * Unit results, shipped the moment a unit ends: the result document to the object store, its ref to
@@ -134,6 +136,9 @@ function checkInput(input: UnitResultInput): void {
   }
   for (const [name, text] of [['log', input.log], ['traceback', input.traceback], ['exception', input.exception]] as const) {
     if (text !== undefined && Buffer.byteLength(text) > maxTextBytes) throw badInput(`${name} is larger than ${maxTextBytes} bytes`);
+  }
+  if (input.outputs !== undefined && canonicalJson(input.outputs).length > maxOutputsChars) {
+    throw badInput(`outputs exceed ${maxOutputsChars} characters of JSON; put bulk data in ResultFiles`, { max: maxOutputsChars });
   }
 }
 

@@ -1,4 +1,5 @@
 import { GraphQLError, GraphQLScalarType, Kind, valueFromASTUntyped } from 'graphql';
+import { checkJsonInputDepth } from '../limits/jsonInputDepth.js';
 
 export const DateTime = new GraphQLScalarType<Date, string>({
   name: 'DateTime',
@@ -21,12 +22,12 @@ function parseDate(value: unknown): Date {
   return date;
 }
 
-/** Any JSON value, passed through as is (the domain checks what it accepts). */
+/** Any JSON value, passed through as is once its nesting is known to be bounded (the domain checks the rest). */
 export const JSONScalar = new GraphQLScalarType<unknown, unknown>({
   name: 'JSON',
   serialize: (value) => value,
-  parseValue: (value) => value,
-  parseLiteral: (ast, variables) => valueFromASTUntyped(ast, variables),
+  parseValue: (value) => checkJsonInputDepth(value),
+  parseLiteral: (ast, variables) => checkJsonInputDepth(valueFromASTUntyped(ast, variables)),
 });
 
 export const SafeInt = new GraphQLScalarType<number, number>({
