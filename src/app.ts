@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Config } from './config.js';
 import { DomainError, ErrorCode } from './domain/errors.js';
 import type { Principal } from './domain/principal.js';
+import { UploadSweeper } from './domain/results/UploadSweeper.js';
 import { createServices } from './domain/services.js';
 import type { Services } from './domain/services.js';
 import { createApolloServer } from './graphql/apolloServer.js';
@@ -79,6 +80,8 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
     const services = createServices({ db: state.db, objects, settings: config.tasks, events: config.events, log });
     const sweeper = startExpirySweeper(services, config.tasks.computeServiceExpirySeconds, log);
     releases.push(async () => sweeper.stop());
+    const uploadSweeper = new UploadSweeper(state.db, objects, { graceSeconds: config.uploadSweepGraceSeconds, uploadUrlSeconds: config.tasks.uploadUrlSeconds }, log).start();
+    releases.push(() => uploadSweeper.stop());
     services.eventHub.onDelivered = (count) => metrics.taskEventsDelivered.inc(count);
     metrics.observeEventHub(services.eventHub);
     await services.eventHub.start();

@@ -34,6 +34,11 @@ export interface Config {
   requestLimits: RequestLimits;
   /** How long graceful shutdown waits for open requests and sockets before closing them. */
   shutdownGraceMs: number;
+  /**
+   * Uncommitted ResultFile uploads are swept this long after their URLs expired, and what a claim's
+   * interrupted writes left in the object store this long after the claim ended.
+   */
+  uploadSweepGraceSeconds: number;
   tasks: TaskSettings;
   events: EventSettings;
 }
@@ -140,6 +145,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       maxDirectives: integer('DAGKEEPER_MAX_QUERY_DIRECTIVES', defaultRequestLimits.maxDirectives, 0, 10_000),
     },
     shutdownGraceMs: integer('DAGKEEPER_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+    uploadSweepGraceSeconds: integer('DAGKEEPER_UPLOAD_SWEEP_GRACE_SECONDS', 3_600, 60, 30 * 86_400),
     tasks: {
       computeServiceExpirySeconds: integer('DAGKEEPER_COMPUTE_EXPIRY_SECONDS', 20, 1, 86_400),
       claimFailureLimit: integer('DAGKEEPER_CLAIM_FAILURE_LIMIT', 5, 0, 1_000_000),

@@ -86,14 +86,23 @@ export class ResultFileService {
     if (upload.claimId !== claim.claimId) throw staleClaim(claim.taskId, 'the upload was started under another claim');
     if (upload.committedAt !== null) return this.committedFileOf(upload);
 
+    // A commit retried after the server died mid-commit finds its multipart upload already completed
+    // and gone; the bytes at the key, verified below, then say whether the completion happened.
+    let completionFailure: { error: unknown } | undefined;
     if (upload.uploadId !== null) {
       if (parts.length === 0) throw badInput('a multipart upload is committed with the ETag of every part');
-      await this.objects.completeMultipartUpload(upload.objectKey, upload.uploadId, parts);
+      await this.objects.completeMultipartUpload(upload.objectKey, upload.uploadId, parts).catch((error: unknown) => {
+        completionFailure = { error };
+      });
     }
     const stat = await this.objects.stat(upload.objectKey);
-    if (stat === null) throw badInput(`nothing was uploaded for ${upload.path} yet`, { uploadId });
+    if (stat === null) {
+      if (completionFailure !== undefined) throw completionFailure.error;
+      throw badInput(`nothing was uploaded for ${upload.path} yet`, { uploadId });
+    }
     const actual = await this.objects.digest(upload.objectKey);
     if (actual.size !== Number(upload.size) || actual.sha256 !== upload.sha256) {
+      if (completionFailure !== undefined) throw completionFailure.error;
       await this.objects.delete(upload.objectKey);
       await this.db.resultFileUpload.delete({ where: { id: upload.id } });
       throw new DomainError(ErrorCode.CHECKSUM_MISMATCH, `the bytes uploaded for ${upload.path} are not the ones announced; upload again`, {

@@ -11,7 +11,7 @@ import {
   type UploadedPart,
 } from './ObjectStore.js';
 import { asReadable, assertMatchesAnnounced, digestStream } from './hashingStream.js';
-import { errorCode, moveIntoPlace, pruneEmptyDirectories, removeQuietly, stageFile, type StagedFile } from './localFiles.js';
+import { errorCode, moveIntoPlace, pruneEmptyDirectories, removeEntriesModifiedBefore, removeQuietly, stageFile, type StagedFile } from './localFiles.js';
 import { listObjectFiles } from './localListing.js';
 import { LocalMultipartStaging } from './localMultipart.js';
 import { signedObjectUrl, verifyObjectUrl, type GrantVerdict, type ObjectUrlGrant } from './localUrlSigning.js';
@@ -195,6 +195,17 @@ export class LocalObjectStore implements ObjectStore {
   async abortMultipartUpload(key: string, uploadId: string): Promise<void> {
     assertObjectKey(key);
     await this.#multipart.abort(key, uploadId);
+  }
+
+  /**
+   * Removes staged bodies and multipart uploads untouched since `olderThan`: what a killed process left
+   * in `.incoming` and `.multipart`. A multipart upload in use is touched as each part arrives.
+   */
+  async removeAbandonedStaging(olderThan: Date): Promise<{ incoming: number; multipart: number }> {
+    return {
+      incoming: await removeEntriesModifiedBefore(this.#incomingDir, olderThan),
+      multipart: await removeEntriesModifiedBefore(this.#multipartDir, olderThan),
+    };
   }
 
   /** Checks a request made to a presigned URL; `key` is the decoded path after `/objects/`. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, rmdir } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -60,6 +60,27 @@ export async function pruneEmptyDirectories(directory: string, root: string): Pr
       return; // not empty, already gone, or in use: any of these ends the walk up
     }
   }
+}
+
+/**
+ * Removes every entry of `directory` last modified before `olderThan` and returns how many went. The
+ * staging directories hold only what is being written now: an entry nobody touched for that long was
+ * left by a process that died mid-write.
+ */
+export async function removeEntriesModifiedBefore(directory: string, olderThan: Date): Promise<number> {
+  let removed = 0;
+  const names = await readdir(directory).catch((error: unknown) => {
+    if (errorCode(error) === 'ENOENT') return [];
+    throw error;
+  });
+  for (const name of names) {
+    const path = join(directory, name);
+    const modified = await stat(path).then((info) => info.mtime, () => undefined);
+    if (modified === undefined || modified >= olderThan) continue;
+    await removeQuietly(path);
+    removed += 1;
+  }
+  return removed;
 }
 
 export async function removeQuietly(path: string): Promise<void> {

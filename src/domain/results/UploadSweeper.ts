@@ -1,0 +1,208 @@
+import type { Logger } from '../../observability/logger.js';
+import { taskPrefix } from '../../storage/objects/keys.js';
+import { LocalObjectStore } from '../../storage/objects/LocalObjectStore.js';
+import type { ObjectStore } from '../../storage/objects/ObjectStore.js';
+import type { StateDb, StateTx } from '../../storage/state/openStateStore.js';
+import { lockTasks } from '../../storage/state/sql/taskLineage.js';
+import { formatScope } from '../scope.js';
+import type { Scope } from '../scope.js';
+
+export interface UploadSweepSettings {
+  /** How long after its URLs expired an uncommitted upload is swept, and after its end a claim's leftovers. */
+  graceSeconds: number;
+  /** Lifetime of upload URLs: a local staging entry untouched for this plus the grace is abandoned. */
+  uploadUrlSeconds: number;
+}
+
+export interface SweepReport {
+  /** Uncommitted uploads removed, each with its multipart upload and, unless something else uses it, its object. */
+  uploads: number;
+  /** Ended claims whose task's objects were checked against the rows that reference them. */
+  claims: number;
+  /** Keys of the objects deleted. */
+  removedKeys: string[];
+  /** Entries of the local store's `.incoming` and `.multipart` that a killed process left behind. */
+  staging: number;
+  /** Uploads and claims that could not be swept this time (the object store did not answer, say); retried next sweep. */
+  failures: number;
+}
+
+const batchSize = 100;
+/** Object-store calls happen under the task's row lock: allow them time, but do not hold it forever. */
+const transactionOptions = { timeout: 60_000, maxWait: 10_000 };
+
+/**
+ * Every object dagkeeper writes is referenced by a row, or will be, or is removed here. Two ways an
+ * object can lose its row, and the rule for each:
+ *
+ * - A ResultFile upload that is never committed (the worker died, or gave up and uploaded again): its
+ *   row stays uncommitted. Once its URLs expired and the grace period passed, the row goes, its
+ *   multipart upload is aborted and its object deleted, unless a ResultFile or another upload row
+ *   names the same key (every upload of one file shares the key).
+ * - A write whose transaction never committed (the server was killed, the database went away) after
+ *   its object was stored: a unit result, its log, a DAG, a DAG result. These happen only through a
+ *   claim, so once a claim has ended and the grace period passed, its task's objects that no row
+ *   names are deleted, and the claim is marked swept.
+ *
+ * Deletions happen under the task's row lock: a new upload row (an insert referencing the task) and
+ * every write through a claim wait for it, so nothing can start using a key between the check and
+ * the delete. Safe to run on every replica at once. The local store's staging directories, which
+ * hold bodies still being written, are cleared of entries older than an upload can live.
+ */
+export class UploadSweeper {
+  constructor(
+    private readonly db: StateDb,
+    private readonly objects: ObjectStore,
+    private readonly settings: UploadSweepSettings,
+    private readonly log?: Logger,
+  ) {}
+
+  async sweep(now = new Date()): Promise<SweepReport> {
+    const report: SweepReport = { uploads: 0, claims: 0, removedKeys: [], staging: 0, failures: 0 };
+    const cutoff = new Date(now.getTime() - this.settings.graceSeconds * 1000);
+    await this.sweepUploads(cutoff, report);
+    await this.sweepEndedClaims(cutoff, report);
+    if (this.objects instanceof LocalObjectStore) {
+      const abandonedBefore = new Date(cutoff.getTime() - this.settings.uploadUrlSeconds * 1000);
+      const removed = await this.objects.removeAbandonedStaging(abandonedBefore);
+      report.staging = removed.incoming + removed.multipart;
+    }
+    if (report.uploads + report.removedKeys.length + report.staging + report.failures > 0) {
+      this.log?.info({ ...report, removedKeys: report.removedKeys.length }, 'swept uncommitted uploads and unreferenced objects');
+    }
+    return report;
+  }
+
+  /** Sweeps now and then every `everyMs`, one sweep at a time; `stop` waits for a sweep under way. */
+  start(everyMs = sweepIntervalMs(this.settings.graceSeconds)): { stop(): Promise<void> } {
+    let running: Promise<void> | undefined;
+    const timer = setInterval(() => {
+      running ??= this.sweep()
+        .then(() => undefined, (error: unknown) => this.log?.error({ err: error }, 'sweeping uploads failed'))
+        .finally(() => { running = undefined; });
+    }, everyMs);
+    timer.unref();
+    return {
+      stop: async () => {
+        clearInterval(timer);
+        await running;
+      },
+    };
+  }
+
+  private async sweepUploads(cutoff: Date, report: SweepReport): Promise<void> {
+    const failed: string[] = [];
+    for (;;) {
+      const uploads = await this.db.resultFileUpload.findMany({
+        where: { committedAt: null, expiresAt: { lt: cutoff }, id: { notIn: failed } },
+        select: { id: true, taskId: true, objectKey: true, uploadId: true },
+        orderBy: { expiresAt: 'asc' },
+        take: batchSize,
+      });
+      for (const upload of uploads) {
+        try {
+          const outcome = await this.removeUpload(upload);
+          if (outcome.removed) report.uploads += 1;
+          if (outcome.deletedKey !== undefined) report.removedKeys.push(outcome.deletedKey);
+        } catch (error) {
+          failed.push(upload.id);
+          report.failures += 1;
+          this.log?.warn({ err: error, uploadId: upload.id, taskId: upload.taskId }, 'could not sweep an uncommitted upload; will retry');
+        }
+      }
+      if (uploads.length < batchSize) return;
+    }
+  }
+
+  /** Not removed when it was committed after all; its object is kept while anything else names the key. */
+  private async removeUpload(upload: { id: string; taskId: string; objectKey: string; uploadId: string | null }): Promise<{ removed: boolean; deletedKey?: string }> {
+    return this.db.$transaction(async (tx) => {
+      await lockTasks(tx, [upload.taskId]);
+      const { count } = await tx.resultFileUpload.deleteMany({ where: { id: upload.id, committedAt: null } });
+      if (count === 0) return { removed: false };
+      if (upload.uploadId !== null) await this.objects.abortMultipartUpload(upload.objectKey, upload.uploadId);
+      if (await keyInUse(tx, upload.taskId, upload.objectKey)) return { removed: true };
+      await this.objects.delete(upload.objectKey);
+      return { removed: true, deletedKey: upload.objectKey };
+    }, transactionOptions);
+  }
+
+  private async sweepEndedClaims(cutoff: Date, report: SweepReport): Promise<void> {
+    const failed: string[] = [];
+    for (;;) {
+      const claims = await this.db.claim.findMany({
+        where: { orphansSweptAt: null, releasedAt: { lt: cutoff }, id: { notIn: failed } },
+        select: { id: true, taskId: true, task: { select: { scope: { select: { org: true, campaign: true, project: true } } } } },
+        orderBy: { releasedAt: 'asc' },
+        take: batchSize,
+      });
+      const byTask = new Map<string, { scope: Scope; claimIds: string[] }>();
+      for (const claim of claims) {
+        const entry = byTask.get(claim.taskId) ?? { scope: claim.task.scope, claimIds: [] };
+        entry.claimIds.push(claim.id);
+        byTask.set(claim.taskId, entry);
+      }
+      for (const [taskId, { scope, claimIds }] of byTask) {
+        try {
+          report.removedKeys.push(...await this.removeUnreferenced(taskId, scope, cutoff));
+          await this.db.claim.updateMany({ where: { id: { in: claimIds } }, data: { orphansSweptAt: new Date() } });
+          report.claims += claimIds.length;
+        } catch (error) {
+          failed.push(...claimIds);
+          report.failures += claimIds.length;
+          this.log?.warn({ err: error, taskId }, 'could not sweep the objects of ended claims; will retry');
+        }
+      }
+      if (claims.length < batchSize) return;
+    }
+  }
+
+  /** Deletes the task's objects, older than `cutoff`, that no row names. */
+  private async removeUnreferenced(taskId: string, scope: Scope, cutoff: Date): Promise<string[]> {
+    const candidates: string[] = [];
+    for await (const object of this.objects.list(taskPrefix(formatScope(scope), taskId))) {
+      if (object.lastModified < cutoff) candidates.push(object.key);
+    }
+    const referenced = await referencedKeys(this.db, taskId);
+    const unreferenced = candidates.filter((key) => !referenced.has(key));
+    if (unreferenced.length === 0) return [];
+    // Listing took a while: check again under the lock, which holds off anything that could start using a key.
+    return this.db.$transaction(async (tx) => {
+      await lockTasks(tx, [taskId]);
+      const stillReferenced = await referencedKeys(tx, taskId);
+      const removable = unreferenced.filter((key) => !stillReferenced.has(key));
+      for (const key of removable) await this.objects.delete(key);
+      return removable;
+    }, transactionOptions);
+  }
+}
+
+/** Whether a ResultFile or another upload of the task names the key (uploads of one file share it). */
+async function keyInUse(tx: StateTx, taskId: string, objectKey: string): Promise<boolean> {
+  const file = await tx.resultFile.findFirst({ where: { taskId, objectKey }, select: { id: true } });
+  if (file !== null) return true;
+  return (await tx.resultFileUpload.findFirst({ where: { taskId, objectKey }, select: { id: true } })) !== null;
+}
+
+/** Every object key a row of the task names, uploads not yet committed included. */
+async function referencedKeys(db: StateDb | StateTx, taskId: string): Promise<Set<string>> {
+  const where = { taskId };
+  const dag = await db.protocolDag.findUnique({ where, select: { objectKey: true } });
+  const unitResults = await db.unitResult.findMany({ where, select: { objectKey: true, logKey: true } });
+  const files = await db.resultFile.findMany({ where, select: { objectKey: true } });
+  const uploads = await db.resultFileUpload.findMany({ where, select: { objectKey: true } });
+  const dagResults = await db.protocolDagResult.findMany({ where, select: { objectKey: true } });
+  const keys = new Set<string>();
+  if (dag !== null) keys.add(dag.objectKey);
+  for (const row of unitResults) {
+    keys.add(row.objectKey);
+    if (row.logKey !== null) keys.add(row.logKey);
+  }
+  for (const row of [...files, ...uploads, ...dagResults]) keys.add(row.objectKey);
+  return keys;
+}
+
+/** A few sweeps per grace period, at most every minute and at least every quarter of an hour. */
+export function sweepIntervalMs(graceSeconds: number): number {
+  return Math.min(15 * 60, Math.max(60, graceSeconds / 4)) * 1000;
+}

@@ -1,0 +1,73 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startServerProcess } from '../../support/serverProcess.js';
+import type { ServerProcess } from '../../support/serverProcess.js';
+
+/** A port nobody listens on right now, for a process that must come back on the port its clients know. */
+export async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+/** Polls `check` until it returns a value other than undefined; fails with `what` after `timeoutMs`. */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000, everyMs = 10): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+/** `dagkeeper server` that can be SIGKILLed and started again on the same port and data. */
+export interface RestartableServer {
+  url: string;
+  /** Every log line of every run, in order. */
+  logs(): Array<Record<string, unknown>>;
+  kill(): Promise<void>;
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startRestartableServer(cwd: string, env: Record<string, string>): Promise<RestartableServer> {
+  const port = await freePort();
+  const runs: ServerProcess[] = [await startServerProcess(cwd, { ...env, PORT: String(port) })];
+  const current = () => runs[runs.length - 1]!;
+  return {
+    url: current().url,
+    logs: () => runs.flatMap((run) => run.logs()),
+    kill: async () => {
+      await current().stop('SIGKILL');
+    },
+    restart: async () => {
+      runs.push(await startServerProcess(cwd, { ...env, PORT: String(port) }));
+    },
+    stop: async () => {
+      await current().stop('SIGTERM');
+    },
+  };
+}
+
+/** One process per core spinning flat out, at the same priority as everything else. */
+export function loadEveryCore(cores = 2): { stop(): Promise<void> } {
+  const spinners: ChildProcess[] = Array.from({ length: cores }, () =>
+    spawn(process.execPath, ['-e', 'for (;;) Math.sqrt(Math.random());'], { stdio: 'ignore' }));
+  return {
+    stop: async () => {
+      await Promise.all(spinners.map(async (child) => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        const exited = once(child, 'exit');
+        child.kill('SIGKILL');
+        await exited;
+      }));
+    },
+  };
+}
