@@ -1,0 +1,299 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { link, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
+import { pipeline } from 'node:stream/promises';
+import type { ApiClient } from '../src/cli/apiClient.js';
+import { signedObjectUrl } from '../src/storage/objects/localUrlSigning.js';
+import { S3ObjectStore } from '../src/storage/objects/S3ObjectStore.js';
+import { downloadVerified } from '../src/transfers/download.js';
+import { putFileRange } from '../src/transfers/upload.js';
+import { listOutputFiles } from '../src/worker/outputFiles.js';
+import { WorkerApi } from '../src/worker/WorkerApi.js';
+import { pseudoRandomStream } from '../test/support/pseudoRandomBytes.js';
+import { startS3rver } from '../test/support/s3rver.js';
+import type { S3TestServer } from '../test/support/s3rver.js';
+import type { Benchmark, BenchContext, BenchResult, Check, Row, Verdict } from './support/benchmark.js';
+import { fmtBytes, fmtMiBps, fmtMs, fmtRatio } from './support/benchmark.js';
+import { claim, createNetwork, registerService } from './support/campaign.js';
+import { startBenchServer } from './support/server.js';
+import type { BenchServer } from './support/server.js';
+import { median, nowMs } from './support/stats.js';
+
+/**
+ * 3. ResultFile transfer: a file uploaded and downloaded through dagkeeper's path (the worker's own
+ * hashing, presigned PUTs and commit; the CLI's verified download) against a plain PUT and GET of the
+ * same bytes to the same object store, with the server's memory read from /proc throughout.
+ */
+
+const protocol = 'bench-files';
+const unitKey = 'produce';
+const fileName = 'trajectory.bin';
+const warmUpBytes = 8 * 1024 * 1024;
+/** "Flat memory": the server's resident memory may not grow by more than this during transfers. */
+const flatMemoryBytes = 128 * 1024 * 1024;
+
+interface PathTimes {
+  hashMs: number;
+  putMs: number;
+  commitMs: number;
+  uploadMs: number;
+  downloadMs: number;
+  peakRssBytes: number;
+  parts: number;
+}
+
+interface DirectTimes {
+  uploadMs: number;
+  downloadMs: number;
+  peakRssBytes: number;
+}
+
+interface StoreRun {
+  store: string;
+  bytes: number;
+  dagkeeper: PathTimes[];
+  direct: DirectTimes[];
+  memory: { rssBeforeBytes: number; rssAfterBytes: number; peakRssBytes: number; vmHwmAfterBytes: number };
+  checks: Check[];
+}
+
+/** Signs or presigns direct URLs for the store a server runs on. */
+interface DirectUrls {
+  put(key: string): Promise<string>;
+  get(key: string): Promise<string>;
+}
+
+export const resultFileTransfer: Benchmark = {
+  id: 3,
+  name: 'transfer',
+  title: 'ResultFile upload and download',
+  async run(ctx: BenchContext): Promise<BenchResult> {
+    const { transferBytes: bytes, transferRounds: rounds, transferStores: stores } = ctx.scale;
+    const work = await mkdtemp(join(tmpdir(), 'dagkeeper-bench-transfer-'));
+    const runs: StoreRun[] = [];
+    try {
+      ctx.log(`writing a ${fmtBytes(bytes)} source file`);
+      const source = await writeSourceFile(join(work, 'source'), bytes, 'bench-transfer');
+      const warmUpSource = await writeSourceFile(join(work, 'warm-up'), Math.min(bytes, warmUpBytes), 'bench-warm-up');
+      for (const store of stores) {
+        if (store !== 'local' && store !== 's3') throw new Error(`BENCH_TRANSFER_STORES lists local and/or s3, not "${store}"`);
+        runs.push(await measureStore(ctx, store, { source, warmUpSource, bytes, rounds, work }));
+      }
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+
+    const rows: Row[] = [];
+    const verdicts: Verdict[] = [];
+    for (const r of runs) {
+      const up = median(r.dagkeeper.map((t) => t.uploadMs));
+      const down = median(r.dagkeeper.map((t) => t.downloadMs));
+      const directUp = median(r.direct.map((t) => t.uploadMs));
+      const directDown = median(r.direct.map((t) => t.downloadMs));
+      const growth = r.memory.peakRssBytes - r.memory.rssBeforeBytes;
+      rows.push(
+        { metric: `${r.store}: upload`, dagkeeper: `${fmtMs(up)} (${fmtMiBps(bytes, up)})`, anchor: `${fmtMs(directUp)} (${fmtMiBps(bytes, directUp)})`, ratio: `${fmtRatio(directUp / up)} of direct throughput` },
+        { metric: `${r.store}: download`, dagkeeper: `${fmtMs(down)} (${fmtMiBps(bytes, down)})`, anchor: `${fmtMs(directDown)} (${fmtMiBps(bytes, directDown)})`, ratio: `${fmtRatio(directDown / down)} of direct throughput` },
+        {
+          metric: `${r.store}: upload split`,
+          dagkeeper: `hash ${fmtMs(median(r.dagkeeper.map((t) => t.hashMs)))}, PUT ${fmtMs(median(r.dagkeeper.map((t) => t.putMs)))} (${r.dagkeeper[0]?.parts ?? 0} part(s)), commit ${fmtMs(median(r.dagkeeper.map((t) => t.commitMs)))}`,
+          anchor: '',
+          ratio: '',
+        },
+        {
+          metric: `${r.store}: server RSS`,
+          dagkeeper: `${fmtBytes(r.memory.rssBeforeBytes)} before, ${fmtBytes(r.memory.peakRssBytes)} peak, ${fmtBytes(r.memory.rssAfterBytes)} after`,
+          anchor: '',
+          ratio: `${growth < 0 ? '-' : '+'}${fmtBytes(Math.abs(growth))} at peak`,
+        },
+      );
+      verdicts.push(
+        { target: `${r.store}: upload ≥ 0.9× direct`, pass: directUp / up >= 0.9, detail: fmtRatio(directUp / up) },
+        { target: `${r.store}: download ≥ 0.9× direct`, pass: directDown / down >= 0.9, detail: fmtRatio(directDown / down) },
+        { target: `${r.store}: flat server memory (peak RSS < ${fmtBytes(flatMemoryBytes)} above the RSS before)`, pass: growth < flatMemoryBytes, detail: `${fmtBytes(Math.max(0, growth))} above` },
+      );
+    }
+    return {
+      anchor: 'a plain PUT and GET of the same bytes to the same object store',
+      howMeasured: [
+        `One ${fmtBytes(bytes)} file of pseudo-random bytes (on disk, in the page cache) per round, ${rounds} round(s) after a warm-up of ${fmtBytes(Math.min(bytes, warmUpBytes))}, on each store: ` +
+          `${stores.map((s) => (s === 'local' ? 'the embedded local directory store (bytes go through the server\'s signed-URL route)' : 's3rver, an S3-protocol server in its own process')).join('; ')}. ` +
+          'The server is a separate `dagkeeper server` process at default settings (multipart above 64 MiB).',
+        'dagkeeper\'s upload is the worker\'s path: SHA-256 of the file (`listOutputFiles`), `createResultFileUpload`, the presigned PUT(s) (`putFileRange`, parts one after another as `TaskExecutor` sends them), ' +
+          'and `commitResultFile`, which re-reads the object to check size and SHA-256 before recording it. The download is `task { resultFiles { downloadUrl } }` and `downloadVerified`, which hashes as it writes.',
+        'Anchor: one PUT of the whole file to a URL signed for the same store (the local store\'s own signing, or a SigV4 presign for S3), and one GET streamed to disk, with no hashing and no API calls. ' +
+          'Each round runs both paths, alternating which goes first; medians over the rounds.',
+        'Server memory is VmRSS from /proc/<pid>/status, sampled every 50 ms during every transfer; "before" is after start-up and warm-up, "after" is after the last round.',
+      ],
+      rows,
+      verdicts,
+      checks: runs.flatMap((r) => r.checks),
+      raw: runs,
+      notes: bytes <= 64 * 1024 * 1024 ? ['At this size a file is one PUT; above 64 MiB (the default part size) dagkeeper uploads in parts.'] : [],
+    };
+  },
+};
+
+async function measureStore(
+  ctx: BenchContext,
+  store: 'local' | 's3',
+  input: { source: { path: string; sha256: string }; warmUpSource: { path: string; sha256: string }; bytes: number; rounds: number; work: string },
+): Promise<StoreRun> {
+  let s3: S3TestServer | undefined;
+  let server: BenchServer | undefined;
+  try {
+    if (store === 's3') s3 = await startS3rver('dagkeeper-bench');
+    const running = await startBenchServer({
+      env: s3 === undefined ? {} : { S3_ENDPOINT: `http://${s3.endPoint}:${s3.port}`, S3_ACCESS_KEY: s3.accessKey, S3_SECRET_KEY: s3.secretKey, S3_BUCKET: s3.bucket },
+    });
+    server = running;
+    const direct = directUrls(running, s3);
+    const { client: user } = await running.identity('USER', 'bench-user', ['bench-files-run']);
+    const { client: compute } = await running.identity('COMPUTE', 'bench-worker', ['bench-*-*']);
+    const { networkKey, transformationKeys } = await createNetwork(user, 'bench-files-run', 'transfers', [{ name: 'transfers', protocol, settings: {} }]);
+    const dag = { name: 'produce a file', units: [{ key: unitKey, name: 'Produce', dependencies: [] }] };
+    const { createTasks } = await user.request<{ createTasks: Array<{ id: string }> }>(
+      'mutation ($t: ID!, $n: Int!, $dag: JSON!) { createTasks(transformationKey: $t, count: $n, dag: $dag) { id } }',
+      { t: transformationKeys[0], n: input.rounds + 1, dag },
+    );
+    await user.request('mutation ($n: ID!, $ids: [ID!]!) { actionTasks(networkKey: $n, taskIds: $ids) }', { n: networkKey, ids: createTasks.map((t) => t.id) });
+    const serviceId = await registerService(compute, 'transfer-worker');
+    const workerApi = new WorkerApi(compute);
+    const checks: Check[] = [];
+
+    const round = async (index: number, source: { path: string; sha256: string }, bytes: number) => {
+      const [claimed] = await claim(compute, serviceId, [protocol]);
+      if (claimed === undefined) throw new Error('no task to upload for');
+      const dir = join(input.work, `${store}-${index}`);
+      await mkdir(dir, { recursive: true });
+      const directKey = `bench/direct-${index}.bin`;
+      const runDirect = () => watchMemory(running, () => directRound(direct, directKey, source.path, bytes, join(dir, 'direct.bin')));
+      const runDagkeeper = () => watchMemory(running, () => dagkeeperRound(workerApi, user, claimed, source.path, dir));
+      // Alternate which path goes first, so neither always meets the warmer caches.
+      const directFirst = index % 2 === 1;
+      const directIn = directFirst ? await runDirect() : undefined;
+      const throughDagkeeper = await runDagkeeper();
+      const directAfter = directIn ?? await runDirect();
+      const directSha = await sha256Of(join(dir, 'direct.bin'));
+      checks.push({ name: `${store} ${fmtBytes(bytes)}: bytes intact through dagkeeper (round ${index})`, ok: throughDagkeeper.value.sha256 === source.sha256, detail: throughDagkeeper.value.sha256.slice(0, 16) });
+      checks.push({ name: `${store} ${fmtBytes(bytes)}: bytes intact through direct PUT/GET (round ${index})`, ok: directSha === source.sha256, detail: directSha.slice(0, 16) });
+      await rm(dir, { recursive: true, force: true });
+      return {
+        dagkeeper: { ...throughDagkeeper.value.times, peakRssBytes: throughDagkeeper.peakRssBytes },
+        direct: { ...directAfter.value, peakRssBytes: directAfter.peakRssBytes },
+      };
+    };
+
+    ctx.log(`${store}: warm-up`);
+    await round(0, input.warmUpSource, Math.min(input.bytes, warmUpBytes));
+    const before = await running.memory();
+    const dagkeeper: PathTimes[] = [];
+    const directTimes: DirectTimes[] = [];
+    for (let i = 1; i <= input.rounds; i += 1) {
+      const measured = await round(i, input.source, input.bytes);
+      dagkeeper.push(measured.dagkeeper);
+      directTimes.push(measured.direct);
+      ctx.log(`${store} round ${i}: dagkeeper up ${fmtMs(measured.dagkeeper.uploadMs)} down ${fmtMs(measured.dagkeeper.downloadMs)}; direct up ${fmtMs(measured.direct.uploadMs)} down ${fmtMs(measured.direct.downloadMs)}`);
+    }
+    const after = await running.memory();
+    const peak = Math.max(before.rssBytes, ...dagkeeper.map((t) => t.peakRssBytes), ...directTimes.map((t) => t.peakRssBytes), after.rssBytes);
+    return {
+      store,
+      bytes: input.bytes,
+      dagkeeper,
+      direct: directTimes,
+      memory: { rssBeforeBytes: before.rssBytes, rssAfterBytes: after.rssBytes, peakRssBytes: peak, vmHwmAfterBytes: after.peakRssBytes },
+      checks,
+    };
+  } finally {
+    await server?.stop();
+    await s3?.close();
+  }
+}
+
+/** The worker's upload of one output file, then the user's verified download of it. */
+async function dagkeeperRound(api: WorkerApi, user: ApiClient, claimed: { token: string; taskId: string }, sourcePath: string, dir: string) {
+  const outputDir = join(dir, 'output');
+  const downloadDir = join(dir, 'download');
+  await mkdir(outputDir, { recursive: true });
+  // The unit's output directory holds the file under its ResultFile name: a hard link, not a copy, so
+  // a gigabyte is not written twice before the clock starts.
+  await link(sourcePath, join(outputDir, fileName));
+  const started = nowMs();
+  const [file] = await listOutputFiles(outputDir);
+  if (file === undefined) throw new Error('the output directory holds no file');
+  const hashed = nowMs();
+  const ticket = await api.createUpload(claimed.token, { unitKey, path: file.path, size: file.size, sha256: file.sha256 });
+  const parts: Array<{ partNumber: number; etag: string }> = [];
+  if (ticket.url !== null) {
+    await putFileRange(ticket.url, file.absolutePath, 0, file.size);
+  } else {
+    for (const part of ticket.parts) parts.push({ partNumber: part.partNumber, etag: await putFileRange(part.url, file.absolutePath, part.offset, part.size) });
+  }
+  const put = nowMs();
+  await api.commitUpload(claimed.token, ticket.uploadId, parts);
+  const committed = nowMs();
+
+  const { task } = await user.request<{ task: { resultFiles: Array<{ unitKey: string; path: string; size: number; sha256: string; downloadUrl: string }> } }>(
+    'query ($id: ID!) { task(id: $id) { resultFiles { unitKey path size sha256 downloadUrl } } }', { id: claimed.taskId });
+  const remote = task.resultFiles.find((f) => f.unitKey === unitKey && f.path === fileName);
+  if (remote === undefined) throw new Error('the committed ResultFile is not listed');
+  const destination = join(downloadDir, unitKey, fileName);
+  await downloadVerified({ name: `${unitKey}/${fileName}`, url: remote.downloadUrl, size: remote.size, sha256: remote.sha256 }, destination);
+  const downloaded = nowMs();
+  return {
+    sha256: await sha256Of(destination),
+    times: { hashMs: hashed - started, putMs: put - hashed, commitMs: committed - put, uploadMs: committed - started, downloadMs: downloaded - committed, parts: Math.max(1, ticket.parts.length) },
+  };
+}
+
+/** One PUT of the whole file and one GET to disk, with URLs signed for the same store. */
+async function directRound(urls: DirectUrls, key: string, sourcePath: string, bytes: number, destination: string): Promise<{ uploadMs: number; downloadMs: number }> {
+  const started = nowMs();
+  await putFileRange(await urls.put(key), sourcePath, 0, bytes);
+  const uploaded = nowMs();
+  const response = await fetch(await urls.get(key));
+  if (!response.ok || response.body === null) throw new Error(`direct GET answered ${response.status}`);
+  await pipeline(Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>), createWriteStream(destination));
+  return { uploadMs: uploaded - started, downloadMs: nowMs() - uploaded };
+}
+
+function directUrls(server: BenchServer, s3: S3TestServer | undefined): DirectUrls {
+  if (s3 === undefined) {
+    const sign = (method: 'GET' | 'PUT', key: string) =>
+      Promise.resolve(signedObjectUrl(server.url, { method, key, expires: Math.floor(Date.now() / 1000) + 3600 }, server.signingSecret));
+    return { put: (key) => sign('PUT', key), get: (key) => sign('GET', key) };
+  }
+  const store = new S3ObjectStore({ endPoint: s3.endPoint, port: s3.port, useSSL: false, accessKey: s3.accessKey, secretKey: s3.secretKey, bucket: s3.bucket });
+  return { put: (key) => store.presignPut(key, 3600), get: (key) => store.presignGet(key, 3600) };
+}
+
+/** Runs `work` while sampling the server's resident memory every 50 ms; returns the highest sample. */
+async function watchMemory<T>(server: BenchServer, work: () => Promise<T>): Promise<{ value: T; peakRssBytes: number }> {
+  let peak = (await server.memory()).rssBytes;
+  const timer = setInterval(() => {
+    server.memory().then((m) => { peak = Math.max(peak, m.rssBytes); }, () => undefined);
+  }, 50);
+  try {
+    const value = await work();
+    peak = Math.max(peak, (await server.memory()).rssBytes);
+    return { value, peakRssBytes: peak };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+async function writeSourceFile(path: string, bytes: number, seed: string): Promise<{ path: string; sha256: string }> {
+  await pipeline(pseudoRandomStream(bytes, seed), createWriteStream(path));
+  return { path, sha256: await sha256Of(path) };
+}
+
+async function sha256Of(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(path), hash);
+  return hash.digest('hex');
+}

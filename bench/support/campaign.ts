@@ -1,0 +1,112 @@
+import pg from 'pg';
+import type { ApiClient } from '../../src/cli/apiClient.js';
+
+/** The users' side of a benchmark: networks through the API, and many waiting tasks through SQL. */
+
+export interface TransformationSpec {
+  name: string;
+  protocol: string;
+  settings: unknown;
+}
+
+export interface CreatedNetwork {
+  networkKey: string;
+  transformationKeys: string[];
+}
+
+/** `createNetwork` as the CLI sends it: a star of ligands, one transformation per spec. */
+export async function createNetwork(user: ApiClient, scope: string, name: string, transformations: TransformationSpec[]): Promise<CreatedNetwork> {
+  const { createNetwork: created } = await user.request<{ createNetwork: { network: { scopedKey: string; transformations: Array<{ scopedKey: string; name: string }> } } }>(
+    'mutation ($scope: String!, $input: NetworkInput!) { createNetwork(scope: $scope, input: $input) { network { scopedKey transformations { scopedKey name } } } }',
+    {
+      scope,
+      input: {
+        name,
+        chemicalSystems: [{ name: 'reference', components: { smiles: 'c1ccccc1' } }, { name: 'ligand', components: { smiles: 'c1ccccc1C' } }],
+        transformations: transformations.map((t) => ({ ...t, stateA: 'reference', stateB: 'ligand' })),
+      },
+    },
+  );
+  const byName = new Map(created.network.transformations.map((t) => [t.name, t.scopedKey]));
+  return { networkKey: created.network.scopedKey, transformationKeys: transformations.map((t) => byName.get(t.name) as string) };
+}
+
+export async function withDatabase<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Adds `count` WAITING tasks of the transformation named `transformationName`, actioned on its
+ * network's hub, in batches of plain SQL (`generate_series`): the API creates at most 1,000 tasks per
+ * call, one row at a time, which would make a million-task setup take longer than the benchmark.
+ * The rows are what TaskService.create and actionTasks write, minus the creation events. Tables are
+ * ANALYZEd afterwards, as autovacuum would soon do on a live system.
+ */
+export async function insertWaitingTasks(databaseUrl: string, transformationName: string, count: number, onProgress?: (done: number) => void): Promise<void> {
+  const batch = 100_000;
+  await withDatabase(databaseUrl, async (client) => {
+    const { rows } = await client.query<{ transformationId: string; scopeId: string; hubId: string }>(
+      `SELECT tf.id AS "transformationId", tf."scopeId", h.id AS "hubId"
+         FROM "Transformation" tf
+         JOIN "NetworkEdge" e ON e."transformationId" = tf.id
+         JOIN "TaskHub" h ON h."networkId" = e."networkId"
+        WHERE tf.name = $1`,
+      [transformationName],
+    );
+    const target = rows[0];
+    if (target === undefined || rows.length !== 1) throw new Error(`expected one transformation named ${transformationName} on one hub, found ${rows.length}`);
+    for (let done = 0; done < count; done += batch) {
+      const size = Math.min(batch, count - done);
+      // createdAt one millisecond apart, oldest first, so the claim order (priority, age) is well defined.
+      await client.query(
+        `WITH inserted AS (
+           INSERT INTO "Task" (id, "scopeId", "transformationId", status, priority, fence, "createdAt", "updatedAt")
+           SELECT gen_random_uuid(), $1::uuid, $2::uuid, 'WAITING', 10, 0, now() - (($4::int - g) * interval '1 millisecond'), now()
+             FROM generate_series(1, $4::int) AS g
+           RETURNING id)
+         INSERT INTO "TaskAction" ("hubId", "taskId") SELECT $3::uuid, id FROM inserted`,
+        [target.scopeId, target.transformationId, target.hubId, size],
+      );
+      onProgress?.(done + size);
+    }
+    await client.query('ANALYZE "Task"');
+    await client.query('ANALYZE "TaskAction"');
+  });
+}
+
+export async function countTasks(databaseUrl: string, status: string): Promise<number> {
+  return withDatabase(databaseUrl, async (client) => {
+    const { rows } = await client.query<{ n: string }>('SELECT count(*) AS n FROM "Task" WHERE status = $1', [status]);
+    return Number(rows[0]?.n ?? 0);
+  });
+}
+
+/** Tasks with more than one Claim row: a task handed out twice. */
+export async function tasksClaimedTwice(databaseUrl: string): Promise<number> {
+  return withDatabase(databaseUrl, async (client) =>
+    Number((await client.query<{ n: string }>('SELECT count(*) AS n FROM (SELECT "taskId" FROM "Claim" GROUP BY "taskId" HAVING count(*) > 1) d')).rows[0]?.n));
+}
+
+export async function registerService(compute: ApiClient, name: string): Promise<string> {
+  const { registerComputeService } = await compute.request<{ registerComputeService: { id: string } }>(
+    'mutation ($name: String!) { registerComputeService(name: $name) { id } }', { name });
+  return registerComputeService.id;
+}
+
+export const claimMutation = 'mutation ($id: ID!, $count: Int!, $protocols: [String!]) { claimTasks(computeServiceId: $id, count: $count, protocols: $protocols) { token task { id } } }';
+
+export interface Claimed {
+  token: string;
+  taskId: string;
+}
+
+export async function claim(compute: ApiClient, serviceId: string, protocols: string[], count = 1): Promise<Claimed[]> {
+  const { claimTasks } = await compute.request<{ claimTasks: Array<{ token: string; task: { id: string } }> }>(claimMutation, { id: serviceId, count, protocols });
+  return claimTasks.map((c) => ({ token: c.token, taskId: c.task.id }));
+}

@@ -1,0 +1,36 @@
+import { cpus, loadavg, totalmem } from 'node:os';
+import pg from 'pg';
+
+/** What a number depends on: printed with every run, so numbers from two machines are never mixed up. */
+export interface MachineFacts {
+  cores: number;
+  cpuModel: string;
+  ramGiB: number;
+  node: string;
+  postgres: string;
+  platform: string;
+  /** 1-minute load average when the run started and ended: a busy machine shows here. */
+  loadAtStart: number;
+  loadAtEnd?: number;
+}
+
+export async function machineFacts(adminUrl: string): Promise<MachineFacts> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ server_version: string }>('SHOW server_version');
+    return {
+      cores: cpus().length,
+      cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+      ramGiB: Math.round((totalmem() / 1024 ** 3) * 10) / 10,
+      node: process.version,
+      postgres: rows[0]?.server_version ?? 'unknown',
+      platform: `${process.platform} ${process.arch}`,
+      loadAtStart: loadavg()[0] ?? 0,
+    };
+  } finally {
+    await client.end();
+  }
+}
+
+export const currentLoad = (): number => loadavg()[0] ?? 0;
