@@ -5,7 +5,8 @@ import { hubsWithClaimableTasks, lockClaimableTasks, markClaimed } from '../../s
 import { ComputeServiceRegistry, serviceGone } from '../compute/ComputeServiceRegistry.js';
 import { badInput, DomainError, ErrorCode } from '../errors.js';
 import { transactionWithEvents } from '../events/taskEvents.js';
-import { canAccessScope } from '../principal.js';
+import { checkId } from '../ids.js';
+import { canAccessScope, requireKind } from '../principal.js';
 import type { Principal } from '../principal.js';
 import { assertTransition } from '../tasks/taskStatus.js';
 import { generateClaimToken, hashClaimToken } from './claimTokens.js';
@@ -51,16 +52,16 @@ export class ClaimService {
     for (const protocol of protocols ?? []) {
       if (!protocolPattern.test(protocol)) throw badInput(`"${protocol}" is not a protocol name`);
     }
-    const service = await this.registry.owned(actor, serviceId);
-    if (service.expiredAt !== null || service.deregisteredAt !== null) throw serviceGone(service);
+    requireKind(actor, 'compute');
     await this.registry.expireSilent();
-    // Asking for work is a sign of life.
+    // Asking for work is a sign of life. Only when this finds nothing alive to touch is it worth a
+    // second read, to say why: not found, someone else's, or gone.
     const { count: alive } = await this.db.computeService.updateMany({
-      where: { id: service.id, expiredAt: null, deregisteredAt: null },
+      where: { id: checkId('compute service', serviceId), identityId: actor.identityId, expiredAt: null, deregisteredAt: null },
       data: { lastHeartbeatAt: new Date() },
     });
-    if (alive === 0) throw serviceGone({ ...service, expiredAt: new Date() });
-    await this.refuseIfFailing(service.id);
+    if (alive === 0) throw serviceGone(await this.registry.owned(actor, serviceId));
+    await this.refuseIfFailing(serviceId);
 
     const claimed: ClaimedTask[] = [];
     let hubs = (await hubsWithClaimableTasks(this.db, protocols)).filter((hub) => canAccessScope(actor, hub));
@@ -68,12 +69,12 @@ export class ClaimService {
       const hub = pickWeighted(hubs, this.random);
       if (hub === undefined) break;
       const wanted = count - claimed.length;
-      const got = await this.claimFromHub(hub.hubId, service.id, protocols, wanted);
+      const got = await this.claimFromHub(hub.hubId, serviceId, protocols, wanted);
       claimed.push(...got);
       if (got.length < wanted) hubs = hubs.filter((h) => h.hubId !== hub.hubId);
     }
     if (claimed.length > 0) {
-      this.log?.info({ computeServiceId: service.id, taskIds: claimed.map((c) => c.taskId), claimIds: claimed.map((c) => c.claimId) }, 'claimed tasks');
+      this.log?.info({ computeServiceId: serviceId, taskIds: claimed.map((c) => c.taskId), claimIds: claimed.map((c) => c.claimId) }, 'claimed tasks');
     }
     return claimed;
   }

@@ -1,6 +1,6 @@
 import type { Logger } from '../../observability/logger.js';
 import type { StateDb } from '../../storage/state/openStateStore.js';
-import { expireSilentServices, tasksHeldBy } from '../../storage/state/sql/expireComputeServices.js';
+import { anySilentService, expireSilentServices, tasksHeldBy } from '../../storage/state/sql/expireComputeServices.js';
 import { badInput, DomainError, ErrorCode, forbidden, notFound } from '../errors.js';
 import { checkId } from '../ids.js';
 import { requireKind } from '../principal.js';
@@ -64,6 +64,8 @@ export class ComputeServiceRegistry {
   /** Expires silent services and requeues their tasks; safe to run from every replica at once. */
   async expireSilent(now = new Date()): Promise<{ serviceIds: string[]; taskIds: string[] }> {
     const cutoff = new Date(now.getTime() - this.expirySeconds * 1000);
+    // Every claim runs this: almost always nobody is silent, and one read says so.
+    if (!(await anySilentService(this.db, cutoff))) return { serviceIds: [], taskIds: [] };
     const expired = await transactionWithEvents(this.db, async (tx, events) => {
       const found = await expireSilentServices(tx, cutoff);
       for (const held of found.held) {

@@ -8,22 +8,27 @@ export interface ClaimableHub {
   project: string;
 }
 
-/** Hubs with weight above zero that hold at least one task a claimer could take now. */
+/**
+ * Hubs with weight above zero that hold at least one task a claimer could take now. The lateral
+ * `LIMIT 1` stops at the first claimable task of each hub; as a plain EXISTS the planner may instead
+ * hash every waiting task, which makes each claim cost in proportion to the queue.
+ */
 export async function hubsWithClaimableTasks(tx: StateTx, protocols: readonly string[] | null): Promise<ClaimableHub[]> {
   return tx.$queryRaw`
     SELECT h.id::text AS "hubId", h.weight, s.org, s.campaign, s.project
       FROM "TaskHub" h
       JOIN "AlchemicalNetwork" n ON n.id = h."networkId"
       JOIN "Scope" s ON s.id = n."scopeId"
-     WHERE h.weight > 0
-       AND EXISTS (
+      CROSS JOIN LATERAL (
          SELECT 1 FROM "TaskAction" a
            JOIN "Task" t ON t.id = a."taskId"
            JOIN "Transformation" tf ON tf.id = t."transformationId"
            LEFT JOIN "Task" parent ON parent.id = t."extendsId"
           WHERE a."hubId" = h.id AND t.status = 'WAITING'
             AND (${protocols === null} OR tf.protocol = ANY(${protocols ?? []}::text[]))
-            AND (t."extendsId" IS NULL OR parent.status = 'COMPLETE'))`;
+            AND (t."extendsId" IS NULL OR parent.status = 'COMPLETE')
+          LIMIT 1) claimable
+     WHERE h.weight > 0`;
 }
 
 /**

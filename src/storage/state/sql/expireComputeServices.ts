@@ -1,5 +1,13 @@
 import type { StateTx } from '../openStateStore.js';
 
+/** Whether any live service has been silent since `cutoff`: one indexed probe, so callers can skip the expiry transaction. */
+export async function anySilentService(db: StateTx, cutoff: Date): Promise<boolean> {
+  const rows = await db.$queryRaw<unknown[]>`
+    SELECT 1 FROM "ComputeService"
+     WHERE "lastHeartbeatAt" < ${cutoff} AND "expiredAt" IS NULL AND "deregisteredAt" IS NULL LIMIT 1`;
+  return rows.length > 0;
+}
+
 export interface HeldTask {
   taskId: string;
   computeServiceId: string;

@@ -32,19 +32,24 @@ export interface StoredTaskEvent {
  */
 export async function appendTaskEvents(tx: StateTx, events: readonly NewTaskEvent[]): Promise<void> {
   if (events.length === 0) return;
-  await tx.$executeRaw`SELECT pg_advisory_xact_lock(${outboxLock}::bigint)`;
-  await tx.$executeRaw`
-    INSERT INTO "TaskEvent" (kind, "taskId", scope, "transformationKey", payload)
-    SELECT e.kind, t.id, s.org || '-' || s.campaign || '-' || s.project,
-           tf.key || '-' || ts.org || '-' || ts.campaign || '-' || ts.project, e.payload
-      FROM unnest(${events.map((e) => e.kind)}::text[], ${events.map((e) => e.taskId)}::uuid[],
-                  ${events.map((e) => JSON.stringify(e.payload))}::jsonb[]) WITH ORDINALITY AS e(kind, task_id, payload, n)
-      JOIN "Task" t ON t.id = e.task_id
-      JOIN "Scope" s ON s.id = t."scopeId"
-      JOIN "Transformation" tf ON tf.id = t."transformationId"
-      JOIN "Scope" ts ON ts.id = tf."scopeId"
-     ORDER BY e.n`;
-  await tx.$executeRaw`SELECT pg_notify(${taskEventsChannel}, '')`;
+  // One statement, one round trip: the lock is a row the INSERT joins, so it is held before the
+  // first id is drawn, and the notification goes out with the commit.
+  await tx.$queryRaw`
+    WITH locked AS MATERIALIZED (SELECT pg_advisory_xact_lock(${outboxLock}::bigint)),
+    appended AS (
+      INSERT INTO "TaskEvent" (kind, "taskId", scope, "transformationKey", payload)
+      SELECT e.kind, t.id, s.org || '-' || s.campaign || '-' || s.project,
+             tf.key || '-' || ts.org || '-' || ts.campaign || '-' || ts.project, e.payload
+        FROM locked
+       CROSS JOIN unnest(${events.map((e) => e.kind)}::text[], ${events.map((e) => e.taskId)}::uuid[],
+                   ${events.map((e) => JSON.stringify(e.payload))}::jsonb[]) WITH ORDINALITY AS e(kind, task_id, payload, n)
+        JOIN "Task" t ON t.id = e.task_id
+        JOIN "Scope" s ON s.id = t."scopeId"
+        JOIN "Transformation" tf ON tf.id = t."transformationId"
+        JOIN "Scope" ts ON ts.id = tf."scopeId"
+       ORDER BY e.n
+      RETURNING id)
+    SELECT (SELECT count(*) FROM appended)::int AS appended FROM (SELECT pg_notify(${taskEventsChannel}, '')) AS notified`;
 }
 
 /** Events after `afterId` in id order, optionally only one task's. */
