@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../observability/logger.js';
 import type { StateDb } from '../../storage/state/openStateStore.js';
-import { hubsWithClaimableTasks, lockClaimableTasks, markClaimed } from '../../storage/state/sql/claimTasks.js';
+import { checkInForClaim } from '../../storage/state/sql/claimCheckIn.js';
+import { claimFromHub, hubsWithClaimableTasks } from '../../storage/state/sql/claimTasks.js';
 import { ComputeServiceRegistry, serviceGone } from '../compute/ComputeServiceRegistry.js';
 import { badInput, DomainError, ErrorCode } from '../errors.js';
-import { transactionWithEvents } from '../events/taskEvents.js';
 import { checkId } from '../ids.js';
 import { canAccessScope, requireKind } from '../principal.js';
 import type { Principal } from '../principal.js';
@@ -53,15 +53,17 @@ export class ClaimService {
       if (!protocolPattern.test(protocol)) throw badInput(`"${protocol}" is not a protocol name`);
     }
     requireKind(actor, 'compute');
-    await this.registry.expireSilent();
-    // Asking for work is a sign of life. Only when this finds nothing alive to touch is it worth a
-    // second read, to say why: not found, someone else's, or gone.
-    const { count: alive } = await this.db.computeService.updateMany({
-      where: { id: checkId('compute service', serviceId), identityId: actor.identityId, expiredAt: null, deregisteredAt: null },
-      data: { lastHeartbeatAt: new Date() },
+    const now = Date.now();
+    const checkIn = await checkInForClaim(this.db, {
+      serviceId: checkId('compute service', serviceId),
+      identityId: actor.identityId,
+      silentBefore: new Date(now - this.registry.expirySeconds * 1000),
+      failuresSince: new Date(now - this.policy.failureWindowSeconds * 1000),
     });
-    if (alive === 0) throw serviceGone(await this.registry.owned(actor, serviceId));
-    await this.refuseIfFailing(serviceId);
+    if (checkIn.someoneSilent) await this.registry.expireSilent();
+    // Only a refused check-in is worth a second read, to say why: not found, someone else's, or gone.
+    if (!checkIn.alive) throw serviceGone(await this.registry.owned(actor, serviceId));
+    if (checkIn.recentFailures > this.policy.failureLimit) throw this.suspended(serviceId, checkIn.recentFailures);
 
     const claimed: ClaimedTask[] = [];
     let hubs = (await hubsWithClaimableTasks(this.db, protocols)).filter((hub) => canAccessScope(actor, hub));
@@ -79,36 +81,22 @@ export class ClaimService {
     return claimed;
   }
 
+  /** One statement claims, requeue-fences and reports the tasks (see claimFromHub), so it needs no transaction of its own. */
   private async claimFromHub(hubId: string, serviceId: string, protocols: readonly string[] | null, limit: number): Promise<ClaimedTask[]> {
-    return transactionWithEvents(this.db, async (tx, events) => {
-      const tasks = await lockClaimableTasks(tx, hubId, protocols, limit);
-      if (tasks.length === 0) return [];
-      const claims = tasks.map((task) => ({
-        taskId: task.id,
-        claimId: randomUUID(),
-        claimToken: generateClaimToken(),
-        fence: task.fence + 1n,
-      }));
-      await tx.claim.createMany({
-        data: claims.map((c) => ({ id: c.claimId, taskId: c.taskId, computeServiceId: serviceId, fence: c.fence, tokenHash: hashClaimToken(c.claimToken) })),
-      });
-      await markClaimed(tx, claims);
-      for (const claim of claims) {
-        events.add(claim.taskId, { kind: 'TaskStatusChanged', from: 'WAITING', to: 'RUNNING', reason: `claimed by compute service ${serviceId}` });
-      }
-      return claims;
+    const offers = Array.from({ length: limit }, () => ({ claimId: randomUUID(), claimToken: generateClaimToken() }));
+    const claimed = await claimFromHub(this.db, {
+      hubId, computeServiceId: serviceId, protocols, reason: `claimed by compute service ${serviceId}`,
+      offers: offers.map((o) => ({ claimId: o.claimId, tokenHash: hashClaimToken(o.claimToken) })),
     });
+    const tokens = new Map<string, string>(offers.map((o) => [o.claimId, o.claimToken]));
+    return claimed.map((c) => ({ taskId: c.taskId, claimId: c.claimId, claimToken: tokens.get(c.claimId)!, fence: BigInt(c.fence) }));
   }
 
-  private async refuseIfFailing(serviceId: string): Promise<void> {
-    const since = new Date(Date.now() - this.policy.failureWindowSeconds * 1000);
-    const failures = await this.db.protocolDagResult.count({ where: { computeServiceId: serviceId, ok: false, createdAt: { gt: since } } });
-    if (failures > this.policy.failureLimit) {
-      throw new DomainError(
-        ErrorCode.CLAIMS_SUSPENDED,
-        `compute service ${serviceId} failed ${failures} tasks in the last ${this.policy.failureWindowSeconds} s (limit ${this.policy.failureLimit}); claims are refused until the failures age out`,
-        { computeServiceId: serviceId, failures, windowSeconds: this.policy.failureWindowSeconds },
-      );
-    }
+  private suspended(serviceId: string, failures: number): DomainError {
+    return new DomainError(
+      ErrorCode.CLAIMS_SUSPENDED,
+      `compute service ${serviceId} failed ${failures} tasks in the last ${this.policy.failureWindowSeconds} s (limit ${this.policy.failureLimit}); claims are refused until the failures age out`,
+      { computeServiceId: serviceId, failures, windowSeconds: this.policy.failureWindowSeconds },
+    );
   }
 }

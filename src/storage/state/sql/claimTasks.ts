@@ -1,4 +1,6 @@
+import { Prisma } from '../generated/client.js';
 import type { StateTx } from '../openStateStore.js';
+import { appendEventsCte, notifyListeners } from './taskEvents.js';
 
 export interface ClaimableHub {
   hubId: string;
@@ -32,19 +34,13 @@ export async function hubsWithClaimableTasks(tx: StateTx, protocols: readonly st
 }
 
 /**
- * Picks and locks up to `limit` claimable tasks of one hub: WAITING, of a protocol the claimer runs,
- * not extending an unfinished task; most urgent priority first, then oldest. `SKIP LOCKED` lets
- * concurrent claimers pass over rows another transaction is claiming, so no task is handed out twice
- * and nobody waits. The rows stay locked until the caller's transaction ends.
+ * Up to `limit` claimable tasks of one hub: WAITING, of a protocol the claimer runs, not extending an
+ * unfinished task; most urgent priority first, then oldest. `SKIP LOCKED` lets concurrent claimers
+ * pass over rows another transaction is claiming, so no task is handed out twice and nobody waits.
  */
-export async function lockClaimableTasks(
-  tx: StateTx,
-  hubId: string,
-  protocols: readonly string[] | null,
-  limit: number,
-): Promise<Array<{ id: string; fence: bigint }>> {
-  return tx.$queryRaw`
-    SELECT t.id::text AS id, t.fence
+function claimableTasks(hubId: string, protocols: readonly string[] | null, limit: number): Prisma.Sql {
+  return Prisma.sql`
+    SELECT t.id, t.fence, t.priority, t."createdAt"
       FROM "TaskAction" a
       JOIN "Task" t ON t.id = a."taskId"
       JOIN "Transformation" tf ON tf.id = t."transformationId"
@@ -58,12 +54,51 @@ export async function lockClaimableTasks(
        FOR UPDATE OF t SKIP LOCKED`;
 }
 
-/** WAITING → RUNNING for locked tasks, each under its new claim and advanced fence. */
-export async function markClaimed(tx: StateTx, claims: ReadonlyArray<{ taskId: string; claimId: string; fence: bigint }>): Promise<void> {
-  await tx.$executeRaw`
-    UPDATE "Task" t
-       SET status = 'RUNNING', fence = c.fence, "currentClaimId" = c.claim_id, "updatedAt" = now()
-      FROM unnest(${claims.map((c) => c.taskId)}::uuid[], ${claims.map((c) => c.claimId)}::uuid[], ${claims.map((c) => c.fence.toString())}::bigint[])
-           AS c(task_id, claim_id, fence)
-     WHERE t.id = c.task_id AND t.status = 'WAITING'`;
+/** The claim query on its own (for EXPLAIN and inspection): the rows stay locked until the caller's transaction ends. */
+export async function lockClaimableTasks(
+  tx: StateTx,
+  hubId: string,
+  protocols: readonly string[] | null,
+  limit: number,
+): Promise<Array<{ id: string; fence: bigint }>> {
+  const rows = await tx.$queryRaw<Array<{ id: string; fence: bigint }>>`SELECT id::text AS id, fence FROM (${claimableTasks(hubId, protocols, limit)}) AS claimable`;
+  return rows;
+}
+
+export interface ClaimOffer {
+  claimId: string;
+  tokenHash: string;
+}
+
+/**
+ * Claims up to `offers.length` tasks of one hub in one statement, so one round trip: locks the next
+ * claimable tasks, gives the n-th of them the n-th offer (a new claim at the task's next fence), moves
+ * them WAITING → RUNNING under it, and records each change as a TaskStatusChanged event.
+ */
+export async function claimFromHub(
+  db: StateTx,
+  claim: { hubId: string; computeServiceId: string; protocols: readonly string[] | null; offers: readonly ClaimOffer[]; reason: string },
+): Promise<Array<{ taskId: string; claimId: string; fence: bigint }>> {
+  const events = Prisma.sql`
+    SELECT 'TaskStatusChanged'::text AS kind, c."taskId" AS task_id,
+           jsonb_build_object('from', 'WAITING', 'to', 'RUNNING', 'reason', ${claim.reason}::text) AS payload, c.fence AS n
+      FROM claims c`;
+  return db.$queryRaw`
+    WITH locked AS (${claimableTasks(claim.hubId, claim.protocols, claim.offers.length)}),
+    picked AS (SELECT id, fence, row_number() OVER (ORDER BY priority, "createdAt", id) AS slot FROM locked),
+    claims AS (
+      INSERT INTO "Claim" (id, "taskId", "computeServiceId", fence, "tokenHash")
+      SELECT o.claim_id, p.id, ${claim.computeServiceId}::uuid, p.fence + 1, o.token_hash
+        FROM picked p
+        JOIN unnest(${claim.offers.map((o) => o.claimId)}::uuid[], ${claim.offers.map((o) => o.tokenHash)}::text[])
+             WITH ORDINALITY AS o(claim_id, token_hash, slot) ON o.slot = p.slot
+      RETURNING id, "taskId", fence),
+    running AS (
+      UPDATE "Task" t SET status = 'RUNNING', fence = c.fence, "currentClaimId" = c.id, "updatedAt" = now()
+        FROM claims c WHERE t.id = c."taskId"
+      RETURNING t.id),
+    ${appendEventsCte(events)}
+    SELECT c."taskId"::text AS "taskId", c.id::text AS "claimId", c.fence,
+           (SELECT count(*) FROM running)::int AS running, (SELECT count(*) FROM appended)::int AS appended
+      FROM claims c, ${notifyListeners}`;
 }

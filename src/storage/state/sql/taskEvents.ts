@@ -1,3 +1,4 @@
+import { Prisma } from '../generated/client.js';
 import type { StateDb, StateTx } from '../openStateStore.js';
 
 /** The channel every replica listens on; a notification only says "read the outbox", it carries nothing. */
@@ -26,30 +27,43 @@ export interface StoredTaskEvent {
 }
 
 /**
- * Appends events in the given order, filling in each task's scope and transformation key, and wakes
- * the listeners (Postgres delivers the notification at commit, and drops it on rollback).
- * Call it as the transaction's last statement: other writers wait on the lock until this one commits.
+ * The common table expressions `outbox_locked` and `appended` of a statement that appends the rows of
+ * `source` (columns kind, task_id, payload, n; in n order) as events, filling in each task's scope and
+ * transformation key. The lock is a row the INSERT joins, so it is held before the first id is drawn,
+ * and only when there is something to append. Every event is written through this: it is the rule
+ * that makes id order commit order.
  */
-export async function appendTaskEvents(tx: StateTx, events: readonly NewTaskEvent[]): Promise<void> {
-  if (events.length === 0) return;
-  // One statement, one round trip: the lock is a row the INSERT joins, so it is held before the
-  // first id is drawn, and the notification goes out with the commit.
-  await tx.$queryRaw`
-    WITH locked AS MATERIALIZED (SELECT pg_advisory_xact_lock(${outboxLock}::bigint)),
+export function appendEventsCte(source: Prisma.Sql): Prisma.Sql {
+  return Prisma.sql`
+    outbox_locked AS MATERIALIZED (
+      SELECT pg_advisory_xact_lock(${outboxLock}::bigint) FROM (SELECT 1 FROM (${source}) AS any_event LIMIT 1) AS needed),
     appended AS (
       INSERT INTO "TaskEvent" (kind, "taskId", scope, "transformationKey", payload)
       SELECT e.kind, t.id, s.org || '-' || s.campaign || '-' || s.project,
              tf.key || '-' || ts.org || '-' || ts.campaign || '-' || ts.project, e.payload
-        FROM locked
-       CROSS JOIN unnest(${events.map((e) => e.kind)}::text[], ${events.map((e) => e.taskId)}::uuid[],
-                   ${events.map((e) => JSON.stringify(e.payload))}::jsonb[]) WITH ORDINALITY AS e(kind, task_id, payload, n)
+        FROM outbox_locked
+       CROSS JOIN (${source}) AS e
         JOIN "Task" t ON t.id = e.task_id
         JOIN "Scope" s ON s.id = t."scopeId"
         JOIN "Transformation" tf ON tf.id = t."transformationId"
         JOIN "Scope" ts ON ts.id = tf."scopeId"
        ORDER BY e.n
-      RETURNING id)
-    SELECT (SELECT count(*) FROM appended)::int AS appended FROM (SELECT pg_notify(${taskEventsChannel}, '')) AS notified`;
+      RETURNING id)`;
+}
+
+/** Wakes every replica's hub; Postgres delivers it at commit, and drops it on rollback. */
+export const notifyListeners = Prisma.sql`(SELECT pg_notify(${taskEventsChannel}, '')) AS notified`;
+
+/**
+ * Appends events in the given order, in one statement, and wakes the listeners. Call it as the
+ * transaction's last statement: other writers wait on the lock until this one commits.
+ */
+export async function appendTaskEvents(tx: StateTx, events: readonly NewTaskEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  const source = Prisma.sql`
+    SELECT * FROM unnest(${events.map((e) => e.kind)}::text[], ${events.map((e) => e.taskId)}::uuid[],
+                         ${events.map((e) => JSON.stringify(e.payload))}::jsonb[]) WITH ORDINALITY AS u(kind, task_id, payload, n)`;
+  await tx.$queryRaw`WITH ${appendEventsCte(source)} SELECT (SELECT count(*) FROM appended)::int AS appended FROM ${notifyListeners}`;
 }
 
 /** Events after `afterId` in id order, optionally only one task's. */

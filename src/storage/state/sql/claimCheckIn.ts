@@ -1,0 +1,34 @@
+import type { StateTx } from '../openStateStore.js';
+
+export interface ClaimCheckIn {
+  /** The service is the identity's, live, and heard from since the cutoff; its heartbeat is now. */
+  alive: boolean;
+  /** Some live service (maybe this one) has been silent since the cutoff: time to run the expiry. */
+  someoneSilent: boolean;
+  /** Failed ProtocolDAGResults of this service since `failuresSince`. */
+  recentFailures: number;
+}
+
+/**
+ * Everything a claim must know before it looks for work, in one round trip: asking for work counts
+ * as a heartbeat (unless the service is already past its expiry: then it is not revived, it is
+ * expired), whether anyone needs expiring, and the service's recent failures.
+ */
+export async function checkInForClaim(
+  db: StateTx,
+  check: { serviceId: string; identityId: string; silentBefore: Date; failuresSince: Date },
+): Promise<ClaimCheckIn> {
+  const [row] = await db.$queryRaw<ClaimCheckIn[]>`
+    WITH beat AS (
+      UPDATE "ComputeService" SET "lastHeartbeatAt" = now()
+       WHERE id = ${check.serviceId}::uuid AND "identityId" = ${check.identityId}::uuid
+         AND "expiredAt" IS NULL AND "deregisteredAt" IS NULL AND "lastHeartbeatAt" >= ${check.silentBefore}
+      RETURNING id)
+    SELECT EXISTS (SELECT 1 FROM beat) AS alive,
+           EXISTS (SELECT 1 FROM "ComputeService"
+                    WHERE "lastHeartbeatAt" < ${check.silentBefore} AND "expiredAt" IS NULL AND "deregisteredAt" IS NULL) AS "someoneSilent",
+           (SELECT count(*) FROM "ProtocolDagResult"
+             WHERE "computeServiceId" = ${check.serviceId}::uuid AND NOT ok AND "createdAt" > ${check.failuresSince})::int AS "recentFailures"`;
+  if (row === undefined) throw new Error('the claim check-in returned no row');
+  return row;
+}
