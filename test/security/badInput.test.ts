@@ -209,11 +209,9 @@ describe('ResultFile bytes that are not the ones announced', () => {
     });
   });
 
-  // KNOWN HOLE, marked failing until fixed: an upload's object key is the file's final key, so the PUT
-  // of a second upload to a committed path overwrites the committed bytes, and the CHECKSUM_MISMATCH
-  // clean-up then deletes them, leaving the committed ResultFile pointing at nothing. Staging each upload
-  // under its own key until its commit closes it; turn this back into `test` then (docs/bad-input.md).
-  test.failing('a bad upload over an already committed path leaves the committed file as it was', async () => {
+  // Each upload writes under a key of its own, so a second upload of a committed path, refused or
+  // not yet committed, cannot touch the committed bytes.
+  test('a bad upload over an already committed path leaves the committed file as it was', async () => {
     const original = Buffer.from('frame 1\nframe 2\n');
     const committed = await uploadAndCommit('out/kept.xyz', original, original);
     expect(committed.body.data).toEqual({ commitResultFile: { path: 'out/kept.xyz', size: original.length, sha256: sha256Of(original) } });

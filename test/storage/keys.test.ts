@@ -18,14 +18,18 @@ describe('object key layout', () => {
     expect(taskDagKey(scope, taskId)).toBe(`${scope}/tasks/${taskId}/dag.json`);
     expect(unitResultKey(scope, taskId, unit, 2)).toBe(`${scope}/tasks/${taskId}/units/${unit}/2/result.json`);
     expect(unitLogKey(scope, taskId, unit, 0)).toBe(`${scope}/tasks/${taskId}/units/${unit}/0/log.txt`);
-    expect(resultFileKey(scope, taskId, unit, 'shared/simulation.nc')).toBe(
-      `${scope}/tasks/${taskId}/files/${unit}/shared/simulation.nc`,
+    expect(resultFileKey(scope, taskId, unit, 'up-1', 'shared/simulation.nc')).toBe(
+      `${scope}/tasks/${taskId}/files/${unit}/up-1/shared/simulation.nc`,
     );
     expect(dagResultKey(scope, taskId, 'r-1')).toBe(`${scope}/tasks/${taskId}/dag-results/r-1.json`);
   });
 
   test('keeps unit results apart by attempt, so a retry never overwrites an earlier result', () => {
     expect(unitResultKey(scope, taskId, unit, 1)).not.toBe(unitResultKey(scope, taskId, unit, 2));
+  });
+
+  test('keeps uploads of one path apart, so no later or stale upload can write over committed bytes', () => {
+    expect(resultFileKey(scope, taskId, unit, 'up-1', 'traj.xtc')).not.toBe(resultFileKey(scope, taskId, unit, 'up-2', 'traj.xtc'));
   });
 
   test.each(['', 'org-campaign', 'org-campaign-project-extra', 'org/x-campaign-project', 'org-camp aign-project', '*-*-*'])(
@@ -57,12 +61,12 @@ describe('object key layout', () => {
     ['a NUL byte', 'a\u0000b'],
     ['an over-long segment', 'x'.repeat(256)],
   ])('refuses a result file path with %s', (_what, path) => {
-    expect(() => resultFileKey(scope, taskId, unit, path)).toThrow(InvalidObjectKeyError);
+    expect(() => resultFileKey(scope, taskId, unit, 'up-1', path)).toThrow(InvalidObjectKeyError);
   });
 
   test('accepts result file paths with spaces, dots and unicode in their names', () => {
-    expect(resultFileKey(scope, taskId, unit, 'out dir/..hidden/résumé.v2.json')).toBe(
-      `${scope}/tasks/${taskId}/files/${unit}/out dir/..hidden/résumé.v2.json`,
+    expect(resultFileKey(scope, taskId, unit, 'up-1', 'out dir/..hidden/résumé.v2.json')).toBe(
+      `${scope}/tasks/${taskId}/files/${unit}/up-1/out dir/..hidden/résumé.v2.json`,
     );
   });
 });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { codeOf } from '../support/refusals.js';
 import type { Principal } from '../../src/domain/principal.js';
 import { readJsonObject } from '../../src/domain/results/readJsonObject.js';
@@ -108,6 +109,26 @@ describe('resuming a task after its worker dies (real PostgreSQL + s3rver)', () 
     expect(await codeOf(h.services.unitResults.submit(worker, claim.claimToken, okResult('setup')))).toBe('STALE_CLAIM');
     expect(await codeOf(h.services.resultFiles.createUpload(worker, claim.claimToken, { unitKey: 'setup', path: 'a.txt', size: 1, sha256: '0'.repeat(64) }))).toBe('STALE_CLAIM');
     expect(await h.state.db.unitResult.count({ where: { taskId: task.id } })).toBe(0);
+  });
+
+  test('a stale worker’s upload URL, still unexpired, cannot change a file the next claim committed', async () => {
+    const { task, claim } = await claimedDiamondTask('stale-url');
+    const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+    const stale = Buffer.from('bytes of the worker that went silent');
+    const staleTicket = await h.services.resultFiles.createUpload(worker, claim.claimToken, { unitKey: 'sim-0', path: 'traj.xtc', size: stale.length, sha256: sha(stale) });
+    await h.services.tasks.setStatus(user, [task.id], 'WAITING');
+    const service = await h.services.compute.register(worker, 'stale-url-next');
+    const [next] = await h.services.claims.claim(worker, service.id, 1, ['stale-url']);
+    const good = Buffer.from('bytes of the worker that took over');
+    const goodTicket = await h.services.resultFiles.createUpload(worker, next!.claimToken, { unitKey: 'sim-0', path: 'traj.xtc', size: good.length, sha256: sha(good) });
+    expect((await fetch(goodTicket.url!, { method: 'PUT', body: good })).ok).toBe(true);
+    const file = await h.services.resultFiles.commit(worker, next!.claimToken, goodTicket.uploadId);
+
+    // The old URL still accepts bytes, but they land under its own key, which nothing references.
+    expect((await fetch(staleTicket.url!, { method: 'PUT', body: stale })).ok).toBe(true);
+    expect(await codeOf(h.services.resultFiles.commit(worker, claim.claimToken, staleTicket.uploadId))).toBe('STALE_CLAIM');
+    const downloaded = Buffer.from(await (await fetch(await h.services.resultFiles.downloadUrl(file))).arrayBuffer());
+    expect(downloaded.equals(good)).toBe(true);
   });
 
   test('a compute identity cannot write through another identity’s claim', async () => {

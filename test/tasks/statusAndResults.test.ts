@@ -153,7 +153,7 @@ describe('task status, results and files (real PostgreSQL + s3rver)', () => {
       await fetch(wrong.url!, { method: 'PUT', body: bytes });
       expect(await codeOf(h.services.resultFiles.commit(worker, claimToken, wrong.uploadId))).toBe('CHECKSUM_MISMATCH');
       expect(await h.state.db.resultFile.count({ where: { taskId } })).toBe(0);
-      expect(await h.objects.stat(`acme-c1-p1/tasks/${taskId}/files/sim-0/traj.xyz`)).toBeNull();
+      expect(await h.objects.stat(`acme-c1-p1/tasks/${taskId}/files/sim-0/${wrong.uploadId}/traj.xyz`)).toBeNull();
 
       const right = await h.services.resultFiles.createUpload(worker, claimToken, { unitKey: 'sim-0', path: './traj.xyz', size: bytes.length, sha256: sha256(bytes) });
       await fetch(right.url!, { method: 'PUT', body: bytes });

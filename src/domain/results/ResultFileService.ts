@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { posix } from 'node:path';
 import type { TaskSettings } from '../../config.js';
 import type { ObjectStore } from '../../storage/objects/ObjectStore.js';
@@ -59,13 +60,14 @@ export class ResultFileService {
     if (!sha256Pattern.test(sha256)) throw badInput('sha256 is 64 hexadecimal digits');
     await this.requireUnitStillRunnable(claim.taskId, input.unitKey);
 
-    const key = resultFileKey(formatScope(claim.scope), claim.taskId, input.unitKey, path);
+    const id = randomUUID();
+    const key = resultFileKey(formatScope(claim.scope), claim.taskId, input.unitKey, id, path);
     const expiresAt = new Date(Date.now() + this.settings.uploadUrlSeconds * 1000);
     const partSize = this.partSizeFor(size);
     const multipart = size > partSize;
     const multipartId = multipart ? await this.objects.createMultipartUpload(key) : null;
     const row = await this.db.resultFileUpload.create({
-      data: { taskId: claim.taskId, claimId: claim.claimId, unitKey: input.unitKey, path, size: BigInt(size), sha256, objectKey: key, uploadId: multipartId, expiresAt },
+      data: { id, taskId: claim.taskId, claimId: claim.claimId, unitKey: input.unitKey, path, size: BigInt(size), sha256, objectKey: key, uploadId: multipartId, expiresAt },
     });
     if (multipartId === null) {
       return { uploadId: row.id, url: await this.objects.presignPut(key, this.settings.uploadUrlSeconds), parts: [], expiresAt };
@@ -113,6 +115,15 @@ export class ResultFileService {
 
     const row = await transactionWithEvents(this.db, async (tx, events) => {
       await currentClaim(tx, actor, claimToken, { lock: true });
+      const replaced = await tx.resultFile.findUnique({
+        where: { taskId_unitKey_path: { taskId: upload.taskId, unitKey: upload.unitKey, path: upload.path } },
+        select: { objectKey: true },
+      });
+      // The bytes this commit replaces lose their last reference here; the upload sweeper removes them
+      // once the claim has ended (a download URL handed out before may still be reading them until then).
+      if (replaced !== null && replaced.objectKey !== upload.objectKey) {
+        await tx.resultFileUpload.deleteMany({ where: { taskId: upload.taskId, objectKey: replaced.objectKey, committedAt: { not: null } } });
+      }
       const file = await tx.resultFile.upsert({
         where: { taskId_unitKey_path: { taskId: upload.taskId, unitKey: upload.unitKey, path: upload.path } },
         create: { taskId: upload.taskId, unitKey: upload.unitKey, path: upload.path, size: upload.size, sha256: upload.sha256, objectKey: upload.objectKey, claimId: claim.claimId },

@@ -38,7 +38,7 @@ const transactionOptions = { timeout: 60_000, maxWait: 10_000 };
  * - A ResultFile upload that is never committed (the worker died, or gave up and uploaded again): its
  *   row stays uncommitted. Once its URLs expired and the grace period passed, the row goes, its
  *   multipart upload is aborted and its object deleted, unless a ResultFile or another upload row
- *   names the same key (every upload of one file shares the key).
+ *   names the same key (uploads made before each got a key of its own may share one).
  * - A write whose transaction never committed (the server was killed, the database went away) after
  *   its object was stored: a unit result, its log, a DAG, a DAG result. These happen only through a
  *   claim, so once a claim has ended and the grace period passed, its task's objects that no row

@@ -9,7 +9,7 @@ import { assertObjectKey, InvalidObjectKeyError } from './validateStoreArguments
  *   {scope}/tasks/{taskId}/dag.json
  *   {scope}/tasks/{taskId}/units/{unitKey}/{attempt}/result.json
  *   {scope}/tasks/{taskId}/units/{unitKey}/{attempt}/log.txt
- *   {scope}/tasks/{taskId}/files/{unitKey}/{path}
+ *   {scope}/tasks/{taskId}/files/{unitKey}/{uploadId}/{path}
  *   {scope}/tasks/{taskId}/dag-results/{dagResultId}.json
  */
 
@@ -35,9 +35,13 @@ export function unitLogKey(scope: string, taskId: string, unitKey: string, attem
   return `${unitAttemptPrefix(scope, taskId, unitKey, attempt)}log.txt`;
 }
 
-/** `path` is the file's path relative to the unit's output directory, as the worker reported it. */
-export function resultFileKey(scope: string, taskId: string, unitKey: string, path: string): string {
-  const key = `${taskPrefix(scope, taskId)}files/${checkIdentifier('unit key', unitKey)}/${checkRelativePath(path)}`;
+/**
+ * `path` is the file's path relative to the unit's output directory, as the worker reported it. Each
+ * upload has a key of its own: its URLs can write nowhere else, so no later or stale upload of the same
+ * path can touch bytes already committed, and a refused upload's clean-up removes only its own object.
+ */
+export function resultFileKey(scope: string, taskId: string, unitKey: string, uploadId: string, path: string): string {
+  const key = `${taskPrefix(scope, taskId)}files/${checkIdentifier('unit key', unitKey)}/${checkIdentifier('upload id', uploadId)}/${checkRelativePath(path)}`;
   assertObjectKey(key);
   return key;
 }
