@@ -53,8 +53,10 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
   // Listen first, answering 503 while migrations run, so the real port (PORT=0 in tests) is known
   // before anything that hands out URLs is built.
   const httpServer = createServer();
-  const answerStarting: RequestListener = (_req, res) => sendJson(res, 503, { status: 'starting' }, { 'retry-after': '1' });
-  httpServer.on('request', answerStarting);
+  // One listener for the server's whole life, delegating to whatever answers now, so that no request
+  // can ever arrive between two listeners and hang unanswered.
+  let answer: RequestListener = (_req, res) => sendJson(res, 503, { status: 'starting' }, { 'retry-after': '1' });
+  httpServer.on('request', (req, res) => answer(req, res));
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(config.port, config.host, () => resolve());
@@ -122,8 +124,8 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
       });
       prefixRoutes.push((req, res, requestUrl) => handler(req, res, requestUrl));
     }
-    httpServer.off('request', answerStarting);
-    httpServer.on('request', createRequestListener({
+    const dashboard = await dashboardRoutes();
+    answer = createRequestListener({
       log,
       metrics,
       prefixRoutes,
@@ -140,9 +142,9 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
           { name: 'objects', check: async () => { await objects.stat('healthcheck'); } },
         ]),
         '/metrics': metricsRoute(metrics),
-        ...await dashboardRoutes(),
+        ...dashboard,
       },
-    }));
+    });
     log.info({ url, state: state.kind, objects: objects.kind }, 'dagkeeper listening');
 
     let stopping: Promise<void> | undefined;
