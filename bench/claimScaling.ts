@@ -1,3 +1,4 @@
+import { Prisma } from '../src/storage/state/generated/client.js';
 import { hubsWithClaimableTasks, lockClaimableTasks } from '../src/storage/state/sql/claimTasks.js';
 import type { StateTx } from '../src/storage/state/openStateStore.js';
 import type { Benchmark, BenchContext, BenchResult, Check } from './support/benchmark.js';
@@ -147,17 +148,17 @@ export const claimScaling: Benchmark = {
  * under EXPLAIN ANALYZE with the same parameters, in a transaction rolled back so no row stays locked.
  */
 async function explain(databaseUrl: string, name: string, query: (tx: StateTx) => Promise<unknown>): Promise<Plan> {
-  let captured: { strings: readonly string[]; values: unknown[] } | undefined;
+  let captured: Prisma.Sql | undefined;
   const recorder = {
+    // Prisma.sql flattens nested fragments into one statement (`text` has PostgreSQL $n placeholders).
     $queryRaw: (strings: TemplateStringsArray, ...values: unknown[]) => {
-      captured = { strings: [...strings], values };
+      captured = Prisma.sql(strings, ...values);
       return Promise.resolve([]);
     },
   } as unknown as StateTx;
   await query(recorder);
   if (captured === undefined) throw new Error(`${name} sent no query`);
-  const { strings, values } = captured;
-  const sql = strings.reduce((text, part, i) => `${text}$${i}${part}`);
+  const { text: sql, values } = captured;
   return withDatabase(databaseUrl, async (client) => {
     await client.query('BEGIN');
     try {

@@ -145,6 +145,7 @@ async function measureStore(
 ): Promise<StoreRun> {
   let s3: S3TestServer | undefined;
   let server: BenchServer | undefined;
+  let heartbeat: NodeJS.Timeout | undefined;
   try {
     if (store === 's3') s3 = await startS3rver('dagkeeper-bench');
     const running = await startBenchServer({
@@ -165,6 +166,10 @@ async function measureStore(
     const workerApi = new WorkerApi(compute);
     const checks: Check[] = [];
 
+    // A gigabyte takes longer than the default expiry: heartbeat as a worker does, a few times per expiry.
+    heartbeat = setInterval(() => {
+      compute.request('mutation ($id: ID!) { heartbeat(computeServiceId: $id) { id } }', { id: serviceId }).catch(() => undefined);
+    }, 4_000);
     const round = async (index: number, source: { path: string; sha256: string }, bytes: number) => {
       const [claimed] = await claim(compute, serviceId, [protocol]);
       if (claimed === undefined) throw new Error('no task to upload for');
@@ -210,6 +215,7 @@ async function measureStore(
       checks,
     };
   } finally {
+    clearInterval(heartbeat);
     await server?.stop();
     await s3?.close();
   }
