@@ -50,7 +50,6 @@ export const claimScaling: Benchmark = {
       const { client: user } = await server.identity('USER', 'bench-user', ['bench-scaling-run']);
       const { client: compute } = await server.identity('COMPUTE', 'bench-cluster', ['bench-*-*']);
       await createNetwork(user, 'bench-scaling-run', 'claim scaling', [{ name: transformationName, protocol, settings: {} }]);
-      const serviceId = await registerService(compute, 'scaling-claimer');
       const hubId = await withDatabase(server.database.url, async (client) =>
         (await client.query<{ id: string }>('SELECT id::text FROM "TaskHub"')).rows[0]?.id as string);
 
@@ -61,6 +60,8 @@ export const claimScaling: Benchmark = {
         await insertWaitingTasks(server.database.url, transformationName, missing, (done) => {
           if (missing > 100_000) ctx.log(`  ${done.toLocaleString('en-US')} of ${missing.toLocaleString('en-US')} inserted`);
         });
+        // A service of its own per size: inserting a million tasks outlasts a silent service's expiry.
+        const serviceId = await registerService(compute, `scaling-claimer-${size}`);
         const warmUpUntil = nowMs() + budgetMs / 4;
         for (let i = 0; i < warmUpClaims && nowMs() < warmUpUntil; i += 1) await claim(compute, serviceId, [protocol]);
         // A slow size gets fewer claims rather than a run that takes hours.
