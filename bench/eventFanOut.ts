@@ -5,7 +5,7 @@ import WebSocket from 'ws';
 import { WorkerApi } from '../src/worker/WorkerApi.js';
 import type { Benchmark, BenchContext, BenchResult, Check } from './support/benchmark.js';
 import { fmtMs, fmtRatio } from './support/benchmark.js';
-import { claim, createNetwork, registerService } from './support/campaign.js';
+import { claim, createNetwork, keepAlive, registerService } from './support/campaign.js';
 import { startBenchServer } from './support/server.js';
 import { nowMs, summarize } from './support/stats.js';
 import type { LatencySummary } from './support/stats.js';
@@ -72,10 +72,8 @@ export const eventFanOut: Benchmark = {
       const serviceId = await registerService(compute, 'event-source');
       const [claimed] = await claim(compute, serviceId, [protocol]);
       if (claimed === undefined) throw new Error('nothing to claim');
-      // Connecting a thousand subscribers can outlast the expiry: heartbeat as a worker does.
-      heartbeat = setInterval(() => {
-        compute.request('mutation ($id: ID!) { heartbeat(computeServiceId: $id) { id } }', { id: serviceId }).catch(() => undefined);
-      }, 4_000);
+      // Connecting a thousand subscribers can outlast the expiry: keep the service alive.
+      heartbeat = keepAlive(compute, serviceId);
       const api = new WorkerApi(compute);
       let nextUnit = 0;
       const complete = async (): Promise<{ unitKey: string; sentAt: number }> => {

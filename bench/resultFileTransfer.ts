@@ -18,7 +18,7 @@ import { startS3rver } from '../test/support/s3rver.js';
 import type { S3TestServer } from '../test/support/s3rver.js';
 import type { Benchmark, BenchContext, BenchResult, Check, Row, Verdict } from './support/benchmark.js';
 import { fmtBytes, fmtMiBps, fmtMs, fmtRatio } from './support/benchmark.js';
-import { claim, createNetwork, registerService } from './support/campaign.js';
+import { claim, createNetwork, keepAlive, registerService } from './support/campaign.js';
 import { startBenchServer } from './support/server.js';
 import type { BenchServer } from './support/server.js';
 import { median, nowMs } from './support/stats.js';
@@ -166,10 +166,8 @@ async function measureStore(
     const workerApi = new WorkerApi(compute);
     const checks: Check[] = [];
 
-    // A gigabyte takes longer than the default expiry: heartbeat as a worker does, a few times per expiry.
-    heartbeat = setInterval(() => {
-      compute.request('mutation ($id: ID!) { heartbeat(computeServiceId: $id) { id } }', { id: serviceId }).catch(() => undefined);
-    }, 4_000);
+    // A gigabyte takes longer than the default expiry: keep the service alive.
+    heartbeat = keepAlive(compute, serviceId);
     const round = async (index: number, source: { path: string; sha256: string }, bytes: number) => {
       const [claimed] = await claim(compute, serviceId, [protocol]);
       if (claimed === undefined) throw new Error('no task to upload for');

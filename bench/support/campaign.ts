@@ -99,6 +99,13 @@ export async function registerService(compute: ApiClient, name: string): Promise
   return registerComputeService.id;
 }
 
+/** Heartbeats for a compute service a few times per default expiry, as a worker does, until stopped. */
+export function keepAlive(compute: ApiClient, serviceId: string): NodeJS.Timeout {
+  return setInterval(() => {
+    compute.request('mutation ($id: ID!) { heartbeat(computeServiceId: $id) { id } }', { id: serviceId }).catch(() => undefined);
+  }, 4_000);
+}
+
 export const claimMutation = 'mutation ($id: ID!, $count: Int!, $protocols: [String!]) { claimTasks(computeServiceId: $id, count: $count, protocols: $protocols) { token task { id } } }';
 
 export interface Claimed {
