@@ -56,8 +56,8 @@ describe('chaos: the server SIGKILLed and restarted (server and workers as proce
     const [taskId] = await campaign.createTasks(1);
     const worker = campaign.startWorker('servercommit-1', ['--max-tasks', '1']);
     rig.workers.push(worker);
-    const objectPath = join(rig.objectsRoot, 'objects', 'chaos-servercommit-run', 'tasks', taskId!, 'files', 'big', 'out.bin');
     const upload = await waitFor('an upload of the big file', () => rig.state.db.resultFileUpload.findFirst({ where: { taskId: taskId! } }).then((row) => row ?? undefined), 60_000, 20);
+    const objectPath = join(rig.objectsRoot, 'objects', ...upload.objectKey.split('/'));
     // Completed (the parts are gone, the object is in place) and being verified: the row is not written yet.
     await waitFor('the completed object', async () => {
       const inPlace = await stat(objectPath).then(() => true, () => false);
