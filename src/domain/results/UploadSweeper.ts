@@ -177,7 +177,7 @@ export class UploadSweeper {
   }
 }
 
-/** Whether a ResultFile or another upload of the task names the key (uploads of one file share it). */
+/** Whether a ResultFile or another upload of the task names the key (uploads made before each got its own key may share one). */
 async function keyInUse(tx: StateTx, taskId: string, objectKey: string): Promise<boolean> {
   const file = await tx.resultFile.findFirst({ where: { taskId, objectKey }, select: { id: true } });
   if (file !== null) return true;
