@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { defaultEventSettings } from './domain/events/eventDefaults.js';
 import { defaultRequestLimits } from './graphql/limits/requestLimits.js';
 import type { RequestLimits } from './graphql/limits/requestLimits.js';
 import type { S3ObjectStoreOptions } from './storage/objects/S3ObjectStore.js';
@@ -156,10 +157,10 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       maxResultFileBytes: integer('DAGKEEPER_MAX_RESULT_FILE_BYTES', 5 * 1024 ** 4, 1, 5 * 1024 ** 4),
     },
     events: {
-      pollMs: integer('DAGKEEPER_EVENT_POLL_MS', 1_000, 10, 60_000),
-      retentionDays: integer('DAGKEEPER_EVENT_RETENTION_DAYS', 7, 1, 3_650),
-      maxQueuedPerSubscriber: integer('DAGKEEPER_EVENT_MAX_QUEUED', 10_000, 10, 10_000_000),
-      reauthenticateSeconds: integer('DAGKEEPER_WS_REAUTHENTICATE_SECONDS', 30, 1, 86_400),
+      pollMs: integer('DAGKEEPER_EVENT_POLL_MS', defaultEventSettings.pollMs, 10, 60_000),
+      retentionDays: integer('DAGKEEPER_EVENT_RETENTION_DAYS', defaultEventSettings.retentionDays, 1, 3_650),
+      maxQueuedPerSubscriber: integer('DAGKEEPER_EVENT_MAX_QUEUED', defaultEventSettings.maxQueuedPerSubscriber, 10, 10_000_000),
+      reauthenticateSeconds: integer('DAGKEEPER_WS_REAUTHENTICATE_SECONDS', defaultEventSettings.reauthenticateSeconds, 1, 86_400),
     },
   };
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {

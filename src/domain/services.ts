@@ -6,6 +6,7 @@ import { latestTaskEventId, prunedThrough, readTaskEvents } from '../storage/sta
 import { ClaimService } from './claims/ClaimService.js';
 import { ComputeServiceRegistry } from './compute/ComputeServiceRegistry.js';
 import { DagService } from './dag/DagService.js';
+import { defaultEventSettings } from './events/eventDefaults.js';
 import { TaskEventHub } from './events/TaskEventHub.js';
 import { TaskEventService } from './events/TaskEventService.js';
 import { IdentityService } from './identities/IdentityService.js';
@@ -42,8 +43,6 @@ export interface ServiceDependencies {
   /** Source of randomness for drawing hubs; tests pass a seeded one. */
   random?: () => number;
 }
-
-export const defaultEventSettings: EventSettings = { pollMs: 1_000, retentionDays: 7, maxQueuedPerSubscriber: 10_000, reauthenticateSeconds: 30 };
 
 export function createServices({ db, objects, settings, events = defaultEventSettings, log, random }: ServiceDependencies): Services {
   const compute = new ComputeServiceRegistry(db, settings.computeServiceExpirySeconds, log);

@@ -245,6 +245,15 @@ class Subscriber implements AsyncIterableIterator<TaskEvent> {
   }
 
   end(): void {
+    this.close();
+  }
+
+  private fail(error: unknown): void {
+    this.close({ error });
+  }
+
+  /** Stops for good: a waiting `next` ends (or, with an error, rejects; else the error waits for the next `next`). */
+  private close(failed?: { error: unknown }): void {
     if (this.done) return;
     this.done = true;
     this.queue.length = 0;
@@ -252,20 +261,11 @@ class Subscriber implements AsyncIterableIterator<TaskEvent> {
     this.pendingReplay = undefined;
     this.onClose();
     const resolve = this.waiting;
-    this.clearWaiting();
-    resolve?.({ value: undefined, done: true });
-  }
-
-  private fail(error: unknown): void {
-    if (this.done) return;
-    this.done = true;
-    this.queue.length = 0;
-    this.pendingReplay = undefined;
-    this.onClose();
     const reject = this.failWaiting;
     this.clearWaiting();
-    if (reject !== undefined) reject(error);
-    else this.failure = error;
+    if (failed === undefined) resolve?.({ value: undefined, done: true });
+    else if (reject !== undefined) reject(failed.error);
+    else this.failure = failed.error;
   }
 
   private clearWaiting(): void {
