@@ -22,7 +22,7 @@ const minimumClaims = 10;
 interface Plan {
   query: string;
   executionMs: number;
-  /** Indexes the plan reads, e.g. `Index Scan using "Task_status_priority_createdAt_idx"`. */
+  /** Indexes the plan reads, e.g. `Index Scan using "Task_status_priority_createdAt_id_idx"`. */
   indexes: string[];
   /** Tables read row by row in full. */
   seqScans: string[];

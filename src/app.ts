@@ -73,7 +73,7 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
   };
 
   try {
-    const state = await openStateStore(config.state, { migrate: config.migrateOnStart });
+    const state = await openStateStore(config.state, { migrate: config.migrateOnStart, preparedStatements: config.preparedStatements });
     releases.push(() => state.close());
     if (state.appliedMigrations.length > 0) log.info({ migrations: state.appliedMigrations }, 'applied database migrations');
 

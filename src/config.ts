@@ -25,6 +25,8 @@ export interface Config {
   state: StateLocation;
   /** Apply pending migrations on start. */
   migrateOnStart: boolean;
+  /** Prepare PostgreSQL statements once per connection (off behind a pooler that shares server connections). */
+  preparedStatements: boolean;
   objects: { kind: 'local'; root: string } | ({ kind: 's3' } & S3Settings);
   /** Secret for signed URLs of the local object store; generated into the data folder when unset. */
   signingSecret: string | undefined;
@@ -131,6 +133,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     dataDir,
     state,
     migrateOnStart: flag('DAGKEEPER_MIGRATE_ON_START', true),
+    preparedStatements: flag('DAGKEEPER_PG_PREPARED_STATEMENTS', true),
     objects,
     signingSecret: text('DAGKEEPER_SIGNING_SECRET'),
     logLevel: text('LOG_LEVEL') ?? 'info',

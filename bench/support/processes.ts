@@ -33,9 +33,15 @@ export function killChildrenOnExit(): void {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 }
 
+/**
+ * Node options for every spawned CLI, from BENCH_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`
+ * to profile the server under a benchmark's load; NODE_OPTIONS refuses the profiling flags).
+ */
+const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
+
 /** Spawns the compiled CLI as the leader of a new process group. */
 export function spawnCli(args: string[], env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, [cliPath, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(process.execPath, [...nodeArgs, cliPath, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   if (child.pid !== undefined) liveGroups.add(child.pid);
   return child;
 }

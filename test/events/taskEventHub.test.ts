@@ -17,7 +17,9 @@ class MemoryOutbox implements TaskEventSource {
   }
   async latestId() { return BigInt(this.rows.length); }
   async prunedThrough() { return this.pruned; }
+  reads = 0;
   async read(afterId: bigint, limit: number, filter: { taskId?: string } = {}) {
+    this.reads += 1;
     this.duringRead?.();
     return this.rows.filter((r) => r.id > afterId && (filter.taskId === undefined || r.taskId === filter.taskId)).slice(0, limit);
   }
@@ -51,6 +53,27 @@ describe('the event hub (pure ordering and delivery rules)', () => {
     await hub.settle();
     const cursors = await take(events, 1200 + 5 * 7);
     expect(cursors).toEqual(outbox.rows.map((r) => r.id));
+    await hub.stop();
+  });
+
+  test('with nobody subscribed wake-ups read nothing; a later subscriber starts at the end, and one with a cursor still gets every event after it', async () => {
+    const outbox = new MemoryOutbox();
+    const hub = new TaskEventHub(outbox, { pollMs: 60_000, maxQueuedPerSubscriber: 10_000 });
+    await hub.start();
+    for (let i = 0; i < 50; i += 1) {
+      outbox.append('t1');
+      hub.wake();
+      await hub.settle();
+    }
+    expect(outbox.reads).toBe(0);
+
+    const live = await hub.subscribe({ accepts: () => true });
+    const resumed = await hub.subscribe({ accepts: () => true, since: 40n });
+    outbox.append('t1', 3);
+    hub.wake();
+    await hub.settle();
+    expect(await take(live, 3)).toEqual([51n, 52n, 53n]);
+    expect(await take(resumed, 13)).toEqual(outbox.rows.slice(40).map((r) => r.id));
     await hub.stop();
   });
 

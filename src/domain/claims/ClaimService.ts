@@ -8,6 +8,8 @@ import { badInput, DomainError, ErrorCode } from '../errors.js';
 import { checkId } from '../ids.js';
 import { canAccessScope, requireKind } from '../principal.js';
 import type { Principal } from '../principal.js';
+import { toTaskRecord } from '../tasks/taskRecords.js';
+import type { TaskRecord } from '../tasks/taskRecords.js';
 import { assertTransition } from '../tasks/taskStatus.js';
 import { generateClaimToken, hashClaimToken } from './claimTokens.js';
 import { pickWeighted } from './pickHub.js';
@@ -18,6 +20,8 @@ export interface ClaimedTask {
   /** Shown once; every write for this task names it. */
   claimToken: string;
   fence: bigint;
+  /** The task as the claim left it. */
+  task: TaskRecord;
 }
 
 export interface ClaimPolicy {
@@ -59,14 +63,17 @@ export class ClaimService {
       identityId: actor.identityId,
       silentBefore: new Date(now - this.registry.expirySeconds * 1000),
       failuresSince: new Date(now - this.policy.failureWindowSeconds * 1000),
+      protocols,
     });
     if (checkIn.someoneSilent) await this.registry.expireSilent();
     // Only a refused check-in is worth a second read, to say why: not found, someone else's, or gone.
     if (!checkIn.alive) throw serviceGone(await this.registry.owned(actor, serviceId));
     if (checkIn.recentFailures > this.policy.failureLimit) throw this.suspended(serviceId, checkIn.recentFailures);
+    // An expiry may have put tasks back on hubs the check-in saw empty.
+    const available = checkIn.someoneSilent ? await hubsWithClaimableTasks(this.db, protocols) : checkIn.hubs;
 
     const claimed: ClaimedTask[] = [];
-    let hubs = (await hubsWithClaimableTasks(this.db, protocols)).filter((hub) => canAccessScope(actor, hub));
+    let hubs = available.filter((hub) => canAccessScope(actor, hub));
     while (claimed.length < count && hubs.length > 0) {
       const hub = pickWeighted(hubs, this.random);
       if (hub === undefined) break;
@@ -89,7 +96,13 @@ export class ClaimService {
       offers: offers.map((o) => ({ claimId: o.claimId, tokenHash: hashClaimToken(o.claimToken) })),
     });
     const tokens = new Map<string, string>(offers.map((o) => [o.claimId, o.claimToken]));
-    return claimed.map((c) => ({ taskId: c.taskId, claimId: c.claimId, claimToken: tokens.get(c.claimId)!, fence: BigInt(c.fence) }));
+    return claimed.map((c) => {
+      const fence = BigInt(c.fence);
+      const task = toTaskRecord({
+        ...c, id: c.taskId, fence, scope: { org: c.org, campaign: c.campaign, project: c.project }, transformation: { key: c.transformationKey },
+      });
+      return { taskId: c.taskId, claimId: c.claimId, claimToken: tokens.get(c.claimId)!, fence, task };
+    });
   }
 
   private suspended(serviceId: string, failures: number): DomainError {

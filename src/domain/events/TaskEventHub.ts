@@ -35,9 +35,13 @@ const readBatch = 500;
  * commit order, see appendTaskEvents), and hands each event to the subscribers that accept it. A read
  * happens on every wake-up (LISTEN/NOTIFY, or an in-process commit) and on a timer; wake-ups that come
  * while a read is running fold into one more read, so nothing is skipped and nothing is read twice.
+ * With nobody subscribed it reads nothing (a busy server would otherwise read every claim's event
+ * back for no one); the first subscriber moves the cursor to the end of the outbox.
  */
 export class TaskEventHub {
   private cursor = 0n;
+  /** Wake-ups were skipped while nobody was subscribed: the cursor may be behind the outbox. */
+  private behind = false;
   private readonly subscribers = new Set<Subscriber>();
   private reading: Promise<void> | undefined;
   private readAgain = false;
@@ -54,7 +58,7 @@ export class TaskEventHub {
     this.timer.unref();
   }
 
-  /** Every event up to this cursor has been handed to the subscribers. */
+  /** Every event up to this cursor has been handed to the subscribers (while nobody subscribes, it stands still). */
   get position(): bigint {
     return this.cursor;
   }
@@ -102,6 +106,7 @@ export class TaskEventHub {
         });
       }
     }
+    await this.catchUpWhileIdle();
     // Registered before the replay is read: anything committed meanwhile arrives live, and the
     // replay stops where live delivery started, so the two neither overlap nor leave a gap.
     const liveFrom = this.cursor;
@@ -110,7 +115,26 @@ export class TaskEventHub {
     if (request.since !== undefined && request.since < liveFrom) {
       subscriber.replay(this.replayPages(request, request.since, liveFrom));
     }
+    // A wake-up skipped while the cursor moved is read now.
+    this.wake();
     return subscriber;
+  }
+
+  /**
+   * Skipping to the end of the outbox is the same as reading and discarding every event in it, as
+   * long as nobody is subscribed and no read is running when the cursor moves.
+   */
+  private async catchUpWhileIdle(): Promise<void> {
+    while (this.behind && this.subscribers.size === 0) {
+      if (this.reading !== undefined) {
+        await this.reading;
+        continue;
+      }
+      const latest = await this.source.latestId();
+      if (this.subscribers.size > 0 || this.reading !== undefined) continue;
+      if (latest > this.cursor) this.cursor = latest;
+      this.behind = false;
+    }
   }
 
   async stop(): Promise<void> {
@@ -134,6 +158,10 @@ export class TaskEventHub {
   }
 
   private async readUntilCurrent(): Promise<void> {
+    if (this.subscribers.size === 0) {
+      this.behind = true;
+      return;
+    }
     for (;;) {
       const rows = await this.source.read(this.cursor, readBatch);
       let delivered = 0;

@@ -71,7 +71,7 @@ export const computeResolvers = {
   Claim: {
     token: (claim: ClaimedTask) => claim.claimToken,
     fence: (claim: ClaimedTask) => claim.fence.toString(),
-    task: async (claim: ClaimedTask, _: unknown, ctx: Ctx) => (await ctx.loaders.task.load(claim.taskId)) ?? Promise.reject(notFound('task')),
+    task: (claim: ClaimedTask) => claim.task,
   },
   FinishResult: {
     task: async (result: { taskId: string }, _: unknown, ctx: Ctx) => (await ctx.loaders.task.load(result.taskId)) ?? Promise.reject(notFound('task')),

@@ -1,12 +1,13 @@
 import { mkdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
-import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import type { SqlMigrationAwareDriverAdapterFactory, SqlQuery } from '@prisma/driver-adapter-utils';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from './generated/client.js';
 import type { Prisma } from './generated/client.js';
 import { applyMigrations } from './migrations.js';
 import { listenOnPGlite, listenOnPostgres } from './notifications.js';
+import { statementNamer } from './preparedStatements.js';
 import type { Listening } from './notifications.js';
 
 export type StateDb = PrismaClient;
@@ -33,6 +34,11 @@ export interface OpenStateStoreOptions {
   migrate?: boolean;
   /** Postgres connection pool size (default 10). */
   poolSize?: number;
+  /**
+   * Prepare statements once per connection (default true). Turn it off behind a connection pooler
+   * that hands one server connection to many clients (PgBouncer in transaction mode before 1.21).
+   */
+  preparedStatements?: boolean;
 }
 
 export async function openStateStore(location: StateLocation, options: OpenStateStoreOptions = {}): Promise<StateStore> {
@@ -42,7 +48,11 @@ export async function openStateStore(location: StateLocation, options: OpenState
       ? await withPostgresAdapter(location.url, (factory) => applyMigrations(factory))
       : [];
     const db = new PrismaClient({
-      adapter: new PrismaPg({ connectionString: location.url, max: options.poolSize ?? 10 }),
+      adapter: new PrismaPg(
+        { connectionString: location.url, max: options.poolSize ?? 10 },
+        // The adapter's type says a name is always given; an unnamed statement (undefined) is what it does without one.
+        options.preparedStatements === false ? {} : { statementNameGenerator: statementNamer() as (query: SqlQuery) => string },
+      ),
     });
     return {
       kind: 'postgres',

@@ -15,8 +15,8 @@ export interface ClaimableHub {
  * `LIMIT 1` stops at the first claimable task of each hub; as a plain EXISTS the planner may instead
  * hash every waiting task, which makes each claim cost in proportion to the queue.
  */
-export async function hubsWithClaimableTasks(tx: StateTx, protocols: readonly string[] | null): Promise<ClaimableHub[]> {
-  return tx.$queryRaw`
+export function claimableHubs(protocols: readonly string[] | null): Prisma.Sql {
+  return Prisma.sql`
     SELECT h.id::text AS "hubId", h.weight, s.org, s.campaign, s.project
       FROM "TaskHub" h
       JOIN "AlchemicalNetwork" n ON n.id = h."networkId"
@@ -27,10 +27,29 @@ export async function hubsWithClaimableTasks(tx: StateTx, protocols: readonly st
            JOIN "Transformation" tf ON tf.id = t."transformationId"
            LEFT JOIN "Task" parent ON parent.id = t."extendsId"
           WHERE a."hubId" = h.id AND t.status = 'WAITING'
-            AND (${protocols === null} OR tf.protocol = ANY(${protocols ?? []}::text[]))
+            ${protocolFilter(protocols)}
             AND (t."extendsId" IS NULL OR parent.status = 'COMPLETE')
           LIMIT 1) claimable
      WHERE h.weight > 0`;
+}
+
+export async function hubsWithClaimableTasks(tx: StateTx, protocols: readonly string[] | null): Promise<ClaimableHub[]> {
+  return tx.$queryRaw`${claimableHubs(protocols)}`;
+}
+
+/**
+ * Every claim runs a prepared statement, and PostgreSQL keeps planning it anew on each call unless
+ * the plan it would reuse (made without the parameters' values) looks as cheap as a fresh one. The
+ * statements are therefore written so that it does: no "parameter OR …" switches (one text with the
+ * protocol filter, one without) and the limit as a literal (at most 100 texts).
+ */
+function protocolFilter(protocols: readonly string[] | null): Prisma.Sql {
+  return protocols === null ? Prisma.empty : Prisma.sql`AND tf.protocol = ANY(${protocols}::text[])`;
+}
+
+function literalLimit(limit: number): Prisma.Sql {
+  if (!(Number.isInteger(limit) && limit >= 1 && limit <= 100)) throw new RangeError(`a claim takes 1 to 100 tasks, not ${limit}`);
+  return Prisma.raw(String(limit));
 }
 
 /**
@@ -47,10 +66,10 @@ function claimableTasks(hubId: string, protocols: readonly string[] | null, limi
       LEFT JOIN "Task" parent ON parent.id = t."extendsId"
      WHERE a."hubId" = ${hubId}::uuid
        AND t.status = 'WAITING'
-       AND (${protocols === null} OR tf.protocol = ANY(${protocols ?? []}::text[]))
+       ${protocolFilter(protocols)}
        AND (t."extendsId" IS NULL OR parent.status = 'COMPLETE')
      ORDER BY t.priority, t."createdAt", t.id
-     LIMIT ${limit}
+     LIMIT ${literalLimit(limit)}
        FOR UPDATE OF t SKIP LOCKED`;
 }
 
@@ -65,6 +84,23 @@ export async function lockClaimableTasks(
   return rows;
 }
 
+/** A claim made, with the claimed task as it is now (so answering the claimer needs no second read). */
+export interface ClaimedRow {
+  claimId: string;
+  taskId: string;
+  fence: bigint;
+  status: 'RUNNING';
+  priority: number;
+  transformationId: string;
+  transformationKey: string;
+  extendsId: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  org: string;
+  campaign: string;
+  project: string;
+}
+
 export interface ClaimOffer {
   claimId: string;
   tokenHash: string;
@@ -73,12 +109,13 @@ export interface ClaimOffer {
 /**
  * Claims up to `offers.length` tasks of one hub in one statement, so one round trip: locks the next
  * claimable tasks, gives the n-th of them the n-th offer (a new claim at the task's next fence), moves
- * them WAITING → RUNNING under it, and records each change as a TaskStatusChanged event.
+ * them WAITING → RUNNING under it, records each change as a TaskStatusChanged event, and returns
+ * each claimed task as it now is.
  */
 export async function claimFromHub(
   db: StateTx,
   claim: { hubId: string; computeServiceId: string; protocols: readonly string[] | null; offers: readonly ClaimOffer[]; reason: string },
-): Promise<Array<{ taskId: string; claimId: string; fence: bigint }>> {
+): Promise<ClaimedRow[]> {
   const events = Prisma.sql`
     SELECT 'TaskStatusChanged'::text AS kind, c."taskId" AS task_id,
            jsonb_build_object('from', 'WAITING', 'to', 'RUNNING', 'reason', ${claim.reason}::text) AS payload, c.fence AS n
@@ -96,9 +133,15 @@ export async function claimFromHub(
     running AS (
       UPDATE "Task" t SET status = 'RUNNING', fence = c.fence, "currentClaimId" = c.id, "updatedAt" = now()
         FROM claims c WHERE t.id = c."taskId"
-      RETURNING t.id),
+      RETURNING t.id, t."scopeId", t."transformationId", t.priority, t."extendsId", t."createdAt", t."updatedAt"),
     ${appendEventsCte(events)}
-    SELECT c."taskId"::text AS "taskId", c.id::text AS "claimId", c.fence,
-           (SELECT count(*) FROM running)::int AS running, (SELECT count(*) FROM appended)::int AS appended
-      FROM claims c, ${notifyListeners}`;
+    SELECT c."taskId"::text AS "taskId", c.id::text AS "claimId", c.fence, 'RUNNING' AS status, r.priority,
+           r."transformationId"::text AS "transformationId", tf.key AS "transformationKey", r."extendsId"::text AS "extendsId",
+           r."createdAt", r."updatedAt", s.org, s.campaign, s.project, (SELECT count(*) FROM appended)::int AS appended
+      FROM claims c
+      JOIN running r ON r.id = c."taskId"
+      JOIN "Scope" s ON s.id = r."scopeId"
+      JOIN "Transformation" tf ON tf.id = r."transformationId",
+           ${notifyListeners}
+     ORDER BY r.priority, r."createdAt", c."taskId"`;
 }
