@@ -1,5 +1,6 @@
 import type { StateDb } from '../../storage/state/openStateStore.js';
 import { mapDriverErrors } from '../../storage/state/driverErrors.js';
+import { findTokenHolder } from '../../storage/state/sql/identityTokens.js';
 import { groupByKey } from '../groupByKey.js';
 import { badInput, conflict, DomainError, ErrorCode, notFound } from '../errors.js';
 import { requireAdmin } from '../principal.js';
@@ -47,23 +48,20 @@ export class IdentityService {
   /** The principal a bearer token stands for, or null if the token is unknown, revoked or expired. */
   async authenticate(token: string): Promise<Principal | null> {
     if (!looksLikeToken(token)) return null;
-    const row = await this.db.identityToken.findUnique({
-      where: { tokenHash: hashToken(token) },
-      include: { identity: { include: { scopes: true } } },
-    });
+    const row = await findTokenHolder(this.db, hashToken(token));
     const now = this.now();
-    if (row === null || row.revokedAt !== null || row.identity.disabledAt !== null) return null;
+    if (row === undefined || row.revokedAt !== null || row.disabledAt !== null) return null;
     if (row.expiresAt !== null && row.expiresAt <= now) return null;
     if (row.lastUsedAt === null || now.getTime() - row.lastUsedAt.getTime() > lastUsedResolutionMs) {
-      await this.db.identityToken.update({ where: { id: row.id }, data: { lastUsedAt: now } });
+      await this.db.identityToken.update({ where: { id: row.tokenId }, data: { lastUsedAt: now } });
     }
     return {
-      identityId: row.identity.id,
-      tokenId: row.id,
-      kind: toKind(row.identity.kind),
-      name: row.identity.name,
-      isAdmin: row.identity.isAdmin,
-      scopes: row.identity.scopes.map(({ org, campaign, project }) => ({ org, campaign, project })),
+      identityId: row.identityId,
+      tokenId: row.tokenId,
+      kind: toKind(row.kind),
+      name: row.name,
+      isAdmin: row.isAdmin,
+      scopes: row.scopes,
     };
   }
 

@@ -1,10 +1,11 @@
 import { mkdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
-import type { SqlMigrationAwareDriverAdapterFactory, SqlQuery } from '@prisma/driver-adapter-utils';
+import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory, SqlQuery } from '@prisma/driver-adapter-utils';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from './generated/client.js';
 import type { Prisma } from './generated/client.js';
+import { registerDirectSql } from './directSql.js';
 import { applyMigrations } from './migrations.js';
 import { listenOnPGlite, listenOnPostgres } from './notifications.js';
 import { statementNamer } from './preparedStatements.js';
@@ -47,13 +48,19 @@ export async function openStateStore(location: StateLocation, options: OpenState
     const appliedMigrations = migrate
       ? await withPostgresAdapter(location.url, (factory) => applyMigrations(factory))
       : [];
+    const factory = new PrismaPg(
+      { connectionString: location.url, max: options.poolSize ?? 10 },
+      // The adapter's type says a name is always given; an unnamed statement (undefined) is what it does without one.
+      options.preparedStatements === false ? {} : { statementNameGenerator: statementNamer() as (query: SqlQuery) => string },
+    );
+    // Prisma connects through the factory; keeping what it connected lets sql/ statements use the same pool directly.
+    let connected: SqlDriverAdapter | undefined;
     const db = new PrismaClient({
-      adapter: new PrismaPg(
-        { connectionString: location.url, max: options.poolSize ?? 10 },
-        // The adapter's type says a name is always given; an unnamed statement (undefined) is what it does without one.
-        options.preparedStatements === false ? {} : { statementNameGenerator: statementNamer() as (query: SqlQuery) => string },
-      ),
+      adapter: { provider: factory.provider, adapterName: factory.adapterName, connect: async () => (connected = await factory.connect()) },
     });
+    await db.$connect();
+    if (connected === undefined) throw new Error('Prisma connected without its driver adapter');
+    registerDirectSql(db, connected);
     return {
       kind: 'postgres',
       db,

@@ -1,3 +1,4 @@
+import { sqlRows } from '../directSql.js';
 import type { StateTx } from '../openStateStore.js';
 import { claimableHubs } from './claimTasks.js';
 import type { ClaimableHub } from './claimTasks.js';
@@ -22,7 +23,7 @@ export async function checkInForClaim(
   db: StateTx,
   check: { serviceId: string; identityId: string; silentBefore: Date; failuresSince: Date; protocols: readonly string[] | null },
 ): Promise<ClaimCheckIn> {
-  const [row] = await db.$queryRaw<ClaimCheckIn[]>`
+  const [row] = await sqlRows<ClaimCheckIn[]>(db)`
     WITH beat AS (
       UPDATE "ComputeService" SET "lastHeartbeatAt" = now()
        WHERE id = ${check.serviceId}::uuid AND "identityId" = ${check.identityId}::uuid

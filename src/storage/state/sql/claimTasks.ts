@@ -1,3 +1,4 @@
+import { sqlRows } from '../directSql.js';
 import { Prisma } from '../generated/client.js';
 import type { StateTx } from '../openStateStore.js';
 import { appendEventsCte, notifyListeners } from './taskEvents.js';
@@ -34,7 +35,7 @@ export function claimableHubs(protocols: readonly string[] | null): Prisma.Sql {
 }
 
 export async function hubsWithClaimableTasks(tx: StateTx, protocols: readonly string[] | null): Promise<ClaimableHub[]> {
-  return tx.$queryRaw`${claimableHubs(protocols)}`;
+  return sqlRows<ClaimableHub[]>(tx)`${claimableHubs(protocols)}`;
 }
 
 /**
@@ -80,7 +81,7 @@ export async function lockClaimableTasks(
   protocols: readonly string[] | null,
   limit: number,
 ): Promise<Array<{ id: string; fence: bigint }>> {
-  const rows = await tx.$queryRaw<Array<{ id: string; fence: bigint }>>`SELECT id::text AS id, fence FROM (${claimableTasks(hubId, protocols, limit)}) AS claimable`;
+  const rows = await sqlRows<Array<{ id: string; fence: bigint }>>(tx)`SELECT id::text AS id, fence FROM (${claimableTasks(hubId, protocols, limit)}) AS claimable`;
   return rows;
 }
 
@@ -120,7 +121,7 @@ export async function claimFromHub(
     SELECT 'TaskStatusChanged'::text AS kind, c."taskId" AS task_id,
            jsonb_build_object('from', 'WAITING', 'to', 'RUNNING', 'reason', ${claim.reason}::text) AS payload, c.fence AS n
       FROM claims c`;
-  return db.$queryRaw`
+  return sqlRows<ClaimedRow[]>(db)`
     WITH locked AS (${claimableTasks(claim.hubId, claim.protocols, claim.offers.length)}),
     picked AS (SELECT id, fence, row_number() OVER (ORDER BY priority, "createdAt", id) AS slot FROM locked),
     claims AS (

@@ -1,3 +1,4 @@
+import { sqlRows } from '../directSql.js';
 import { Prisma } from '../generated/client.js';
 import type { StateDb, StateTx } from '../openStateStore.js';
 
@@ -63,7 +64,7 @@ export async function appendTaskEvents(tx: StateTx, events: readonly NewTaskEven
   const source = Prisma.sql`
     SELECT * FROM unnest(${events.map((e) => e.kind)}::text[], ${events.map((e) => e.taskId)}::uuid[],
                          ${events.map((e) => JSON.stringify(e.payload))}::jsonb[]) WITH ORDINALITY AS u(kind, task_id, payload, n)`;
-  await tx.$queryRaw`WITH ${appendEventsCte(source)} SELECT (SELECT count(*) FROM appended)::int AS appended FROM ${notifyListeners}`;
+  await sqlRows(tx)`WITH ${appendEventsCte(source)} SELECT (SELECT count(*) FROM appended)::int AS appended FROM ${notifyListeners}`;
 }
 
 /** Events after `afterId` in id order, optionally only one task's. */
@@ -74,10 +75,10 @@ export async function readTaskEvents(
   filter: { taskId?: string } = {},
 ): Promise<StoredTaskEvent[]> {
   const rows = filter.taskId === undefined
-    ? await db.$queryRaw<StoredTaskEvent[]>`
+    ? await sqlRows<StoredTaskEvent[]>(db)`
         SELECT id, kind, "taskId"::text AS "taskId", scope, "transformationKey", payload, "createdAt"
           FROM "TaskEvent" WHERE id > ${afterId} ORDER BY id LIMIT ${limit}`
-    : await db.$queryRaw<StoredTaskEvent[]>`
+    : await sqlRows<StoredTaskEvent[]>(db)`
         SELECT id, kind, "taskId"::text AS "taskId", scope, "transformationKey", payload, "createdAt"
           FROM "TaskEvent" WHERE "taskId" = ${filter.taskId}::uuid AND id > ${afterId} ORDER BY id LIMIT ${limit}`;
   return rows;
@@ -85,7 +86,7 @@ export async function readTaskEvents(
 
 /** The newest event id (0 when there is none): where a hub starting now begins. */
 export async function latestTaskEventId(db: StateDb): Promise<bigint> {
-  const [row] = await db.$queryRaw<Array<{ id: bigint | null }>>`SELECT max(id) AS id FROM "TaskEvent"`;
+  const [row] = await sqlRows<Array<{ id: bigint | null }>>(db)`SELECT max(id) AS id FROM "TaskEvent"`;
   const latest = row?.id ?? null;
   if (latest !== null) return BigInt(latest);
   return prunedThrough(db);
@@ -93,14 +94,14 @@ export async function latestTaskEventId(db: StateDb): Promise<bigint> {
 
 /** Events up to this id are gone; a cursor below it cannot be resumed from. */
 export async function prunedThrough(db: StateDb): Promise<bigint> {
-  const [row] = await db.$queryRaw<Array<{ id: bigint }>>`SELECT "prunedThroughId" AS id FROM "TaskEventRetention" WHERE id = 1`;
+  const [row] = await sqlRows<Array<{ id: bigint }>>(db)`SELECT "prunedThroughId" AS id FROM "TaskEventRetention" WHERE id = 1`;
   return row === undefined ? 0n : BigInt(row.id);
 }
 
 /** Deletes events older than `before` and records how far pruning reached; returns how many went. */
 export async function pruneTaskEvents(db: StateDb, before: Date): Promise<number> {
   return db.$transaction(async (tx) => {
-    const [edge] = await tx.$queryRaw<Array<{ id: bigint | null }>>`
+    const [edge] = await sqlRows<Array<{ id: bigint | null }>>(tx)`
       SELECT max(id) AS id FROM "TaskEvent" WHERE "createdAt" < ${before}`;
     if (edge?.id === null || edge?.id === undefined) return 0;
     const through = BigInt(edge.id);

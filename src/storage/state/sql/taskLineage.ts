@@ -1,9 +1,10 @@
+import { sqlRows } from '../directSql.js';
 import type { StateTx } from '../openStateStore.js';
 
 /** The given tasks and every task that extends them, transitively (INVALID and DELETED cascade down it). */
 export async function tasksAndDescendants(tx: StateTx, taskIds: readonly string[]): Promise<string[]> {
   if (taskIds.length === 0) return [];
-  const rows = await tx.$queryRaw<Array<{ id: string }>>`
+  const rows = await sqlRows<Array<{ id: string }>>(tx)`
     WITH RECURSIVE lineage(id) AS (
       SELECT id FROM "Task" WHERE id = ANY(${[...taskIds]}::uuid[])
       UNION
@@ -22,7 +23,7 @@ export async function lockTasks(
   taskIds: readonly string[],
 ): Promise<Array<{ id: string; status: string; currentClaimId: string | null; fence: bigint }>> {
   if (taskIds.length === 0) return [];
-  return tx.$queryRaw`
+  return sqlRows<Array<{ id: string; status: string; currentClaimId: string | null; fence: bigint }>>(tx)`
     SELECT id::text AS id, status::text AS status, "currentClaimId"::text AS "currentClaimId", fence
       FROM "Task" WHERE id = ANY(${[...taskIds]}::uuid[])
      ORDER BY id
