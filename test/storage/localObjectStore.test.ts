@@ -1,4 +1,5 @@
-import { readdir, stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { open, readdir, stat } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -34,6 +35,19 @@ describe('LocalObjectStore', () => {
     await expect(store.presignGet(key, 60)).rejects.toBeInstanceOf(InvalidObjectKeyError);
     await expect(store.createMultipartUpload(key)).rejects.toBeInstanceOf(InvalidObjectKeyError);
     await expect(stat(join(server.root, '..', 'outside'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  test('the digest of an object is its bytes\' even when the file was changed on disk after it was written', async () => {
+    const key = 'digests/tampered';
+    const written = await store.put(key, Buffer.alloc(4096, 1));
+    await expect(store.digest(key)).resolves.toEqual(written);
+    // Same size, other bytes, written in place: the digest taken while writing no longer counts.
+    const handle = await open(join(server.root, 'objects', 'digests', 'tampered'), 'r+');
+    await handle.write(Buffer.from([2]), 0, 1, 100);
+    await handle.close();
+    const bytes = Buffer.alloc(4096, 1);
+    bytes[100] = 2;
+    await expect(store.digest(key)).resolves.toEqual({ key, size: 4096, sha256: createHash('sha256').update(bytes).digest('hex') });
   });
 
   test('refuses a list prefix that climbs out of the store', async () => {

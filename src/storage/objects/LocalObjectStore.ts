@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, type Stats } from 'node:fs';
 import { mkdir, open, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
@@ -12,6 +12,7 @@ import {
 } from './ObjectStore.js';
 import { asReadable, assertMatchesAnnounced, digestStream } from './hashingStream.js';
 import { errorCode, moveIntoPlace, pruneEmptyDirectories, removeEntriesModifiedBefore, removeQuietly, stageFile, type StagedFile } from './localFiles.js';
+import { LocalDigests } from './localDigests.js';
 import { listObjectFiles } from './localListing.js';
 import { LocalMultipartStaging } from './localMultipart.js';
 import { signedObjectUrl, verifyObjectUrl, type GrantVerdict, type ObjectUrlGrant } from './localUrlSigning.js';
@@ -39,6 +40,8 @@ export interface LocalObjectStoreOptions {
 export interface OpenedObject {
   size: number;
   lastModified: Date;
+  /** What the open file is (inode, times), as opposed to whatever the key names later. */
+  file: Stats;
   /** Call once; the file is closed when the stream ends or is destroyed. */
   read(range?: ByteRange): Readable;
   /** Closes the file when it will not be read after all. */
@@ -61,6 +64,7 @@ export class LocalObjectStore implements ObjectStore {
   readonly #multipart: LocalMultipartStaging;
   readonly #publicBaseUrl: string;
   readonly #signingSecret: string;
+  readonly #digests = new LocalDigests();
 
   constructor(options: LocalObjectStoreOptions) {
     if (options.signingSecret.length < MIN_SECRET_LENGTH) {
@@ -122,6 +126,7 @@ export class LocalObjectStore implements ObjectStore {
     return {
       size: info.size,
       lastModified: info.mtime,
+      file: info,
       read: (range) => handle.createReadStream(range ? { start: range.start, end: range.end } : {}),
       close: () => handle.close(),
     };
@@ -138,11 +143,18 @@ export class LocalObjectStore implements ObjectStore {
   }
 
   async digest(key: string): Promise<StoredObject> {
-    return { key, ...(await digestStream(await this.get(key))) };
+    const opened = await this.open(key);
+    const known = this.#digests.recall(key, opened.file);
+    if (known !== undefined) {
+      await opened.close();
+      return { key, size: opened.size, sha256: known };
+    }
+    return { key, ...(await digestStream(opened.read())) };
   }
 
   async delete(key: string): Promise<void> {
     const path = this.#pathOf(key);
+    this.#digests.forget(key);
     try {
       await unlink(path);
     } catch (error) {
@@ -217,10 +229,22 @@ export class LocalObjectStore implements ObjectStore {
   async #publish(staged: StagedFile, path: string, key: string, announced: PutOptions): Promise<void> {
     try {
       assertMatchesAnnounced(key, announced, staged.facts);
-      await moveIntoPlace(staged, path, key);
     } catch (error) {
       await removeQuietly(staged.path);
       throw error;
+    }
+    // Held open across the rename, so the digest is recorded for this inode as the rename left it
+    // (a rename may move its change time), and only if the key still names it afterwards.
+    const handle = await open(staged.path, 'r');
+    try {
+      await moveIntoPlace(staged, path, key);
+      const [file, atKey] = await Promise.all([handle.stat(), stat(path).catch(() => undefined)]);
+      if (atKey?.ino === file.ino) this.#digests.remember(key, staged.facts.sha256, file);
+    } catch (error) {
+      await removeQuietly(staged.path);
+      throw error;
+    } finally {
+      await handle.close();
     }
   }
 
