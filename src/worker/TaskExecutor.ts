@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import { ApiError } from '../cli/apiClient.js';
 import type { Logger } from '../observability/logger.js';
 import { listOutputFiles } from './outputFiles.js';
+import { uploadOutputFile } from './uploadOutputFile.js';
 import type { ParentResult, UnitContext, UnitResultView } from './protocol.js';
 import type { ProtocolRegistry } from './protocols/registry.js';
 import { withRetry } from './retry.js';
 import { downloadVerified } from '../transfers/download.js';
-import { putFileRange } from '../transfers/upload.js';
 import { runUnitInChild } from './units/runUnitInChild.js';
 import type { UnitOutcome } from './units/runUnitInChild.js';
 import type { ClaimedTaskView, RemoteFile, WorkerApi } from './WorkerApi.js';
@@ -163,18 +163,7 @@ export class TaskExecutor {
   private async uploadOutputs(claimToken: string, unitKey: string, outputDir: string): Promise<Record<string, string>> {
     const files: Record<string, string> = {};
     for (const file of await listOutputFiles(outputDir)) {
-      await withRetry(async () => {
-        const ticket = await this.options.api.createUpload(claimToken, { unitKey, path: file.path, size: file.size, sha256: file.sha256 });
-        const parts = [];
-        if (ticket.url !== null) {
-          await putFileRange(ticket.url, file.absolutePath, 0, file.size);
-        } else {
-          for (const part of ticket.parts) {
-            parts.push({ partNumber: part.partNumber, etag: await withRetry(() => putFileRange(part.url, file.absolutePath, part.offset, part.size)) });
-          }
-        }
-        await this.options.api.commitUpload(claimToken, ticket.uploadId, parts);
-      });
+      await uploadOutputFile(this.options.api, claimToken, unitKey, file);
       files[file.path] = file.absolutePath;
     }
     return files;

@@ -110,18 +110,19 @@ export class WorkerApi {
     await this.call('mutation ($c: String!, $r: UnitResultInput!) { submitUnitResult(claimToken: $c, result: $r) { id } }', { c: claimToken, r: result });
   }
 
-  async createUpload(claimToken: string, file: { unitKey: string; path: string; size: number; sha256: string }): Promise<UploadTicket> {
+  /** Opens an upload; the digest may wait for the commit (see uploadOutputFile). */
+  async createUpload(claimToken: string, file: { unitKey: string; path: string; size: number; sha256?: string }): Promise<UploadTicket> {
     const { createResultFileUpload } = await this.call<{ createResultFileUpload: UploadTicket }>(
-      `mutation ($c: String!, $unit: String!, $path: String!, $size: SafeInt!, $sha: String!) {
+      `mutation ($c: String!, $unit: String!, $path: String!, $size: SafeInt!, $sha: String) {
          createResultFileUpload(claimToken: $c, unitKey: $unit, path: $path, size: $size, sha256: $sha) { uploadId url parts { partNumber url offset size } } }`,
-      { c: claimToken, unit: file.unitKey, path: file.path, size: file.size, sha: file.sha256 },
+      { c: claimToken, unit: file.unitKey, path: file.path, size: file.size, sha: file.sha256 ?? null },
     );
     return createResultFileUpload;
   }
 
-  async commitUpload(claimToken: string, uploadId: string, parts: Array<{ partNumber: number; etag: string }>): Promise<void> {
-    await this.call('mutation ($c: String!, $u: ID!, $parts: [UploadedPartInput!]) { commitResultFile(claimToken: $c, uploadId: $u, parts: $parts) { id } }',
-      { c: claimToken, u: uploadId, parts });
+  async commitUpload(claimToken: string, uploadId: string, parts: Array<{ partNumber: number; etag: string }>, sha256?: string): Promise<void> {
+    await this.call('mutation ($c: String!, $u: ID!, $parts: [UploadedPartInput!], $sha: String) { commitResultFile(claimToken: $c, uploadId: $u, parts: $parts, sha256: $sha) { id } }',
+      { c: claimToken, u: uploadId, parts, sha: sha256 ?? null });
   }
 
   async finish(claimToken: string): Promise<{ status: string; ok: boolean }> {

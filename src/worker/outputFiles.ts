@@ -8,24 +8,23 @@ export interface LocalFile {
   path: string;
   absolutePath: string;
   size: number;
-  sha256: string;
 }
 
-/** Every regular file under `dir` (recursively), with its size and SHA-256, streamed. */
+/** Every regular file under `dir` (recursively), with its size. */
 export async function listOutputFiles(dir: string): Promise<LocalFile[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => []);
   const files: LocalFile[] = [];
   for (const entry of entries) {
     if (!entry.isFile()) continue;
     const absolutePath = join(entry.parentPath, entry.name);
-    const hash = createHash('sha256');
-    for await (const chunk of createReadStream(absolutePath)) hash.update(chunk as Buffer);
-    files.push({
-      path: relative(dir, absolutePath).split(sep).join('/'),
-      absolutePath,
-      size: (await stat(absolutePath)).size,
-      sha256: hash.digest('hex'),
-    });
+    files.push({ path: relative(dir, absolutePath).split(sep).join('/'), absolutePath, size: (await stat(absolutePath)).size });
   }
   return files.sort((a, b) => a.path.localeCompare(b.path));
+}
+
+/** The SHA-256 (hex) of a file, streamed. */
+export async function sha256OfFile(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }

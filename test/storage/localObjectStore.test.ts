@@ -50,6 +50,17 @@ describe('LocalObjectStore', () => {
     await expect(store.digest(key)).resolves.toEqual({ key, size: 4096, sha256: createHash('sha256').update(bytes).digest('hex') });
   });
 
+  test('an upload announced with its part size refuses a short part before the last one, and a part longer than the size', async () => {
+    const key = 'local/sized-short';
+    const uploadId = await store.createMultipartUpload(key, { partSize: 1024 });
+    const short = await store.putPart(key, uploadId, 1, Readable.from([Buffer.alloc(10)]), 10);
+    const last = await store.putPart(key, uploadId, 2, Readable.from([Buffer.alloc(4)]), 4);
+    await expect(store.completeMultipartUpload(key, uploadId, [short, last])).rejects.toThrow(/part 1/);
+    await expect(store.putPart(key, uploadId, 3, Readable.from([Buffer.alloc(1025)]), 1025)).rejects.toThrow(/at most 1024/);
+    expect(await store.stat(key)).toBeNull();
+    await store.abortMultipartUpload(key, uploadId);
+  });
+
   test('refuses a list prefix that climbs out of the store', async () => {
     await expect(collect(store.list('../'))).rejects.toBeInstanceOf(InvalidObjectKeyError);
     await expect(collect(store.list('a/../../'))).rejects.toBeInstanceOf(InvalidObjectKeyError);

@@ -276,6 +276,23 @@ export function describeObjectStoreContract(name: string, makeStore: () => Promi
       expect(await store.digest(key)).toEqual({ key, size: whole.length, sha256: sha256Hex(whole) });
     });
 
+    test.each([
+      ['in order, each part once', [1, 2, 3]],
+      ['out of order, one part sent twice', [3, 1, 2, 1]],
+    ])('an upload announced with its part size comes out whole: parts sent %s', async (_how, order) => {
+      const key = `${prefix}sized-${order.join('')}.bin`;
+      const parts = [await pseudoRandomBytes(MIN_PART, 'sized-1'), await pseudoRandomBytes(MIN_PART, 'sized-2'), await pseudoRandomBytes(777, 'sized-3')];
+      const uploadId = await store.createMultipartUpload(key, { partSize: MIN_PART });
+      const etags = new Map<number, string>();
+      for (const partNumber of order) {
+        etags.set(partNumber, await putPart(await store.presignUploadPart(key, uploadId, partNumber, 60), parts[partNumber - 1]!));
+      }
+      await store.completeMultipartUpload(key, uploadId, [1, 2, 3].map((partNumber) => ({ partNumber, etag: etags.get(partNumber)! })));
+      const whole = Buffer.concat(parts);
+      expect(await store.digest(key)).toEqual({ key, size: whole.length, sha256: sha256Hex(whole) });
+      expect(sha256Hex(await readAll(await store.get(key)))).toBe(sha256Hex(whole));
+    });
+
     test('an aborted multipart upload leaves no object', async () => {
       const key = `${prefix}abandoned.bin`;
       const uploadId = await store.createMultipartUpload(key);

@@ -51,13 +51,12 @@ export class ResultFileService {
   async createUpload(
     actor: Principal,
     claimToken: string,
-    input: { unitKey: string; path: string; size: number; sha256: string },
+    input: { unitKey: string; path: string; size: number; sha256?: string | null | undefined },
   ): Promise<UploadTicket> {
     const claim = await currentClaim(this.db, actor, claimToken, { lock: false });
     const path = normalizeResultFilePath(input.path);
     const size = validateFileSize(input.size, this.settings.maxResultFileBytes);
-    const sha256 = input.sha256.toLowerCase();
-    if (!sha256Pattern.test(sha256)) throw badInput('sha256 is 64 hexadecimal digits');
+    const sha256 = input.sha256 === undefined || input.sha256 === null ? null : checkSha256(input.sha256);
     await this.requireUnitStillRunnable(claim.taskId, input.unitKey);
 
     const id = randomUUID();
@@ -65,7 +64,7 @@ export class ResultFileService {
     const expiresAt = new Date(Date.now() + this.settings.uploadUrlSeconds * 1000);
     const partSize = this.partSizeFor(size);
     const multipart = size > partSize;
-    const multipartId = multipart ? await this.objects.createMultipartUpload(key) : null;
+    const multipartId = multipart ? await this.objects.createMultipartUpload(key, { partSize }) : null;
     const row = await this.db.resultFileUpload.create({
       data: { id, taskId: claim.taskId, claimId: claim.claimId, unitKey: input.unitKey, path, size: BigInt(size), sha256, objectKey: key, uploadId: multipartId, expiresAt },
     });
@@ -81,12 +80,24 @@ export class ResultFileService {
   }
 
   /** Verifies the uploaded bytes against what was announced, then records the ResultFile. */
-  async commit(actor: Principal, claimToken: string, uploadId: string, parts: Array<{ partNumber: number; etag: string }> = []): Promise<ResultFileRecord> {
+  async commit(
+    actor: Principal,
+    claimToken: string,
+    uploadId: string,
+    parts: Array<{ partNumber: number; etag: string }> = [],
+    announcedSha256?: string | null,
+  ): Promise<ResultFileRecord> {
     const claim = await currentClaim(this.db, actor, claimToken, { lock: false });
     const upload = await this.db.resultFileUpload.findUnique({ where: { id: checkId('upload', uploadId) } });
     if (upload === null || upload.taskId !== claim.taskId) throw notFound(`upload ${uploadId}`);
     if (upload.claimId !== claim.claimId) throw staleClaim(claim.taskId, 'the upload was started under another claim');
+    const atCommit = announcedSha256 === undefined || announcedSha256 === null ? null : checkSha256(announcedSha256);
+    if (upload.sha256 !== null && atCommit !== null && atCommit !== upload.sha256) {
+      throw badInput(`sha256 ${atCommit} contradicts the ${upload.sha256} announced when the upload was opened`, { uploadId });
+    }
     if (upload.committedAt !== null) return this.committedFileOf(upload);
+    const sha256 = upload.sha256 ?? atCommit;
+    if (sha256 === null) throw badInput('the file\'s sha256 is required: give it when the upload is opened or when it is committed', { uploadId });
 
     // A commit retried after the server died mid-commit finds its multipart upload already completed
     // and gone; the bytes at the key, verified below, then say whether the completion happened.
@@ -103,12 +114,12 @@ export class ResultFileService {
       throw badInput(`nothing was uploaded for ${upload.path} yet`, { uploadId });
     }
     const actual = await this.objects.digest(upload.objectKey);
-    if (actual.size !== Number(upload.size) || actual.sha256 !== upload.sha256) {
+    if (actual.size !== Number(upload.size) || actual.sha256 !== sha256) {
       if (completionFailure !== undefined) throw completionFailure.error;
       await this.objects.delete(upload.objectKey);
       await this.db.resultFileUpload.delete({ where: { id: upload.id } });
       throw new DomainError(ErrorCode.CHECKSUM_MISMATCH, `the bytes uploaded for ${upload.path} are not the ones announced; upload again`, {
-        expected: { size: Number(upload.size), sha256: upload.sha256 },
+        expected: { size: Number(upload.size), sha256 },
         actual: { size: actual.size, sha256: actual.sha256 },
       });
     }
@@ -126,10 +137,10 @@ export class ResultFileService {
       }
       const file = await tx.resultFile.upsert({
         where: { taskId_unitKey_path: { taskId: upload.taskId, unitKey: upload.unitKey, path: upload.path } },
-        create: { taskId: upload.taskId, unitKey: upload.unitKey, path: upload.path, size: upload.size, sha256: upload.sha256, objectKey: upload.objectKey, claimId: claim.claimId },
-        update: { size: upload.size, sha256: upload.sha256, objectKey: upload.objectKey, claimId: claim.claimId, committedAt: new Date() },
+        create: { taskId: upload.taskId, unitKey: upload.unitKey, path: upload.path, size: upload.size, sha256, objectKey: upload.objectKey, claimId: claim.claimId },
+        update: { size: upload.size, sha256, objectKey: upload.objectKey, claimId: claim.claimId, committedAt: new Date() },
       });
-      await tx.resultFileUpload.update({ where: { id: upload.id }, data: { committedAt: file.committedAt } });
+      await tx.resultFileUpload.update({ where: { id: upload.id }, data: { committedAt: file.committedAt, sha256 } });
       events.add(upload.taskId, {
         kind: 'ResultFileAvailable', resultFileId: file.id, unitKey: file.unitKey, path: file.path, size: Number(file.size), sha256: file.sha256,
         objectKey: file.objectKey, committedAt: file.committedAt.toISOString(),
@@ -140,7 +151,7 @@ export class ResultFileService {
   }
 
   /** A commit retried after its answer was lost: the file it recorded, if nothing replaced it since. */
-  private async committedFileOf(upload: { taskId: string; unitKey: string; path: string; sha256: string; objectKey: string }): Promise<ResultFileRecord> {
+  private async committedFileOf(upload: { taskId: string; unitKey: string; path: string; sha256: string | null; objectKey: string }): Promise<ResultFileRecord> {
     const file = await this.db.resultFile.findUnique({ where: { taskId_unitKey_path: { taskId: upload.taskId, unitKey: upload.unitKey, path: upload.path } } });
     if (file === null || file.sha256 !== upload.sha256) throw conflict(`the file ${upload.path} was replaced after this upload was committed`);
     return toRecord(file);
@@ -172,6 +183,12 @@ export class ResultFileService {
     const needed = Math.ceil(size / maxParts / mebibyte) * mebibyte;
     return Math.max(this.settings.multipartPartBytes, needed);
   }
+}
+
+function checkSha256(text: string): string {
+  const sha256 = text.toLowerCase();
+  if (!sha256Pattern.test(sha256)) throw badInput('sha256 is 64 hexadecimal digits');
+  return sha256;
 }
 
 function toRecord(row: { id: string; taskId: string; unitKey: string; path: string; size: bigint; sha256: string; objectKey: string; committedAt: Date }): ResultFileRecord {

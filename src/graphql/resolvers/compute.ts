@@ -52,10 +52,10 @@ export const computeResolvers = {
       ctx.log.info({ taskId: result.taskId, unitKey: result.unitKey, attempt: result.attempt, ok: result.ok }, 'unit result recorded');
       return result;
     },
-    createResultFileUpload: (_: unknown, args: { claimToken: string; unitKey: string; path: string; size: number; sha256: string }, ctx: Ctx) =>
+    createResultFileUpload: (_: unknown, args: { claimToken: string; unitKey: string; path: string; size: number; sha256?: string | null }, ctx: Ctx) =>
       ctx.services.resultFiles.createUpload(ctx.principal, args.claimToken, args),
-    commitResultFile: async (_: unknown, args: { claimToken: string; uploadId: string; parts?: Array<{ partNumber: number; etag: string }> | null }, ctx: Ctx) => {
-      const file = await ctx.services.resultFiles.commit(ctx.principal, args.claimToken, args.uploadId, args.parts ?? []);
+    commitResultFile: async (_: unknown, args: { claimToken: string; uploadId: string; parts?: Array<{ partNumber: number; etag: string }> | null; sha256?: string | null }, ctx: Ctx) => {
+      const file = await ctx.services.resultFiles.commit(ctx.principal, args.claimToken, args.uploadId, args.parts ?? [], args.sha256);
       ctx.metrics.resultFiles.inc();
       ctx.metrics.resultFileBytes.inc(file.size);
       return file;

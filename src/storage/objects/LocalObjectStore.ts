@@ -4,6 +4,7 @@ import { dirname, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import {
   ObjectNotFoundError,
+  type MultipartOptions,
   type ObjectStat,
   type ObjectStore,
   type PutOptions,
@@ -180,9 +181,9 @@ export class LocalObjectStore implements ObjectStore {
     return this.#sign(grant, expiresInSeconds);
   }
 
-  async createMultipartUpload(key: string): Promise<string> {
+  async createMultipartUpload(key: string, options: MultipartOptions = {}): Promise<string> {
     assertObjectKey(key);
-    return this.#multipart.create(key);
+    return this.#multipart.create(key, options.partSize);
   }
 
   async presignUploadPart(key: string, uploadId: string, partNumber: number, expiresInSeconds: number): Promise<string> {
@@ -198,9 +199,15 @@ export class LocalObjectStore implements ObjectStore {
 
   async completeMultipartUpload(key: string, uploadId: string, parts: UploadedPart[]): Promise<void> {
     const path = this.#pathOf(key);
-    const files = await this.#multipart.partFiles(key, uploadId, parts);
-    const staged = await stageFile(this.#incomingDir, Readable.from(concatenate(files)));
-    await this.#publish(staged, path, key, {});
+    const completion = await this.#multipart.completion(key, uploadId, parts);
+    if ('partFiles' in completion) {
+      const staged = await stageFile(this.#incomingDir, Readable.from(concatenate(completion.partFiles)));
+      await this.#publish(staged, path, key, {});
+    } else {
+      const { assembled } = completion;
+      const sha256 = assembled.sha256 ?? (await digestStream(createReadStream(assembled.path))).sha256;
+      await this.#publish({ path: assembled.path, facts: { size: assembled.size, sha256 } }, path, key, {});
+    }
     await this.#multipart.remove(uploadId);
   }
 

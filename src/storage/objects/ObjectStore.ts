@@ -29,6 +29,14 @@ export interface PutOptions {
   contentType?: string;
 }
 
+export interface MultipartOptions {
+  /**
+   * Every part but the last will have exactly this many bytes (and the last at most as many), so a
+   * backend that can may write each part at its place in the object as it arrives.
+   */
+  partSize?: number;
+}
+
 export interface UploadedPart {
   partNumber: number;
   etag: string;
@@ -65,7 +73,7 @@ export interface ObjectStore {
   presignGet(key: string, expiresInSeconds: number, options?: { downloadName?: string }): Promise<string>;
 
   /** Multipart upload for big files: parts are PUT to presigned URLs, then completed in order. */
-  createMultipartUpload(key: string): Promise<string>;
+  createMultipartUpload(key: string, options?: MultipartOptions): Promise<string>;
   presignUploadPart(key: string, uploadId: string, partNumber: number, expiresInSeconds: number): Promise<string>;
   completeMultipartUpload(key: string, uploadId: string, parts: UploadedPart[]): Promise<void>;
   abortMultipartUpload(key: string, uploadId: string): Promise<void>;

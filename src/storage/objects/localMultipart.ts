@@ -1,9 +1,11 @@
-import { randomUUID } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { createHash, randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { UploadedPart } from './ObjectStore.js';
-import { assertMatchesAnnounced } from './hashingStream.js';
+import { assertMatchesAnnounced, HashingStream } from './hashingStream.js';
 import { errorCode, removeQuietly, stageFile } from './localFiles.js';
 import { assertCompletionParts, assertPartNumber } from './validateStoreArguments.js';
 
@@ -25,23 +27,49 @@ export class InvalidPartError extends Error {
 
 const UPLOAD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const KEY_FILE = 'key';
+const PART_SIZE_FILE = 'part-size';
+const ASSEMBLY_FILE = 'assembly';
+
+/** Completing an upload whose parts were written in place: the file to publish and, when known, its digest. */
+export interface AssembledUpload {
+  path: string;
+  size: number;
+  /** Known when parts 1…n were each written once, in order, by this process; otherwise read the file. */
+  sha256: string | undefined;
+}
 
 /**
  * Multipart uploads of the local backend. Each upload is a directory holding the key it was opened for
  * and one file per part, named by part number and the part's SHA-256. That digest is the part's ETag,
  * so completing checks the ETags by the files' existence, without reading a part twice.
+ *
+ * An upload opened with a part size (every part but the last that size, as dagkeeper's uploads are)
+ * is written in place instead: each part goes straight to its offset in one `assembly` file, and its
+ * part file is an empty marker. Completing then renames the assembly into place rather than copying
+ * every byte a second time; and when the parts arrived one after another, each once, the digest of
+ * the whole was taken on the way in.
  */
 export class LocalMultipartStaging {
+  readonly #running = new Map<string, RunningDigest>();
+
   constructor(
     private readonly multipartDir: string,
     private readonly incomingDir: string,
   ) {}
 
-  async create(key: string): Promise<string> {
+  async create(key: string, partSize?: number): Promise<string> {
+    if (partSize !== undefined && !(Number.isSafeInteger(partSize) && partSize >= 1)) {
+      throw new RangeError(`a part size is a positive whole number of bytes, not ${partSize}`);
+    }
     const uploadId = randomUUID();
     const directory = join(this.multipartDir, uploadId);
     await mkdir(directory, { recursive: true });
     await writeFile(join(directory, KEY_FILE), key, { flag: 'wx' });
+    if (partSize !== undefined) {
+      await writeFile(join(directory, PART_SIZE_FILE), String(partSize), { flag: 'wx' });
+      await writeFile(join(directory, ASSEMBLY_FILE), '', { flag: 'wx' });
+      this.#running.set(uploadId, new RunningDigest());
+    }
     return uploadId;
   }
 
@@ -49,6 +77,8 @@ export class LocalMultipartStaging {
   async putPart(key: string, uploadId: string, partNumber: number, body: Readable, size?: number): Promise<UploadedPart> {
     assertPartNumber(partNumber);
     const directory = await this.#directoryFor(key, uploadId);
+    const partSize = await partSizeOf(directory);
+    if (partSize !== undefined) return this.#writeInPlace(directory, uploadId, partNumber, partSize, body, size);
     const staged = await stageFile(this.incomingDir, body);
     const etag = staged.facts.sha256;
     try {
@@ -63,17 +93,65 @@ export class LocalMultipartStaging {
     return { partNumber, etag };
   }
 
-  /** The files holding `parts`, in the order given, once each is known to be the part uploaded. */
-  async partFiles(key: string, uploadId: string, parts: UploadedPart[]): Promise<string[]> {
+  /**
+   * What completing `parts` publishes: the files holding them, in the order given, to be joined; or,
+   * for an upload written in place, the assembly cut to the parts' total length.
+   */
+  async completion(key: string, uploadId: string, parts: UploadedPart[]): Promise<{ partFiles: string[] } | { assembled: AssembledUpload }> {
     assertCompletionParts(parts);
     const directory = await this.#directoryFor(key, uploadId);
     const present = new Set(await readdir(directory));
-    return parts.map(({ partNumber, etag }) => {
+    const files = parts.map(({ partNumber, etag }) => {
       // Clients echo ETags quoted, as S3 sends them; a name made from anything else is simply absent.
       const name = partFileName(partNumber, etag.replace(/^"|"$/g, '').toLowerCase());
       if (!present.has(name)) throw new InvalidPartError(partNumber);
       return join(directory, name);
     });
+    const partSize = await partSizeOf(directory);
+    if (partSize === undefined) return { partFiles: files };
+
+    // In place, part n lives at (n - 1) × partSize: the parts must be 1…n, all but the last full.
+    let size = 0;
+    for (const [index, file] of files.entries()) {
+      const partNumber = parts[index]!.partNumber;
+      const length = Number(await readFile(file, 'utf8'));
+      const last = index === files.length - 1;
+      if (partNumber !== index + 1 || (!last && length !== partSize) || length > partSize) throw new InvalidPartError(partNumber);
+      size += length;
+    }
+    const path = join(directory, ASSEMBLY_FILE);
+    const file = await open(path, 'r+');
+    try {
+      // A part sent again shorter, or parts past the last one listed, may have left bytes beyond the end.
+      await file.truncate(size);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    return { assembled: { path, size, sha256: this.#running.get(uploadId)?.digestOf(parts.length, size) } };
+  }
+
+  async #writeInPlace(directory: string, uploadId: string, partNumber: number, partSize: number, body: Readable, size?: number): Promise<UploadedPart> {
+    if (size !== undefined && size > partSize) throw new RangeError(`part ${partNumber} has ${size} bytes; this upload's parts have at most ${partSize}`);
+    const running = this.#running.get(uploadId);
+    const onTheWay = running?.begin(partNumber);
+    const hashing = new HashingStream();
+    try {
+      // Not flushed part by part: the assembly is flushed once, before it is published, and a part lost
+      // to a crash before then fails the digest check at commit rather than going unnoticed.
+      const sink = createWriteStream(join(directory, ASSEMBLY_FILE), { flags: 'r+', start: (partNumber - 1) * partSize });
+      await pipeline(body, hashing, ...(onTheWay === undefined ? [] : [onTheWay.tap]), sink);
+      const facts = hashing.facts();
+      assertMatchesAnnounced(`part ${partNumber}`, size === undefined ? {} : { size }, facts);
+      if (facts.size > partSize) throw new RangeError(`part ${partNumber} has ${facts.size} bytes; this upload's parts have at most ${partSize}`);
+      await writeFile(join(directory, partFileName(partNumber, facts.sha256)), String(facts.size));
+      onTheWay?.done();
+      await this.#removeEarlierVersions(directory, partNumber, facts.sha256);
+      return { partNumber, etag: facts.sha256 };
+    } catch (error) {
+      running?.spoil();
+      throw errorCode(error) === 'ENOENT' ? new UploadNotFoundError(uploadId) : error;
+    }
   }
 
   /** Aborting an upload that is already gone succeeds: abort is cleanup, and cleanup may be retried. */
@@ -85,6 +163,7 @@ export class LocalMultipartStaging {
   }
 
   async remove(uploadId: string): Promise<void> {
+    this.#running.delete(uploadId);
     if (UPLOAD_ID.test(uploadId)) await removeQuietly(join(this.multipartDir, uploadId));
   }
 
@@ -115,5 +194,53 @@ export class LocalMultipartStaging {
 
 function partFileName(partNumber: number, sha256: string): string {
   return `part-${partNumber}.${sha256}`;
+}
+
+async function partSizeOf(directory: string): Promise<number | undefined> {
+  try {
+    return Number(await readFile(join(directory, PART_SIZE_FILE), 'utf8'));
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/**
+ * The SHA-256 of an in-place upload's parts, fed as they arrive. It holds only while parts 1, 2, 3…
+ * come one after another, each once and whole: a part out of order, sent again, sent while another is
+ * arriving, or broken off spoils it for good, and completing then reads the file instead.
+ */
+class RunningDigest {
+  readonly #hash = createHash('sha256');
+  #next = 1;
+  #busy = false;
+  #spoiled = false;
+  #size = 0;
+
+  begin(partNumber: number): { tap: Transform; done: () => void } | undefined {
+    if (this.#spoiled || this.#busy || partNumber !== this.#next) {
+      this.#spoiled = true;
+      return undefined;
+    }
+    this.#busy = true;
+    const tap = new Transform({
+      transform: (chunk: Buffer, _encoding, callback) => {
+        this.#hash.update(chunk);
+        this.#size += chunk.length;
+        callback(null, chunk);
+      },
+    });
+    return { tap, done: () => { this.#busy = false; this.#next += 1; } };
+  }
+
+  spoil(): void {
+    this.#spoiled = true;
+  }
+
+  /** The digest of parts 1…`parts` if they are exactly what was fed, else undefined. */
+  digestOf(parts: number, size: number): string | undefined {
+    if (this.#spoiled || this.#busy || this.#next !== parts + 1 || this.#size !== size) return undefined;
+    return this.#hash.copy().digest('hex');
+  }
 }
 

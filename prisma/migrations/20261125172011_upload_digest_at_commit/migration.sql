@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "ResultFileUpload" ALTER COLUMN "sha256" DROP NOT NULL;
