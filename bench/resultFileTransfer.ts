@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { link, mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -36,6 +38,8 @@ const unitKey = 'produce';
 const fileName = 'trajectory.bin';
 const warmUpBytes = 8 * 1024 * 1024;
 /** "Flat memory": the server's resident memory may not grow by more than this during transfers. */
+const execFileAsync = promisify(execFile);
+
 const flatMemoryBytes = 128 * 1024 * 1024;
 
 interface PathTimes {
@@ -132,6 +136,7 @@ export const resultFileTransfer: Benchmark = {
           'The download is `task { resultFiles { downloadUrl } }` and `downloadVerified`, which hashes as it writes.',
         'Anchor: one PUT of the whole file to a URL signed for the same store (the local store\'s own signing, or a SigV4 presign for S3), and one GET streamed to disk, with no hashing and no API calls. ' +
           'Each round runs both paths, alternating which goes first; medians over the rounds.',
+        'Before each timed upload and each timed download the benchmark runs `sync`, so the writeback of the previous step\'s gigabyte is not billed to the next step.',
         'Server memory is VmRSS from /proc/<pid>/status, sampled every 50 ms during every transfer; "before" is after start-up and warm-up, "after" is after the last round.',
       ],
       rows,
@@ -232,6 +237,7 @@ async function dagkeeperRound(api: WorkerApi, user: ApiClient, claimed: { token:
   // The unit's output directory holds the file under its ResultFile name: a hard link, not a copy, so
   // a gigabyte is not written twice before the clock starts.
   await link(sourcePath, join(outputDir, fileName));
+  await settleDisk();
   const started = nowMs();
   const [file] = await listOutputFiles(outputDir);
   if (file === undefined) throw new Error('the output directory holds no file');
@@ -250,6 +256,8 @@ async function dagkeeperRound(api: WorkerApi, user: ApiClient, claimed: { token:
     },
   };
   await uploadOutputFile(timed, claimed.token, unitKey, file);
+  const uploadMs = nowMs() - started;
+  await settleDisk();
   const committed = nowMs();
 
   const { task } = await user.request<{ task: { resultFiles: Array<{ unitKey: string; path: string; size: number; sha256: string; downloadUrl: string }> } }>(
@@ -261,19 +269,30 @@ async function dagkeeperRound(api: WorkerApi, user: ApiClient, claimed: { token:
   const downloaded = nowMs();
   return {
     sha256: await sha256Of(destination),
-    times: { openMs: marks.opened - started, putMs: marks.committing - marks.opened, commitMs: committed - marks.committing, uploadMs: committed - started, downloadMs: downloaded - committed, parts: marks.parts },
+    times: { openMs: marks.opened - started, putMs: marks.committing - marks.opened, commitMs: started + uploadMs - marks.committing, uploadMs, downloadMs: downloaded - committed, parts: marks.parts },
   };
+}
+
+/**
+ * Writes every dirty page back before a timed step: a gigabyte written by one step is otherwise
+ * flushed while the next one runs, and billed to whichever path happens to come next.
+ */
+async function settleDisk(): Promise<void> {
+  await execFileAsync('sync');
 }
 
 /** One PUT of the whole file and one GET to disk, with URLs signed for the same store. */
 async function directRound(urls: DirectUrls, key: string, sourcePath: string, bytes: number, destination: string): Promise<{ uploadMs: number; downloadMs: number }> {
+  await settleDisk();
   const started = nowMs();
   await putFileRange(await urls.put(key), sourcePath, 0, bytes);
+  const uploadMs = nowMs() - started;
+  await settleDisk();
   const uploaded = nowMs();
   const response = await fetch(await urls.get(key));
   if (!response.ok || response.body === null) throw new Error(`direct GET answered ${response.status}`);
   await pipeline(Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>), createWriteStream(destination));
-  return { uploadMs: uploaded - started, downloadMs: nowMs() - uploaded };
+  return { uploadMs, downloadMs: nowMs() - uploaded };
 }
 
 function directUrls(server: BenchServer, s3: S3TestServer | undefined): DirectUrls {

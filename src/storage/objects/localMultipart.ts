@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { UploadedPart } from './ObjectStore.js';
-import { assertMatchesAnnounced, HashingStream } from './hashingStream.js';
+import { assertMatchesAnnounced } from './hashingStream.js';
 import { errorCode, removeQuietly, stageFile } from './localFiles.js';
 import { assertCompletionParts, assertPartNumber } from './validateStoreArguments.js';
 
@@ -45,9 +45,10 @@ export interface AssembledUpload {
  *
  * An upload opened with a part size (every part but the last that size, as dagkeeper's uploads are)
  * is written in place instead: each part goes straight to its offset in one `assembly` file, and its
- * part file is an empty marker. Completing then renames the assembly into place rather than copying
- * every byte a second time; and when the parts arrived one after another, each once, the digest of
- * the whole was taken on the way in.
+ * part file is a marker holding the part's length, named with an ETag that identifies this sending of
+ * the part (not a digest: what gets verified is the whole object's). Completing then renames the
+ * assembly into place rather than copying every byte a second time; and when the parts arrived one
+ * after another, each once, the digest of the whole was taken on the way in.
  */
 export class LocalMultipartStaging {
   readonly #running = new Map<string, RunningDigest>();
@@ -135,19 +136,25 @@ export class LocalMultipartStaging {
     if (size !== undefined && size > partSize) throw new RangeError(`part ${partNumber} has ${size} bytes; this upload's parts have at most ${partSize}`);
     const running = this.#running.get(uploadId);
     const onTheWay = running?.begin(partNumber);
-    const hashing = new HashingStream();
+    let received = 0;
+    const counting = new Transform({
+      transform: (chunk: Buffer, _encoding, callback) => {
+        received += chunk.length;
+        callback(null, chunk);
+      },
+    });
     try {
       // Not flushed part by part: the assembly is flushed once, before it is published, and a part lost
       // to a crash before then fails the digest check at commit rather than going unnoticed.
       const sink = createWriteStream(join(directory, ASSEMBLY_FILE), { flags: 'r+', start: (partNumber - 1) * partSize });
-      await pipeline(body, hashing, ...(onTheWay === undefined ? [] : [onTheWay.tap]), sink);
-      const facts = hashing.facts();
-      assertMatchesAnnounced(`part ${partNumber}`, size === undefined ? {} : { size }, facts);
-      if (facts.size > partSize) throw new RangeError(`part ${partNumber} has ${facts.size} bytes; this upload's parts have at most ${partSize}`);
-      await writeFile(join(directory, partFileName(partNumber, facts.sha256)), String(facts.size));
+      await pipeline(body, counting, ...(onTheWay === undefined ? [] : [onTheWay.tap]), sink);
+      if (size !== undefined && received !== size) throw new RangeError(`part ${partNumber} ended after ${received} of its ${size} bytes`);
+      if (received > partSize) throw new RangeError(`part ${partNumber} has ${received} bytes; this upload's parts have at most ${partSize}`);
+      const etag = randomUUID().replaceAll('-', '');
+      await writeFile(join(directory, partFileName(partNumber, etag)), String(received));
       onTheWay?.done();
-      await this.#removeEarlierVersions(directory, partNumber, facts.sha256);
-      return { partNumber, etag: facts.sha256 };
+      await this.#removeEarlierVersions(directory, partNumber, etag);
+      return { partNumber, etag };
     } catch (error) {
       running?.spoil();
       throw errorCode(error) === 'ENOENT' ? new UploadNotFoundError(uploadId) : error;
