@@ -27,7 +27,8 @@ export class InvalidPartError extends Error {
 
 const UPLOAD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const KEY_FILE = 'key';
-const PART_SIZE_FILE = 'part-size';
+// Not named part-…: those names are the parts.
+const PART_SIZE_FILE = 'in-place-part-size';
 const ASSEMBLY_FILE = 'assembly';
 
 /** Completing an upload whose parts were written in place: the file to publish and, when known, its digest. */
