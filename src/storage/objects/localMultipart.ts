@@ -52,6 +52,8 @@ export interface AssembledUpload {
  * after another, each once, the digest of the whole was taken on the way in.
  */
 export class LocalMultipartStaging {
+  /** Uploads that die unfinished are swept from disk without passing here: keep only the newest. */
+  static readonly runningDigestLimit = 1_000;
   readonly #running = new Map<string, RunningDigest>();
 
   constructor(
@@ -71,6 +73,7 @@ export class LocalMultipartStaging {
       await writeFile(join(directory, PART_SIZE_FILE), String(partSize), { flag: 'wx' });
       await writeFile(join(directory, ASSEMBLY_FILE), '', { flag: 'wx' });
       this.#running.set(uploadId, new RunningDigest());
+      if (this.#running.size > LocalMultipartStaging.runningDigestLimit) this.#running.delete(this.#running.keys().next().value as string);
     }
     return uploadId;
   }
