@@ -151,9 +151,10 @@ export const claimScaling: Benchmark = {
 async function explain(databaseUrl: string, name: string, query: (tx: StateTx) => Promise<unknown>): Promise<Plan> {
   let captured: Prisma.Sql | undefined;
   const recorder = {
+    // Called as a tagged template or with a finished statement (src/storage/state/directSql.ts);
     // Prisma.sql flattens nested fragments into one statement (`text` has PostgreSQL $n placeholders).
-    $queryRaw: (strings: TemplateStringsArray, ...values: unknown[]) => {
-      captured = Prisma.sql(strings, ...values);
+    $queryRaw: (first: TemplateStringsArray | Prisma.Sql, ...values: unknown[]) => {
+      captured = first instanceof Prisma.Sql ? first : Prisma.sql(first, ...values);
       return Promise.resolve([]);
     },
   } as unknown as StateTx;

@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 
@@ -22,9 +20,3 @@ export async function listOutputFiles(dir: string): Promise<LocalFile[]> {
   return files.sort((a, b) => a.path.localeCompare(b.path));
 }
 
-/** The SHA-256 (hex) of a file, streamed. */
-export async function sha256OfFile(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}

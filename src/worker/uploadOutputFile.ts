@@ -1,6 +1,6 @@
 import { putFileRange } from '../transfers/upload.js';
 import type { LocalFile } from './outputFiles.js';
-import { sha256OfFile } from './outputFiles.js';
+import { sha256OfFileOffThread } from '../transfers/offThreadSha256.js';
 import { withRetry } from './retry.js';
 import type { WorkerApi } from './WorkerApi.js';
 
@@ -8,13 +8,13 @@ export type UploadApi = Pick<WorkerApi, 'createUpload' | 'commitUpload'>;
 
 /**
  * Uploads one output file. The file is hashed while its bytes are sent (a second read of the same
- * bytes, from the page cache, on the other core), not before: a big file then costs about its
+ * bytes, from the page cache, on a thread of its own), not before: a big file then costs about its
  * transfer time instead of a full read and then the transfer. The digest goes with the commit, and
  * the server records the file only if the bytes it stored have that size and digest.
  */
 export async function uploadOutputFile(api: UploadApi, claimToken: string, unitKey: string, file: LocalFile): Promise<void> {
   // Taken once: a retried upload sends the same bytes again.
-  const digest = sha256OfFile(file.absolutePath);
+  const digest = sha256OfFileOffThread(file.absolutePath);
   digest.catch(() => undefined); // awaited below; an upload failing first must not leave it unhandled
   await withRetry(async () => {
     const ticket = await api.createUpload(claimToken, { unitKey, path: file.path, size: file.size });
