@@ -56,7 +56,7 @@ export class ResultFileService {
     const claim = await currentClaim(this.db, actor, claimToken, { lock: false });
     const path = normalizeResultFilePath(input.path);
     const size = validateFileSize(input.size, this.settings.maxResultFileBytes);
-    const sha256 = input.sha256 === undefined || input.sha256 === null ? null : checkSha256(input.sha256);
+    const sha256 = optionalSha256(input.sha256);
     await this.requireUnitStillRunnable(claim.taskId, input.unitKey);
 
     const id = randomUUID();
@@ -91,7 +91,7 @@ export class ResultFileService {
     const upload = await this.db.resultFileUpload.findUnique({ where: { id: checkId('upload', uploadId) } });
     if (upload === null || upload.taskId !== claim.taskId) throw notFound(`upload ${uploadId}`);
     if (upload.claimId !== claim.claimId) throw staleClaim(claim.taskId, 'the upload was started under another claim');
-    const atCommit = announcedSha256 === undefined || announcedSha256 === null ? null : checkSha256(announcedSha256);
+    const atCommit = optionalSha256(announcedSha256);
     if (upload.sha256 !== null && atCommit !== null && atCommit !== upload.sha256) {
       throw badInput(`sha256 ${atCommit} contradicts the ${upload.sha256} announced when the upload was opened`, { uploadId });
     }
@@ -185,7 +185,9 @@ export class ResultFileService {
   }
 }
 
-function checkSha256(text: string): string {
+/** A digest given (lower-cased, checked) or null when none was. */
+function optionalSha256(text: string | null | undefined): string | null {
+  if (text === undefined || text === null) return null;
   const sha256 = text.toLowerCase();
   if (!sha256Pattern.test(sha256)) throw badInput('sha256 is 64 hexadecimal digits');
   return sha256;
