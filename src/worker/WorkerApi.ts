@@ -110,19 +110,19 @@ export class WorkerApi {
     await this.call('mutation ($c: String!, $r: UnitResultInput!) { submitUnitResult(claimToken: $c, result: $r) { id } }', { c: claimToken, r: result });
   }
 
-  /** Opens an upload; the digest may wait for the commit (see uploadOutputFile). */
-  async createUpload(claimToken: string, file: { unitKey: string; path: string; size: number; sha256?: string }): Promise<UploadTicket> {
+  /** Opens an upload; the file's digest comes with the commit (see uploadOutputFile). */
+  async createUpload(claimToken: string, file: { unitKey: string; path: string; size: number }): Promise<UploadTicket> {
     const { createResultFileUpload } = await this.call<{ createResultFileUpload: UploadTicket }>(
-      `mutation ($c: String!, $unit: String!, $path: String!, $size: SafeInt!, $sha: String) {
-         createResultFileUpload(claimToken: $c, unitKey: $unit, path: $path, size: $size, sha256: $sha) { uploadId url parts { partNumber url offset size } } }`,
-      { c: claimToken, unit: file.unitKey, path: file.path, size: file.size, sha: file.sha256 ?? null },
+      `mutation ($c: String!, $unit: String!, $path: String!, $size: SafeInt!) {
+         createResultFileUpload(claimToken: $c, unitKey: $unit, path: $path, size: $size) { uploadId url parts { partNumber url offset size } } }`,
+      { c: claimToken, unit: file.unitKey, path: file.path, size: file.size },
     );
     return createResultFileUpload;
   }
 
-  async commitUpload(claimToken: string, uploadId: string, parts: Array<{ partNumber: number; etag: string }>, sha256?: string): Promise<void> {
-    await this.call('mutation ($c: String!, $u: ID!, $parts: [UploadedPartInput!], $sha: String) { commitResultFile(claimToken: $c, uploadId: $u, parts: $parts, sha256: $sha) { id } }',
-      { c: claimToken, u: uploadId, parts, sha: sha256 ?? null });
+  async commitUpload(claimToken: string, uploadId: string, parts: Array<{ partNumber: number; etag: string }>, sha256: string): Promise<void> {
+    await this.call('mutation ($c: String!, $u: ID!, $parts: [UploadedPartInput!], $sha: String!) { commitResultFile(claimToken: $c, uploadId: $u, parts: $parts, sha256: $sha) { id } }',
+      { c: claimToken, u: uploadId, parts, sha: sha256 });
   }
 
   async finish(claimToken: string): Promise<{ status: string; ok: boolean }> {
