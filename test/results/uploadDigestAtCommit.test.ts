@@ -1,28 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { Principal } from '../../src/domain/principal.js';
-import type { UploadTicket } from '../../src/domain/results/ResultFileService.js';
 import { startDomain } from '../support/domainHarness.js';
 import type { DomainHarness } from '../support/domainHarness.js';
 import { createNetwork, diamondDag } from '../support/fixtures.js';
 import { pseudoRandomBytes } from '../support/pseudoRandomBytes.js';
+import { putAll } from '../support/uploadTicket.js';
 
 const MIB = 1024 * 1024;
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
-
-async function putAll(ticket: UploadTicket, bytes: Buffer): Promise<Array<{ partNumber: number; etag: string }>> {
-  const send = async (url: string, body: Buffer) => {
-    const response = await fetch(url, { method: 'PUT', body });
-    if (!response.ok) throw new Error(`PUT answered ${response.status}`);
-    return response.headers.get('etag') ?? '';
-  };
-  if (ticket.url !== null) {
-    await send(ticket.url, bytes);
-    return [];
-  }
-  const parts = [];
-  for (const part of ticket.parts) parts.push({ partNumber: part.partNumber, etag: await send(part.url, bytes.subarray(part.offset, part.offset + part.size)) });
-  return parts;
-}
 
 describe('a ResultFile\'s digest given at commit instead of when the upload opens (real PostgreSQL, s3rver)', () => {
   let h: DomainHarness;

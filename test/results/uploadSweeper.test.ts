@@ -4,7 +4,6 @@ import { basename, join } from 'node:path';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import type { Principal } from '../../src/domain/principal.js';
 import { UploadSweeper } from '../../src/domain/results/UploadSweeper.js';
-import type { UploadTicket } from '../../src/domain/results/ResultFileService.js';
 import { createServices } from '../../src/domain/services.js';
 import type { Services } from '../../src/domain/services.js';
 import { dagResultKey, taskDagKey, unitLogKey, unitResultKey } from '../../src/storage/objects/keys.js';
@@ -19,6 +18,7 @@ import { startLocalObjectServer } from '../support/localObjectServer.js';
 import { createTestDatabase } from '../support/postgres.js';
 import { pseudoRandomBytes } from '../support/pseudoRandomBytes.js';
 import { startS3rver } from '../support/s3rver.js';
+import { put, putAll } from '../support/uploadTicket.js';
 
 const MIB = 1024 * 1024;
 const scope = 'acme-c1-p1';
@@ -80,25 +80,6 @@ async function startHarness(kind: 'local' | 's3'): Promise<Harness> {
       await database.drop();
     },
   };
-}
-
-async function put(url: string, body: Buffer): Promise<string> {
-  const response = await fetch(url, { method: 'PUT', body });
-  if (!response.ok) throw new Error(`PUT answered ${response.status}: ${await response.text()}`);
-  return response.headers.get('etag') ?? '';
-}
-
-/** PUTs every part of a ticket (or its single URL) and returns the parts to commit with. */
-async function putAll(ticket: UploadTicket, bytes: Buffer): Promise<Array<{ partNumber: number; etag: string }>> {
-  if (ticket.url !== null) {
-    await put(ticket.url, bytes);
-    return [];
-  }
-  const parts = [];
-  for (const part of ticket.parts) {
-    parts.push({ partNumber: part.partNumber, etag: await put(part.url, bytes.subarray(part.offset, part.offset + part.size)) });
-  }
-  return parts;
 }
 
 describe.each(['local', 's3'] as const)('the upload sweeper on the %s store (real PostgreSQL)', (kind) => {
