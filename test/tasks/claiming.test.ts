@@ -1,3 +1,6 @@
+import { randomUUID } from 'node:crypto';
+import { claimFromHub } from '../../src/storage/state/sql/claimTasks.js';
+import { hashClaimToken } from '../../src/domain/claims/claimTokens.js';
 import { codeOf } from '../support/refusals.js';
 import type { Principal } from '../../src/domain/principal.js';
 import { createNetwork } from '../support/fixtures.js';
@@ -140,6 +143,48 @@ describe('claiming tasks (real PostgreSQL + s3rver)', () => {
       await strict.finisher.finish(worker, claim!.claimToken);
     }
     expect(await codeOf(strict.claims.claim(worker, service.id, 1, ['flaky']))).toBe('CLAIMS_SUSPENDED');
+  });
+
+  test('one batched claim statement gives each service its own tasks in request order, with its own claims and events', async () => {
+    const { network, transformations } = await createNetwork(h.services, user, { name: 'batched', scope: 'acme-batch-p1', protocol: 'batched' });
+    const tasks = await h.services.tasks.create(user, transformations[0]!.scopedKey, 3);
+    await h.services.tasks.action(user, network.scopedKey, tasks.map((t) => t.id));
+    const [first, second] = await Promise.all([h.services.compute.register(worker, 'batch-a'), h.services.compute.register(worker, 'batch-b')]);
+    const hub = await h.state.db.taskHub.findUniqueOrThrow({ where: { networkId: network.id } });
+    const offer = (computeServiceId: string) => ({ claimId: randomUUID(), tokenHash: `hash-${randomUUID()}`, computeServiceId });
+    // Four offers for three tasks: the first service's two, then the second's two; the last one goes without.
+    const offers = [offer(first!.id), offer(first!.id), offer(second!.id), offer(second!.id)];
+    const rows = await claimFromHub(h.state.db, { hubId: hub.id, protocols: ['batched'], offers });
+
+    expect(rows.map((r) => r.claimId)).toEqual(offers.slice(0, 3).map((o) => o.claimId));
+    expect(rows.map((r) => r.taskId)).toEqual(tasks.map((t) => t.id));
+    const claims = await h.state.db.claim.findMany({ where: { taskId: { in: tasks.map((t) => t.id) } } });
+    expect(new Map(claims.map((c) => [c.id, c.computeServiceId]))).toEqual(new Map(offers.slice(0, 3).map((o) => [o.claimId, o.computeServiceId])));
+    const events = await h.state.db.taskEvent.findMany({ where: { taskId: { in: tasks.map((t) => t.id) }, kind: 'TaskStatusChanged' }, orderBy: { id: 'asc' } });
+    const claimEvents = events.filter((e) => (e.payload as { to: string }).to === 'RUNNING');
+    expect(claimEvents.map((e) => [e.taskId, (e.payload as { reason: string }).reason])).toEqual([
+      [tasks[0]!.id, `claimed by compute service ${first!.id}`],
+      [tasks[1]!.id, `claimed by compute service ${first!.id}`],
+      [tasks[2]!.id, `claimed by compute service ${second!.id}`],
+    ]);
+  });
+
+  test('concurrent claims through the service each get what they asked for, and nothing twice', async () => {
+    const { network, transformations } = await createNetwork(h.services, user, { name: 'together', scope: 'acme-together-p1', protocol: 'together' });
+    const tasks = await h.services.tasks.create(user, transformations[0]!.scopedKey, 30);
+    await h.services.tasks.action(user, network.scopedKey, tasks.map((t) => t.id));
+    const services = await Promise.all(Array.from({ length: 6 }, (_, i) => h.services.compute.register(worker, `together-${i}`)));
+    // Asked all at once, so later requests queue behind the first statement and share the next.
+    const answers = await Promise.all(services.map((s, i) => h.services.claims.claim(worker, s.id, i + 1, ['together'])));
+    expect(answers.map((a) => a.length)).toEqual([1, 2, 3, 4, 5, 6]);
+    const claimed = answers.flat();
+    expect(new Set(claimed.map((c) => c.taskId)).size).toBe(21);
+    for (const [i, answer] of answers.entries()) {
+      const rows = await h.state.db.claim.findMany({ where: { id: { in: answer.map((c) => c.claimId) } } });
+      expect(rows.map((r) => r.computeServiceId)).toEqual(answer.map(() => services[i]!.id));
+      // The token handed back is the one its claim row was written with.
+      expect(new Map(rows.map((r) => [r.id, r.tokenHash]))).toEqual(new Map(answer.map((c) => [c.claimId, hashClaimToken(c.claimToken)])));
+    }
   });
 
   test('only compute identities claim, and only through their own services', async () => {

@@ -12,6 +12,8 @@ import { toTaskRecord } from '../tasks/taskRecords.js';
 import type { TaskRecord } from '../tasks/taskRecords.js';
 import { assertTransition } from '../tasks/taskStatus.js';
 import { generateClaimToken, hashClaimToken } from './claimTokens.js';
+import { HubClaimBatcher } from './HubClaimBatcher.js';
+import type { HubClaimRequest } from './HubClaimBatcher.js';
 import { pickWeighted } from './pickHub.js';
 
 export interface ClaimedTask {
@@ -41,6 +43,8 @@ assertTransition('WAITING', 'RUNNING');
  * tasks whose extended task is COMPLETE, never to a service that has been failing.
  */
 export class ClaimService {
+  private readonly batcher = new HubClaimBatcher<ClaimedTask>((hubId, protocols, requests) => this.claimBatch(hubId, protocols, requests), maxClaimsAtOnce);
+
   constructor(
     private readonly db: StateDb,
     private readonly registry: ComputeServiceRegistry,
@@ -78,7 +82,7 @@ export class ClaimService {
       const hub = pickWeighted(hubs, this.random);
       if (hub === undefined) break;
       const wanted = count - claimed.length;
-      const got = await this.claimFromHub(hub.hubId, serviceId, protocols, wanted);
+      const got = await this.batcher.claim(hub.hubId, protocols, { computeServiceId: serviceId, limit: wanted });
       claimed.push(...got);
       if (got.length < wanted) hubs = hubs.filter((h) => h.hubId !== hub.hubId);
     }
@@ -88,21 +92,28 @@ export class ClaimService {
     return claimed;
   }
 
-  /** One statement claims, requeue-fences and reports the tasks (see claimFromHub), so it needs no transaction of its own. */
-  private async claimFromHub(hubId: string, serviceId: string, protocols: readonly string[] | null, limit: number): Promise<ClaimedTask[]> {
-    const offers = Array.from({ length: limit }, () => ({ claimId: randomUUID(), claimToken: generateClaimToken() }));
+  /**
+   * One statement claims, fences and reports the tasks of every request in the batch (see
+   * claimFromHub), so it needs no transaction of its own.
+   */
+  private async claimBatch(hubId: string, protocols: readonly string[] | null, requests: readonly HubClaimRequest[]): Promise<ClaimedTask[][]> {
+    const offers = requests.flatMap((request, index) =>
+      Array.from({ length: request.limit }, () => ({ index, computeServiceId: request.computeServiceId, claimId: randomUUID(), claimToken: generateClaimToken() })));
     const claimed = await claimFromHub(this.db, {
-      hubId, computeServiceId: serviceId, protocols, reason: `claimed by compute service ${serviceId}`,
-      offers: offers.map((o) => ({ claimId: o.claimId, tokenHash: hashClaimToken(o.claimToken) })),
+      hubId, protocols,
+      offers: offers.map((o) => ({ claimId: o.claimId, tokenHash: hashClaimToken(o.claimToken), computeServiceId: o.computeServiceId })),
     });
-    const tokens = new Map<string, string>(offers.map((o) => [o.claimId, o.claimToken]));
-    return claimed.map((c) => {
+    const byClaimId = new Map<string, (typeof offers)[number]>(offers.map((o) => [o.claimId, o]));
+    const answers = requests.map((): ClaimedTask[] => []);
+    for (const c of claimed) {
+      const offer = byClaimId.get(c.claimId)!;
       const fence = BigInt(c.fence);
       const task = toTaskRecord({
         ...c, id: c.taskId, fence, scope: { org: c.org, campaign: c.campaign, project: c.project }, transformation: { key: c.transformationKey },
       });
-      return { taskId: c.taskId, claimId: c.claimId, claimToken: tokens.get(c.claimId)!, fence, task };
-    });
+      answers[offer.index]!.push({ taskId: c.taskId, claimId: c.claimId, claimToken: offer.claimToken, fence, task });
+    }
+    return answers;
   }
 
   private suspended(serviceId: string, failures: number): DomainError {

@@ -30,6 +30,7 @@ export function claimableHubs(protocols: readonly string[] | null): Prisma.Sql {
           WHERE a."hubId" = h.id AND t.status = 'WAITING'
             ${protocolFilter(protocols)}
             AND (t."extendsId" IS NULL OR parent.status = 'COMPLETE')
+          ORDER BY t.priority, t."createdAt", t.id
           LIMIT 1) claimable
      WHERE h.weight > 0`;
 }
@@ -105,32 +106,37 @@ export interface ClaimedRow {
 export interface ClaimOffer {
   claimId: string;
   tokenHash: string;
+  computeServiceId: string;
 }
 
 /**
  * Claims up to `offers.length` tasks of one hub in one statement, so one round trip: locks the next
- * claimable tasks, gives the n-th of them the n-th offer (a new claim at the task's next fence), moves
- * them WAITING → RUNNING under it, records each change as a TaskStatusChanged event, and returns
- * each claimed task as it now is.
+ * claimable tasks, gives the n-th of them the n-th offer (a new claim at the task's next fence, for
+ * the offer's compute service), moves them WAITING → RUNNING under it, records each change as a
+ * TaskStatusChanged event, and returns each claimed task as it now is. Offers may name different
+ * services: concurrent claims share one statement (see HubClaimBatcher).
  */
 export async function claimFromHub(
   db: StateTx,
-  claim: { hubId: string; computeServiceId: string; protocols: readonly string[] | null; offers: readonly ClaimOffer[]; reason: string },
+  claim: { hubId: string; protocols: readonly string[] | null; offers: readonly ClaimOffer[] },
 ): Promise<ClaimedRow[]> {
   const events = Prisma.sql`
     SELECT 'TaskStatusChanged'::text AS kind, c."taskId" AS task_id,
-           jsonb_build_object('from', 'WAITING', 'to', 'RUNNING', 'reason', ${claim.reason}::text) AS payload, c.fence AS n
-      FROM claims c`;
+           jsonb_build_object('from', 'WAITING', 'to', 'RUNNING', 'reason', 'claimed by compute service ' || c."computeServiceId") AS payload,
+           o.slot AS n
+      FROM claims c JOIN offers o ON o.claim_id = c.id`;
   return sqlRows<ClaimedRow[]>(db)`
     WITH locked AS (${claimableTasks(claim.hubId, claim.protocols, claim.offers.length)}),
     picked AS (SELECT id, fence, row_number() OVER (ORDER BY priority, "createdAt", id) AS slot FROM locked),
+    offers AS (
+      SELECT * FROM unnest(${claim.offers.map((o) => o.claimId)}::uuid[], ${claim.offers.map((o) => o.tokenHash)}::text[],
+                           ${claim.offers.map((o) => o.computeServiceId)}::uuid[])
+             WITH ORDINALITY AS o(claim_id, token_hash, service_id, slot)),
     claims AS (
       INSERT INTO "Claim" (id, "taskId", "computeServiceId", fence, "tokenHash")
-      SELECT o.claim_id, p.id, ${claim.computeServiceId}::uuid, p.fence + 1, o.token_hash
-        FROM picked p
-        JOIN unnest(${claim.offers.map((o) => o.claimId)}::uuid[], ${claim.offers.map((o) => o.tokenHash)}::text[])
-             WITH ORDINALITY AS o(claim_id, token_hash, slot) ON o.slot = p.slot
-      RETURNING id, "taskId", fence),
+      SELECT o.claim_id, p.id, o.service_id, p.fence + 1, o.token_hash
+        FROM picked p JOIN offers o ON o.slot = p.slot
+      RETURNING id, "taskId", "computeServiceId", fence),
     running AS (
       UPDATE "Task" t SET status = 'RUNNING', fence = c.fence, "currentClaimId" = c.id, "updatedAt" = now()
         FROM claims c WHERE t.id = c."taskId"
@@ -140,9 +146,10 @@ export async function claimFromHub(
            r."transformationId"::text AS "transformationId", tf.key AS "transformationKey", r."extendsId"::text AS "extendsId",
            r."createdAt", r."updatedAt", s.org, s.campaign, s.project, (SELECT count(*) FROM appended)::int AS appended
       FROM claims c
+      JOIN offers o ON o.claim_id = c.id
       JOIN running r ON r.id = c."taskId"
       JOIN "Scope" s ON s.id = r."scopeId"
       JOIN "Transformation" tf ON tf.id = r."transformationId",
            ${notifyListeners}
-     ORDER BY r.priority, r."createdAt", c."taskId"`;
+     ORDER BY o.slot`;
 }

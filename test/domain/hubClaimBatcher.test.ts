@@ -1,0 +1,94 @@
+import { HubClaimBatcher } from '../../src/domain/claims/HubClaimBatcher.js';
+import type { HubClaimRequest } from '../../src/domain/claims/HubClaimBatcher.js';
+
+interface Statement {
+  hubId: string;
+  protocols: readonly string[] | null;
+  requests: HubClaimRequest[];
+  finish: (answers: string[][]) => void;
+  fail: (error: Error) => void;
+}
+
+/** A statement runner the test finishes by hand, so it decides what is in flight when. */
+function manualRunner() {
+  const statements: Statement[] = [];
+  const run = (hubId: string, protocols: readonly string[] | null, requests: readonly HubClaimRequest[]) =>
+    new Promise<string[][]>((resolve, reject) => statements.push({ hubId, protocols, requests: [...requests], finish: resolve, fail: reject }));
+  return { statements, run };
+}
+
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('HubClaimBatcher', () => {
+  test('a claim arriving while nothing is in flight runs at once, alone', async () => {
+    const { statements, run } = manualRunner();
+    const batcher = new HubClaimBatcher(run, 100);
+    const answer = batcher.claim('hub', ['p'], { computeServiceId: 's1', limit: 2 });
+    expect(statements).toHaveLength(1);
+    expect(statements[0]!.requests).toEqual([{ computeServiceId: 's1', limit: 2 }]);
+    statements[0]!.finish([['t1', 't2']]);
+    await expect(answer).resolves.toEqual(['t1', 't2']);
+  });
+
+  test('claims arriving while a statement is in flight share the next one, in arrival order, each getting its own answer', async () => {
+    const { statements, run } = manualRunner();
+    const batcher = new HubClaimBatcher(run, 100);
+    const first = batcher.claim('hub', null, { computeServiceId: 's1', limit: 1 });
+    const second = batcher.claim('hub', null, { computeServiceId: 's2', limit: 1 });
+    const third = batcher.claim('hub', null, { computeServiceId: 's3', limit: 3 });
+    expect(statements).toHaveLength(1);
+    statements[0]!.finish([['a']]);
+    await settle();
+    expect(statements).toHaveLength(2);
+    expect(statements[1]!.requests.map((r) => r.computeServiceId)).toEqual(['s2', 's3']);
+    statements[1]!.finish([['b'], []]);
+    await expect(first).resolves.toEqual(['a']);
+    await expect(second).resolves.toEqual(['b']);
+    await expect(third).resolves.toEqual([]);
+  });
+
+  test('one statement never claims more than the cap: the rest wait for the next', async () => {
+    const { statements, run } = manualRunner();
+    const batcher = new HubClaimBatcher(run, 10);
+    void batcher.claim('hub', null, { computeServiceId: 'busy', limit: 1 });
+    const waiting = [6, 4, 1, 10].map((limit, i) => batcher.claim('hub', null, { computeServiceId: `s${i}`, limit }));
+    statements[0]!.finish([[]]);
+    await settle();
+    expect(statements[1]!.requests.map((r) => r.limit)).toEqual([6, 4]);
+    statements[1]!.finish([[], []]);
+    await settle();
+    expect(statements[2]!.requests.map((r) => r.limit)).toEqual([1]);
+    statements[2]!.finish([[]]);
+    await settle();
+    expect(statements[3]!.requests.map((r) => r.limit)).toEqual([10]);
+    statements[3]!.finish([[]]);
+    await Promise.all(waiting);
+    expect(() => batcher.claim('hub', null, { computeServiceId: 'greedy', limit: 11 })).toThrow(RangeError);
+  });
+
+  test('different hubs and different protocol lists never share a statement, and run side by side', async () => {
+    const { statements, run } = manualRunner();
+    const batcher = new HubClaimBatcher(run, 100);
+    void batcher.claim('hub-a', ['x'], { computeServiceId: 's1', limit: 1 });
+    void batcher.claim('hub-a', ['y'], { computeServiceId: 's2', limit: 1 });
+    void batcher.claim('hub-a', null, { computeServiceId: 's3', limit: 1 });
+    void batcher.claim('hub-b', ['x'], { computeServiceId: 's4', limit: 1 });
+    expect(statements.map((s) => [s.hubId, s.protocols])).toEqual([['hub-a', ['x']], ['hub-a', ['y']], ['hub-a', null], ['hub-b', ['x']]]);
+  });
+
+  test('a failed statement fails the claims it carried, and the claims queued behind it still run', async () => {
+    const { statements, run } = manualRunner();
+    const batcher = new HubClaimBatcher(run, 100);
+    const doomed = batcher.claim('hub', null, { computeServiceId: 's1', limit: 1 });
+    const later = batcher.claim('hub', null, { computeServiceId: 's2', limit: 1 });
+    statements[0]!.fail(new Error('connection reset'));
+    await expect(doomed).rejects.toThrow('connection reset');
+    await settle();
+    expect(statements).toHaveLength(2);
+    statements[1]!.finish([['t']]);
+    await expect(later).resolves.toEqual(['t']);
+    // Nothing is left behind: the next claim starts a fresh statement at once.
+    void batcher.claim('hub', null, { computeServiceId: 's3', limit: 1 });
+    expect(statements).toHaveLength(3);
+  });
+});
