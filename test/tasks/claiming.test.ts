@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { checkInForClaims } from '../../src/storage/state/sql/claimCheckIn.js';
 import { claimFromHub } from '../../src/storage/state/sql/claimTasks.js';
 import { hashClaimToken } from '../../src/domain/claims/claimTokens.js';
 import { codeOf } from '../support/refusals.js';
@@ -185,6 +186,32 @@ describe('claiming tasks (real PostgreSQL + s3rver)', () => {
       // The token handed back is the one its claim row was written with.
       expect(new Map(rows.map((r) => [r.id, r.tokenHash]))).toEqual(new Map(answer.map((c) => [c.claimId, hashClaimToken(c.claimToken)])));
     }
+  });
+
+  test('one batched check-in answers each claimer for itself: only the live service of its own identity gets a heartbeat', async () => {
+    const live = await h.services.compute.register(worker, 'checkin-live');
+    const gone = await h.services.compute.register(worker, 'checkin-gone');
+    await h.services.compute.deregister(worker, gone.id);
+    const someoneElse = await h.compute('checkin-other');
+    const theirs = await h.services.compute.register(someoneElse, 'checkin-theirs');
+    const before = new Map((await h.state.db.computeService.findMany({ where: { id: { in: [live.id, gone.id, theirs.id] } } })).map((s) => [s.id, s.lastHeartbeatAt]));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+
+    const answers = await checkInForClaims(h.state.db, {
+      requests: [
+        { serviceId: live.id, identityId: worker.identityId },
+        { serviceId: gone.id, identityId: worker.identityId },
+        { serviceId: theirs.id, identityId: worker.identityId },
+        { serviceId: randomUUID(), identityId: worker.identityId },
+      ],
+      silentBefore: new Date(Date.now() - 60_000), failuresSince: new Date(0), protocols: ['nothing-runs-this'],
+    });
+    expect(answers.map((a) => a.alive)).toEqual([true, false, false, false]);
+    expect(answers.map((a) => a.hubs)).toEqual([[], [], [], []]);
+    const after = new Map((await h.state.db.computeService.findMany({ where: { id: { in: [live.id, gone.id, theirs.id] } } })).map((s) => [s.id, s.lastHeartbeatAt]));
+    expect(after.get(live.id)!.getTime()).toBeGreaterThan(before.get(live.id)!.getTime());
+    expect(after.get(gone.id)).toEqual(before.get(gone.id));
+    expect(after.get(theirs.id)).toEqual(before.get(theirs.id));
   });
 
   test('only compute identities claim, and only through their own services', async () => {

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../observability/logger.js';
 import type { StateDb } from '../../storage/state/openStateStore.js';
-import { checkInForClaim } from '../../storage/state/sql/claimCheckIn.js';
+import { checkInForClaims } from '../../storage/state/sql/claimCheckIn.js';
+import type { ClaimCheckIn, ClaimCheckInRequest } from '../../storage/state/sql/claimCheckIn.js';
 import { claimFromHub, hubsWithClaimableTasks } from '../../storage/state/sql/claimTasks.js';
 import { ComputeServiceRegistry, serviceGone } from '../compute/ComputeServiceRegistry.js';
 import { badInput, DomainError, ErrorCode } from '../errors.js';
@@ -12,8 +13,7 @@ import { toTaskRecord } from '../tasks/taskRecords.js';
 import type { TaskRecord } from '../tasks/taskRecords.js';
 import { assertTransition } from '../tasks/taskStatus.js';
 import { generateClaimToken, hashClaimToken } from './claimTokens.js';
-import { HubClaimBatcher } from './HubClaimBatcher.js';
-import type { HubClaimRequest } from './HubClaimBatcher.js';
+import { Coalescer } from './Coalescer.js';
 import { pickWeighted } from './pickHub.js';
 
 export interface ClaimedTask {
@@ -32,6 +32,22 @@ export interface ClaimPolicy {
 }
 
 const maxClaimsAtOnce = 100;
+
+type Protocols = readonly string[] | null;
+
+/** Claimers with different protocol lists see different tasks, so they share statements only with their own kind. */
+const protocolsKey = (protocols: Protocols): string => (protocols === null ? '*' : JSON.stringify(protocols));
+
+interface HubLane {
+  hubId: string;
+  protocols: Protocols;
+}
+
+/** One claimer's share of a claim statement: at most `limit` tasks, for one compute service. */
+interface HubClaimRequest {
+  computeServiceId: string;
+  limit: number;
+}
 const protocolPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
 // Claiming is the status machine's WAITING → RUNNING, done in bulk SQL; fail loudly if the rules move.
@@ -43,7 +59,11 @@ assertTransition('WAITING', 'RUNNING');
  * tasks whose extended task is COMPLETE, never to a service that has been failing.
  */
 export class ClaimService {
-  private readonly batcher = new HubClaimBatcher<ClaimedTask>((hubId, protocols, requests) => this.claimBatch(hubId, protocols, requests), maxClaimsAtOnce);
+  /** Concurrent claimers share statements: check-ins of the same protocols, and claims on the same hub (see Coalescer). */
+  private readonly checkIns = new Coalescer<Protocols, ClaimCheckInRequest, ClaimCheckIn>(
+    (protocols, requests) => this.checkInBatch(protocols, requests), { size: () => 1, maxPerBatch: maxClaimsAtOnce });
+  private readonly hubClaims = new Coalescer<HubLane, HubClaimRequest, ClaimedTask[]>(
+    (lane, requests) => this.claimBatch(lane, requests), { size: (r) => r.limit, maxPerBatch: maxClaimsAtOnce });
 
   constructor(
     private readonly db: StateDb,
@@ -61,13 +81,8 @@ export class ClaimService {
       if (!protocolPattern.test(protocol)) throw badInput(`"${protocol}" is not a protocol name`);
     }
     requireKind(actor, 'compute');
-    const now = Date.now();
-    const checkIn = await checkInForClaim(this.db, {
-      serviceId: checkId('compute service', serviceId),
-      identityId: actor.identityId,
-      silentBefore: new Date(now - this.registry.expirySeconds * 1000),
-      failuresSince: new Date(now - this.policy.failureWindowSeconds * 1000),
-      protocols,
+    const checkIn = await this.checkIns.submit(protocolsKey(protocols), protocols, {
+      serviceId: checkId('compute service', serviceId), identityId: actor.identityId,
     });
     if (checkIn.someoneSilent) await this.registry.expireSilent();
     // Only a refused check-in is worth a second read, to say why: not found, someone else's, or gone.
@@ -82,7 +97,7 @@ export class ClaimService {
       const hub = pickWeighted(hubs, this.random);
       if (hub === undefined) break;
       const wanted = count - claimed.length;
-      const got = await this.batcher.claim(hub.hubId, protocols, { computeServiceId: serviceId, limit: wanted });
+      const got = await this.hubClaims.submit(`${hub.hubId} ${protocolsKey(protocols)}`, { hubId: hub.hubId, protocols }, { computeServiceId: serviceId, limit: wanted });
       claimed.push(...got);
       if (got.length < wanted) hubs = hubs.filter((h) => h.hubId !== hub.hubId);
     }
@@ -96,7 +111,17 @@ export class ClaimService {
    * One statement claims, fences and reports the tasks of every request in the batch (see
    * claimFromHub), so it needs no transaction of its own.
    */
-  private async claimBatch(hubId: string, protocols: readonly string[] | null, requests: readonly HubClaimRequest[]): Promise<ClaimedTask[][]> {
+  private async checkInBatch(protocols: Protocols, requests: readonly ClaimCheckInRequest[]): Promise<ClaimCheckIn[]> {
+    const now = Date.now();
+    return checkInForClaims(this.db, {
+      requests,
+      silentBefore: new Date(now - this.registry.expirySeconds * 1000),
+      failuresSince: new Date(now - this.policy.failureWindowSeconds * 1000),
+      protocols,
+    });
+  }
+
+  private async claimBatch({ hubId, protocols }: HubLane, requests: readonly HubClaimRequest[]): Promise<ClaimedTask[][]> {
     const offers = requests.flatMap((request, index) =>
       Array.from({ length: request.limit }, () => ({ index, computeServiceId: request.computeServiceId, claimId: randomUUID(), claimToken: generateClaimToken() })));
     const claimed = await claimFromHub(this.db, {

@@ -3,6 +3,12 @@ import type { StateTx } from '../openStateStore.js';
 import { claimableHubs } from './claimTasks.js';
 import type { ClaimableHub } from './claimTasks.js';
 
+/** One claimer asking for work: its service, and the identity that must own it. */
+export interface ClaimCheckInRequest {
+  serviceId: string;
+  identityId: string;
+}
+
 export interface ClaimCheckIn {
   /** The service is the identity's, live, and heard from since the cutoff; its heartbeat is now. */
   alive: boolean;
@@ -15,26 +21,37 @@ export interface ClaimCheckIn {
 }
 
 /**
- * Everything a claim must know before it takes work, in one round trip: asking for work counts as a
- * heartbeat (unless the service is already past its expiry: then it is not revived, it is expired),
- * whether anyone needs expiring, the service's recent failures, and which hubs have work.
+ * Everything a claim must know before it takes work, for several claimers of the same protocols in
+ * one round trip: asking for work counts as a heartbeat (unless the service is already past its
+ * expiry: then it is not revived, it is expired), whether anyone needs expiring, each service's
+ * recent failures, and which hubs have work. Answers in request order.
  */
-export async function checkInForClaim(
+export async function checkInForClaims(
   db: StateTx,
-  check: { serviceId: string; identityId: string; silentBefore: Date; failuresSince: Date; protocols: readonly string[] | null },
-): Promise<ClaimCheckIn> {
-  const [row] = await sqlRows<ClaimCheckIn[]>(db)`
-    WITH beat AS (
-      UPDATE "ComputeService" SET "lastHeartbeatAt" = now()
-       WHERE id = ${check.serviceId}::uuid AND "identityId" = ${check.identityId}::uuid
-         AND "expiredAt" IS NULL AND "deregisteredAt" IS NULL AND "lastHeartbeatAt" >= ${check.silentBefore}
-      RETURNING id)
-    SELECT EXISTS (SELECT 1 FROM beat) AS alive,
-           EXISTS (SELECT 1 FROM "ComputeService"
-                    WHERE "lastHeartbeatAt" < ${check.silentBefore} AND "expiredAt" IS NULL AND "deregisteredAt" IS NULL) AS "someoneSilent",
+  check: { requests: readonly ClaimCheckInRequest[]; silentBefore: Date; failuresSince: Date; protocols: readonly string[] | null },
+): Promise<ClaimCheckIn[]> {
+  const rows = await sqlRows<Array<ClaimCheckIn & { n: bigint }>>(db)`
+    WITH asking AS (
+      SELECT * FROM unnest(${check.requests.map((r) => r.serviceId)}::uuid[], ${check.requests.map((r) => r.identityId)}::uuid[])
+             WITH ORDINALITY AS a(service_id, identity_id, n)),
+    beat AS (
+      UPDATE "ComputeService" cs SET "lastHeartbeatAt" = now()
+        FROM asking a
+       WHERE cs.id = a.service_id AND cs."identityId" = a.identity_id
+         AND cs."expiredAt" IS NULL AND cs."deregisteredAt" IS NULL AND cs."lastHeartbeatAt" >= ${check.silentBefore}
+      RETURNING cs.id, cs."identityId"),
+    shared AS MATERIALIZED (
+      SELECT EXISTS (SELECT 1 FROM "ComputeService"
+                      WHERE "lastHeartbeatAt" < ${check.silentBefore} AND "expiredAt" IS NULL AND "deregisteredAt" IS NULL) AS "someoneSilent",
+             (SELECT coalesce(jsonb_agg(hub), '[]'::jsonb) FROM (${claimableHubs(check.protocols)}) AS hub) AS hubs)
+    SELECT a.n,
+           EXISTS (SELECT 1 FROM beat b WHERE b.id = a.service_id AND b."identityId" = a.identity_id) AS alive,
+           shared."someoneSilent",
            (SELECT count(*) FROM "ProtocolDagResult"
-             WHERE "computeServiceId" = ${check.serviceId}::uuid AND NOT ok AND "createdAt" > ${check.failuresSince})::int AS "recentFailures",
-           (SELECT coalesce(jsonb_agg(hub), '[]'::jsonb) FROM (${claimableHubs(check.protocols)}) AS hub) AS hubs`;
-  if (row === undefined) throw new Error('the claim check-in returned no row');
-  return row;
+             WHERE "computeServiceId" = a.service_id AND NOT ok AND "createdAt" > ${check.failuresSince})::int AS "recentFailures",
+           shared.hubs
+      FROM asking a CROSS JOIN shared
+     ORDER BY a.n`;
+  if (rows.length !== check.requests.length) throw new Error(`the claim check-in answered ${rows.length} of ${check.requests.length} claimers`);
+  return rows.map(({ n: _n, ...answer }) => answer);
 }

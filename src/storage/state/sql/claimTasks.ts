@@ -114,7 +114,7 @@ export interface ClaimOffer {
  * claimable tasks, gives the n-th of them the n-th offer (a new claim at the task's next fence, for
  * the offer's compute service), moves them WAITING → RUNNING under it, records each change as a
  * TaskStatusChanged event, and returns each claimed task as it now is. Offers may name different
- * services: concurrent claims share one statement (see HubClaimBatcher).
+ * services: concurrent claims share one statement (see Coalescer).
  */
 export async function claimFromHub(
   db: StateTx,

@@ -1,10 +1,17 @@
-import { HubClaimBatcher } from '../../src/domain/claims/HubClaimBatcher.js';
-import type { HubClaimRequest } from '../../src/domain/claims/HubClaimBatcher.js';
+import { Coalescer } from '../../src/domain/claims/Coalescer.js';
 
-interface Statement {
+interface Request {
+  computeServiceId: string;
+  limit: number;
+}
+
+interface Lane {
   hubId: string;
   protocols: readonly string[] | null;
-  requests: HubClaimRequest[];
+}
+
+interface Statement extends Lane {
+  requests: Request[];
   finish: (answers: string[][]) => void;
   fail: (error: Error) => void;
 }
@@ -12,17 +19,25 @@ interface Statement {
 /** A statement runner the test finishes by hand, so it decides what is in flight when. */
 function manualRunner() {
   const statements: Statement[] = [];
-  const run = (hubId: string, protocols: readonly string[] | null, requests: readonly HubClaimRequest[]) =>
-    new Promise<string[][]>((resolve, reject) => statements.push({ hubId, protocols, requests: [...requests], finish: resolve, fail: reject }));
+  const run = (lane: Lane, requests: readonly Request[]) =>
+    new Promise<string[][]>((resolve, reject) => statements.push({ ...lane, requests: [...requests], finish: resolve, fail: reject }));
   return { statements, run };
+}
+
+/** Claims keyed by hub and protocols, sized by the tasks they ask for: how ClaimService uses it. */
+function hubClaims(maxPerBatch: number) {
+  const { statements, run } = manualRunner();
+  const coalescer = new Coalescer<Lane, Request, string[]>(run, { size: (r) => r.limit, maxPerBatch });
+  const claim = (hubId: string, protocols: readonly string[] | null, request: Request) =>
+    coalescer.submit(`${hubId} ${JSON.stringify(protocols)}`, { hubId, protocols }, request);
+  return { statements, batcher: { claim } };
 }
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
-describe('HubClaimBatcher', () => {
+describe('Coalescer', () => {
   test('a claim arriving while nothing is in flight runs at once, alone', async () => {
-    const { statements, run } = manualRunner();
-    const batcher = new HubClaimBatcher(run, 100);
+    const { statements, batcher } = hubClaims(100);
     const answer = batcher.claim('hub', ['p'], { computeServiceId: 's1', limit: 2 });
     expect(statements).toHaveLength(1);
     expect(statements[0]!.requests).toEqual([{ computeServiceId: 's1', limit: 2 }]);
@@ -31,8 +46,7 @@ describe('HubClaimBatcher', () => {
   });
 
   test('claims arriving while a statement is in flight share the next one, in arrival order, each getting its own answer', async () => {
-    const { statements, run } = manualRunner();
-    const batcher = new HubClaimBatcher(run, 100);
+    const { statements, batcher } = hubClaims(100);
     const first = batcher.claim('hub', null, { computeServiceId: 's1', limit: 1 });
     const second = batcher.claim('hub', null, { computeServiceId: 's2', limit: 1 });
     const third = batcher.claim('hub', null, { computeServiceId: 's3', limit: 3 });
@@ -48,8 +62,7 @@ describe('HubClaimBatcher', () => {
   });
 
   test('one statement never claims more than the cap: the rest wait for the next', async () => {
-    const { statements, run } = manualRunner();
-    const batcher = new HubClaimBatcher(run, 10);
+    const { statements, batcher } = hubClaims(10);
     void batcher.claim('hub', null, { computeServiceId: 'busy', limit: 1 });
     const waiting = [6, 4, 1, 10].map((limit, i) => batcher.claim('hub', null, { computeServiceId: `s${i}`, limit }));
     statements[0]!.finish([[]]);
@@ -67,8 +80,7 @@ describe('HubClaimBatcher', () => {
   });
 
   test('different hubs and different protocol lists never share a statement, and run side by side', async () => {
-    const { statements, run } = manualRunner();
-    const batcher = new HubClaimBatcher(run, 100);
+    const { statements, batcher } = hubClaims(100);
     void batcher.claim('hub-a', ['x'], { computeServiceId: 's1', limit: 1 });
     void batcher.claim('hub-a', ['y'], { computeServiceId: 's2', limit: 1 });
     void batcher.claim('hub-a', null, { computeServiceId: 's3', limit: 1 });
@@ -77,8 +89,7 @@ describe('HubClaimBatcher', () => {
   });
 
   test('a failed statement fails the claims it carried, and the claims queued behind it still run', async () => {
-    const { statements, run } = manualRunner();
-    const batcher = new HubClaimBatcher(run, 100);
+    const { statements, batcher } = hubClaims(100);
     const doomed = batcher.claim('hub', null, { computeServiceId: 's1', limit: 1 });
     const later = batcher.claim('hub', null, { computeServiceId: 's2', limit: 1 });
     statements[0]!.fail(new Error('connection reset'));
@@ -90,5 +101,17 @@ describe('HubClaimBatcher', () => {
     // Nothing is left behind: the next claim starts a fresh statement at once.
     void batcher.claim('hub', null, { computeServiceId: 's3', limit: 1 });
     expect(statements).toHaveLength(3);
+  });
+
+  test('a statement that answers the wrong number of requests fails them all instead of answering some wrongly', async () => {
+    const { statements, batcher } = hubClaims(100);
+    void batcher.claim('hub', null, { computeServiceId: 'busy', limit: 1 });
+    const a = batcher.claim('hub', null, { computeServiceId: 's1', limit: 1 });
+    const b = batcher.claim('hub', null, { computeServiceId: 's2', limit: 1 });
+    statements[0]!.finish([[]]);
+    await settle();
+    statements[1]!.finish([['only one answer']]);
+    await expect(a).rejects.toThrow('a batch of 2 requests got 1 answers');
+    await expect(b).rejects.toThrow('a batch of 2 requests got 1 answers');
   });
 });
