@@ -1,4 +1,4 @@
-import { Coalescer } from '../../src/domain/claims/Coalescer.js';
+import { Coalescer } from '../../src/domain/Coalescer.js';
 
 interface Request {
   computeServiceId: string;

@@ -76,6 +76,34 @@ describe('bearer and claim tokens: hashed at rest, revocable, expiring', () => {
     expect(rows[0]?.revokedAt).toBeInstanceOf(Date);
   });
 
+  test('requests arriving together are each answered as their own token’s identity, and unknown or revoked tokens among them are refused', async () => {
+    const alice = server.client(w.tokens.alice!);
+    const { issueToken } = await alice.request<{ issueToken: { token: string; info: { id: string } } }>(
+      'mutation ($id: ID!) { issueToken(identityId: $id, label: "soon revoked") { token info { id } } }', { id: w.identityIds.alice });
+    await alice.request('mutation ($id: ID!) { revokeToken(tokenId: $id) { revokedAt } }', { id: issueToken.info.id });
+    const ids: Record<string, string> = w.identityIds;
+    const named = Object.entries(w.tokens).filter((entry): entry is [string, string] => entry[1] !== null && ids[entry[0]] !== undefined);
+    expect(named.length).toBeGreaterThan(2);
+    const asking = [
+      ...named.map(([name, token]) => ({ token, expected: ids[name]! })),
+      { token: issueToken.token, expected: null },
+      { token: `dkt_${'x'.repeat(43)}`, expected: null },
+    ];
+    // Token lookups of requests in flight at once share statements (IdentityService); mixing them must not mix the answers.
+    for (let round = 0; round < 3; round += 1) {
+      const answers = await Promise.all([...asking, ...asking].map(async ({ token }) => {
+        const response = await fetch(`${server.app.url}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: JSON.stringify({ query: viewer }),
+        });
+        if (response.status === 401) return null;
+        return ((await response.json()) as { data: { viewer: { id: string } } }).data.viewer.id;
+      }));
+      expect(answers).toEqual([...asking, ...asking].map((a) => a.expected));
+    }
+  });
+
   test('a token created with tokenExpiresInSeconds works until then and is refused after', async () => {
     const created = await createIdentity(server.admin, { kind: 'COMPUTE', name: 'short-lived', scopes: ['acme-*-*'], tokenExpiresInSeconds: 1 });
     const { viewer: me } = await server.client(created.token).request<{ viewer: { tokens: Array<{ expiresAt: string }> } }>('{ viewer { tokens { expiresAt } } }');

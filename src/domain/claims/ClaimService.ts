@@ -13,7 +13,7 @@ import { toTaskRecord } from '../tasks/taskRecords.js';
 import type { TaskRecord } from '../tasks/taskRecords.js';
 import { assertTransition } from '../tasks/taskStatus.js';
 import { generateClaimToken, hashClaimToken } from './claimTokens.js';
-import { Coalescer } from './Coalescer.js';
+import { Coalescer } from '../Coalescer.js';
 import { pickWeighted } from './pickHub.js';
 
 export interface ClaimedTask {

@@ -1,6 +1,8 @@
 import type { StateDb } from '../../storage/state/openStateStore.js';
 import { mapDriverErrors } from '../../storage/state/driverErrors.js';
-import { findTokenHolder } from '../../storage/state/sql/identityTokens.js';
+import { findTokenHolders } from '../../storage/state/sql/identityTokens.js';
+import type { TokenHolder } from '../../storage/state/sql/identityTokens.js';
+import { Coalescer } from '../Coalescer.js';
 import { groupByKey } from '../groupByKey.js';
 import { badInput, conflict, DomainError, ErrorCode, notFound } from '../errors.js';
 import { requireAdmin } from '../principal.js';
@@ -43,12 +45,16 @@ const fromKind = (kind: IdentityKind): 'USER' | 'COMPUTE' => (kind === 'user' ? 
 
 /** Identities (users and compute services) and their bearer tokens. */
 export class IdentityService {
+  /** Requests arriving together look their tokens up in one statement. */
+  private readonly tokenHolders = new Coalescer<null, string, TokenHolder | undefined>(
+    (_lane, hashes) => findTokenHolders(this.db, hashes), { size: () => 1, maxPerBatch: 100 });
+
   constructor(private readonly db: StateDb, private readonly now: () => Date = () => new Date()) {}
 
   /** The principal a bearer token stands for, or null if the token is unknown, revoked or expired. */
   async authenticate(token: string): Promise<Principal | null> {
     if (!looksLikeToken(token)) return null;
-    const row = await findTokenHolder(this.db, hashToken(token));
+    const row = await this.tokenHolders.submit('tokens', null, hashToken(token));
     const now = this.now();
     if (row === undefined || row.revokedAt !== null || row.disabledAt !== null) return null;
     if (row.expiresAt !== null && row.expiresAt <= now) return null;

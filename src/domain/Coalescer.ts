@@ -4,8 +4,9 @@
  * one round trip, one commit for all of them. A request arriving at an idle lane runs at once, so
  * nothing waits for a batch to fill: batches grow only when requests already queue.
  *
- * Claims use it where their statements queue behind each other in PostgreSQL anyway (the event
- * outbox's lock, the commit's notification), so one statement per lane costs a claimer nothing.
+ * Used where many clients ask the same kind of question at once: token lookups (every request),
+ * and claims, whose statements queue behind each other in PostgreSQL anyway (the event outbox's
+ * lock, the commit's notification), so one statement per lane costs a claimer nothing.
  */
 
 /** Runs one statement for several requests; answers each request, in request order. */
