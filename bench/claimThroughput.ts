@@ -111,6 +111,7 @@ export const claimThroughput: Benchmark = {
         `Anchor: graphile-worker's own runner (\`run()\`, concurrency ${claimers}, a no-op task, a pool of 10 connections like dagkeeper's, logging off) works through ${n} jobs added with \`add_jobs\` ` +
           `to a database of its own on the same server, under the same time limit. Its claim latency is the time from each worker's \`worker:getJob:start\` to its \`job:start\` event. ` +
           'Each graphile-worker job also runs the no-op and `complete_job`, which a dagkeeper claim does not; each dagkeeper claim goes through HTTP, GraphQL and token authentication, which graphile-worker\'s do not.',
+        'Every claimer still asks for one task per request; the server runs the token lookups, check-ins and claims of requests that arrive together as one statement each (src/domain/Coalescer.ts), as it does in production.',
         'Double claims are counted twice: ids handed out more than once across all claimers, and in the database (`Claim` rows per task; RUNNING tasks against claims handed out).',
       ],
       rows: [
