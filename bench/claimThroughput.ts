@@ -16,6 +16,8 @@ import type { LatencySummary } from './support/stats.js';
  */
 
 const protocol = 'bench-noop';
+/** Tasks per request in the supplementary round (a compute service with that many free slots). */
+const perRequestSupplementary = 4;
 const transformationName = 'claim-throughput';
 
 interface DrainResult {
@@ -40,6 +42,7 @@ export const claimThroughput: Benchmark = {
     const limitMs = claimSeconds * 1000;
 
     const dagkeeper: DrainResult[] = [];
+    let supplementary: DrainResult | undefined;
     const checks: Check[] = [];
     const server = await startBenchServer();
     try {
@@ -60,7 +63,12 @@ export const claimThroughput: Benchmark = {
         dagkeeper.push(await drain(tasks));
         ctx.log(`dagkeeper: ${dagkeeper.at(-1)!.claimed.toLocaleString('en-US')} claimed, ${fmtRate(dagkeeper.at(-1)!.perSecond, 'tasks')}`);
       }
-      const claimed = warmUpClaimed + dagkeeper.reduce((sum, r) => sum + r.claimed, 0);
+      // Supplementary, not the target: the same claimers asking for several tasks per request, as a compute service with several slots does.
+      await insertWaitingTasks(server.database.url, transformationName, tasks - (await countTasks(server.database.url, 'WAITING')));
+      ctx.log(`dagkeeper: supplementary round, ${claimers} claimers asking for ${perRequestSupplementary} tasks per request, at most ${claimSeconds} s`);
+      supplementary = await drainDagkeeper(tasks, services.map((id) => () => claim(compute, id, [protocol], perRequestSupplementary)), limitMs);
+      ctx.log(`dagkeeper: ${supplementary.claimed.toLocaleString('en-US')} claimed, ${fmtRate(supplementary.perSecond, 'tasks')}`);
+      const claimed = warmUpClaimed + dagkeeper.reduce((sum, r) => sum + r.claimed, 0) + supplementary.claimed;
       checks.push(...(await claimChecksInDatabase(server, claimed)));
     } finally {
       await server.stop();
@@ -95,7 +103,7 @@ export const claimThroughput: Benchmark = {
     const anchorP99 = median(anchor.map((r) => r.latency.p99));
     const claimed = median(dagkeeper.map((r) => r.claimed));
     const anchorClaimed = median(anchor.map((r) => r.claimed));
-    const duplicates = dagkeeper.reduce((sum, r) => sum + r.duplicates, 0);
+    const duplicates = [...dagkeeper, ...(supplementary === undefined ? [] : [supplementary])].reduce((sum, r) => sum + r.duplicates, 0);
     const anchorDuplicates = anchor.reduce((sum, r) => sum + r.duplicates, 0);
     const n = tasks.toLocaleString('en-US');
     const notes = dagkeeper.some((r) => r.stoppedByTimeLimit)
@@ -111,7 +119,8 @@ export const claimThroughput: Benchmark = {
         `Anchor: graphile-worker's own runner (\`run()\`, concurrency ${claimers}, a no-op task, a pool of 10 connections like dagkeeper's, logging off) works through ${n} jobs added with \`add_jobs\` ` +
           `to a database of its own on the same server, under the same time limit. Its claim latency is the time from each worker's \`worker:getJob:start\` to its \`job:start\` event. ` +
           'Each graphile-worker job also runs the no-op and `complete_job`, which a dagkeeper claim does not; each dagkeeper claim goes through HTTP, GraphQL and token authentication, which graphile-worker\'s do not.',
-        'Every claimer still asks for one task per request; the server runs the token lookups, check-ins and claims of requests that arrive together as one statement each (src/domain/Coalescer.ts), as it does in production.',
+        `The target is measured with one task per request, like graphile-worker's one job per slot. A supplementary round (not part of the target) lets the same claimers ask for ${perRequestSupplementary} tasks per request, as a compute service with that many free slots does. ` +
+          'The server runs the token lookups, check-ins and claims of requests that arrive together as one statement each (src/domain/Coalescer.ts), as it does in production.',
         'Double claims are counted twice: ids handed out more than once across all claimers, and in the database (`Claim` rows per task; RUNNING tasks against claims handed out).',
       ],
       rows: [
@@ -120,6 +129,12 @@ export const claimThroughput: Benchmark = {
         { metric: 'claim latency p99', dagkeeper: fmtMs(p99), anchor: fmtMs(anchorP99), ratio: `${fmtRatio(p99 / anchorP99)} (lower is better)` },
         { metric: 'claimed per round', dagkeeper: `${claimed.toLocaleString('en-US')} of ${n}`, anchor: `${anchorClaimed.toLocaleString('en-US')} of ${n}`, ratio: '' },
         { metric: 'double claims', dagkeeper: String(duplicates), anchor: String(anchorDuplicates), ratio: '' },
+        ...(supplementary === undefined ? [] : [{
+          metric: `supplementary (no target): ${perRequestSupplementary} tasks per request`,
+          dagkeeper: `${fmtRate(supplementary.perSecond, 'tasks')}, request p50 ${fmtMs(supplementary.latency.p50)}, one round`,
+          anchor: fmtRate(anchorRate, 'jobs'),
+          ratio: `${fmtRatio(supplementary.perSecond / anchorRate)} (higher is better)`,
+        }]),
       ],
       verdicts: [{ target: '≥ 0.5× graphile-worker\'s throughput', pass: ratio >= 0.5, detail: fmtRatio(ratio) }],
       checks: [
@@ -127,7 +142,7 @@ export const claimThroughput: Benchmark = {
         { name: 'no job started twice by graphile-worker', ok: anchorDuplicates === 0, detail: `${anchorDuplicates} job ids started more than once` },
         ...checks,
       ],
-      raw: { tasks, warmUp, claimers, claimSeconds, dagkeeper, graphileWorker: anchor },
+      raw: { tasks, warmUp, claimers, claimSeconds, dagkeeper, supplementary: { perRequest: perRequestSupplementary, ...supplementary }, graphileWorker: anchor },
       notes,
     };
   },

@@ -11,9 +11,6 @@ const byPrismaCode: Record<string, (error: Prisma.PrismaClientKnownRequestError)
   P2034: () => new DomainError(ErrorCode.SERVICE_UNAVAILABLE, 'transaction conflicted with another; retry'),
 };
 
-/** Postgres SQLSTATEs after which the same transaction may simply be run again. */
-export const retryableSqlStates = new Set(['40001', '40P01']);
-
 export function toDomainError(error: unknown): unknown {
   if (error instanceof Prisma.PrismaClientKnownRequestError) {
     return byPrismaCode[error.code]?.(error) ?? error;
