@@ -3,7 +3,7 @@ import { hubsWithClaimableTasks, lockClaimableTasks } from '../src/storage/state
 import type { StateTx } from '../src/storage/state/openStateStore.js';
 import type { Benchmark, BenchContext, BenchResult, Check } from './support/benchmark.js';
 import { fmtMs, fmtRatio } from './support/benchmark.js';
-import { claim, countTasks, createNetwork, insertWaitingTasks, registerService, tasksClaimedTwice, withDatabase } from './support/campaign.js';
+import { claim, countTasks, createNetwork, insertWaitingTasks, keepAlive, registerService, releasedClaims, tasksClaimedTwice, withDatabase } from './support/campaign.js';
 import { startBenchServer } from './support/server.js';
 import { nowMs, summarize } from './support/stats.js';
 import type { LatencySummary } from './support/stats.js';
@@ -46,6 +46,7 @@ export const claimScaling: Benchmark = {
     const points: SizePoint[] = [];
     const checks: Check[] = [];
     const server = await startBenchServer();
+    const heartbeats: NodeJS.Timeout[] = [];
     try {
       const { client: user } = await server.identity('USER', 'bench-user', ['bench-scaling-run']);
       const { client: compute } = await server.identity('COMPUTE', 'bench-cluster', ['bench-*-*']);
@@ -60,8 +61,10 @@ export const claimScaling: Benchmark = {
         await insertWaitingTasks(server.database.url, transformationName, missing, (done) => {
           if (missing > 100_000) ctx.log(`  ${done.toLocaleString('en-US')} of ${missing.toLocaleString('en-US')} inserted`);
         });
-        // A service of its own per size: inserting a million tasks outlasts a silent service's expiry.
+        // A service of its own per size, heartbeating like a worker until the end: inserting a million
+        // tasks outlasts the expiry, and an expired service's tasks would be requeued and claimed again.
         const serviceId = await registerService(compute, `scaling-claimer-${size}`);
+        heartbeats.push(keepAlive(compute, serviceId));
         const warmUpUntil = nowMs() + budgetMs / 4;
         for (let i = 0; i < warmUpClaims && nowMs() < warmUpUntil; i += 1) await claim(compute, serviceId, [protocol]);
         // A slow size gets fewer claims rather than a run that takes hours.
@@ -79,8 +82,10 @@ export const claimScaling: Benchmark = {
         ctx.log(`${size.toLocaleString('en-US')} waiting: p50 ${fmtMs(points.at(-1)!.latency.p50)}, lock query ${plans[1]!.executionMs.toFixed(2)} ms`);
       }
       const doubled = await tasksClaimedTwice(server.database.url);
-      checks.push({ name: 'no task has two claims (database)', ok: doubled === 0, detail: `${doubled} tasks with more than one Claim row` });
+      const released = await releasedClaims(server.database.url);
+      checks.push({ name: 'no task held by two claims at once (database)', ok: doubled === 0, detail: `${doubled} tasks claimed again while still held; ${released} claims released by a requeue` });
     } finally {
+      for (const timer of heartbeats) clearInterval(timer);
       await server.stop();
     }
 

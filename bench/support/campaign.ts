@@ -87,10 +87,25 @@ export async function countTasks(databaseUrl: string, status: string): Promise<n
   });
 }
 
-/** Tasks with more than one Claim row: a task handed out twice. */
+/**
+ * Tasks handed out twice: two claims of one task where the earlier was still held (not released)
+ * when the later was made. A task requeued after its service expired is claimed again legitimately.
+ */
 export async function tasksClaimedTwice(databaseUrl: string): Promise<number> {
   return withDatabase(databaseUrl, async (client) =>
-    Number((await client.query<{ n: string }>('SELECT count(*) AS n FROM (SELECT "taskId" FROM "Claim" GROUP BY "taskId" HAVING count(*) > 1) d')).rows[0]?.n));
+    Number((await client.query<{ n: string }>(
+      `SELECT count(DISTINCT later."taskId") AS n
+         FROM "Claim" later
+         JOIN "Claim" earlier ON earlier."taskId" = later."taskId" AND earlier.id <> later.id
+          AND (earlier."claimedAt", earlier.id) < (later."claimedAt", later.id)
+          AND (earlier."releasedAt" IS NULL OR earlier."releasedAt" > later."claimedAt")`,
+    )).rows[0]?.n));
+}
+
+/** Claims released by a requeue (expiry, a worker's failure): each a task that went back to WAITING. */
+export async function releasedClaims(databaseUrl: string): Promise<number> {
+  return withDatabase(databaseUrl, async (client) =>
+    Number((await client.query<{ n: string }>('SELECT count(*) AS n FROM "Claim" WHERE "releasedAt" IS NOT NULL')).rows[0]?.n));
 }
 
 export async function registerService(compute: ApiClient, name: string): Promise<string> {
