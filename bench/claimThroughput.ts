@@ -126,7 +126,7 @@ export const claimThroughput: Benchmark = {
           'Each graphile-worker job also runs the no-op and `complete_job`, which a dagkeeper claim does not; each dagkeeper claim goes through HTTP, GraphQL and token authentication, which graphile-worker\'s do not.',
         `The target is measured with one task per request, like graphile-worker's one job per slot. A supplementary round (not part of the target) lets the same claimers ask for ${perRequestSupplementary} tasks per request, as a compute service with that many free slots does. ` +
           'The server runs the token lookups, check-ins and claims of requests that arrive together as one statement each (src/domain/Coalescer.ts), as it does in production.',
-        'Double claims are counted twice: ids handed out more than once across all claimers, and in the database (`Claim` rows per task; RUNNING tasks against claims handed out).',
+        'Double claims are counted twice: ids handed out more than once across all claimers, and in the database (a task claimed again while its earlier claim was still held; RUNNING tasks against claims handed out).',
       ],
       rows: [
         { metric: 'throughput', dagkeeper: fmtRate(rate, 'tasks'), anchor: fmtRate(anchorRate, 'jobs'), ratio: `${fmtRatio(ratio)} (higher is better)` },
