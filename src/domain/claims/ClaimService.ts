@@ -12,8 +12,8 @@ import type { Principal } from '../principal.js';
 import { toTaskRecord } from '../tasks/taskRecords.js';
 import type { TaskRecord } from '../tasks/taskRecords.js';
 import { assertTransition } from '../tasks/taskStatus.js';
-import { generateClaimToken, hashClaimToken } from './claimTokens.js';
 import { Coalescer } from '../Coalescer.js';
+import { generateClaimToken, hashClaimToken } from './claimTokens.js';
 import { pickWeighted } from './pickHub.js';
 
 export interface ClaimedTask {
@@ -32,6 +32,7 @@ export interface ClaimPolicy {
 }
 
 const maxClaimsAtOnce = 100;
+const protocolPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
 type Protocols = readonly string[] | null;
 
@@ -48,7 +49,6 @@ interface HubClaimRequest {
   computeServiceId: string;
   limit: number;
 }
-const protocolPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
 // Claiming is the status machine's WAITING → RUNNING, done in bulk SQL; fail loudly if the rules move.
 assertTransition('WAITING', 'RUNNING');
@@ -107,10 +107,7 @@ export class ClaimService {
     return claimed;
   }
 
-  /**
-   * One statement claims, fences and reports the tasks of every request in the batch (see
-   * claimFromHub), so it needs no transaction of its own.
-   */
+  /** One check-in statement for every claimer in the batch; the cutoffs are taken when it runs. */
   private async checkInBatch(protocols: Protocols, requests: readonly ClaimCheckInRequest[]): Promise<ClaimCheckIn[]> {
     const now = Date.now();
     return checkInForClaims(this.db, {
@@ -121,6 +118,10 @@ export class ClaimService {
     });
   }
 
+  /**
+   * One statement claims, fences and reports the tasks of every request in the batch (see
+   * claimFromHub), so it needs no transaction of its own.
+   */
   private async claimBatch({ hubId, protocols }: HubLane, requests: readonly HubClaimRequest[]): Promise<ClaimedTask[][]> {
     const offers = requests.flatMap((request, index) =>
       Array.from({ length: request.limit }, () => ({ index, computeServiceId: request.computeServiceId, claimId: randomUUID(), claimToken: generateClaimToken() })));
