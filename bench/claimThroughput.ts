@@ -53,23 +53,26 @@ export const claimThroughput: Benchmark = {
       const services = await Promise.all(Array.from({ length: claimers }, (_, i) => registerService(compute, `claimer-${i}`)));
       // Topping up between rounds must not outlast the claimers' expiry: they heartbeat like workers.
       heartbeats.push(...services.map((id) => keepAlive(compute, id)));
-      const drain = (queued: number) => drainDagkeeper(queued, services.map((id) => () => claim(compute, id, [protocol])), limitMs);
+      const drain = (queued: number, perRequest = 1) =>
+        drainDagkeeper(queued, services.map((id) => () => claim(compute, id, [protocol], perRequest)), limitMs);
+      const topUp = async () => {
+        ctx.log(`dagkeeper: topping up to ${tasks.toLocaleString('en-US')} waiting tasks`);
+        await insertWaitingTasks(server.database.url, transformationName, tasks - (await countTasks(server.database.url, 'WAITING')));
+      };
 
       ctx.log(`dagkeeper: warm-up, ${warmUp} tasks`);
       await insertWaitingTasks(server.database.url, transformationName, warmUp);
       const warmUpClaimed = (await drain(warmUp)).claimed;
       for (let round = 0; round < rounds; round += 1) {
-        const missing = tasks - (await countTasks(server.database.url, 'WAITING'));
-        ctx.log(`dagkeeper: topping up to ${tasks.toLocaleString('en-US')} waiting tasks`);
-        await insertWaitingTasks(server.database.url, transformationName, missing);
+        await topUp();
         ctx.log(`dagkeeper: round ${round + 1}/${rounds}, ${claimers} claimers, at most ${claimSeconds} s`);
         dagkeeper.push(await drain(tasks));
         ctx.log(`dagkeeper: ${dagkeeper.at(-1)!.claimed.toLocaleString('en-US')} claimed, ${fmtRate(dagkeeper.at(-1)!.perSecond, 'tasks')}`);
       }
       // Supplementary, not the target: the same claimers asking for several tasks per request, as a compute service with several slots does.
-      await insertWaitingTasks(server.database.url, transformationName, tasks - (await countTasks(server.database.url, 'WAITING')));
+      await topUp();
       ctx.log(`dagkeeper: supplementary round, ${claimers} claimers asking for ${perRequestSupplementary} tasks per request, at most ${claimSeconds} s`);
-      supplementary = await drainDagkeeper(tasks, services.map((id) => () => claim(compute, id, [protocol], perRequestSupplementary)), limitMs);
+      supplementary = await drain(tasks, perRequestSupplementary);
       ctx.log(`dagkeeper: ${supplementary.claimed.toLocaleString('en-US')} claimed, ${fmtRate(supplementary.perSecond, 'tasks')}`);
       const claimed = warmUpClaimed + dagkeeper.reduce((sum, r) => sum + r.claimed, 0) + supplementary.claimed;
       checks.push(...(await claimChecksInDatabase(server, claimed)));
