@@ -10,6 +10,9 @@ import { seededRandom } from '../support/seededRandom.js';
 import type { DomainHarness } from '../support/domainHarness.js';
 
 
+/** Claim eligibility that any registered, live service meets. */
+const anyLiveService = () => ({ silentBefore: new Date(Date.now() - 60_000), failuresSince: new Date(), failureLimit: 1_000 });
+
 describe('claiming tasks (real PostgreSQL + s3rver)', () => {
   let h: DomainHarness;
   let user: Principal;
@@ -155,7 +158,7 @@ describe('claiming tasks (real PostgreSQL + s3rver)', () => {
     const offer = (computeServiceId: string) => ({ claimId: randomUUID(), tokenHash: `hash-${randomUUID()}`, computeServiceId });
     // Four offers for three tasks: the first service's two, then the second's two; the last one goes without.
     const offers = [offer(first!.id), offer(first!.id), offer(second!.id), offer(second!.id)];
-    const rows = await claimFromHub(h.state.db, { hubId: hub.id, protocols: ['batched'], offers });
+    const rows = await claimFromHub(h.state.db, { hubId: hub.id, protocols: ['batched'], offers, eligibility: anyLiveService() });
 
     expect(rows.map((r) => r.claimId)).toEqual(offers.slice(0, 3).map((o) => o.claimId));
     expect(rows.map((r) => r.taskId)).toEqual(tasks.map((t) => t.id));
@@ -168,6 +171,46 @@ describe('claiming tasks (real PostgreSQL + s3rver)', () => {
       [tasks[1]!.id, `claimed by compute service ${first!.id}`],
       [tasks[2]!.id, `claimed by compute service ${second!.id}`],
     ]);
+  });
+
+  test('a claim statement gives nothing to an offer whose service is gone, silent or failing, and the next eligible offer takes its task', async () => {
+    const { network, transformations } = await createNetwork(h.services, user, { name: 'eligible', scope: 'acme-eligible-p1', protocol: 'eligible' });
+    const tasks = await h.services.tasks.create(user, transformations[0]!.scopedKey, 2, { dag: { units: [{ key: 'u', name: 'U', dependencies: [] }] } });
+    await h.services.tasks.action(user, network.scopedKey, tasks.map((t) => t.id));
+    const [gone, silent, failing, live] = await Promise.all(['elig-gone', 'elig-silent', 'elig-failing', 'elig-live'].map((name) => h.services.compute.register(worker, name)));
+    await h.services.compute.deregister(worker, gone!.id);
+    await h.state.db.computeService.update({ where: { id: silent!.id }, data: { lastHeartbeatAt: new Date(Date.now() - 3_600_000) } });
+    await h.state.db.protocolDagResult.create({ data: { taskId: tasks[0]!.id, computeServiceId: failing!.id, ok: false, objectKey: `failed-${randomUUID()}`, sha256: '0'.repeat(64), size: 0n } });
+    const hub = await h.state.db.taskHub.findUniqueOrThrow({ where: { networkId: network.id } });
+    const offer = (computeServiceId: string) => ({ claimId: randomUUID(), tokenHash: `hash-${randomUUID()}`, computeServiceId });
+    const offers = [offer(gone!.id), offer(silent!.id), offer(failing!.id), offer(live!.id), offer(live!.id)];
+
+    const rows = await claimFromHub(h.state.db, {
+      hubId: hub.id, protocols: ['eligible'], offers,
+      eligibility: { silentBefore: new Date(Date.now() - 60_000), failuresSince: new Date(0), failureLimit: 0 },
+    });
+
+    expect(rows.map((r) => [r.claimId, r.taskId])).toEqual([[offers[3]!.claimId, tasks[0]!.id], [offers[4]!.claimId, tasks[1]!.id]]);
+    const claims = await h.state.db.claim.findMany({ where: { taskId: { in: tasks.map((t) => t.id) } } });
+    expect(claims.map((c) => c.computeServiceId)).toEqual([live!.id, live!.id]);
+  });
+
+  test('a service claiming again within moments is refused as soon as it is deregistered, and suspended as soon as it fails too often', async () => {
+    const strict = h.withSettings({ claimFailureLimit: 0, claimFailureWindowSeconds: 3600 });
+    const { network, transformations } = await createNetwork(h.services, user, { name: 'reused', scope: 'acme-reused-p1', protocol: 'reused' });
+    const tasks = await h.services.tasks.create(user, transformations[0]!.scopedKey, 6, { dag: { units: [{ key: 'u', name: 'U', dependencies: [] }] } });
+    await h.services.tasks.action(user, network.scopedKey, tasks.map((t) => t.id));
+
+    const leaving = await strict.compute.register(worker, 'reused-leaving');
+    expect(await strict.claims.claim(worker, leaving.id, 1, ['reused'])).toHaveLength(1);
+    await strict.compute.deregister(worker, leaving.id);
+    expect(await codeOf(strict.claims.claim(worker, leaving.id, 1, ['reused']))).toBe('COMPUTE_SERVICE_GONE');
+
+    const failing = await strict.compute.register(worker, 'reused-failing');
+    const [claim] = await strict.claims.claim(worker, failing.id, 1, ['reused']);
+    await strict.unitResults.submit(worker, claim!.claimToken, { unitKey: 'u', ok: false, exception: 'OOM', traceback: 'killed', startedAt: new Date(), endedAt: new Date() });
+    await strict.finisher.finish(worker, claim!.claimToken);
+    expect(await codeOf(strict.claims.claim(worker, failing.id, 1, ['reused']))).toBe('CLAIMS_SUSPENDED');
   });
 
   test('concurrent claims through the service each get what they asked for, and nothing twice', async () => {

@@ -4,6 +4,7 @@ import type { StateDb } from '../../storage/state/openStateStore.js';
 import { checkInForClaims } from '../../storage/state/sql/claimCheckIn.js';
 import type { ClaimCheckIn, ClaimCheckInRequest } from '../../storage/state/sql/claimCheckIn.js';
 import { claimFromHub, hubsWithClaimableTasks } from '../../storage/state/sql/claimTasks.js';
+import type { ClaimableHub } from '../../storage/state/sql/claimTasks.js';
 import { ComputeServiceRegistry, serviceGone } from '../compute/ComputeServiceRegistry.js';
 import { badInput, DomainError, ErrorCode } from '../errors.js';
 import { checkId } from '../ids.js';
@@ -15,6 +16,7 @@ import { assertTransition } from '../tasks/taskStatus.js';
 import { Coalescer } from '../Coalescer.js';
 import { generateClaimToken, hashClaimToken } from './claimTokens.js';
 import { pickWeighted } from './pickHub.js';
+import { RecentCheckIns } from './RecentCheckIns.js';
 
 export interface ClaimedTask {
   taskId: string;
@@ -29,6 +31,12 @@ export interface ClaimedTask {
 export interface ClaimPolicy {
   failureLimit: number;
   failureWindowSeconds: number;
+  /**
+   * How long a service's check-in is reused by its next claims (see RecentCheckIns). Defaults to a
+   * twentieth of the expiry period, at most one second, so a claiming service's heartbeat never
+   * falls far behind.
+   */
+  checkInReuseMs?: number;
 }
 
 const maxClaimsAtOnce = 100;
@@ -65,15 +73,19 @@ export class ClaimService {
   private readonly hubClaims = new Coalescer<HubLane, HubClaimRequest, ClaimedTask[]>(
     (lane, requests) => this.claimBatch(lane, requests), { size: (r) => r.limit, maxPerBatch: maxClaimsAtOnce });
 
+  private readonly recentCheckIns: RecentCheckIns;
+
   constructor(
     private readonly db: StateDb,
     private readonly registry: ComputeServiceRegistry,
     private readonly policy: ClaimPolicy,
     private readonly random: () => number = Math.random,
     private readonly log?: Logger,
-  ) {}
+  ) {
+    this.recentCheckIns = new RecentCheckIns(policy.checkInReuseMs ?? Math.min(1000, (registry.expirySeconds * 1000) / 20));
+  }
 
-  async claim(actor: Principal, serviceId: string, count: number, protocols: readonly string[] | null): Promise<ClaimedTask[]> {
+  async claim(actor: Principal, computeServiceId: string, count: number, protocols: readonly string[] | null): Promise<ClaimedTask[]> {
     if (!(Number.isInteger(count) && count >= 1 && count <= maxClaimsAtOnce)) {
       throw badInput(`count is a whole number from 1 to ${maxClaimsAtOnce}`);
     }
@@ -81,16 +93,47 @@ export class ClaimService {
       if (!protocolPattern.test(protocol)) throw badInput(`"${protocol}" is not a protocol name`);
     }
     requireKind(actor, 'compute');
-    const checkIn = await this.checkIns.submit(protocolsKey(protocols), protocols, {
-      serviceId: checkId('compute service', serviceId), identityId: actor.identityId,
-    });
+    const serviceId = checkId('compute service', computeServiceId);
+    const lane = protocolsKey(protocols);
+    const recentHubs = this.recentCheckIns.hubsFor(serviceId, actor.identityId, lane, Date.now());
+    let claimed: ClaimedTask[] = [];
+    if (recentHubs !== undefined) {
+      claimed = await this.claimFromHubs(actor, serviceId, count, protocols, recentHubs);
+      // Short: the hubs seen may have run dry, or the service may have been expired, deregistered or
+      // suspended since; a fresh check-in finds other hubs or says why the service gets nothing.
+      if (claimed.length < count) this.recentCheckIns.forget(serviceId);
+    }
+    if (claimed.length < count) {
+      try {
+        const hubs = await this.checkIn(actor, serviceId, protocols);
+        claimed.push(...(await this.claimFromHubs(actor, serviceId, count - claimed.length, protocols, hubs)));
+      } catch (error) {
+        // Tasks already claimed are the service's now: hand them over; its next request hears why.
+        if (claimed.length === 0) throw error;
+      }
+    }
+    if (claimed.length > 0) {
+      this.log?.info({ computeServiceId: serviceId, taskIds: claimed.map((c) => c.taskId), claimIds: claimed.map((c) => c.claimId) }, 'claimed tasks');
+    }
+    return claimed;
+  }
+
+  /** The full check-in (heartbeat, liveness, failures, hubs with work); throws if the service may not claim. */
+  private async checkIn(actor: Principal, serviceId: string, protocols: Protocols): Promise<ClaimableHub[]> {
+    const lane = protocolsKey(protocols);
+    const checkIn = await this.checkIns.submit(lane, protocols, { serviceId, identityId: actor.identityId });
     if (checkIn.someoneSilent) await this.registry.expireSilent();
     // Only a refused check-in is worth a second read, to say why: not found, someone else's, or gone.
     if (!checkIn.alive) throw serviceGone(await this.registry.owned(actor, serviceId));
     if (checkIn.recentFailures > this.policy.failureLimit) throw this.suspended(serviceId, checkIn.recentFailures);
     // An expiry may have put tasks back on hubs the check-in saw empty.
-    const available = checkIn.someoneSilent ? await hubsWithClaimableTasks(this.db, protocols) : checkIn.hubs;
+    const hubs = checkIn.someoneSilent ? await hubsWithClaimableTasks(this.db, protocols) : checkIn.hubs;
+    this.recentCheckIns.remember(serviceId, actor.identityId, lane, hubs, Date.now());
+    return hubs;
+  }
 
+  /** Up to `count` tasks from the given hubs, drawn by weight; a hub that comes up short is not asked again. */
+  private async claimFromHubs(actor: Principal, serviceId: string, count: number, protocols: Protocols, available: ClaimableHub[]): Promise<ClaimedTask[]> {
     const claimed: ClaimedTask[] = [];
     let hubs = available.filter((hub) => canAccessScope(actor, hub));
     while (claimed.length < count && hubs.length > 0) {
@@ -100,9 +143,6 @@ export class ClaimService {
       const got = await this.hubClaims.submit(`${hub.hubId} ${protocolsKey(protocols)}`, { hubId: hub.hubId, protocols }, { computeServiceId: serviceId, limit: wanted });
       claimed.push(...got);
       if (got.length < wanted) hubs = hubs.filter((h) => h.hubId !== hub.hubId);
-    }
-    if (claimed.length > 0) {
-      this.log?.info({ computeServiceId: serviceId, taskIds: claimed.map((c) => c.taskId), claimIds: claimed.map((c) => c.claimId) }, 'claimed tasks');
     }
     return claimed;
   }
@@ -125,8 +165,14 @@ export class ClaimService {
   private async claimBatch({ hubId, protocols }: HubLane, requests: readonly HubClaimRequest[]): Promise<ClaimedTask[][]> {
     const offers = requests.flatMap((request, index) =>
       Array.from({ length: request.limit }, () => ({ index, computeServiceId: request.computeServiceId, claimId: randomUUID(), claimToken: generateClaimToken() })));
+    const now = Date.now();
     const claimed = await claimFromHub(this.db, {
       hubId, protocols,
+      eligibility: {
+        silentBefore: new Date(now - this.registry.expirySeconds * 1000),
+        failuresSince: new Date(now - this.policy.failureWindowSeconds * 1000),
+        failureLimit: this.policy.failureLimit,
+      },
       offers: offers.map((o) => ({ claimId: o.claimId, tokenHash: hashClaimToken(o.claimToken), computeServiceId: o.computeServiceId })),
     });
     const byClaimId = new Map<string, (typeof offers)[number]>(offers.map((o) => [o.claimId, o]));

@@ -109,17 +109,32 @@ export interface ClaimOffer {
   computeServiceId: string;
 }
 
+/** Who may still take work when a claim statement runs (see claimFromHub). */
+export interface ClaimEligibility {
+  /** A service heard from before this is silent: about to expire, so it gets nothing. */
+  silentBefore: Date;
+  /** Failed ProtocolDAGResults since this count towards `failureLimit`. */
+  failuresSince: Date;
+  /** A service with more failures than this in the window gets nothing. */
+  failureLimit: number;
+}
+
 /**
  * Claims up to `offers.length` tasks of one hub in one statement, so one round trip: locks the next
- * claimable tasks, gives the n-th of them the n-th offer (a new claim at the task's next fence, for
- * the offer's compute service), moves them WAITING → RUNNING under it, records each change as a
- * TaskStatusChanged event, and returns each claimed task as it now is. Offers may name different
+ * claimable tasks, gives the n-th of them the n-th eligible offer (a new claim at the task's next
+ * fence, for the offer's compute service), moves them WAITING → RUNNING under it, records each change
+ * as a TaskStatusChanged event, and returns each claimed task as it now is. Offers may name different
  * services: concurrent claims share one statement (see Coalescer).
+ *
+ * An offer is eligible only if its service is, as the statement runs: not expired, deregistered or
+ * silent, and not over its failure limit. The claimer's check-in said so moments earlier, but it may
+ * be reused for a while (ClaimService), and an expiry may have run in between: here is where it holds.
  */
 export async function claimFromHub(
   db: StateTx,
-  claim: { hubId: string; protocols: readonly string[] | null; offers: readonly ClaimOffer[] },
+  claim: { hubId: string; protocols: readonly string[] | null; offers: readonly ClaimOffer[]; eligibility: ClaimEligibility },
 ): Promise<ClaimedRow[]> {
+  const { silentBefore, failuresSince, failureLimit } = claim.eligibility;
   const events = Prisma.sql`
     SELECT 'TaskStatusChanged'::text AS kind, c."taskId" AS task_id,
            jsonb_build_object('from', 'WAITING', 'to', 'RUNNING', 'reason', 'claimed by compute service ' || c."computeServiceId") AS payload,
@@ -128,10 +143,19 @@ export async function claimFromHub(
   return sqlRows<ClaimedRow[]>(db)`
     WITH locked AS (${claimableTasks(claim.hubId, claim.protocols, claim.offers.length)}),
     picked AS (SELECT id, fence, row_number() OVER (ORDER BY priority, "createdAt", id) AS slot FROM locked),
-    offers AS (
+    offered AS (
       SELECT * FROM unnest(${claim.offers.map((o) => o.claimId)}::uuid[], ${claim.offers.map((o) => o.tokenHash)}::text[],
                            ${claim.offers.map((o) => o.computeServiceId)}::uuid[])
-             WITH ORDINALITY AS o(claim_id, token_hash, service_id, slot)),
+             WITH ORDINALITY AS o(claim_id, token_hash, service_id, n)),
+    eligible_services AS (
+      SELECT cs.id FROM "ComputeService" cs
+       WHERE cs.id IN (SELECT service_id FROM offered)
+         AND cs."expiredAt" IS NULL AND cs."deregisteredAt" IS NULL AND cs."lastHeartbeatAt" >= ${silentBefore}
+         AND (SELECT count(*) FROM "ProtocolDagResult" r
+               WHERE r."computeServiceId" = cs.id AND NOT r.ok AND r."createdAt" > ${failuresSince}) <= ${failureLimit}::int),
+    offers AS (
+      SELECT o.claim_id, o.token_hash, o.service_id, row_number() OVER (ORDER BY o.n) AS slot
+        FROM offered o WHERE o.service_id IN (SELECT id FROM eligible_services)),
     claims AS (
       INSERT INTO "Claim" (id, "taskId", "computeServiceId", fence, "tokenHash")
       SELECT o.claim_id, p.id, o.service_id, p.fence + 1, o.token_hash
