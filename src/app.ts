@@ -79,7 +79,7 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
 
     const signingSecret = config.signingSecret ?? await readOrCreateSecret(join(config.dataDir, 'signing-secret'));
     const objects = await openObjectStore(config.objects, { publicBaseUrl: config.publicUrl ?? url, signingSecret });
-    const services = createServices({ db: state.db, objects, settings: config.tasks, events: config.events, log });
+    const services = createServices({ db: state.db, objects, settings: config.tasks, events: config.events, log, tokenReuseMs: config.tokenReuseMs });
     const sweeper = startExpirySweeper(services, config.tasks.computeServiceExpirySeconds, log);
     releases.push(async () => sweeper.stop());
     const uploadSweeper = new UploadSweeper(state.db, objects, { graceSeconds: config.uploadSweepGraceSeconds, uploadUrlSeconds: config.tasks.uploadUrlSeconds }, log).start();

@@ -37,6 +37,8 @@ export interface Config {
   requestLimits: RequestLimits;
   /** How long graceful shutdown waits for open requests and sockets before closing them. */
   shutdownGraceMs: number;
+  /** How long a bearer token's lookup is reused by its next requests; a revocation reaches other replicas within it. */
+  tokenReuseMs: number;
   /**
    * Uncommitted ResultFile uploads are swept this long after their URLs expired, and what a claim's
    * interrupted writes left in the object store this long after the claim ended.
@@ -149,6 +151,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       maxDirectives: integer('DAGKEEPER_MAX_QUERY_DIRECTIVES', defaultRequestLimits.maxDirectives, 0, 10_000),
     },
     shutdownGraceMs: integer('DAGKEEPER_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+    tokenReuseMs: integer('DAGKEEPER_TOKEN_REUSE_MS', 1_000, 0, 60_000),
     uploadSweepGraceSeconds: integer('DAGKEEPER_UPLOAD_SWEEP_GRACE_SECONDS', 3_600, 60, 30 * 86_400),
     tasks: {
       computeServiceExpirySeconds: integer('DAGKEEPER_COMPUTE_EXPIRY_SECONDS', 20, 1, 86_400),

@@ -42,9 +42,11 @@ export interface ServiceDependencies {
   log?: Logger | undefined;
   /** Source of randomness for drawing hubs; tests pass a seeded one. */
   random?: () => number;
+  /** See IdentityServiceOptions.tokenReuseMs; 0 (every request reads its token) unless given. */
+  tokenReuseMs?: number;
 }
 
-export function createServices({ db, objects, settings, events = defaultEventSettings, log, random }: ServiceDependencies): Services {
+export function createServices({ db, objects, settings, events = defaultEventSettings, log, random, tokenReuseMs = 0 }: ServiceDependencies): Services {
   const compute = new ComputeServiceRegistry(db, settings.computeServiceExpirySeconds, log);
   const networks = new NetworkService(db);
   const tasks = new TaskService(db, objects);
@@ -55,7 +57,7 @@ export function createServices({ db, objects, settings, events = defaultEventSet
   };
   const eventHub = new TaskEventHub(outbox, { pollMs: events.pollMs, maxQueuedPerSubscriber: events.maxQueuedPerSubscriber, log });
   return {
-    identities: new IdentityService(db),
+    identities: new IdentityService(db, { tokenReuseMs }),
     networks,
     tasks,
     dags: new DagService(db, objects),

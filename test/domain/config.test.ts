@@ -11,6 +11,7 @@ describe('configuration from the environment', () => {
       objects: { kind: 'local', root: '/srv/app/.dagkeeper/objects' },
       publicUrl: undefined,
       migrateOnStart: true,
+      tokenReuseMs: 1_000,
     });
   });
 

@@ -20,6 +20,8 @@ export const defaultTestSettings: TaskSettings = {
 
 export interface DomainHarness {
   services: Services;
+  /** The bootstrap administrator. */
+  admin: Principal;
   state: StateStore;
   objects: S3ObjectStore;
   user(name: string, scopes?: string[]): Promise<Principal>;
@@ -52,6 +54,7 @@ export async function startDomain(settings: Partial<TaskSettings> = {}, random?:
   };
   return {
     services,
+    admin: adminPrincipal,
     state,
     objects,
     user: (name, scopes = ['acme-c1-p1']) => principal('user', name, scopes),

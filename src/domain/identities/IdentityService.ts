@@ -43,23 +43,45 @@ const lastUsedResolutionMs = 60_000;
 const toKind = (kind: 'USER' | 'COMPUTE'): IdentityKind => (kind === 'USER' ? 'user' : 'compute');
 const fromKind = (kind: IdentityKind): 'USER' | 'COMPUTE' => (kind === 'user' ? 'USER' : 'COMPUTE');
 
+export interface IdentityServiceOptions {
+  now?: () => Date;
+  /**
+   * How long a token lookup is reused by the token's next requests (0: every request reads the
+   * database). Revoking a token or disabling an identity clears this replica's reuse at once; other
+   * replicas notice within this period.
+   */
+  tokenReuseMs?: number;
+}
+
+/** Past this many tokens the oldest reused lookup is dropped first. */
+const maxReusedTokens = 10_000;
+
 /** Identities (users and compute services) and their bearer tokens. */
 export class IdentityService {
   /** Requests arriving together look their tokens up in one statement. */
   private readonly tokenHolders = new Coalescer<null, string, TokenHolder | undefined>(
     (_lane, hashes) => findTokenHolders(this.db, hashes), { size: () => 1, maxPerBatch: 100 });
+  /** Recent lookups of known tokens by hash: a worker's stream of requests reads its token once a period. */
+  private readonly recentLookups = new Map<string, { holder: TokenHolder; at: number }>();
+  private readonly now: () => Date;
+  private readonly tokenReuseMs: number;
 
-  constructor(private readonly db: StateDb, private readonly now: () => Date = () => new Date()) {}
+  constructor(private readonly db: StateDb, options: IdentityServiceOptions = {}) {
+    this.now = options.now ?? (() => new Date());
+    this.tokenReuseMs = options.tokenReuseMs ?? 0;
+    if (!(Number.isFinite(this.tokenReuseMs) && this.tokenReuseMs >= 0)) throw new RangeError(`tokenReuseMs is 0 or more, not ${this.tokenReuseMs}`);
+  }
 
   /** The principal a bearer token stands for, or null if the token is unknown, revoked or expired. */
   async authenticate(token: string): Promise<Principal | null> {
     if (!looksLikeToken(token)) return null;
-    const row = await this.tokenHolders.submit('tokens', null, hashToken(token));
+    const row = await this.tokenHolder(hashToken(token));
     const now = this.now();
     if (row === undefined || row.revokedAt !== null || row.disabledAt !== null) return null;
     if (row.expiresAt !== null && row.expiresAt <= now) return null;
     if (row.lastUsedAt === null || now.getTime() - row.lastUsedAt.getTime() > lastUsedResolutionMs) {
       await this.db.identityToken.update({ where: { id: row.tokenId }, data: { lastUsedAt: now } });
+      row.lastUsedAt = now;
     }
     return {
       identityId: row.identityId,
@@ -69,6 +91,20 @@ export class IdentityService {
       isAdmin: row.isAdmin,
       scopes: row.scopes,
     };
+  }
+
+  /** The token's row, reused while recent; unknown tokens are always looked up (they may be issued any moment). */
+  private async tokenHolder(hash: string): Promise<TokenHolder | undefined> {
+    const at = this.now().getTime();
+    const recent = this.recentLookups.get(hash);
+    if (recent !== undefined && at - recent.at < this.tokenReuseMs) return recent.holder;
+    const holder = await this.tokenHolders.submit('tokens', null, hash);
+    this.recentLookups.delete(hash);
+    if (holder !== undefined && this.tokenReuseMs > 0) {
+      this.recentLookups.set(hash, { holder, at });
+      if (this.recentLookups.size > maxReusedTokens) this.recentLookups.delete(this.recentLookups.keys().next().value as string);
+    }
+    return holder;
   }
 
   async create(actor: Principal, input: NewIdentity): Promise<{ identity: IdentityRecord; token: string }> {
@@ -109,6 +145,7 @@ export class IdentityService {
       where: { id: tokenId },
       data: { revokedAt: row.revokedAt ?? this.now() },
     });
+    this.recentLookups.clear();
     return toTokenRecord(updated);
   }
 
@@ -118,6 +155,7 @@ export class IdentityService {
     const row = await mapDriverErrors(() =>
       this.db.identity.update({ where: { id: identityId }, data: { disabledAt: this.now() } }),
     );
+    this.recentLookups.clear();
     return toIdentityRecord(row);
   }
 
