@@ -128,7 +128,7 @@ export const claimThroughput: Benchmark = {
           `to a database of its own on the same server, under the same time limit. Its claim latency is the time from each worker's \`worker:getJob:start\` to its \`job:start\` event. ` +
           'Each graphile-worker job also runs the no-op and `complete_job`, which a dagkeeper claim does not; each dagkeeper claim goes through HTTP, GraphQL and token authentication, which graphile-worker\'s do not.',
         `The target is measured with one task per request, like graphile-worker's one job per slot. A supplementary round (not part of the target) lets the same claimers ask for ${perRequestSupplementary} tasks per request, as a compute service with that many free slots does. ` +
-          'The server runs the token lookups, check-ins and claims of requests that arrive together as one statement each (src/domain/Coalescer.ts), as it does in production.',
+          'The server runs at its defaults, as in production: a worker\'s token lookup is reused for 1 s (DAGKEEPER_TOKEN_REUSE_MS) and its check-in for up to 1 s (src/domain/claims/RecentCheckIns.ts), while the claim statement itself refuses services that are gone, silent or failing; requests that arrive together share one statement per token lookup, check-in and hub (src/domain/Coalescer.ts).',
         'Double claims are counted twice: ids handed out more than once across all claimers, and in the database (a task claimed again while its earlier claim was still held; RUNNING tasks against claims handed out).',
       ],
       rows: [
