@@ -63,6 +63,8 @@ export class IdentityService {
     (_lane, hashes) => findTokenHolders(this.db, hashes), { size: () => 1, maxPerBatch: 100 });
   /** Recent lookups of known tokens by hash: a worker's stream of requests reads its token once a period. */
   private readonly recentLookups = new Map<string, { holder: TokenHolder; at: number }>();
+  /** Moves on every revocation and disabling, so a lookup that was in flight across one is not kept. */
+  private lookupGeneration = 0;
   private readonly now: () => Date;
   private readonly tokenReuseMs: number;
 
@@ -98,13 +100,19 @@ export class IdentityService {
     const at = this.now().getTime();
     const recent = this.recentLookups.get(hash);
     if (recent !== undefined && at - recent.at < this.tokenReuseMs) return recent.holder;
+    const generation = this.lookupGeneration;
     const holder = await this.tokenHolders.submit('tokens', null, hash);
     this.recentLookups.delete(hash);
-    if (holder !== undefined && this.tokenReuseMs > 0) {
+    if (holder !== undefined && this.tokenReuseMs > 0 && generation === this.lookupGeneration) {
       this.recentLookups.set(hash, { holder, at });
       if (this.recentLookups.size > maxReusedTokens) this.recentLookups.delete(this.recentLookups.keys().next().value as string);
     }
     return holder;
+  }
+
+  private forgetLookups(): void {
+    this.lookupGeneration += 1;
+    this.recentLookups.clear();
   }
 
   async create(actor: Principal, input: NewIdentity): Promise<{ identity: IdentityRecord; token: string }> {
@@ -145,7 +153,7 @@ export class IdentityService {
       where: { id: tokenId },
       data: { revokedAt: row.revokedAt ?? this.now() },
     });
-    this.recentLookups.clear();
+    this.forgetLookups();
     return toTokenRecord(updated);
   }
 
@@ -155,7 +163,7 @@ export class IdentityService {
     const row = await mapDriverErrors(() =>
       this.db.identity.update({ where: { id: identityId }, data: { disabledAt: this.now() } }),
     );
-    this.recentLookups.clear();
+    this.forgetLookups();
     return toIdentityRecord(row);
   }
 
