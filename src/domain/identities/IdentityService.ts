@@ -3,6 +3,7 @@ import { mapDriverErrors } from '../../storage/state/driverErrors.js';
 import { findTokenHolders } from '../../storage/state/sql/identityTokens.js';
 import type { TokenHolder } from '../../storage/state/sql/identityTokens.js';
 import { Coalescer } from '../Coalescer.js';
+import { ReuseWindow } from '../ReuseWindow.js';
 import { groupByKey } from '../groupByKey.js';
 import { badInput, conflict, DomainError, ErrorCode, notFound } from '../errors.js';
 import { requireAdmin } from '../principal.js';
@@ -53,25 +54,20 @@ export interface IdentityServiceOptions {
   tokenReuseMs?: number;
 }
 
-/** Past this many tokens the oldest reused lookup is dropped first. */
-const maxReusedTokens = 10_000;
-
 /** Identities (users and compute services) and their bearer tokens. */
 export class IdentityService {
   /** Requests arriving together look their tokens up in one statement. */
   private readonly tokenHolders = new Coalescer<null, string, TokenHolder | undefined>(
     (_lane, hashes) => findTokenHolders(this.db, hashes), { size: () => 1, maxPerBatch: 100 });
   /** Recent lookups of known tokens by hash: a worker's stream of requests reads its token once a period. */
-  private readonly recentLookups = new Map<string, { holder: TokenHolder; at: number }>();
+  private readonly recentLookups: ReuseWindow<TokenHolder>;
   /** Moves on every revocation and disabling, so a lookup that was in flight across one is not kept. */
   private lookupGeneration = 0;
   private readonly now: () => Date;
-  private readonly tokenReuseMs: number;
 
   constructor(private readonly db: StateDb, options: IdentityServiceOptions = {}) {
     this.now = options.now ?? (() => new Date());
-    this.tokenReuseMs = options.tokenReuseMs ?? 0;
-    if (!(Number.isFinite(this.tokenReuseMs) && this.tokenReuseMs >= 0)) throw new RangeError(`tokenReuseMs is 0 or more, not ${this.tokenReuseMs}`);
+    this.recentLookups = new ReuseWindow(options.tokenReuseMs ?? 0);
   }
 
   /** The principal a bearer token stands for, or null if the token is unknown, revoked or expired. */
@@ -98,15 +94,12 @@ export class IdentityService {
   /** The token's row, reused while recent; unknown tokens are always looked up (they may be issued any moment). */
   private async tokenHolder(hash: string): Promise<TokenHolder | undefined> {
     const at = this.now().getTime();
-    const recent = this.recentLookups.get(hash);
-    if (recent !== undefined && at - recent.at < this.tokenReuseMs) return recent.holder;
+    const recent = this.recentLookups.get(hash, at);
+    if (recent !== undefined) return recent;
     const generation = this.lookupGeneration;
     const holder = await this.tokenHolders.submit('tokens', null, hash);
-    this.recentLookups.delete(hash);
-    if (holder !== undefined && this.tokenReuseMs > 0 && generation === this.lookupGeneration) {
-      this.recentLookups.set(hash, { holder, at });
-      if (this.recentLookups.size > maxReusedTokens) this.recentLookups.delete(this.recentLookups.keys().next().value as string);
-    }
+    if (holder === undefined || generation !== this.lookupGeneration) this.recentLookups.delete(hash);
+    else this.recentLookups.set(hash, holder, at);
     return holder;
   }
 
