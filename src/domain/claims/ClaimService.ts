@@ -4,7 +4,7 @@ import type { StateDb } from '../../storage/state/openStateStore.js';
 import { checkInForClaims } from '../../storage/state/sql/claimCheckIn.js';
 import type { ClaimCheckIn, ClaimCheckInRequest } from '../../storage/state/sql/claimCheckIn.js';
 import { claimFromHub, hubsWithClaimableTasks } from '../../storage/state/sql/claimTasks.js';
-import type { ClaimableHub } from '../../storage/state/sql/claimTasks.js';
+import type { ClaimableHub, ClaimEligibility } from '../../storage/state/sql/claimTasks.js';
 import { ComputeServiceRegistry, serviceGone } from '../compute/ComputeServiceRegistry.js';
 import { badInput, DomainError, ErrorCode } from '../errors.js';
 import { checkId } from '../ids.js';
@@ -52,6 +52,14 @@ interface HubLane {
   protocols: Protocols;
 }
 
+/** Who is asking, once validated; `lane` keys the statements it may share with others of its protocols. */
+interface Claimer {
+  actor: Principal;
+  serviceId: string;
+  protocols: Protocols;
+  lane: string;
+}
+
 /** One claimer's share of a claim statement: at most `limit` tasks, for one compute service. */
 interface HubClaimRequest {
   computeServiceId: string;
@@ -94,19 +102,19 @@ export class ClaimService {
     }
     requireKind(actor, 'compute');
     const serviceId = checkId('compute service', computeServiceId);
-    const lane = protocolsKey(protocols);
-    const recentHubs = this.recentCheckIns.hubsFor(serviceId, actor.identityId, lane, Date.now());
+    const claimer: Claimer = { actor, serviceId, protocols, lane: protocolsKey(protocols) };
+    const recentHubs = this.recentCheckIns.hubsFor(serviceId, actor.identityId, claimer.lane, Date.now());
     let claimed: ClaimedTask[] = [];
     if (recentHubs !== undefined) {
-      claimed = await this.claimFromHubs(actor, serviceId, count, protocols, recentHubs);
+      claimed = await this.claimFromHubs(claimer, count, recentHubs);
       // Short: the hubs seen may have run dry, or the service may have been expired, deregistered or
       // suspended since; a fresh check-in finds other hubs or says why the service gets nothing.
       if (claimed.length < count) this.recentCheckIns.forget(serviceId);
     }
     if (claimed.length < count) {
       try {
-        const hubs = await this.checkIn(actor, serviceId, protocols);
-        claimed.push(...(await this.claimFromHubs(actor, serviceId, count - claimed.length, protocols, hubs)));
+        const hubs = await this.checkIn(claimer);
+        claimed.push(...(await this.claimFromHubs(claimer, count - claimed.length, hubs)));
       } catch (error) {
         // Tasks already claimed are the service's now: hand them over; its next request hears why.
         if (claimed.length === 0) throw error;
@@ -119,8 +127,7 @@ export class ClaimService {
   }
 
   /** The full check-in (heartbeat, liveness, failures, hubs with work); throws if the service may not claim. */
-  private async checkIn(actor: Principal, serviceId: string, protocols: Protocols): Promise<ClaimableHub[]> {
-    const lane = protocolsKey(protocols);
+  private async checkIn({ actor, serviceId, protocols, lane }: Claimer): Promise<ClaimableHub[]> {
     const checkIn = await this.checkIns.submit(lane, protocols, { serviceId, identityId: actor.identityId });
     if (checkIn.someoneSilent) await this.registry.expireSilent();
     // Only a refused check-in is worth a second read, to say why: not found, someone else's, or gone.
@@ -133,14 +140,14 @@ export class ClaimService {
   }
 
   /** Up to `count` tasks from the given hubs, drawn by weight; a hub that comes up short is not asked again. */
-  private async claimFromHubs(actor: Principal, serviceId: string, count: number, protocols: Protocols, available: ClaimableHub[]): Promise<ClaimedTask[]> {
+  private async claimFromHubs({ actor, serviceId, protocols, lane }: Claimer, count: number, available: ClaimableHub[]): Promise<ClaimedTask[]> {
     const claimed: ClaimedTask[] = [];
     let hubs = available.filter((hub) => canAccessScope(actor, hub));
     while (claimed.length < count && hubs.length > 0) {
       const hub = pickWeighted(hubs, this.random);
       if (hub === undefined) break;
       const wanted = count - claimed.length;
-      const got = await this.hubClaims.submit(`${hub.hubId} ${protocolsKey(protocols)}`, { hubId: hub.hubId, protocols }, { computeServiceId: serviceId, limit: wanted });
+      const got = await this.hubClaims.submit(`${hub.hubId} ${lane}`, { hubId: hub.hubId, protocols }, { computeServiceId: serviceId, limit: wanted });
       claimed.push(...got);
       if (got.length < wanted) hubs = hubs.filter((h) => h.hubId !== hub.hubId);
     }
@@ -149,13 +156,18 @@ export class ClaimService {
 
   /** One check-in statement for every claimer in the batch; the cutoffs are taken when it runs. */
   private async checkInBatch(protocols: Protocols, requests: readonly ClaimCheckInRequest[]): Promise<ClaimCheckIn[]> {
+    const { silentBefore, failuresSince } = this.eligibilityNow();
+    return checkInForClaims(this.db, { requests, silentBefore, failuresSince, protocols });
+  }
+
+  /** Who may claim as of now: heard from within the expiry period, and within the failure limit over its window. */
+  private eligibilityNow(): ClaimEligibility {
     const now = Date.now();
-    return checkInForClaims(this.db, {
-      requests,
+    return {
       silentBefore: new Date(now - this.registry.expirySeconds * 1000),
       failuresSince: new Date(now - this.policy.failureWindowSeconds * 1000),
-      protocols,
-    });
+      failureLimit: this.policy.failureLimit,
+    };
   }
 
   /**
@@ -165,14 +177,9 @@ export class ClaimService {
   private async claimBatch({ hubId, protocols }: HubLane, requests: readonly HubClaimRequest[]): Promise<ClaimedTask[][]> {
     const offers = requests.flatMap((request, index) =>
       Array.from({ length: request.limit }, () => ({ index, computeServiceId: request.computeServiceId, claimId: randomUUID(), claimToken: generateClaimToken() })));
-    const now = Date.now();
     const claimed = await claimFromHub(this.db, {
       hubId, protocols,
-      eligibility: {
-        silentBefore: new Date(now - this.registry.expirySeconds * 1000),
-        failuresSince: new Date(now - this.policy.failureWindowSeconds * 1000),
-        failureLimit: this.policy.failureLimit,
-      },
+      eligibility: this.eligibilityNow(),
       offers: offers.map((o) => ({ claimId: o.claimId, tokenHash: hashClaimToken(o.claimToken), computeServiceId: o.computeServiceId })),
     });
     const byClaimId = new Map<string, (typeof offers)[number]>(offers.map((o) => [o.claimId, o]));
