@@ -26,6 +26,20 @@ describe('claiming tasks (real PostgreSQL + s3rver)', () => {
     await h.close();
   });
 
+  /** `count` WAITING tasks of one unit (`u`) on a new network's hub, for services running `protocol`. */
+  async function actionedOneUnitTasks(protocol: string, count: number) {
+    const { network, transformations } = await createNetwork(h.services, user, { name: protocol, scope: `acme-${protocol}-p1`, protocol });
+    const tasks = await h.services.tasks.create(user, transformations[0]!.scopedKey, count, { dag: { units: [{ key: 'u', name: 'U', dependencies: [] }] } });
+    await h.services.tasks.action(user, network.scopedKey, tasks.map((t) => t.id));
+    return { network, tasks };
+  }
+
+  /** Ends a claimed one-unit task with a failed ProtocolDAGResult, as a worker whose unit crashed does. */
+  async function failClaimedTask(services: DomainHarness['services'], claimToken: string): Promise<void> {
+    await services.unitResults.submit(worker, claimToken, { unitKey: 'u', ok: false, exception: 'OOM', traceback: 'killed', startedAt: new Date(), endedAt: new Date() });
+    await services.finisher.finish(worker, claimToken);
+  }
+
   test('8 concurrent claimers over 1,000 tasks never get the same task twice', async () => {
     const { network, transformations } = await createNetwork(h.services, user, { name: 'bulk', scope: 'acme-bulk-p1' });
     const tasks = [];
@@ -137,14 +151,11 @@ describe('claiming tasks (real PostgreSQL + s3rver)', () => {
 
   test('a service that keeps failing is refused claims while the failures are recent', async () => {
     const strict = h.withSettings({ claimFailureLimit: 1, claimFailureWindowSeconds: 3600 });
-    const { network, transformations } = await createNetwork(h.services, user, { name: 'flaky', scope: 'acme-flaky-p1', protocol: 'flaky' });
-    const tasks = await h.services.tasks.create(user, transformations[0]!.scopedKey, 3, { dag: { units: [{ key: 'u', name: 'U', dependencies: [] }] } });
-    await h.services.tasks.action(user, network.scopedKey, tasks.map((t) => t.id));
+    await actionedOneUnitTasks('flaky', 3);
     const service = await strict.compute.register(worker, 'flaky-claimer');
     for (let i = 0; i < 2; i += 1) {
       const [claim] = await strict.claims.claim(worker, service.id, 1, ['flaky']);
-      await strict.unitResults.submit(worker, claim!.claimToken, { unitKey: 'u', ok: false, exception: 'OOM', traceback: 'killed', startedAt: new Date(), endedAt: new Date() });
-      await strict.finisher.finish(worker, claim!.claimToken);
+      await failClaimedTask(strict, claim!.claimToken);
     }
     expect(await codeOf(strict.claims.claim(worker, service.id, 1, ['flaky']))).toBe('CLAIMS_SUSPENDED');
   });
@@ -174,9 +185,7 @@ describe('claiming tasks (real PostgreSQL + s3rver)', () => {
   });
 
   test('a claim statement gives nothing to an offer whose service is gone, silent or failing, and the next eligible offer takes its task', async () => {
-    const { network, transformations } = await createNetwork(h.services, user, { name: 'eligible', scope: 'acme-eligible-p1', protocol: 'eligible' });
-    const tasks = await h.services.tasks.create(user, transformations[0]!.scopedKey, 2, { dag: { units: [{ key: 'u', name: 'U', dependencies: [] }] } });
-    await h.services.tasks.action(user, network.scopedKey, tasks.map((t) => t.id));
+    const { network, tasks } = await actionedOneUnitTasks('eligible', 2);
     const [gone, silent, failing, live] = await Promise.all(['elig-gone', 'elig-silent', 'elig-failing', 'elig-live'].map((name) => h.services.compute.register(worker, name)));
     await h.services.compute.deregister(worker, gone!.id);
     await h.state.db.computeService.update({ where: { id: silent!.id }, data: { lastHeartbeatAt: new Date(Date.now() - 3_600_000) } });
@@ -197,9 +206,7 @@ describe('claiming tasks (real PostgreSQL + s3rver)', () => {
 
   test('a service claiming again within moments is refused as soon as it is deregistered, and suspended as soon as it fails too often', async () => {
     const strict = h.withSettings({ claimFailureLimit: 0, claimFailureWindowSeconds: 3600 });
-    const { network, transformations } = await createNetwork(h.services, user, { name: 'reused', scope: 'acme-reused-p1', protocol: 'reused' });
-    const tasks = await h.services.tasks.create(user, transformations[0]!.scopedKey, 6, { dag: { units: [{ key: 'u', name: 'U', dependencies: [] }] } });
-    await h.services.tasks.action(user, network.scopedKey, tasks.map((t) => t.id));
+    await actionedOneUnitTasks('reused', 6);
 
     const leaving = await strict.compute.register(worker, 'reused-leaving');
     expect(await strict.claims.claim(worker, leaving.id, 1, ['reused'])).toHaveLength(1);
@@ -208,8 +215,7 @@ describe('claiming tasks (real PostgreSQL + s3rver)', () => {
 
     const failing = await strict.compute.register(worker, 'reused-failing');
     const [claim] = await strict.claims.claim(worker, failing.id, 1, ['reused']);
-    await strict.unitResults.submit(worker, claim!.claimToken, { unitKey: 'u', ok: false, exception: 'OOM', traceback: 'killed', startedAt: new Date(), endedAt: new Date() });
-    await strict.finisher.finish(worker, claim!.claimToken);
+    await failClaimedTask(strict, claim!.claimToken);
     expect(await codeOf(strict.claims.claim(worker, failing.id, 1, ['reused']))).toBe('CLAIMS_SUSPENDED');
   });
 
