@@ -108,7 +108,7 @@ export const claimScaling: Benchmark = {
       anchor: `the same claim at ${first.waiting.toLocaleString('en-US')} waiting tasks`,
       howMeasured: [
         `One compute service claims one task at a time through the GraphQL API of a \`dagkeeper server\` process with ${sizes.map((s) => s.toLocaleString('en-US')).join(', ')} WAITING tasks on its hub ` +
-          `(bulk-inserted with SQL, topped up before each size, tables ANALYZEd). Up to ${warmUpClaims} warm-up claims, then ${claims} measured claims per size, ` +
+          `(bulk-inserted with SQL, topped up before each size, tables vacuumed and analyzed). Up to ${warmUpClaims} warm-up claims, then ${claims} measured claims per size, ` +
           `or as many as fit in ${ctx.scale.scalingSecondsPerSize} s (at least ${minimumClaims}); the raw numbers give each size's count.`,
         'At each size the two queries of a claim, taken from `src/storage/state/sql/claimTasks.ts` itself, are run under `EXPLAIN (ANALYZE, BUFFERS)` in a transaction that is rolled back: ' +
           '`hubsWithClaimableTasks` (which hubs have work) and `lockClaimableTasks` (`FOR UPDATE SKIP LOCKED`).',

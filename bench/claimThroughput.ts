@@ -4,7 +4,7 @@ import type { WorkerEvents } from 'graphile-worker';
 import { createTestDatabase } from '../test/support/postgres.js';
 import type { Benchmark, BenchContext, BenchResult, Check } from './support/benchmark.js';
 import { fmtMs, fmtRate, fmtRatio } from './support/benchmark.js';
-import { claim, countTasks, createNetwork, insertWaitingTasks, keepAlive, registerService, releasedClaims, tasksClaimedTwice, withDatabase } from './support/campaign.js';
+import { claim, countTasks, createNetwork, insertWaitingTasks, keepAlive, vacuumAnalyze, registerService, releasedClaims, tasksClaimedTwice, withDatabase } from './support/campaign.js';
 import { startBenchServer } from './support/server.js';
 import type { BenchServer } from './support/server.js';
 import { median, nowMs, summarize } from './support/stats.js';
@@ -92,6 +92,7 @@ export const claimThroughput: Benchmark = {
       for (let round = 0; round < rounds; round += 1) {
         // Topped up to the same queue as dagkeeper's rounds, not added on top of what a time-limited round left.
         const queued = await addGraphileJobs(database.url, Math.max(0, tasks - (await graphileJobsLeft(database.url))));
+        await vacuumAnalyze(database.url, ['graphile_worker._private_jobs', 'graphile_worker._private_job_queues']);
         ctx.log(`graphile-worker: round ${round + 1}/${rounds}, concurrency ${claimers}, at most ${claimSeconds} s`);
         const result = await drainGraphile(database.url, queued, claimers, logger, limitMs);
         anchor.push(result);
@@ -123,7 +124,8 @@ export const claimThroughput: Benchmark = {
         `${n} WAITING tasks (bulk-inserted with SQL and actioned on one hub) are claimed by ${claimers} compute services, each a loop of ` +
           '`claimTasks(count: 1)` over HTTP to a separate `dagkeeper server` process (PostgreSQL, default settings, LOG_LEVEL=warn), until the API answers with no task ' +
           `or ${claimSeconds} s have passed. Throughput is tasks claimed divided by the time from the first request to the last claim; latency is each request's round trip. ` +
-          `A warm-up of ${warmUp} tasks, then ${rounds} round(s), each topped up to ${n} waiting tasks first (graphile-worker's rounds likewise to ${n} queued jobs); medians over the rounds.`,
+          `A warm-up of ${warmUp} tasks, then ${rounds} round(s), each topped up to ${n} waiting tasks first (graphile-worker's rounds likewise to ${n} queued jobs), ` +
+          'then both queues\' tables vacuumed and analyzed, as autovacuum would between rounds on a live system (see the PostgreSQL line above for whether it is on here); medians over the rounds.',
         `Anchor: graphile-worker's own runner (\`run()\`, concurrency ${claimers}, a no-op task, a pool of 10 connections like dagkeeper's, logging off) works through ${n} jobs added with \`add_jobs\` ` +
           `to a database of its own on the same server, under the same time limit. Its claim latency is the time from each worker's \`worker:getJob:start\` to its \`job:start\` event. ` +
           'Each graphile-worker job also runs the no-op and `complete_job`, which a dagkeeper claim does not; each dagkeeper claim goes through HTTP, GraphQL and token authentication, which graphile-worker\'s do not.',

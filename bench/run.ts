@@ -68,7 +68,7 @@ async function main(): Promise<number> {
   const selected = args.names.length === 0 ? benchmarks : benchmarks.filter((b) => args.names.includes(b.name) || args.names.includes(String(b.id)));
   const scale = loadScale(args.scale, process.env);
   const machine = await machineFacts(adminUrl);
-  console.log(`dagkeeper benchmarks, ${scale.name} sizes: ${machine.cores} × ${machine.cpuModel}, ${machine.ramGiB} GiB, Node ${machine.node}, PostgreSQL ${machine.postgres}, load ${machine.loadAtStart.toFixed(2)}`);
+  console.log(`dagkeeper benchmarks, ${scale.name} sizes: ${machine.cores} × ${machine.cpuModel}, ${machine.ramGiB} GiB, Node ${machine.node}, PostgreSQL ${machine.postgres} (autovacuum ${machine.autovacuum}), load ${machine.loadAtStart.toFixed(2)}`);
 
   const startedAt = new Date();
   const outcomes: Outcome[] = [];

@@ -86,7 +86,7 @@ export function renderMarkdown(record: RunRecord): string {
     `| CPU | ${machine.cores} cores, ${machine.cpuModel} |`,
     `| RAM | ${machine.ramGiB} GiB |`,
     `| Node | ${machine.node} (${machine.platform}) |`,
-    `| PostgreSQL | ${machine.postgres} |`,
+    `| PostgreSQL | ${machine.postgres}, autovacuum ${machine.autovacuum} |`,
     `| load average (1 min) at start / end | ${machine.loadAtStart.toFixed(2)} / ${(machine.loadAtEnd ?? Number.NaN).toFixed(2)} |`,
     '',
     '## Summary',
