@@ -26,6 +26,7 @@ import { LocalObjectStore } from './storage/objects/LocalObjectStore.js';
 import type { ObjectStore } from './storage/objects/ObjectStore.js';
 import { openObjectStore } from './storage/objects/openObjectStore.js';
 import { openStateStore } from './storage/state/openStateStore.js';
+import { autovacuumWarning } from './storage/state/vacuumCheck.js';
 import { pruneTaskEvents, taskEventsChannel } from './storage/state/sql/taskEvents.js';
 import type { StateStore } from './storage/state/openStateStore.js';
 import { startGraphQLWsServer } from './ws/graphqlWsServer.js';
@@ -76,6 +77,9 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
     const state = await openStateStore(config.state, { migrate: config.migrateOnStart, preparedStatements: config.preparedStatements });
     releases.push(() => state.close());
     if (state.appliedMigrations.length > 0) log.info({ migrations: state.appliedMigrations }, 'applied database migrations');
+    // Not on PGlite: it has no background processes to vacuum with, and the embedded store is for trials on one machine.
+    const vacuumWarning = state.kind === 'postgres' ? await autovacuumWarning(state.db) : null;
+    if (vacuumWarning !== null) log.warn(vacuumWarning);
 
     const signingSecret = config.signingSecret ?? await readOrCreateSecret(join(config.dataDir, 'signing-secret'));
     const objects = await openObjectStore(config.objects, { publicBaseUrl: config.publicUrl ?? url, signingSecret });
