@@ -4,7 +4,7 @@ import type { WorkerEvents } from 'graphile-worker';
 import { createTestDatabase } from '../test/support/postgres.js';
 import type { Benchmark, BenchContext, BenchResult, Check } from './support/benchmark.js';
 import { fmtMs, fmtRate, fmtRatio } from './support/benchmark.js';
-import { claim, countTasks, createNetwork, insertWaitingTasks, keepAlive, vacuumAnalyze, registerService, releasedClaims, tasksClaimedTwice, withDatabase } from './support/campaign.js';
+import { claim, countTasks, createNetwork, insertWaitingTasks, keepAlive, registerService, releasedClaims, tasksClaimedTwice, vacuumAnalyze, withDatabase } from './support/campaign.js';
 import { startBenchServer } from './support/server.js';
 import type { BenchServer } from './support/server.js';
 import { median, nowMs, summarize } from './support/stats.js';
