@@ -247,9 +247,10 @@ async function dagkeeperRound(api: WorkerApi, user: ApiClient, claimed: { token:
     createUpload: async (...args) => {
       const ticket = await api.createUpload(...args);
       marks.opened = nowMs();
-      marks.parts = Math.max(1, ticket.parts.length);
+      marks.parts = Math.max(1, ticket.partCount);
       return ticket;
     },
+    continueUpload: (...args) => api.continueUpload(...args),
     commitUpload: async (...args) => {
       marks.committing = nowMs();
       await api.commitUpload(...args);

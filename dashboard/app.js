@@ -143,7 +143,7 @@ async function selectNetwork(scopedKey) {
 async function loadTasks() {
   const filter = state.transformationKey === null ? { networkKey: state.network.scopedKey } : { transformationKey: state.transformationKey };
   const { tasks } = await query(`query ($filter: TaskFilter) {
-    tasks(first: 500, filter: $filter) { totalCount edges { node { id status updatedAt transformation { scopedKey name } } } }
+    tasks(first: 500, filter: $filter) { totalCount edges { node { id status updatedAt waitingForProtocol transformation { scopedKey name } } } }
   }`, { filter });
   state.tasks = new Map(tasks.edges.map(({ node }) => [node.id, node]));
   const shown = tasks.edges.length < tasks.totalCount ? ` (first ${tasks.edges.length} of ${tasks.totalCount})` : ` (${tasks.totalCount})`;
@@ -156,7 +156,7 @@ function renderTasks() {
     const row = el('tr', { 'data-task': task.id, 'aria-selected': String(task.id === state.taskId) }, [
       el('td', { title: task.id }, task.id.slice(-12)),
       el('td', {}, task.transformation.name),
-      el('td', {}, [statusBadge(task.status)]),
+      el('td', {}, statusCell(task)),
       el('td', { title: task.updatedAt }, ago(task.updatedAt)),
     ]);
     row.addEventListener('click', () => selectTask(task.id));
@@ -173,6 +173,7 @@ async function selectTask(taskId) {
       dag { units { key name dependencies state } }
       resultFiles { id unitKey path size sha256 downloadUrl }
       dagResults { id ok createdAt }
+      failures { __typename unitKey attempt exception traceback }
     }
   }`, { id: taskId });
   state.task = task;
@@ -182,11 +183,22 @@ async function selectTask(taskId) {
   drawDag(task.dag);
   $('#files tbody').replaceChildren(...task.resultFiles.map(fileRow));
   $('#dag-results').replaceChildren(...task.dagResults.map((r) => el('li', { 'data-ok': String(r.ok) }, `${r.ok ? 'ok' : 'failed'} · ${r.createdAt}`)));
+  $('#failures').replaceChildren(...task.failures.map(failureItem));
 }
 
+/** A failed unit, or a ProtocolDAG that could not be built (unitKey null): its exception, and its traceback to unfold. */
+function failureItem(failure) {
+  const what = failure.unitKey === null ? 'ProtocolDAG could not be built' : `unit ${failure.unitKey} failed`;
+  const traceback = el('details', {}, [el('summary', {}, 'traceback'), el('pre', {}, failure.traceback ?? '')]);
+  return el('li', { 'data-kind': failure.__typename, 'data-unit': failure.unitKey ?? '' }, [
+    el('strong', {}, `${what} (attempt ${failure.attempt})`), el('pre', { class: 'exception' }, failure.exception ?? ''), traceback,
+  ]);
+}
+
+// A ResultFile is named by its unit and its path: units commonly write files of the same name.
 function fileRow(file) {
   const link = el('a', { href: file.downloadUrl, download: '' }, file.path);
-  return el('tr', { 'data-file': file.path }, [
+  return el('tr', { 'data-unit': file.unitKey, 'data-file': file.path }, [
     el('td', {}, file.unitKey), el('td', {}, [link]), el('td', {}, bytes(file.size)), el('td', { title: file.sha256 }, file.sha256.slice(0, 12)),
   ]);
 }
@@ -239,6 +251,7 @@ function onEvent(event) {
     if (known !== undefined) {
       known.status = event.to;
       known.updatedAt = event.occurredAt;
+      if (event.to !== 'WAITING') known.waitingForProtocol = null;
       const cell = document.querySelector(`#tasks tr[data-task="${CSS.escape(event.taskId)}"] td:nth-child(3)`);
       cell?.replaceChildren(statusBadge(event.to));
     } else if (inNetwork && (state.transformationKey === null || state.transformationKey === event.transformationKey)) {
@@ -264,12 +277,18 @@ function onEvent(event) {
       document.querySelector(`#dag-graph [data-unit="${CSS.escape(unit.key)}"]`)?.setAttribute('data-state', unit.state);
       break;
     }
-    case 'ResultFileAvailable':
-      document.querySelector(`#files tr[data-file="${CSS.escape(event.file.path)}"]`)?.remove();
-      $('#files tbody').append(fileRow(event.file));
+    case 'ResultFileAvailable': {
+      // The same unit's file again (a later attempt) replaces its row; another unit's is a row of its own.
+      const row = fileRow(event.file);
+      const shown = document.querySelector(`#files tr[data-unit="${CSS.escape(event.file.unitKey)}"][data-file="${CSS.escape(event.file.path)}"]`);
+      if (shown !== null) shown.replaceWith(row);
+      else $('#files tbody').append(row);
       break;
+    }
     case 'ProtocolDAGResultRecorded':
       $('#dag-results').append(el('li', { 'data-ok': String(event.ok) }, `${event.ok ? 'ok' : 'failed'} · ${event.occurredAt}`));
+      // A failed result may carry a failure the page has not seen (a DAG that could not be built): reload the task.
+      if (!event.ok) selectTask(event.taskId);
       break;
     default:
       break;
@@ -280,7 +299,7 @@ function logEvent(event) {
   const what = {
     TaskStatusChanged: () => `${event.from ?? 'new'} → ${event.to}`,
     UnitResultRecorded: () => `unit ${event.unitKey} ${event.ok ? 'ok' : 'failed'} (attempt ${event.attempt})`,
-    ResultFileAvailable: () => `file ${event.file.path} (${bytes(event.file.size)})`,
+    ResultFileAvailable: () => `file ${event.file.unitKey}/${event.file.path} (${bytes(event.file.size)})`,
     ProtocolDAGResultRecorded: () => `ProtocolDAGResult ${event.ok ? 'ok' : 'failed'}`,
     ComputeServiceExpired: () => `compute service ${event.computeServiceName} expired`,
   }[event.__typename]?.() ?? event.__typename;
@@ -418,6 +437,12 @@ function svgEl(tag, attributes = {}, text) {
 
 function statusBadge(status) {
   return el('span', { class: 'status', 'data-status': status }, status);
+}
+
+/** The status, and for a WAITING task whose protocol no live compute service runs, that it waits for one. */
+function statusCell(task) {
+  if (task.waitingForProtocol === null || task.waitingForProtocol === undefined) return [statusBadge(task.status)];
+  return [statusBadge(task.status), el('small', { class: 'waiting-for' }, ` no live service runs ${task.waitingForProtocol}`)];
 }
 
 function ago(iso) {

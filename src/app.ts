@@ -11,6 +11,7 @@ import type { Services } from './domain/services.js';
 import { createApolloServer } from './graphql/apolloServer.js';
 import { createContext } from './graphql/context.js';
 import { buildSchema } from './graphql/schema.js';
+import { closeStalledBody } from './http/bodyProgress.js';
 import { createGraphQLHandler } from './http/graphqlHandler.js';
 import { dashboardRoutes } from './http/dashboardRoutes.js';
 import { createSignedObjectHandler } from './http/objectRoutes.js';
@@ -21,15 +22,17 @@ import type { PrefixRoute } from './http/requestListener.js';
 import { createLogger } from './observability/logger.js';
 import type { Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
-import { readOrCreateSecret, writePrivateFile } from './storage/dataFolder.js';
+import { adminTokenPaths, readOrCreateSecret, writeNewPrivateFile } from './storage/dataFolder.js';
 import { LocalObjectStore } from './storage/objects/LocalObjectStore.js';
 import type { ObjectStore } from './storage/objects/ObjectStore.js';
 import { openObjectStore } from './storage/objects/openObjectStore.js';
 import { openStateStore } from './storage/state/openStateStore.js';
 import { autovacuumWarning } from './storage/state/vacuumCheck.js';
+import { revocationsChannel } from './storage/state/sql/revocations.js';
 import { pruneTaskEvents, taskEventsChannel } from './storage/state/sql/taskEvents.js';
 import type { StateStore } from './storage/state/openStateStore.js';
 import { startGraphQLWsServer } from './ws/graphqlWsServer.js';
+import { builtInSettingsChecks } from './worker/protocols/settingsChecks.js';
 
 export interface App {
   /** Where the server listens, e.g. http://127.0.0.1:4000 (the real port when PORT was 0). */
@@ -40,7 +43,7 @@ export interface App {
   state: StateStore;
   objects: ObjectStore;
   services: Services;
-  /** Set when this start created the first administrator; also written to `<data>/admin-token`. */
+  /** Set when this start created the first administrator: the file its token was written to (see bootstrapAdmin). */
   adminTokenPath: string | undefined;
   /** Stops taking requests, drains HTTP and WebSocket connections, then closes the stores. */
   stop(): Promise<void>;
@@ -53,7 +56,14 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
 
   // Listen first, answering 503 while migrations run, so the real port (PORT=0 in tests) is known
   // before anything that hands out URLs is built.
-  const httpServer = createServer();
+  // Headers must arrive within their timeout (Node answers 408 and closes), checked often enough to
+  // hold to it. Node's whole-request timeout stays off: signed-URL uploads stream for as long as they
+  // make progress, and GraphQL bodies have their own deadline (closeStalledBody, readBody).
+  const httpServer = createServer({
+    headersTimeout: config.headersTimeoutMs,
+    requestTimeout: 0,
+    connectionsCheckingInterval: Math.min(1_000, Math.max(50, config.headersTimeoutMs / 4)),
+  });
   // One listener for the server's whole life, delegating to whatever answers now, so that no request
   // can ever arrive between two listeners and hang unanswered.
   let answer: RequestListener = (_req, res) => sendJson(res, 503, { status: 'starting' }, { 'retry-after': '1' });
@@ -83,7 +93,9 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
 
     const signingSecret = config.signingSecret ?? await readOrCreateSecret(join(config.dataDir, 'signing-secret'));
     const objects = await openObjectStore(config.objects, { publicBaseUrl: config.publicUrl ?? url, signingSecret });
-    const services = createServices({ db: state.db, objects, settings: config.tasks, events: config.events, log, tokenReuseMs: config.tokenReuseMs });
+    const services = createServices({
+      db: state.db, objects, settings: config.tasks, events: config.events, log, tokenReuseMs: config.tokenReuseMs, protocolSettings: builtInSettingsChecks,
+    });
     const sweeper = startExpirySweeper(services, config.tasks.computeServiceExpirySeconds, log);
     releases.push(async () => sweeper.stop());
     const uploadSweeper = new UploadSweeper(state.db, objects, { graceSeconds: config.uploadSweepGraceSeconds, uploadUrlSeconds: config.tasks.uploadUrlSeconds }, log).start();
@@ -92,10 +104,20 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
     metrics.observeEventHub(services.eventHub);
     await services.eventHub.start();
     releases.push(() => services.eventHub.stop());
+    releases.push(() => services.patternMatcher.close());
     const listening = await state.listen(taskEventsChannel, () => services.eventHub.wake(), (error) => {
       log.warn({ err: error }, 'event notifications interrupted; reconnecting (events are still read every poll)');
     });
     releases.push(() => listening.close());
+    const revocations = services.identities.revocations;
+    await revocations.start();
+    releases.push(() => revocations.stop());
+    const listeningForRevocations = await state.listen(revocationsChannel, () => {
+      revocations.catchUp().catch((error: unknown) => log.warn({ err: error }, 'reading revocations failed; retrying on the next poll'));
+    }, (error) => {
+      log.warn({ err: error }, 'revocation notifications interrupted; reconnecting (revocations are still read every second)');
+    });
+    releases.push(() => listeningForRevocations.close());
     const pruner = startEventPruner(state, config.events.retentionDays, log);
     releases.push(async () => pruner.stop());
     const adminTokenPath = await bootstrapAdmin(services, config, log);
@@ -105,6 +127,7 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
     const schema = buildSchema();
     const ws = startGraphQLWsServer({
       httpServer, path: '/graphql', schema, authenticate, makeContext, log, metrics,
+      onRevoked: (listener) => revocations.onRevoked(listener),
       reauthenticateMs: config.events.reauthenticateSeconds * 1000,
       limits: config.requestLimits, maxMessageBytes: config.maxRequestBytes,
     });
@@ -125,8 +148,13 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
     if (objects instanceof LocalObjectStore) {
       const handler = createSignedObjectHandler(objects, {
         onUnexpectedError: (error) => log.error({ err: error }, 'object route failed'),
+        isUploadOpen: (grant) => services.resultFiles.acceptsBytes(grant.key, grant.part?.uploadId),
+        onBytes: (direction, bytes) => metrics.objectBytes.inc({ direction }, bytes),
       });
-      prefixRoutes.push((req, res, requestUrl) => handler(req, res, requestUrl));
+      prefixRoutes.push((req, res, requestUrl) => {
+        if (req.method === 'PUT') closeStalledBody(req, res, config.bodyTimeoutMs);
+        return handler(req, res, requestUrl);
+      });
     }
     const dashboard = await dashboardRoutes();
     answer = createRequestListener({
@@ -139,6 +167,7 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
           authenticate,
           makeContext,
           maxRequestBytes: config.maxRequestBytes,
+          bodyTimeoutMs: config.bodyTimeoutMs,
           onAuthFailure: () => metrics.authFailures.inc({ transport: 'http' }),
         }),
         '/healthz': healthRoute([
@@ -181,12 +210,19 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
  * WAITING soon after its expiry even when nobody is claiming. Every replica may run one.
  */
 function startExpirySweeper(services: Services, expirySeconds: number, log: Logger): { stop(): void } {
+  // Silence is counted over this process's awake time only: watching for its own stalls starts here.
+  const watching = services.compute.awake.start();
   const everyMs = Math.max(1_000, (expirySeconds * 1000) / 4);
   const timer = setInterval(() => {
     services.compute.expireSilent().catch((error: unknown) => log.error({ err: error }, 'expiring silent compute services failed'));
   }, everyMs);
   timer.unref();
-  return { stop: () => clearInterval(timer) };
+  return {
+    stop: () => {
+      clearInterval(timer);
+      watching.stop();
+    },
+  };
 }
 
 /** Deletes events past their retention once an hour (and at start); every replica may run one. */
@@ -202,14 +238,23 @@ function startEventPruner(state: StateStore, retentionDays: number, log: Logger)
   return { stop: () => clearInterval(timer) };
 }
 
-/** On an empty store, creates the first administrator and writes its token to `<data>/admin-token`. */
+/**
+ * On an empty store, creates the first administrator and writes its token to `<data>/admin-token`, or,
+ * when that file already holds another store's token, to a file named for this store (adminTokenPaths).
+ */
 async function bootstrapAdmin(services: Services, config: Config, log: Logger): Promise<string | undefined> {
   try {
     const created = await services.identities.bootstrapAdmin();
     if (created === null) return undefined;
-    const path = join(config.dataDir, 'admin-token');
-    await writePrivateFile(path, `${created.token}\n`);
-    log.warn({ path }, 'created the first administrator identity "admin"; its token is in this file (mode 0600)');
+    const path = await writeNewPrivateFile(adminTokenPaths(config.dataDir, config.state), `${created.token}\n`);
+    const usual = join(config.dataDir, 'admin-token');
+    if (path === usual) {
+      log.warn({ path }, 'created the first administrator identity "admin"; its token is in this file (mode 0600)');
+    } else {
+      log.warn({ path, kept: usual },
+        `created the first administrator identity "admin" of this store; ${usual} already existed (another store's token?) and was kept: ` +
+        `this store's administrator token is in ${path} (mode 0600); give it to the CLI with --token or DAGKEEPER_TOKEN`);
+    }
     return path;
   } catch (error) {
     // Another replica bootstrapped at the same moment: one administrator is what we wanted.

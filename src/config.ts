@@ -37,6 +37,10 @@ export interface Config {
   requestLimits: RequestLimits;
   /** How long graceful shutdown waits for open requests and sockets before closing them. */
   shutdownGraceMs: number;
+  /** A request's headers must arrive within this. */
+  headersTimeoutMs: number;
+  /** A GraphQL request's body must arrive whole within this; a signed-URL upload may not pause for longer. */
+  bodyTimeoutMs: number;
   /** How long a bearer token's lookup is reused by its next requests; a revocation reaches other replicas within it. */
   tokenReuseMs: number;
   /**
@@ -74,6 +78,8 @@ export interface TaskSettings {
   multipartPartBytes: number;
   /** The largest ResultFile accepted. */
   maxResultFileBytes: number;
+  /** At most this many part URLs in one answer; a client asks for the next ones with continueResultFileUpload. */
+  uploadPartUrlsPerAnswer: number;
 }
 
 export class ConfigError extends Error {
@@ -151,6 +157,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       maxDirectives: integer('DAGKEEPER_MAX_QUERY_DIRECTIVES', defaultRequestLimits.maxDirectives, 0, 10_000),
     },
     shutdownGraceMs: integer('DAGKEEPER_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+    headersTimeoutMs: integer('DAGKEEPER_HEADERS_TIMEOUT_MS', 10_000, 100, 600_000),
+    bodyTimeoutMs: integer('DAGKEEPER_BODY_TIMEOUT_MS', 10_000, 100, 3_600_000),
     tokenReuseMs: integer('DAGKEEPER_TOKEN_REUSE_MS', 1_000, 0, 60_000),
     uploadSweepGraceSeconds: integer('DAGKEEPER_UPLOAD_SWEEP_GRACE_SECONDS', 3_600, 60, 30 * 86_400),
     tasks: {
@@ -161,6 +169,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       downloadUrlSeconds: integer('DAGKEEPER_DOWNLOAD_URL_SECONDS', 3_600, 60, 7 * 86_400),
       multipartPartBytes: integer('DAGKEEPER_MULTIPART_PART_BYTES', 64 * 1024 * 1024, 5 * 1024 * 1024, 5 * 1024 * 1024 * 1024),
       maxResultFileBytes: integer('DAGKEEPER_MAX_RESULT_FILE_BYTES', 5 * 1024 ** 4, 1, 5 * 1024 ** 4),
+      uploadPartUrlsPerAnswer: integer('DAGKEEPER_UPLOAD_PART_URLS_PER_ANSWER', 100, 1, 1_000),
     },
     events: {
       pollMs: integer('DAGKEEPER_EVENT_POLL_MS', defaultEventSettings.pollMs, 10, 60_000),

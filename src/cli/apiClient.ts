@@ -1,5 +1,6 @@
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { isIdempotentOperation } from './idempotentOperations.js';
 
 /** A small GraphQL-over-HTTP client for the CLI (and the worker): one POST per operation. */
 
@@ -15,10 +16,22 @@ interface GraphQLResponse<T> {
   errors?: Array<{ message: string; extensions?: { code?: string } }>;
 }
 
+/** The connection failed before any answer came, on a pooled connection the server may have closed. */
+class StaleConnection extends ApiError {}
+
+/** How often an idempotent request is sent again after its pooled connection turned out stale. */
+const maxResends = 3;
+
 /**
  * One keep-alive connection pool per client. Node's `fetch` costs several times the CPU of
  * `http.request` per call, which a worker or a claimer pays on every operation; idle pooled sockets
  * do not keep the process alive.
+ *
+ * A server closes an idle keep-alive connection when it likes (Node's after 5 s), and a request
+ * written onto it as it does so fails with ECONNRESET or EPIPE before any answer. Such a request is
+ * sent again at once, on a new connection, when sending it twice is harmless: a query, or mutations
+ * that are idempotent by design (idempotentOperations.ts). Anything else fails as UNREACHABLE: the
+ * server may have acted on it, and only the caller knows what to do then.
  */
 export class ApiClient {
   readonly endpoint: string;
@@ -32,7 +45,7 @@ export class ApiClient {
   }
 
   async request<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
-    const { status, text } = await this.post(JSON.stringify({ query, variables }));
+    const { status, text } = await this.send(JSON.stringify({ query, variables }), isIdempotentOperation(query));
     let body: GraphQLResponse<T>;
     try {
       body = JSON.parse(text) as GraphQLResponse<T>;
@@ -47,9 +60,26 @@ export class ApiClient {
     return body.data;
   }
 
+  private async send(payload: string, resendable: boolean): Promise<{ status: number; text: string }> {
+    for (let resends = 0; ; resends += 1) {
+      try {
+        return await this.post(payload);
+      } catch (error) {
+        if (!(error instanceof StaleConnection) || !resendable || resends >= maxResends) throw error;
+        // The pool's other idle connections are as old: the next attempt opens a new one.
+        this.closeIdleConnections();
+      }
+    }
+  }
+
+  private closeIdleConnections(): void {
+    for (const sockets of Object.values(this.agent.freeSockets)) for (const socket of sockets ?? []) socket.destroy();
+  }
+
   private post(payload: string): Promise<{ status: number; text: string }> {
     const send = this.url.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
+      let answered = false;
       const unreachable = (error: Error) => reject(new ApiError('UNREACHABLE', `cannot reach ${this.endpoint}: ${error.message}`));
       const request = send(this.url, {
         method: 'POST',
@@ -60,12 +90,19 @@ export class ApiClient {
           authorization: `Bearer ${this.token}`,
         },
       }, (response) => {
+        answered = true;
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
         response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
         response.on('error', unreachable);
       });
-      request.on('error', unreachable);
+      request.on('error', (error: NodeJS.ErrnoException) => {
+        if (!answered && request.reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE')) {
+          reject(new StaleConnection('UNREACHABLE', `cannot reach ${this.endpoint}: ${error.message} (on a kept-alive connection)`));
+        } else {
+          unreachable(error);
+        }
+      });
       request.end(payload);
     });
   }

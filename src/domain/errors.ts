@@ -14,6 +14,8 @@ export const ErrorCode = {
   CONFLICT: 'CONFLICT',
   /** The request is larger than the server accepts. */
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  /** The request body did not arrive in time (HTTP 408); the connection is closed. */
+  REQUEST_TIMEOUT: 'REQUEST_TIMEOUT',
   /**
    * The GraphQL document asks for too much: too deep, too costly, too many aliases, root fields or
    * directives (`extensions.limit` names which). Nothing ran.

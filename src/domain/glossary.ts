@@ -15,7 +15,10 @@
  *   and traceback), shipped to the object store the moment the unit ends.
  * - **ResultFile**: a file a unit produced (trajectory, checkpoint…), uploaded as the unit ends.
  * - **ProtocolDAGResult**: all unit results of one execution, recorded when a worker finishes a task:
- *   many failed ones per task, at most one successful.
+ *   many failed ones per task, at most one successful. A failed one without units records a
+ *   **DAG build failure**: the worker could not build the task's ProtocolDAG.
+ * - **Files of an ok result**: a unit's ResultFiles uploaded by the attempt that produced its ok
+ *   result; files of its failed or abandoned attempts stay on the task but are not part of it.
  * - **Compute service**: one running worker, registered by a compute identity, kept alive by heartbeats.
  * - **Claim**: a compute service's hold on a task. Its **claim token** is named by every write the
  *   worker makes; the task's **fence** advances whenever the task is claimed or requeued, so a write

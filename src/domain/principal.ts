@@ -8,6 +8,8 @@ export type IdentityKind = 'user' | 'compute';
 export interface Principal {
   identityId: string;
   tokenId: string;
+  /** When the token stops working (null: never); an open WebSocket is closed at that moment. */
+  tokenExpiresAt?: Date | null;
   kind: IdentityKind;
   name: string;
   isAdmin: boolean;

@@ -1,4 +1,5 @@
 import { badInput } from './errors.js';
+import { echo } from './textLimits.js';
 
 /**
  * A scope is `org-campaign-project`: everything a user can see belongs to exactly one. An identity holds
@@ -13,14 +14,15 @@ export interface Scope {
 
 export type ScopePattern = Scope;
 
-const part = /^[A-Za-z0-9_]{1,64}$/;
+const maxPartLength = 64;
+const part = new RegExp(`^[A-Za-z0-9_]{1,${maxPartLength}}$`);
 
 function split(text: string, allowWildcards: boolean): Scope {
   const parts = text.split('-');
   const ok = parts.length === 3 && parts.every((p) => part.test(p) || (allowWildcards && p === '*'));
   if (!ok) {
     const form = allowWildcards ? 'ORG-CAMPAIGN-PROJECT (a part may be *)' : 'ORG-CAMPAIGN-PROJECT';
-    throw badInput(`"${text}" is not a scope: expected ${form}, each part letters, digits or _`, { scope: text });
+    throw badInput(`"${echo(text)}" is not a scope: expected ${form}, each part 1 to ${maxPartLength} letters, digits or _`, { scope: echo(text) });
   }
   const [org, campaign, project] = parts as [string, string, string];
   return { org, campaign, project };

@@ -1,6 +1,7 @@
 import { badInput } from './errors.js';
 import { formatScope, parseScope } from './scope.js';
 import type { Scope } from './scope.js';
+import { echo } from './textLimits.js';
 
 /** `Kind-<hash>-org-campaign-project`: a content key together with the scope it lives in. */
 export interface ScopedKey {
@@ -17,7 +18,7 @@ export function parseScopedKey(text: string, expectedKind?: string): ScopedKey {
   const key = parts.slice(0, 2).join('-');
   if (parts.length !== 5 || !keyPattern.test(key) || (expectedKind !== undefined && parts[0] !== expectedKind)) {
     const kind = expectedKind ?? 'Kind';
-    throw badInput(`"${text}" is not a scoped key: expected ${kind}-<32 hex digits>-org-campaign-project`, { scopedKey: text });
+    throw badInput(`"${echo(text)}" is not a scoped key: expected ${kind}-<32 hex digits>-org-campaign-project`, { scopedKey: echo(text) });
   }
   return { key, scope: parseScope(parts.slice(2).join('-')) };
 }

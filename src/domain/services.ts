@@ -1,4 +1,5 @@
 import type { EventSettings, TaskSettings } from '../config.js';
+import type { Clock } from './Clock.js';
 import type { Logger } from '../observability/logger.js';
 import type { ObjectStore } from '../storage/objects/ObjectStore.js';
 import type { StateDb } from '../storage/state/openStateStore.js';
@@ -11,9 +12,13 @@ import { TaskEventHub } from './events/TaskEventHub.js';
 import { TaskEventService } from './events/TaskEventService.js';
 import { IdentityService } from './identities/IdentityService.js';
 import { NetworkService } from './networks/NetworkService.js';
+import type { ProtocolSettingsChecks } from './networks/protocolSettings.js';
+import { DagBuildFailures } from './results/DagBuildFailures.js';
 import { DagResultReader } from './results/DagResultReader.js';
 import { ResultFileService } from './results/ResultFileService.js';
 import { TaskFinisher } from './results/TaskFinisher.js';
+import { Re2Matcher } from './restarts/Re2Matcher.js';
+import { RestartDecider } from './restarts/RestartDecider.js';
 import { UnitResultService } from './results/UnitResultService.js';
 import { TaskService } from './tasks/TaskService.js';
 
@@ -28,6 +33,12 @@ export interface Services {
   unitResults: UnitResultService;
   resultFiles: ResultFileService;
   finisher: TaskFinisher;
+  /** Whether a failed attempt's texts match a restart pattern: decide() before the failing transaction, failTask() in it. */
+  restarts: RestartDecider;
+  /** Matches restart patterns on a thread of its own; the server closes it at shutdown. */
+  patternMatcher: Re2Matcher;
+  /** Ends a claim whose task's ProtocolDAG could not be built. */
+  dagBuildFailures: DagBuildFailures;
   dagResults: DagResultReader;
   /** Follows the event outbox; the server starts it and wakes it on notifications. */
   eventHub: TaskEventHub;
@@ -44,20 +55,33 @@ export interface ServiceDependencies {
   random?: () => number;
   /** See IdentityServiceOptions.tokenReuseMs; 0 (every request reads its token) unless given. */
   tokenReuseMs?: number;
+  /** Settings checks of the built-in protocols, run at createNetwork; none unless given (see protocolSettings.ts). */
+  protocolSettings?: ProtocolSettingsChecks;
+  /** The time as compute service expiry reads it; the system clock unless given (tests move their own). */
+  clock?: Clock;
 }
 
-export function createServices({ db, objects, settings, events = defaultEventSettings, log, random, tokenReuseMs = 0 }: ServiceDependencies): Services {
-  const compute = new ComputeServiceRegistry(db, settings.computeServiceExpirySeconds, log);
-  const networks = new NetworkService(db);
+/** Each replica reads the revocation log at least this often: a lost notification costs at most this. */
+const revocationPollMs = 1000;
+
+export function createServices({ db, objects, settings, events = defaultEventSettings, log, random, tokenReuseMs = 0, protocolSettings, clock }: ServiceDependencies): Services {
+  const compute = new ComputeServiceRegistry(db, settings.computeServiceExpirySeconds, log, clock);
+  const patternMatcher = new Re2Matcher();
+  const restarts = new RestartDecider(db, patternMatcher, log);
+  const networks = new NetworkService(db, protocolSettings, patternMatcher);
   const tasks = new TaskService(db, objects);
   const outbox = {
     latestId: () => latestTaskEventId(db),
     prunedThrough: () => prunedThrough(db),
     read: (afterId: bigint, limit: number, filter?: { taskId?: string }) => readTaskEvents(db, afterId, limit, filter),
   };
-  const eventHub = new TaskEventHub(outbox, { pollMs: events.pollMs, maxQueuedPerSubscriber: events.maxQueuedPerSubscriber, log });
+  const identities = new IdentityService(db, { tokenReuseMs, revocationPollMs, log });
+  const eventHub = new TaskEventHub(outbox, {
+    pollMs: events.pollMs, maxQueuedPerSubscriber: events.maxQueuedPerSubscriber, log,
+    beforeDelivery: () => identities.revocations.catchUp(),
+  });
   return {
-    identities: new IdentityService(db, { tokenReuseMs }),
+    identities,
     networks,
     tasks,
     dags: new DagService(db, objects),
@@ -68,7 +92,10 @@ export function createServices({ db, objects, settings, events = defaultEventSet
     }, random, log),
     unitResults: new UnitResultService(db, objects),
     resultFiles: new ResultFileService(db, objects, settings),
-    finisher: new TaskFinisher(db, objects, log),
+    finisher: new TaskFinisher(db, objects, restarts, log),
+    restarts,
+    patternMatcher,
+    dagBuildFailures: new DagBuildFailures(db, objects, restarts, log),
     dagResults: new DagResultReader(db, objects),
     eventHub,
     events: new TaskEventService(eventHub, outbox, networks, tasks),

@@ -3,8 +3,10 @@ import { ApolloServer } from '@apollo/server';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import type { GraphQLSchema } from 'graphql';
+import { ErrorCode } from '../domain/errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import { retryAfterSeconds } from '../storage/state/driverErrors.js';
 import type { GraphQLContext } from './context.js';
 import { createFormatError } from './formatError.js';
 import { requestLimitRules, requestParseOptions } from './limits/requestLimits.js';
@@ -37,8 +39,28 @@ export function createApolloServer(options: ApolloOptions): ApolloServer<GraphQL
       ApolloServerPluginDrainHttpServer({ httpServer: options.httpServer, stopGracePeriodMillis: options.shutdownGraceMs }),
       { serverWillStart: async () => ({ drainServer: options.stopWebSockets }) },
       operationTelemetry(options.metrics),
+      retryLaterStatus(),
     ],
   });
+}
+
+/**
+ * An operation refused SERVICE_UNAVAILABLE (a store did not answer) is answered HTTP 503 with
+ * Retry-After, so that HTTP clients and proxies know to retry it, like a refusal before any operation ran.
+ */
+function retryLaterStatus(): ApolloServerPlugin<GraphQLContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ response }) {
+          const errors = response.body.kind === 'single' ? response.body.singleResult.errors : undefined;
+          if (errors?.some((error) => error.extensions?.code === ErrorCode.SERVICE_UNAVAILABLE) !== true) return;
+          response.http.status = 503;
+          response.http.headers.set('retry-after', String(retryAfterSeconds));
+        },
+      };
+    },
+  };
 }
 
 /** Logs each operation (with the request's ids) and counts it by type and outcome. */

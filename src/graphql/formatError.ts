@@ -3,16 +3,20 @@ import { GraphQLError } from 'graphql';
 import type { GraphQLFormattedError } from 'graphql';
 import { DomainError, ErrorCode } from '../domain/errors.js';
 import type { Logger } from '../observability/logger.js';
+import { unavailable } from '../storage/state/driverErrors.js';
 
 /**
- * Domain refusals keep their message and code; anything unexpected is logged in full and reaches the
- * client only as INTERNAL_SERVER_ERROR, so no stack or SQL leaks out.
+ * Domain refusals keep their message and code; a store that did not answer is SERVICE_UNAVAILABLE
+ * (a retry will do); anything else unexpected is logged in full and reaches the client only as
+ * INTERNAL_SERVER_ERROR, so no stack or SQL leaks out.
  */
 export function createFormatError(log: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const unwrapped = unwrapResolverError(error);
-    const original = domainErrorBehind(unwrapped) ?? unwrapped;
-    const wrapped = original !== unwrapped;
+    const away = unwrapped instanceof DomainError ? undefined : unavailable(unwrapped);
+    if (away !== undefined) log.warn({ err: unwrapped, path: formatted.path }, 'a store did not answer a GraphQL operation');
+    const original = away ?? domainErrorBehind(unwrapped) ?? unwrapped;
+    const wrapped = away === undefined && original !== unwrapped;
     if (original instanceof DomainError) {
       return {
         message: wrapped ? formatted.message : original.message,

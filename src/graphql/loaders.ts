@@ -19,9 +19,13 @@ export interface Loaders {
   dagOfTask: DataLoader<string, DagRecord | null>;
   unitResultsOfTask: DataLoader<string, UnitResultRecord[]>;
   resultFilesOfTask: DataLoader<string, ResultFileRecord[]>;
+  /** Only the files of the attempts that produced ok unit results. */
+  okResultFilesOfTask: DataLoader<string, ResultFileRecord[]>;
   dagResultsOfTask: DataLoader<string, DagResultRecord[]>;
   hubsOfTask: DataLoader<string, string[]>;
   statusCountsOfTransformation: DataLoader<string, Record<TaskStatus, number> | null>;
+  /** Protocol → whether no live compute service runs it. */
+  protocolUnserved: DataLoader<string, boolean>;
 }
 
 /** A loader from a batch function that answers with a Map; missing keys become `fallback`. */
@@ -42,8 +46,13 @@ export function createLoaders(services: Services): Loaders {
     dagOfTask: mapLoader((ids) => services.dags.ofTasks(ids), () => null),
     unitResultsOfTask: mapLoader((ids) => services.unitResults.ofTasks(ids), () => []),
     resultFilesOfTask: mapLoader((ids) => services.resultFiles.ofTasks(ids), () => []),
+    okResultFilesOfTask: mapLoader((ids) => services.resultFiles.ofTasks(ids, { ok: true }), () => []),
     dagResultsOfTask: mapLoader((ids) => services.dagResults.ofTasks(ids), () => []),
     hubsOfTask: mapLoader((ids) => services.tasks.actionedOn(ids), () => []),
     statusCountsOfTransformation: mapLoader((ids) => services.tasks.statusCountsByTransformation(ids), () => null),
+    protocolUnserved: new DataLoader(async (protocols) => {
+      const unserved = await services.compute.unservedProtocols(protocols);
+      return protocols.map((protocol) => unserved.has(protocol));
+    }),
   };
 }

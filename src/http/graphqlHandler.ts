@@ -5,9 +5,10 @@ import { ErrorCode } from '../domain/errors.js';
 import type { Principal } from '../domain/principal.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import type { Logger } from '../observability/logger.js';
+import { retryAfterSeconds, unavailable } from '../storage/state/driverErrors.js';
 import { bearerToken } from './bearerToken.js';
 import { sendGraphQLError } from './jsonResponse.js';
-import { BodyTooLargeError, readBody } from './readBody.js';
+import { BodyTimeoutError, BodyTooLargeError, readBody } from './readBody.js';
 
 export interface GraphQLHandlerOptions {
   apollo: ApolloServer<GraphQLContext>;
@@ -15,6 +16,8 @@ export interface GraphQLHandlerOptions {
   makeContext: (principal: Principal, log: Logger) => GraphQLContext;
   onAuthFailure: () => void;
   maxRequestBytes: number;
+  /** The whole body must arrive within this. */
+  bodyTimeoutMs: number;
 }
 
 /**
@@ -24,7 +27,16 @@ export interface GraphQLHandlerOptions {
 export function createGraphQLHandler(options: GraphQLHandlerOptions) {
   return async (req: IncomingMessage, res: ServerResponse, url: URL, log: Logger): Promise<void> => {
     const token = bearerToken(req.headers.authorization);
-    const principal = token === null ? null : await options.authenticate(token);
+    let principal: Principal | null;
+    try {
+      principal = token === null ? null : await options.authenticate(token);
+    } catch (error) {
+      const away = unavailable(error);
+      if (away === undefined) throw error;
+      log.warn({ err: error }, 'a store did not answer while authenticating');
+      sendGraphQLError(res, 503, away.code, away.message, { 'retry-after': String(retryAfterSeconds) });
+      return;
+    }
     if (principal === null) {
       options.onAuthFailure();
       const message = token === null ? 'a bearer token is required (Authorization: Bearer <token>)' : 'the bearer token is unknown, revoked or expired';
@@ -34,12 +46,15 @@ export function createGraphQLHandler(options: GraphQLHandlerOptions) {
 
     let body: unknown;
     try {
-      const text = req.method === 'POST' ? await readBody(req, options.maxRequestBytes) : '';
+      const text = req.method === 'POST' ? await readBody(req, options.maxRequestBytes, options.bodyTimeoutMs) : '';
       body = text === '' ? undefined : isJson(req) ? JSON.parse(text) : text;
     } catch (error) {
       if (error instanceof BodyTooLargeError) {
         // The unread rest of the body stays on the connection: closing it keeps a client from reusing it.
         sendGraphQLError(res, 413, ErrorCode.PAYLOAD_TOO_LARGE, error.message, { connection: 'close' });
+      } else if (error instanceof BodyTimeoutError) {
+        // The rest may still be trickling in: the connection is not reused.
+        sendGraphQLError(res, 408, ErrorCode.REQUEST_TIMEOUT, error.message, { connection: 'close' });
       } else {
         sendGraphQLError(res, 400, ErrorCode.BAD_USER_INPUT, 'request body is not valid JSON');
       }

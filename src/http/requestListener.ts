@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode } from '../domain/errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import { retryAfterSeconds, unavailable } from '../storage/state/driverErrors.js';
 import { sendJson } from './jsonResponse.js';
 
 export type Route = (req: IncomingMessage, res: ServerResponse, url: URL, log: Logger) => Promise<void>;
@@ -50,11 +51,15 @@ export function createRequestListener(options: RequestListenerOptions) {
     };
 
     serve().catch((error: unknown) => {
-      log.error({ err: error }, 'unhandled error serving request');
-      if (!res.headersSent) {
-        sendJson(res, 500, { error: { code: ErrorCode.INTERNAL_SERVER_ERROR, message: 'internal server error' } });
-      } else {
+      const away = unavailable(error);
+      if (away !== undefined) log.warn({ err: error }, 'a store did not answer while serving a request');
+      else log.error({ err: error }, 'unhandled error serving request');
+      if (res.headersSent) {
         res.destroy();
+      } else if (away !== undefined) {
+        sendJson(res, 503, { error: { code: away.code, message: away.message } }, { 'retry-after': String(retryAfterSeconds) });
+      } else {
+        sendJson(res, 500, { error: { code: ErrorCode.INTERNAL_SERVER_ERROR, message: 'internal server error' } });
       }
     });
   };

@@ -4,7 +4,8 @@ import { ApiError } from '../cli/apiClient.js';
 import type { Logger } from '../observability/logger.js';
 import { listOutputFiles } from './outputFiles.js';
 import { uploadOutputFile } from './uploadOutputFile.js';
-import type { ParentResult, UnitContext, UnitResultView } from './protocol.js';
+import type { ProtocolDagSpec } from '../domain/dag/protocolDag.js';
+import type { ParentResult, Protocol, UnitContext, UnitResultView } from './protocol.js';
 import type { ProtocolRegistry } from './protocols/registry.js';
 import { withRetry } from './retry.js';
 import { downloadVerified } from '../transfers/download.js';
@@ -29,6 +30,11 @@ export interface ExecutorOptions {
 type DagUnit = NonNullable<ClaimedTaskView['dag']>['units'][number];
 
 class StaleClaim extends Error {}
+
+/** A unit names a parent file the extended task's successful result does not have. */
+class UnavailableParentFile extends Error {
+  override name = 'UnavailableParentFile';
+}
 
 /**
  * Executes one claimed task: registers its DAG if it has none, then runs every unit without an ok
@@ -63,12 +69,12 @@ export class TaskExecutor {
     const { api } = this.options;
     let view = await api.task(claim.taskId);
     const { protocol } = this.options.protocols.get(view.transformation.protocol);
-    const parent = parentResult(view);
     if (view.dag === null) {
-      await api.setDag(claim.token, protocol.createDag(view.transformation, parent));
+      const failed = await this.registerDag(claim.token, protocol, view, log);
+      if (failed !== undefined) return failed;
       view = await api.task(claim.taskId);
-      log.info('registered the ProtocolDAG');
     }
+    const parent = parentResult(view);
     const dag = view.dag;
     if (dag === null) throw new Error(`task ${claim.taskId} has no DAG after registering one`);
 
@@ -102,6 +108,37 @@ export class TaskExecutor {
     return finished.ok ? 'complete' : 'error';
   }
 
+  /**
+   * Builds the task's DAG and registers it. A DAG that cannot be built (the protocol throws, or the
+   * server refuses what it made) fails the task, not the worker: every worker would fail the same
+   * way, so the failure is reported (reportDagBuildFailure) and the task ends in ERROR instead of going
+   * back to the queue to be claimed again. Returns the task's outcome then, undefined once registered.
+   */
+  private async registerDag(claimToken: string, protocol: Protocol, view: ClaimedTaskView, log: Logger): Promise<TaskOutcome | undefined> {
+    let dag: ProtocolDagSpec;
+    try {
+      dag = protocol.createDag(view.transformation, parentResult(view));
+    } catch (error) {
+      return this.failDagBuild(claimToken, failureOf(error), log);
+    }
+    try {
+      await this.options.api.setDag(claimToken, dag);
+    } catch (error) {
+      if (!(error instanceof ApiError && dagRefusals.has(error.code))) throw error;
+      const refused = failureOf(error);
+      return this.failDagBuild(claimToken, { ...refused, exception: `ProtocolDagRefused: the server refused the DAG protocol ${protocol.name} made (${error.code}): ${error.message}` }, log);
+    }
+    log.info('registered the ProtocolDAG');
+    return undefined;
+  }
+
+  private async failDagBuild(claimToken: string, failure: { exception: string; traceback: string }, log: Logger): Promise<TaskOutcome> {
+    log.error({ exception: failure.exception }, 'could not build the ProtocolDAG; reporting the task as failed');
+    const finished = await this.options.api.reportDagBuildFailure(claimToken, failure.exception, failure.traceback);
+    log.info({ status: finished.status, restartedBy: finished.restartedBy }, 'finished task');
+    return 'error';
+  }
+
   /** Runs one unit, then uploads its files and its result. */
   private async runUnit(
     claimToken: string,
@@ -127,22 +164,32 @@ export class TaskExecutor {
       if (result === undefined) throw new Error(`unit ${unit.key} started before its dependency ${key} finished`);
       dependencies[key] = { outputs: result.outputs, files: await this.localFilesOf(key, result, remoteFiles, taskDir) };
     }
-    const context: UnitContext = {
-      unit: { key: unit.key, name: unit.name, inputs: unit.inputs },
-      transformation: view.transformation,
-      dependencies,
-      parentFiles: await this.parentFilesFor(unit, view, taskDir),
-      parentOutputs: parent?.outputs ?? null,
-      scratchDir,
-      outputDir,
-      sharedDir,
-    };
-
+    const parentFiles = await this.parentFilesFor(unit, view, taskDir).catch((error: unknown) => {
+      if (error instanceof UnavailableParentFile) return error;
+      throw error;
+    });
     const startedAt = new Date();
-    log.info('unit started');
-    const outcome = await runUnitInChild(this.options.protocols.get(view.transformation.protocol).moduleUrl, context, { signal });
+    let outcome: UnitOutcome;
+    if (parentFiles instanceof UnavailableParentFile) {
+      // Every worker would miss it: the unit fails (restart patterns and the failure limit apply), rather than the task going back to the queue.
+      log.warn({ reason: parentFiles.message }, 'the unit asks for a parent file that is not there; failing it');
+      outcome = { ok: false, ...failureOf(parentFiles), log: '' };
+    } else {
+      const context: UnitContext = {
+        unit: { key: unit.key, name: unit.name, inputs: unit.inputs },
+        transformation: view.transformation,
+        dependencies,
+        parentFiles,
+        parentOutputs: parent?.outputs ?? null,
+        scratchDir,
+        outputDir,
+        sharedDir,
+      };
+      log.info('unit started');
+      outcome = await runUnitInChild(this.options.protocols.get(view.transformation.protocol).moduleUrl, context, { signal });
+      if (signal.aborted) throw new StaleClaim('stopped at once');
+    }
     const endedAt = new Date();
-    if (signal.aborted) throw new StaleClaim('stopped at once');
 
     const files = await this.uploadOutputs(claimToken, unit.key, outputDir);
     await this.options.api.submitUnitResult(claimToken, {
@@ -182,21 +229,34 @@ export class TaskExecutor {
     return files;
   }
 
-  /** Downloads the extended task's files this unit names in its inputs (`parentFiles`). */
+  /**
+   * Downloads the extended task's files this unit names in its inputs (`parentFiles`): files of its
+   * successful result only. Naming another is an UnavailableParentFile.
+   */
   private async parentFilesFor(unit: DagUnit, view: ClaimedTaskView, taskDir: string): Promise<Record<string, string>> {
     const wanted = (unit.inputs as { parentFiles?: unknown } | null)?.parentFiles;
     if (!Array.isArray(wanted) || wanted.length === 0) return {};
-    if (view.extends === null) throw new Error(`unit ${unit.key} asks for parent files but the task extends nothing`);
+    if (view.extends === null) throw new UnavailableParentFile(`unit ${unit.key} asks for parent files but the task extends nothing`);
     const files: Record<string, string> = {};
     for (const name of wanted as string[]) {
       const remote = view.extends.resultFiles.find((f) => `${f.unitKey}/${f.path}` === name);
-      if (remote === undefined) throw new Error(`the extended task ${view.extends.id} has no file ${name}`);
+      if (remote === undefined) throw new UnavailableParentFile(`the extended task ${view.extends.id}'s successful result has no file ${name}`);
       const destination = join(taskDir, 'parent', ...name.split('/'));
       await withRetry(() => downloadVerified({ name, url: remote.downloadUrl, size: remote.size, sha256: remote.sha256 }, destination));
       files[name] = destination;
     }
     return files;
   }
+}
+
+/** Refusals of setProtocolDAG that say the DAG itself is wrong (no retry or other worker fixes it). */
+const dagRefusals: ReadonlySet<string> = new Set(['BAD_USER_INPUT', 'PAYLOAD_TOO_LARGE']);
+
+/** An error as a failure report: `Name: message` and its stack, as a failed unit's. */
+function failureOf(error: unknown): { exception: string; traceback: string } {
+  if (!(error instanceof Error)) return { exception: `Error: ${String(error)}`, traceback: String(error) };
+  const exception = `${error.name}: ${error.message}`;
+  return { exception, traceback: error.stack ?? exception };
 }
 
 /** The extended task's successful result, as protocols see it; null when the task extends nothing. */

@@ -53,7 +53,7 @@ export class Worker {
     const name = this.options.name ?? `${hostname()}-${process.pid}`;
     // Four beats per expiry period: one lost beat, or a slow one, never expires a healthy worker.
     const heartbeatSeconds = this.options.heartbeatSeconds ?? Math.min(30, Math.max(0.25, (await api.expirySeconds()) / 4));
-    this.serviceId = await api.register(name);
+    this.serviceId = await api.register(name, protocols);
     log.info({ computeServiceId: this.serviceId, protocols, maxTasks: this.options.maxTasks, exitWhenIdle: this.options.exitWhenIdle === true, heartbeatSeconds }, 'compute service registered');
     const heartbeat = this.startHeartbeat(heartbeatSeconds);
     const executor = new TaskExecutor({
@@ -80,7 +80,7 @@ export class Worker {
           // task back by re-registering, rather than holding it while it heartbeats.
           log.error({ err: error, taskId: claim.taskId }, 'task failed in the worker; giving it back');
           await api.deregister(this.serviceId);
-          this.serviceId = await api.register(name);
+          this.serviceId = await api.register(name, protocols);
           this.outcomes.push('given back');
         }
       }
@@ -98,7 +98,7 @@ export class Worker {
     } catch (error) {
       if (error instanceof ApiError && error.code === 'COMPUTE_SERVICE_GONE') {
         this.options.log.warn('the server expired this compute service; registering again');
-        this.serviceId = await this.options.api.register(this.options.name ?? `${hostname()}-${process.pid}`);
+        this.serviceId = await this.options.api.register(this.options.name ?? `${hostname()}-${process.pid}`, protocols);
         return [];
       }
       if (error instanceof ApiError && error.code === 'CLAIMS_SUSPENDED') {

@@ -21,6 +21,7 @@ export interface ClaimedTaskView {
     remaining: { runnable: string[]; blocked: string[] };
   };
   okResults: Array<{ unitKey: string; outputs: unknown }>;
+  /** The files of the ok results only: a failed attempt's files are not its unit's. */
   resultFiles: RemoteFile[];
   extends: null | {
     id: string;
@@ -32,8 +33,12 @@ export interface ClaimedTaskView {
 export interface UploadTicket {
   uploadId: string;
   url: string | null;
+  /** One answer's worth of part URLs; `partCount` says how many there are in all. */
   parts: Array<{ partNumber: number; url: string; offset: number; size: number }>;
+  partCount: number;
 }
+
+const ticketFields = 'uploadId url parts { partNumber url offset size } partCount';
 
 export interface UnitResultPayload {
   unitKey: string;
@@ -56,9 +61,10 @@ export class WorkerApi {
     return withRetry(() => this.api.request<T>(query, variables), this.retry);
   }
 
-  async register(name: string): Promise<string> {
+  /** `protocols`: what this worker runs, so users see which waiting tasks no live service takes. */
+  async register(name: string, protocols: readonly string[]): Promise<string> {
     const { registerComputeService } = await this.call<{ registerComputeService: { id: string } }>(
-      'mutation ($name: String!) { registerComputeService(name: $name) { id } }', { name });
+      'mutation ($name: String!, $protocols: [String!]) { registerComputeService(name: $name, protocols: $protocols) { id } }', { name, protocols });
     return registerComputeService.id;
   }
 
@@ -91,8 +97,8 @@ export class WorkerApi {
          transformation { scopedKey name protocol settings stateA { name components } stateB { name components } }
          dag { units { key name dependencies inputs state } remaining { runnable blocked } }
          okResults: unitResults(ok: true) { unitKey outputs }
-         resultFiles { ${fileFields} }
-         extends { id dagResults(ok: true) { document } resultFiles { ${fileFields} } } } }`,
+         resultFiles(ok: true) { ${fileFields} }
+         extends { id dagResults(ok: true) { document } resultFiles(ok: true) { ${fileFields} } } } }`,
       { id: taskId },
     );
     const parent = task.extends;
@@ -114,15 +120,32 @@ export class WorkerApi {
   async createUpload(claimToken: string, file: { unitKey: string; path: string; size: number }): Promise<UploadTicket> {
     const { createResultFileUpload } = await this.call<{ createResultFileUpload: UploadTicket }>(
       `mutation ($c: String!, $unit: String!, $path: String!, $size: SafeInt!) {
-         createResultFileUpload(claimToken: $c, unitKey: $unit, path: $path, size: $size) { uploadId url parts { partNumber url offset size } } }`,
+         createResultFileUpload(claimToken: $c, unitKey: $unit, path: $path, size: $size) { ${ticketFields} } }`,
       { c: claimToken, unit: file.unitKey, path: file.path, size: file.size },
     );
     return createResultFileUpload;
   }
 
+  /** The part URLs of an open upload from `firstPartNumber` on (one answer's worth). */
+  async continueUpload(claimToken: string, uploadId: string, firstPartNumber: number): Promise<UploadTicket> {
+    const { continueResultFileUpload } = await this.call<{ continueResultFileUpload: UploadTicket }>(
+      `mutation ($c: String!, $u: ID!, $first: Int!) { continueResultFileUpload(claimToken: $c, uploadId: $u, firstPartNumber: $first) { ${ticketFields} } }`,
+      { c: claimToken, u: uploadId, first: firstPartNumber },
+    );
+    return continueResultFileUpload;
+  }
+
   async commitUpload(claimToken: string, uploadId: string, parts: Array<{ partNumber: number; etag: string }>, sha256: string): Promise<void> {
     await this.call('mutation ($c: String!, $u: ID!, $parts: [UploadedPartInput!], $sha: String!) { commitResultFile(claimToken: $c, uploadId: $u, parts: $parts, sha256: $sha) { id } }',
       { c: claimToken, u: uploadId, parts, sha: sha256 });
+  }
+
+  /** The task's DAG could not be built: the task fails (ERROR, or WAITING again by a restart pattern). */
+  async reportDagBuildFailure(claimToken: string, exception: string, traceback: string): Promise<{ status: string; restartedBy: string | null }> {
+    const { reportDagBuildFailure } = await this.call<{ reportDagBuildFailure: { task: { status: string }; restartedBy: string | null } }>(
+      'mutation ($c: String!, $e: String!, $t: String) { reportDagBuildFailure(claimToken: $c, exception: $e, traceback: $t) { task { status } restartedBy } }',
+      { c: claimToken, e: exception, t: traceback });
+    return { status: reportDagBuildFailure.task.status, restartedBy: reportDagBuildFailure.restartedBy };
   }
 
   async finish(claimToken: string): Promise<{ status: string; ok: boolean }> {

@@ -58,6 +58,12 @@ export interface UnitContext {
 
 export interface Protocol {
   readonly name: string;
+  /**
+   * Throws (InvalidProtocolSettings naming the field, from src/domain/networks/protocolSettings.ts) when
+   * a transformation's settings cannot make a DAG: the parser createDag itself uses. The server runs the
+   * built-in protocols' checks at createNetwork (src/worker/protocols/settingsChecks.ts).
+   */
+  checkSettings?(settings: unknown): void;
   /** The DAG for a transformation (continuing from `parent` when the task extends another). */
   createDag(transformation: TransformationInfo, parent: ParentResult | null): ProtocolDagSpec;
   /** Runs one unit; returns its outputs (JSON). Throwing makes it a failed unit (message + stack kept). */

@@ -4,7 +4,7 @@ import { sha256OfFileOffThread } from '../transfers/offThreadSha256.js';
 import { withRetry } from './retry.js';
 import type { WorkerApi } from './WorkerApi.js';
 
-export type UploadApi = Pick<WorkerApi, 'createUpload' | 'commitUpload'>;
+export type UploadApi = Pick<WorkerApi, 'createUpload' | 'continueUpload' | 'commitUpload'>;
 
 /**
  * Uploads one output file. The file is hashed while its bytes are sent (a second read of the same
@@ -23,8 +23,14 @@ export async function uploadOutputFile(api: UploadApi, claimToken: string, unitK
       await putFileRange(ticket.url, file.absolutePath, 0, file.size);
     } else {
       // One after another, in order: the local store then takes the whole file's digest on the way in.
-      for (const part of ticket.parts) {
-        parts.push({ partNumber: part.partNumber, etag: await withRetry(() => putFileRange(part.url, file.absolutePath, part.offset, part.size)) });
+      // Each answer carries a bounded batch of part URLs, signed when asked for, so the later parts of
+      // a big file get URLs that are fresh when their turn comes.
+      for (let batch = ticket.parts; batch.length > 0;) {
+        for (const part of batch) {
+          parts.push({ partNumber: part.partNumber, etag: await withRetry(() => putFileRange(part.url, file.absolutePath, part.offset, part.size)) });
+        }
+        const next = batch[batch.length - 1]!.partNumber + 1;
+        batch = next > ticket.partCount ? [] : (await api.continueUpload(claimToken, ticket.uploadId, next)).parts;
       }
     }
     await api.commitUpload(claimToken, ticket.uploadId, parts, await digest);

@@ -3,7 +3,7 @@ import { GraphQLError } from 'graphql';
 import type { GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
-import type { WebSocket } from 'ws';
+import type { Revoked } from '../domain/identities/RevocationFeed.js';
 import type { Principal } from '../domain/principal.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { createFormatError } from '../graphql/formatError.js';
@@ -12,6 +12,7 @@ import { operationPreparer } from '../graphql/prepareOperation.js';
 import { bearerToken } from '../http/bearerToken.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import { OpenConnections } from './openConnections.js';
 
 export interface GraphQLWsOptions {
   httpServer: Server;
@@ -21,7 +22,12 @@ export interface GraphQLWsOptions {
   makeContext: (principal: Principal, log: Logger) => GraphQLContext;
   log: Logger;
   metrics: Metrics;
-  /** How often each connection's token is checked again; a revoked, expired or changed one ends it. */
+  /**
+   * Every revocation and disabling, wherever made: the connections it ends are closed as it arrives.
+   * Returns what stops listening.
+   */
+  onRevoked: (listener: (revoked: Revoked) => void) => () => void;
+  /** How often each connection's token is checked again: the backstop for rights that changed. */
   reauthenticateMs: number;
   /** The request limits HTTP has: operations are parsed, validated and coerced in prepareOperation.ts, not by graphql-ws. */
   limits: RequestLimits;
@@ -34,30 +40,28 @@ type ConnectionState = {
   log?: Logger;
 };
 
-/** A principal's rights, to notice when they changed under an open connection. */
-const rightsOf = (p: Principal): string => JSON.stringify([p.identityId, p.kind, p.isAdmin, p.scopes]);
-
 /**
  * graphql-ws on the same path and port as HTTP GraphQL. The token comes in the connection_init payload
  * (`{ authorization: "Bearer …" }`) or the upgrade request's Authorization header; a connection without
- * a valid one is closed with 4403 before any operation runs. Subscriptions can outlive a token, so every
- * connection's token is checked again periodically: revoked, expired, or with different rights, the
- * connection is closed with 4403 (a client reconnects and subscribes under its current rights).
+ * a valid one is closed with 4403 before any operation runs. Subscriptions can outlive a token, so a
+ * connection is closed with 4403 the moment its token is revoked or its identity disabled (on any
+ * replica: the revocation feed), when the token expires (a timer), and when a periodic re-check finds
+ * its rights changed; every operation re-checks the token and every result is checked before it is
+ * sent (see OpenConnections). A client reconnects and subscribes under its current rights.
  */
 export function startGraphQLWsServer(options: GraphQLWsOptions): { stop(): Promise<void> } {
   const wss = new WebSocketServer({ server: options.httpServer, path: options.path, maxPayload: options.maxMessageBytes });
   const formatError = createFormatError(options.log);
   const prepareOperation = operationPreparer(options.schema, options.limits);
   let connectionNumber = 0;
-  const open = new Map<WebSocket, { token: string; principal: Principal; log: Logger }>();
+  const open = new OpenConnections();
+  const stopListening = options.onRevoked((revoked) => open.closeRevoked(revoked));
   const recheck = setInterval(() => {
-    for (const [socket, connection] of open) {
-      options.authenticate(connection.token).then((now) => {
-        if (now !== null && rightsOf(now) === rightsOf(connection.principal)) return;
-        connection.log.info({ reason: now === null ? 'token no longer valid' : 'rights changed' }, 'closing websocket connection');
-        open.delete(socket);
-        socket.close(4403, now === null ? 'Forbidden: token no longer valid' : 'Forbidden: rights changed; reconnect');
-      }, (error: unknown) => connection.log.warn({ err: error }, 'could not re-check a websocket token; will retry'));
+    for (const [socket, token] of open.entries()) {
+      options.authenticate(token).then(
+        (now) => { if (open.has(socket)) open.confirm(socket, now); },
+        (error: unknown) => options.log.warn({ err: error }, 'could not re-check a websocket token; will retry'),
+      );
     }
   }, options.reauthenticateMs);
   recheck.unref();
@@ -75,22 +79,20 @@ export function startGraphQLWsServer(options: GraphQLWsOptions): { stop(): Promi
         }
         ctx.extra.principal = principal;
         ctx.extra.log = options.log.child({ connection: ++connectionNumber });
-        open.set(ctx.extra.socket, { token: token as string, principal, log: ctx.extra.log });
+        open.add(ctx.extra.socket, token as string, principal, ctx.extra.log);
         options.metrics.websocketConnections.inc();
         return true;
       },
       // Every operation re-checks the token, as every HTTP request does: a revoked or expired one runs
       // nothing more on an open connection, without waiting for the periodic re-check.
       onSubscribe: async (ctx, _id, payload) => {
-        const connection = open.get(ctx.extra.socket);
-        const now = connection === undefined ? null : await options.authenticate(connection.token);
-        if (connection !== undefined && now !== null && rightsOf(now) === rightsOf(connection.principal)) return prepareOperation(payload);
-        open.delete(ctx.extra.socket);
-        ctx.extra.socket.close(4403, 'Forbidden: token no longer valid');
+        const token = open.tokenOf(ctx.extra.socket);
+        const now = token === undefined ? null : await options.authenticate(token);
+        if (open.confirm(ctx.extra.socket, now)) return prepareOperation(payload);
         return [new GraphQLError('the bearer token is no longer valid', { extensions: { code: 'UNAUTHENTICATED' } })];
       },
       onDisconnect: (ctx) => {
-        open.delete(ctx.extra.socket);
+        open.remove(ctx.extra.socket);
         options.metrics.websocketConnections.dec();
       },
       context: (ctx) => {
@@ -98,7 +100,10 @@ export function startGraphQLWsServer(options: GraphQLWsOptions): { stop(): Promi
         if (principal === undefined || log === undefined) throw new GraphQLError('connection not initialised');
         return options.makeContext(principal, log);
       },
-      onNext: (_ctx, _id, _payload, _args, result) => {
+      // The last check before anything goes out: a refused connection's socket is closing, and
+      // graphql-ws sends nothing on a socket that is not open.
+      onNext: (ctx, _id, _payload, _args, result) => {
+        if (!open.mayReceive(ctx.extra.socket)) return;
         if (result.errors === undefined) return;
         return { ...result, errors: result.errors.map((error) => formatError(error.toJSON(), error)) };
       },
@@ -110,6 +115,7 @@ export function startGraphQLWsServer(options: GraphQLWsOptions): { stop(): Promi
   return {
     async stop() {
       clearInterval(recheck);
+      stopListening();
       // Closing every socket with 1001 (going away) tells clients to reconnect elsewhere.
       for (const socket of wss.clients) socket.close(1001, 'server shutting down');
       await cleanup.dispose();

@@ -151,8 +151,11 @@ describe('the user CLI against a real server process', () => {
     expect(listed.tasks.map((t) => [t.id, t.status, t.priority])).toEqual(taskIds.map((id) => [id, 'WAITING', 2]));
     const firstPage = await cli('tasks', 'list', '--scope', scope, '--limit', '2');
     expect(firstPage.stdout.trim().split('\n')).toHaveLength(3); // header + 2 rows
-    expect(firstPage.stdout).toMatch(/^ID +STATUS +PRIORITY +TRANSFORMATION +CREATED$/m);
+    expect(firstPage.stdout).toMatch(/^ID +STATUS +PRIORITY +TRANSFORMATION +CREATED +WAITING FOR$/m);
     expect(firstPage.stderr).toContain('showing 2 of 3 tasks');
+    // No compute service has registered yet: nothing runs the protocol, and the list says so.
+    expect(firstPage.stdout).toMatch(/ WAITING .* protocol harmonic-oscillator \(no live service runs it\)$/m);
+    expect(firstPage.stderr).toContain('no live compute service runs harmonic-oscillator');
 
     const status = JSON.parse((await cli('tasks', 'status', ...taskIds, '--json')).stdout) as Array<{ id: string; actionedOn: string[]; dag: null }>;
     expect(status.map((t) => [t.id, t.actionedOn, t.dag])).toEqual(taskIds.map((id) => [id, [networkKey], null]));

@@ -87,6 +87,70 @@ describe('the dashboard at / in real headless Chromium', () => {
     expect(pageErrors).toEqual([]);
   });
 
+  test('while a task runs, files of the same path from two units are both listed, each under its unit; a unit\'s newer file replaces its row', async () => {
+    const s = server.app.services;
+    const admin = (await s.identities.authenticate(server.adminToken)) as Principal;
+    const created = await s.identities.create(admin, { kind: 'compute', name: 'windows-cluster', scopes: ['lab-*-*'] });
+    const worker = (await s.identities.authenticate(created.token)) as Principal;
+    const { network, transformations } = await createNetwork(s, admin, { scope: 'lab-c2-p1', name: 'lambda windows' });
+    const [task] = await s.tasks.create(admin, transformations[0]!.scopedKey, 1);
+    await s.tasks.action(admin, network.scopedKey, [task!.id]);
+    const service = await s.compute.register(worker, 'cpu-node-3');
+    const [claim] = await s.claims.claim(worker, service.id, 1, ['demo']);
+    await s.dags.register(worker, claim!.claimToken, diamondDag);
+    await s.unitResults.submit(worker, claim!.claimToken, okResult('setup'));
+    // Every window writes samples.f64, as the harmonic-oscillator protocol's do.
+    const ship = async (unitKey: string, bytes: Buffer) => {
+      const ticket = await s.resultFiles.createUpload(worker, claim!.claimToken, {
+        unitKey, path: 'samples.f64', size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'),
+      });
+      expect((await fetch(ticket.url!, { method: 'PUT', body: bytes })).ok).toBe(true);
+      await s.resultFiles.commit(worker, claim!.claimToken, ticket.uploadId);
+    };
+    const view = await browser.newPage();
+    const viewErrors: string[] = [];
+    view.on('pageerror', (error) => viewErrors.push(error.message));
+    const fileEventsLogged = (count: number) =>
+      view.locator('#event-log li', { hasText: 'samples.f64' }).nth(count - 1).waitFor();
+    const listed = () => view.$$eval('#files tbody tr', (rows) => rows.map((row) => [...row.querySelectorAll('td')].slice(0, 2).map((td) => td.textContent)));
+    const download = async (unitKey: string) =>
+      Buffer.from(await (await fetch((await view.getAttribute(`#files tr[data-unit="${unitKey}"][data-file="samples.f64"] a`, 'href'))!)).arrayBuffer());
+
+    try {
+      await view.goto(`${server.app.url}/`);
+      await view.fill('#token', server.adminToken);
+      await view.click('#login button');
+      await view.waitForSelector('#connection[data-state="live"]');
+      await view.click(`#networks li[data-network="${network.scopedKey}"]`);
+      await view.click(`#tasks tr[data-task="${task!.id}"]`);
+      await view.waitForSelector('#dag-graph [data-unit="setup"][data-state="OK"]');
+
+      await ship('sim-0', Buffer.from('window 0 samples'));
+      await ship('sim-1', Buffer.from('window 1 samples'));
+      await fileEventsLogged(2);
+      expect(await listed()).toEqual([['sim-0', 'samples.f64'], ['sim-1', 'samples.f64']]);
+      expect(await download('sim-0')).toEqual(Buffer.from('window 0 samples'));
+      expect(await download('sim-1')).toEqual(Buffer.from('window 1 samples'));
+
+      // sim-0 writes its file again before its result: its row shows the new bytes, sim-1's stays.
+      await ship('sim-0', Buffer.from('window 0 samples, again'));
+      await fileEventsLogged(3);
+      expect(await listed()).toEqual([['sim-0', 'samples.f64'], ['sim-1', 'samples.f64']]);
+      expect(await download('sim-0')).toEqual(Buffer.from('window 0 samples, again'));
+
+      // Loading the task afresh lists the same.
+      await view.reload();
+      await view.waitForSelector('#connection[data-state="live"]');
+      await view.click(`#networks li[data-network="${network.scopedKey}"]`);
+      await view.click(`#tasks tr[data-task="${task!.id}"]`);
+      await view.waitForSelector('#files tr[data-unit="sim-1"][data-file="samples.f64"]');
+      expect(await listed()).toEqual([['sim-0', 'samples.f64'], ['sim-1', 'samples.f64']]);
+      expect(viewErrors).toEqual([]);
+    } finally {
+      await view.close();
+    }
+  });
+
   test('a refused token is reported on the page and not kept', async () => {
     const fresh = await browser.newPage();
     try {

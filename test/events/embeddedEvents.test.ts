@@ -25,7 +25,7 @@ describe('taskEvents on the embedded store (PGlite)', () => {
         'mutation ($input: NetworkInput!) { createNetwork(scope: "lab-c1-p1", input: $input) { network { transformations { scopedKey } } } }',
         { input: {
           name: 'n', chemicalSystems: [{ name: 'a', components: {} }, { name: 'b', components: {} }],
-          transformations: [{ name: 't', stateA: 'a', stateB: 'b', protocol: 'command', settings: { units: [] } }],
+          transformations: [{ name: 't', stateA: 'a', stateB: 'b', protocol: 'command', settings: { units: [{ key: 'u', name: 'u', command: ['true'] }] } }],
         } },
       );
       const { createTasks } = await user.request<{ createTasks: Array<{ id: string }> }>(

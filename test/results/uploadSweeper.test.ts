@@ -106,6 +106,8 @@ describe.each(['local', 's3'] as const)('the upload sweeper on the %s store (rea
   }
 
   const uploadRow = (id: string) => h.state.db.resultFileUpload.findUnique({ where: { id } });
+  /** Where an uncommitted upload's bytes are: its staging key for a single PUT, its final key for parts. */
+  const sentTo = (row: { objectKey: string; stagingKey: string | null }) => row.stagingKey ?? row.objectKey;
 
   test('an uncommitted upload stays until its URL expired and the grace passed, then its row and object go', async () => {
     const { claimToken } = await claimedTask();
@@ -113,17 +115,42 @@ describe.each(['local', 's3'] as const)('the upload sweeper on the %s store (rea
     const ticket = await h.services.resultFiles.createUpload(h.worker, claimToken, { unitKey: 'setup', path: 'abandoned.bin', size: bytes.length, sha256: sha256(bytes) });
     await putAll(ticket, bytes);
     const row = (await uploadRow(ticket.uploadId))!;
+    expect(row.stagingKey).not.toBeNull();
 
     const justInside = await h.sweeper.sweep(later(ticket.expiresAt, graceSeconds - 5));
-    expect(justInside.removedKeys).not.toContain(row.objectKey);
+    expect(justInside.removedKeys).not.toContain(sentTo(row));
     expect(await uploadRow(ticket.uploadId)).not.toBeNull();
-    expect(await h.objects.stat(row.objectKey)).not.toBeNull();
+    expect(await h.objects.stat(sentTo(row))).not.toBeNull();
 
     const past = await h.sweeper.sweep(later(ticket.expiresAt, graceSeconds + 5));
     expect(past.uploads).toBeGreaterThanOrEqual(1);
-    expect(past.removedKeys).toContain(row.objectKey);
+    expect(past.removedKeys).toContain(sentTo(row));
     expect(await uploadRow(ticket.uploadId)).toBeNull();
+    expect(await h.objects.stat(sentTo(row))).toBeNull();
     expect(await h.objects.stat(row.objectKey)).toBeNull();
+  });
+
+  test('an upload given fresh URLs is kept until those expire too; one left alone is swept', async () => {
+    const { claimToken } = await claimedTask();
+    const bytes = await pseudoRandomBytes(6 * MIB, 'continued');
+    const continued = await h.services.resultFiles.createUpload(h.worker, claimToken, { unitKey: 'setup', path: 'continued.bin', size: bytes.length, sha256: sha256(bytes) });
+    // One PUT, so that sweeping it needs no multipart abort (which s3rver lacks).
+    const left = await h.services.resultFiles.createUpload(h.worker, claimToken, { unitKey: 'setup', path: 'left.bin', size: 10, sha256: sha256(Buffer.alloc(10)) });
+    // Both opened an hour ago, as far as the sweeper can tell: their first URLs expired long since.
+    const anHourAgo = later(new Date(), -3600);
+    await h.state.db.resultFileUpload.updateMany({ where: { id: { in: [continued.uploadId, left.uploadId] } }, data: { expiresAt: anHourAgo } });
+
+    const renewed = await h.services.resultFiles.continueUpload(h.worker, claimToken, continued.uploadId, 2);
+    expect(renewed.parts.map((part) => part.partNumber)).toEqual([2]);
+    expect(renewed.expiresAt.getTime()).toBeGreaterThan(Date.now());
+    expect((await uploadRow(continued.uploadId))!.expiresAt.getTime()).toBe(renewed.expiresAt.getTime());
+    const report = await h.sweeper.sweep(new Date());
+    expect(await uploadRow(left.uploadId)).toBeNull();
+    // Not even tried: on s3rver, which cannot abort, an attempt would count as a failure.
+    expect(report.failures).toBe(0);
+    expect(await uploadRow(continued.uploadId)).not.toBeNull();
+    const file = await h.services.resultFiles.commit(h.worker, claimToken, continued.uploadId, await putAll(continued, bytes));
+    expect(file.sha256).toBe(sha256(bytes));
   });
 
   test('sweeping an abandoned upload of a file keeps the object a later upload of the same file committed', async () => {
@@ -189,7 +216,8 @@ describe.each(['local', 's3'] as const)('the upload sweeper on the %s store (rea
       const path = `race-${round}.bin`;
       const ticket = await h.services.resultFiles.createUpload(h.worker, claimToken, { unitKey: 'sim-1', path, size: bytes.length, sha256: sha256(bytes) });
       const parts = await putAll(ticket, bytes);
-      const key = (await uploadRow(ticket.uploadId))!.objectKey;
+      const row = (await uploadRow(ticket.uploadId))!;
+      const key = row.objectKey;
       const [committed] = await Promise.allSettled([
         h.services.resultFiles.commit(h.worker, claimToken, ticket.uploadId, parts),
         h.sweeper.sweep(later(ticket.expiresAt, graceSeconds + 5)),
@@ -201,6 +229,7 @@ describe.each(['local', 's3'] as const)('the upload sweeper on the %s store (rea
       } else {
         expect(file).toBeNull();
         expect(await h.objects.stat(key)).toBeNull();
+        expect(await h.objects.stat(sentTo(row))).toBeNull();
       }
     }
   });

@@ -58,6 +58,17 @@ const claimWrite = (field: string, query: string, variables: (claimToken: string
 
 const taskIdsOn = (network: 'network' | 'malloryNetwork') => (w: World) => ({ n: w[network].key, ids: [w.tasks.idle] });
 
+/** reportDagBuildFailure's positive control: hpc claims a new, most urgent task of alice's that has no DAG. */
+const unbuildable = { claimToken: '' };
+const claimUnbuildableTask: AccessEntry['allowed']['prepare'] = async (w, run) => {
+  const { createTasks } = await run('alice', 'mutation ($t: ID!) { createTasks(transformationKey: $t, priority: 1) { id } }', { t: w.network.transformationKey }) as { createTasks: Array<{ id: string }> };
+  const taskId = createTasks[0]!.id;
+  await run('alice', 'mutation ($n: ID!, $ids: [ID!]!) { actionTasks(networkKey: $n, taskIds: $ids) }', { n: w.network.key, ids: [taskId] });
+  const { claimTasks } = await run('hpc', 'mutation ($s: ID!, $p: [String!]) { claimTasks(computeServiceId: $s, protocols: $p) { token task { id } } }', { s: w.services.live, p: [protocol] }) as { claimTasks: Array<{ token: string; task: { id: string } }> };
+  if (claimTasks[0]?.task.id !== taskId) throw new Error(`expected to claim the new task ${taskId}, got ${JSON.stringify(claimTasks)}`);
+  unbuildable.claimToken = claimTasks[0].token;
+};
+
 export const accessTable: AccessEntry[] = [
   // --- Query ----------------------------------------------------------------------------------------
   { root: 'Query', field: 'viewer', query: '{ viewer { id } }', allowed: { as: 'alice', variables: none }, refuses: [] },
@@ -257,6 +268,15 @@ export const accessTable: AccessEntry[] = [
     (c) => ({ c, size: bytesOf('acl').size, sha: bytesOf('acl').sha256 }),
   ),
   claimWrite(
+    'continueResultFileUpload',
+    'mutation ($c: String!, $u: ID!) { continueResultFileUpload(claimToken: $c, uploadId: $u) { uploadId url } }',
+    (c, w) => ({ c, u: c === w.claims.stale ? w.uploads.stale : w.uploads.live }),
+    [
+      { why: "another compute identity's upload, through its own live claim", as: 'rogue', variables: (w) => ({ c: w.claims.rogue, u: w.uploads.live }), code: 'NOT_FOUND' },
+      { why: "another task's upload, through a live claim", as: 'hpc', variables: (w) => ({ c: w.claims.live, u: w.uploads.stale }), code: 'NOT_FOUND' },
+    ],
+  ),
+  claimWrite(
     'commitResultFile',
     'mutation ($c: String!, $u: ID!) { commitResultFile(claimToken: $c, uploadId: $u) { sha256 } }',
     (c, w) => ({ c, u: c === w.claims.stale ? w.uploads.stale : w.uploads.live }),
@@ -274,6 +294,17 @@ export const accessTable: AccessEntry[] = [
       await run('hpc', 'mutation ($c: String!, $r: UnitResultInput!) { submitUnitResult(claimToken: $c, result: $r) { id } }', { c: w.claims.live, r: okUnit('sim') });
     },
   ),
+  {
+    root: 'Mutation', field: 'reportDagBuildFailure',
+    query: 'mutation ($c: String!, $e: String!) { reportDagBuildFailure(claimToken: $c, exception: $e, traceback: "Traceback: ValueError") { task { status } } }',
+    // A claim of its own, on a task without a DAG (the live claim's task has one): made by prepare, after every refusal.
+    allowed: { as: 'hpc', variables: (w) => ({ c: unbuildable.claimToken || w.claims.live, e: 'ValueError: no DAG' }), prepare: claimUnbuildableTask },
+    refuses: [
+      { ...userDoingComputeWork, variables: (w) => ({ c: w.claims.live, e: 'ValueError: no DAG' }) },
+      { ...otherComputeIdentity('claim'), variables: (w) => ({ c: w.claims.live, e: 'ValueError: no DAG' }) },
+      staleClaim((w) => ({ c: w.claims.stale, e: 'ValueError: no DAG' })),
+    ],
+  },
 
   // --- Subscription (graphql-ws; accessControl.subscriptions.test.ts) --------------------------------
   {

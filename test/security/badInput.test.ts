@@ -157,10 +157,20 @@ describe('ResultFile paths and sizes', () => {
     ['holds an escape character', 'a\u001b[2Jb', /control character/],
     ['holds a C1 control', 'a\u0085b', /control character/],
     ['is empty', '', /names no file/],
-    ['names only the folder itself', './.', /names no file/],
+    ['names only the folder itself', './.', /contains a \. segment/],
+    ['has an empty segment (a//b would alias a/b)', 'out//traj.xyz', /empty segment/],
+    ['has a . segment (a/./b would alias a/b)', 'out/./traj.xyz', /contains a \. segment/],
+    ['ends with a slash', 'out/', /ends with \//],
+    ['is only whitespace', '   ', /segment of only whitespace/],
+    ['has a segment of only spaces', 'out/   /traj.xyz', /segment of only whitespace/],
+    ['has a name with a trailing space', 'out/traj.xyz ', /starts or ends with whitespace/],
+    ['starts with a byte-order mark', '\ufeffout/traj.xyz', /invisible formatting character U\+FEFF/],
+    ['holds a right-to-left override', 'out/gpj\u202eexe.txt', /invisible formatting character U\+202E/],
+    ['holds a zero-width space', 'out/tr\u200baj.xyz', /invisible formatting character U\+200B/],
+    ['is not in NFC', 'out/cafe\u0301.xyz', /normalization form C/],
     ['has a 256-byte segment', 'x'.repeat(256), /segment longer than 255 bytes/],
     ['has a 256-byte segment of 128 characters', 'é'.repeat(128), /segment longer than 255 bytes/],
-    ['is longer than 1024 bytes', Array.from({ length: 6 }, () => 'd'.repeat(200)).join('/'), /longer than 1024 bytes/],
+    ['is longer than 512 bytes', Array.from({ length: 3 }, () => 'd'.repeat(200)).join('/'), /longer than 512 bytes/],
   ];
   test.each(badPaths)('a path that %s is refused before anything is stored', async (_, path, message) => {
     expect((await refused(world.tokens.worker, announce({ path }))).message).toMatch(message);
@@ -189,24 +199,40 @@ describe('ResultFile paths and sizes', () => {
 });
 
 describe('ResultFile bytes that are not the ones announced', () => {
-  async function uploadAndCommit(path: string, announced: Buffer, sent: Buffer) {
+  async function openUpload(path: string, announced: Buffer): Promise<{ uploadId: string; url: string }> {
     const { body } = await postOperation(server, world.tokens.worker, createUpload, {
       c: world.running.claimToken, unit: 'setup', path, size: announced.length, sha: sha256Of(announced),
     });
-    const ticket = (body.data as { createResultFileUpload: { uploadId: string; url: string } }).createResultFileUpload;
+    return (body.data as { createResultFileUpload: { uploadId: string; url: string } }).createResultFileUpload;
+  }
+  async function uploadAndCommit(path: string, announced: Buffer, sent: Buffer) {
+    const ticket = await openUpload(path, announced);
     expect((await fetch(ticket.url, { method: 'PUT', body: sent })).ok).toBe(true);
     return postOperation(server, world.tokens.worker, commitUpload, { c: world.running.claimToken, u: ticket.uploadId });
   }
 
-  test.each([
-    ['other bytes of the same size', Buffer.from('the real trajectory\n'), Buffer.from('a forged trajectory\n')],
-    ['fewer bytes than announced', Buffer.from('0123456789'.repeat(10)), Buffer.from('0123456789'.repeat(5))],
-    ['more bytes than announced', Buffer.from('0123456789'), Buffer.from('0123456789'.repeat(3))],
-  ])('%s: CHECKSUM_MISMATCH at commit, and nothing recorded', async (_, announced, sent) => {
+  test('other bytes of the same size: CHECKSUM_MISMATCH at commit, and nothing recorded', async () => {
     await withNothingChanged(server, async () => {
-      const answer = await uploadAndCommit('out/traj.xyz', announced, sent);
+      const answer = await uploadAndCommit('out/traj.xyz', Buffer.from('the real trajectory\n'), Buffer.from('a forged trajectory\n'));
       expect(codesOf(answer)).toEqual(['CHECKSUM_MISMATCH']);
     });
+  });
+
+  // The upload URL is signed for the announced size: another length is refused before a byte is read.
+  test.each([
+    ['fewer bytes than announced', 100, 50, 400, 'SIZE_MISMATCH'],
+    ['more bytes than announced', 10, 30, 413, 'PAYLOAD_TOO_LARGE'],
+    ['50 MiB to an upload announced as 3 bytes', 3, 50 * MiB, 413, 'PAYLOAD_TOO_LARGE'],
+  ])('%s: refused at the PUT with its code, nothing kept, and the upload still takes the right bytes', async (_, announcedSize, sentSize, status, code) => {
+    const announced = Buffer.alloc(announcedSize, 7);
+    const ticket = await openUpload(`out/sized-${sentSize}.bin`, announced);
+    await withNothingChanged(server, async () => {
+      const answer = await fetch(ticket.url, { method: 'PUT', body: Buffer.alloc(sentSize, 7) });
+      expect([answer.status, ((await answer.json()) as { error: { code: string } }).error.code]).toEqual([status, code]);
+    });
+    expect((await fetch(ticket.url, { method: 'PUT', body: announced })).status).toBe(200);
+    const committed = await postOperation(server, world.tokens.worker, commitUpload, { c: world.running.claimToken, u: ticket.uploadId });
+    expect(committed.body.data).toEqual({ commitResultFile: { path: `out/sized-${sentSize}.bin`, size: announcedSize, sha256: sha256Of(announced) } });
   });
 
   // Each upload writes under a key of its own, so a second upload of a committed path, refused or
@@ -219,7 +245,8 @@ describe('ResultFile bytes that are not the ones announced', () => {
     const again = await uploadAndCommit('out/kept.xyz', Buffer.from('frame 3\nframe 4\n'), Buffer.from('garbage garbage!'));
     expect(codesOf(again)).toEqual(['CHECKSUM_MISMATCH']);
     const { body } = await postOperation(server, world.tokens.user, 'query ($id: ID!) { task(id: $id) { resultFiles { path sha256 downloadUrl } } }', { id: world.running.taskId });
-    const files = (body.data as { task: { resultFiles: Array<{ path: string; sha256: string; downloadUrl: string }> } }).task.resultFiles;
+    const files = (body.data as { task: { resultFiles: Array<{ path: string; sha256: string; downloadUrl: string }> } }).task.resultFiles
+      .filter((file) => file.path === 'out/kept.xyz');
     expect(files.map((file) => [file.path, file.sha256])).toEqual([['out/kept.xyz', sha256Of(original)]]);
     const download = await fetch(files[0]!.downloadUrl);
     expect(download.status).toBe(200);

@@ -1,11 +1,14 @@
 import {
   dagResultKey,
   resultFileKey,
+  resultFileUploadKey,
   taskDagKey,
   taskPrefix,
   unitLogKey,
   unitResultKey,
+  uploadIdInKey,
 } from '../../src/storage/objects/keys.js';
+import { MAX_PATH_BYTES } from '../../src/domain/resultFilePath.js';
 import { InvalidObjectKeyError } from '../../src/storage/objects/validateStoreArguments.js';
 
 const scope = 'openfe-benchmarks_2024-tyk2';
@@ -30,6 +33,19 @@ describe('object key layout', () => {
 
   test('keeps uploads of one path apart, so no later or stale upload can write over committed bytes', () => {
     expect(resultFileKey(scope, taskId, unit, 'up-1', 'traj.xtc')).not.toBe(resultFileKey(scope, taskId, unit, 'up-2', 'traj.xtc'));
+  });
+
+  test('a single PUT writes a key of its own upload, apart from where its commit puts the file', () => {
+    expect(resultFileUploadKey(scope, taskId, unit, 'up-1', 'shared/simulation.nc')).toBe(`${scope}/tasks/${taskId}/uploads/${unit}/up-1/shared/simulation.nc`);
+    expect(resultFileUploadKey(scope, taskId, unit, 'up-1', 'a.nc')).not.toBe(resultFileKey(scope, taskId, unit, 'up-1', 'a.nc'));
+  });
+
+  test('finds the upload id in the keys of uploads and files, and in no other key', () => {
+    expect(uploadIdInKey(resultFileKey(scope, taskId, unit, 'up-1', 'a/b.nc'))).toBe('up-1');
+    expect(uploadIdInKey(resultFileUploadKey(scope, taskId, unit, 'up-2', 'b.nc'))).toBe('up-2');
+    expect(uploadIdInKey(unitResultKey(scope, taskId, unit, 2))).toBeUndefined();
+    expect(uploadIdInKey(taskDagKey(scope, taskId))).toBeUndefined();
+    expect(uploadIdInKey('contract/t1/files/u/x')).toBeUndefined();
   });
 
   test.each(['', 'org-campaign', 'org-campaign-project-extra', 'org/x-campaign-project', 'org-camp aign-project', '*-*-*'])(
@@ -62,6 +78,16 @@ describe('object key layout', () => {
     ['an over-long segment', 'x'.repeat(256)],
   ])('refuses a result file path with %s', (_what, path) => {
     expect(() => resultFileKey(scope, taskId, unit, 'up-1', path)).toThrow(InvalidObjectKeyError);
+  });
+
+  test('a result file path of the longest length accepted fits in a key with the longest scope and unit key', () => {
+    const longestScope = ['o', 'c', 'p'].map((c) => c.repeat(64)).join('-');
+    const longestUnitKey = 'u'.repeat(200);
+    const path = `${'a'.repeat(255)}/${'b'.repeat(MAX_PATH_BYTES - 258)}/c`;
+    expect(Buffer.byteLength(path)).toBe(MAX_PATH_BYTES);
+    for (const key of [resultFileKey, resultFileUploadKey]) {
+      expect(Buffer.byteLength(key(longestScope, taskId, longestUnitKey, taskId, path))).toBeLessThanOrEqual(1024);
+    }
   });
 
   test('accepts result file paths with spaces, dots and unicode in their names', () => {

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { open, readdir, stat } from 'node:fs/promises';
+import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { signedObjectUrl } from '../../src/storage/objects/localUrlSigning.js';
 import { LocalObjectStore } from '../../src/storage/objects/LocalObjectStore.js';
+import { PartsNotUploadedError } from '../../src/storage/objects/ObjectStore.js';
 import { InvalidObjectKeyError } from '../../src/storage/objects/validateStoreArguments.js';
 import { startLocalObjectServer, TEST_SIGNING_SECRET, type LocalObjectServer } from '../support/localObjectServer.js';
 import { describeObjectStoreContract } from './objectStore.contract.js';
@@ -59,6 +60,33 @@ describe('LocalObjectStore', () => {
     await expect(store.putPart(key, uploadId, 3, Readable.from([Buffer.alloc(1025)]), 1025)).rejects.toThrow(/at most 1024/);
     expect(await store.stat(key)).toBeNull();
     await store.abortMultipartUpload(key, uploadId);
+  });
+
+  // Completing publishes the assembly file itself: a part still being written into it then would
+  // change the bytes of the published object.
+  test('an upload written in place is not completed while a part is arriving, and a part arriving after completion writes nothing', async () => {
+    const key = 'local/in-flight';
+    const uploadId = await store.createMultipartUpload(key, { partSize: 1024 });
+    const first = await store.putPart(key, uploadId, 1, Readable.from([Buffer.alloc(1024, 1)]), 1024);
+    const second = await store.putPart(key, uploadId, 2, Readable.from([Buffer.alloc(100, 2)]), 100);
+
+    // Part 2 sent again, slowly: half of it is in the assembly file, the rest still to come.
+    const slow = new PassThrough();
+    const resending = store.putPart(key, uploadId, 2, slow, 100);
+    slow.write(Buffer.alloc(50, 9));
+    const assembly = join(server.root, '.multipart', uploadId, 'assembly');
+    await waitUntil(async () => (await readFile(assembly))[1024] === 9);
+
+    await expect(store.completeMultipartUpload(key, uploadId, [first, second])).rejects.toEqual(new PartsNotUploadedError(key, [2]));
+    slow.end(Buffer.alloc(50, 9));
+    const resent = await resending;
+    await store.completeMultipartUpload(key, uploadId, [first, resent]);
+    const whole = Buffer.concat([Buffer.alloc(1024, 1), Buffer.alloc(100, 9)]);
+    expect(await store.digest(key)).toEqual({ key, size: whole.length, sha256: createHash('sha256').update(whole).digest('hex') });
+
+    await expect(store.putPart(key, uploadId, 2, Readable.from([Buffer.alloc(100, 7)]), 100)).rejects.toThrow(/no multipart upload/);
+    expect((await readAllText(await store.get(key))).length).toBe(whole.length);
+    expect(await store.digest(key)).toEqual({ key, size: whole.length, sha256: createHash('sha256').update(whole).digest('hex') });
   });
 
   test('refuses a list prefix that climbs out of the store', async () => {
@@ -232,6 +260,15 @@ async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
   const all: T[] = [];
   for await (const item of items) all.push(item);
   return all;
+}
+
+/** Polls until `condition` holds, or fails the test after a deadline a busy machine still meets. */
+async function waitUntil(condition: () => Promise<boolean>, deadlineMs = 30_000): Promise<void> {
+  const deadline = Date.now() + deadlineMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${deadlineMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
 
 async function readAllText(stream: AsyncIterable<Buffer>): Promise<string> {

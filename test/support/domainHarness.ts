@@ -4,6 +4,7 @@ import { createServices } from '../../src/domain/services.js';
 import type { Services } from '../../src/domain/services.js';
 import { S3ObjectStore } from '../../src/storage/objects/S3ObjectStore.js';
 import { openStateStore } from '../../src/storage/state/openStateStore.js';
+import { builtInSettingsChecks } from '../../src/worker/protocols/settingsChecks.js';
 import type { StateStore } from '../../src/storage/state/openStateStore.js';
 import { createTestDatabase } from './postgres.js';
 import { startS3rver } from './s3rver.js';
@@ -16,6 +17,7 @@ export const defaultTestSettings: TaskSettings = {
   downloadUrlSeconds: 600,
   multipartPartBytes: 5 * 1024 * 1024,
   maxResultFileBytes: 1024 ** 4,
+  uploadPartUrlsPerAnswer: 100,
 };
 
 export interface DomainHarness {
@@ -39,7 +41,9 @@ export async function startDomain(settings: Partial<TaskSettings> = {}, random?:
   const objects = new S3ObjectStore({ endPoint: s3.endPoint, port: s3.port, useSSL: false, accessKey: s3.accessKey, secretKey: s3.secretKey, bucket: s3.bucket });
   await objects.ensureReady();
   const build = (overrides: Partial<TaskSettings>, rnd?: () => number) =>
-    createServices({ db: state.db, objects, settings: { ...defaultTestSettings, ...settings, ...overrides }, ...(rnd === undefined ? {} : { random: rnd }) });
+    createServices({
+      db: state.db, objects, settings: { ...defaultTestSettings, ...settings, ...overrides }, protocolSettings: builtInSettingsChecks, ...(rnd === undefined ? {} : { random: rnd }),
+    });
   const services = build({}, random);
   const admin = await services.identities.bootstrapAdmin();
   if (admin === null) throw new Error('a fresh test database already had an administrator');

@@ -72,8 +72,13 @@ export async function subscribeToTaskEvents(
         changed();
       },
       error: (error) => {
-        const list = Array.isArray(error) ? error as Array<{ extensions?: { code?: string } }> : [];
-        errorCode = list[0]?.extensions?.code ?? 'ERROR';
+        // A closed socket reaches the sink as its CloseEvent, sometimes before \`on.closed\` runs.
+        if (typeof (error as { code?: unknown }).code === 'number') {
+          closeCode = (error as { code: number }).code;
+        } else {
+          const list = Array.isArray(error) ? error as Array<{ extensions?: { code?: string } }> : [];
+          errorCode = list[0]?.extensions?.code ?? 'ERROR';
+        }
         changed();
       },
       complete: () => changed(),

@@ -154,8 +154,11 @@ describe('task status, results and files (real PostgreSQL + s3rver)', () => {
       expect(await codeOf(h.services.resultFiles.commit(worker, claimToken, wrong.uploadId))).toBe('CHECKSUM_MISMATCH');
       expect(await h.state.db.resultFile.count({ where: { taskId } })).toBe(0);
       expect(await h.objects.stat(`acme-c1-p1/tasks/${taskId}/files/sim-0/${wrong.uploadId}/traj.xyz`)).toBeNull();
+      expect(await h.objects.stat(`acme-c1-p1/tasks/${taskId}/uploads/sim-0/${wrong.uploadId}/traj.xyz`)).toBeNull();
 
-      const right = await h.services.resultFiles.createUpload(worker, claimToken, { unitKey: 'sim-0', path: './traj.xyz', size: bytes.length, sha256: sha256(bytes) });
+      // Only the canonical spelling of a path is accepted: `./traj.xyz` would alias `traj.xyz`.
+      expect(await codeOf(h.services.resultFiles.createUpload(worker, claimToken, { unitKey: 'sim-0', path: './traj.xyz', size: bytes.length, sha256: sha256(bytes) }))).toBe('BAD_USER_INPUT');
+      const right = await h.services.resultFiles.createUpload(worker, claimToken, { unitKey: 'sim-0', path: 'traj.xyz', size: bytes.length, sha256: sha256(bytes) });
       await fetch(right.url!, { method: 'PUT', body: bytes });
       const file = await h.services.resultFiles.commit(worker, claimToken, right.uploadId);
       expect(file).toMatchObject({ path: 'traj.xyz', size: bytes.length, sha256: sha256(bytes), unitKey: 'sim-0' });
@@ -233,7 +236,9 @@ describe('task status, results and files (real PostgreSQL + s3rver)', () => {
     let [claim] = await h.services.claims.claim(worker, serviceId, 1, ['extending']);
     await h.services.unitResults.submit(worker, claim!.claimToken, failedResult('only'));
     await h.services.finisher.finish(worker, claim!.claimToken);
+    // An ERROR task leaves its hubs: a retry is WAITING and actioning it again.
     await h.services.tasks.setStatus(user, [parent!.id], 'WAITING');
+    await h.services.tasks.action(user, ext.network.scopedKey, [parent!.id]);
     [claim] = await h.services.claims.claim(worker, serviceId, 1, ['extending']);
     const ticket = await h.services.resultFiles.createUpload(worker, claim!.claimToken, { unitKey: 'only', path: 'final.pos', size: bytes.length, sha256: sha256(bytes) });
     await fetch(ticket.url!, { method: 'PUT', body: bytes });

@@ -4,8 +4,9 @@ import { connect, withConnectionOptions } from '../connection.js';
 import type { ConnectionOptions } from '../connection.js';
 import { printTable } from '../output.js';
 
+/** A failed unit, or (`unitKey` null) a ProtocolDAG that could not be built. */
 interface Failure {
-  unitKey: string;
+  unitKey: string | null;
   attempt: number;
   exception: string | null;
   traceback: string | null;
@@ -38,7 +39,7 @@ export function registerResultCommands(program: Command): void {
   ).action(async (taskId: string, options: ConnectionOptions & { json?: boolean }) => {
     const api = await connect(options);
     const { task } = await api.request<{ task: TaskResults | null }>(
-      `query ($id: ID!) { task(id: $id) { id status dagResults(ok: true) { id createdAt document } failures { unitKey attempt exception traceback } } }`,
+      `query ($id: ID!) { task(id: $id) { id status dagResults(ok: true) { id createdAt document } failures { __typename unitKey attempt exception traceback } } }`,
       { id: taskId },
     );
     if (task === null) throw new ApiError('NOT_FOUND', `no task ${taskId}`);
@@ -63,12 +64,13 @@ export function registerResultCommands(program: Command): void {
 function printFailures(task: TaskResults): void {
   console.log(`task ${task.id} (${task.status}) has no successful result`);
   if (task.failures.length === 0) {
-    console.log('and no unit has failed yet');
+    console.log('and nothing has failed yet');
     return;
   }
   for (const failure of task.failures) {
     console.log('');
-    console.log(`unit ${failure.unitKey} failed (attempt ${failure.attempt}): ${failure.exception ?? ''}`);
+    const what = failure.unitKey === null ? 'the ProtocolDAG could not be built' : `unit ${failure.unitKey} failed`;
+    console.log(`${what} (attempt ${failure.attempt}): ${failure.exception ?? ''}`);
     const lines = (failure.traceback ?? '').trimEnd().split('\n');
     for (const line of lines.slice(-TRACEBACK_LINES_SHOWN)) console.log(`  ${line}`);
   }

@@ -15,6 +15,8 @@ interface TaskRow {
   priority: number;
   createdAt: string;
   transformation: { name: string };
+  /** Set while WAITING for a protocol no live compute service runs. */
+  waitingForProtocol: string | null;
 }
 
 interface TaskDetail extends TaskRow {
@@ -28,7 +30,7 @@ interface TaskDetail extends TaskRow {
 const TASK_STATUSES = ['WAITING', 'RUNNING', 'COMPLETE', 'ERROR', 'INVALID', 'DELETED'];
 /** The server serves at most 1,000 tasks a page; 500 keeps each response modest. */
 const PAGE_SIZE = 500;
-const rowFields = 'id status priority createdAt transformation { name }';
+const rowFields = 'id status priority createdAt transformation { name } waitingForProtocol';
 
 export function registerTaskCommands(program: Command): void {
   const tasks = program.command('tasks').description('create, action, list and change tasks');
@@ -98,8 +100,12 @@ export function registerTaskCommands(program: Command): void {
       console.log(JSON.stringify({ totalCount, tasks: rows }, null, 2));
       return;
     }
-    printTable(rows.map((t) => ({ id: t.id, status: t.status, priority: t.priority, transformation: t.transformation.name, created: t.createdAt })));
+    printTable(rows.map((t) => ({
+      id: t.id, status: t.status, priority: t.priority, transformation: t.transformation.name, created: t.createdAt, 'waiting for': waitingFor(t),
+    })));
     if (rows.length < totalCount) console.error(`showing ${rows.length} of ${totalCount} tasks`);
+    const unserved = [...new Set(rows.flatMap((t) => (t.waitingForProtocol === null ? [] : [t.waitingForProtocol])))];
+    if (unserved.length > 0) console.error(`no live compute service runs ${unserved.join(', ')}: start a worker for ${unserved.length === 1 ? 'it' : 'them'}`);
   });
 
   withConnectionOptions(tasks.command('status <taskIds...>').description("show tasks' status, priority, hubs and unit progress").option('--json', 'print JSON')).action(
@@ -120,13 +126,13 @@ export function registerTaskCommands(program: Command): void {
       printTable(found.map((t) => ({
         id: t.id, status: t.status, priority: t.priority, transformation: t.transformation.name,
         units: t.dag === null ? 'no DAG yet' : `${t.dag.units.filter((u) => u.state === 'OK').length}/${t.dag.units.length} ok`,
-        hubs: t.actionedOn.length, extends: t.extends?.id ?? '', updated: t.updatedAt,
+        hubs: t.actionedOn.length, extends: t.extends?.id ?? '', updated: t.updatedAt, 'waiting for': waitingFor(t),
       })));
     },
   );
 
   withConnectionOptions(
-    tasks.command('set-status <status> <taskIds...>').description('set WAITING, INVALID or DELETED (INVALID and DELETED cascade to extending tasks)').option('--json', 'print JSON'),
+    tasks.command('set-status <status> <taskIds...>').description('set WAITING, INVALID or DELETED (INVALID and DELETED cascade to extending tasks; an ERROR task set WAITING runs again once actioned: `tasks action`)').option('--json', 'print JSON'),
   ).action(async (status: string, taskIds: string[], options: JsonOption) => {
     const api = await connect(options);
     const { setTaskStatus } = await api.request<{ setTaskStatus: Array<{ id: string; status: string }> }>(
@@ -179,6 +185,11 @@ async function listTasks(api: ApiClient, filter: TaskFilter, limit: number): Pro
     after = page.pageInfo.endCursor;
   }
   return { rows, totalCount };
+}
+
+/** What a WAITING task waits for that is not coming: a compute service running its protocol. */
+function waitingFor(task: TaskRow): string {
+  return task.waitingForProtocol === null ? '' : `protocol ${task.waitingForProtocol} (no live service runs it)`;
 }
 
 function taskStatus(value: string): string {

@@ -14,6 +14,7 @@ import { toTaskRecord } from '../tasks/taskRecords.js';
 import type { TaskRecord } from '../tasks/taskRecords.js';
 import { assertTransition } from '../tasks/taskStatus.js';
 import { Coalescer } from '../Coalescer.js';
+import { echo } from '../textLimits.js';
 import { generateClaimToken, hashClaimToken } from './claimTokens.js';
 import { pickWeighted } from './pickHub.js';
 import { RecentCheckIns } from './RecentCheckIns.js';
@@ -40,6 +41,8 @@ export interface ClaimPolicy {
 }
 
 const maxClaimsAtOnce = 100;
+/** A worker runs a handful of protocols; a claim naming more is not one. */
+const maxProtocolsAsked = 100;
 const protocolPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
 type Protocols = readonly string[] | null;
@@ -97,8 +100,11 @@ export class ClaimService {
     if (!(Number.isInteger(count) && count >= 1 && count <= maxClaimsAtOnce)) {
       throw badInput(`count is a whole number from 1 to ${maxClaimsAtOnce}`);
     }
+    if (protocols !== null && protocols.length > maxProtocolsAsked) {
+      throw badInput(`a claim names at most ${maxProtocolsAsked} protocols; this one has ${protocols.length}`, { field: 'protocols', maxItems: maxProtocolsAsked });
+    }
     for (const protocol of protocols ?? []) {
-      if (!protocolPattern.test(protocol)) throw badInput(`"${protocol}" is not a protocol name`);
+      if (!protocolPattern.test(protocol)) throw badInput(`"${echo(protocol)}" is not a protocol name: letters, digits, ., _ or -, at most 100`);
     }
     requireKind(actor, 'compute');
     const serviceId = checkId('compute service', computeServiceId);
@@ -160,11 +166,14 @@ export class ClaimService {
     return checkInForClaims(this.db, { requests, silentBefore, failuresSince, protocols });
   }
 
-  /** Who may claim as of now: heard from within the expiry period, and within the failure limit over its window. */
+  /**
+   * Who may claim as of now: heard from within the expiry period (of this replica's awake time, as
+   * expiry counts it), and within the failure limit over its window.
+   */
   private eligibilityNow(): ClaimEligibility {
     const now = Date.now();
     return {
-      silentBefore: new Date(now - this.registry.expirySeconds * 1000),
+      silentBefore: this.registry.silentBefore(),
       failuresSince: new Date(now - this.policy.failureWindowSeconds * 1000),
       failureLimit: this.policy.failureLimit,
     };

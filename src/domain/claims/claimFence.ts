@@ -1,10 +1,11 @@
 import type { StateDb, StateTx } from '../../storage/state/openStateStore.js';
 import { lockTasks } from '../../storage/state/sql/taskLineage.js';
-import { DomainError, ErrorCode, forbidden } from '../errors.js';
+import { badInput, DomainError, ErrorCode, forbidden } from '../errors.js';
 import { requireKind } from '../principal.js';
 import type { Principal } from '../principal.js';
 import type { Scope } from '../scope.js';
-import { hashClaimToken } from './claimTokens.js';
+import { echo } from '../textLimits.js';
+import { hashClaimToken, looksLikeClaimToken } from './claimTokens.js';
 
 /** A claim that is still the task's current one: the only kind a worker may write through. */
 export interface CurrentClaim {
@@ -37,6 +38,8 @@ export async function currentClaim(
   options: { lock: boolean },
 ): Promise<CurrentClaim> {
   requireKind(actor, 'compute');
+  // Malformed is the caller's mistake; well-formed but unknown is a claim that is gone (below).
+  if (!looksLikeClaimToken(claimToken)) throw badInput(`"${echo(claimToken)}" is not a claim token (dkc_ and 43 characters)`);
   const claim = await db.claim.findUnique({
     where: { tokenHash: hashClaimToken(claimToken) },
     include: {

@@ -1,17 +1,25 @@
 import type { Logger } from '../../observability/logger.js';
 import type { StateDb } from '../../storage/state/openStateStore.js';
 import { anySilentService, expireSilentServices, tasksHeldBy } from '../../storage/state/sql/expireComputeServices.js';
+import { unservedProtocols } from '../../storage/state/sql/unservedProtocols.js';
+import { systemClock } from '../Clock.js';
+import type { Clock } from '../Clock.js';
 import { badInput, DomainError, ErrorCode, forbidden, notFound } from '../errors.js';
 import { checkId } from '../ids.js';
+import { isProtocolName } from '../protocolName.js';
 import { requireKind } from '../principal.js';
+import { checkLength, echo, textLimits } from '../textLimits.js';
 import type { Principal } from '../principal.js';
 import { transactionWithEvents } from '../events/taskEvents.js';
 import { applyStatusChange } from '../tasks/applyStatusChange.js';
+import { AwakeTime } from './AwakeTime.js';
 
 export interface ComputeServiceRecord {
   id: string;
   identityId: string;
   name: string;
+  /** The protocols it said it runs; empty when it did not say. */
+  protocols: string[];
   registeredAt: Date;
   lastHeartbeatAt: Date;
   deregisteredAt: Date | null;
@@ -19,6 +27,7 @@ export interface ComputeServiceRecord {
 }
 
 const namePattern = /^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,199}$/;
+const maxProtocols = 100;
 
 /**
  * Compute services: registered by compute identities, kept alive by heartbeats. One silent for longer
@@ -26,17 +35,51 @@ const namePattern = /^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,199}$/;
  * ResultFile already uploaded, for the next claimer to resume from.
  */
 export class ComputeServiceRegistry {
+  /** This replica's own stalls, which do not count as anyone's silence; the server starts watching for them. */
+  readonly awake: AwakeTime;
+
   constructor(
     private readonly db: StateDb,
     /** Silence longer than this expires a service; workers heartbeat well within it. */
     readonly expirySeconds: number,
     private readonly log?: Logger,
-  ) {}
+    private readonly clock: Clock = systemClock,
+  ) {
+    this.awake = new AwakeTime(clock, {
+      tickMs: 250,
+      stallMs: 1_000,
+      onStall: (stall) => log?.warn(
+        { stalledMs: stall.ms, from: stall.from, to: stall.to },
+        'this server did not run for a while (paused, or its event loop held); compute services are not charged with that silence',
+      ),
+    });
+  }
 
-  async register(actor: Principal, name: string): Promise<ComputeServiceRecord> {
+  /**
+   * A service last heard from before this is silent: the expiry period ago, counting only time this
+   * replica was awake (see AwakeTime). Expiry, claims and the claim check-in all take it from here.
+   */
+  silentBefore(): Date {
+    return this.awake.before(this.expirySeconds * 1000);
+  }
+
+  /**
+   * `protocols`, the protocols the service runs, only tell users which waiting tasks no live service
+   * would take (see unservedProtocols); what a service claims is what each claim asks for.
+   */
+  async register(actor: Principal, name: string, protocols: readonly string[] = []): Promise<ComputeServiceRecord> {
     requireKind(actor, 'compute');
-    if (!namePattern.test(name)) throw badInput(`"${name}" is not a valid compute service name`);
-    return this.db.computeService.create({ data: { identityId: actor.identityId, name } });
+    checkLength('name', name, textLimits.computeServiceName);
+    if (!namePattern.test(name)) throw badInput(`"${name}" is not a valid compute service name: letters, digits and _ . : @ -`);
+    if (protocols.length > maxProtocols) throw badInput(`a compute service names at most ${maxProtocols} protocols`);
+    const invalid = protocols.find((protocol) => !isProtocolName(protocol));
+    if (invalid !== undefined) throw badInput(`"${echo(invalid)}" is not a protocol name: letters, digits, ., _ or -, at most 100`);
+    return this.db.computeService.create({ data: { identityId: actor.identityId, name, protocols: [...new Set(protocols)].sort() } });
+  }
+
+  /** Of these protocols, those no live compute service runs: tasks of them wait for a service that does. */
+  async unservedProtocols(protocols: readonly string[]): Promise<Set<string>> {
+    return new Set(await unservedProtocols(this.db, protocols, this.silentBefore()));
   }
 
   /** Records that the service is alive; an expired or deregistered service must register anew. */
@@ -44,7 +87,7 @@ export class ComputeServiceRegistry {
     const service = await this.owned(actor, serviceId);
     const { count } = await this.db.computeService.updateMany({
       where: { id: service.id, expiredAt: null, deregisteredAt: null },
-      data: { lastHeartbeatAt: new Date() },
+      data: { lastHeartbeatAt: new Date(this.clock.now()) },
     });
     if (count === 0) throw serviceGone(service);
     return this.owned(actor, serviceId);
@@ -61,9 +104,14 @@ export class ComputeServiceRegistry {
     return this.owned(actor, serviceId);
   }
 
-  /** Expires silent services and requeues their tasks; safe to run from every replica at once. */
-  async expireSilent(now = new Date()): Promise<{ serviceIds: string[]; taskIds: string[] }> {
-    const cutoff = new Date(now.getTime() - this.expirySeconds * 1000);
+  /**
+   * Expires silent services and requeues their tasks; safe to run from every replica at once. Each
+   * replica judges silence by its own awake time: one that was not paused may expire a service whose
+   * heartbeats were waiting in a paused replica's sockets, and is right to (the store never heard
+   * them); the claim fence then refuses that service's late writes.
+   */
+  async expireSilent(): Promise<{ serviceIds: string[]; taskIds: string[] }> {
+    const cutoff = this.silentBefore();
     // Every claim runs this: almost always nobody is silent, and one read says so.
     if (!(await anySilentService(this.db, cutoff))) return { serviceIds: [], taskIds: [] };
     const expired = await transactionWithEvents(this.db, async (tx, events) => {

@@ -3,8 +3,8 @@ import type { StateDb } from '../../storage/state/openStateStore.js';
 import { currentClaim } from '../claims/claimFence.js';
 import type { Principal } from '../principal.js';
 import { readJsonObject } from '../results/readJsonObject.js';
-import { remainingUnits, validateProtocolDag } from './protocolDag.js';
-import { storeProtocolDag } from './storeProtocolDag.js';
+import { remainingUnits } from './protocolDag.js';
+import { prepareProtocolDag, storeProtocolDag } from './storeProtocolDag.js';
 
 export interface ProtocolUnitRecord {
   key: string;
@@ -29,7 +29,7 @@ export class DagService {
 
   /** Accepted once per task; the same DAG again is a no-op, a different one is refused (CONFLICT). */
   async register(actor: Principal, claimToken: string, dagInput: unknown): Promise<DagRecord> {
-    const dag = validateProtocolDag(dagInput);
+    const dag = await prepareProtocolDag(dagInput);
     const taskId = await this.db.$transaction(async (tx) => {
       const claim = await currentClaim(tx, actor, claimToken, { lock: true });
       await storeProtocolDag(tx, this.objects, { id: claim.taskId, scope: claim.scope }, dag, claim.computeServiceId);

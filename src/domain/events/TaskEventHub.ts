@@ -16,6 +16,12 @@ export interface TaskEventHubOptions {
   pollMs: number;
   /** A subscriber this many events behind is dropped; it may reconnect with its last cursor. */
   maxQueuedPerSubscriber: number;
+  /**
+   * Awaited after events are read and before they are handed out: resolves once every revocation
+   * committed before them has closed its connections, so no event committed after a token was
+   * revoked reaches that token's subscriptions on any replica. Rejecting, the events wait for the next read.
+   */
+  beforeDelivery?: (() => Promise<void>) | undefined;
   log?: Logger | undefined;
 }
 
@@ -164,6 +170,7 @@ export class TaskEventHub {
     }
     for (;;) {
       const rows = await this.source.read(this.cursor, readBatch);
+      if (rows.length > 0) await this.options.beforeDelivery?.();
       let delivered = 0;
       for (const row of rows) {
         const event = toTaskEvent(row);

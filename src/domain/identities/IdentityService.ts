@@ -1,14 +1,19 @@
+import type { Logger } from '../../observability/logger.js';
 import type { StateDb } from '../../storage/state/openStateStore.js';
 import { mapDriverErrors } from '../../storage/state/driverErrors.js';
 import { findTokenHolders } from '../../storage/state/sql/identityTokens.js';
+import { latestRevocationId, readRevocations, recordRevocation } from '../../storage/state/sql/revocations.js';
 import type { TokenHolder } from '../../storage/state/sql/identityTokens.js';
 import { Coalescer } from '../Coalescer.js';
 import { ReuseWindow } from '../ReuseWindow.js';
 import { groupByKey } from '../groupByKey.js';
+import { checkId } from '../ids.js';
 import { badInput, conflict, DomainError, ErrorCode, notFound } from '../errors.js';
 import { requireAdmin } from '../principal.js';
 import type { IdentityKind, Principal } from '../principal.js';
 import { formatScope, parseScopePattern } from '../scope.js';
+import { checkLength, textLimits } from '../textLimits.js';
+import { RevocationFeed } from './RevocationFeed.js';
 import { generateToken, hashToken, looksLikeToken } from './tokens.js';
 
 export interface IdentityRecord {
@@ -37,6 +42,7 @@ export interface NewIdentity {
   tokenExpiresInSeconds?: number | undefined;
 }
 
+/** At most textLimits.identityName characters. */
 const namePattern = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}$/;
 // lastUsedAt is bookkeeping, not security: one write a minute per token is plenty.
 const lastUsedResolutionMs = 60_000;
@@ -48,11 +54,17 @@ export interface IdentityServiceOptions {
   now?: () => Date;
   /**
    * How long a token lookup is reused by the token's next requests (0: every request reads the
-   * database). Revoking a token or disabling an identity clears this replica's reuse at once; other
-   * replicas notice within this period.
+   * database). Every revocation and disabling clears the reuse: at once on the replica that made it,
+   * on the others when its notice arrives (within `revocationPollMs`), never later than this period.
    */
   tokenReuseMs?: number;
+  /** How often the revocation log is read when no notification came (default 1000). */
+  revocationPollMs?: number;
+  log?: Logger | undefined;
 }
+
+/** How many times a lookup is repeated when revocations keep landing while it runs. */
+const maxLookupRetries = 5;
 
 /** Identities (users and compute services) and their bearer tokens. */
 export class IdentityService {
@@ -64,15 +76,34 @@ export class IdentityService {
   /** Moves on every revocation and disabling, so a lookup that was in flight across one is not kept. */
   private lookupGeneration = 0;
   private readonly now: () => Date;
+  /** Every revocation and disabling, this replica's and the others' (open WebSockets listen to it). */
+  readonly revocations: RevocationFeed;
 
   constructor(private readonly db: StateDb, options: IdentityServiceOptions = {}) {
     this.now = options.now ?? (() => new Date());
     this.recentLookups = new ReuseWindow(options.tokenReuseMs ?? 0);
+    this.revocations = new RevocationFeed(
+      { latestId: () => latestRevocationId(db), readAfter: (afterId) => readRevocations(db, afterId) },
+      { pollMs: options.revocationPollMs ?? 1000, log: options.log },
+    );
+    this.revocations.onRevoked(() => this.forgetLookups());
   }
 
-  /** The principal a bearer token stands for, or null if the token is unknown, revoked or expired. */
+  /**
+   * The principal a bearer token stands for, or null if the token is unknown, revoked or expired. A
+   * lookup that a revocation overtook is made again: its answer may predate the revocation, and a
+   * WebSocket opened with it would otherwise miss the revocation's notice.
+   */
   async authenticate(token: string): Promise<Principal | null> {
     if (!looksLikeToken(token)) return null;
+    for (let attempt = 0; ; attempt += 1) {
+      const generation = this.lookupGeneration;
+      const principal = await this.lookUp(token);
+      if (principal === null || generation === this.lookupGeneration || attempt === maxLookupRetries) return principal;
+    }
+  }
+
+  private async lookUp(token: string): Promise<Principal | null> {
     const row = await this.tokenHolder(hashToken(token));
     const now = this.now();
     if (row === undefined || row.revokedAt !== null || row.disabledAt !== null) return null;
@@ -84,6 +115,7 @@ export class IdentityService {
     return {
       identityId: row.identityId,
       tokenId: row.tokenId,
+      tokenExpiresAt: row.expiresAt,
       kind: toKind(row.kind),
       name: row.name,
       isAdmin: row.isAdmin,
@@ -125,44 +157,57 @@ export class IdentityService {
     identityId: string,
     options: { label?: string | undefined; expiresInSeconds?: number | undefined } = {},
   ): Promise<{ token: string; record: TokenRecord }> {
-    if (actor.identityId !== identityId) requireAdmin(actor);
-    const identity = await this.db.identity.findUnique({ where: { id: identityId } });
-    if (identity === null) throw notFound(`identity ${identityId}`);
+    const id = checkId('identity', identityId);
+    if (actor.identityId !== id) requireAdmin(actor);
+    if (options.label !== undefined) checkLength('label', options.label, textLimits.tokenLabel);
+    const identity = await this.db.identity.findUnique({ where: { id } });
+    if (identity === null) throw notFound(`identity ${id}`);
     if (identity.disabledAt !== null) throw conflict(`identity ${identity.name} is disabled`);
-    const expiresAt = await this.selfIssuedExpiry(actor, identityId, this.expiry(options.expiresInSeconds));
+    const expiresAt = await this.selfIssuedExpiry(actor, id, this.expiry(options.expiresInSeconds));
     const token = generateToken();
     const record = await this.db.identityToken.create({
-      data: { identityId, tokenHash: hashToken(token), label: options.label ?? null, expiresAt },
+      data: { identityId: id, tokenHash: hashToken(token), label: options.label ?? null, expiresAt },
     });
     return { token, record: toTokenRecord(record) };
   }
 
-  /** Revokes a token at once; an identity may revoke its own tokens, an administrator anyone's. */
+  /**
+   * Revokes a token at once; an identity may revoke its own tokens, an administrator anyone's. Every
+   * replica hears of it (the revocation log) and closes the token's open WebSockets.
+   */
   async revokeToken(actor: Principal, tokenId: string): Promise<TokenRecord> {
-    const row = await this.db.identityToken.findUnique({ where: { id: tokenId } });
-    if (row === null) throw notFound(`token ${tokenId}`);
+    const id = checkId('token', tokenId);
+    const row = await this.db.identityToken.findUnique({ where: { id } });
+    if (row === null) throw notFound(`token ${id}`);
     if (row.identityId !== actor.identityId) requireAdmin(actor);
-    const updated = await this.db.identityToken.update({
-      where: { id: tokenId },
-      data: { revokedAt: row.revokedAt ?? this.now() },
+    if (row.revokedAt !== null) return toTokenRecord(row);
+    const revoked = { tokenId: row.id, identityId: row.identityId };
+    const updated = await this.db.$transaction(async (tx) => {
+      const changed = await tx.identityToken.update({ where: { id }, data: { revokedAt: this.now() } });
+      await recordRevocation(tx, revoked);
+      return changed;
     });
-    this.forgetLookups();
+    this.revocations.announce(revoked);
     return toTokenRecord(updated);
   }
 
   async disable(actor: Principal, identityId: string): Promise<IdentityRecord> {
     requireAdmin(actor);
-    if (identityId === actor.identityId) throw badInput('an administrator cannot disable itself');
-    const row = await mapDriverErrors(() =>
-      this.db.identity.update({ where: { id: identityId }, data: { disabledAt: this.now() } }),
-    );
-    this.forgetLookups();
+    const id = checkId('identity', identityId);
+    if (id === actor.identityId) throw badInput('an administrator cannot disable itself');
+    const row = await mapDriverErrors(() => this.db.$transaction(async (tx) => {
+      const changed = await tx.identity.update({ where: { id }, data: { disabledAt: this.now() } });
+      await recordRevocation(tx, { tokenId: null, identityId: id });
+      return changed;
+    }));
+    this.revocations.announce({ tokenId: null, identityId: id });
     return toIdentityRecord(row);
   }
 
   async get(actor: Principal, identityId: string): Promise<IdentityRecord | null> {
-    if (identityId !== actor.identityId) requireAdmin(actor);
-    const row = await this.db.identity.findUnique({ where: { id: identityId } });
+    const id = checkId('identity', identityId);
+    if (id !== actor.identityId) requireAdmin(actor);
+    const row = await this.db.identity.findUnique({ where: { id } });
     return row === null ? null : toIdentityRecord(row);
   }
 
@@ -191,10 +236,16 @@ export class IdentityService {
   }
 
   private async createUnchecked(input: NewIdentity, isAdmin: boolean) {
+    checkLength('name', input.name, textLimits.identityName);
     if (!namePattern.test(input.name)) {
-      throw badInput(`"${input.name}" is not a valid identity name: letters, digits and _ . @ -, at most 128`);
+      throw badInput(`"${input.name}" is not a valid identity name: letters, digits and _ . @ -, at most ${textLimits.identityName}`);
     }
     if (input.scopes.length === 0) throw badInput('an identity needs at least one scope');
+    if (input.scopes.length > textLimits.identityScopes) {
+      throw badInput(`an identity holds at most ${textLimits.identityScopes} scope patterns; this one has ${input.scopes.length}`, {
+        field: 'scopes', maxItems: textLimits.identityScopes,
+      });
+    }
     const scopes = [...new Map(input.scopes.map((s) => [s, parseScopePattern(s)])).values()];
     const token = generateToken();
     const row = await mapDriverErrors(() =>

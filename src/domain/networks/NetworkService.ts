@@ -9,6 +9,11 @@ import type { Scope } from '../scope.js';
 import { formatScopedKey, parseScopedKey } from '../scopedKey.js';
 import { keyNetwork } from './networkInput.js';
 import type { NetworkInput } from './networkInput.js';
+import { checkProtocolSettings, noProtocolSettingsChecks } from './protocolSettings.js';
+import type { ProtocolSettingsChecks } from './protocolSettings.js';
+import { checkRestartPattern, maxRestartPatternChars } from '../restarts/checkRestartPattern.js';
+import { checkLength } from '../textLimits.js';
+import { Re2Matcher } from '../restarts/Re2Matcher.js';
 
 export interface NetworkRecord {
   id: string;
@@ -43,7 +48,13 @@ const scopeSelect = { select: { org: true, campaign: true, project: true } } as 
 
 /** Alchemical networks: chemical systems, transformations, their task hub and restart patterns. */
 export class NetworkService {
-  constructor(private readonly db: StateDb) {}
+  constructor(
+    private readonly db: StateDb,
+    /** Settings checks of the protocols the server knows (see protocolSettings.ts). */
+    private readonly settingsChecks: ProtocolSettingsChecks = noProtocolSettingsChecks,
+    /** Compiles restart patterns off the event loop (see Re2Matcher). */
+    private readonly patterns: Re2Matcher = new Re2Matcher(),
+  ) {}
 
   /** Idempotent: the same network submitted again returns the stored one and changes nothing. */
   async create(actor: Principal, scopeText: string, input: NetworkInput): Promise<{ network: NetworkRecord; created: boolean }> {
@@ -51,6 +62,7 @@ export class NetworkService {
     const scope = parseScope(scopeText);
     requireScope(actor, scope);
     const keyed = keyNetwork(input);
+    checkProtocolSettings(this.settingsChecks, keyed.transformations);
 
     const created = await this.db.$transaction(async (tx) => {
       const scopeId = await ensureScopeId(tx, scope);
@@ -168,12 +180,7 @@ export class NetworkService {
   /** Adds a restart pattern to a network (or changes its retry budget). */
   async addRestartPattern(actor: Principal, networkKey: string, pattern: string, maxRetries: number): Promise<{ id: string; pattern: string; maxRetries: number }> {
     requireKind(actor, 'user');
-    try {
-      new RegExp(pattern);
-    } catch (error) {
-      throw badInput(`"${pattern}" is not a valid regular expression: ${(error as Error).message}`);
-    }
-    if (pattern.length > 1000) throw badInput('a restart pattern is at most 1000 characters');
+    await checkRestartPattern(this.patterns, pattern);
     if (!(Number.isInteger(maxRetries) && maxRetries >= 0 && maxRetries <= 1000)) {
       throw badInput('maxRetries is a whole number from 0 to 1000');
     }
@@ -188,6 +195,7 @@ export class NetworkService {
 
   async removeRestartPattern(actor: Principal, networkKey: string, pattern: string): Promise<boolean> {
     requireKind(actor, 'user');
+    checkLength('pattern', pattern, maxRestartPatternChars);
     const network = await this.get(actor, networkKey);
     const { count } = await this.db.restartPattern.deleteMany({ where: { networkId: network.id, pattern } });
     return count > 0;

@@ -1,5 +1,7 @@
 import { canonicalJson, contentKey } from '../contentKey.js';
 import { badInput } from '../errors.js';
+import { isProtocolName } from '../protocolName.js';
+import { echo, textLimits } from '../textLimits.js';
 
 /** A network as a user submits it: transformations name their end states by chemical-system name. */
 export interface NetworkInput {
@@ -18,15 +20,15 @@ export interface KeyedNetwork {
 export const networkLimits = {
   maxChemicalSystems: 100_000,
   maxTransformations: 100_000,
-  maxNameLength: 200,
+  maxNameLength: textLimits.name,
   maxJsonBytes: 1024 * 1024,
 };
 
-const protocolPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
-
 function checkName(what: string, name: unknown): string {
   if (typeof name !== 'string' || name.trim() === '' || name.length > networkLimits.maxNameLength) {
-    throw badInput(`${what} needs a name of 1 to ${networkLimits.maxNameLength} characters`, { name });
+    throw badInput(`${what} needs a name of 1 to ${networkLimits.maxNameLength} characters`, {
+      field: 'name', maxLength: networkLimits.maxNameLength, ...(typeof name === 'string' ? { length: name.length } : {}),
+    });
   }
   return name;
 }
@@ -66,14 +68,16 @@ export function keyNetwork(input: NetworkInput): KeyedNetwork {
     const tName = checkName('a transformation', t.name);
     if (transformationNames.has(tName)) throw badInput(`two transformations are named "${tName}"`);
     transformationNames.add(tName);
-    if (typeof t.protocol !== 'string' || !protocolPattern.test(t.protocol)) {
-      throw badInput(`transformation "${tName}" needs a protocol name of letters, digits, ., _ or -`, { protocol: t.protocol });
+    if (!isProtocolName(t.protocol)) {
+      throw badInput(`transformation "${tName}" needs a protocol name of letters, digits, ., _ or -, at most 100`, {
+        protocol: typeof t.protocol === 'string' ? echo(t.protocol) : t.protocol,
+      });
     }
     const stateAKey = systemKeyByName.get(t.stateA);
     const stateBKey = systemKeyByName.get(t.stateB);
     if (stateAKey === undefined || stateBKey === undefined) {
       const missing = stateAKey === undefined ? t.stateA : t.stateB;
-      throw badInput(`transformation "${tName}" names chemical system "${missing}", which the network does not have`);
+      throw badInput(`transformation "${tName}" names chemical system "${echo(String(missing))}", which the network does not have`);
     }
     if (stateAKey === stateBKey) throw badInput(`transformation "${tName}" goes from a chemical system to itself`);
     checkJson(`transformation "${tName}"'s settings`, t.settings);

@@ -2,19 +2,19 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Logger } from '../../observability/logger.js';
 import type { ObjectStore } from '../../storage/objects/ObjectStore.js';
 import { dagResultKey } from '../../storage/objects/keys.js';
-import type { StateDb, StateTx } from '../../storage/state/openStateStore.js';
+import type { StateDb } from '../../storage/state/openStateStore.js';
 import { currentClaim } from '../claims/claimFence.js';
-import type { CurrentClaim } from '../claims/claimFence.js';
 import { canonicalJson } from '../contentKey.js';
-import { badInput } from '../errors.js';
+import { badInput, conflict } from '../errors.js';
 import type { Principal } from '../principal.js';
+import { failTask } from '../restarts/failTask.js';
+import type { RestartDecider, RestartDecision } from '../restarts/RestartDecider.js';
 import { formatScope } from '../scope.js';
 import { transactionWithEvents } from '../events/taskEvents.js';
-import type { TaskEventBatch } from '../events/taskEvents.js';
 import { applyStatusChange } from '../tasks/applyStatusChange.js';
 import type { TaskStatus } from '../tasks/taskStatus.js';
+import { isFileOfOkResult, okClaimByUnit } from './filesOfOkResults.js';
 import { readJsonObject } from './readJsonObject.js';
-import { restartFor } from './restartPolicy.js';
 
 export interface FinishOutcome {
   dagResultId: string;
@@ -29,9 +29,39 @@ export interface FinishOutcome {
  * WAITING. Units neither ok nor failed mean the DAG is not finished: refused, nothing changes.
  */
 export class TaskFinisher {
-  constructor(private readonly db: StateDb, private readonly objects: ObjectStore, private readonly log?: Logger) {}
+  constructor(
+    private readonly db: StateDb,
+    private readonly objects: ObjectStore,
+    private readonly restarts: RestartDecider,
+    private readonly log?: Logger,
+  ) {}
 
   async finish(actor: Principal, claimToken: string): Promise<FinishOutcome> {
+    for (let round = 1; ; round += 1) {
+      // Restart patterns are matched first, outside the transaction: matching may take seconds.
+      const matched = await this.matchRestartPatterns(actor, claimToken);
+      try {
+        return await this.finishWith(actor, claimToken, matched);
+      } catch (error) {
+        if (!(error instanceof FailuresChanged)) throw error;
+        if (round === maxRounds) throw conflict(`task ${error.taskId}'s failed unit results kept changing while it was being finished; retry`, { taskId: error.taskId });
+      }
+    }
+  }
+
+  /** The failed unit results of the claim's attempt, matched against its task's restart patterns. */
+  private async matchRestartPatterns(actor: Principal, claimToken: string): Promise<MatchedFailures> {
+    const claim = await currentClaim(this.db, actor, claimToken, { lock: false });
+    const failed = await this.db.unitResult.findMany({
+      where: { taskId: claim.taskId, attempt: Number(claim.fence), ok: false },
+      select: { id: true, exception: true, traceback: true },
+    });
+    const texts = failed.flatMap((r) => [r.exception ?? '', r.traceback ?? '']);
+    const decision = failed.length === 0 ? { taskId: claim.taskId, matched: new Map<string, boolean>() } : await this.restarts.decide(claim.taskId, texts);
+    return { resultIds: new Set(failed.map((r) => r.id)), decision };
+  }
+
+  private async finishWith(actor: Principal, claimToken: string, matched: MatchedFailures): Promise<FinishOutcome> {
     const outcome = await transactionWithEvents(this.db, async (tx, events) => {
       const claim = await currentClaim(tx, actor, claimToken, { lock: true });
       const dag = await tx.protocolDag.findUnique({ where: { taskId: claim.taskId }, include: { units: true } });
@@ -39,6 +69,7 @@ export class TaskFinisher {
       const results = await tx.unitResult.findMany({ where: { taskId: claim.taskId }, orderBy: { attempt: 'asc' } });
       const okByUnit = new Map(results.filter((r) => r.ok).map((r) => [r.unitKey, r]));
       const failedNow = results.filter((r) => !r.ok && r.attempt === Number(claim.fence));
+      if (matched.decision.taskId !== claim.taskId || !sameIds(failedNow, matched.resultIds)) throw new FailuresChanged(claim.taskId);
       const ok = dag.units.every((u) => okByUnit.has(u.key));
       if (!ok && failedNow.length === 0) {
         const left = dag.units.filter((u) => !okByUnit.has(u.key)).map((u) => u.key);
@@ -55,10 +86,12 @@ export class TaskFinisher {
         };
       }));
       const files = await tx.resultFile.findMany({ where: { taskId: claim.taskId }, orderBy: [{ unitKey: 'asc' }, { path: 'asc' }] });
+      // Only the files of the attempt that produced each ok result: a failed attempt's files are not part of it.
+      const okClaims = okClaimByUnit(results);
       const id = randomUUID();
       const document = {
         id, taskId: claim.taskId, ok, attempt: Number(claim.fence), dag: { objectKey: dag.objectKey, sha256: dag.sha256 }, units,
-        files: files.filter((f) => okByUnit.has(f.unitKey)).map((f) => ({ unitKey: f.unitKey, path: f.path, size: Number(f.size), sha256: f.sha256, objectKey: f.objectKey })),
+        files: files.filter((f) => isFileOfOkResult(f, okClaims)).map((f) => ({ unitKey: f.unitKey, path: f.path, size: Number(f.size), sha256: f.sha256, objectKey: f.objectKey })),
         createdAt: new Date().toISOString(),
       };
       const text = canonicalJson(document);
@@ -72,33 +105,34 @@ export class TaskFinisher {
         },
       });
       events.add(claim.taskId, { kind: 'ProtocolDagResultRecorded', dagResultId: id, ok });
-      await applyStatusChange(tx, events, [claim.taskId], ok ? 'COMPLETE' : 'ERROR', ok ? 'finished' : 'finished with failure');
-      const restartedBy = ok ? null : await restartIfPatternMatches(tx, events, claim, failedNow.flatMap((r) => [r.exception ?? '', r.traceback ?? '']));
-      const status: TaskStatus = ok ? 'COMPLETE' : restartedBy === null ? 'ERROR' : 'WAITING';
-      return { dagResultId: id, ok, status, restartedBy };
+      if (ok) {
+        await applyStatusChange(tx, events, [claim.taskId], 'COMPLETE', 'finished');
+        return { dagResultId: id, ok, status: 'COMPLETE' as const, restartedBy: null };
+      }
+      const failed = await failTask(tx, events, matched.decision, 'finished with failure');
+      return { dagResultId: id, ok, ...failed };
     }, { timeout: 120_000 });
     this.log?.info({ ...outcome }, 'task finished');
     return outcome;
   }
 }
 
-/** Sends an ERROR task back to WAITING when a restart pattern of a network it is actioned on matches. */
-async function restartIfPatternMatches(tx: StateTx, events: TaskEventBatch, claim: CurrentClaim, failureTexts: string[]): Promise<string | null> {
-  const patterns = await tx.restartPattern.findMany({
-    where: { network: { hub: { actions: { some: { taskId: claim.taskId } } } } },
-    include: { counts: { where: { taskId: claim.taskId } } },
-    orderBy: { createdAt: 'asc' },
-  });
-  const chosen = restartFor(
-    patterns.map((p) => ({ patternId: p.id, pattern: p.pattern, maxRetries: p.maxRetries, used: p.counts[0]?.count ?? 0 })),
-    failureTexts,
-  );
-  if (chosen === undefined) return null;
-  await tx.taskRestartCount.upsert({
-    where: { taskId_patternId: { taskId: claim.taskId, patternId: chosen.patternId } },
-    create: { taskId: claim.taskId, patternId: chosen.patternId, count: 1 },
-    update: { count: { increment: 1 } },
-  });
-  await applyStatusChange(tx, events, [claim.taskId], 'WAITING', `restart pattern ${chosen.pattern}`);
-  return chosen.pattern;
+/** How often a finish starts over because failed results arrived while its restart patterns were being matched. */
+const maxRounds = 3;
+
+interface MatchedFailures {
+  /** The failed unit results whose texts were matched. */
+  resultIds: ReadonlySet<string>;
+  decision: RestartDecision;
+}
+
+/** The attempt's failed results are no longer those matched: match again. */
+class FailuresChanged extends Error {
+  constructor(readonly taskId: string) {
+    super(`task ${taskId}'s failed unit results changed while matching restart patterns`);
+  }
+}
+
+function sameIds(rows: ReadonlyArray<{ id: string }>, ids: ReadonlySet<string>): boolean {
+  return rows.length === ids.size && rows.every((r) => ids.has(r.id));
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ObjectStore } from '../../storage/objects/ObjectStore.js';
 import { unitLogKey, unitResultKey } from '../../storage/objects/keys.js';
-import type { StateDb } from '../../storage/state/openStateStore.js';
+import type { StateDb, StateTx } from '../../storage/state/openStateStore.js';
 import { currentClaim } from '../claims/claimFence.js';
 import { canonicalJson } from '../contentKey.js';
 import { badInput, conflict } from '../errors.js';
@@ -9,6 +9,7 @@ import { transactionWithEvents } from '../events/taskEvents.js';
 import { groupByKey } from '../groupByKey.js';
 import type { Principal } from '../principal.js';
 import { formatScope } from '../scope.js';
+import { checkLength, textLimits } from '../textLimits.js';
 import { readJsonObject } from './readJsonObject.js';
 
 export interface UnitResultInput {
@@ -83,6 +84,13 @@ export class UnitResultService {
           taskId: claim.taskId, unitKey: unit.key, reason: 'UNIT_ALREADY_SUCCEEDED',
         });
       }
+      // A unit runs on its dependencies' outputs: a result (ok or failed) before theirs ran on nothing real.
+      const missing = await dependenciesWithoutOkResult(tx, claim.taskId, unit.dependencies);
+      if (missing.length > 0) {
+        throw badInput(`unit ${unit.key} depends on ${missing.join(', ')}, which ${missing.length === 1 ? 'has' : 'have'} no ok result yet: submit results in dependency order`, {
+          taskId: claim.taskId, unitKey: unit.key, missingDependencies: missing,
+        });
+      }
       const key = unitResultKey(scope, claim.taskId, unit.key, attempt);
       const stored = await this.objects.put(key, text, { sha256, contentType: 'application/json' });
       let logKey: string | null = null;
@@ -124,6 +132,13 @@ export class UnitResultService {
   }
 }
 
+async function dependenciesWithoutOkResult(tx: StateTx, taskId: string, dependencies: readonly string[]): Promise<string[]> {
+  if (dependencies.length === 0) return [];
+  const ok = await tx.unitResult.findMany({ where: { taskId, unitKey: { in: [...dependencies] }, ok: true }, select: { unitKey: true } });
+  const okKeys = new Set(ok.map((r) => r.unitKey));
+  return dependencies.filter((key) => !okKeys.has(key));
+}
+
 function checkInput(input: UnitResultInput): void {
   if (Number.isNaN(input.startedAt.getTime()) || Number.isNaN(input.endedAt.getTime()) || input.endedAt < input.startedAt) {
     throw badInput('a unit result needs startedAt ≤ endedAt');
@@ -134,8 +149,11 @@ function checkInput(input: UnitResultInput): void {
   if (input.ok && (input.exception !== undefined || input.traceback !== undefined)) {
     throw badInput('an ok unit result carries outputs, not an exception');
   }
+  checkLength('unitKey', input.unitKey, textLimits.unitKey);
   for (const [name, text] of [['log', input.log], ['traceback', input.traceback], ['exception', input.exception]] as const) {
-    if (text !== undefined && Buffer.byteLength(text) > maxTextBytes) throw badInput(`${name} is larger than ${maxTextBytes} bytes`);
+    if (text !== undefined && Buffer.byteLength(text) > maxTextBytes) {
+      throw badInput(`${name} is larger than ${maxTextBytes} bytes`, { field: name, maxBytes: maxTextBytes });
+    }
   }
   if (input.outputs !== undefined && canonicalJson(input.outputs).length > maxOutputsChars) {
     throw badInput(`outputs exceed ${maxOutputsChars} characters of JSON; put bulk data in ResultFiles`, { max: maxOutputsChars });

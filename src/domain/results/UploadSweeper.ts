@@ -95,15 +95,15 @@ export class UploadSweeper {
     for (;;) {
       const uploads = await this.db.resultFileUpload.findMany({
         where: { committedAt: null, expiresAt: { lt: cutoff }, id: { notIn: failed } },
-        select: { id: true, taskId: true, objectKey: true, uploadId: true },
+        select: { id: true, taskId: true, objectKey: true, uploadId: true, stagingKey: true },
         orderBy: { expiresAt: 'asc' },
         take: batchSize,
       });
       for (const upload of uploads) {
         try {
-          const outcome = await this.removeUpload(upload);
+          const outcome = await this.removeUpload(upload, cutoff);
           if (outcome.removed) report.uploads += 1;
-          if (outcome.deletedKey !== undefined) report.removedKeys.push(outcome.deletedKey);
+          report.removedKeys.push(...outcome.deletedKeys);
         } catch (error) {
           failed.push(upload.id);
           report.failures += 1;
@@ -114,16 +114,26 @@ export class UploadSweeper {
     }
   }
 
-  /** Not removed when it was committed after all; its object is kept while anything else names the key. */
-  private async removeUpload(upload: { id: string; taskId: string; objectKey: string; uploadId: string | null }): Promise<{ removed: boolean; deletedKey?: string }> {
+  /**
+   * Not removed when it was committed after all, or given fresh URLs meanwhile; its objects (the final
+   * key, and the staging key of a single PUT) are kept while anything else names them.
+   */
+  private async removeUpload(
+    upload: { id: string; taskId: string; objectKey: string; uploadId: string | null; stagingKey: string | null },
+    cutoff: Date,
+  ): Promise<{ removed: boolean; deletedKeys: string[] }> {
     return this.db.$transaction(async (tx) => {
       await lockTasks(tx, [upload.taskId]);
-      const { count } = await tx.resultFileUpload.deleteMany({ where: { id: upload.id, committedAt: null } });
-      if (count === 0) return { removed: false };
+      const { count } = await tx.resultFileUpload.deleteMany({ where: { id: upload.id, committedAt: null, expiresAt: { lt: cutoff } } });
+      if (count === 0) return { removed: false, deletedKeys: [] };
       if (upload.uploadId !== null) await this.objects.abortMultipartUpload(upload.objectKey, upload.uploadId);
-      if (await keyInUse(tx, upload.taskId, upload.objectKey)) return { removed: true };
-      await this.objects.delete(upload.objectKey);
-      return { removed: true, deletedKey: upload.objectKey };
+      const deletedKeys: string[] = [];
+      for (const key of [upload.objectKey, upload.stagingKey]) {
+        if (key === null || await keyInUse(tx, upload.taskId, key)) continue;
+        await this.objects.delete(key);
+        deletedKeys.push(key);
+      }
+      return { removed: true, deletedKeys };
     }, transactionOptions);
   }
 
@@ -178,10 +188,10 @@ export class UploadSweeper {
 }
 
 /** Whether a ResultFile or another upload of the task names the key (uploads made before each got its own key may share one). */
-async function keyInUse(tx: StateTx, taskId: string, objectKey: string): Promise<boolean> {
-  const file = await tx.resultFile.findFirst({ where: { taskId, objectKey }, select: { id: true } });
+async function keyInUse(tx: StateTx, taskId: string, key: string): Promise<boolean> {
+  const file = await tx.resultFile.findFirst({ where: { taskId, objectKey: key }, select: { id: true } });
   if (file !== null) return true;
-  return (await tx.resultFileUpload.findFirst({ where: { taskId, objectKey }, select: { id: true } })) !== null;
+  return (await tx.resultFileUpload.findFirst({ where: { taskId, OR: [{ objectKey: key }, { stagingKey: key }] }, select: { id: true } })) !== null;
 }
 
 /** Every object key a row of the task names, uploads not yet committed included. */
@@ -190,7 +200,7 @@ async function referencedKeys(db: StateDb | StateTx, taskId: string): Promise<Se
   const dag = await db.protocolDag.findUnique({ where, select: { objectKey: true } });
   const unitResults = await db.unitResult.findMany({ where, select: { objectKey: true, logKey: true } });
   const files = await db.resultFile.findMany({ where, select: { objectKey: true } });
-  const uploads = await db.resultFileUpload.findMany({ where, select: { objectKey: true } });
+  const uploads = await db.resultFileUpload.findMany({ where, select: { objectKey: true, stagingKey: true } });
   const dagResults = await db.protocolDagResult.findMany({ where, select: { objectKey: true } });
   const keys = new Set<string>();
   if (dag !== null) keys.add(dag.objectKey);
@@ -199,6 +209,8 @@ async function referencedKeys(db: StateDb | StateTx, taskId: string): Promise<Se
     if (row.logKey !== null) keys.add(row.logKey);
   }
   for (const row of [...files, ...uploads, ...dagResults]) keys.add(row.objectKey);
+  // An open single-PUT upload's bytes wait at its staging key; once committed, nothing names that key.
+  for (const row of uploads) if (row.stagingKey !== null) keys.add(row.stagingKey);
   return keys;
 }
 

@@ -1,8 +1,8 @@
 import type { ObjectStore } from '../../storage/objects/ObjectStore.js';
 import type { StateDb } from '../../storage/state/openStateStore.js';
 import { ensureScopeId, scopeFilter } from '../../storage/state/scopes.js';
-import { validateProtocolDag } from '../dag/protocolDag.js';
-import { storeProtocolDag } from '../dag/storeProtocolDag.js';
+import { prepareProtocolDag, storeNewProtocolDags } from '../dag/storeProtocolDag.js';
+import type { SerializedProtocolDag } from '../dag/storeProtocolDag.js';
 import { badInput, notFound } from '../errors.js';
 import { transactionWithEvents } from '../events/taskEvents.js';
 import { groupByKey } from '../groupByKey.js';
@@ -31,6 +31,13 @@ export interface TaskPage {
 }
 
 const maxTasksPerCreate = 1000;
+/**
+ * What one createTasks may store with a DAG, summed over its tasks (each gets its own copy): units
+ * (rows of the unit index) and bytes of serialized DAG (objects). Bounds the work of one request, which
+ * `count` would otherwise multiply: 10,000 units × 1,000 tasks would be ten million rows.
+ */
+export const maxDagUnitsPerCreate = 100_000;
+export const maxDagBytesPerCreate = 64 * 1024 * 1024;
 const maxPageSize = 1000;
 
 /** Creating tasks, reading them, and the user's levers: status, priority, actioning on hubs. */
@@ -50,7 +57,7 @@ export class TaskService {
     const priority = checkPriority(options.priority ?? 10);
     const { key, scope } = parseScopedKey(transformationKey, 'Transformation');
     requireScope(actor, scope);
-    const dag = options.dag === undefined || options.dag === null ? undefined : validateProtocolDag(options.dag);
+    const dag = options.dag === undefined || options.dag === null ? undefined : await dagForTasks(options.dag, count);
 
     return transactionWithEvents(this.db, async (tx, events) => {
       const scopeId = await ensureScopeId(tx, scope);
@@ -75,10 +82,10 @@ export class TaskService {
           },
           include: taskInclude,
         });
-        if (dag !== undefined) await storeProtocolDag(tx, this.objects, { id: row.id, scope }, dag, actor.identityId);
         created.push(toTaskRecord(row));
         events.add(row.id, { kind: 'TaskStatusChanged', from: null, to: row.status, reason: `created by ${actor.name}` });
       }
+      if (dag !== undefined) await storeNewProtocolDags(tx, this.objects, created.map((task) => ({ id: task.id, scope })), dag, actor.identityId);
       return created;
     }, { timeout: 120_000 });
   }
@@ -232,6 +239,26 @@ export class TaskService {
 }
 
 export const checkTaskId = (id: string): string => checkId('task', id);
+
+/** Validates and serializes a DAG given to createTasks, refusing one that `count` copies of would store too much of. */
+async function dagForTasks(input: unknown, count: number): Promise<SerializedProtocolDag> {
+  const dag = await prepareProtocolDag(input);
+  const units = dag.unitCount * count;
+  if (units > maxDagUnitsPerCreate) {
+    throw badInput(
+      `createTasks stores at most ${maxDagUnitsPerCreate} ProtocolUnits per request (DAG units × count): ${dag.unitCount} × ${count} = ${units}; create the tasks in several requests`,
+      { limit: 'dagUnitsPerRequest', max: maxDagUnitsPerCreate, actual: units },
+    );
+  }
+  const bytes = Buffer.byteLength(dag.text) * count;
+  if (bytes > maxDagBytesPerCreate) {
+    throw badInput(
+      `createTasks stores at most ${maxDagBytesPerCreate} bytes of ProtocolDAG per request (DAG size × count): ${bytes}; create the tasks in several requests`,
+      { limit: 'dagBytesPerRequest', max: maxDagBytesPerCreate, actual: bytes },
+    );
+  }
+  return dag;
+}
 
 const zeroCounts = () => Object.fromEntries(TaskStatuses.map((s) => [s, 0])) as Record<TaskStatus, number>;
 

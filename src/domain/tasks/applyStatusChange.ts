@@ -2,7 +2,7 @@ import type { StateTx } from '../../storage/state/openStateStore.js';
 import { lockTasks, tasksAndDescendants } from '../../storage/state/sql/taskLineage.js';
 import { notFound } from '../errors.js';
 import type { TaskEventBatch } from '../events/taskEvents.js';
-import { assertTransition, canTransition, cascadingStatuses } from './taskStatus.js';
+import { assertTransition, canTransition, cascadingStatuses, hubLeavingStatuses } from './taskStatus.js';
 import type { TaskStatus } from './taskStatus.js';
 
 export interface StatusChange {
@@ -16,8 +16,9 @@ export interface StatusChange {
  *
  * Every rule comes from taskStatus.ts. Leaving a status also releases the task's current claim and
  * advances its fence, so any later write through that claim is stale. INVALID and DELETED cascade to
- * every task extending the given ones and take them all off their hubs; a descendant already in a
- * status that cannot follow (a DELETED child of a task being invalidated) is left as it is.
+ * every task extending the given ones; a descendant already in a status that cannot follow (a DELETED
+ * child of a task being invalidated) is left as it is. COMPLETE, INVALID and DELETED take every task
+ * changed off its hubs.
  * An illegal change of a requested task throws, and the caller's transaction changes nothing.
  * Each change is reported as a TaskStatusChanged event of the same transaction.
  */
@@ -55,7 +56,7 @@ export async function applyStatusChange(
     where: { id: { in: changingIds } },
     data: { status: to, currentClaimId: null, fence: { increment: 1 } },
   });
-  if (cascades) await tx.taskAction.deleteMany({ where: { taskId: { in: changingIds } } });
+  if (hubLeavingStatuses.has(to)) await tx.taskAction.deleteMany({ where: { taskId: { in: changingIds } } });
   const changes = changing.map((r) => ({ taskId: r.id, from: r.status as TaskStatus, to }));
   for (const change of changes) events.add(change.taskId, { kind: 'TaskStatusChanged', from: change.from, to, reason });
   return changes;

@@ -38,6 +38,13 @@ export const userSettableStatuses: ReadonlySet<TaskStatus> = new Set(['WAITING',
  */
 export const cascadingStatuses: ReadonlySet<TaskStatus> = new Set(['INVALID', 'DELETED']);
 
+/**
+ * Reaching one of these takes a task off every hub it was actioned on: it will never be claimed again,
+ * and a hub keeps only tasks that may still be. (An ERROR that no restart pattern sends back leaves
+ * its hubs too, in failTask: only there is it known that no restart follows.)
+ */
+export const hubLeavingStatuses: ReadonlySet<TaskStatus> = new Set(['COMPLETE', 'INVALID', 'DELETED']);
+
 export function isTaskStatus(value: string): value is TaskStatus {
   return (TaskStatuses as readonly string[]).includes(value);
 }

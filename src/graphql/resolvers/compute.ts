@@ -35,7 +35,8 @@ export const computeResolvers = {
       ctx.services.compute.list(ctx.principal, { includeGone: args.includeGone === true }),
   },
   Mutation: {
-    registerComputeService: (_: unknown, args: { name: string }, ctx: Ctx) => ctx.services.compute.register(ctx.principal, args.name),
+    registerComputeService: (_: unknown, args: { name: string; protocols?: string[] | null }, ctx: Ctx) =>
+      ctx.services.compute.register(ctx.principal, args.name, args.protocols ?? []),
     heartbeat: (_: unknown, args: { computeServiceId: string }, ctx: Ctx) => ctx.services.compute.heartbeat(ctx.principal, args.computeServiceId),
     deregisterComputeService: (_: unknown, args: { computeServiceId: string }, ctx: Ctx) =>
       ctx.services.compute.deregister(ctx.principal, args.computeServiceId),
@@ -54,6 +55,8 @@ export const computeResolvers = {
     },
     createResultFileUpload: (_: unknown, args: { claimToken: string; unitKey: string; path: string; size: number; sha256?: string | null }, ctx: Ctx) =>
       ctx.services.resultFiles.createUpload(ctx.principal, args.claimToken, args),
+    continueResultFileUpload: (_: unknown, args: { claimToken: string; uploadId: string; firstPartNumber?: number | null }, ctx: Ctx) =>
+      ctx.services.resultFiles.continueUpload(ctx.principal, args.claimToken, args.uploadId, args.firstPartNumber ?? 1),
     commitResultFile: async (_: unknown, args: { claimToken: string; uploadId: string; parts?: Array<{ partNumber: number; etag: string }> | null; sha256?: string | null }, ctx: Ctx) => {
       const file = await ctx.services.resultFiles.commit(ctx.principal, args.claimToken, args.uploadId, args.parts ?? [], args.sha256);
       ctx.metrics.resultFiles.inc();
@@ -63,6 +66,13 @@ export const computeResolvers = {
     finishTask: async (_: unknown, args: { claimToken: string }, ctx: Ctx) => {
       const outcome = await ctx.services.finisher.finish(ctx.principal, args.claimToken);
       ctx.metrics.dagResults.inc({ outcome: outcome.ok ? 'ok' : 'failed' });
+      const dagResult = await ctx.services.dagResults.byId(outcome.dagResultId);
+      if (dagResult === null) throw notFound('ProtocolDAGResult');
+      return { dagResult, restartedBy: outcome.restartedBy, taskId: dagResult.taskId };
+    },
+    reportDagBuildFailure: async (_: unknown, args: { claimToken: string; exception: string; traceback?: string | null }, ctx: Ctx) => {
+      const outcome = await ctx.services.dagBuildFailures.record(ctx.principal, args.claimToken, { exception: args.exception, traceback: args.traceback ?? undefined });
+      ctx.metrics.dagResults.inc({ outcome: 'failed' });
       const dagResult = await ctx.services.dagResults.byId(outcome.dagResultId);
       if (dagResult === null) throw notFound('ProtocolDAGResult');
       return { dagResult, restartedBy: outcome.restartedBy, taskId: dagResult.taskId };

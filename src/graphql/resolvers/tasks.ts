@@ -3,10 +3,14 @@ import type { DagRecord, ProtocolUnitRecord } from '../../domain/dag/DagService.
 import type { DagResultRecord } from '../../domain/results/DagResultReader.js';
 import type { ResultFileRecord } from '../../domain/results/ResultFileService.js';
 import type { UnitResultRecord } from '../../domain/results/UnitResultService.js';
+import { isDagBuildFailure, taskFailures } from '../../domain/results/taskFailures.js';
+import type { TaskFailureRecord } from '../../domain/results/taskFailures.js';
 import { formatScope } from '../../domain/scope.js';
 import type { TaskFilter } from '../../domain/tasks/TaskService.js';
 import type { TaskRecord } from '../../domain/tasks/taskRecords.js';
 import type { TaskStatus } from '../../domain/tasks/taskStatus.js';
+import { echo } from '../../domain/textLimits.js';
+import { waitingForProtocol } from '../../domain/tasks/waitingForProtocol.js';
 import type { GraphQLContext } from '../context.js';
 import { toStatusCounts } from './statusCounts.js';
 
@@ -16,7 +20,7 @@ type UnitOfDag = ProtocolUnitRecord & { taskId: string };
 const encodeCursor = (taskId: string) => Buffer.from(`task:${taskId}`).toString('base64url');
 function decodeCursor(cursor: string): string {
   const text = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!text.startsWith('task:')) throw badInput(`"${cursor}" is not a cursor from this API`);
+  if (!text.startsWith('task:')) throw badInput(`"${echo(cursor)}" is not a cursor from this API`);
   return text.slice('task:'.length);
 }
 
@@ -62,15 +66,26 @@ export const taskResolvers = {
       const results = await ctx.loaders.unitResultsOfTask.load(task.id);
       return args.ok === null || args.ok === undefined ? results : results.filter((r) => r.ok === args.ok);
     },
-    failures: async (task: TaskRecord, _: unknown, ctx: Ctx) => (await ctx.loaders.unitResultsOfTask.load(task.id)).filter((r) => !r.ok),
-    resultFiles: async (task: TaskRecord, args: { unitKey?: string | null }, ctx: Ctx) => {
-      const files = await ctx.loaders.resultFilesOfTask.load(task.id);
-      return args.unitKey === null || args.unitKey === undefined ? files : files.filter((f) => f.unitKey === args.unitKey);
+    failures: async (task: TaskRecord, _: unknown, ctx: Ctx) =>
+      taskFailures(await ctx.loaders.unitResultsOfTask.load(task.id), await ctx.loaders.dagResultsOfTask.load(task.id)),
+    resultFiles: async (task: TaskRecord, args: { unitKey?: string | null; ok?: boolean | null }, ctx: Ctx) => {
+      const files = args.ok === true ? await ctx.loaders.okResultFilesOfTask.load(task.id) : await ctx.loaders.resultFilesOfTask.load(task.id);
+      const okIds = args.ok === false ? new Set((await ctx.loaders.okResultFilesOfTask.load(task.id)).map((f) => f.id)) : undefined;
+      return files.filter((f) => (args.unitKey === null || args.unitKey === undefined || f.unitKey === args.unitKey) && !okIds?.has(f.id));
     },
     dagResults: async (task: TaskRecord, args: { ok?: boolean | null }, ctx: Ctx) => {
       const results = await ctx.loaders.dagResultsOfTask.load(task.id);
       return args.ok === null || args.ok === undefined ? results : results.filter((r) => r.ok === args.ok);
     },
+    waitingForProtocol: async (task: TaskRecord, _: unknown, ctx: Ctx) => {
+      if (task.status !== 'WAITING') return null;
+      const transformation = await ctx.loaders.transformation.load(task.transformationId);
+      if (transformation === null) return null;
+      return waitingForProtocol(task.status, transformation.protocol, await ctx.loaders.protocolUnserved.load(transformation.protocol));
+    },
+  },
+  TaskFailure: {
+    __resolveType: (failure: TaskFailureRecord) => (isDagBuildFailure(failure) ? 'DagBuildFailure' : 'UnitResult'),
   },
   ProtocolDAG: {
     serialized: (dag: DagRecord, _: unknown, ctx: Ctx) => ctx.services.dags.serialized(dag),

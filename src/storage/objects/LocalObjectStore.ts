@@ -7,6 +7,7 @@ import {
   type MultipartOptions,
   type ObjectStat,
   type ObjectStore,
+  type PresignPutOptions,
   type PutOptions,
   type StoredObject,
   type UploadedPart,
@@ -171,8 +172,8 @@ export class LocalObjectStore implements ObjectStore {
     yield* listObjectFiles(this.#objectsDir, prefix);
   }
 
-  async presignPut(key: string, expiresInSeconds: number): Promise<string> {
-    return this.#sign({ method: 'PUT', key }, expiresInSeconds);
+  async presignPut(key: string, expiresInSeconds: number, options: PresignPutOptions = {}): Promise<string> {
+    return this.#sign({ method: 'PUT', key, ...sizeOf(options) }, expiresInSeconds);
   }
 
   async presignGet(key: string, expiresInSeconds: number, options: { downloadName?: string } = {}): Promise<string> {
@@ -186,9 +187,9 @@ export class LocalObjectStore implements ObjectStore {
     return this.#multipart.create(key, options.partSize);
   }
 
-  async presignUploadPart(key: string, uploadId: string, partNumber: number, expiresInSeconds: number): Promise<string> {
+  async presignUploadPart(key: string, uploadId: string, partNumber: number, expiresInSeconds: number, options: PresignPutOptions = {}): Promise<string> {
     assertPartNumber(partNumber);
-    return this.#sign({ method: 'PUT', key, part: { uploadId, partNumber } }, expiresInSeconds);
+    return this.#sign({ method: 'PUT', key, part: { uploadId, partNumber }, ...sizeOf(options) }, expiresInSeconds);
   }
 
   /** Stores one part sent to a presigned part URL; the returned ETag is the part's SHA-256. */
@@ -199,16 +200,45 @@ export class LocalObjectStore implements ObjectStore {
 
   async completeMultipartUpload(key: string, uploadId: string, parts: UploadedPart[]): Promise<void> {
     const path = this.#pathOf(key);
-    const completion = await this.#multipart.completion(key, uploadId, parts);
-    if ('partFiles' in completion) {
-      const staged = await stageFile(this.#incomingDir, Readable.from(concatenate(completion.partFiles)));
-      await this.#publish(staged, path, key, {});
-    } else {
-      const { assembled } = completion;
-      const sha256 = assembled.sha256 ?? (await digestStream(createReadStream(assembled.path))).sha256;
-      await this.#publish({ path: assembled.path, facts: { size: assembled.size, sha256 } }, path, key, {});
+    await this.#multipart.complete(key, uploadId, parts, async (completion) => {
+      if ('partFiles' in completion) {
+        const staged = await stageFile(this.#incomingDir, Readable.from(concatenate(completion.partFiles)));
+        await this.#publish(staged, path, key, {});
+      } else {
+        const { assembled } = completion;
+        const sha256 = assembled.sha256 ?? (await digestStream(createReadStream(assembled.path))).sha256;
+        await this.#publish({ path: assembled.path, facts: { size: assembled.size, sha256 } }, path, key, {});
+      }
+    });
+  }
+
+  /** A rename: the bytes are not read, and the digest taken when they were written stays known. */
+  async move(from: string, to: string): Promise<void> {
+    const source = this.#pathOf(from);
+    const target = this.#pathOf(to);
+    let handle: FileHandle;
+    try {
+      handle = await open(source, 'r');
+    } catch (error) {
+      if (isMissing(error)) throw new ObjectNotFoundError(from);
+      throw error;
     }
-    await this.#multipart.remove(uploadId);
+    try {
+      const known = this.#digests.recall(from, await handle.stat());
+      try {
+        await moveIntoPlace(source, target, to);
+      } catch (error) {
+        if (errorCode(error) === 'ENOENT' && (await this.stat(from)) === null) throw new ObjectNotFoundError(from);
+        throw error;
+      }
+      this.#digests.forget(from);
+      // Remembered only if the file moved is the one whose digest was known (it may have been replaced meanwhile).
+      const [file, atKey] = await Promise.all([handle.stat(), stat(target).catch(() => undefined)]);
+      if (known !== undefined && atKey?.ino === file.ino) this.#digests.remember(to, known, file);
+    } finally {
+      await handle.close();
+    }
+    await pruneEmptyDirectories(dirname(source), this.#objectsDir);
   }
 
   async abortMultipartUpload(key: string, uploadId: string): Promise<void> {
@@ -244,7 +274,7 @@ export class LocalObjectStore implements ObjectStore {
     // (a rename may move its change time), and only if the key still names it afterwards.
     const handle = await open(staged.path, 'r');
     try {
-      await moveIntoPlace(staged, path, key);
+      await moveIntoPlace(staged.path, path, key);
       const [file, atKey] = await Promise.all([handle.stat(), stat(path).catch(() => undefined)]);
       if (atKey?.ino === file.ino) this.#digests.remember(key, staged.facts.sha256, file);
     } catch (error) {
@@ -268,6 +298,12 @@ export class LocalObjectStore implements ObjectStore {
     if (!path.startsWith(this.#objectsDir + sep)) throw new InvalidObjectKeyError(key, 'the key leaves the store');
     return path;
   }
+}
+
+function sizeOf(options: PresignPutOptions): { size?: number } {
+  if (options.size === undefined) return {};
+  if (!(Number.isSafeInteger(options.size) && options.size >= 0)) throw new RangeError(`a URL's size is a whole number of bytes, not ${options.size}`);
+  return { size: options.size };
 }
 
 async function* concatenate(files: string[]): AsyncGenerator<Buffer> {

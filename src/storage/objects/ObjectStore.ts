@@ -42,6 +42,14 @@ export interface UploadedPart {
   etag: string;
 }
 
+export interface PresignPutOptions {
+  /**
+   * The exact number of bytes the URL accepts. S3 signs it as the Content-Length header, so any other
+   * length is refused by the store; the local route refuses it before reading the body.
+   */
+  size?: number;
+}
+
 export interface ObjectStore {
   readonly kind: 'local' | 's3';
 
@@ -67,14 +75,25 @@ export interface ObjectStore {
   list(prefix: string): AsyncIterable<ObjectStat>;
 
   /** A URL a client can PUT the bytes of `key` to, without credentials, until it expires. */
-  presignPut(key: string, expiresInSeconds: number): Promise<string>;
+  presignPut(key: string, expiresInSeconds: number, options?: PresignPutOptions): Promise<string>;
 
   /** A URL a client can GET `key` from, without credentials, until it expires. */
   presignGet(key: string, expiresInSeconds: number, options?: { downloadName?: string }): Promise<string>;
 
-  /** Multipart upload for big files: parts are PUT to presigned URLs, then completed in order. */
+  /**
+   * Moves the object at `from` to `to`, replacing any object there; rejects with ObjectNotFoundError
+   * when there is none at `from`. Local: a rename. S3: a server-side copy (objects up to 5 GiB, S3's
+   * bound for one copy) and a delete, so a URL that can write `from` can never write the moved bytes.
+   */
+  move(from: string, to: string): Promise<void>;
+
+  /**
+   * Multipart upload for big files: parts are PUT to presigned URLs, then completed in order. Once
+   * completed or aborted, the upload's part URLs write nothing. Completing with a part the store does
+   * not hold rejects with PartsNotUploadedError and leaves the upload open.
+   */
   createMultipartUpload(key: string, options?: MultipartOptions): Promise<string>;
-  presignUploadPart(key: string, uploadId: string, partNumber: number, expiresInSeconds: number): Promise<string>;
+  presignUploadPart(key: string, uploadId: string, partNumber: number, expiresInSeconds: number, options?: PresignPutOptions): Promise<string>;
   completeMultipartUpload(key: string, uploadId: string, parts: UploadedPart[]): Promise<void>;
   abortMultipartUpload(key: string, uploadId: string): Promise<void>;
 }
@@ -97,5 +116,24 @@ export class ObjectIntegrityError extends Error {
       `object ${key} does not match what was announced: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`,
     );
     this.name = 'ObjectIntegrityError';
+  }
+}
+
+/**
+ * Completing a multipart upload named parts the store does not hold: never uploaded, or uploaded with
+ * another ETag. The upload stays open, so the parts can be sent again and the upload completed then.
+ */
+export class PartsNotUploadedError extends Error {
+  constructor(
+    readonly key: string,
+    /** The parts known to be missing; empty when the store could not say which. */
+    readonly partNumbers: number[],
+  ) {
+    super(partNumbers.length === 0
+      ? `some parts of ${key} were not uploaded with the ETags given`
+      : partNumbers.length === 1
+        ? `part ${partNumbers[0]} of ${key} was not uploaded with the ETag given`
+        : `parts ${partNumbers.join(', ')} of ${key} were not uploaded with the ETags given`);
+    this.name = 'PartsNotUploadedError';
   }
 }

@@ -1,16 +1,20 @@
 import type { Readable } from 'node:stream';
-import { Client, S3Error, type BucketItem } from 'minio';
+import { CopyDestinationOptions, CopySourceOptions, S3Error, type BucketItem } from 'minio';
 import { attachmentDisposition } from './contentDisposition.js';
 import { asReadable, assertMatchesAnnounced, digestStream, type BodyFacts } from './hashingStream.js';
 import {
   ObjectNotFoundError,
+  PartsNotUploadedError,
   type ObjectStat,
   type ObjectStore,
+  type PresignPutOptions,
   type PutOptions,
   type StoredObject,
   type UploadedPart,
 } from './ObjectStore.js';
+import { S3Client } from './s3Client.js';
 import { uploadInParts } from './s3PartedUpload.js';
+import { presignV4 } from './s3Presign.js';
 import {
   assertByteRange,
   assertCompletionParts,
@@ -46,12 +50,16 @@ const DEFAULT_PART_SIZE = 64 * MIB;
 const MIN_PART_SIZE = 5 * MIB;
 const MAX_PART_SIZE = 5 * 1024 * MIB;
 
+/** S3's bound on the object one CopyObject copies. */
+const MAX_COPY_BYTES = 5 * 1024 * MIB;
+
 /** S3 or MinIO through the minio client. */
 export class S3ObjectStore implements ObjectStore {
   readonly kind = 's3' as const;
-  readonly #client: Client;
-  /** Signs URLs for the public endpoint; the same client as `#client` when there is none. */
-  readonly #presigner: Client;
+  readonly #client: S3Client;
+  /** Addresses URLs for the public endpoint; the same client as `#client` when there is none. */
+  readonly #presigner: S3Client;
+  readonly #credentials: { accessKey: string; secretKey: string };
   readonly #bucket: string;
   readonly #region: string;
   readonly #partSize: number;
@@ -65,9 +73,10 @@ export class S3ObjectStore implements ObjectStore {
     this.#region = options.region ?? 'us-east-1';
     this.#partSize = partSize;
     const credentials = { accessKey: options.accessKey, secretKey: options.secretKey, region: this.#region, partSize };
-    this.#client = new Client({ endPoint: options.endPoint, port: options.port, useSSL: options.useSSL, ...credentials });
+    this.#credentials = { accessKey: options.accessKey, secretKey: options.secretKey };
+    this.#client = new S3Client({ endPoint: options.endPoint, port: options.port, useSSL: options.useSSL, ...credentials });
     this.#presigner = options.publicEndpoint
-      ? new Client({ ...endpointOf(options.publicEndpoint), ...credentials })
+      ? new S3Client({ ...endpointOf(options.publicEndpoint), ...credentials })
       : this.#client;
   }
 
@@ -135,9 +144,9 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  async presignPut(key: string, expiresInSeconds: number): Promise<string> {
+  async presignPut(key: string, expiresInSeconds: number, options: PresignPutOptions = {}): Promise<string> {
     this.#checkPresign(key, expiresInSeconds);
-    return this.#presigner.presignedPutObject(this.#bucket, key, expiresInSeconds);
+    return this.#presignPutUrl(key, expiresInSeconds, {}, options);
   }
 
   async presignGet(key: string, expiresInSeconds: number, options: { downloadName?: string } = {}): Promise<string> {
@@ -154,20 +163,39 @@ export class S3ObjectStore implements ObjectStore {
     return this.#client.initiateNewMultipartUpload(this.#bucket, key, {});
   }
 
-  async presignUploadPart(key: string, uploadId: string, partNumber: number, expiresInSeconds: number): Promise<string> {
+  async presignUploadPart(key: string, uploadId: string, partNumber: number, expiresInSeconds: number, options: PresignPutOptions = {}): Promise<string> {
     this.#checkPresign(key, expiresInSeconds);
     assertPartNumber(partNumber);
-    return this.#presigner.presignedUrl('PUT', this.#bucket, key, expiresInSeconds, {
-      partNumber: String(partNumber),
-      uploadId,
-    });
+    return this.#presignPutUrl(key, expiresInSeconds, { partNumber: String(partNumber), uploadId }, options);
+  }
+
+  /** A server-side copy, then the source removed: the bytes never pass through this process. */
+  async move(from: string, to: string): Promise<void> {
+    assertObjectKey(from);
+    assertObjectKey(to);
+    const found = await this.stat(from);
+    if (found === null) throw new ObjectNotFoundError(from);
+    if (found.size > MAX_COPY_BYTES) throw new RangeError(`${from} has ${found.size} bytes; S3 copies at most ${MAX_COPY_BYTES} in one request`);
+    try {
+      await this.#client.copyObject(new CopySourceOptions({ Bucket: this.#bucket, Object: from }), new CopyDestinationOptions({ Bucket: this.#bucket, Object: to }));
+    } catch (error) {
+      if (isS3Error(error, 'NoSuchKey', 'NotFound')) throw new ObjectNotFoundError(from);
+      throw error;
+    }
+    await this.#client.removeObject(this.#bucket, from);
   }
 
   async completeMultipartUpload(key: string, uploadId: string, parts: UploadedPart[]): Promise<void> {
     assertObjectKey(key);
     assertCompletionParts(parts);
     const etags = parts.map(({ partNumber, etag }) => ({ part: partNumber, etag }));
-    await this.#client.completeMultipartUpload(this.#bucket, key, uploadId, etags);
+    try {
+      await this.#client.completeMultipartUpload(this.#bucket, key, uploadId, etags);
+    } catch (error) {
+      // S3 leaves the upload open; it does not say which parts it lacks, ListParts does.
+      if (isS3Error(error, 'InvalidPart')) throw new PartsNotUploadedError(key, await this.#partsNotHeld(key, uploadId, parts));
+      throw error;
+    }
   }
 
   /** Aborting an upload that is already gone succeeds: abort is cleanup, and cleanup may be retried. */
@@ -177,6 +205,36 @@ export class S3ObjectStore implements ObjectStore {
       await this.#client.abortMultipartUpload(this.#bucket, key, uploadId);
     } catch (error) {
       if (!isS3Error(error, 'NoSuchUpload')) throw error;
+    }
+  }
+
+  /**
+   * Signed by dagkeeper's SigV4 code rather than minio's, which never signs Content-Length: with a
+   * size, the URL's signature covers `content-length`, and S3 refuses a body of any other length.
+   */
+  #presignPutUrl(key: string, expiresInSeconds: number, query: Record<string, string>, options: PresignPutOptions): string {
+    const { size } = options;
+    if (size !== undefined && !(Number.isSafeInteger(size) && size >= 0)) throw new RangeError(`a URL's size is a whole number of bytes, not ${size}`);
+    const target = this.#presigner.requestTarget('PUT', this.#bucket, key, this.#region);
+    return presignV4({
+      method: 'PUT',
+      ...target,
+      query,
+      headers: size === undefined ? {} : { 'content-length': String(size) },
+      ...this.#credentials,
+      region: this.#region,
+      date: new Date(),
+      expiresInSeconds,
+    });
+  }
+
+  /** The listed parts S3 does not hold with the ETag given; empty when S3 cannot list them. */
+  async #partsNotHeld(key: string, uploadId: string, parts: UploadedPart[]): Promise<number[]> {
+    try {
+      const held = new Map((await this.#client.uploadedParts(this.#bucket, key, uploadId)).map((part) => [part.partNumber, unquoted(part.etag)]));
+      return parts.filter((part) => held.get(part.partNumber) !== unquoted(part.etag)).map((part) => part.partNumber);
+    } catch {
+      return [];
     }
   }
 
@@ -194,6 +252,10 @@ function endpointOf(publicEndpoint: string): { endPoint: string; port: number; u
   }
   const useSSL = url.protocol === 'https:';
   return { endPoint: url.hostname, port: url.port === '' ? (useSSL ? 443 : 80) : Number(url.port), useSSL };
+}
+
+function unquoted(etag: string): string {
+  return etag.replace(/^"|"$/g, '');
 }
 
 function isS3Error(error: unknown, ...codes: string[]): boolean {

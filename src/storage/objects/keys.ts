@@ -10,7 +10,13 @@ import { assertObjectKey, InvalidObjectKeyError } from './validateStoreArguments
  *   {scope}/tasks/{taskId}/units/{unitKey}/{attempt}/result.json
  *   {scope}/tasks/{taskId}/units/{unitKey}/{attempt}/log.txt
  *   {scope}/tasks/{taskId}/files/{unitKey}/{uploadId}/{path}
+ *   {scope}/tasks/{taskId}/uploads/{unitKey}/{uploadId}/{path}
  *   {scope}/tasks/{taskId}/dag-results/{dagResultId}.json
+ *
+ * A committed ResultFile lives under `files/`, where no upload URL can write: a file sent in one PUT
+ * goes to its upload's key under `uploads/` and is moved to `files/` when committed; a file sent in
+ * parts is assembled at its `files/` key, which its part URLs name only together with a multipart
+ * upload that completing ends.
  */
 
 /** `org-campaign-project`: three parts of letters, digits and underscores (`-` separates them). */
@@ -41,7 +47,23 @@ export function unitLogKey(scope: string, taskId: string, unitKey: string, attem
  * path can touch bytes already committed, and a refused upload's clean-up removes only its own object.
  */
 export function resultFileKey(scope: string, taskId: string, unitKey: string, uploadId: string, path: string): string {
-  const key = `${taskPrefix(scope, taskId)}files/${checkIdentifier('unit key', unitKey)}/${checkIdentifier('upload id', uploadId)}/${checkRelativePath(path)}`;
+  return uploadScopedKey('files', scope, taskId, unitKey, uploadId, path);
+}
+
+/** Where the single PUT of an upload writes, until its commit moves the bytes to `resultFileKey`. */
+export function resultFileUploadKey(scope: string, taskId: string, unitKey: string, uploadId: string, path: string): string {
+  return uploadScopedKey('uploads', scope, taskId, unitKey, uploadId, path);
+}
+
+/** The upload id in a key made by `resultFileKey` or `resultFileUploadKey`; undefined for any other key. */
+export function uploadIdInKey(key: string): string | undefined {
+  const [, tasks, , area, , uploadId] = key.split('/', 6);
+  const shaped = tasks === 'tasks' && (area === 'files' || area === 'uploads') && uploadId !== undefined;
+  return shaped && IDENTIFIER.test(uploadId) ? uploadId : undefined;
+}
+
+function uploadScopedKey(area: 'files' | 'uploads', scope: string, taskId: string, unitKey: string, uploadId: string, path: string): string {
+  const key = `${taskPrefix(scope, taskId)}${area}/${checkIdentifier('unit key', unitKey)}/${checkIdentifier('upload id', uploadId)}/${checkRelativePath(path)}`;
   assertObjectKey(key);
   return key;
 }

@@ -32,12 +32,12 @@ export async function stageFile(incomingDir: string, source: Readable): Promise<
   }
 }
 
-/** Renames a staged file to `finalPath`, replacing whatever was there. */
-export async function moveIntoPlace(staged: StagedFile, finalPath: string, key: string): Promise<void> {
+/** Renames a staged file (or an object's file) to `finalPath`, replacing whatever was there. */
+export async function moveIntoPlace(sourcePath: string, finalPath: string, key: string): Promise<void> {
   for (let attempt = 1; ; attempt += 1) {
     try {
       await mkdir(dirname(finalPath), { recursive: true });
-      await rename(staged.path, finalPath);
+      await rename(sourcePath, finalPath);
       return;
     } catch (error) {
       const code = errorCode(error);

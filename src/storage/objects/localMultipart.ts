@@ -4,7 +4,7 @@ import { mkdir, open, readdir, readFile, rename, writeFile } from 'node:fs/promi
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { UploadedPart } from './ObjectStore.js';
+import { PartsNotUploadedError, type UploadedPart } from './ObjectStore.js';
 import { assertMatchesAnnounced } from './hashingStream.js';
 import { errorCode, removeQuietly, stageFile } from './localFiles.js';
 import { assertCompletionParts, assertPartNumber } from './validateStoreArguments.js';
@@ -17,10 +17,10 @@ export class UploadNotFoundError extends Error {
   }
 }
 
-/** A listed part that was never uploaded, or whose ETag is not the one uploaded (S3's InvalidPart). */
+/** A listed part whose size does not fit its place: short before the last, or longer than the part size. */
 export class InvalidPartError extends Error {
   constructor(readonly partNumber: number) {
-    super(`part ${partNumber} was not uploaded with the ETag given`);
+    super(`part ${partNumber} does not have the size its place in the upload needs`);
     this.name = 'InvalidPartError';
   }
 }
@@ -50,11 +50,18 @@ export interface AssembledUpload {
  * the part (not a digest: what gets verified is the whole object's). Completing then renames the
  * assembly into place rather than copying every byte a second time; and when the parts arrived one
  * after another, each once, the digest of the whole was taken on the way in.
+ *
+ * Because the assembly becomes the object, no part may be written into it once completing has begun:
+ * a part still arriving then would change bytes already published. Completing waits for no one: it
+ * refuses while a part is being written (that part counts as not uploaded), and parts that arrive
+ * while it runs are refused.
  */
 export class LocalMultipartStaging {
   /** Uploads that die unfinished are swept from disk without passing here: keep only the newest. */
   static readonly runningDigestLimit = 1_000;
   readonly #running = new Map<string, RunningDigest>();
+  /** Per in-place upload: the parts being written now, and whether completing has begun. */
+  readonly #activity = new Map<string, Activity>();
 
   constructor(
     private readonly multipartDir: string,
@@ -99,19 +106,40 @@ export class LocalMultipartStaging {
   }
 
   /**
-   * What completing `parts` publishes: the files holding them, in the order given, to be joined; or,
-   * for an upload written in place, the assembly cut to the parts' total length.
+   * Completes the upload: `publish` receives the files holding the parts, in the order given, to be
+   * joined; or, for an upload written in place, the assembly cut to the parts' total length. No part
+   * is written in place while it runs; the upload is removed once `publish` has made the object.
    */
-  async completion(key: string, uploadId: string, parts: UploadedPart[]): Promise<{ partFiles: string[] } | { assembled: AssembledUpload }> {
+  async complete(
+    key: string,
+    uploadId: string,
+    parts: UploadedPart[],
+    publish: (completion: { partFiles: string[] } | { assembled: AssembledUpload }) => Promise<void>,
+  ): Promise<void> {
     assertCompletionParts(parts);
+    const activity = this.#activityOf(uploadId);
+    // Another completion of the same upload is under way: this one finds the upload gone, as it soon will be.
+    if (activity.completing) throw new UploadNotFoundError(uploadId);
+    // A part still arriving is not uploaded yet.
+    if (activity.writing.size > 0) throw new PartsNotUploadedError(key, [...activity.writing.keys()].sort((a, b) => a - b));
+    activity.completing = true;
+    try {
+      await publish(await this.#completion(key, uploadId, parts));
+      await this.remove(uploadId);
+    } finally {
+      activity.completing = false;
+      this.#settle(uploadId, activity);
+    }
+  }
+
+  async #completion(key: string, uploadId: string, parts: UploadedPart[]): Promise<{ partFiles: string[] } | { assembled: AssembledUpload }> {
     const directory = await this.#directoryFor(key, uploadId);
     const present = new Set(await readdir(directory));
-    const files = parts.map(({ partNumber, etag }) => {
-      // Clients echo ETags quoted, as S3 sends them; a name made from anything else is simply absent.
-      const name = partFileName(partNumber, etag.replace(/^"|"$/g, '').toLowerCase());
-      if (!present.has(name)) throw new InvalidPartError(partNumber);
-      return join(directory, name);
-    });
+    // Clients echo ETags quoted, as S3 sends them; a name made from anything else is simply absent.
+    const names = parts.map(({ partNumber, etag }) => partFileName(partNumber, etag.replace(/^"|"$/g, '').toLowerCase()));
+    const missing = parts.filter((_, index) => !present.has(names[index]!)).map((part) => part.partNumber);
+    if (missing.length > 0) throw new PartsNotUploadedError(key, missing);
+    const files = names.map((name) => join(directory, name));
     const partSize = await partSizeOf(directory);
     if (partSize === undefined) return { partFiles: files };
 
@@ -138,6 +166,21 @@ export class LocalMultipartStaging {
 
   async #writeInPlace(directory: string, uploadId: string, partNumber: number, partSize: number, body: Readable, size?: number): Promise<UploadedPart> {
     if (size !== undefined && size > partSize) throw new RangeError(`part ${partNumber} has ${size} bytes; this upload's parts have at most ${partSize}`);
+    // Checked and counted with no wait in between, so completing and writing exclude each other.
+    const activity = this.#activityOf(uploadId);
+    if (activity.completing) throw new UploadNotFoundError(uploadId);
+    activity.writing.set(partNumber, (activity.writing.get(partNumber) ?? 0) + 1);
+    try {
+      return await this.#writePartInPlace(directory, uploadId, partNumber, partSize, body, size);
+    } finally {
+      const left = (activity.writing.get(partNumber) ?? 1) - 1;
+      if (left === 0) activity.writing.delete(partNumber);
+      else activity.writing.set(partNumber, left);
+      this.#settle(uploadId, activity);
+    }
+  }
+
+  async #writePartInPlace(directory: string, uploadId: string, partNumber: number, partSize: number, body: Readable, size?: number): Promise<UploadedPart> {
     const running = this.#running.get(uploadId);
     const onTheWay = running?.begin(partNumber);
     let received = 0;
@@ -175,7 +218,22 @@ export class LocalMultipartStaging {
 
   async remove(uploadId: string): Promise<void> {
     this.#running.delete(uploadId);
+    this.#activity.delete(uploadId);
     if (UPLOAD_ID.test(uploadId)) await removeQuietly(join(this.multipartDir, uploadId));
+  }
+
+  #activityOf(uploadId: string): Activity {
+    let activity = this.#activity.get(uploadId);
+    if (activity === undefined) {
+      activity = { writing: new Map(), completing: false };
+      this.#activity.set(uploadId, activity);
+    }
+    return activity;
+  }
+
+  /** Forgets an upload's activity once nothing is happening to it, so the map holds only live uploads. */
+  #settle(uploadId: string, activity: Activity): void {
+    if (!activity.completing && activity.writing.size === 0 && this.#activity.get(uploadId) === activity) this.#activity.delete(uploadId);
   }
 
   async #directoryFor(key: string, uploadId: string): Promise<string> {
@@ -201,6 +259,12 @@ export class LocalMultipartStaging {
       if (name.startsWith(prefix) && name !== partFileName(partNumber, keep)) await removeQuietly(join(directory, name));
     }
   }
+}
+
+/** What is happening to one upload now: how many writes of each part are under way, and whether it is being completed. */
+interface Activity {
+  writing: Map<number, number>;
+  completing: boolean;
 }
 
 function partFileName(partNumber: number, sha256: string): string {

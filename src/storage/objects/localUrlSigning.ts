@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
  * Presigned URLs for the local backend, shaped like S3's so clients treat both alike:
- *   {publicBaseUrl}/objects/{key}?method=GET|PUT&expires={unix seconds}[&uploadId=…&partNumber=…][&filename=…]&sig={hex}
+ *   {publicBaseUrl}/objects/{key}?method=GET|PUT&expires={unix seconds}[&uploadId=…&partNumber=…][&size=…][&filename=…]&sig={hex}
  * The signature is an HMAC-SHA256 over every one of those values, so none can be changed or dropped.
  */
 
@@ -15,6 +15,8 @@ export interface ObjectUrlGrant {
   part?: { uploadId: string; partNumber: number };
   /** GET only: the name the download is saved under (Content-Disposition). */
   filename?: string;
+  /** PUT only: the body must have exactly this many bytes (the route refuses any other Content-Length). */
+  size?: number;
 }
 
 export type GrantVerdict =
@@ -24,6 +26,7 @@ export type GrantVerdict =
 const SIGNATURE_HEX = /^[0-9a-f]{64}$/;
 const UNIX_SECONDS = /^[0-9]{1,12}$/;
 const PART_NUMBER = /^[1-9][0-9]{0,4}$/;
+const BYTE_COUNT = /^(0|[1-9][0-9]{0,15})$/;
 
 export function signedObjectUrl(publicBaseUrl: string, grant: ObjectUrlGrant, secret: string): string {
   const encodedKey = grant.key.split('/').map(encodeURIComponent).join('/');
@@ -34,6 +37,7 @@ export function signedObjectUrl(publicBaseUrl: string, grant: ObjectUrlGrant, se
     url.searchParams.set('uploadId', grant.part.uploadId);
     url.searchParams.set('partNumber', String(grant.part.partNumber));
   }
+  if (grant.size !== undefined) url.searchParams.set('size', String(grant.size));
   if (grant.filename !== undefined) url.searchParams.set('filename', grant.filename);
   url.searchParams.set('sig', signature(grant, secret));
   return url.toString();
@@ -82,6 +86,11 @@ function grantFromParams(request: { method: string; key: string; params: URLSear
     }
     grant.part = { uploadId, partNumber: Number(partNumber) };
   }
+  const size = params.get('size');
+  if (size !== null) {
+    if (method !== 'PUT' || !BYTE_COUNT.test(size) || !Number.isSafeInteger(Number(size))) return 'only a PUT URL can bind a size, a whole number of bytes';
+    grant.size = Number(size);
+  }
   const filename = params.get('filename');
   if (filename !== null) {
     if (method !== 'GET') return 'only a GET URL can name a download file';
@@ -91,7 +100,8 @@ function grantFromParams(request: { method: string; key: string; params: URLSear
 }
 
 function signature(grant: ObjectUrlGrant, secret: string): string {
-  // JSON keeps the fields unambiguous: no value can smuggle a separator into its neighbour.
+  // JSON keeps the fields unambiguous: no value can smuggle a separator into its neighbour. The size
+  // is appended only when bound, so URLs signed before sizes existed keep their signatures.
   const canonical = JSON.stringify([
     'dagkeeper-object-url-v1',
     grant.method,
@@ -100,6 +110,7 @@ function signature(grant: ObjectUrlGrant, secret: string): string {
     grant.part?.uploadId ?? null,
     grant.part?.partNumber ?? null,
     grant.filename ?? null,
+    ...(grant.size === undefined ? [] : [grant.size]),
   ]);
   return createHmac('sha256', secret).update(canonical).digest('hex');
 }

@@ -11,11 +11,66 @@ const byPrismaCode: Record<string, (error: Prisma.PrismaClientKnownRequestError)
   P2034: () => new DomainError(ErrorCode.SERVICE_UNAVAILABLE, 'transaction conflicted with another; retry'),
 };
 
+/**
+ * A store could not be reached, or went away mid-request: nothing the client did, and worth a retry
+ * in a moment. Each way the drivers say so, wherever it shows up in the error (see unavailable).
+ */
+const unreachable = {
+  /** Prisma: can't reach the server (P1001), timed out (P1002, P1008), connection closed (P1017), no pooled connection in time (P2024), too many connections (P2037). */
+  prismaCodes: new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2037']),
+  /** Prisma's driver adapters (`DriverAdapterError.cause.kind`). */
+  adapterKinds: new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections']),
+  /**
+   * PostgreSQL SQLSTATEs: class 08 (connection exception), 57P01 admin shutdown (a stopping server ends
+   * every session), 57P02 crash shutdown, 57P03 cannot connect now (starting up or shutting down), 53300 too many connections.
+   */
+  sqlStates: /^(08[0-9A-Z]{3}|57P0[123]|53300)$/,
+  /** Node's socket errors, as pg raises them. */
+  socketCodes: new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']),
+  /** pg's own words for a connection lost or not obtained; these errors carry no code. */
+  messages: /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error and is not queryable|Client was closed and is not queryable)/,
+};
+
+/** Seconds a client is told to wait (Retry-After) before retrying a request refused SERVICE_UNAVAILABLE. */
+export const retryAfterSeconds = 1;
+
+/**
+ * SERVICE_UNAVAILABLE if `error` says a store is unreachable or went away (by any of the ways in
+ * `unreachable`, looked for in the error, its `cause` chain and Prisma's wrapped adapter error),
+ * otherwise undefined.
+ */
+export function unavailable(error: unknown): DomainError | undefined {
+  const seen = new Set<unknown>();
+  const pending: unknown[] = [error];
+  while (pending.length > 0) {
+    const next = pending.pop();
+    if (typeof next !== 'object' || next === null || seen.has(next)) continue;
+    seen.add(next);
+    if (says(next as Record<string, unknown>)) {
+      return new DomainError(ErrorCode.SERVICE_UNAVAILABLE, 'a store the server depends on is not answering; retry in a moment');
+    }
+    const { cause, meta } = next as { cause?: unknown; meta?: { driverAdapterError?: unknown } };
+    pending.push(cause, meta?.driverAdapterError);
+  }
+  return undefined;
+}
+
+function says(error: Record<string, unknown>): boolean {
+  if (error instanceof Prisma.PrismaClientInitializationError) return true;
+  const { code, kind, originalCode, message } = error;
+  if (error instanceof Prisma.PrismaClientKnownRequestError) return unreachable.prismaCodes.has(error.code);
+  if (typeof kind === 'string' && unreachable.adapterKinds.has(kind)) return true;
+  if (typeof originalCode === 'string' && unreachable.sqlStates.test(originalCode)) return true;
+  if (typeof code === 'string' && (unreachable.socketCodes.has(code) || unreachable.sqlStates.test(code))) return true;
+  return typeof message === 'string' && unreachable.messages.test(message);
+}
+
 export function toDomainError(error: unknown): unknown {
   if (error instanceof Prisma.PrismaClientKnownRequestError) {
-    return byPrismaCode[error.code]?.(error) ?? error;
+    const mapped = byPrismaCode[error.code]?.(error);
+    if (mapped !== undefined) return mapped;
   }
-  return error;
+  return unavailable(error) ?? error;
 }
 
 export async function mapDriverErrors<T>(work: () => Promise<T>): Promise<T> {

@@ -7,6 +7,7 @@ import { PrismaClient } from './generated/client.js';
 import type { Prisma } from './generated/client.js';
 import { registerDirectSql } from './directSql.js';
 import { applyMigrations } from './migrations.js';
+import { queueTransactions } from './queuedTransactions.js';
 import { listenOnPGlite, listenOnPostgres } from './notifications.js';
 import { statementNamer } from './preparedStatements.js';
 import type { Listening } from './notifications.js';
@@ -76,7 +77,7 @@ export async function openStateStore(location: StateLocation, options: OpenState
   try {
     const adapter = new PrismaPGlite(pglite);
     const appliedMigrations = migrate ? await applyMigrations(adapter) : [];
-    const db = new PrismaClient({ adapter });
+    const db = queueTransactions(new PrismaClient({ adapter }));
     return {
       kind: 'pglite',
       db,

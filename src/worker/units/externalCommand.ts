@@ -23,6 +23,7 @@ export async function runExternalCommand(context: UnitContext, argv: readonly st
   const outputsPath = join(context.scratchDir, 'outputs.json');
   await writeFile(inputsPath, JSON.stringify(context, null, 2));
 
+  // Not detached: the program stays in the unit process's group, which dies with the worker.
   const child = spawn(program, args, {
     cwd: context.scratchDir,
     stdio: ['ignore', 'inherit', 'pipe'],

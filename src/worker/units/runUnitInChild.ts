@@ -34,6 +34,11 @@ class TailBuffer {
 /**
  * Runs one unit in a child process and captures its stdout and stderr (interleaved, the last
  * `maxLogBytes`). A unit that crashes the process, or is killed by `signal`, is a failed unit.
+ *
+ * The child leads a process group of its own, which the programs it starts join: `signal` kills the
+ * whole group (the `command` protocol's program too, not only the unit process), and the child kills
+ * it itself when this worker dies (`dieWithWorker`). Being detached, it also does not receive a
+ * terminal's Ctrl-C, which is the worker's to handle (let running units finish).
  */
 export function runUnitInChild(
   moduleUrl: string,
@@ -41,13 +46,25 @@ export function runUnitInChild(
   options: { signal?: AbortSignal; maxLogBytes?: number } = {},
 ): Promise<UnitOutcome> {
   const log = new TailBuffer(options.maxLogBytes ?? 1024 * 1024);
-  const child = fork(childEntry, [], {
+  const child = fork(childEntry, [String(process.pid)], {
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     execArgv: [],
-    ...(options.signal === undefined ? {} : { signal: options.signal, killSignal: 'SIGKILL' as const }),
+    detached: true,
   });
   child.stdout?.on('data', (chunk: Buffer) => log.push(chunk));
   child.stderr?.on('data', (chunk: Buffer) => log.push(chunk));
+  const killGroup = () => {
+    // Until 'exit' the child is not reaped, so its pid still names its group and nothing else.
+    if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      child.kill('SIGKILL');
+    }
+  };
+  if (options.signal?.aborted === true) killGroup();
+  options.signal?.addEventListener('abort', killGroup, { once: true });
+  child.once('exit', () => options.signal?.removeEventListener('abort', killGroup));
 
   return new Promise((resolve) => {
     let reported: UnitOutcome | undefined;

@@ -1,7 +1,8 @@
 // The child process one unit runs in: imports the protocol module, runs the unit, reports back over
 // IPC and exits. Keeping units out of the worker's process keeps its event loop (and so its
-// heartbeat) free however hard a unit computes.
+// heartbeat) free however hard a unit computes. It dies with its worker (argv[2] is the worker's pid).
 import type { Protocol, UnitContext } from '../protocol.js';
+import { dieWithWorker } from './dieWithWorker.js';
 
 interface RunRequest {
   moduleUrl: string;
@@ -11,6 +12,8 @@ interface RunRequest {
 function report(message: unknown): void {
   process.send?.(message, () => process.exit(0));
 }
+
+dieWithWorker(Number(process.argv[2]));
 
 process.once('message', (request: RunRequest) => {
   void (async () => {

@@ -18,6 +18,9 @@ export interface PostgresCluster {
   url: string;
   /** Stops the server (`fast`: sessions are ended; `immediate`: as if it crashed), waits, starts it again. */
   restart(mode: 'fast' | 'immediate', downMs: number): Promise<void>;
+  /** Stops the server and leaves it down (connections are refused) until `start`. */
+  stop(mode: 'fast' | 'immediate'): Promise<void>;
+  start(): Promise<void>;
   /** Stops the server and removes its folder. */
   destroy(): Promise<void>;
 }
@@ -45,6 +48,12 @@ export async function startPostgresCluster(): Promise<PostgresCluster> {
     restart: async (mode, downMs) => {
       await stop(mode);
       await sleep(downMs);
+      await start();
+    },
+    stop: async (mode) => {
+      await stop(mode);
+    },
+    start: async () => {
       await start();
     },
     destroy: async () => {

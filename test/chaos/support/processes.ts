@@ -35,6 +35,10 @@ export interface RestartableServer {
   kill(): Promise<void>;
   restart(): Promise<void>;
   stop(): Promise<void>;
+  /** SIGSTOP: the process stops running; connections still reach its listening socket and wait, unread. */
+  pause(): void;
+  /** SIGCONT after pause(). */
+  resume(): void;
 }
 
 export async function startRestartableServer(cwd: string, env: Record<string, string>): Promise<RestartableServer> {
@@ -51,7 +55,15 @@ export async function startRestartableServer(cwd: string, env: Record<string, st
       runs.push(await startServerProcess(cwd, { ...env, PORT: String(port) }));
     },
     stop: async () => {
+      // A stopped process would leave SIGTERM pending until it runs again.
+      current().child.kill('SIGCONT');
       await current().stop('SIGTERM');
+    },
+    pause: () => {
+      current().child.kill('SIGSTOP');
+    },
+    resume: () => {
+      current().child.kill('SIGCONT');
     },
   };
 }

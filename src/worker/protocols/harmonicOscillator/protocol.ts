@@ -12,6 +12,7 @@ import { parseUnitInputs } from './unitInputs.js';
  */
 const harmonicOscillator: Protocol = {
   name: 'harmonic-oscillator',
+  checkSettings: parseHarmonicSettings,
   createDag: createHarmonicDag,
   runUnit,
 };

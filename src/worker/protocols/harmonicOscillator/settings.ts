@@ -1,7 +1,10 @@
+import { InvalidProtocolSettings } from '../../../domain/networks/protocolSettings.js';
+
 /**
  * Settings of the harmonic-oscillator demo: the relative free energy of 1-D wells U_k(x) = k x²/2,
  * going from spring constant k0 to k1 through λ windows with k(λ) = (1−λ)·k0 + λ·k1.
- * Parsed once, from the transformation's settings, into a checked object.
+ * Parsed once, from the transformation's settings, into a checked object. The same parser is the
+ * server's check at createNetwork (src/worker/protocols/settingsChecks.ts): a refusal names the field.
  */
 
 export interface HarmonicSettings {
@@ -31,14 +34,15 @@ const MAX_INTERVAL = 10_000;
 
 export function parseHarmonicSettings(input: unknown): HarmonicSettings {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw new Error('harmonic-oscillator settings must be an object with at least k0 and k1');
+    throw new InvalidProtocolSettings('settings', 'harmonic-oscillator settings must be an object with at least k0 and k1');
   }
   const fields = input as Record<string, unknown>;
   // A misspelt field would otherwise fall back to its default without a word.
   const unknown = Object.keys(fields).filter((name) => !KNOWN_FIELDS.has(name));
   if (unknown.length > 0) {
-    throw new Error(
-      `harmonic-oscillator settings have unknown fields ${unknown.map((name) => JSON.stringify(name)).join(', ')}; ` +
+    throw new InvalidProtocolSettings(
+      `settings.${(unknown[0] ?? '').slice(0, 40)}`,
+      `harmonic-oscillator settings have unknown fields ${unknown.slice(0, 10).map((name) => JSON.stringify(name.slice(0, 40))).join(', ')}; ` +
         `known fields are ${[...KNOWN_FIELDS].join(', ')}`,
     );
   }
@@ -69,9 +73,9 @@ export function exactDeltaF(settings: HarmonicSettings): number {
 
 function positive(fields: Record<string, unknown>, name: string, fallback?: number): number {
   const value = fields[name] === undefined ? fallback : fields[name];
-  if (value === undefined) throw new Error(`harmonic-oscillator settings need ${name} (a positive number)`);
+  if (value === undefined) throw new InvalidProtocolSettings(`settings.${name}`, `harmonic-oscillator settings need ${name} (a positive number)`);
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new Error(`harmonic-oscillator setting ${name} must be a finite number > 0, got ${describe(value)}`);
+    throw new InvalidProtocolSettings(`settings.${name}`, `harmonic-oscillator setting ${name} must be a finite number > 0, got ${describe(value)}`);
   }
   return value;
 }
@@ -80,7 +84,7 @@ function integerIn(fields: Record<string, unknown>, name: string, min: number, m
   const value = fields[name] === undefined ? fallback : fields[name];
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
     const bounds = min === Number.MIN_SAFE_INTEGER ? '' : ` in ${min}..${max}`;
-    throw new Error(`harmonic-oscillator setting ${name} must be an integer${bounds}, got ${describe(value)}`);
+    throw new InvalidProtocolSettings(`settings.${name}`, `harmonic-oscillator setting ${name} must be an integer${bounds}, got ${describe(value)}`);
   }
   return value;
 }

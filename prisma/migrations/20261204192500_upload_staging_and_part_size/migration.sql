@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "ResultFileUpload" ADD COLUMN     "partSize" BIGINT,
+ADD COLUMN     "stagingKey" TEXT;

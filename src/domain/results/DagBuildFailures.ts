@@ -1,0 +1,84 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Logger } from '../../observability/logger.js';
+import type { ObjectStore } from '../../storage/objects/ObjectStore.js';
+import { dagResultKey } from '../../storage/objects/keys.js';
+import type { StateDb } from '../../storage/state/openStateStore.js';
+import { currentClaim } from '../claims/claimFence.js';
+import { canonicalJson } from '../contentKey.js';
+import { badInput } from '../errors.js';
+import { transactionWithEvents } from '../events/taskEvents.js';
+import type { Principal } from '../principal.js';
+import { formatScope } from '../scope.js';
+import { failTask } from '../restarts/failTask.js';
+import type { RestartDecider } from '../restarts/RestartDecider.js';
+import type { FinishOutcome } from './TaskFinisher.js';
+
+export interface DagBuildFailureInput {
+  exception: string;
+  traceback?: string | undefined;
+}
+
+/** The same bound as a failed unit's exception and traceback (UnitResultService). */
+const maxTextBytes = 4 * 1024 * 1024;
+
+/**
+ * A claimed task whose ProtocolDAG the worker could not build: its protocol refused the transformation
+ * (or the task it extends), or the server refused the DAG it made. Nothing can run, and every other
+ * worker would fail the same way, so the claim ends as a failed execution: a failed ProtocolDAGResult
+ * without units, holding the exception and traceback like a failed unit's (Task.failures shows it, and
+ * it counts toward the compute service's failure limit), and the task goes to ERROR unless a restart
+ * pattern matching them sends it back to WAITING.
+ */
+export class DagBuildFailures {
+  constructor(
+    private readonly db: StateDb,
+    private readonly objects: ObjectStore,
+    private readonly restarts: RestartDecider,
+    private readonly log?: Logger,
+  ) {}
+
+  async record(actor: Principal, claimToken: string, input: DagBuildFailureInput): Promise<FinishOutcome> {
+    const { taskId } = await currentClaim(this.db, actor, claimToken, { lock: false });
+    checkInput(input);
+    const exception = input.exception;
+    const traceback = input.traceback ?? '';
+    // Restart patterns are matched before the transaction: matching may take seconds and must hold no lock.
+    const decision = await this.restarts.decide(taskId, [exception, traceback]);
+    const outcome = await transactionWithEvents(this.db, async (tx, events) => {
+      const claim = await currentClaim(tx, actor, claimToken, { lock: true });
+      if ((await tx.protocolDag.count({ where: { taskId: claim.taskId } })) > 0) {
+        throw badInput(`task ${claim.taskId} has its ProtocolDAG already: run its units and finishTask`, { taskId: claim.taskId });
+      }
+      const id = randomUUID();
+      const attempt = Number(claim.fence);
+      const document = {
+        id, taskId: claim.taskId, ok: false, attempt, dag: null, units: [], files: [],
+        dagBuildFailure: { exception, traceback },
+        createdAt: new Date().toISOString(),
+      };
+      const text = canonicalJson(document);
+      const sha256 = createHash('sha256').update(text).digest('hex');
+      const key = dagResultKey(formatScope(claim.scope), claim.taskId, id);
+      const stored = await this.objects.put(key, text, { sha256, contentType: 'application/json' });
+      await tx.protocolDagResult.create({
+        data: {
+          id, taskId: claim.taskId, ok: false, successfulTaskId: null, objectKey: key, sha256, size: BigInt(stored.size),
+          claimId: claim.claimId, computeServiceId: claim.computeServiceId, exception, traceback,
+        },
+      });
+      events.add(claim.taskId, { kind: 'ProtocolDagResultRecorded', dagResultId: id, ok: false });
+      const failed = await failTask(tx, events, decision, 'the ProtocolDAG could not be built');
+      return { dagResultId: id, ok: false, ...failed, attempt };
+    }, { timeout: 60_000 });
+    const { attempt, ...finished } = outcome;
+    this.log?.warn({ taskId, attempt, ...finished }, 'the ProtocolDAG could not be built; task failed');
+    return finished;
+  }
+}
+
+function checkInput(input: DagBuildFailureInput): void {
+  if (input.exception.trim() === '') throw badInput('a DAG build failure needs its exception');
+  for (const [name, text] of [['exception', input.exception], ['traceback', input.traceback]] as const) {
+    if (text !== undefined && Buffer.byteLength(text) > maxTextBytes) throw badInput(`${name} is larger than ${maxTextBytes} bytes`);
+  }
+}

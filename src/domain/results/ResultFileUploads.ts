@@ -1,0 +1,281 @@
+import { randomUUID } from 'node:crypto';
+import type { TaskSettings } from '../../config.js';
+import { resultFileKey, resultFileUploadKey, uploadIdInKey } from '../../storage/objects/keys.js';
+import { ObjectNotFoundError, PartsNotUploadedError } from '../../storage/objects/ObjectStore.js';
+import type { ObjectStore } from '../../storage/objects/ObjectStore.js';
+import type { StateDb } from '../../storage/state/openStateStore.js';
+import { currentClaim, staleClaim } from '../claims/claimFence.js';
+import type { CurrentClaim } from '../claims/claimFence.js';
+import { badInput, conflict, DomainError, ErrorCode, notFound } from '../errors.js';
+import { transactionWithEvents } from '../events/taskEvents.js';
+import { checkId } from '../ids.js';
+import type { Principal } from '../principal.js';
+import { checkResultFilePath, validateFileSize } from '../resultFilePath.js';
+import { formatScope } from '../scope.js';
+import { checkLength, textLimits } from '../textLimits.js';
+import { toRecord } from './resultFileRecord.js';
+import type { ResultFileRecord } from './resultFileRecord.js';
+import { checkListedParts, missingParts, partCountOf, partSizeFor, plannedParts } from './uploadParts.js';
+import type { ListedPart } from './uploadParts.js';
+
+export interface UploadTicket {
+  uploadId: string;
+  /** Single PUT for files up to one part; absent for multipart uploads. */
+  url: string | null;
+  /** For multipart uploads: PUT part N's bytes to its URL, keep each response's ETag for commit. */
+  parts: Array<{ partNumber: number; url: string; offset: number; size: number }>;
+  /** Multipart uploads: the size of every part but the last; null for a single PUT. */
+  partSize: number | null;
+  /** How many parts the upload has (0 for a single PUT); `parts` holds at most one answer's worth. */
+  partCount: number;
+  expiresAt: Date;
+}
+
+export type UploadSettings = Pick<TaskSettings, 'uploadUrlSeconds' | 'multipartPartBytes' | 'maxResultFileBytes' | 'uploadPartUrlsPerAnswer'>;
+
+/** The upload row's fields this file works with. */
+interface UploadRow {
+  id: string;
+  taskId: string;
+  claimId: string;
+  unitKey: string;
+  path: string;
+  size: bigint;
+  sha256: string | null;
+  objectKey: string;
+  uploadId: string | null;
+  partSize: bigint | null;
+  stagingKey: string | null;
+  committedAt: Date | null;
+}
+
+const sha256Pattern = /^[0-9a-f]{64}$/;
+
+/**
+ * The life of a ResultFile upload: opened with URLs bound to the announced size, continued with more
+ * part URLs (or fresh ones), committed once its bytes are verified. Committed bytes live at a key no
+ * URL can write (see keys.ts): a single PUT writes its upload's own key and the commit moves the bytes;
+ * a multipart upload is assembled at the final key, and completing it ends its part URLs. A commit
+ * that lacks parts names them and keeps the upload, so only those parts need sending again.
+ */
+export class ResultFileUploads {
+  constructor(
+    private readonly db: StateDb,
+    private readonly objects: ObjectStore,
+    private readonly settings: UploadSettings,
+  ) {}
+
+  async open(claim: CurrentClaim, input: { unitKey: string; path: string; size: number; sha256?: string | null | undefined }): Promise<UploadTicket> {
+    const path = checkResultFilePath(input.path);
+    const size = validateFileSize(input.size, this.settings.maxResultFileBytes);
+    const sha256 = optionalSha256(input.sha256);
+    await this.#requireUnitStillRunnable(claim.taskId, input.unitKey);
+    const id = randomUUID();
+    const scope = formatScope(claim.scope);
+    const objectKey = resultFileKey(scope, claim.taskId, input.unitKey, id, path);
+    const expiresAt = this.#urlExpiry();
+    const partSize = partSizeFor(size, this.settings.multipartPartBytes);
+    const multipart = size > partSize;
+    const multipartId = multipart ? await this.objects.createMultipartUpload(objectKey, { partSize }) : null;
+    const row = await this.db.resultFileUpload.create({
+      data: {
+        id, taskId: claim.taskId, claimId: claim.claimId, unitKey: input.unitKey, path, size: BigInt(size), sha256, objectKey, expiresAt,
+        uploadId: multipartId,
+        partSize: multipart ? BigInt(partSize) : null,
+        stagingKey: multipart ? null : resultFileUploadKey(scope, claim.taskId, input.unitKey, id, path),
+      },
+    });
+    return this.#ticket(row, 1, expiresAt);
+  }
+
+  /** Fresh URLs for an open upload: its single PUT URL, or the part URLs from `firstPartNumber` on. */
+  async continue(claim: CurrentClaim, uploadId: string, firstPartNumber = 1): Promise<UploadTicket> {
+    const upload = await this.#uploadOf(claim, uploadId);
+    if (upload.committedAt !== null) {
+      throw conflict(`upload ${uploadId} was committed; its URLs take no more bytes (open a new upload to write the file again)`, { uploadId, reason: 'UPLOAD_COMMITTED' });
+    }
+    const partCount = upload.uploadId === null ? 0 : partCountOf(Number(upload.size), this.#partSizeOf(upload));
+    if (!(Number.isInteger(firstPartNumber) && firstPartNumber >= 1 && firstPartNumber <= Math.max(1, partCount))) {
+      throw badInput(`firstPartNumber ${firstPartNumber} is not one of this upload's parts 1 to ${Math.max(1, partCount)}`, { uploadId });
+    }
+    // Extended before anything is signed: the sweeper removes an upload only once its last URL expired.
+    const expiresAt = this.#urlExpiry();
+    const { count } = await this.db.resultFileUpload.updateMany({
+      where: { id: upload.id, committedAt: null, expiresAt: { lt: expiresAt } },
+      data: { expiresAt },
+    });
+    if (count === 0 && (await this.db.resultFileUpload.count({ where: { id: upload.id, committedAt: null } })) === 0) {
+      throw notFound(`upload ${uploadId}`);
+    }
+    return this.#ticket(upload, firstPartNumber, expiresAt);
+  }
+
+  /** Verifies the uploaded bytes against what was announced, then records the ResultFile. */
+  async commit(actor: Principal, claimToken: string, claim: CurrentClaim, uploadId: string, parts: readonly ListedPart[], announcedSha256?: string | null): Promise<ResultFileRecord> {
+    const upload = await this.#uploadOf(claim, uploadId);
+    const atCommit = optionalSha256(announcedSha256);
+    if (upload.sha256 !== null && atCommit !== null && atCommit !== upload.sha256) {
+      throw badInput(`sha256 ${atCommit} contradicts the ${upload.sha256} announced when the upload was opened`, { uploadId });
+    }
+    if (upload.committedAt !== null) return this.#committedFileOf(upload);
+    const sha256 = upload.sha256 ?? atCommit;
+    if (sha256 === null) throw badInput('the file\'s sha256 is required: give it when the upload is opened or when it is committed', { uploadId });
+
+    const placement = await this.#placeBytes(upload, parts);
+    const actual = await this.objects.digest(upload.objectKey);
+    if (actual.size !== Number(upload.size) || actual.sha256 !== sha256) {
+      if (placement.completionFailure !== undefined) throw placement.completionFailure.error;
+      await this.objects.delete(upload.objectKey);
+      if (upload.stagingKey !== null) await this.objects.delete(upload.stagingKey);
+      await this.db.resultFileUpload.delete({ where: { id: upload.id } });
+      throw new DomainError(ErrorCode.CHECKSUM_MISMATCH, `the bytes uploaded for ${upload.path} are not the ones announced; upload again`, {
+        expected: { size: Number(upload.size), sha256 },
+        actual: { size: actual.size, sha256: actual.sha256 },
+      });
+    }
+    return this.#record(actor, claimToken, claim, upload, sha256);
+  }
+
+  /**
+   * Whether a PUT to `key` (with `multipartUploadId`, to one of its parts) belongs to an upload still
+   * open: committed and abandoned uploads take no more bytes, even through URLs that have not expired.
+   */
+  async acceptsBytes(key: string, multipartUploadId?: string): Promise<boolean> {
+    const id = uploadIdInKey(key);
+    if (id === undefined) return false;
+    let uploadId: string;
+    try {
+      uploadId = checkId('upload', id);
+    } catch {
+      return false;
+    }
+    const upload = await this.db.resultFileUpload.findUnique({ where: { id: uploadId }, select: { objectKey: true, uploadId: true, stagingKey: true, committedAt: true } });
+    if (upload === null || upload.committedAt !== null) return false;
+    if (multipartUploadId !== undefined) return upload.uploadId === multipartUploadId && upload.objectKey === key;
+    // Uploads opened before staging keys existed wrote their single PUT straight to objectKey.
+    return upload.uploadId === null && key === (upload.stagingKey ?? upload.objectKey);
+  }
+
+  /**
+   * Puts the bytes at the upload's final key: completes its multipart upload, or moves its single PUT
+   * there. A commit retried after the server died mid-commit finds the multipart upload completed and
+   * gone, or the staged object moved; the bytes at the final key, verified next, then say whether that
+   * step happened. Parts the commit lacks are refused with the upload kept.
+   */
+  async #placeBytes(upload: UploadRow, parts: readonly ListedPart[]): Promise<{ completionFailure?: { error: unknown } }> {
+    let completionFailure: { error: unknown } | undefined;
+    if (upload.uploadId !== null) {
+      const listed = checkListedParts(parts, Number(upload.size), this.#partSizeOf(upload), upload.id);
+      try {
+        await this.objects.completeMultipartUpload(upload.objectKey, upload.uploadId, listed);
+      } catch (error) {
+        if (error instanceof PartsNotUploadedError) throw missingParts(upload.id, error.partNumbers, 'not uploaded');
+        completionFailure = { error };
+      }
+    } else if (upload.stagingKey !== null) {
+      await this.objects.move(upload.stagingKey, upload.objectKey).catch((error: unknown) => {
+        if (!(error instanceof ObjectNotFoundError)) throw error;
+      });
+    }
+    if ((await this.objects.stat(upload.objectKey)) === null) {
+      if (completionFailure !== undefined) throw completionFailure.error;
+      throw badInput(`nothing was uploaded for ${upload.path} yet`, { uploadId: upload.id });
+    }
+    return completionFailure === undefined ? {} : { completionFailure };
+  }
+
+  async #record(actor: Principal, claimToken: string, claim: CurrentClaim, upload: UploadRow, sha256: string): Promise<ResultFileRecord> {
+    const row = await transactionWithEvents(this.db, async (tx, events) => {
+      await currentClaim(tx, actor, claimToken, { lock: true });
+      // The sweeper removes an abandoned upload under the same lock, and a commit sent twice at once may
+      // have recorded it already: check again now that nothing else can.
+      const current = await tx.resultFileUpload.findUnique({ where: { id: upload.id }, select: { committedAt: true } });
+      if (current === null) return 'swept' as const;
+      if (current.committedAt !== null) return 'committed' as const;
+      const where = { taskId_unitKey_path: { taskId: upload.taskId, unitKey: upload.unitKey, path: upload.path } };
+      const replaced = await tx.resultFile.findUnique({ where, select: { objectKey: true } });
+      // The bytes this commit replaces lose their last reference here; the upload sweeper removes them
+      // once the claim has ended (a download URL handed out before may still be reading them until then).
+      if (replaced !== null && replaced.objectKey !== upload.objectKey) {
+        await tx.resultFileUpload.deleteMany({ where: { taskId: upload.taskId, objectKey: replaced.objectKey, committedAt: { not: null } } });
+      }
+      const file = await tx.resultFile.upsert({
+        where,
+        create: { taskId: upload.taskId, unitKey: upload.unitKey, path: upload.path, size: upload.size, sha256, objectKey: upload.objectKey, claimId: claim.claimId },
+        update: { size: upload.size, sha256, objectKey: upload.objectKey, claimId: claim.claimId, committedAt: new Date() },
+      });
+      await tx.resultFileUpload.update({ where: { id: upload.id }, data: { committedAt: file.committedAt, sha256, stagingKey: null } });
+      events.add(upload.taskId, {
+        kind: 'ResultFileAvailable', resultFileId: file.id, unitKey: file.unitKey, path: file.path, size: Number(file.size), sha256: file.sha256,
+        objectKey: file.objectKey, committedAt: file.committedAt.toISOString(),
+      });
+      return file;
+    });
+    if (row === 'committed') return this.#committedFileOf({ ...upload, sha256 });
+    if (row === 'swept') {
+      // Placed after the sweeper removed the upload's objects: nothing will ever name these bytes.
+      await this.objects.delete(upload.objectKey);
+      throw notFound(`upload ${upload.id}`);
+    }
+    return toRecord(row);
+  }
+
+  /** A commit retried after its answer was lost: the file it recorded, if nothing replaced it since. */
+  async #committedFileOf(upload: UploadRow): Promise<ResultFileRecord> {
+    const file = await this.db.resultFile.findUnique({ where: { taskId_unitKey_path: { taskId: upload.taskId, unitKey: upload.unitKey, path: upload.path } } });
+    if (file === null || file.sha256 !== upload.sha256) throw conflict(`the file ${upload.path} was replaced after this upload was committed`);
+    return toRecord(file);
+  }
+
+  async #requireUnitStillRunnable(taskId: string, unitKey: string): Promise<void> {
+    checkLength('unitKey', unitKey, textLimits.unitKey);
+    const unit = await this.db.protocolUnit.findFirst({ where: { dag: { taskId }, key: unitKey }, select: { key: true } });
+    if (unit === null) throw badInput(`task ${taskId}'s DAG has no unit "${unitKey}"`);
+    const ok = await this.db.unitResult.findFirst({ where: { taskId, unitKey, ok: true }, select: { attempt: true } });
+    if (ok !== null) {
+      throw conflict(`unit ${unitKey} already succeeded in attempt ${ok.attempt}; its files are final`, { taskId, unitKey, reason: 'UNIT_ALREADY_SUCCEEDED' });
+    }
+  }
+
+  /** The upload, if it is the claim's own: another task's is NOT_FOUND, an earlier claim's STALE_CLAIM. */
+  async #uploadOf(claim: CurrentClaim, uploadId: string): Promise<UploadRow> {
+    const upload = await this.db.resultFileUpload.findUnique({ where: { id: checkId('upload', uploadId) } });
+    if (upload === null || upload.taskId !== claim.taskId) throw notFound(`upload ${uploadId}`);
+    if (upload.claimId !== claim.claimId) throw staleClaim(claim.taskId, 'the upload was started under another claim');
+    return upload;
+  }
+
+  /** URLs signed after `expiresAt` was taken, for the same lifetime: none outlives the row's expiry. */
+  async #ticket(upload: UploadRow, firstPartNumber: number, expiresAt: Date): Promise<UploadTicket> {
+    const lifetime = this.settings.uploadUrlSeconds;
+    const size = Number(upload.size);
+    if (upload.uploadId === null) {
+      const url = await this.objects.presignPut(upload.stagingKey ?? upload.objectKey, lifetime, { size });
+      return { uploadId: upload.id, url, parts: [], partSize: null, partCount: 0, expiresAt };
+    }
+    const partSize = this.#partSizeOf(upload);
+    const parts: UploadTicket['parts'] = [];
+    for (const part of plannedParts(size, partSize, firstPartNumber, this.settings.uploadPartUrlsPerAnswer)) {
+      const url = await this.objects.presignUploadPart(upload.objectKey, upload.uploadId, part.partNumber, lifetime, { size: part.size });
+      parts.push({ ...part, url });
+    }
+    return { uploadId: upload.id, url: null, parts, partSize, partCount: partCountOf(size, partSize), expiresAt };
+  }
+
+  /** Uploads opened before the part size was recorded used the configured one, grown as it is now. */
+  #partSizeOf(upload: UploadRow): number {
+    return upload.partSize === null ? partSizeFor(Number(upload.size), this.settings.multipartPartBytes) : Number(upload.partSize);
+  }
+
+  #urlExpiry(): Date {
+    return new Date(Date.now() + this.settings.uploadUrlSeconds * 1000);
+  }
+}
+
+/** A digest given (lower-cased, checked) or null when none was. */
+function optionalSha256(text: string | null | undefined): string | null {
+  if (text === undefined || text === null) return null;
+  const sha256 = text.toLowerCase();
+  if (!sha256Pattern.test(sha256)) throw badInput('sha256 is 64 hexadecimal digits');
+  return sha256;
+}
