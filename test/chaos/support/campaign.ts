@@ -15,6 +15,8 @@ export interface UnitPlan {
   ms: number;
   fileBytes: number;
   busy?: boolean;
+  /** Instead of writing its file, fail with this text as the last line of stderr. */
+  failWith?: string;
 }
 
 /** A worker process with the name its compute service is registered under. */
@@ -29,6 +31,7 @@ export interface NamedWorker {
  */
 export interface Campaign {
   user: ApiClient;
+  networkKey: string;
   computeToken: string;
   createTasks(count: number): Promise<string[]>;
   startWorker(name: string, args?: string[]): NamedWorker;
@@ -49,7 +52,10 @@ export async function setUpCampaign(serverUrl: string, dataDir: string, name: st
       key: unit.key,
       name: unit.key,
       dependencies: unit.dependencies ?? [],
-      command: [process.execPath, unitProgram, String(unit.ms), String(unit.fileBytes), ...(unit.busy === true ? ['busy'] : [])],
+      command: [
+        process.execPath, unitProgram, String(unit.ms), String(unit.fileBytes),
+        ...(unit.busy === true ? ['busy'] : unit.failWith !== undefined ? ['fail', unit.failWith] : []),
+      ],
     })),
   };
   const { createNetwork } = await user.request<{ createNetwork: { network: { scopedKey: string; transformations: Array<{ scopedKey: string }> } } }>(
@@ -65,6 +71,7 @@ export async function setUpCampaign(serverUrl: string, dataDir: string, name: st
 
   return {
     user,
+    networkKey,
     computeToken,
     createTasks: async (count) => {
       const { createTasks } = await user.request<{ createTasks: Array<{ id: string }> }>(

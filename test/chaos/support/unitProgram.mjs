@@ -1,5 +1,5 @@
 // One unit of the `command` protocol for the chaos tests, as a worker runs it (see README, "The worker").
-// Usage: node unitProgram.mjs <milliseconds> <fileBytes> [busy]
+// Usage: node unitProgram.mjs <milliseconds> <fileBytes> [busy | fail <last line of stderr>]
 //
 // Checks each dependency's out.bin against the SHA-256 that dependency reported, so a resumed worker that
 // hands a unit wrong or partial files fails the unit; then waits (or, with `busy`, keeps a core busy) for
@@ -10,7 +10,7 @@ import { createReadStream, createWriteStream, readFileSync, writeFileSync } from
 import { join } from 'node:path';
 import { once } from 'node:events';
 
-const [milliseconds, fileBytes, mode] = process.argv.slice(2);
+const [milliseconds, fileBytes, mode, failure] = process.argv.slice(2);
 const inputs = JSON.parse(readFileSync(process.env.DAGKEEPER_INPUTS, 'utf8'));
 
 async function sha256Of(path) {
@@ -35,6 +35,11 @@ if (mode === 'busy') {
   while (Date.now() < until) Math.sqrt(Math.random());
 } else {
   await new Promise((resolve) => setTimeout(resolve, Number(milliseconds)));
+}
+
+if (mode === 'fail') {
+  process.stderr.write(`${failure}\n`);
+  process.exit(1);
 }
 
 const size = Number(fileBytes);
