@@ -12,7 +12,11 @@ import { operationPreparer } from '../graphql/prepareOperation.js';
 import { bearerToken } from '../http/bearerToken.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import { unavailable } from '../storage/state/driverErrors.js';
 import { OpenConnections } from './openConnections.js';
+
+/** RFC 6455's "Try Again Later": the server cannot serve the connection now, through no fault of the client. */
+const tryAgainLaterCloseCode = 1013;
 
 export interface GraphQLWsOptions {
   httpServer: Server;
@@ -72,7 +76,15 @@ export function startGraphQLWsServer(options: GraphQLWsOptions): { stop(): Promi
       onConnect: async (ctx) => {
         const fromPayload = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
         const token = bearerToken(typeof fromPayload === 'string' ? fromPayload : ctx.extra.request.headers.authorization);
-        const principal = token === null ? null : await options.authenticate(token);
+        let principal: Principal | null;
+        try {
+          principal = token === null ? null : await options.authenticate(token);
+        } catch (error) {
+          // Nothing is wrong with the client: like HTTP's 503 with Retry-After, tell it to come back.
+          if (unavailable(error) === undefined) throw error;
+          ctx.extra.socket.close(tryAgainLaterCloseCode, 'Try Again Later: a store the server depends on is not answering');
+          return false;
+        }
         if (principal === null) {
           options.metrics.authFailures.inc({ transport: 'websocket' });
           return false;

@@ -7,6 +7,7 @@ import { loadConfig } from '../../src/config.js';
 import { startPostgresCluster } from '../chaos/support/postgresCluster.js';
 import type { PostgresCluster } from '../chaos/support/postgresCluster.js';
 import { createIdentity } from '../support/testApp.js';
+import { WebSocket } from 'ws';
 import { ApiClient } from '../../src/cli/apiClient.js';
 
 /**
@@ -53,6 +54,13 @@ describe('requests while PostgreSQL is down (a cluster of its own, server in-pro
     const body = (await response.json()) as { errors?: Array<{ extensions?: { code?: string } }> };
     return { status: response.status, retryAfter: response.headers.get('retry-after'), codes: (body.errors ?? []).map((e) => e.extensions?.code ?? '?') };
   };
+  /** Opens a graphql-ws connection with `token` and resolves with the code it is closed with. */
+  const webSocketCloseCode = (token: string): Promise<number> => new Promise((resolve, reject) => {
+    const socket = new WebSocket(`${app.url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
+    socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } })));
+    socket.on('close', (code) => resolve(code));
+    socket.on('error', reject);
+  });
   const retryLater: Answer = { status: 503, retryAfter: '1', codes: ['SERVICE_UNAVAILABLE'] };
   const ok: Answer = { status: 200, retryAfter: null, codes: [] };
 
@@ -70,6 +78,8 @@ describe('requests while PostgreSQL is down (a cluster of its own, server in-pro
       expect(await send(adminToken, 'mutation { createNetwork(scope: "acme-c1-p1", input: { name: "n", chemicalSystems: [], transformations: [] }) { created } }'))
         .toEqual(retryLater);
       expect((await fetch(`${app.url}/healthz`)).status).toBe(503);
+      // A WebSocket whose token cannot be checked is told to come back (1013 Try Again Later), not refused (4403) or failed (4500).
+      expect(await webSocketCloseCode(user.token)).toBe(1013);
     } finally {
       await cluster.start();
     }
