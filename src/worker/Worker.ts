@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiError } from '../cli/apiClient.js';
 import type { Logger } from '../observability/logger.js';
 import type { ProtocolRegistry } from './protocols/registry.js';
+import { isTransient } from './retry.js';
 import { TaskExecutor } from './TaskExecutor.js';
 import type { TaskOutcome } from './TaskExecutor.js';
 import type { WorkerApi } from './WorkerApi.js';
@@ -67,9 +68,10 @@ export class Worker {
     });
     try {
       while (this.stopRequests === 0 && (this.options.maxTasks === undefined || this.outcomes.length < this.options.maxTasks)) {
-        const [claim] = await this.claim(protocols);
+        const claimed = await this.claim(protocols);
+        const [claim] = claimed === 'ask again' ? [] : claimed;
         if (claim === undefined) {
-          if (this.options.exitWhenIdle === true) break;
+          if (this.options.exitWhenIdle === true && claimed !== 'ask again') break;
           await sleep(this.options.pollSeconds * 1000, undefined, { signal: this.wake.signal }).catch(() => undefined);
           continue;
         }
@@ -91,7 +93,8 @@ export class Worker {
     }
   }
 
-  private async claim(protocols: string[]) {
+  /** The task claimed (none when there is nothing to do now), or 'ask again': there may be, after a pause. */
+  private async claim(protocols: string[]): Promise<Array<{ token: string; taskId: string }> | 'ask again'> {
     const serviceId = this.serviceId as string;
     try {
       return await this.options.api.claim(serviceId, 1, protocols);
@@ -104,6 +107,15 @@ export class Worker {
       if (error instanceof ApiError && error.code === 'CLAIMS_SUSPENDED') {
         this.options.log.warn({ reason: error.message }, 'claims suspended');
         return [];
+      }
+      if (isTransient(error)) {
+        // The server may have claimed tasks for us and the answer been lost: nobody would ever run
+        // them while this service heartbeats. Deregistering gives back whatever it holds (results
+        // kept); a new service claims afresh.
+        this.options.log.warn({ err: error }, 'a claim got no answer; giving back whatever it may have claimed and registering again');
+        await this.options.api.deregister(serviceId);
+        this.serviceId = await this.options.api.register(this.options.name ?? `${hostname()}-${process.pid}`, protocols);
+        return 'ask again';
       }
       throw error;
     }

@@ -82,8 +82,12 @@ export class WorkerApi {
     await this.call('mutation ($id: ID!) { deregisterComputeService(computeServiceId: $id) { id } }', { id: serviceId });
   }
 
+  /**
+   * One attempt, never retried: a claim whose answer was lost may still have claimed tasks, which a
+   * second claim would not return. The caller lets them go (see Worker.claim).
+   */
   async claim(serviceId: string, count: number, protocols: string[]): Promise<Array<{ token: string; taskId: string }>> {
-    const { claimTasks } = await this.call<{ claimTasks: Array<{ token: string; task: { id: string } }> }>(
+    const { claimTasks } = await this.api.request<{ claimTasks: Array<{ token: string; task: { id: string } }> }>(
       'mutation ($id: ID!, $count: Int!, $protocols: [String!]) { claimTasks(computeServiceId: $id, count: $count, protocols: $protocols) { token task { id } } }',
       { id: serviceId, count, protocols },
     );
