@@ -24,7 +24,7 @@ import type { Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
 import { adminTokenPaths, readOrCreateSecret, writeNewPrivateFile } from './storage/dataFolder.js';
 import { LocalObjectStore } from './storage/objects/LocalObjectStore.js';
-import type { ObjectStore } from './storage/objects/ObjectStore.js';
+import type { ObjectStore } from './domain/objects/ObjectStore.js';
 import { openObjectStore } from './storage/objects/openObjectStore.js';
 import { openStateStore } from './storage/state/openStateStore.js';
 import { autovacuumWarning } from './storage/state/vacuumCheck.js';
@@ -94,7 +94,7 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
     const signingSecret = config.signingSecret ?? await readOrCreateSecret(join(config.dataDir, 'signing-secret'));
     const objects = await openObjectStore(config.objects, { publicBaseUrl: config.publicUrl ?? url, signingSecret });
     const services = createServices({
-      db: state.db, objects, settings: config.tasks, events: config.events, log, tokenReuseMs: config.tokenReuseMs, protocolSettings: builtInSettingsChecks,
+      db: state.db, state: state.access, objects, settings: config.tasks, events: config.events, log, tokenReuseMs: config.tokenReuseMs, protocolSettings: builtInSettingsChecks,
     });
     const sweeper = startExpirySweeper(services, config.tasks.computeServiceExpirySeconds, log);
     releases.push(async () => sweeper.stop());

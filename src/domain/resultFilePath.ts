@@ -13,7 +13,7 @@ import { badInput } from './errors.js';
 const MAX_SEGMENT_BYTES = 255;
 /**
  * S3 limits a whole key to 1024 bytes, and the path is only its end: the longest prefix (three 64-byte
- * scope parts, task id, a 200-byte unit key, upload id: see src/storage/objects/keys.ts) takes 484, so
+ * scope parts, task id, a 200-byte unit key, upload id: see src/domain/objects/objectKeys.ts) takes 484, so
  * a path of this many bytes always fits, whatever unit and scope it belongs to.
  */
 export const MAX_PATH_BYTES = 512;

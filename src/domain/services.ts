@@ -1,8 +1,9 @@
 import type { EventSettings, TaskSettings } from '../config.js';
 import type { Clock } from './Clock.js';
 import type { Logger } from '../observability/logger.js';
-import type { ObjectStore } from '../storage/objects/ObjectStore.js';
+import type { ObjectStore } from './objects/ObjectStore.js';
 import type { StateDb } from '../storage/state/openStateStore.js';
+import type { StateAccess } from './state/StateAccess.js';
 import { latestTaskEventId, prunedThrough, readTaskEvents } from '../storage/state/sql/taskEvents.js';
 import { ClaimService } from './claims/ClaimService.js';
 import { ComputeServiceRegistry } from './compute/ComputeServiceRegistry.js';
@@ -46,7 +47,9 @@ export interface Services {
 }
 
 export interface ServiceDependencies {
+  /** Being replaced by `state`: services move from Prisma to the domain's repositories one by one. */
   db: StateDb;
+  state: StateAccess;
   objects: ObjectStore;
   settings: TaskSettings;
   events?: EventSettings | undefined;
@@ -64,7 +67,7 @@ export interface ServiceDependencies {
 /** Each replica reads the revocation log at least this often: a lost notification costs at most this. */
 const revocationPollMs = 1000;
 
-export function createServices({ db, objects, settings, events = defaultEventSettings, log, random, tokenReuseMs = 0, protocolSettings, clock }: ServiceDependencies): Services {
+export function createServices({ db, state: _state, objects, settings, events = defaultEventSettings, log, random, tokenReuseMs = 0, protocolSettings, clock }: ServiceDependencies): Services {
   const compute = new ComputeServiceRegistry(db, settings.computeServiceExpirySeconds, log, clock);
   const patternMatcher = new Re2Matcher();
   const restarts = new RestartDecider(db, patternMatcher, log);

@@ -5,8 +5,8 @@ import { attachmentDisposition } from '../storage/objects/contentDisposition.js'
 import type { LocalObjectStore } from '../storage/objects/LocalObjectStore.js';
 import { UploadNotFoundError } from '../storage/objects/localMultipart.js';
 import type { ObjectUrlGrant } from '../storage/objects/localUrlSigning.js';
-import { ObjectIntegrityError, ObjectNotFoundError } from '../storage/objects/ObjectStore.js';
-import { InvalidObjectKeyError } from '../storage/objects/validateStoreArguments.js';
+import { ObjectIntegrityError, ObjectNotFoundError } from '../domain/objects/ObjectStore.js';
+import { InvalidObjectKeyError } from '../domain/objects/objectKeyRules.js';
 import { parseRangeHeader } from './byteRange.js';
 import { sendJson } from './jsonResponse.js';
 

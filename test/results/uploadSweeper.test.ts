@@ -6,9 +6,9 @@ import type { Principal } from '../../src/domain/principal.js';
 import { UploadSweeper } from '../../src/domain/results/UploadSweeper.js';
 import { createServices } from '../../src/domain/services.js';
 import type { Services } from '../../src/domain/services.js';
-import { dagResultKey, taskDagKey, unitLogKey, unitResultKey } from '../../src/storage/objects/keys.js';
+import { dagResultKey, taskDagKey, unitLogKey, unitResultKey } from '../../src/domain/objects/objectKeys.js';
 import type { LocalObjectStore } from '../../src/storage/objects/LocalObjectStore.js';
-import type { ObjectStore } from '../../src/storage/objects/ObjectStore.js';
+import type { ObjectStore } from '../../src/domain/objects/ObjectStore.js';
 import { S3ObjectStore } from '../../src/storage/objects/S3ObjectStore.js';
 import { openStateStore } from '../../src/storage/state/openStateStore.js';
 import type { StateStore } from '../../src/storage/state/openStateStore.js';
@@ -56,7 +56,7 @@ async function startHarness(kind: 'local' | 's3'): Promise<Harness> {
     await objects.ensureReady();
     closeStore = () => server.close();
   }
-  const services = createServices({ db: state.db, objects, settings });
+  const services = createServices({ db: state.db, state: state.access, objects, settings });
   const admin = await services.identities.bootstrapAdmin();
   const adminPrincipal = await services.identities.authenticate(admin!.token);
   const principal = async (kind: 'user' | 'compute', name: string) => {

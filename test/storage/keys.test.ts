@@ -7,9 +7,9 @@ import {
   unitLogKey,
   unitResultKey,
   uploadIdInKey,
-} from '../../src/storage/objects/keys.js';
+} from '../../src/domain/objects/objectKeys.js';
 import { MAX_PATH_BYTES } from '../../src/domain/resultFilePath.js';
-import { InvalidObjectKeyError } from '../../src/storage/objects/validateStoreArguments.js';
+import { InvalidObjectKeyError } from '../../src/domain/objects/objectKeyRules.js';
 
 const scope = 'openfe-benchmarks_2024-tyk2';
 const taskId = '0190f4e2-7a5b-7c3d-8e9f-0a1b2c3d4e5f';

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { signedObjectUrl } from '../../src/storage/objects/localUrlSigning.js';
 import { LocalObjectStore } from '../../src/storage/objects/LocalObjectStore.js';
-import { PartsNotUploadedError } from '../../src/storage/objects/ObjectStore.js';
-import { InvalidObjectKeyError } from '../../src/storage/objects/validateStoreArguments.js';
+import { PartsNotUploadedError } from '../../src/domain/objects/ObjectStore.js';
+import { InvalidObjectKeyError } from '../../src/domain/objects/objectKeyRules.js';
 import { startLocalObjectServer, TEST_SIGNING_SECRET, type LocalObjectServer } from '../support/localObjectServer.js';
 import { describeObjectStoreContract } from './objectStore.contract.js';
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { ObjectIntegrityError, ObjectNotFoundError, PartsNotUploadedError, type ObjectStat, type ObjectStore } from '../../src/storage/objects/ObjectStore.js';
+import { ObjectIntegrityError, ObjectNotFoundError, PartsNotUploadedError, type ObjectStat, type ObjectStore } from '../../src/domain/objects/ObjectStore.js';
 import { pseudoRandomBytes, pseudoRandomStream } from '../support/pseudoRandomBytes.js';
 
 /**

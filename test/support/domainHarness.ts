@@ -42,7 +42,7 @@ export async function startDomain(settings: Partial<TaskSettings> = {}, random?:
   await objects.ensureReady();
   const build = (overrides: Partial<TaskSettings>, rnd?: () => number) =>
     createServices({
-      db: state.db, objects, settings: { ...defaultTestSettings, ...settings, ...overrides }, protocolSettings: builtInSettingsChecks, ...(rnd === undefined ? {} : { random: rnd }),
+      db: state.db, state: state.access, objects, settings: { ...defaultTestSettings, ...settings, ...overrides }, protocolSettings: builtInSettingsChecks, ...(rnd === undefined ? {} : { random: rnd }),
     });
   const services = build({}, random);
   const admin = await services.identities.bootstrapAdmin();

@@ -1,4 +1,4 @@
-import type { ObjectStore } from '../../storage/objects/ObjectStore.js';
+import type { ObjectStore } from '../objects/ObjectStore.js';
 import type { StateDb } from '../../storage/state/openStateStore.js';
 import { currentClaim } from '../claims/claimFence.js';
 import type { Principal } from '../principal.js';

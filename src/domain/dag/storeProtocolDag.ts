@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { ObjectStore } from '../../storage/objects/ObjectStore.js';
-import { taskDagKey } from '../../storage/objects/keys.js';
+import type { ObjectStore } from '../objects/ObjectStore.js';
+import { taskDagKey } from '../objects/objectKeys.js';
 import type { StateTx } from '../../storage/state/openStateStore.js';
 import { insertProtocolDags } from '../../storage/state/sql/protocolDags.js';
 import type { ProtocolDagRow } from '../../storage/state/sql/protocolDags.js';

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Logger } from '../../observability/logger.js';
-import type { ObjectStore } from '../../storage/objects/ObjectStore.js';
-import { dagResultKey } from '../../storage/objects/keys.js';
+import type { ObjectStore } from '../objects/ObjectStore.js';
+import { dagResultKey } from '../objects/objectKeys.js';
 import type { StateDb } from '../../storage/state/openStateStore.js';
 import { currentClaim } from '../claims/claimFence.js';
 import { canonicalJson } from '../contentKey.js';

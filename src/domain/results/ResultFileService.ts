@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
 import type { TaskSettings } from '../../config.js';
-import type { ObjectStore } from '../../storage/objects/ObjectStore.js';
+import type { ObjectStore } from '../objects/ObjectStore.js';
 import type { StateDb } from '../../storage/state/openStateStore.js';
 import { currentClaim } from '../claims/claimFence.js';
 import { groupByKey } from '../groupByKey.js';

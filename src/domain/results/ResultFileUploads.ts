@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { TaskSettings } from '../../config.js';
-import { resultFileKey, resultFileUploadKey, uploadIdInKey } from '../../storage/objects/keys.js';
-import { ObjectNotFoundError, PartsNotUploadedError } from '../../storage/objects/ObjectStore.js';
-import type { ObjectStore } from '../../storage/objects/ObjectStore.js';
+import { resultFileKey, resultFileUploadKey, uploadIdInKey } from '../objects/objectKeys.js';
+import { ObjectNotFoundError, PartsNotUploadedError } from '../objects/ObjectStore.js';
+import type { ObjectStore } from '../objects/ObjectStore.js';
 import type { StateDb } from '../../storage/state/openStateStore.js';
 import { currentClaim, staleClaim } from '../claims/claimFence.js';
 import type { CurrentClaim } from '../claims/claimFence.js';

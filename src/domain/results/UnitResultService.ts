@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { ObjectStore } from '../../storage/objects/ObjectStore.js';
-import { unitLogKey, unitResultKey } from '../../storage/objects/keys.js';
+import type { ObjectStore } from '../objects/ObjectStore.js';
+import { unitLogKey, unitResultKey } from '../objects/objectKeys.js';
 import type { StateDb, StateTx } from '../../storage/state/openStateStore.js';
 import { currentClaim } from '../claims/claimFence.js';
 import { canonicalJson } from '../contentKey.js';

@@ -1,7 +1,7 @@
 import type { Logger } from '../../observability/logger.js';
-import { taskPrefix } from '../../storage/objects/keys.js';
+import { taskPrefix } from '../objects/objectKeys.js';
 import { LocalObjectStore } from '../../storage/objects/LocalObjectStore.js';
-import type { ObjectStore } from '../../storage/objects/ObjectStore.js';
+import type { ObjectStore } from '../objects/ObjectStore.js';
 import type { StateDb, StateTx } from '../../storage/state/openStateStore.js';
 import { lockTasks } from '../../storage/state/sql/taskLineage.js';
 import { formatScope } from '../scope.js';

@@ -1,4 +1,4 @@
-import type { ObjectStore } from '../../storage/objects/ObjectStore.js';
+import type { ObjectStore } from '../objects/ObjectStore.js';
 
 /** Reads a small JSON object (a DAG, a unit result) from the object store. */
 export async function readJsonObject(objects: ObjectStore, key: string): Promise<unknown> {

@@ -1,4 +1,4 @@
-import type { ObjectStore } from '../../storage/objects/ObjectStore.js';
+import type { ObjectStore } from '../objects/ObjectStore.js';
 import type { StateDb } from '../../storage/state/openStateStore.js';
 import { ensureScopeId, scopeFilter } from '../../storage/state/scopes.js';
 import { prepareProtocolDag, storeNewProtocolDags } from '../dag/storeProtocolDag.js';

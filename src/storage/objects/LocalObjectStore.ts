@@ -11,23 +11,15 @@ import {
   type PutOptions,
   type StoredObject,
   type UploadedPart,
-} from './ObjectStore.js';
+} from '../../domain/objects/ObjectStore.js';
 import { asReadable, assertMatchesAnnounced, digestStream } from './hashingStream.js';
 import { errorCode, moveIntoPlace, pruneEmptyDirectories, removeEntriesModifiedBefore, removeQuietly, stageFile, type StagedFile } from './localFiles.js';
 import { LocalDigests } from './localDigests.js';
 import { listObjectFiles } from './localListing.js';
 import { LocalMultipartStaging } from './localMultipart.js';
 import { signedObjectUrl, verifyObjectUrl, type GrantVerdict, type ObjectUrlGrant } from './localUrlSigning.js';
-import {
-  assertByteRange,
-  assertListPrefix,
-  assertObjectKey,
-  assertPartNumber,
-  assertPresignLifetime,
-  assertPutOptions,
-  InvalidObjectKeyError,
-  type ByteRange,
-} from './validateStoreArguments.js';
+import { assertListPrefix, assertObjectKey, InvalidObjectKeyError } from '../../domain/objects/objectKeyRules.js';
+import { assertByteRange, assertPartNumber, assertPresignLifetime, assertPutOptions, type ByteRange } from './validateStoreArguments.js';
 
 export interface LocalObjectStoreOptions {
   /** Holds `objects/`, plus `.incoming/` and `.multipart/` for bytes not yet visible. */

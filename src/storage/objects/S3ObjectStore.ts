@@ -11,20 +11,12 @@ import {
   type PutOptions,
   type StoredObject,
   type UploadedPart,
-} from './ObjectStore.js';
+} from '../../domain/objects/ObjectStore.js';
 import { S3Client } from './s3Client.js';
 import { uploadInParts } from './s3PartedUpload.js';
 import { presignV4 } from './s3Presign.js';
-import {
-  assertByteRange,
-  assertCompletionParts,
-  assertListPrefix,
-  assertObjectKey,
-  assertPartNumber,
-  assertPresignLifetime,
-  assertPutOptions,
-  type ByteRange,
-} from './validateStoreArguments.js';
+import { assertListPrefix, assertObjectKey } from '../../domain/objects/objectKeyRules.js';
+import { assertByteRange, assertCompletionParts, assertPartNumber, assertPresignLifetime, assertPutOptions, type ByteRange } from './validateStoreArguments.js';
 
 export interface S3ObjectStoreOptions {
   endPoint: string;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
-import { ObjectIntegrityError, type PutOptions } from './ObjectStore.js';
+import { ObjectIntegrityError, type PutOptions } from '../../domain/objects/ObjectStore.js';
 
 /** What a body turned out to be once every byte had passed. */
 export interface BodyFacts {

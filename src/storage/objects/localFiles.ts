@@ -5,7 +5,7 @@ import { dirname, join, relative } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { HashingStream, type BodyFacts } from './hashingStream.js';
-import { InvalidObjectKeyError } from './validateStoreArguments.js';
+import { InvalidObjectKeyError } from '../../domain/objects/objectKeyRules.js';
 
 /**
  * The filesystem moves behind the local backend. A body is first written in full to a private file in

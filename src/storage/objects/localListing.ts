@@ -1,7 +1,7 @@
 import type { Dirent, Stats } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ObjectStat } from './ObjectStore.js';
+import type { ObjectStat } from '../../domain/objects/ObjectStore.js';
 import { errorCode } from './localFiles.js';
 
 /**

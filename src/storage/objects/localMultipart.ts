@@ -4,7 +4,7 @@ import { mkdir, open, readdir, readFile, rename, writeFile } from 'node:fs/promi
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { PartsNotUploadedError, type UploadedPart } from './ObjectStore.js';
+import { PartsNotUploadedError, type UploadedPart } from '../../domain/objects/ObjectStore.js';
 import { assertMatchesAnnounced } from './hashingStream.js';
 import { errorCode, removeQuietly, stageFile } from './localFiles.js';
 import { assertCompletionParts, assertPartNumber } from './validateStoreArguments.js';

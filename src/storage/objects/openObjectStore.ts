@@ -1,6 +1,6 @@
 import type { Config } from '../../config.js';
 import { LocalObjectStore } from './LocalObjectStore.js';
-import type { ObjectStore } from './ObjectStore.js';
+import type { ObjectStore } from '../../domain/objects/ObjectStore.js';
 import { S3ObjectStore } from './S3ObjectStore.js';
 
 /** The object store the configuration names, ready for use (bucket or directory created). */

@@ -1,4 +1,4 @@
-import type { PutOptions, UploadedPart } from './ObjectStore.js';
+import type { PutOptions, UploadedPart } from '../../domain/objects/ObjectStore.js';
 
 /**
  * Argument checks shared by both object-store backends. Both refuse the same inputs so that a key or
@@ -6,63 +6,10 @@ import type { PutOptions, UploadedPart } from './ObjectStore.js';
  * its directory, and S3 keeps them so that moving a deployment between backends never strands an object.
  */
 
-/** A key or prefix that could escape the store's root, or that S3 would not store as written. */
-export class InvalidObjectKeyError extends Error {
-  constructor(
-    readonly key: string,
-    reason: string,
-  ) {
-    super(`invalid object key ${JSON.stringify(key)}: ${reason}`);
-    this.name = 'InvalidObjectKeyError';
-  }
-}
-
-/** S3's limit, in UTF-8 bytes. */
-const MAX_KEY_BYTES = 1024;
-/** C0 controls (NUL included), DEL and C1 controls: never meaningful in a key, and dangerous in a path. */
-const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
 /** SigV4 presigned URLs cannot live longer than a week; the local backend keeps the same bound. */
 const MAX_PRESIGN_SECONDS = 7 * 24 * 60 * 60;
 /** S3 numbers parts from 1 to 10,000. */
 export const MAX_PART_NUMBER = 10_000;
-
-/** Returns the key's `/`-separated segments once the key is known to be a safe relative path. */
-export function assertObjectKey(key: string): string[] {
-  if (key.length === 0) throw new InvalidObjectKeyError(key, 'the key is empty');
-  assertKeyCharacters(key);
-  const segments = key.split('/');
-  assertWholeSegments(key, segments);
-  return segments;
-}
-
-/**
- * A list prefix may stop anywhere inside a segment (`a/b/c` lists `a/b/cat` too), so only the
- * complete segments before its last `/` are checked; the empty prefix lists everything.
- */
-export function assertListPrefix(prefix: string): void {
-  assertKeyCharacters(prefix);
-  assertWholeSegments(prefix, prefix.split('/').slice(0, -1));
-}
-
-function assertKeyCharacters(key: string): void {
-  if (Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES) {
-    throw new InvalidObjectKeyError(key, `keys are limited to ${MAX_KEY_BYTES} UTF-8 bytes`);
-  }
-  if (CONTROL_CHARACTER.test(key)) {
-    throw new InvalidObjectKeyError(key, 'control characters (including NUL) are not allowed');
-  }
-  if (key.includes('\\')) throw new InvalidObjectKeyError(key, 'backslashes are not allowed');
-  if (key.startsWith('/')) throw new InvalidObjectKeyError(key, 'keys are relative and cannot start with /');
-}
-
-function assertWholeSegments(key: string, segments: string[]): void {
-  for (const segment of segments) {
-    if (segment === '') throw new InvalidObjectKeyError(key, 'empty path segments (// or a trailing /) are not allowed');
-    if (segment === '.' || segment === '..') {
-      throw new InvalidObjectKeyError(key, '. and .. segments are not allowed');
-    }
-  }
-}
 
 const SHA256_HEX = /^[0-9a-f]{64}$/i;
 

@@ -8,9 +8,11 @@ import type { Prisma } from './generated/client.js';
 import { registerDirectSql } from './directSql.js';
 import { applyMigrations } from './migrations.js';
 import { queueTransactions } from './queuedTransactions.js';
+import { createStateAccess } from './repositories/createStateAccess.js';
 import { listenOnPGlite, listenOnPostgres } from './notifications.js';
 import { statementNamer } from './preparedStatements.js';
 import type { Listening } from './notifications.js';
+import type { StateAccess } from '../../domain/state/StateAccess.js';
 
 export type StateDb = PrismaClient;
 /** The client inside an interactive transaction. */
@@ -23,7 +25,10 @@ export type StateLocation =
 
 export interface StateStore {
   readonly kind: StateLocation['kind'];
+  /** Prisma itself, for storage code and tests; the domain goes through `access`. */
   readonly db: StateDb;
+  /** The domain's repositories and transactions on this store. */
+  readonly access: StateAccess;
   /** Names of the migrations applied while opening (empty when the database was current or migrate was off). */
   readonly appliedMigrations: string[];
   /** Calls `onWake` on every NOTIFY on `channel` (and after a lost connection comes back). */
@@ -64,6 +69,7 @@ export async function openStateStore(location: StateLocation, options: OpenState
     registerDirectSql(db, connected);
     return {
       kind: 'postgres',
+      access: createStateAccess(db),
       db,
       appliedMigrations,
       listen: (channel, onWake, onError) => listenOnPostgres(location.url, channel, onWake, onError),
@@ -80,6 +86,7 @@ export async function openStateStore(location: StateLocation, options: OpenState
     const db = queueTransactions(new PrismaClient({ adapter }));
     return {
       kind: 'pglite',
+      access: createStateAccess(db),
       db,
       appliedMigrations,
       listen: (channel, onWake) => listenOnPGlite(pglite, channel, onWake),

@@ -2,7 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UploadSweeper } from '../../../src/domain/results/UploadSweeper.js';
 import type { SweepReport } from '../../../src/domain/results/UploadSweeper.js';
-import type { ObjectStore } from '../../../src/storage/objects/ObjectStore.js';
+import type { ObjectStore } from '../../../src/domain/objects/ObjectStore.js';
 import type { StateDb } from '../../../src/storage/state/openStateStore.js';
 import type { NamedWorker } from './campaign.js';
 

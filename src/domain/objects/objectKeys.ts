@@ -1,4 +1,4 @@
-import { assertObjectKey, InvalidObjectKeyError } from './validateStoreArguments.js';
+import { assertObjectKey, InvalidObjectKeyError } from './objectKeyRules.js';
 
 /**
  * Where each blob lives in the object store. Everything a task produces sits under its scope and task,

@@ -1,0 +1,3 @@
+/** Claims: the claim statement and its check-in, and the reads the claim fence decides on. */
+export interface ClaimRepository {
+}

@@ -1,0 +1,3 @@
+/** Compute services: registration, heartbeats, expiry and deregistration. */
+export interface ComputeServiceRepository {
+}

@@ -1,0 +1,3 @@
+/** Refs of ProtocolDAGResults (the documents live in the object store). */
+export interface DagResultRepository {
+}

@@ -1,0 +1,3 @@
+/** ResultFiles, and the uploads that become them. */
+export interface ResultFileRepository {
+}

@@ -1,0 +1,3 @@
+/** Refs of unit results (the documents live in the object store). */
+export interface UnitResultRepository {
+}

@@ -1,0 +1,45 @@
+import type { TaskEventBatch } from '../events/taskEvents.js';
+import type { ClaimRepository } from '../claims/ClaimRepository.js';
+import type { ComputeServiceRepository } from '../compute/ComputeServiceRepository.js';
+import type { DagRepository } from '../dag/DagRepository.js';
+import type { TaskEventOutbox } from '../events/TaskEventOutbox.js';
+import type { IdentityRepository } from '../identities/IdentityRepository.js';
+import type { NetworkRepository } from '../networks/NetworkRepository.js';
+import type { RestartPatternRepository } from '../restarts/RestartPatternRepository.js';
+import type { DagResultRepository } from '../results/DagResultRepository.js';
+import type { ResultFileRepository } from '../results/ResultFileRepository.js';
+import type { UnitResultRepository } from '../results/UnitResultRepository.js';
+import type { TaskRepository } from '../tasks/TaskRepository.js';
+
+/**
+ * Every repository the domain reads and writes state through. The domain says here what it needs
+ * (dependencies point inward); src/storage/state/repositories implements it on PostgreSQL and PGlite.
+ */
+export interface StateRepositories {
+  identities: IdentityRepository;
+  networks: NetworkRepository;
+  restartPatterns: RestartPatternRepository;
+  tasks: TaskRepository;
+  dags: DagRepository;
+  computeServices: ComputeServiceRepository;
+  claims: ClaimRepository;
+  unitResults: UnitResultRepository;
+  resultFiles: ResultFileRepository;
+  dagResults: DagResultRepository;
+  events: TaskEventOutbox;
+}
+
+export interface TransactionOptions {
+  /** Give up (and roll back) after this long; the store's default when absent. */
+  timeoutMs?: number;
+}
+
+/**
+ * The domain's one way to state. Outside a transaction each repository call stands alone;
+ * `transaction` runs its work against repositories bound to one transaction and appends the task
+ * events the work recorded as the transaction's last statement, so an event exists exactly when the
+ * change it reports does (see events/taskEvents.ts).
+ */
+export interface StateAccess extends StateRepositories {
+  transaction<T>(work: (tx: StateRepositories, events: TaskEventBatch) => Promise<T>, options?: TransactionOptions): Promise<T>;
+}
