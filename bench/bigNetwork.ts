@@ -1,4 +1,4 @@
-import type { ApiClient } from '../src/cli/apiClient.js';
+import type { ApiClient } from '../src/client/ApiClient.js';
 import { WorkerApi } from '../src/worker/WorkerApi.js';
 import type { Benchmark, BenchContext, BenchResult, Check } from './support/benchmark.js';
 import { fmtBytes, fmtRatio, fmtSeconds } from './support/benchmark.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { pipeline } from 'node:stream/promises';
-import type { ApiClient } from '../src/cli/apiClient.js';
+import type { ApiClient } from '../src/client/ApiClient.js';
 import { signedObjectUrl } from '../src/storage/objects/localUrlSigning.js';
 import { S3ObjectStore } from '../src/storage/objects/S3ObjectStore.js';
 import { downloadVerified } from '../src/transfers/download.js';

@@ -1,4 +1,4 @@
-import type { ApiClient } from '../src/cli/apiClient.js';
+import type { ApiClient } from '../src/client/ApiClient.js';
 import type { Benchmark, BenchContext, BenchResult, Check } from './support/benchmark.js';
 import { fmtMs, fmtRatio } from './support/benchmark.js';
 import { createNetwork } from './support/campaign.js';

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { ApiClient } from '../../src/cli/apiClient.js';
+import type { ApiClient } from '../../src/client/ApiClient.js';
 
 /** The users' side of a benchmark: networks through the API, and many waiting tasks through SQL. */
 

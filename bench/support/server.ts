@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ApiClient } from '../../src/cli/apiClient.js';
+import { ApiClient } from '../../src/client/ApiClient.js';
 import { createTestDatabase } from '../../test/support/postgres.js';
 import type { TestDatabase } from '../../test/support/postgres.js';
 import { cleanEnv, freePort, memoryOf, spawnCli, stopGroup, tailOf } from './processes.js';

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { loadClientSettings } from '../config.js';
-import { ApiClient } from './apiClient.js';
+import { ApiClient } from '../client/ApiClient.js';
 
 export interface ConnectionOptions {
   url?: string;

@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config.js';
-import { ApiError } from './apiClient.js';
+import { ApiError } from '../client/ApiClient.js';
 import { registerFileCommands } from './commands/files.js';
 import { registerIdentityCommands } from './commands/identity.js';
 import { registerMigrationCommands } from './commands/migrate.js';

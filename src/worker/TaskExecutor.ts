@@ -1,6 +1,6 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ApiError } from '../cli/apiClient.js';
+import { ApiError } from '../client/ApiClient.js';
 import type { Logger } from '../observability/logger.js';
 import { listOutputFiles } from './outputFiles.js';
 import { uploadOutputFile } from './uploadOutputFile.js';

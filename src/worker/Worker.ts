@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ApiError } from '../cli/apiClient.js';
+import { ApiError } from '../client/ApiClient.js';
 import type { Logger } from '../observability/logger.js';
 import type { ProtocolRegistry } from './protocols/registry.js';
 import { isTransient } from './retry.js';

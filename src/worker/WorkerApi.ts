@@ -1,4 +1,4 @@
-import type { ApiClient } from '../cli/apiClient.js';
+import type { ApiClient } from '../client/ApiClient.js';
 import type { ProtocolDagSpec } from '../domain/dag/protocolDag.js';
 import type { TransformationInfo } from './protocol.js';
 import { withRetry } from './retry.js';

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ApiError } from '../cli/apiClient.js';
+import { ApiError } from '../client/ApiClient.js';
 import { TransientTransferError } from '../transfers/TransientTransferError.js';
 
 /** Refusals worth retrying: the server or the network did not answer, not "no". */

@@ -8,7 +8,7 @@ import { startPostgresCluster } from '../chaos/support/postgresCluster.js';
 import type { PostgresCluster } from '../chaos/support/postgresCluster.js';
 import { createIdentity } from '../support/testApp.js';
 import { WebSocket } from 'ws';
-import { ApiClient } from '../../src/cli/apiClient.js';
+import { ApiClient } from '../../src/client/ApiClient.js';
 
 /**
  * While PostgreSQL is down (or goes down under a request), nothing the client did is wrong: every

@@ -1,5 +1,5 @@
-import type { ApiClient } from '../../src/cli/apiClient.js';
-import { ApiError } from '../../src/cli/apiClient.js';
+import type { ApiClient } from '../../src/client/ApiClient.js';
+import { ApiError } from '../../src/client/ApiClient.js';
 import { codeOf } from '../support/refusals.js';
 import { createIdentity, startTestApp } from '../support/testApp.js';
 import type { TestApp } from '../support/testApp.js';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { codeOf } from '../support/refusals.js';
-import type { ApiClient } from '../../src/cli/apiClient.js';
+import type { ApiClient } from '../../src/client/ApiClient.js';
 import { createIdentity, startTestApp } from '../support/testApp.js';
 import type { StateKind, TestApp } from '../support/testApp.js';
 

@@ -3,8 +3,8 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { buildSchema } from 'graphql';
-import { ApiClient, ApiError } from '../../src/cli/apiClient.js';
-import { idempotentMutations, isIdempotentOperation } from '../../src/cli/idempotentOperations.js';
+import { ApiClient, ApiError } from '../../src/client/ApiClient.js';
+import { idempotentMutations, isIdempotentOperation } from '../../src/client/idempotentOperations.js';
 
 /** What the loopback server received: on which connection, the how-manieth request on it, which document. */
 interface Received {

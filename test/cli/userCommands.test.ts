@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ApiClient } from '../../src/cli/apiClient.js';
+import { ApiClient } from '../../src/client/ApiClient.js';
 import { destinationFor, downloadVerified } from '../../src/transfers/download.js';
 import { formatProgressLine, ProgressBar } from '../../src/cli/progressBar.js';
 import { runCli, startServerProcess } from '../support/serverProcess.js';

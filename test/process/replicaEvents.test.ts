@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { ApiClient } from '../../src/cli/apiClient.js';
+import { ApiClient } from '../../src/client/ApiClient.js';
 import { subscribeToTaskEvents } from '../support/eventStream.js';
 import type { EventStream } from '../support/eventStream.js';
 import { createTestDatabase } from '../support/postgres.js';

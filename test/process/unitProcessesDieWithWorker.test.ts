@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { ApiClient } from '../../src/cli/apiClient.js';
+import { ApiClient } from '../../src/client/ApiClient.js';
 import { startServerProcess } from '../support/serverProcess.js';
 import type { ServerProcess } from '../support/serverProcess.js';
 import { startWorkerProcess } from '../support/workerProcess.js';

@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApiClient } from '../../src/cli/apiClient.js';
+import { ApiClient } from '../../src/client/ApiClient.js';
 import { startServerProcess } from '../support/serverProcess.js';
 import type { ServerProcess } from '../support/serverProcess.js';
 import { startWorkerProcess } from '../support/workerProcess.js';

@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApiClient } from '../../src/cli/apiClient.js';
+import { ApiClient } from '../../src/client/ApiClient.js';
 import { uploadOutputFile } from '../../src/worker/uploadOutputFile.js';
 import { WorkerApi } from '../../src/worker/WorkerApi.js';
 import { buildBadInputWorld, codesOf, postOperation, sha256Of } from '../security/badInputWorld.js';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ApiClient } from '../../src/cli/apiClient.js';
+import type { ApiClient } from '../../src/client/ApiClient.js';
 import { createIdentity } from '../support/testApp.js';
 import type { TestApp } from '../support/testApp.js';
 

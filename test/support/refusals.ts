@@ -1,4 +1,4 @@
-import { ApiError } from '../../src/cli/apiClient.js';
+import { ApiError } from '../../src/client/ApiClient.js';
 import { DomainError } from '../../src/domain/errors.js';
 
 /** The DomainError a synchronous action throws; anything else (or nothing) fails the test. */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startApp } from '../../src/app.js';
 import type { App } from '../../src/app.js';
-import { ApiClient } from '../../src/cli/apiClient.js';
+import { ApiClient } from '../../src/client/ApiClient.js';
 import { loadConfig } from '../../src/config.js';
 import { createTestDatabase } from './postgres.js';
 import type { TestDatabase } from './postgres.js';

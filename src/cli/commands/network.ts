@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { ApiError } from '../apiClient.js';
+import { ApiError } from '../../client/ApiClient.js';
 import { connect, withConnectionOptions } from '../connection.js';
 import type { ConnectionOptions } from '../connection.js';
 import { printTable } from '../output.js';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ApiError } from '../apiClient.js';
+import { ApiError } from '../../client/ApiClient.js';
 import { connect, withConnectionOptions } from '../connection.js';
 import type { ConnectionOptions } from '../connection.js';
 import { printTable } from '../output.js';

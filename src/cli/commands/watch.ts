@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import type { ApiClient } from '../apiClient.js';
-import { ApiError } from '../apiClient.js';
+import type { ApiClient } from '../../client/ApiClient.js';
+import { ApiError } from '../../client/ApiClient.js';
 import { connect, withConnectionOptions } from '../connection.js';
 import type { ConnectionOptions } from '../connection.js';
 import { renderProgress, shortId, unitBar } from '../watch/renderProgress.js';

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { ApiClient } from '../../../src/cli/apiClient.js';
+import { ApiClient } from '../../../src/client/ApiClient.js';
 import { startWorkerProcess } from '../../support/workerProcess.js';
 import type { WorkerProcess } from '../../support/workerProcess.js';
 
