@@ -1,7 +1,7 @@
 # The dagkeeper server and its workers: one image, the command (server | worker …) picks the role.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
-COPY package.json package-lock.json ./
+COPY package.json package-lock.json schema.graphql ./
 COPY scripts ./scripts
 COPY prisma ./prisma
 COPY tsconfig.json tsconfig.build.json ./

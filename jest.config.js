@@ -1,7 +1,8 @@
 // ESM TypeScript straight from source; type checking is `npm run typecheck`, so ts-jest only transpiles.
 /** @type {import('jest').Config} */
 export default {
-  testEnvironment: 'node',
+  // jest's node environment, plus: what a test file leaves running is stopped after it, and fails it.
+  testEnvironment: '<rootDir>/test/support/leakCheckEnvironment.mjs',
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: {

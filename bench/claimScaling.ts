@@ -1,4 +1,3 @@
-import { Prisma } from '../src/storage/state/generated/client.js';
 import { hubsWithClaimableTasks, lockClaimableTasks } from '../src/storage/state/sql/claimTasks.js';
 import type { StateTx } from '../src/storage/state/openStateStore.js';
 import type { Benchmark, BenchContext, BenchResult, Check } from './support/benchmark.js';
@@ -150,16 +149,15 @@ export const claimScaling: Benchmark = {
 };
 
 /**
- * Captures the SQL a claim-query function sends (it builds it as a Prisma tagged template) and runs it
- * under EXPLAIN ANALYZE with the same parameters, in a transaction rolled back so no row stays locked.
+ * Captures the SQL a claim-query function sends (a transaction's statements go through Prisma's
+ * `$queryRawUnsafe`, src/storage/state/directSql.ts) and runs it under EXPLAIN ANALYZE with the same
+ * parameters, in a transaction rolled back so no row stays locked.
  */
 async function explain(databaseUrl: string, name: string, query: (tx: StateTx) => Promise<unknown>): Promise<Plan> {
-  let captured: Prisma.Sql | undefined;
+  let captured: { text: string; values: unknown[] } | undefined;
   const recorder = {
-    // Called as a tagged template or with a finished statement (src/storage/state/directSql.ts);
-    // Prisma.sql flattens nested fragments into one statement (`text` has PostgreSQL $n placeholders).
-    $queryRaw: (first: TemplateStringsArray | Prisma.Sql, ...values: unknown[]) => {
-      captured = first instanceof Prisma.Sql ? first : Prisma.sql(first, ...values);
+    $queryRawUnsafe: (text: string, ...values: unknown[]) => {
+      captured = { text, values };
       return Promise.resolve([]);
     },
   } as unknown as StateTx;

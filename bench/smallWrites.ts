@@ -30,7 +30,7 @@ export const smallWrites: Benchmark = {
     const units = Array.from({ length: warmUp + writes }, (_, i) => ({ key: `unit-${i}`, name: `Unit ${i}`, dependencies: [] }));
 
     let dagkeeper: LatencySummary;
-    let recorded = 0;
+    let recorded: number;
     const server = await startBenchServer();
     try {
       const { client: user } = await server.identity('USER', 'bench-user', ['bench-writes-run']);

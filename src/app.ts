@@ -3,9 +3,9 @@ import type { RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Config } from './config.js';
+import type { Clock } from './domain/Clock.js';
 import { DomainError, ErrorCode } from './domain/errors.js';
 import type { Principal } from './domain/principal.js';
-import { UploadSweeper } from './domain/results/UploadSweeper.js';
 import { createServices } from './domain/services.js';
 import type { Services } from './domain/services.js';
 import { createApolloServer } from './graphql/apolloServer.js';
@@ -49,8 +49,12 @@ export interface App {
   stop(): Promise<void>;
 }
 
-/** The composition root: every subsystem is built here from one Config, in tests exactly as in production. */
-export async function startApp(config: Config, options: { log?: Logger } = {}): Promise<App> {
+/**
+ * The composition root: every subsystem is built here from one Config, in tests exactly as in production.
+ * `clock` is where the domain reads the time (token expiry and reuse, compute service expiry): the system
+ * clock unless given; tests pass one they move by hand. WebSocket expiry timers run on real time.
+ */
+export async function startApp(config: Config, options: { log?: Logger; clock?: Clock } = {}): Promise<App> {
   const log = options.log ?? createLogger(config.logLevel);
   const metrics = new Metrics();
 
@@ -84,6 +88,9 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
   };
 
   try {
+    // Until 'dagkeeper listening', /healthz answers 503 starting; say why, so a first start that
+    // migrates a fresh store does not look hung.
+    log.info({ url, state: config.state.kind, migrate: config.migrateOnStart }, 'starting: opening the state store and applying any pending migrations');
     const state = await openStateStore(config.state, { migrate: config.migrateOnStart, preparedStatements: config.preparedStatements });
     releases.push(() => state.close());
     if (state.appliedMigrations.length > 0) log.info({ migrations: state.appliedMigrations }, 'applied database migrations');
@@ -94,11 +101,12 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
     const signingSecret = config.signingSecret ?? await readOrCreateSecret(join(config.dataDir, 'signing-secret'));
     const objects = await openObjectStore(config.objects, { publicBaseUrl: config.publicUrl ?? url, signingSecret });
     const services = createServices({
-      db: state.db, state: state.access, objects, settings: config.tasks, events: config.events, log, tokenReuseMs: config.tokenReuseMs, protocolSettings: builtInSettingsChecks,
+      state: state.access, objects, settings: config.tasks, events: config.events, log, tokenReuseMs: config.tokenReuseMs, protocolSettings: builtInSettingsChecks,
+      clock: options.clock, uploadSweepGraceSeconds: config.uploadSweepGraceSeconds,
     });
     const sweeper = startExpirySweeper(services, config.tasks.computeServiceExpirySeconds, log);
     releases.push(async () => sweeper.stop());
-    const uploadSweeper = new UploadSweeper(state.db, objects, { graceSeconds: config.uploadSweepGraceSeconds, uploadUrlSeconds: config.tasks.uploadUrlSeconds }, log).start();
+    const uploadSweeper = services.uploadSweeper.start();
     releases.push(() => uploadSweeper.stop());
     services.eventHub.onDelivered = (count) => metrics.taskEventsDelivered.inc(count);
     metrics.observeEventHub(services.eventHub);

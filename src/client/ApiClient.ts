@@ -1,5 +1,7 @@
-import { Agent as HttpAgent, request as httpRequest } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { request as httpRequest } from 'node:http';
+import type { Agent as HttpAgent } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { keepAliveAgent } from '../net/keepAliveAgent.js';
 import { isIdempotentOperation } from './idempotentOperations.js';
 
 /** A small GraphQL-over-HTTP client for the CLI (and the worker): one POST per operation. */
@@ -41,7 +43,7 @@ export class ApiClient {
   constructor(baseUrl: string, readonly token: string) {
     this.endpoint = `${baseUrl.replace(/\/+$/, '')}/graphql`;
     this.url = new URL(this.endpoint);
-    this.agent = this.url.protocol === 'https:' ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
+    this.agent = keepAliveAgent(this.url.protocol === 'https:' ? 'https:' : 'http:');
   }
 
   async request<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {

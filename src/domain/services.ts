@@ -1,10 +1,9 @@
 import type { EventSettings, TaskSettings } from '../config.js';
+import { systemClock } from './Clock.js';
 import type { Clock } from './Clock.js';
 import type { Logger } from '../observability/logger.js';
 import type { ObjectStore } from './objects/ObjectStore.js';
-import type { StateDb } from '../storage/state/openStateStore.js';
 import type { StateAccess } from './state/StateAccess.js';
-import { latestTaskEventId, prunedThrough, readTaskEvents } from '../storage/state/sql/taskEvents.js';
 import { ClaimService } from './claims/ClaimService.js';
 import { ComputeServiceRegistry } from './compute/ComputeServiceRegistry.js';
 import { DagService } from './dag/DagService.js';
@@ -18,6 +17,7 @@ import { DagBuildFailures } from './results/DagBuildFailures.js';
 import { DagResultReader } from './results/DagResultReader.js';
 import { ResultFileService } from './results/ResultFileService.js';
 import { TaskFinisher } from './results/TaskFinisher.js';
+import { UploadSweeper } from './results/UploadSweeper.js';
 import { Re2Matcher } from './restarts/Re2Matcher.js';
 import { RestartDecider } from './restarts/RestartDecider.js';
 import { UnitResultService } from './results/UnitResultService.js';
@@ -44,11 +44,12 @@ export interface Services {
   /** Follows the event outbox; the server starts it and wakes it on notifications. */
   eventHub: TaskEventHub;
   events: TaskEventService;
+  /** Removes abandoned uploads and unreferenced objects; the server starts it. */
+  uploadSweeper: UploadSweeper;
 }
 
 export interface ServiceDependencies {
-  /** Being replaced by `state`: services move from Prisma to the domain's repositories one by one. */
-  db: StateDb;
+  /** State, through the repositories the domain defines (the state store implements them). */
   state: StateAccess;
   objects: ObjectStore;
   settings: TaskSettings;
@@ -60,26 +61,31 @@ export interface ServiceDependencies {
   tokenReuseMs?: number;
   /** Settings checks of the built-in protocols, run at createNetwork; none unless given (see protocolSettings.ts). */
   protocolSettings?: ProtocolSettingsChecks;
-  /** The time as compute service expiry reads it; the system clock unless given (tests move their own). */
+  /**
+   * The time as compute service expiry, claim check-in reuse and eligibility, the upload sweeper, token
+   * expiry and token reuse read it; the system clock unless given (tests move their own).
+   */
   clock?: Clock;
+  /** How long after its URLs expired an abandoned upload is swept (see UploadSweeper); an hour unless given. */
+  uploadSweepGraceSeconds?: number;
 }
 
 /** Each replica reads the revocation log at least this often: a lost notification costs at most this. */
 const revocationPollMs = 1000;
+/** As DAGKEEPER_UPLOAD_SWEEP_GRACE_SECONDS defaults (src/config.ts). */
+const defaultUploadSweepGraceSeconds = 3_600;
 
-export function createServices({ db, state: _state, objects, settings, events = defaultEventSettings, log, random, tokenReuseMs = 0, protocolSettings, clock }: ServiceDependencies): Services {
-  const compute = new ComputeServiceRegistry(db, settings.computeServiceExpirySeconds, log, clock);
+export function createServices({
+  state, objects, settings, events = defaultEventSettings, log, random, tokenReuseMs = 0, protocolSettings, clock = systemClock,
+  uploadSweepGraceSeconds = defaultUploadSweepGraceSeconds,
+}: ServiceDependencies): Services {
+  const compute = new ComputeServiceRegistry(state, settings.computeServiceExpirySeconds, log, clock);
   const patternMatcher = new Re2Matcher();
-  const restarts = new RestartDecider(db, patternMatcher, log);
-  const networks = new NetworkService(db, protocolSettings, patternMatcher);
-  const tasks = new TaskService(db, objects);
-  const outbox = {
-    latestId: () => latestTaskEventId(db),
-    prunedThrough: () => prunedThrough(db),
-    read: (afterId: bigint, limit: number, filter?: { taskId?: string }) => readTaskEvents(db, afterId, limit, filter),
-  };
-  const identities = new IdentityService(db, { tokenReuseMs, revocationPollMs, log });
-  const eventHub = new TaskEventHub(outbox, {
+  const restarts = new RestartDecider(state, patternMatcher, log);
+  const networks = new NetworkService(state, protocolSettings, patternMatcher);
+  const tasks = new TaskService(state, objects);
+  const identities = new IdentityService(state, { tokenReuseMs, revocationPollMs, log, clock });
+  const eventHub = new TaskEventHub(state.events, {
     pollMs: events.pollMs, maxQueuedPerSubscriber: events.maxQueuedPerSubscriber, log,
     beforeDelivery: () => identities.revocations.catchUp(),
   });
@@ -87,20 +93,21 @@ export function createServices({ db, state: _state, objects, settings, events = 
     identities,
     networks,
     tasks,
-    dags: new DagService(db, objects),
+    dags: new DagService(state, objects),
     compute,
-    claims: new ClaimService(db, compute, {
+    claims: new ClaimService(state, compute, {
       failureLimit: settings.claimFailureLimit,
       failureWindowSeconds: settings.claimFailureWindowSeconds,
-    }, random, log),
-    unitResults: new UnitResultService(db, objects),
-    resultFiles: new ResultFileService(db, objects, settings),
-    finisher: new TaskFinisher(db, objects, restarts, log),
+    }, { random, log, clock }),
+    unitResults: new UnitResultService(state, objects),
+    resultFiles: new ResultFileService(state, objects, settings),
+    finisher: new TaskFinisher(state, objects, restarts, log),
     restarts,
     patternMatcher,
-    dagBuildFailures: new DagBuildFailures(db, objects, restarts, log),
-    dagResults: new DagResultReader(db, objects),
+    dagBuildFailures: new DagBuildFailures(state, objects, restarts, log),
+    dagResults: new DagResultReader(state, objects),
     eventHub,
-    events: new TaskEventService(eventHub, outbox, networks, tasks),
+    events: new TaskEventService(eventHub, state.events, networks, tasks),
+    uploadSweeper: new UploadSweeper(state, objects, { graceSeconds: uploadSweepGraceSeconds, uploadUrlSeconds: settings.uploadUrlSeconds }, { log, clock }),
   };
 }

@@ -6,13 +6,13 @@ import { computeResolvers } from './resolvers/compute.js';
 import { eventResolvers } from './resolvers/events.js';
 import { identityResolvers } from './resolvers/identities.js';
 import { networkResolvers } from './resolvers/networks.js';
-import { DateTime, JSONScalar, SafeInt } from './resolvers/scalars.js';
+import { scalarResolvers } from './resolvers/scalars.js';
 import { taskResolvers } from './resolvers/tasks.js';
 
 // Two levels up from src/graphql (or dist/graphql) is the package root, where schema.graphql lives.
 export const schemaPath = fileURLToPath(new URL('../../schema.graphql', import.meta.url));
 
-export const resolvers = [{ DateTime, JSON: JSONScalar, SafeInt }, identityResolvers, networkResolvers, taskResolvers, computeResolvers, eventResolvers];
+export const resolvers = [scalarResolvers, identityResolvers, networkResolvers, taskResolvers, computeResolvers, eventResolvers];
 
 /** schema.graphql with its resolvers; start-up fails if a resolver names a field the schema lacks. */
 export function buildSchema(typeDefs = readFileSync(schemaPath, 'utf8')): GraphQLSchema {

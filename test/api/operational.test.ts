@@ -1,10 +1,13 @@
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { jsonOf } from '../support/http.js';
 import type { ErrorBody, GraphQLBody } from '../support/http.js';
+import { trackGraphQLWsClient } from '../support/leftovers.js';
 import { startTestApp } from '../support/testApp.js';
 import type { TestApp } from '../support/testApp.js';
+import { waitFor } from '../support/waitFor.js';
 
 describe('operational endpoints', () => {
   let server: TestApp;
@@ -71,46 +74,67 @@ describe('operational endpoints', () => {
 });
 
 describe('graceful shutdown', () => {
+  // Each step waits for what it needs to have happened, never for a guessed delay: the socket is
+  // connected, the server holds the request (it answered 100 Continue to its headers), the port has
+  // closed; only then does the body finish arriving.
   test('an in-flight request completes, WebSocket clients are told the server is going away, then the port closes', async () => {
-    const server = await startTestApp('pglite');
-    const wsClosed = new Promise<number>((resolve) => {
-      const client = createClient({
-        url: server.app.url.replace(/^http/, 'ws') + '/graphql',
-        webSocketImpl: WebSocket,
-        connectionParams: { authorization: `Bearer ${server.adminToken}` },
-        retryAttempts: 0,
-        lazy: false,
-        onNonLazyError: () => undefined,
-        on: { closed: (event) => resolve((event as { code: number }).code) },
-      });
-      client.on('connected', () => undefined);
+    // The drain ends when the request does; a grace far beyond that keeps a loaded machine from reaching it.
+    const server = await startTestApp('pglite', { DAGKEEPER_SHUTDOWN_GRACE_MS: '60000' });
+    let connected = false;
+    let closeCode: number | undefined;
+    const client = createClient({
+      url: server.app.url.replace(/^http/, 'ws') + '/graphql',
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${server.adminToken}` },
+      retryAttempts: 0,
+      lazy: false,
+      onNonLazyError: () => undefined,
+      on: { connected: () => { connected = true; }, closed: (event) => { closeCode = (event as { code: number }).code; } },
     });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    trackGraphQLWsClient(client, 'the shutdown test\'s graphql-ws client');
+    await waitFor('the WebSocket to connect', () => connected);
 
     // A request whose body is still arriving when shutdown begins.
-    const url = new URL(`${server.app.url}/graphql`);
     const body = JSON.stringify({ query: '{ viewer { name } }' });
-    const slow = new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const req = request(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${server.adminToken}` },
-      }, (res) => {
+    const req = request(`${server.app.url}/graphql`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${server.adminToken}`, expect: '100-continue',
+      },
+    });
+    let taken = false;
+    req.on('continue', () => { taken = true; });
+    const answered = new Promise<{ status: number; text: string }>((resolve, reject) => {
+      req.on('response', (res) => {
         let text = '';
         res.on('data', (chunk: Buffer) => { text += chunk.toString(); });
         res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
       });
       req.on('error', reject);
-      req.write(body.slice(0, 5));
-      setTimeout(() => req.end(body.slice(5)), 300);
     });
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    const stopped = server.close();
+    req.flushHeaders();
+    await waitFor('the server to take the request', () => taken);
+    req.write(body.slice(0, 5));
 
-    const answered = await slow;
-    expect(answered.status).toBe(200);
-    expect(JSON.parse(answered.text).data.viewer.name).toBe('admin');
-    expect(await wsClosed).toBe(1001);
+    const stopped = server.close();
+    await waitFor('the port to close', () => refusesConnections(server.app.url));
+    req.end(body.slice(5));
+
+    const { status, text } = await answered;
+    expect(status).toBe(200);
+    expect(JSON.parse(text).data.viewer.name).toBe('admin');
+    expect(await waitFor('the WebSocket to close', () => closeCode)).toBe(1001);
     await stopped;
-    await expect(fetch(`${server.app.url}/healthz`)).rejects.toThrow();
+    await expect(fetch(`${server.app.url}/healthz`)).rejects.toMatchObject({ cause: { code: 'ECONNREFUSED' } });
   });
 });
+
+/** Whether a new connection to the server is refused (a connection that is accepted is closed again). */
+function refusesConnections(serverUrl: string): Promise<boolean> {
+  const { hostname, port } = new URL(serverUrl);
+  return new Promise((resolve) => {
+    const socket = connect(Number(port), hostname);
+    socket.once('connect', () => { socket.destroy(); resolve(false); });
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED'));
+  });
+}

@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Principal } from '../../src/domain/principal.js';
 import { createNetwork, diamondDag } from '../support/fixtures.js';
+import { trackSocket } from '../support/leftovers.js';
 import { createIdentity, startTestApp } from '../support/testApp.js';
 import type { TestApp } from '../support/testApp.js';
 
@@ -35,6 +36,7 @@ interface Exchange {
 function exchange(url: URL, head: string, bodyPieces: string[], options: { everyMs: number; trickleHead?: boolean }): Promise<Exchange> {
   return new Promise((resolve, reject) => {
     const socket = connect(Number(url.port), url.hostname);
+    trackSocket(socket, `a slow client of ${url.host}`);
     let received = '';
     let answered = false;
     let startedAt = 0;

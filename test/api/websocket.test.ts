@@ -50,7 +50,7 @@ describe('GraphQL over WebSocket (graphql-ws) on the same path and port', () => 
     for (const params of [{}, { authorization: 'Bearer dkt_' + 'y'.repeat(43) }]) {
       let closedWith: number | undefined;
       const client = wsClient(server, params, (code) => { closedWith = code; });
-      await expect(runOnce(client, '{ viewer { name } }')).rejects.toBeDefined();
+      await expect(runOnce(client, '{ viewer { name } }')).rejects.toMatchObject({ code: 4403 });
       expect(closedWith).toBe(4403);
       await client.dispose();
     }

@@ -1,7 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { openStateStore } from '../../src/storage/state/openStateStore.js';
 import { setUpCampaign } from './support/campaign.js';
 import type { NamedWorker } from './support/campaign.js';
@@ -9,7 +8,7 @@ import { checkChaosInvariants } from './support/invariants.js';
 import { MIB } from './support/localServer.js';
 import { startPostgresCluster } from './support/postgresCluster.js';
 import type { PostgresCluster } from './support/postgresCluster.js';
-import { startRestartableServer } from './support/processes.js';
+import { startRestartableServer, waitFor } from './support/processes.js';
 import type { RestartableServer } from './support/processes.js';
 import { startRestartableS3 } from './support/restartableS3.js';
 import type { RestartableS3 } from './support/restartableS3.js';
@@ -51,7 +50,8 @@ describe('chaos: PostgreSQL restarted under load (a cluster of its own, S3 objec
     for (const name of ['pgrestart-1', 'pgrestart-2']) workers.push(campaign.startWorker(name, ['--exit-when-idle', '--concurrency', '2']));
     await workers[0]!.process.waitForLog((l) => l.msg === 'unit result shipped', 60_000);
     await cluster.restart('fast', 1_500);
-    await sleep(1_500);
+    // The second outage comes once the server has noticed the first, however long that takes here.
+    await waitFor('the server to notice the first restart', () => server.logs().some((l) => /notifications interrupted/.test(String(l.msg))) || undefined);
     await cluster.restart('immediate', 1_500);
 
     const statuses = await campaign.waitUntilFinished(taskIds, 120_000);

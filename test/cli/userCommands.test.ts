@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { ApiClient } from '../../src/client/ApiClient.js';
 import { destinationFor, downloadVerified } from '../../src/transfers/download.js';
 import { formatProgressLine, ProgressBar } from '../../src/cli/progressBar.js';
+import { trackStoppable } from '../support/leftovers.js';
 import { runCli, startServerProcess } from '../support/serverProcess.js';
 import type { ServerProcess } from '../support/serverProcess.js';
 import { createIdentity } from '../support/testApp.js';
@@ -29,9 +30,15 @@ interface ClaimedTask {
   token: string;
 }
 
-/** The compute side of a task, driven directly over the API: no worker needed. */
+/**
+ * The compute side of a task, driven directly over the API: no worker needed. Like a real worker it
+ * heartbeats, a quarter of the expiry apart: the tests between its claims take longer than the expiry
+ * on a loaded machine, and a silent service is expired with its tasks.
+ */
 class FakeWorker {
   private serviceId = '';
+  private heartbeat: NodeJS.Timeout | undefined;
+  readonly stop = trackStoppable('the fake worker\'s heartbeat', async () => clearInterval(this.heartbeat));
 
   constructor(private readonly api: ApiClient) {}
 
@@ -39,6 +46,11 @@ class FakeWorker {
     if (this.serviceId === '') {
       const { registerComputeService } = await this.api.request<{ registerComputeService: { id: string } }>('mutation { registerComputeService(name: "test-node") { id } }');
       this.serviceId = registerComputeService.id;
+      const { computeServicePolicy } = await this.api.request<{ computeServicePolicy: { expirySeconds: number } }>('{ computeServicePolicy { expirySeconds } }');
+      this.heartbeat = setInterval(() => {
+        // A beat that fails is followed by the next, as in the worker.
+        this.api.request('mutation ($id: ID!) { heartbeat(computeServiceId: $id) { id } }', { id: this.serviceId }).catch(() => undefined);
+      }, computeServicePolicy.expirySeconds * 250);
     }
     const { claimTasks } = await this.api.request<{ claimTasks: Array<{ token: string; task: { id: string } }> }>(
       'mutation ($s: ID!, $p: [String!]) { claimTasks(computeServiceId: $s, count: 1, protocols: $p) { token task { id } } }',
@@ -94,6 +106,7 @@ describe('the user CLI against a real server process', () => {
     env = { DAGKEEPER_URL: server.url, DAGKEEPER_TOKEN: alice.token };
   });
   afterAll(async () => {
+    await worker?.stop();
     await server?.stop();
     await rm(cwd, { recursive: true, force: true });
   });

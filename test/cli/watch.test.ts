@@ -1,12 +1,13 @@
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import type { Principal } from '../../src/domain/principal.js';
 import { renderProgress } from '../../src/cli/watch/renderProgress.js';
 import { WatchModel } from '../../src/cli/watch/WatchModel.js';
 import { createNetwork, diamondDag, failedResult, okResult } from '../support/fixtures.js';
+import { spawnNode } from '../support/nodeProcess.js';
 import { cliPath } from '../support/serverProcess.js';
 import { startTestApp } from '../support/testApp.js';
 import type { TestApp } from '../support/testApp.js';
+import { waitFor } from '../support/waitFor.js';
 
 describe('dagkeeper watch', () => {
   let server: TestApp;
@@ -26,18 +27,20 @@ describe('dagkeeper watch', () => {
     const tasks = await s.tasks.create(admin, transformations[0]!.scopedKey, 2);
     await s.tasks.action(admin, network.scopedKey, tasks.map((t) => t.id));
 
-    const child = spawn(process.execPath, [cliPath, 'watch', '--network', network.scopedKey, '--exit-when-done', '--url', server.app.url, '--token', server.adminToken], {
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const child = spawnNode([cliPath, 'watch', '--network', network.scopedKey, '--exit-when-done', '--url', server.app.url, '--token', server.adminToken], {
+      label: 'dagkeeper watch',
     });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
     child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
-    const exited = once(child, 'exit');
-    for (let i = 0; !stdout.includes('2 tasks · 2 waiting'); i += 1) {
-      if (i > 200 || child.exitCode !== null) throw new Error(`watch did not start: ${stdout} ${stderr}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    // 'close', not 'exit': the last lines may still be arriving when the process has exited.
+    const exited = once(child, 'close');
+    // A node process starting on a loaded machine takes seconds; the deadline only bounds a failure.
+    await waitFor('watch to show the network', () => {
+      if (child.exitCode !== null) throw new Error(`watch exited before it showed the network: ${stdout} ${stderr}`);
+      return stdout.includes('2 tasks · 2 waiting');
+    }, 60_000);
 
     const service = await s.compute.register(worker, 'node-1');
     for (const fail of [false, true]) {
@@ -61,10 +64,10 @@ describe('dagkeeper watch', () => {
   });
 
   test('refuses a task it may not read with the server\'s code', async () => {
-    const result = spawn(process.execPath, [cliPath, 'watch', '--task', '01930000-0000-7000-8000-000000000000', '--url', server.app.url, '--token', server.adminToken], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const result = spawnNode([cliPath, 'watch', '--task', '01930000-0000-7000-8000-000000000000', '--url', server.app.url, '--token', server.adminToken], { label: 'dagkeeper watch' });
     let stderr = '';
     result.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
-    const [code] = await once(result, 'exit');
+    const [code] = await once(result, 'close');
     expect(code).toBe(1);
     expect(stderr).toMatch(/NOT_FOUND/);
   });

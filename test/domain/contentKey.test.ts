@@ -31,6 +31,7 @@ describe('canonical JSON', () => {
     ['a function', { f: () => 1 }, /at \$\.f: a function/],
     ['undefined at the top', undefined, /at \$: undefined is not a JSON value/],
     ['undefined inside an array', [1, undefined], /at \$\[1\]: undefined is not/],
+    // eslint-disable-next-line no-sparse-arrays -- the hole is what this case is about
     ['a hole in an array', [1, , 3], /at \$\[1\]/],
     ['NaN', { n: Number.NaN }, /NaN is not a JSON number/],
     ['Infinity', [Number.POSITIVE_INFINITY], /Infinity is not a JSON number/],

@@ -149,7 +149,7 @@ function forEachSeed(property: (seed: number) => void): void {
     try {
       property(seed);
     } catch (error) {
-      throw new Error(`seed ${seed}: ${(error as Error).message}`);
+      throw new Error(`seed ${seed}: ${(error as Error).message}`, { cause: error });
     }
   }
 }

@@ -1,5 +1,5 @@
 import { RecentCheckIns } from '../../src/domain/claims/RecentCheckIns.js';
-import type { ClaimableHub } from '../../src/storage/state/sql/claimTasks.js';
+import type { ClaimableHub } from '../../src/domain/claims/ClaimRepository.js';
 
 const hub = (hubId: string): ClaimableHub => ({ hubId, weight: 1, org: 'o', campaign: 'c', project: 'p' });
 

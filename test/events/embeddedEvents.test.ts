@@ -1,6 +1,7 @@
 import { subscribeToTaskEvents } from '../support/eventStream.js';
 import { createIdentity, startTestApp } from '../support/testApp.js';
 import type { TestApp } from '../support/testApp.js';
+import { waitFor } from '../support/waitFor.js';
 
 describe('taskEvents on the embedded store (PGlite)', () => {
   let server: TestApp;
@@ -16,10 +17,7 @@ describe('taskEvents on the embedded store (PGlite)', () => {
     const alice = await createIdentity(server.admin, { kind: 'USER', name: 'alice', scopes: ['lab-c1-p1'] });
     const stream = await subscribeToTaskEvents(server.app.url, alice.token);
     try {
-      for (let i = 0; server.app.services.eventHub.subscriberCount === 0; i += 1) {
-        if (i > 100) throw new Error('the subscription was never registered');
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      await waitFor('the subscription to be registered', () => server.app.services.eventHub.subscriberCount > 0);
       const user = server.client(alice.token);
       const { createNetwork } = await user.request<{ createNetwork: { network: { transformations: Array<{ scopedKey: string }> } } }>(
         'mutation ($input: NetworkInput!) { createNetwork(scope: "lab-c1-p1", input: $input) { network { transformations { scopedKey } } } }',
@@ -30,7 +28,8 @@ describe('taskEvents on the embedded store (PGlite)', () => {
       );
       const { createTasks } = await user.request<{ createTasks: Array<{ id: string }> }>(
         'mutation ($t: ID!) { createTasks(transformationKey: $t, count: 2) { id } }', { t: createNetwork.network.transformations[0]!.scopedKey });
-      const events = await stream.waitFor((e) => e.length === 2, 10_000);
+      // Well under the 60 s poll: only the notification can have brought them.
+      const events = await stream.waitFor((e) => e.length === 2, 30_000);
       expect(events.map((e) => [e.taskId, e.to])).toEqual(createTasks.map((t) => [t.id, 'WAITING']));
     } finally {
       await stream.close();

@@ -1,6 +1,6 @@
 import { TaskEventHub } from '../../src/domain/events/TaskEventHub.js';
 import type { TaskEventSource } from '../../src/domain/events/TaskEventHub.js';
-import type { StoredTaskEvent } from '../../src/storage/state/sql/taskEvents.js';
+import type { StoredTaskEvent } from '../../src/domain/events/TaskEventOutbox.js';
 
 /** The outbox's contract in memory: ids in commit order, reads after a cursor. */
 class MemoryOutbox implements TaskEventSource {

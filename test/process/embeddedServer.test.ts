@@ -24,6 +24,9 @@ describe('dagkeeper server on its embedded default (real processes)', () => {
     await rm(cwd, { recursive: true, force: true });
   });
 
+  // Two server starts (the first creating the PGlite store), four CLI processes and two drains: seconds
+  // on a quiet machine, minutes on a loaded one. startServerProcess has its own start deadline, and a
+  // server left running by a failure is stopped after the file (test/support/leftovers.ts).
   test('starts with no configuration, creates an admin, serves the CLI, drains on SIGTERM and keeps its data across restarts', async () => {
     const first = await startServerProcess(cwd);
     let token: string;
@@ -68,7 +71,7 @@ describe('dagkeeper server on its embedded default (real processes)', () => {
     } finally {
       expect(await second.stop('SIGINT')).toBe(0);
     }
-  });
+  }, 300_000);
 
   test('a bad setting stops start-up with a message naming it', async () => {
     const failed = startServerProcess(cwd, { PORT: 'eighty' });

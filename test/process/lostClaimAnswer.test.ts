@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiClient } from '../../src/client/ApiClient.js';
+import { trackServer } from '../support/leftovers.js';
 import { startServerProcess } from '../support/serverProcess.js';
 import type { ServerProcess } from '../support/serverProcess.js';
 import { startWorkerProcess } from '../support/workerProcess.js';
@@ -41,6 +42,7 @@ async function startAnswerLosingProxy(target: string): Promise<{ url: string; lo
       upstream.end(body);
     });
   });
+  trackServer(server, 'the answer-losing proxy');
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,

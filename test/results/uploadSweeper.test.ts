@@ -3,6 +3,7 @@ import { readdir, utimes, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import type { Principal } from '../../src/domain/principal.js';
+import { ResultFileService } from '../../src/domain/results/ResultFileService.js';
 import { UploadSweeper } from '../../src/domain/results/UploadSweeper.js';
 import { createServices } from '../../src/domain/services.js';
 import type { Services } from '../../src/domain/services.js';
@@ -15,6 +16,7 @@ import type { StateStore } from '../../src/storage/state/openStateStore.js';
 import { defaultTestSettings } from '../support/domainHarness.js';
 import { createNetwork, diamondDag, okResult } from '../support/fixtures.js';
 import { startLocalObjectServer } from '../support/localObjectServer.js';
+import { ManualClock } from '../support/manualClock.js';
 import { createTestDatabase } from '../support/postgres.js';
 import { pseudoRandomBytes } from '../support/pseudoRandomBytes.js';
 import { startS3rver } from '../support/s3rver.js';
@@ -32,6 +34,8 @@ interface Harness {
   objects: ObjectStore;
   services: Services;
   sweeper: UploadSweeper;
+  /** The sweeper's clock: a sweep without a time of its own sweeps as of this. */
+  sweepClock: ManualClock;
   /** The local store's root directory; undefined on S3. */
   localRoot: string | undefined;
   user: Principal;
@@ -56,7 +60,7 @@ async function startHarness(kind: 'local' | 's3'): Promise<Harness> {
     await objects.ensureReady();
     closeStore = () => server.close();
   }
-  const services = createServices({ db: state.db, state: state.access, objects, settings });
+  const services = createServices({ state: state.access, objects, settings });
   const admin = await services.identities.bootstrapAdmin();
   const adminPrincipal = await services.identities.authenticate(admin!.token);
   const principal = async (kind: 'user' | 'compute', name: string) => {
@@ -65,11 +69,14 @@ async function startHarness(kind: 'local' | 's3'): Promise<Harness> {
   };
   const user = await principal('user', 'alice');
   const worker = await principal('compute', 'worker');
+  // The sweeper's own: moving it must not make the harness's compute service silent to its claims.
+  const sweepClock = new ManualClock();
   return {
     state,
     objects,
     services,
-    sweeper: new UploadSweeper(state.db, objects, { graceSeconds, uploadUrlSeconds: settings.uploadUrlSeconds }),
+    sweeper: new UploadSweeper(state.access, objects, { graceSeconds, uploadUrlSeconds: settings.uploadUrlSeconds }, { clock: sweepClock }),
+    sweepClock,
     localRoot,
     user,
     worker,
@@ -80,6 +87,26 @@ async function startHarness(kind: 'local' | 's3'): Promise<Harness> {
       await database.drop();
     },
   };
+}
+
+/** Something that happens once; `fired` resolves when it has. */
+function signal(): { fire(): void; fired: Promise<void> } {
+  let fire!: () => void;
+  const fired = new Promise<void>((resolve) => { fire = resolve; });
+  return { fire, fired };
+}
+
+/** `target` itself, but for one method, which runs `replacement` (given the target) instead. */
+function withMethod<T extends object, K extends keyof T & string, A extends unknown[], R>(
+  target: T, name: K, replacement: (target: T, ...args: A) => R,
+): T {
+  return new Proxy(target, {
+    get(object, property) {
+      if (property === name) return (...args: A) => replacement(object, ...args);
+      const value: unknown = Reflect.get(object, property, object);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(object) : value;
+    },
+  });
 }
 
 describe.each(['local', 's3'] as const)('the upload sweeper on the %s store (real PostgreSQL)', (kind) => {
@@ -128,6 +155,26 @@ describe.each(['local', 's3'] as const)('the upload sweeper on the %s store (rea
     expect(await uploadRow(ticket.uploadId)).toBeNull();
     expect(await h.objects.stat(sentTo(row))).toBeNull();
     expect(await h.objects.stat(row.objectKey)).toBeNull();
+  });
+
+  test('the sweeper\'s clock decides: an upload is kept at exactly the grace after its URL expired and swept a millisecond later', async () => {
+    const { claimToken } = await claimedTask();
+    const bytes = await pseudoRandomBytes(1000, 'timed');
+    const ticket = await h.services.resultFiles.createUpload(h.worker, claimToken, { unitKey: 'setup', path: 'timed.bin', size: bytes.length, sha256: sha256(bytes) });
+    await putAll(ticket, bytes);
+    const row = (await uploadRow(ticket.uploadId))!;
+    const moveSweepClockTo = (date: Date) => h.sweepClock.advance(date.getTime() - h.sweepClock.now());
+
+    moveSweepClockTo(later(ticket.expiresAt, graceSeconds));
+    const atGrace = await h.sweeper.sweep();
+    expect(atGrace.removedKeys).not.toContain(sentTo(row));
+    expect(await uploadRow(ticket.uploadId)).not.toBeNull();
+
+    h.sweepClock.advance(1);
+    const pastGrace = await h.sweeper.sweep();
+    expect(pastGrace.removedKeys).toContain(sentTo(row));
+    expect(await uploadRow(ticket.uploadId)).toBeNull();
+    expect(await h.objects.stat(sentTo(row))).toBeNull();
   });
 
   test('an upload given fresh URLs is kept until those expire too; one left alone is swept', async () => {
@@ -194,7 +241,10 @@ describe.each(['local', 's3'] as const)('the upload sweeper on the %s store (rea
     await h.objects.completeMultipartUpload(row.objectKey, row.uploadId!, parts);
     await h.objects.delete(row.objectKey);
 
-    await expect(h.services.resultFiles.commit(h.worker, claimToken, ticket.uploadId, parts)).rejects.toThrow();
+    // The store's own refusal comes through: the local store's UploadNotFoundError (S3's NoSuchUpload);
+    // s3rver, which keeps no books on completed uploads, fails with a 500 instead (see TestServerGaps).
+    await expect(h.services.resultFiles.commit(h.worker, claimToken, ticket.uploadId, parts)).rejects.toMatchObject(
+      kind === 'local' ? { name: 'UploadNotFoundError' } : { message: expect.stringMatching(/HTTP status: 500/) });
     expect(await h.state.db.resultFile.count({ where: { path: 'lost.bin' } })).toBe(0);
     expect((await uploadRow(ticket.uploadId))?.committedAt).toBeNull();
   });
@@ -207,6 +257,44 @@ describe.each(['local', 's3'] as const)('the upload sweeper on the %s store (rea
     await h.sweeper.sweep(later(ticket.expiresAt, graceSeconds + 5));
     await expect(h.services.resultFiles.commit(h.worker, claimToken, ticket.uploadId, parts)).rejects.toMatchObject({ code: 'NOT_FOUND' });
     expect(await h.state.db.resultFile.count({ where: { path: 'late.bin' } })).toBe(0);
+  });
+
+  test('a commit whose placed bytes a sweep deletes while it reads them waits for that sweep to end, then is refused as NOT_FOUND', async () => {
+    const { claimToken } = await claimedTask();
+    const bytes = await pseudoRandomBytes(1500, 'deleted mid-read');
+    const ticket = await h.services.resultFiles.createUpload(h.worker, claimToken, { unitKey: 'setup', path: 'mid-read.bin', size: bytes.length, sha256: sha256(bytes) });
+    const parts = await putAll(ticket, bytes);
+    const row = (await uploadRow(ticket.uploadId))!;
+    const placed = signal();
+    const deleted = signal();
+    const sweepMayEnd = signal();
+    // The real stores, with the order forced: the commit places its bytes; the sweep deletes them and
+    // holds its transaction open; the commit reads nothing there; the sweep ends once the commit asks
+    // for a transaction (or has given up).
+    const sweeper = new UploadSweeper(h.state.access, withMethod(h.objects, 'delete', async (target, key: string) => {
+      await target.delete(key);
+      if (key !== row.objectKey) return;
+      deleted.fire();
+      await sweepMayEnd.fired;
+    }), { graceSeconds, uploadUrlSeconds: settings.uploadUrlSeconds });
+    const committingState = withMethod(h.state.access, 'transaction', (target, ...args: Parameters<typeof target.transaction>) => {
+      sweepMayEnd.fire();
+      return target.transaction(...args);
+    });
+    const resultFiles = new ResultFileService(committingState, withMethod(h.objects, 'digest', async (target, key: string) => {
+      placed.fire();
+      await deleted.fired;
+      return target.digest(key);
+    }), settings);
+
+    const committing = resultFiles.commit(h.worker, claimToken, ticket.uploadId, parts).finally(() => sweepMayEnd.fire());
+    await placed.fired;
+    const sweeping = sweeper.sweep(later(ticket.expiresAt, graceSeconds + 5));
+    await expect(committing).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect((await sweeping).removedKeys).toContain(row.objectKey);
+    expect(await uploadRow(ticket.uploadId)).toBeNull();
+    expect(await h.state.db.resultFile.count({ where: { path: 'mid-read.bin' } })).toBe(0);
+    expect(await h.objects.stat(row.objectKey)).toBeNull();
   });
 
   test('a commit racing the sweep of its own upload either records verified bytes or leaves nothing', async () => {

@@ -30,7 +30,8 @@ interface Watch {
 const subscriptionEntries = accessTable.filter((entry) => entry.root === 'Subscription');
 const liveEvents = 'subscription ($f: TaskEventFilter, $since: ID) { taskEvents(filter: $f, since: $since) { __typename cursor taskId scope } }';
 
-async function eventually(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+/** Generous by default, for a loaded machine; the waits that bound how fast something must happen say so. */
+async function eventually(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
+import { ManualClock } from '../support/manualClock.js';
 import { codeOf } from '../support/refusals.js';
 import { createIdentity, startTestApp } from '../support/testApp.js';
 import type { TestApp } from '../support/testApp.js';
@@ -13,9 +14,11 @@ describe('bearer and claim tokens: hashed at rest, revocable, expiring', () => {
   let server: TestApp;
   let w: World;
   let db: pg.Client;
+  /** The server's time: expiry is tested by moving it, not by waiting. */
+  const clock = new ManualClock();
   beforeAll(async () => {
-    server = await startTestApp('postgres', worldEnv);
-    w = await buildWorld(server);
+    server = await startTestApp('postgres', worldEnv, { clock });
+    w = await buildWorld(server, clock);
     const state = server.app.config.state;
     if (state.kind !== 'postgres') throw new Error('these tests read PostgreSQL directly');
     db = new pg.Client({ connectionString: state.url });
@@ -108,7 +111,10 @@ describe('bearer and claim tokens: hashed at rest, revocable, expiring', () => {
     const created = await createIdentity(server.admin, { kind: 'COMPUTE', name: 'short-lived', scopes: ['acme-*-*'], tokenExpiresInSeconds: 1 });
     const { viewer: me } = await server.client(created.token).request<{ viewer: { tokens: Array<{ expiresAt: string }> } }>('{ viewer { tokens { expiresAt } } }');
     const expiresAt = new Date(me.tokens[0]!.expiresAt).getTime();
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, expiresAt - Date.now()) + 50));
+    expect(expiresAt).toBe(clock.now() + 1000);
+    clock.advance(999);
+    await expect(server.client(created.token).request(viewer)).resolves.toBeDefined();
+    clock.advance(1);
     expect(await codeOf(server.client(created.token).request(viewer))).toBe('UNAUTHENTICATED');
   });
 

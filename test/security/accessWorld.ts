@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ApiClient } from '../../src/client/ApiClient.js';
+import type { ManualClock } from '../support/manualClock.js';
 import { createIdentity } from '../support/testApp.js';
 import type { TestApp } from '../support/testApp.js';
 
@@ -77,10 +78,11 @@ const networkInput = (name: string) => ({
   transformations: [{ name: 'benzene->toluene', stateA: 'benzene', stateB: 'toluene', protocol, settings: { windows: 2 } }],
 });
 
-export async function buildWorld(server: TestApp): Promise<World> {
+/** `clock`: the server's, when the test moves it by hand; eve's token then expires by moving it, not by waiting. */
+export async function buildWorld(server: TestApp, clock?: ManualClock): Promise<World> {
   // First, so its 2 s run out while the rest is built.
   const expiring = await createIdentity(server.admin, { kind: 'USER', name: 'eve', scopes: [scope], tokenExpiresInSeconds: 2 });
-  const expiresAt = Date.now() + 2000;
+  const expiresAt = (clock?.now() ?? Date.now()) + 2000;
   await server.client(expiring.token).request('{ viewer { id } }');
 
   const alice = await createIdentity(server.admin, { kind: 'USER', name: 'alice', scopes: [scope] });
@@ -155,8 +157,9 @@ export async function buildWorld(server: TestApp): Promise<World> {
   const idleTask = await createTask({ withDag: false, action: false });
   const malloryTask = await createTask({ withDag: false, action: true }, asMallory, malloryNetwork);
 
-  const wait = expiresAt + 250 - Date.now();
-  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  const wait = expiresAt + 250 - (clock?.now() ?? Date.now());
+  if (clock !== undefined) clock.advance(Math.max(0, wait));
+  else if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
   return {
     tokens: {
       admin: server.adminToken, alice: alice.token, mallory: mallory.token, hpc: hpc.token, rogue: rogue.token,

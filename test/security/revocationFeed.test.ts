@@ -71,7 +71,7 @@ describe('the revocation log: what other replicas learn, and when', () => {
   });
 
   test('a replica reusing token lookups refuses a token revoked elsewhere as soon as the revocation reaches it, not a reuse period later', async () => {
-    const here = new IdentityService(h.state.db, { tokenReuseMs: 600_000, revocationPollMs: 60_000 });
+    const here = new IdentityService(h.state.access, { tokenReuseMs: 600_000, revocationPollMs: 60_000 });
     const erin = await h.user('erin');
     const { token, tokenId } = await tokenOf(erin);
     await here.revocations.start();
@@ -89,7 +89,7 @@ describe('the revocation log: what other replicas learn, and when', () => {
   });
 
   test('a token lookup that a revocation overtakes is made again, so what it answers is never older than the revocation', async () => {
-    const here = new IdentityService(h.state.db, { revocationPollMs: 60_000 });
+    const here = new IdentityService(h.state.access, { revocationPollMs: 60_000 });
     const grace = await h.user('grace');
     const { token, tokenId } = await tokenOf(grace);
     let commit!: () => void;

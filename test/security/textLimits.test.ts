@@ -66,6 +66,7 @@ const claimTokenEntry = (field: string, query: string, variables: (value: string
 const entries: TextEntry[] = [
   { place: 'Query.networks(scope)', as: 'alice', query: 'query ($s: String) { networks(scope: $s) { name } }', variables: (v) => ({ s: v }), outcome: { kind: 'shape' } },
   { place: 'Query.tasks(after)', as: 'alice', query: 'query ($a: String) { tasks(after: $a) { totalCount } }', variables: (v) => ({ a: v }), outcome: { kind: 'shape' } },
+  { place: 'Query.tasks(before)', as: 'alice', query: 'query ($b: String) { tasks(last: 1, before: $b) { totalCount } }', variables: (v) => ({ b: v }), outcome: { kind: 'shape' } },
   { place: 'Query.tasks(filter.scope)', as: 'alice', query: 'query ($s: String) { tasks(filter: { scope: $s }) { totalCount } }', variables: (v) => ({ s: v }), outcome: { kind: 'shape' } },
   { place: 'Query.statusCounts(scope)', as: 'alice', query: 'query ($s: String) { statusCounts(scope: $s) { waiting } }', variables: (v) => ({ s: v }), outcome: { kind: 'shape' } },
   { place: 'Task.resultFiles(unitKey)', as: 'alice', query: 'query ($id: ID!, $u: String) { task(id: $id) { resultFiles(unitKey: $u) { id } } }',

@@ -4,7 +4,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { signedObjectUrl } from '../../src/storage/objects/localUrlSigning.js';
-import { LocalObjectStore } from '../../src/storage/objects/LocalObjectStore.js';
+import type { LocalObjectStore } from '../../src/storage/objects/LocalObjectStore.js';
 import { PartsNotUploadedError } from '../../src/domain/objects/ObjectStore.js';
 import { InvalidObjectKeyError } from '../../src/domain/objects/objectKeyRules.js';
 import { startLocalObjectServer, TEST_SIGNING_SECRET, type LocalObjectServer } from '../support/localObjectServer.js';
@@ -293,7 +293,7 @@ function rawRequest(
   });
 }
 
-async function eventually(condition: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+async function eventually(condition: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error('condition not met in time');

@@ -377,9 +377,36 @@ export function describeObjectStoreContract(name: string, makeStore: () => Promi
       }
       await store.abortMultipartUpload(key, uploadId);
       await store.abortMultipartUpload(key, uploadId); // abort is cleanup; repeating it is harmless
-      await expect(store.completeMultipartUpload(key, uploadId, [{ partNumber: 1, etag }])).rejects.toThrow();
+      // The local store's UploadNotFoundError is S3's NoSuchUpload.
+      await expect(store.completeMultipartUpload(key, uploadId, [{ partNumber: 1, etag }])).rejects.toMatchObject(
+        store.kind === 'local' ? { name: 'UploadNotFoundError' } : { code: 'NoSuchUpload' });
       expect(await store.stat(key)).toBeNull();
       expect(await keysUnder(store, prefix)).toEqual([]);
+    });
+
+    test('a backend with a staging area of its own offers a staging sweep: what was untouched since the cutoff goes, newer staging and stored objects stay', async () => {
+      // The local directory keeps bodies being written and multipart uploads beside its objects; S3 keeps them out of reach.
+      expect(store.removeAbandonedStaging !== undefined).toBe(store.kind === 'local');
+      if (store.removeAbandonedStaging === undefined) return;
+      const stored = `${prefix}stored.bin`;
+      await store.put(stored, 'stored bytes');
+      const key = `${prefix}staged.bin`;
+      const bytes = Buffer.from('first part');
+      const uploadId = await store.createMultipartUpload(key, { partSize: MIN_PART });
+      const url = await store.presignUploadPart(key, uploadId, 1, 60, { size: bytes.length });
+
+      // Nothing here is an hour old: the upload in progress keeps taking parts.
+      await store.removeAbandonedStaging(new Date(Date.now() - 3_600_000));
+      const etag = await putPart(url, bytes);
+
+      // Everything is older than a cutoff a minute ahead: the upload goes, with its parts; the stored object stays.
+      expect(await store.removeAbandonedStaging(new Date(Date.now() + 60_000))).toBeGreaterThanOrEqual(1);
+      const late = await fetch(url, { method: 'PUT', body: bytes });
+      await late.arrayBuffer();
+      expect(late.status).toBe(404);
+      await expect(store.completeMultipartUpload(key, uploadId, [{ partNumber: 1, etag }])).rejects.toMatchObject({ name: 'UploadNotFoundError' });
+      expect((await readAll(await store.get(stored))).toString('utf8')).toBe('stored bytes');
+      expect(await keysUnder(store, prefix)).toEqual([stored]);
     });
 
     test(

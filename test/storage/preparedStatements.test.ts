@@ -1,34 +1,88 @@
+import { randomUUID } from 'node:crypto';
+import { sqlRows } from '../../src/storage/state/directSql.js';
 import { openStateStore } from '../../src/storage/state/openStateStore.js';
+import type { StateStore } from '../../src/storage/state/openStateStore.js';
 import { statementNamer } from '../../src/storage/state/preparedStatements.js';
+import { checkInForClaims } from '../../src/storage/state/sql/claimCheckIn.js';
+import { claimFromHub } from '../../src/storage/state/sql/claimTasks.js';
+import { findTokenHolders } from '../../src/storage/state/sql/identityTokens.js';
 import { createTestDatabase } from '../support/postgres.js';
 
-const query = (sql: string) => ({ sql, args: [], argTypes: [] });
+interface Prepared {
+  statement: string;
+  runs: number;
+}
+
+/** The statements prepared on the store's one connection, with how often each ran (the query asking is left out). */
+async function preparedOnTheConnection(store: StateStore): Promise<Prepared[]> {
+  return store.db.$queryRaw<Prepared[]>`
+    SELECT statement, (generic_plans + custom_plans)::int AS runs FROM pg_prepared_statements
+     WHERE statement NOT LIKE '%pg_prepared_statements%' ORDER BY statement`;
+}
+
+/** The claim path's three statements, as a claimer's request runs them (outside transactions). */
+async function runClaimPath(store: StateStore): Promise<void> {
+  const now = new Date();
+  const serviceId = randomUUID();
+  await findTokenHolders(store.db, ['no such token hash']);
+  await checkInForClaims(store.db, {
+    requests: [{ serviceId, identityId: randomUUID() }], now, silentBefore: now, failuresSince: now, protocols: ['some-protocol'],
+  });
+  await claimFromHub(store.db, {
+    hubId: randomUUID(),
+    protocols: ['some-protocol'],
+    offers: [{ claimId: randomUUID(), tokenHash: 'a token hash', computeServiceId: serviceId }],
+    eligibility: { silentBefore: now, failuresSince: now, failureLimit: 3 },
+  });
+}
 
 describe('prepared statements', () => {
   test('one text always gets one name, two texts never share one', () => {
     const name = statementNamer();
-    expect(name(query('SELECT 1'))).toBe(name(query('SELECT 1')));
-    expect(name(query('SELECT 1'))).not.toBe(name(query('SELECT 2')));
+    expect(name('SELECT 1')).toBe(name('SELECT 1'));
+    expect(name('SELECT 1')).not.toBe(name('SELECT 2'));
   });
 
   test('past the limit new texts run unnamed, and the texts already named keep their names', () => {
     const name = statementNamer(2);
-    const first = name(query('SELECT 1'));
-    name(query('SELECT 2'));
-    expect(name(query('SELECT 3'))).toBeUndefined();
-    expect(name(query('SELECT 1'))).toBe(first);
+    const first = name('SELECT 1');
+    name('SELECT 2');
+    expect(name('SELECT 3')).toBeUndefined();
+    expect(name('SELECT 1')).toBe(first);
   });
 
   test.each([
-    [true, 'a statement run twice is prepared on the connection once'],
-    [false, 'turned off, nothing is prepared'],
+    [true, 'the token, check-in and claim statements are each prepared on the connection once, then only run'],
+    [false, 'turned off, none of them is prepared'],
   ])('preparedStatements %s: %s', async (prepared) => {
     const database = await createTestDatabase();
     const store = await openStateStore({ kind: 'postgres', url: database.url }, { migrate: false, poolSize: 1, preparedStatements: prepared });
     try {
-      for (let i = 0; i < 2; i += 1) await store.db.$queryRaw`SELECT ${i}::int AS i FROM "Task" LIMIT 1`;
-      const [row] = await store.db.$queryRaw<Array<{ n: number }>>`SELECT count(*)::int AS n FROM pg_prepared_statements WHERE statement LIKE '%FROM "Task" LIMIT 1%' AND statement NOT LIKE '%pg_prepared_statements%'`;
-      expect(row?.n).toBe(prepared ? 1 : 0);
+      await runClaimPath(store);
+      await runClaimPath(store);
+      const statements = await preparedOnTheConnection(store);
+      const runsOf = (pattern: RegExp) => statements.filter((s) => pattern.test(s.statement)).map((s) => s.runs);
+      expect({
+        token: runsOf(/FROM "IdentityToken" t/),
+        checkIn: runsOf(/WITH asking AS/),
+        claim: runsOf(/INSERT INTO "Claim"/),
+      }).toEqual(prepared ? { token: [2], checkIn: [2], claim: [2] } : { token: [], checkIn: [], claim: [] });
+    } finally {
+      await store.close();
+      await database.drop();
+    }
+  });
+
+  test('a text run by Prisma and by a direct statement is one prepared statement on the connection they share', async () => {
+    const database = await createTestDatabase();
+    const store = await openStateStore({ kind: 'postgres', url: database.url }, { migrate: false, poolSize: 1 });
+    try {
+      for (let i = 0; i < 2; i += 1) {
+        await store.db.$queryRaw`SELECT ${i}::int AS i FROM "Task" LIMIT 1`;
+        await sqlRows(store.db)`SELECT ${i}::int AS i FROM "Task" LIMIT 1`;
+      }
+      const statements = (await preparedOnTheConnection(store)).filter((s) => s.statement.includes('FROM "Task" LIMIT 1'));
+      expect(statements).toEqual([{ statement: 'SELECT $1::int AS i FROM "Task" LIMIT 1', runs: 4 }]);
     } finally {
       await store.close();
       await database.drop();

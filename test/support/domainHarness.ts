@@ -6,6 +6,7 @@ import { S3ObjectStore } from '../../src/storage/objects/S3ObjectStore.js';
 import { openStateStore } from '../../src/storage/state/openStateStore.js';
 import { builtInSettingsChecks } from '../../src/worker/protocols/settingsChecks.js';
 import type { StateStore } from '../../src/storage/state/openStateStore.js';
+import { trackStoppable } from './leftovers.js';
 import { createTestDatabase } from './postgres.js';
 import { startS3rver } from './s3rver.js';
 
@@ -42,7 +43,7 @@ export async function startDomain(settings: Partial<TaskSettings> = {}, random?:
   await objects.ensureReady();
   const build = (overrides: Partial<TaskSettings>, rnd?: () => number) =>
     createServices({
-      db: state.db, state: state.access, objects, settings: { ...defaultTestSettings, ...settings, ...overrides }, protocolSettings: builtInSettingsChecks, ...(rnd === undefined ? {} : { random: rnd }),
+      state: state.access, objects, settings: { ...defaultTestSettings, ...settings, ...overrides }, protocolSettings: builtInSettingsChecks, ...(rnd === undefined ? {} : { random: rnd }),
     });
   const services = build({}, random);
   const admin = await services.identities.bootstrapAdmin();
@@ -64,10 +65,10 @@ export async function startDomain(settings: Partial<TaskSettings> = {}, random?:
     user: (name, scopes = ['acme-c1-p1']) => principal('user', name, scopes),
     compute: (name, scopes = ['acme-*-*']) => principal('compute', name, scopes),
     withSettings: build,
-    close: async () => {
+    close: trackStoppable('domain harness (its database, state store and s3rver)', async () => {
       await state.close();
       await s3.close();
       await database.drop();
-    },
+    }),
   };
 }

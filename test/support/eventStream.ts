@@ -1,6 +1,7 @@
 import { createClient } from 'graphql-ws';
 import type { Client } from 'graphql-ws';
 import WebSocket from 'ws';
+import { trackGraphQLWsClient } from './leftovers.js';
 
 export interface ReceivedEvent {
   __typename: string;
@@ -61,6 +62,7 @@ export async function subscribeToTaskEvents(
     retryAttempts: 0,
     on: { closed: (event) => { closeCode = (event as { code: number }).code; changed(); } },
   });
+  trackGraphQLWsClient(client, `taskEvents subscription to ${serverUrl}`);
   await new Promise<void>((resolve, reject) => {
     const off = client.on('connected', () => { off(); resolve(); });
     client.on('closed', (event) => reject(new Error(`websocket closed with ${(event as { code: number }).code}`)));
@@ -88,7 +90,7 @@ export async function subscribeToTaskEvents(
     events,
     get errorCode() { return errorCode; },
     get closeCode() { return closeCode; },
-    waitFor(predicate, timeoutMs = 15_000) {
+    waitFor(predicate, timeoutMs = 30_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
           if (predicate(events)) {

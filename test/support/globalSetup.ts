@@ -11,6 +11,7 @@ export default async function requirePostgres(): Promise<void> {
     throw new Error(
       `the tests need PostgreSQL at ${url} (set TEST_DATABASE_URL to use another): ${(error as Error).message}\n` +
         'on Debian: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start',
+      { cause: error },
     );
   } finally {
     await client.end().catch(() => undefined);

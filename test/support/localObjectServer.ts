@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSignedObjectHandler } from '../../src/http/objectRoutes.js';
 import { LocalObjectStore } from '../../src/storage/objects/LocalObjectStore.js';
+import { trackStoppable } from './leftovers.js';
 
 export const TEST_SIGNING_SECRET = 'test-signing-secret-0123456789';
 
@@ -39,10 +40,10 @@ export async function startLocalObjectServer(): Promise<LocalObjectServer> {
     store,
     root,
     baseUrl,
-    close: async () => {
+    close: trackStoppable(`local object server at ${baseUrl}`, async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
       await rm(root, { recursive: true, force: true });
-    },
+    }),
   };
 }

@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { exitOf, isRunning, settlesWithin, stopChild, timedOut, trackChild, trackStoppable } from './leftovers.js';
 
 /**
  * A real S3-protocol server: s3rver on 127.0.0.1, a free port, a fresh directory and one bucket. It
@@ -25,11 +25,23 @@ export interface S3TestServer {
 
 const SERVER_SCRIPT = fileURLToPath(new URL('./s3rverProcess.mjs', import.meta.url));
 
-export async function startS3rver(bucket = 'dagkeeper-test'): Promise<S3TestServer> {
+export interface S3rverOptions {
+  /**
+   * How long the server keeps an idle keep-alive connection. s3rver is a Node server, whose default is
+   * 5 s; real stores keep them far longer, so the default here is 30 s (test/net/keepAliveAgent.test.ts
+   * sets 5 s on purpose).
+   */
+  keepAliveTimeoutMs?: number;
+}
+
+export async function startS3rver(bucket = 'dagkeeper-test', options: S3rverOptions = {}): Promise<S3TestServer> {
   const directory = await mkdtemp(join(tmpdir(), 'dagkeeper-s3rver-'));
   // stdin is a pipe the child watches: it exits when this process does, even without close().
-  const child = spawn(process.execPath, [SERVER_SCRIPT, directory, bucket], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const exited = once(child, 'exit');
+  const child = spawn(process.execPath, [SERVER_SCRIPT, directory, bucket, '0', String(options.keepAliveTimeoutMs ?? 30_000)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  trackChild(child, 's3rver process');
+  const exited = exitOf(child);
   try {
     const port = await readPort(child.stdout);
     return {
@@ -39,15 +51,14 @@ export async function startS3rver(bucket = 'dagkeeper-test'): Promise<S3TestServ
       accessKey: 'S3RVER',
       secretKey: 'S3RVER',
       bucket,
-      close: async () => {
+      close: trackStoppable(`s3rver on port ${port}`, async () => {
         child.stdin.end();
-        await exited;
+        if ((await settlesWithin(exited, 10_000)) === timedOut) await stopChild(child);
         await rm(directory, { recursive: true, force: true });
-      },
+      }, { running: () => isRunning(child) }),
     };
   } catch (error) {
-    child.kill();
-    await exited;
+    await stopChild(child, { signal: 'SIGKILL' });
     await rm(directory, { recursive: true, force: true });
     throw error;
   }

@@ -5,6 +5,8 @@ import { startApp } from '../../src/app.js';
 import type { App } from '../../src/app.js';
 import { ApiClient } from '../../src/client/ApiClient.js';
 import { loadConfig } from '../../src/config.js';
+import type { Clock } from '../../src/domain/Clock.js';
+import { trackStoppable } from './leftovers.js';
 import { createTestDatabase } from './postgres.js';
 import type { TestDatabase } from './postgres.js';
 
@@ -19,8 +21,11 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** A whole server on a free loopback port, on real Postgres (own database) or PGlite (own folder). */
-export async function startTestApp(state: StateKind, env: Record<string, string> = {}): Promise<TestApp> {
+/**
+ * A whole server on a free loopback port, on real Postgres (own database) or PGlite (own folder).
+ * `options.clock`: the time the domain reads (see startApp); a test that moves time by hand passes a ManualClock.
+ */
+export async function startTestApp(state: StateKind, env: Record<string, string> = {}, options: { clock?: Clock } = {}): Promise<TestApp> {
   const dataDir = await mkdtemp(join(tmpdir(), 'dagkeeper-app-'));
   let database: TestDatabase | undefined;
   try {
@@ -33,7 +38,7 @@ export async function startTestApp(state: StateKind, env: Record<string, string>
       ...(database === undefined ? {} : { DATABASE_URL: database.url }),
       ...env,
     });
-    const app = await startApp(config);
+    const app = await startApp(config, options);
     const adminToken = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim();
     return {
       app,
@@ -41,11 +46,11 @@ export async function startTestApp(state: StateKind, env: Record<string, string>
       admin: new ApiClient(app.url, adminToken),
       dataDir,
       client: (token: string) => new ApiClient(app.url, token),
-      close: async () => {
+      close: trackStoppable(`in-process App at ${app.url} (${state})`, async () => {
         await app.stop();
         await database?.drop();
         await rm(dataDir, { recursive: true, force: true });
-      },
+      }),
     };
   } catch (error) {
     await database?.drop();

@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { onJsonLogLines } from './jsonLogLines.js';
+import { spawnNode } from './nodeProcess.js';
 import { cliPath } from './serverProcess.js';
 
 export interface WorkerProcess {
@@ -14,9 +14,9 @@ export interface WorkerProcess {
 
 /** `dagkeeper worker` as a real child process, its JSON log lines collected. */
 export function startWorkerProcess(url: string, token: string, args: string[] = [], env: Record<string, string> = {}): WorkerProcess {
-  const child = spawn(process.execPath, [cliPath, 'worker', '--url', url, '--token', token, ...args], {
+  const child = spawnNode([cliPath, 'worker', '--url', url, '--token', token, ...args], {
+    label: 'dagkeeper worker process',
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: Array<Record<string, unknown>> = [];
   const waiters: Array<{ match: (line: Record<string, unknown>) => boolean; resolve: (line: Record<string, unknown>) => void }> = [];
@@ -42,7 +42,8 @@ export function startWorkerProcess(url: string, token: string, args: string[] = 
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`no matching worker log line within ${timeoutMs} ms; stderr: ${stderr.slice(-2000)}`)), timeoutMs);
         waiters.push({ match, resolve: (line) => { clearTimeout(timer); resolve(line); } });
-        void exited.then(() => setTimeout(() => { clearTimeout(timer); reject(new Error(`worker exited (${child.exitCode}, ${child.signalCode}); stderr: ${stderr.slice(-2000)}; last log lines: ${JSON.stringify(lines.slice(-5))}`)); }, 100));
+        // `exited` is 'close': every line has been read by then, and a matching one has resolved this already.
+        void exited.then(() => { clearTimeout(timer); reject(new Error(`worker exited (${child.exitCode}, ${child.signalCode}); stderr: ${stderr.slice(-2000)}; last log lines: ${JSON.stringify(lines.slice(-5))}`)); });
       });
     },
   };

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { checkInForClaims } from '../../src/storage/state/sql/claimCheckIn.js';
 import { claimFromHub } from '../../src/storage/state/sql/claimTasks.js';
+import { ClaimService } from '../../src/domain/claims/ClaimService.js';
 import { hashClaimToken } from '../../src/domain/claims/claimTokens.js';
 import { codeOf } from '../support/refusals.js';
 import type { Principal } from '../../src/domain/principal.js';
 import { createNetwork } from '../support/fixtures.js';
 import { startDomain } from '../support/domainHarness.js';
+import { ManualClock } from '../support/manualClock.js';
 import { seededRandom } from '../support/seededRandom.js';
 import type { DomainHarness } from '../support/domainHarness.js';
 
@@ -219,6 +221,36 @@ describe('claiming tasks (real PostgreSQL + s3rver)', () => {
     expect(await codeOf(strict.claims.claim(worker, failing.id, 1, ['reused']))).toBe('CLAIMS_SUSPENDED');
   });
 
+  test('a check-in is reused until the reuse period has passed on the claim service\'s clock; the next claim then checks in (a heartbeat) anew', async () => {
+    await actionedOneUnitTasks('rhythm', 3);
+    const clock = new ManualClock();
+    const reuseMs = 60_000;
+    const claims = new ClaimService(h.state.access, h.services.compute, { failureLimit: 100, failureWindowSeconds: 600, checkInReuseMs: reuseMs }, { clock });
+    const service = await h.services.compute.register(worker, 'rhythm');
+    const heartbeat = async () => (await h.services.compute.owned(worker, service.id)).lastHeartbeatAt.getTime();
+
+    expect(await claims.claim(worker, service.id, 1, ['rhythm'])).toHaveLength(1);
+    const checkedIn = await heartbeat();
+    // So that a check-in from here on records a later heartbeat than this one.
+    await untilDatabaseClockPasses(checkedIn);
+
+    clock.advance(reuseMs - 1);
+    expect(await claims.claim(worker, service.id, 1, ['rhythm'])).toHaveLength(1);
+    expect(await heartbeat()).toBe(checkedIn);
+
+    clock.advance(1);
+    expect(await claims.claim(worker, service.id, 1, ['rhythm'])).toHaveLength(1);
+    expect(await heartbeat()).toBeGreaterThan(checkedIn);
+  });
+
+  /** Returns once PostgreSQL's clock reads past `ms` (heartbeats are recorded in milliseconds, rounded). */
+  async function untilDatabaseClockPasses(ms: number): Promise<void> {
+    for (;;) {
+      const [row] = await h.state.db.$queryRaw<Array<{ now: Date }>>`SELECT clock_timestamp() AS now`;
+      if (row!.now.getTime() > ms + 1) return;
+    }
+  }
+
   test('concurrent claims through the service each get what they asked for, and nothing twice', async () => {
     const { network, transformations } = await createNetwork(h.services, user, { name: 'together', scope: 'acme-together-p1', protocol: 'together' });
     const tasks = await h.services.tasks.create(user, transformations[0]!.scopedKey, 30);
@@ -253,7 +285,7 @@ describe('claiming tasks (real PostgreSQL + s3rver)', () => {
         { serviceId: theirs.id, identityId: worker.identityId },
         { serviceId: randomUUID(), identityId: worker.identityId },
       ],
-      silentBefore: new Date(Date.now() - 60_000), failuresSince: new Date(0), protocols: ['nothing-runs-this'],
+      now: new Date(), silentBefore: new Date(Date.now() - 60_000), failuresSince: new Date(0), protocols: ['nothing-runs-this'],
     });
     expect(answers.map((a) => a.alive)).toEqual([true, false, false, false]);
     expect(answers.map((a) => a.hubs)).toEqual([[], [], [], []]);

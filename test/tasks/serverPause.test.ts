@@ -29,7 +29,7 @@ describe('a server paused past the expiry (real PostgreSQL, a clock moved by han
     h = await startDomain();
     clock = new ManualClock();
     services = createServices({
-      db: h.state.db, state: h.state.access, objects: h.objects, settings: { ...defaultTestSettings, computeServiceExpirySeconds: expirySeconds },
+      state: h.state.access, objects: h.objects, settings: { ...defaultTestSettings, computeServiceExpirySeconds: expirySeconds },
       protocolSettings: builtInSettingsChecks, clock,
     });
     stopWatching = services.compute.awake.start().stop;

@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { ApiError } from '../../client/ApiClient.js';
+import { TaskStatuses } from '../../domain/tasks/taskStatus.js';
+import type { TaskStatus } from '../../domain/tasks/taskStatus.js';
 import { connect, withConnectionOptions } from '../connection.js';
 import type { ConnectionOptions } from '../connection.js';
 import { printTable } from '../output.js';
@@ -9,14 +11,9 @@ interface JsonOption extends ConnectionOptions {
   json?: boolean;
 }
 
-interface StatusCounts {
-  waiting: number;
-  running: number;
-  complete: number;
-  error: number;
-  invalid: number;
-  deleted: number;
-}
+/** The API's StatusCounts: one count per task status, named by the status in lower case. */
+type StatusCounts = Record<Lowercase<TaskStatus>, number>;
+const countNames = TaskStatuses.map((status) => status.toLowerCase() as Lowercase<TaskStatus>);
 
 interface NetworkSummary {
   scopedKey: string;
@@ -36,7 +33,7 @@ interface TransformationSummary {
   statusCounts: StatusCounts;
 }
 
-const countFields = 'waiting running complete error invalid deleted';
+const countFields = countNames.join(' ');
 const networkFields = `scopedKey scope name weight createdAt statusCounts { ${countFields} }`;
 const transformationFields = `scopedKey name protocol stateA { name } stateB { name } statusCounts { ${countFields} }`;
 
@@ -115,13 +112,13 @@ async function readNetworkFile(file: string): Promise<unknown> {
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new Error(`cannot read network file ${file}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(`cannot read network file ${file}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new Error(`network file ${file} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(`network file ${file} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
   const looksLikeNetwork = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
     && 'chemicalSystems' in parsed && 'transformations' in parsed;
@@ -130,7 +127,7 @@ async function readNetworkFile(file: string): Promise<unknown> {
 }
 
 function countColumns(counts: StatusCounts): Record<string, number> {
-  return { waiting: counts.waiting, running: counts.running, complete: counts.complete, error: counts.error, invalid: counts.invalid, deleted: counts.deleted };
+  return Object.fromEntries(countNames.map((name) => [name, counts[name]]));
 }
 
 function describeCounts(counts: StatusCounts): string {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { ApiClient } from '../../client/ApiClient.js';
 import { ApiError } from '../../client/ApiClient.js';
+import { isTaskStatus, TaskStatuses } from '../../domain/tasks/taskStatus.js';
 import { connect, withConnectionOptions } from '../connection.js';
 import type { ConnectionOptions } from '../connection.js';
 import { printTable } from '../output.js';
@@ -27,7 +28,6 @@ interface TaskDetail extends TaskRow {
   dag: { units: Array<{ key: string; state: string }> } | null;
 }
 
-const TASK_STATUSES = ['WAITING', 'RUNNING', 'COMPLETE', 'ERROR', 'INVALID', 'DELETED'];
 /** The server serves at most 1,000 tasks a page; 500 keeps each response modest. */
 const PAGE_SIZE = 500;
 const rowFields = 'id status priority createdAt transformation { name } waitingForProtocol';
@@ -87,7 +87,7 @@ export function registerTaskCommands(program: Command): void {
       .command('list')
       .description('list tasks, oldest first, a page at a time')
       .option('--network <networkKey>', 'only tasks actioned on this network')
-      .option('--status <status>', TASK_STATUSES.join(', '))
+      .option('--status <status>', TaskStatuses.join(', '))
       .option('--scope <scope>', 'only this scope (a part may be *)')
       .option('--limit <n>', 'list at most this many (default: all)')
       .option('--json', 'print JSON'),
@@ -194,7 +194,7 @@ function waitingFor(task: TaskRow): string {
 
 function taskStatus(value: string): string {
   const status = value.toUpperCase();
-  if (!TASK_STATUSES.includes(status)) throw new Error(`unknown status "${value}"; one of ${TASK_STATUSES.join(', ')}`);
+  if (!isTaskStatus(status)) throw new Error(`unknown status "${value}"; one of ${TaskStatuses.join(', ')}`);
   return status;
 }
 

@@ -1,3 +1,104 @@
-/** Claims: the claim statement and its check-in, and the reads the claim fence decides on. */
+import type { Scope } from '../scope.js';
+import type { TaskRecord } from '../tasks/taskRecords.js';
+import type { TaskStatus } from '../tasks/taskStatus.js';
+
+/** A hub with weight above zero holding at least one task a claimer could take now. */
+export interface ClaimableHub {
+  hubId: string;
+  weight: number;
+  org: string;
+  campaign: string;
+  project: string;
+}
+
+/** Who may still take work when a claim statement runs (see ClaimRepository.claimFromHub). */
+export interface ClaimEligibility {
+  /** A service heard from before this is silent: about to expire, so it gets nothing. */
+  silentBefore: Date;
+  /** Failed ProtocolDAGResults since this count towards `failureLimit`. */
+  failuresSince: Date;
+  /** A service with more failures than this in the window gets nothing. */
+  failureLimit: number;
+}
+
+/** One claimer asking for work: its service, and the identity that must own it. */
+export interface ClaimCheckInRequest {
+  serviceId: string;
+  identityId: string;
+}
+
+export interface ClaimCheckIn {
+  /** The service is the identity's, live, and heard from since the cutoff; its heartbeat is now. */
+  alive: boolean;
+  /** Some live service (maybe this one) has been silent since the cutoff: time to run the expiry. */
+  someoneSilent: boolean;
+  /** Failed ProtocolDAGResults of this service since `failuresSince`. */
+  recentFailures: number;
+  /** Hubs holding a task of the given protocols that could be claimed now (before any expiry runs). */
+  hubs: ClaimableHub[];
+}
+
+/** A claim the claimer offers to make: its id, its token's hash, and the service it is for. */
+export interface ClaimOffer {
+  claimId: string;
+  tokenHash: string;
+  computeServiceId: string;
+}
+
+/** A claim made, with its task as the claim left it. */
+export interface MadeClaim {
+  claimId: string;
+  task: TaskRecord;
+}
+
+/** A claim found by its token, with what the fence needs to know of it and of its task. */
+export interface ClaimWithTask {
+  id: string;
+  taskId: string;
+  computeServiceId: string;
+  /** The identity owning the claim's compute service. */
+  ownerIdentityId: string;
+  fence: bigint;
+  releasedAt: Date | null;
+  releaseReason: string | null;
+  task: {
+    status: TaskStatus;
+    fence: bigint;
+    currentClaimId: string | null;
+    transformationId: string;
+    extendsId: string | null;
+    scope: Scope;
+  };
+}
+
+/** A claim that has ended and whose leftovers in the object store were not swept yet. */
+export interface EndedClaim {
+  id: string;
+  taskId: string;
+  scope: Scope;
+}
+
+/** Claims: made in bulk by one statement each, found by their token, released, swept. */
 export interface ClaimRepository {
+  /** The claim whose token has this SHA-256, in one statement. */
+  byTokenHash(tokenHash: string): Promise<ClaimWithTask | null>;
+  /**
+   * Everything a claim must know before it takes work, for several claimers of the same protocols in
+   * one statement: each service's heartbeat (now, unless it is already past `silentBefore`), whether
+   * anyone is silent, each service's recent failures, and which hubs have work. Answers in request order.
+   */
+  checkIn(check: { requests: readonly ClaimCheckInRequest[]; now: Date; silentBefore: Date; failuresSince: Date; protocols: readonly string[] | null }): Promise<ClaimCheckIn[]>;
+  /** Hubs with a task of these protocols (any, for null) that could be claimed now. */
+  claimableHubs(protocols: readonly string[] | null): Promise<ClaimableHub[]>;
+  /**
+   * Claims up to `offers.length` tasks of one hub in one statement: the n-th claimable task (by priority,
+   * then age) to the n-th offer whose service is eligible as the statement runs, WAITING → RUNNING
+   * under the new claim at the task's next fence, each change recorded as a TaskStatusChanged event.
+   */
+  claimFromHub(claim: { hubId: string; protocols: readonly string[] | null; offers: readonly ClaimOffer[]; eligibility: ClaimEligibility }): Promise<MadeClaim[]>;
+  /** Ends the claims still open among these, saying why. */
+  release(claimIds: readonly string[], reason: string, at: Date): Promise<void>;
+  /** Up to `limit` claims that ended before `endedBefore` and are not swept yet, longest ended first; not those in `skipping`. */
+  endedUnswept(endedBefore: Date, skipping: readonly string[], limit: number): Promise<EndedClaim[]>;
+  markSwept(claimIds: readonly string[], at: Date): Promise<void>;
 }

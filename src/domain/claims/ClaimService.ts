@@ -1,21 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../observability/logger.js';
-import type { StateDb } from '../../storage/state/openStateStore.js';
-import { checkInForClaims } from '../../storage/state/sql/claimCheckIn.js';
-import type { ClaimCheckIn, ClaimCheckInRequest } from '../../storage/state/sql/claimCheckIn.js';
-import { claimFromHub, hubsWithClaimableTasks } from '../../storage/state/sql/claimTasks.js';
-import type { ClaimableHub, ClaimEligibility } from '../../storage/state/sql/claimTasks.js';
-import { ComputeServiceRegistry, serviceGone } from '../compute/ComputeServiceRegistry.js';
+import { systemClock } from '../Clock.js';
+import type { Clock } from '../Clock.js';
+import { serviceGone } from '../compute/ComputeServiceRegistry.js';
+import type { ComputeServiceRegistry } from '../compute/ComputeServiceRegistry.js';
 import { badInput, DomainError, ErrorCode } from '../errors.js';
 import { checkId } from '../ids.js';
 import { canAccessScope, requireKind } from '../principal.js';
 import type { Principal } from '../principal.js';
-import { toTaskRecord } from '../tasks/taskRecords.js';
+import type { StateAccess } from '../state/StateAccess.js';
 import type { TaskRecord } from '../tasks/taskRecords.js';
 import { assertTransition } from '../tasks/taskStatus.js';
 import { Coalescer } from '../Coalescer.js';
 import { echo } from '../textLimits.js';
 import { generateClaimToken, hashClaimToken } from './claimTokens.js';
+import type { ClaimableHub, ClaimCheckIn, ClaimCheckInRequest, ClaimEligibility } from './ClaimRepository.js';
 import { pickWeighted } from './pickHub.js';
 import { RecentCheckIns } from './RecentCheckIns.js';
 
@@ -86,13 +85,20 @@ export class ClaimService {
 
   private readonly recentCheckIns: RecentCheckIns;
 
+  private readonly random: () => number;
+  private readonly log: Logger | undefined;
+  /** Reuse windows and eligibility cutoffs read the time here (tests move it by hand). */
+  private readonly clock: Clock;
+
   constructor(
-    private readonly db: StateDb,
+    private readonly state: StateAccess,
     private readonly registry: ComputeServiceRegistry,
     private readonly policy: ClaimPolicy,
-    private readonly random: () => number = Math.random,
-    private readonly log?: Logger,
+    options: { random?: (() => number) | undefined; log?: Logger | undefined; clock?: Clock | undefined } = {},
   ) {
+    this.random = options.random ?? Math.random;
+    this.log = options.log;
+    this.clock = options.clock ?? systemClock;
     this.recentCheckIns = new RecentCheckIns(policy.checkInReuseMs ?? Math.min(1000, (registry.expirySeconds * 1000) / 20));
   }
 
@@ -109,7 +115,7 @@ export class ClaimService {
     requireKind(actor, 'compute');
     const serviceId = checkId('compute service', computeServiceId);
     const claimer: Claimer = { actor, serviceId, protocols, lane: protocolsKey(protocols) };
-    const recentHubs = this.recentCheckIns.hubsFor(serviceId, actor.identityId, claimer.lane, Date.now());
+    const recentHubs = this.recentCheckIns.hubsFor(serviceId, actor.identityId, claimer.lane, this.clock.now());
     let claimed: ClaimedTask[] = [];
     if (recentHubs !== undefined) {
       claimed = await this.claimFromHubs(claimer, count, recentHubs);
@@ -140,8 +146,8 @@ export class ClaimService {
     if (!checkIn.alive) throw serviceGone(await this.registry.owned(actor, serviceId));
     if (checkIn.recentFailures > this.policy.failureLimit) throw this.suspended(serviceId, checkIn.recentFailures);
     // An expiry may have put tasks back on hubs the check-in saw empty.
-    const hubs = checkIn.someoneSilent ? await hubsWithClaimableTasks(this.db, protocols) : checkIn.hubs;
-    this.recentCheckIns.remember(serviceId, actor.identityId, lane, hubs, Date.now());
+    const hubs = checkIn.someoneSilent ? await this.state.claims.claimableHubs(protocols) : checkIn.hubs;
+    this.recentCheckIns.remember(serviceId, actor.identityId, lane, hubs, this.clock.now());
     return hubs;
   }
 
@@ -163,7 +169,7 @@ export class ClaimService {
   /** One check-in statement for every claimer in the batch; the cutoffs are taken when it runs. */
   private async checkInBatch(protocols: Protocols, requests: readonly ClaimCheckInRequest[]): Promise<ClaimCheckIn[]> {
     const { silentBefore, failuresSince } = this.eligibilityNow();
-    return checkInForClaims(this.db, { requests, silentBefore, failuresSince, protocols });
+    return this.state.claims.checkIn({ requests, now: new Date(this.clock.now()), silentBefore, failuresSince, protocols });
   }
 
   /**
@@ -171,7 +177,7 @@ export class ClaimService {
    * expiry counts it), and within the failure limit over its window.
    */
   private eligibilityNow(): ClaimEligibility {
-    const now = Date.now();
+    const now = this.clock.now();
     return {
       silentBefore: this.registry.silentBefore(),
       failuresSince: new Date(now - this.policy.failureWindowSeconds * 1000),
@@ -186,20 +192,16 @@ export class ClaimService {
   private async claimBatch({ hubId, protocols }: HubLane, requests: readonly HubClaimRequest[]): Promise<ClaimedTask[][]> {
     const offers = requests.flatMap((request, index) =>
       Array.from({ length: request.limit }, () => ({ index, computeServiceId: request.computeServiceId, claimId: randomUUID(), claimToken: generateClaimToken() })));
-    const claimed = await claimFromHub(this.db, {
+    const claimed = await this.state.claims.claimFromHub({
       hubId, protocols,
       eligibility: this.eligibilityNow(),
       offers: offers.map((o) => ({ claimId: o.claimId, tokenHash: hashClaimToken(o.claimToken), computeServiceId: o.computeServiceId })),
     });
     const byClaimId = new Map<string, (typeof offers)[number]>(offers.map((o) => [o.claimId, o]));
     const answers = requests.map((): ClaimedTask[] => []);
-    for (const c of claimed) {
-      const offer = byClaimId.get(c.claimId)!;
-      const fence = BigInt(c.fence);
-      const task = toTaskRecord({
-        ...c, id: c.taskId, fence, scope: { org: c.org, campaign: c.campaign, project: c.project }, transformation: { key: c.transformationKey },
-      });
-      answers[offer.index]!.push({ taskId: c.taskId, claimId: c.claimId, claimToken: offer.claimToken, fence, task });
+    for (const { claimId, task } of claimed) {
+      const offer = byClaimId.get(claimId)!;
+      answers[offer.index]!.push({ taskId: task.id, claimId, claimToken: offer.claimToken, fence: task.fence, task });
     }
     return answers;
   }

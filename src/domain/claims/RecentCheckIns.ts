@@ -1,4 +1,4 @@
-import type { ClaimableHub } from '../../storage/state/sql/claimTasks.js';
+import type { ClaimableHub } from './ClaimRepository.js';
 import { ReuseWindow } from '../ReuseWindow.js';
 
 interface CheckedIn {

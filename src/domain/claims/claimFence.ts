@@ -1,9 +1,8 @@
-import type { StateDb, StateTx } from '../../storage/state/openStateStore.js';
-import { lockTasks } from '../../storage/state/sql/taskLineage.js';
 import { badInput, DomainError, ErrorCode, forbidden } from '../errors.js';
 import { requireKind } from '../principal.js';
 import type { Principal } from '../principal.js';
 import type { Scope } from '../scope.js';
+import type { StateRepositories } from '../state/StateAccess.js';
 import { echo } from '../textLimits.js';
 import { hashClaimToken, looksLikeClaimToken } from './claimTokens.js';
 
@@ -28,11 +27,12 @@ export function staleClaim(taskId: string, reason: string): DomainError {
 /**
  * The one place that decides whether a worker may write. The token must name a claim made by one of
  * the caller's compute services, and that claim must still be its task's current claim at the task's
- * current fence. Inside a transaction, `lock: true` holds the task's row until commit, so no requeue,
- * expiry or status change can slip between this check and the write it guards.
+ * current fence. Inside a transaction (`state` is the `tx` of StateAccess.transaction), `lock: true`
+ * holds the task's row until commit, so no requeue, expiry or status change can slip between this
+ * check and the write it guards.
  */
 export async function currentClaim(
-  db: StateDb | StateTx,
+  state: StateRepositories,
   actor: Principal,
   claimToken: string,
   options: { lock: boolean },
@@ -40,23 +40,17 @@ export async function currentClaim(
   requireKind(actor, 'compute');
   // Malformed is the caller's mistake; well-formed but unknown is a claim that is gone (below).
   if (!looksLikeClaimToken(claimToken)) throw badInput(`"${echo(claimToken)}" is not a claim token (dkc_ and 43 characters)`);
-  const claim = await db.claim.findUnique({
-    where: { tokenHash: hashClaimToken(claimToken) },
-    include: {
-      computeService: { select: { identityId: true } },
-      task: { select: { status: true, fence: true, currentClaimId: true, transformationId: true, extendsId: true, scope: { select: { org: true, campaign: true, project: true } } } },
-    },
-  });
+  const claim = await state.claims.byTokenHash(hashClaimToken(claimToken));
   if (claim === null) throw new DomainError(ErrorCode.STALE_CLAIM, 'unknown claim token', { reason: 'unknown claim token' });
-  if (claim.computeService.identityId !== actor.identityId) {
+  if (claim.ownerIdentityId !== actor.identityId) {
     throw forbidden(`the claim on task ${claim.taskId} belongs to another compute identity`);
   }
 
   let { status, fence, currentClaimId } = claim.task;
   if (options.lock) {
-    const [locked] = await lockTasks(db as StateTx, [claim.taskId]);
+    const [locked] = await state.tasks.lock([claim.taskId]);
     if (locked === undefined) throw staleClaim(claim.taskId, 'task no longer exists');
-    ({ status, fence, currentClaimId } = { ...locked, status: locked.status as typeof status });
+    ({ status, fence, currentClaimId } = locked);
   }
   if (claim.releasedAt !== null) throw staleClaim(claim.taskId, claim.releaseReason ?? 'released');
   if (currentClaimId !== claim.id || fence !== claim.fence) throw staleClaim(claim.taskId, 'the task was claimed again');

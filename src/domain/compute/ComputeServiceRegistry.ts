@@ -1,7 +1,4 @@
 import type { Logger } from '../../observability/logger.js';
-import type { StateDb } from '../../storage/state/openStateStore.js';
-import { anySilentService, expireSilentServices, tasksHeldBy } from '../../storage/state/sql/expireComputeServices.js';
-import { unservedProtocols } from '../../storage/state/sql/unservedProtocols.js';
 import { systemClock } from '../Clock.js';
 import type { Clock } from '../Clock.js';
 import { badInput, DomainError, ErrorCode, forbidden, notFound } from '../errors.js';
@@ -10,7 +7,7 @@ import { isProtocolName } from '../protocolName.js';
 import { requireKind } from '../principal.js';
 import { checkLength, echo, textLimits } from '../textLimits.js';
 import type { Principal } from '../principal.js';
-import { transactionWithEvents } from '../events/taskEvents.js';
+import type { StateAccess } from '../state/StateAccess.js';
 import { applyStatusChange } from '../tasks/applyStatusChange.js';
 import { AwakeTime } from './AwakeTime.js';
 
@@ -39,7 +36,7 @@ export class ComputeServiceRegistry {
   readonly awake: AwakeTime;
 
   constructor(
-    private readonly db: StateDb,
+    private readonly state: StateAccess,
     /** Silence longer than this expires a service; workers heartbeat well within it. */
     readonly expirySeconds: number,
     private readonly log?: Logger,
@@ -74,31 +71,27 @@ export class ComputeServiceRegistry {
     if (protocols.length > maxProtocols) throw badInput(`a compute service names at most ${maxProtocols} protocols`);
     const invalid = protocols.find((protocol) => !isProtocolName(protocol));
     if (invalid !== undefined) throw badInput(`"${echo(invalid)}" is not a protocol name: letters, digits, ., _ or -, at most 100`);
-    return this.db.computeService.create({ data: { identityId: actor.identityId, name, protocols: [...new Set(protocols)].sort() } });
+    return this.state.computeServices.create({ identityId: actor.identityId, name, protocols: [...new Set(protocols)].sort(), at: new Date(this.clock.now()) });
   }
 
   /** Of these protocols, those no live compute service runs: tasks of them wait for a service that does. */
   async unservedProtocols(protocols: readonly string[]): Promise<Set<string>> {
-    return new Set(await unservedProtocols(this.db, protocols, this.silentBefore()));
+    return new Set(await this.state.computeServices.unservedProtocols(protocols, this.silentBefore()));
   }
 
   /** Records that the service is alive; an expired or deregistered service must register anew. */
   async heartbeat(actor: Principal, serviceId: string): Promise<ComputeServiceRecord> {
     const service = await this.owned(actor, serviceId);
-    const { count } = await this.db.computeService.updateMany({
-      where: { id: service.id, expiredAt: null, deregisteredAt: null },
-      data: { lastHeartbeatAt: new Date(this.clock.now()) },
-    });
-    if (count === 0) throw serviceGone(service);
+    if (!(await this.state.computeServices.heartbeat(service.id, new Date(this.clock.now())))) throw serviceGone(service);
     return this.owned(actor, serviceId);
   }
 
   /** The service stops: its running tasks go back to WAITING at once, results kept. */
   async deregister(actor: Principal, serviceId: string): Promise<ComputeServiceRecord> {
     const service = await this.owned(actor, serviceId);
-    await transactionWithEvents(this.db, async (tx, events) => {
-      await tx.computeService.updateMany({ where: { id: service.id, deregisteredAt: null }, data: { deregisteredAt: new Date() } });
-      const taskIds = await tasksHeldBy(tx, [service.id]);
+    await this.state.transaction(async (tx, events) => {
+      await tx.computeServices.deregister(service.id, new Date());
+      const taskIds = await tx.computeServices.tasksHeldBy([service.id]);
       if (taskIds.length > 0) await applyStatusChange(tx, events, taskIds, 'WAITING', 'compute service deregistered');
     });
     return this.owned(actor, serviceId);
@@ -113,9 +106,9 @@ export class ComputeServiceRegistry {
   async expireSilent(): Promise<{ serviceIds: string[]; taskIds: string[] }> {
     const cutoff = this.silentBefore();
     // Every claim runs this: almost always nobody is silent, and one read says so.
-    if (!(await anySilentService(this.db, cutoff))) return { serviceIds: [], taskIds: [] };
-    const expired = await transactionWithEvents(this.db, async (tx, events) => {
-      const found = await expireSilentServices(tx, cutoff);
+    if (!(await this.state.computeServices.anySilent(cutoff))) return { serviceIds: [], taskIds: [] };
+    const expired = await this.state.transaction(async (tx, events) => {
+      const found = await tx.computeServices.expireSilent(cutoff);
       for (const held of found.held) {
         events.add(held.taskId, { kind: 'ComputeServiceExpired', computeServiceId: held.computeServiceId, computeServiceName: held.computeServiceName });
       }
@@ -130,17 +123,13 @@ export class ComputeServiceRegistry {
   }
 
   async list(actor: Principal, filter: { includeGone?: boolean } = {}): Promise<ComputeServiceRecord[]> {
-    const where = {
-      ...(actor.isAdmin ? {} : { identityId: actor.identityId }),
-      ...(filter.includeGone === true ? {} : { expiredAt: null, deregisteredAt: null }),
-    };
-    return this.db.computeService.findMany({ where, orderBy: { registeredAt: 'asc' } });
+    return this.state.computeServices.list({ identityId: actor.isAdmin ? undefined : actor.identityId, includeGone: filter.includeGone === true });
   }
 
   /** The service if it belongs to the actor's identity. */
   async owned(actor: Principal, serviceId: string): Promise<ComputeServiceRecord> {
     requireKind(actor, 'compute');
-    const service = await this.db.computeService.findUnique({ where: { id: checkId('compute service', serviceId) } });
+    const service = await this.state.computeServices.get(checkId('compute service', serviceId));
     if (service === null) throw notFound(`compute service ${serviceId}`);
     if (service.identityId !== actor.identityId) throw forbidden(`compute service ${serviceId} belongs to another identity`);
     return service;

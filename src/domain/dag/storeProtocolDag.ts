@@ -1,14 +1,13 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { ObjectStore } from '../objects/ObjectStore.js';
 import { taskDagKey } from '../objects/objectKeys.js';
-import type { StateTx } from '../../storage/state/openStateStore.js';
-import { insertProtocolDags } from '../../storage/state/sql/protocolDags.js';
-import type { ProtocolDagRow } from '../../storage/state/sql/protocolDags.js';
 import { canonicalJson } from '../contentKey.js';
 import { conflict } from '../errors.js';
 import { mapInSlices } from '../mapInSlices.js';
 import { formatScope } from '../scope.js';
 import type { Scope } from '../scope.js';
+import type { StateRepositories } from '../state/StateAccess.js';
+import type { ProtocolDagRow } from './DagRepository.js';
 import { validateProtocolDagInSlices } from './protocolDag.js';
 import type { ProtocolDagSpec } from './protocolDag.js';
 
@@ -48,15 +47,15 @@ export async function canonicalDagJson(dag: ProtocolDagSpec): Promise<string> {
  * transaction holding the task's row lock, so two writers cannot both believe they were first.
  */
 export async function storeProtocolDag(
-  tx: StateTx,
+  tx: StateRepositories,
   objects: ObjectStore,
   task: { id: string; scope: Scope },
   dag: SerializedProtocolDag,
   registeredBy: string | null,
 ): Promise<{ created: boolean }> {
-  const existing = await tx.protocolDag.findUnique({ where: { taskId: task.id }, select: { sha256: true } });
+  const existing = await tx.dags.sha256Of(task.id);
   if (existing !== null) {
-    if (existing.sha256 === dag.sha256) return { created: false };
+    if (existing === dag.sha256) return { created: false };
     throw conflict(`task ${task.id} already has a different ProtocolDAG; a task keeps its first DAG`, { taskId: task.id });
   }
   await storeNewProtocolDags(tx, objects, [task], dag, registeredBy);
@@ -71,7 +70,7 @@ const parallelPuts = 16;
  * one object per task, written a few at a time, then every row in one statement.
  */
 export async function storeNewProtocolDags(
-  tx: StateTx,
+  tx: StateRepositories,
   objects: ObjectStore,
   tasks: ReadonlyArray<{ id: string; scope: Scope }>,
   dag: SerializedProtocolDag,
@@ -85,5 +84,5 @@ export async function storeNewProtocolDags(
       return { id: randomUUID(), taskId: task.id, objectKey, sha256: stored.sha256, size: stored.size };
     })));
   }
-  await insertProtocolDags(tx, rows, { canonicalDagJson: dag.text, registeredBy });
+  await tx.dags.insert(rows, { canonicalDagJson: dag.text, registeredBy });
 }

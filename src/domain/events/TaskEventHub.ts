@@ -2,14 +2,10 @@ import type { Logger } from '../../observability/logger.js';
 import { DomainError, ErrorCode } from '../errors.js';
 import { toTaskEvent } from './taskEvents.js';
 import type { TaskEvent } from './taskEvents.js';
-import type { StoredTaskEvent } from '../../storage/state/sql/taskEvents.js';
+import type { TaskEventOutbox } from './TaskEventOutbox.js';
 
-/** Where the hub reads events from: the outbox table, in id order. */
-export interface TaskEventSource {
-  latestId(): Promise<bigint>;
-  prunedThrough(): Promise<bigint>;
-  read(afterId: bigint, limit: number, filter?: { taskId?: string }): Promise<StoredTaskEvent[]>;
-}
+/** Where the hub reads events from: the outbox, in id order. */
+export type TaskEventSource = Pick<TaskEventOutbox, 'latestId' | 'prunedThrough' | 'read'>;
 
 export interface TaskEventHubOptions {
   /** Read the outbox at least this often, whether or not a notification came (notifications are hints). */

@@ -1,6 +1,4 @@
-import type { StateDb, StateTx } from '../../storage/state/openStateStore.js';
-import { appendTaskEvents } from '../../storage/state/sql/taskEvents.js';
-import type { NewTaskEvent, StoredTaskEvent } from '../../storage/state/sql/taskEvents.js';
+import type { NewTaskEvent, StoredTaskEvent } from './TaskEventOutbox.js';
 import type { TaskStatus } from '../tasks/taskStatus.js';
 
 /** What can happen to a task that someone watching it wants to hear about. */
@@ -46,20 +44,6 @@ export class TaskEventBatch {
   take(): NewTaskEvent[] {
     return this.pending.splice(0, this.pending.length);
   }
-}
-
-/** `db.$transaction` whose work may record task events; they are appended as its final statement. */
-export async function transactionWithEvents<T>(
-  db: StateDb,
-  work: (tx: StateTx, events: TaskEventBatch) => Promise<T>,
-  options: { timeout?: number } = {},
-): Promise<T> {
-  return db.$transaction(async (tx) => {
-    const events = new TaskEventBatch();
-    const result = await work(tx, events);
-    await appendTaskEvents(tx, events.take());
-    return result;
-  }, options);
 }
 
 export function toTaskEvent(row: StoredTaskEvent): TaskEvent {

@@ -1,39 +1,21 @@
 import type { Logger } from '../../observability/logger.js';
-import type { StateDb } from '../../storage/state/openStateStore.js';
-import { mapDriverErrors } from '../../storage/state/driverErrors.js';
-import { findTokenHolders } from '../../storage/state/sql/identityTokens.js';
-import { latestRevocationId, readRevocations, recordRevocation } from '../../storage/state/sql/revocations.js';
-import type { TokenHolder } from '../../storage/state/sql/identityTokens.js';
+import { systemClock } from '../Clock.js';
+import type { Clock } from '../Clock.js';
 import { Coalescer } from '../Coalescer.js';
 import { ReuseWindow } from '../ReuseWindow.js';
 import { groupByKey } from '../groupByKey.js';
 import { checkId } from '../ids.js';
-import { badInput, conflict, DomainError, ErrorCode, notFound } from '../errors.js';
+import { badInput, conflict, notFound } from '../errors.js';
 import { requireAdmin } from '../principal.js';
 import type { IdentityKind, Principal } from '../principal.js';
 import { formatScope, parseScopePattern } from '../scope.js';
+import type { StateAccess } from '../state/StateAccess.js';
 import { checkLength, textLimits } from '../textLimits.js';
+import type { IdentityRecord, TokenHolder, TokenRecord } from './IdentityRepository.js';
 import { RevocationFeed } from './RevocationFeed.js';
 import { generateToken, hashToken, looksLikeToken } from './tokens.js';
 
-export interface IdentityRecord {
-  id: string;
-  kind: IdentityKind;
-  name: string;
-  isAdmin: boolean;
-  createdAt: Date;
-  disabledAt: Date | null;
-}
-
-export interface TokenRecord {
-  id: string;
-  identityId: string;
-  label: string | null;
-  createdAt: Date;
-  expiresAt: Date | null;
-  revokedAt: Date | null;
-  lastUsedAt: Date | null;
-}
+export type { IdentityRecord, TokenRecord } from './IdentityRepository.js';
 
 export interface NewIdentity {
   kind: IdentityKind;
@@ -47,11 +29,9 @@ const namePattern = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}$/;
 // lastUsedAt is bookkeeping, not security: one write a minute per token is plenty.
 const lastUsedResolutionMs = 60_000;
 
-const toKind = (kind: 'USER' | 'COMPUTE'): IdentityKind => (kind === 'USER' ? 'user' : 'compute');
-const fromKind = (kind: IdentityKind): 'USER' | 'COMPUTE' => (kind === 'user' ? 'USER' : 'COMPUTE');
-
 export interface IdentityServiceOptions {
-  now?: () => Date;
+  /** Where token expiry and the reuse period read the time; the system clock unless given (tests move their own). */
+  clock?: Clock;
   /**
    * How long a token lookup is reused by the token's next requests (0: every request reads the
    * database). Every revocation and disabling clears the reuse: at once on the replica that made it,
@@ -70,20 +50,20 @@ const maxLookupRetries = 5;
 export class IdentityService {
   /** Requests arriving together look their tokens up in one statement. */
   private readonly tokenHolders = new Coalescer<null, string, TokenHolder | undefined>(
-    (_lane, hashes) => findTokenHolders(this.db, hashes), { size: () => 1, maxPerBatch: 100 });
+    (_lane, hashes) => this.state.identities.findTokenHolders(hashes), { size: () => 1, maxPerBatch: 100 });
   /** Recent lookups of known tokens by hash: a worker's stream of requests reads its token once a period. */
   private readonly recentLookups: ReuseWindow<TokenHolder>;
   /** Moves on every revocation and disabling, so a lookup that was in flight across one is not kept. */
   private lookupGeneration = 0;
-  private readonly now: () => Date;
+  private readonly clock: Clock;
   /** Every revocation and disabling, this replica's and the others' (open WebSockets listen to it). */
   readonly revocations: RevocationFeed;
 
-  constructor(private readonly db: StateDb, options: IdentityServiceOptions = {}) {
-    this.now = options.now ?? (() => new Date());
+  constructor(private readonly state: StateAccess, options: IdentityServiceOptions = {}) {
+    this.clock = options.clock ?? systemClock;
     this.recentLookups = new ReuseWindow(options.tokenReuseMs ?? 0);
     this.revocations = new RevocationFeed(
-      { latestId: () => latestRevocationId(db), readAfter: (afterId) => readRevocations(db, afterId) },
+      { latestId: () => state.identities.latestRevocationId(), readAfter: (afterId) => state.identities.revocationsAfter(afterId) },
       { pollMs: options.revocationPollMs ?? 1000, log: options.log },
     );
     this.revocations.onRevoked(() => this.forgetLookups());
@@ -109,14 +89,14 @@ export class IdentityService {
     if (row === undefined || row.revokedAt !== null || row.disabledAt !== null) return null;
     if (row.expiresAt !== null && row.expiresAt <= now) return null;
     if (row.lastUsedAt === null || now.getTime() - row.lastUsedAt.getTime() > lastUsedResolutionMs) {
-      await this.db.identityToken.update({ where: { id: row.tokenId }, data: { lastUsedAt: now } });
+      await this.state.identities.noteTokenUsed(row.tokenId, now);
       row.lastUsedAt = now;
     }
     return {
       identityId: row.identityId,
       tokenId: row.tokenId,
       tokenExpiresAt: row.expiresAt,
-      kind: toKind(row.kind),
+      kind: row.kind,
       name: row.name,
       isAdmin: row.isAdmin,
       scopes: row.scopes,
@@ -125,7 +105,7 @@ export class IdentityService {
 
   /** The token's row, reused while recent; unknown tokens are always looked up (they may be issued any moment). */
   private async tokenHolder(hash: string): Promise<TokenHolder | undefined> {
-    const at = this.now().getTime();
+    const at = this.clock.now();
     const recent = this.recentLookups.get(hash, at);
     if (recent !== undefined) return recent;
     const generation = this.lookupGeneration;
@@ -147,8 +127,7 @@ export class IdentityService {
 
   /** On a store without any administrator, creates one and returns its token; otherwise null. */
   async bootstrapAdmin(): Promise<{ identity: IdentityRecord; token: string } | null> {
-    const existing = await this.db.identity.count({ where: { isAdmin: true } });
-    if (existing > 0) return null;
+    if (await this.state.identities.hasAdmin()) return null;
     return this.createUnchecked({ kind: 'user', name: 'admin', scopes: ['*-*-*'] }, true);
   }
 
@@ -160,15 +139,13 @@ export class IdentityService {
     const id = checkId('identity', identityId);
     if (actor.identityId !== id) requireAdmin(actor);
     if (options.label !== undefined) checkLength('label', options.label, textLimits.tokenLabel);
-    const identity = await this.db.identity.findUnique({ where: { id } });
+    const identity = await this.state.identities.findIdentity(id);
     if (identity === null) throw notFound(`identity ${id}`);
     if (identity.disabledAt !== null) throw conflict(`identity ${identity.name} is disabled`);
     const expiresAt = await this.selfIssuedExpiry(actor, id, this.expiry(options.expiresInSeconds));
     const token = generateToken();
-    const record = await this.db.identityToken.create({
-      data: { identityId: id, tokenHash: hashToken(token), label: options.label ?? null, expiresAt },
-    });
-    return { token, record: toTokenRecord(record) };
+    const record = await this.state.identities.addToken(id, { tokenHash: hashToken(token), label: options.label ?? null, expiresAt });
+    return { token, record };
   }
 
   /**
@@ -177,62 +154,54 @@ export class IdentityService {
    */
   async revokeToken(actor: Principal, tokenId: string): Promise<TokenRecord> {
     const id = checkId('token', tokenId);
-    const row = await this.db.identityToken.findUnique({ where: { id } });
+    const row = await this.state.identities.findToken(id);
     if (row === null) throw notFound(`token ${id}`);
     if (row.identityId !== actor.identityId) requireAdmin(actor);
-    if (row.revokedAt !== null) return toTokenRecord(row);
+    if (row.revokedAt !== null) return row;
     const revoked = { tokenId: row.id, identityId: row.identityId };
-    const updated = await this.db.$transaction(async (tx) => {
-      const changed = await tx.identityToken.update({ where: { id }, data: { revokedAt: this.now() } });
-      await recordRevocation(tx, revoked);
+    const updated = await this.state.transaction(async (tx) => {
+      const changed = await tx.identities.revokeToken(id, this.now());
+      await tx.identities.logRevocation(revoked);
       return changed;
     });
     this.revocations.announce(revoked);
-    return toTokenRecord(updated);
+    return updated;
   }
 
   async disable(actor: Principal, identityId: string): Promise<IdentityRecord> {
     requireAdmin(actor);
     const id = checkId('identity', identityId);
     if (id === actor.identityId) throw badInput('an administrator cannot disable itself');
-    const row = await mapDriverErrors(() => this.db.$transaction(async (tx) => {
-      const changed = await tx.identity.update({ where: { id }, data: { disabledAt: this.now() } });
-      await recordRevocation(tx, { tokenId: null, identityId: id });
+    const disabled = await this.state.transaction(async (tx) => {
+      const changed = await tx.identities.disableIdentity(id, this.now());
+      await tx.identities.logRevocation({ tokenId: null, identityId: id });
       return changed;
-    }));
+    });
     this.revocations.announce({ tokenId: null, identityId: id });
-    return toIdentityRecord(row);
+    return disabled;
   }
 
   async get(actor: Principal, identityId: string): Promise<IdentityRecord | null> {
     const id = checkId('identity', identityId);
     if (id !== actor.identityId) requireAdmin(actor);
-    const row = await this.db.identity.findUnique({ where: { id } });
-    return row === null ? null : toIdentityRecord(row);
+    return this.state.identities.findIdentity(id);
   }
 
   async list(actor: Principal): Promise<IdentityRecord[]> {
     requireAdmin(actor);
-    const rows = await this.db.identity.findMany({ orderBy: [{ kind: 'asc' }, { name: 'asc' }] });
-    return rows.map(toIdentityRecord);
+    return this.state.identities.listIdentities();
   }
 
   /** Scope patterns of many identities in one query (for DataLoader). */
   async scopesOf(identityIds: readonly string[]): Promise<Map<string, string[]>> {
-    const rows = await this.db.identityScope.findMany({
-      where: { identityId: { in: [...identityIds] } },
-      orderBy: [{ org: 'asc' }, { campaign: 'asc' }, { project: 'asc' }],
-    });
-    return groupByKey(identityIds, rows, (row) => row.identityId, formatScope);
+    const rows = await this.state.identities.scopePatternsOf(identityIds);
+    return groupByKey(identityIds, rows, (row) => row.identityId, (row) => formatScope(row.pattern));
   }
 
   /** Tokens of many identities in one query (for DataLoader). */
   async tokensOf(identityIds: readonly string[]): Promise<Map<string, TokenRecord[]>> {
-    const rows = await this.db.identityToken.findMany({
-      where: { identityId: { in: [...identityIds] } },
-      orderBy: { createdAt: 'asc' },
-    });
-    return groupByKey(identityIds, rows, (row) => row.identityId, toTokenRecord);
+    const rows = await this.state.identities.tokensOf(identityIds);
+    return groupByKey(identityIds, rows, (row) => row.identityId, (row) => row);
   }
 
   private async createUnchecked(input: NewIdentity, isAdmin: boolean) {
@@ -248,23 +217,14 @@ export class IdentityService {
     }
     const scopes = [...new Map(input.scopes.map((s) => [s, parseScopePattern(s)])).values()];
     const token = generateToken();
-    const row = await mapDriverErrors(() =>
-      this.db.identity.create({
-        data: {
-          kind: fromKind(input.kind),
-          name: input.name,
-          isAdmin,
-          scopes: { create: scopes },
-          tokens: { create: { tokenHash: hashToken(token), label: 'initial', expiresAt: this.expiry(input.tokenExpiresInSeconds) } },
-        },
-      }),
-    ).catch((error: unknown) => {
-      if (error instanceof DomainError && error.code === ErrorCode.CONFLICT) {
-        throw conflict(`a ${input.kind} identity named ${input.name} already exists`);
-      }
-      throw error;
+    const identity = await this.state.identities.createIdentity({
+      kind: input.kind,
+      name: input.name,
+      isAdmin,
+      scopes,
+      token: { tokenHash: hashToken(token), label: 'initial', expiresAt: this.expiry(input.tokenExpiresInSeconds) },
     });
-    return { identity: toIdentityRecord(row), token };
+    return { identity, token };
   }
 
   /**
@@ -273,7 +233,7 @@ export class IdentityService {
    */
   private async selfIssuedExpiry(actor: Principal, identityId: string, requested: Date | null): Promise<Date | null> {
     if (identityId !== actor.identityId) return requested;
-    const issuing = await this.db.identityToken.findUnique({ where: { id: actor.tokenId }, select: { expiresAt: true } });
+    const issuing = await this.state.identities.findToken(actor.tokenId);
     const limit = issuing?.expiresAt ?? null;
     if (limit === null) return requested;
     return requested === null || requested > limit ? limit : requested;
@@ -284,17 +244,10 @@ export class IdentityService {
     if (!Number.isInteger(expiresInSeconds) || expiresInSeconds <= 0) {
       throw badInput('expiresInSeconds must be a positive whole number');
     }
-    return new Date(this.now().getTime() + expiresInSeconds * 1000);
+    return new Date(this.clock.now() + expiresInSeconds * 1000);
   }
-}
 
-function toIdentityRecord(row: {
-  id: string; kind: 'USER' | 'COMPUTE'; name: string; isAdmin: boolean; createdAt: Date; disabledAt: Date | null;
-}): IdentityRecord {
-  return { id: row.id, kind: toKind(row.kind), name: row.name, isAdmin: row.isAdmin, createdAt: row.createdAt, disabledAt: row.disabledAt };
-}
-
-function toTokenRecord(row: TokenRecord): TokenRecord {
-  const { id, identityId, label, createdAt, expiresAt, revokedAt, lastUsedAt } = row;
-  return { id, identityId, label, createdAt, expiresAt, revokedAt, lastUsedAt };
+  private now(): Date {
+    return new Date(this.clock.now());
+  }
 }

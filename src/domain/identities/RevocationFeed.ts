@@ -6,10 +6,15 @@ export interface Revoked {
   identityId: string;
 }
 
-/** The revocation log every replica reads (src/storage/state/sql/revocations.ts), in commit order. */
+/** A revocation as the log holds it: ids grow in commit order. */
+export interface LoggedRevocation extends Revoked {
+  id: bigint;
+}
+
+/** The revocation log every replica reads (IdentityRepository), in commit order. */
 export interface RevocationSource {
   latestId(): Promise<bigint>;
-  readAfter(id: bigint): Promise<Array<Revoked & { id: bigint }>>;
+  readAfter(id: bigint): Promise<LoggedRevocation[]>;
 }
 
 export interface RevocationFeedOptions {

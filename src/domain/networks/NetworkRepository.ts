@@ -1,3 +1,57 @@
+import type { Scope } from '../scope.js';
+import type { KeyedNetwork } from './networkInput.js';
+
+export interface NetworkRecord {
+  id: string;
+  scopedKey: string;
+  key: string;
+  scope: Scope;
+  name: string;
+  /** Its task hub's weight. */
+  weight: number;
+  createdAt: Date;
+}
+
+export interface TransformationRecord {
+  id: string;
+  scopedKey: string;
+  scope: Scope;
+  name: string;
+  protocol: string;
+  settings: unknown;
+  stateAId: string;
+  stateBId: string;
+}
+
+export interface ChemicalSystemRecord {
+  id: string;
+  scopedKey: string;
+  scope: Scope;
+  name: string;
+  components: unknown;
+}
+
 /** Alchemical networks, their chemical systems and transformations, and each network's task hub. */
 export interface NetworkRepository {
+  /**
+   * Stores the network in the scope with a task hub, unless a network with its key is there already;
+   * chemical systems and transformations the scope already holds (same keys) are shared, not copied.
+   * Whether it stored it. Run it inside a transaction: the network appears whole or not at all.
+   */
+  storeNetwork(scope: Scope, network: KeyedNetwork): Promise<boolean>;
+  findNetwork(scope: Scope, key: string): Promise<NetworkRecord | null>;
+  /** Networks oldest first, of one scope or of all. */
+  listNetworks(scope?: Scope): Promise<NetworkRecord[]>;
+  /** The network's task hub; null when there is no such network. */
+  findHub(scope: Scope, networkKey: string): Promise<{ hubId: string; networkId: string } | null>;
+  setHubWeight(networkId: string, weight: number): Promise<void>;
+  findTransformation(scope: Scope, key: string): Promise<TransformationRecord | null>;
+  /** The network's transformations by name. */
+  transformationsOf(networkId: string): Promise<TransformationRecord[]>;
+  /** The network's chemical systems by name. */
+  chemicalSystemsOf(networkId: string): Promise<ChemicalSystemRecord[]>;
+  /** Those of the ids that exist, in no particular order. */
+  transformationsByIds(ids: readonly string[]): Promise<TransformationRecord[]>;
+  /** Those of the ids that exist, in no particular order. */
+  chemicalSystemsByIds(ids: readonly string[]): Promise<ChemicalSystemRecord[]>;
 }

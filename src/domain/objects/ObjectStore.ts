@@ -96,6 +96,14 @@ export interface ObjectStore {
   presignUploadPart(key: string, uploadId: string, partNumber: number, expiresInSeconds: number, options?: PresignPutOptions): Promise<string>;
   completeMultipartUpload(key: string, uploadId: string, parts: UploadedPart[]): Promise<void>;
   abortMultipartUpload(key: string, uploadId: string): Promise<void>;
+
+  /**
+   * Offered by a backend that keeps bodies being written, and multipart uploads in progress, in a
+   * staging area of its own (the local directory; S3 has none): removes staged entries untouched since
+   * `olderThan`, which a killed process left behind, and says how many went. A multipart upload in use
+   * is touched as each part arrives. The upload sweeper calls it when it is there.
+   */
+  removeAbandonedStaging?(olderThan: Date): Promise<number>;
 }
 
 export class ObjectNotFoundError extends Error {

@@ -18,7 +18,7 @@ export class InvalidObjectKeyError extends Error {
 /** S3's limit, in UTF-8 bytes. */
 const MAX_KEY_BYTES = 1024;
 /** C0 controls (NUL included), DEL and C1 controls: never meaningful in a key, and dangerous in a path. */
-const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
+const CONTROL_CHARACTER = /\p{Cc}/u;
 /** Returns the key's `/`-separated segments once the key is known to be a safe relative path. */
 export function assertObjectKey(key: string): string[] {
   if (key.length === 0) throw new InvalidObjectKeyError(key, 'the key is empty');

@@ -1,7 +1,7 @@
 import type { Logger } from '../../observability/logger.js';
-import type { StateDb } from '../../storage/state/openStateStore.js';
+import type { StateAccess } from '../state/StateAccess.js';
 import type { Re2Matcher } from './Re2Matcher.js';
-import { hasRetriesLeft, readRestartBudgets } from './restartPolicy.js';
+import { hasRetriesLeft } from './restartPolicy.js';
 
 /**
  * Which of a failed task's restart patterns matched its failure texts. Made before the transaction
@@ -16,7 +16,7 @@ export interface RestartDecision {
 
 /** Matches a failed attempt's texts against its task's restart patterns, off the event loop and outside any transaction. */
 export class RestartDecider {
-  constructor(private readonly db: StateDb, private readonly matcher: Re2Matcher, private readonly log?: Logger) {}
+  constructor(private readonly state: StateAccess, private readonly matcher: Re2Matcher, private readonly log?: Logger) {}
 
   /**
    * Tries, oldest first, each restart pattern with retries left of the networks the task is actioned
@@ -25,7 +25,7 @@ export class RestartDecider {
    * its time budget, counts as not matching and is logged.
    */
   async decide(taskId: string, failureTexts: readonly string[]): Promise<RestartDecision> {
-    const candidates = (await readRestartBudgets(this.db, taskId)).filter(hasRetriesLeft);
+    const candidates = (await this.state.restartPatterns.budgetsOf(taskId)).filter(hasRetriesLeft);
     const outcomes = await this.matcher.firstMatch(candidates.map((c) => c.pattern), failureTexts);
     const matched = new Map<string, boolean>();
     outcomes.forEach((result, i) => {

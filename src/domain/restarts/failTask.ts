@@ -1,8 +1,8 @@
-import type { StateTx } from '../../storage/state/openStateStore.js';
 import type { TaskEventBatch } from '../events/taskEvents.js';
+import type { StateRepositories } from '../state/StateAccess.js';
 import { applyStatusChange } from '../tasks/applyStatusChange.js';
 import type { RestartDecision } from './RestartDecider.js';
-import { readRestartBudgets, restartFor } from './restartPolicy.js';
+import { restartFor } from './restartPolicy.js';
 
 export interface FailedTaskOutcome {
   status: 'ERROR' | 'WAITING';
@@ -19,19 +19,15 @@ export interface FailedTaskOutcome {
  * decision tried it and it matched: one added (or given retries) while the texts were being matched
  * applies from the next failure on.
  */
-export async function failTask(tx: StateTx, events: TaskEventBatch, decision: RestartDecision, reason: string): Promise<FailedTaskOutcome> {
+export async function failTask(tx: StateRepositories, events: TaskEventBatch, decision: RestartDecision, reason: string): Promise<FailedTaskOutcome> {
   const { taskId } = decision;
   await applyStatusChange(tx, events, [taskId], 'ERROR', reason);
-  const chosen = restartFor(await readRestartBudgets(tx, taskId), (budget) => decision.matched.get(budget.patternId) === true);
+  const chosen = restartFor(await tx.restartPatterns.budgetsOf(taskId), (budget) => decision.matched.get(budget.patternId) === true);
   if (chosen === undefined) {
-    await tx.taskAction.deleteMany({ where: { taskId } });
+    await tx.tasks.removeFromHubs([taskId]);
     return { status: 'ERROR', restartedBy: null };
   }
-  await tx.taskRestartCount.upsert({
-    where: { taskId_patternId: { taskId, patternId: chosen.patternId } },
-    create: { taskId, patternId: chosen.patternId, count: 1 },
-    update: { count: { increment: 1 } },
-  });
+  await tx.restartPatterns.countRestart(taskId, chosen.patternId);
   await applyStatusChange(tx, events, [taskId], 'WAITING', `restart pattern ${chosen.pattern}`);
   return { status: 'WAITING', restartedBy: chosen.pattern };
 }

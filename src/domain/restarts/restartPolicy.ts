@@ -1,5 +1,3 @@
-import type { StateTx } from '../../storage/state/openStateStore.js';
-
 /** A restart pattern and how often it has already sent this task back. */
 export interface RestartBudget {
   patternId: string;
@@ -16,14 +14,4 @@ export const hasRetriesLeft = (budget: RestartBudget): boolean => budget.used < 
  */
 export function restartFor(budgets: readonly RestartBudget[], matches: (budget: RestartBudget) => boolean): RestartBudget | undefined {
   return budgets.find((budget) => hasRetriesLeft(budget) && matches(budget));
-}
-
-/** The restart patterns of every network whose hub the task is actioned on, oldest first, with this task's use of each. */
-export async function readRestartBudgets(db: StateTx, taskId: string): Promise<RestartBudget[]> {
-  const patterns = await db.restartPattern.findMany({
-    where: { network: { hub: { actions: { some: { taskId } } } } },
-    include: { counts: { where: { taskId } } },
-    orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-  });
-  return patterns.map((p) => ({ patternId: p.id, pattern: p.pattern, maxRetries: p.maxRetries, used: p.counts[0]?.count ?? 0 }));
 }

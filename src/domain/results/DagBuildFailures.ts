@@ -2,13 +2,12 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Logger } from '../../observability/logger.js';
 import type { ObjectStore } from '../objects/ObjectStore.js';
 import { dagResultKey } from '../objects/objectKeys.js';
-import type { StateDb } from '../../storage/state/openStateStore.js';
 import { currentClaim } from '../claims/claimFence.js';
 import { canonicalJson } from '../contentKey.js';
 import { badInput } from '../errors.js';
-import { transactionWithEvents } from '../events/taskEvents.js';
 import type { Principal } from '../principal.js';
 import { formatScope } from '../scope.js';
+import type { StateAccess } from '../state/StateAccess.js';
 import { failTask } from '../restarts/failTask.js';
 import type { RestartDecider } from '../restarts/RestartDecider.js';
 import type { FinishOutcome } from './TaskFinisher.js';
@@ -31,22 +30,22 @@ const maxTextBytes = 4 * 1024 * 1024;
  */
 export class DagBuildFailures {
   constructor(
-    private readonly db: StateDb,
+    private readonly state: StateAccess,
     private readonly objects: ObjectStore,
     private readonly restarts: RestartDecider,
     private readonly log?: Logger,
   ) {}
 
   async record(actor: Principal, claimToken: string, input: DagBuildFailureInput): Promise<FinishOutcome> {
-    const { taskId } = await currentClaim(this.db, actor, claimToken, { lock: false });
+    const { taskId } = await currentClaim(this.state, actor, claimToken, { lock: false });
     checkInput(input);
     const exception = input.exception;
     const traceback = input.traceback ?? '';
     // Restart patterns are matched before the transaction: matching may take seconds and must hold no lock.
     const decision = await this.restarts.decide(taskId, [exception, traceback]);
-    const outcome = await transactionWithEvents(this.db, async (tx, events) => {
+    const outcome = await this.state.transaction(async (tx, events) => {
       const claim = await currentClaim(tx, actor, claimToken, { lock: true });
-      if ((await tx.protocolDag.count({ where: { taskId: claim.taskId } })) > 0) {
+      if (await tx.dags.hasDag(claim.taskId)) {
         throw badInput(`task ${claim.taskId} has its ProtocolDAG already: run its units and finishTask`, { taskId: claim.taskId });
       }
       const id = randomUUID();
@@ -60,16 +59,14 @@ export class DagBuildFailures {
       const sha256 = createHash('sha256').update(text).digest('hex');
       const key = dagResultKey(formatScope(claim.scope), claim.taskId, id);
       const stored = await this.objects.put(key, text, { sha256, contentType: 'application/json' });
-      await tx.protocolDagResult.create({
-        data: {
-          id, taskId: claim.taskId, ok: false, successfulTaskId: null, objectKey: key, sha256, size: BigInt(stored.size),
-          claimId: claim.claimId, computeServiceId: claim.computeServiceId, exception, traceback,
-        },
+      await tx.dagResults.create({
+        id, taskId: claim.taskId, ok: false, objectKey: key, sha256, size: stored.size,
+        claimId: claim.claimId, computeServiceId: claim.computeServiceId, exception, traceback,
       });
       events.add(claim.taskId, { kind: 'ProtocolDagResultRecorded', dagResultId: id, ok: false });
       const failed = await failTask(tx, events, decision, 'the ProtocolDAG could not be built');
       return { dagResultId: id, ok: false, ...failed, attempt };
-    }, { timeout: 60_000 });
+    }, { timeoutMs: 60_000 });
     const { attempt, ...finished } = outcome;
     this.log?.warn({ taskId, attempt, ...finished }, 'the ProtocolDAG could not be built; task failed');
     return finished;

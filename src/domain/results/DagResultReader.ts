@@ -1,6 +1,6 @@
 import type { ObjectStore } from '../objects/ObjectStore.js';
-import type { StateDb } from '../../storage/state/openStateStore.js';
 import { groupByKey } from '../groupByKey.js';
+import type { StateAccess } from '../state/StateAccess.js';
 import { readJsonObject } from './readJsonObject.js';
 
 export interface DagResultRecord {
@@ -17,30 +17,20 @@ export interface DagResultRecord {
   traceback: string | null;
 }
 
-const select = {
-  id: true, taskId: true, ok: true, objectKey: true, sha256: true, createdAt: true, exception: true, traceback: true,
-  claim: { select: { fence: true } },
-} as const;
-
 /** Reads recorded ProtocolDAGResults (TaskFinisher and DagBuildFailures write them). */
 export class DagResultReader {
-  constructor(private readonly db: StateDb, private readonly objects: ObjectStore) {}
+  constructor(private readonly state: StateAccess, private readonly objects: ObjectStore) {}
 
   async ofTasks(taskIds: readonly string[]): Promise<Map<string, DagResultRecord[]>> {
-    const rows = await this.db.protocolDagResult.findMany({ where: { taskId: { in: [...taskIds] } }, select, orderBy: { createdAt: 'asc' } });
-    return groupByKey(taskIds, rows, (row) => row.taskId, toRecord);
+    const results = await this.state.dagResults.ofTasks(taskIds);
+    return groupByKey(taskIds, results, (result) => result.taskId, (result) => result);
   }
 
-  async byId(id: string): Promise<DagResultRecord | null> {
-    const row = await this.db.protocolDagResult.findUnique({ where: { id }, select });
-    return row === null ? null : toRecord(row);
+  byId(id: string): Promise<DagResultRecord | null> {
+    return this.state.dagResults.byId(id);
   }
 
   async document(result: DagResultRecord): Promise<unknown> {
     return readJsonObject(this.objects, result.objectKey);
   }
-}
-
-function toRecord({ claim, ...row }: Omit<DagResultRecord, 'attempt'> & { claim: { fence: bigint } | null }): DagResultRecord {
-  return { ...row, attempt: claim === null ? null : Number(claim.fence) };
 }

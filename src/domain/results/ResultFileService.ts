@@ -1,10 +1,10 @@
 import { posix } from 'node:path';
 import type { TaskSettings } from '../../config.js';
 import type { ObjectStore } from '../objects/ObjectStore.js';
-import type { StateDb } from '../../storage/state/openStateStore.js';
 import { currentClaim } from '../claims/claimFence.js';
 import { groupByKey } from '../groupByKey.js';
 import type { Principal } from '../principal.js';
+import type { StateAccess } from '../state/StateAccess.js';
 import { filesByOkResult } from './filesOfOkResults.js';
 import { toRecord } from './resultFileRecord.js';
 import type { ResultFileRecord } from './resultFileRecord.js';
@@ -23,11 +23,11 @@ export class ResultFileService {
   readonly #uploads: ResultFileUploads;
 
   constructor(
-    private readonly db: StateDb,
+    private readonly state: StateAccess,
     private readonly objects: ObjectStore,
     private readonly settings: UploadSettings & Pick<TaskSettings, 'downloadUrlSeconds'>,
   ) {
-    this.#uploads = new ResultFileUploads(db, objects, settings);
+    this.#uploads = new ResultFileUploads(state, objects, settings);
   }
 
   async createUpload(
@@ -35,13 +35,13 @@ export class ResultFileService {
     claimToken: string,
     input: { unitKey: string; path: string; size: number; sha256?: string | null | undefined },
   ): Promise<UploadTicket> {
-    const claim = await currentClaim(this.db, actor, claimToken, { lock: false });
+    const claim = await currentClaim(this.state, actor, claimToken, { lock: false });
     return this.#uploads.open(claim, input);
   }
 
   /** Fresh URLs for an open upload: the part URLs from `firstPartNumber` on (one answer's worth), or its single PUT URL. */
   async continueUpload(actor: Principal, claimToken: string, uploadId: string, firstPartNumber?: number): Promise<UploadTicket> {
-    const claim = await currentClaim(this.db, actor, claimToken, { lock: false });
+    const claim = await currentClaim(this.state, actor, claimToken, { lock: false });
     return this.#uploads.continue(claim, uploadId, firstPartNumber);
   }
 
@@ -53,7 +53,7 @@ export class ResultFileService {
     parts: Array<{ partNumber: number; etag: string }> = [],
     announcedSha256?: string | null,
   ): Promise<ResultFileRecord> {
-    const claim = await currentClaim(this.db, actor, claimToken, { lock: false });
+    const claim = await currentClaim(this.state, actor, claimToken, { lock: false });
     return this.#uploads.commit(actor, claimToken, claim, uploadId, parts, announcedSha256);
   }
 
@@ -64,11 +64,10 @@ export class ResultFileService {
 
   /** With `ok`, only the files that do (or do not) belong to their unit's ok result (see filesOfOkResults.ts). */
   async ofTasks(taskIds: readonly string[], filter: { unitKey?: string | undefined; ok?: boolean | undefined } = {}): Promise<Map<string, ResultFileRecord[]>> {
-    const where = { taskId: { in: [...taskIds] }, ...(filter.unitKey === undefined ? {} : { unitKey: filter.unitKey }) };
-    const rows = await this.db.resultFile.findMany({ where, orderBy: [{ unitKey: 'asc' }, { path: 'asc' }] });
-    if (filter.ok === undefined) return groupByKey(taskIds, rows, (row) => row.taskId, toRecord);
-    const okResults = await this.db.unitResult.findMany({ where: { ...where, ok: true }, select: { taskId: true, unitKey: true, ok: true, claimId: true } });
-    return groupByKey(taskIds, filesByOkResult(rows, okResults, filter.ok), (row) => row.taskId, toRecord);
+    const files = await this.state.resultFiles.ofTasks(taskIds, filter.unitKey);
+    if (filter.ok === undefined) return groupByKey(taskIds, files, (file) => file.taskId, toRecord);
+    const okResults = await this.state.unitResults.okClaimsOf(taskIds, filter.unitKey);
+    return groupByKey(taskIds, filesByOkResult(files, okResults, filter.ok), (file) => file.taskId, toRecord);
   }
 
   async downloadUrl(file: ResultFileRecord): Promise<string> {

@@ -2,19 +2,19 @@ import { randomUUID } from 'node:crypto';
 import type { TaskSettings } from '../../config.js';
 import { resultFileKey, resultFileUploadKey, uploadIdInKey } from '../objects/objectKeys.js';
 import { ObjectNotFoundError, PartsNotUploadedError } from '../objects/ObjectStore.js';
-import type { ObjectStore } from '../objects/ObjectStore.js';
-import type { StateDb } from '../../storage/state/openStateStore.js';
+import type { ObjectStore, StoredObject } from '../objects/ObjectStore.js';
 import { currentClaim, staleClaim } from '../claims/claimFence.js';
 import type { CurrentClaim } from '../claims/claimFence.js';
 import { badInput, conflict, DomainError, ErrorCode, notFound } from '../errors.js';
-import { transactionWithEvents } from '../events/taskEvents.js';
 import { checkId } from '../ids.js';
 import type { Principal } from '../principal.js';
 import { checkResultFilePath, validateFileSize } from '../resultFilePath.js';
 import { formatScope } from '../scope.js';
+import type { StateAccess } from '../state/StateAccess.js';
 import { checkLength, textLimits } from '../textLimits.js';
 import { toRecord } from './resultFileRecord.js';
 import type { ResultFileRecord } from './resultFileRecord.js';
+import type { UploadRecord } from './ResultFileRepository.js';
 import { checkListedParts, missingParts, partCountOf, partSizeFor, plannedParts } from './uploadParts.js';
 import type { ListedPart } from './uploadParts.js';
 
@@ -33,34 +33,18 @@ export interface UploadTicket {
 
 export type UploadSettings = Pick<TaskSettings, 'uploadUrlSeconds' | 'multipartPartBytes' | 'maxResultFileBytes' | 'uploadPartUrlsPerAnswer'>;
 
-/** The upload row's fields this file works with. */
-interface UploadRow {
-  id: string;
-  taskId: string;
-  claimId: string;
-  unitKey: string;
-  path: string;
-  size: bigint;
-  sha256: string | null;
-  objectKey: string;
-  uploadId: string | null;
-  partSize: bigint | null;
-  stagingKey: string | null;
-  committedAt: Date | null;
-}
-
 const sha256Pattern = /^[0-9a-f]{64}$/;
 
 /**
  * The life of a ResultFile upload: opened with URLs bound to the announced size, continued with more
  * part URLs (or fresh ones), committed once its bytes are verified. Committed bytes live at a key no
- * URL can write (see keys.ts): a single PUT writes its upload's own key and the commit moves the bytes;
+ * URL can write (see objects/objectKeys.ts): a single PUT writes its upload's own key and the commit moves the bytes;
  * a multipart upload is assembled at the final key, and completing it ends its part URLs. A commit
  * that lacks parts names them and keeps the upload, so only those parts need sending again.
  */
 export class ResultFileUploads {
   constructor(
-    private readonly db: StateDb,
+    private readonly state: StateAccess,
     private readonly objects: ObjectStore,
     private readonly settings: UploadSettings,
   ) {}
@@ -77,15 +61,13 @@ export class ResultFileUploads {
     const partSize = partSizeFor(size, this.settings.multipartPartBytes);
     const multipart = size > partSize;
     const multipartId = multipart ? await this.objects.createMultipartUpload(objectKey, { partSize }) : null;
-    const row = await this.db.resultFileUpload.create({
-      data: {
-        id, taskId: claim.taskId, claimId: claim.claimId, unitKey: input.unitKey, path, size: BigInt(size), sha256, objectKey, expiresAt,
-        uploadId: multipartId,
-        partSize: multipart ? BigInt(partSize) : null,
-        stagingKey: multipart ? null : resultFileUploadKey(scope, claim.taskId, input.unitKey, id, path),
-      },
+    const upload = await this.state.resultFiles.openUpload({
+      id, taskId: claim.taskId, claimId: claim.claimId, unitKey: input.unitKey, path, size, sha256, objectKey, expiresAt,
+      uploadId: multipartId,
+      partSize: multipart ? partSize : null,
+      stagingKey: multipart ? null : resultFileUploadKey(scope, claim.taskId, input.unitKey, id, path),
     });
-    return this.#ticket(row, 1, expiresAt);
+    return this.#ticket(upload, 1, expiresAt);
   }
 
   /** Fresh URLs for an open upload: its single PUT URL, or the part URLs from `firstPartNumber` on. */
@@ -94,17 +76,13 @@ export class ResultFileUploads {
     if (upload.committedAt !== null) {
       throw conflict(`upload ${uploadId} was committed; its URLs take no more bytes (open a new upload to write the file again)`, { uploadId, reason: 'UPLOAD_COMMITTED' });
     }
-    const partCount = upload.uploadId === null ? 0 : partCountOf(Number(upload.size), this.#partSizeOf(upload));
+    const partCount = upload.uploadId === null ? 0 : partCountOf(upload.size, this.#partSizeOf(upload));
     if (!(Number.isInteger(firstPartNumber) && firstPartNumber >= 1 && firstPartNumber <= Math.max(1, partCount))) {
       throw badInput(`firstPartNumber ${firstPartNumber} is not one of this upload's parts 1 to ${Math.max(1, partCount)}`, { uploadId });
     }
     // Extended before anything is signed: the sweeper removes an upload only once its last URL expired.
     const expiresAt = this.#urlExpiry();
-    const { count } = await this.db.resultFileUpload.updateMany({
-      where: { id: upload.id, committedAt: null, expiresAt: { lt: expiresAt } },
-      data: { expiresAt },
-    });
-    if (count === 0 && (await this.db.resultFileUpload.count({ where: { id: upload.id, committedAt: null } })) === 0) {
+    if (!(await this.state.resultFiles.extendUpload(upload.id, expiresAt)) && !(await this.state.resultFiles.isUploadOpen(upload.id))) {
       throw notFound(`upload ${uploadId}`);
     }
     return this.#ticket(upload, firstPartNumber, expiresAt);
@@ -122,14 +100,14 @@ export class ResultFileUploads {
     if (sha256 === null) throw badInput('the file\'s sha256 is required: give it when the upload is opened or when it is committed', { uploadId });
 
     const placement = await this.#placeBytes(upload, parts);
-    const actual = await this.objects.digest(upload.objectKey);
-    if (actual.size !== Number(upload.size) || actual.sha256 !== sha256) {
+    const actual = await this.#digestOfPlaced(upload);
+    if (actual.size !== upload.size || actual.sha256 !== sha256) {
       if (placement.completionFailure !== undefined) throw placement.completionFailure.error;
       await this.objects.delete(upload.objectKey);
       if (upload.stagingKey !== null) await this.objects.delete(upload.stagingKey);
-      await this.db.resultFileUpload.delete({ where: { id: upload.id } });
+      await this.state.resultFiles.removeUpload(upload.id);
       throw new DomainError(ErrorCode.CHECKSUM_MISMATCH, `the bytes uploaded for ${upload.path} are not the ones announced; upload again`, {
-        expected: { size: Number(upload.size), sha256 },
+        expected: { size: upload.size, sha256 },
         actual: { size: actual.size, sha256: actual.sha256 },
       });
     }
@@ -149,7 +127,7 @@ export class ResultFileUploads {
     } catch {
       return false;
     }
-    const upload = await this.db.resultFileUpload.findUnique({ where: { id: uploadId }, select: { objectKey: true, uploadId: true, stagingKey: true, committedAt: true } });
+    const upload = await this.state.resultFiles.upload(uploadId);
     if (upload === null || upload.committedAt !== null) return false;
     if (multipartUploadId !== undefined) return upload.uploadId === multipartUploadId && upload.objectKey === key;
     // Uploads opened before staging keys existed wrote their single PUT straight to objectKey.
@@ -162,10 +140,10 @@ export class ResultFileUploads {
    * gone, or the staged object moved; the bytes at the final key, verified next, then say whether that
    * step happened. Parts the commit lacks are refused with the upload kept.
    */
-  async #placeBytes(upload: UploadRow, parts: readonly ListedPart[]): Promise<{ completionFailure?: { error: unknown } }> {
+  async #placeBytes(upload: UploadRecord, parts: readonly ListedPart[]): Promise<{ completionFailure?: { error: unknown } }> {
     let completionFailure: { error: unknown } | undefined;
     if (upload.uploadId !== null) {
-      const listed = checkListedParts(parts, Number(upload.size), this.#partSizeOf(upload), upload.id);
+      const listed = checkListedParts(parts, upload.size, this.#partSizeOf(upload), upload.id);
       try {
         await this.objects.completeMultipartUpload(upload.objectKey, upload.uploadId, listed);
       } catch (error) {
@@ -184,29 +162,45 @@ export class ResultFileUploads {
     return completionFailure === undefined ? {} : { completionFailure };
   }
 
-  async #record(actor: Principal, claimToken: string, claim: CurrentClaim, upload: UploadRow, sha256: string): Promise<ResultFileRecord> {
-    const row = await transactionWithEvents(this.db, async (tx, events) => {
+  /**
+   * The placed bytes, read back through SHA-256. The sweeper may remove an abandoned upload, bytes and
+   * all, between their placing and this read: then the upload is gone, and the commit says so. The
+   * sweeper deletes under the task's lock, so whether it did is read under that lock too.
+   */
+  async #digestOfPlaced(upload: UploadRecord): Promise<StoredObject> {
+    try {
+      return await this.objects.digest(upload.objectKey);
+    } catch (error) {
+      if (!(error instanceof ObjectNotFoundError)) throw error;
+      const stillOpen = await this.state.transaction(async (tx) => {
+        await tx.tasks.lock([upload.taskId]);
+        return tx.resultFiles.isUploadOpen(upload.id);
+      });
+      if (!stillOpen) throw notFound(`upload ${upload.id}`);
+      throw error;
+    }
+  }
+
+  async #record(actor: Principal, claimToken: string, claim: CurrentClaim, upload: UploadRecord, sha256: string): Promise<ResultFileRecord> {
+    const row = await this.state.transaction(async (tx, events) => {
       await currentClaim(tx, actor, claimToken, { lock: true });
       // The sweeper removes an abandoned upload under the same lock, and a commit sent twice at once may
       // have recorded it already: check again now that nothing else can.
-      const current = await tx.resultFileUpload.findUnique({ where: { id: upload.id }, select: { committedAt: true } });
+      const current = await tx.resultFiles.upload(upload.id);
       if (current === null) return 'swept' as const;
       if (current.committedAt !== null) return 'committed' as const;
-      const where = { taskId_unitKey_path: { taskId: upload.taskId, unitKey: upload.unitKey, path: upload.path } };
-      const replaced = await tx.resultFile.findUnique({ where, select: { objectKey: true } });
+      const replaced = await tx.resultFiles.atPath(upload.taskId, upload.unitKey, upload.path);
       // The bytes this commit replaces lose their last reference here; the upload sweeper removes them
       // once the claim has ended (a download URL handed out before may still be reading them until then).
       if (replaced !== null && replaced.objectKey !== upload.objectKey) {
-        await tx.resultFileUpload.deleteMany({ where: { taskId: upload.taskId, objectKey: replaced.objectKey, committedAt: { not: null } } });
+        await tx.resultFiles.removeCommittedUploadsAt(upload.taskId, replaced.objectKey);
       }
-      const file = await tx.resultFile.upsert({
-        where,
-        create: { taskId: upload.taskId, unitKey: upload.unitKey, path: upload.path, size: upload.size, sha256, objectKey: upload.objectKey, claimId: claim.claimId },
-        update: { size: upload.size, sha256, objectKey: upload.objectKey, claimId: claim.claimId, committedAt: new Date() },
+      const file = await tx.resultFiles.record({
+        taskId: upload.taskId, unitKey: upload.unitKey, path: upload.path, size: upload.size, sha256, objectKey: upload.objectKey, claimId: claim.claimId,
       });
-      await tx.resultFileUpload.update({ where: { id: upload.id }, data: { committedAt: file.committedAt, sha256, stagingKey: null } });
+      await tx.resultFiles.markCommitted(upload.id, file.committedAt, sha256);
       events.add(upload.taskId, {
-        kind: 'ResultFileAvailable', resultFileId: file.id, unitKey: file.unitKey, path: file.path, size: Number(file.size), sha256: file.sha256,
+        kind: 'ResultFileAvailable', resultFileId: file.id, unitKey: file.unitKey, path: file.path, size: file.size, sha256: file.sha256,
         objectKey: file.objectKey, committedAt: file.committedAt.toISOString(),
       });
       return file;
@@ -221,34 +215,34 @@ export class ResultFileUploads {
   }
 
   /** A commit retried after its answer was lost: the file it recorded, if nothing replaced it since. */
-  async #committedFileOf(upload: UploadRow): Promise<ResultFileRecord> {
-    const file = await this.db.resultFile.findUnique({ where: { taskId_unitKey_path: { taskId: upload.taskId, unitKey: upload.unitKey, path: upload.path } } });
+  async #committedFileOf(upload: UploadRecord): Promise<ResultFileRecord> {
+    const file = await this.state.resultFiles.atPath(upload.taskId, upload.unitKey, upload.path);
     if (file === null || file.sha256 !== upload.sha256) throw conflict(`the file ${upload.path} was replaced after this upload was committed`);
     return toRecord(file);
   }
 
   async #requireUnitStillRunnable(taskId: string, unitKey: string): Promise<void> {
     checkLength('unitKey', unitKey, textLimits.unitKey);
-    const unit = await this.db.protocolUnit.findFirst({ where: { dag: { taskId }, key: unitKey }, select: { key: true } });
+    const unit = await this.state.dags.unit(taskId, unitKey);
     if (unit === null) throw badInput(`task ${taskId}'s DAG has no unit "${unitKey}"`);
-    const ok = await this.db.unitResult.findFirst({ where: { taskId, unitKey, ok: true }, select: { attempt: true } });
-    if (ok !== null) {
-      throw conflict(`unit ${unitKey} already succeeded in attempt ${ok.attempt}; its files are final`, { taskId, unitKey, reason: 'UNIT_ALREADY_SUCCEEDED' });
+    const okAttempt = await this.state.unitResults.okAttemptOf(taskId, unitKey);
+    if (okAttempt !== null) {
+      throw conflict(`unit ${unitKey} already succeeded in attempt ${okAttempt}; its files are final`, { taskId, unitKey, reason: 'UNIT_ALREADY_SUCCEEDED' });
     }
   }
 
   /** The upload, if it is the claim's own: another task's is NOT_FOUND, an earlier claim's STALE_CLAIM. */
-  async #uploadOf(claim: CurrentClaim, uploadId: string): Promise<UploadRow> {
-    const upload = await this.db.resultFileUpload.findUnique({ where: { id: checkId('upload', uploadId) } });
+  async #uploadOf(claim: CurrentClaim, uploadId: string): Promise<UploadRecord> {
+    const upload = await this.state.resultFiles.upload(checkId('upload', uploadId));
     if (upload === null || upload.taskId !== claim.taskId) throw notFound(`upload ${uploadId}`);
     if (upload.claimId !== claim.claimId) throw staleClaim(claim.taskId, 'the upload was started under another claim');
     return upload;
   }
 
   /** URLs signed after `expiresAt` was taken, for the same lifetime: none outlives the row's expiry. */
-  async #ticket(upload: UploadRow, firstPartNumber: number, expiresAt: Date): Promise<UploadTicket> {
+  async #ticket(upload: UploadRecord, firstPartNumber: number, expiresAt: Date): Promise<UploadTicket> {
     const lifetime = this.settings.uploadUrlSeconds;
-    const size = Number(upload.size);
+    const size = upload.size;
     if (upload.uploadId === null) {
       const url = await this.objects.presignPut(upload.stagingKey ?? upload.objectKey, lifetime, { size });
       return { uploadId: upload.id, url, parts: [], partSize: null, partCount: 0, expiresAt };
@@ -263,8 +257,8 @@ export class ResultFileUploads {
   }
 
   /** Uploads opened before the part size was recorded used the configured one, grown as it is now. */
-  #partSizeOf(upload: UploadRow): number {
-    return upload.partSize === null ? partSizeFor(Number(upload.size), this.settings.multipartPartBytes) : Number(upload.partSize);
+  #partSizeOf(upload: UploadRecord): number {
+    return upload.partSize ?? partSizeFor(upload.size, this.settings.multipartPartBytes);
   }
 
   #urlExpiry(): Date {

@@ -2,7 +2,6 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Logger } from '../../observability/logger.js';
 import type { ObjectStore } from '../objects/ObjectStore.js';
 import { dagResultKey } from '../objects/objectKeys.js';
-import type { StateDb } from '../../storage/state/openStateStore.js';
 import { currentClaim } from '../claims/claimFence.js';
 import { canonicalJson } from '../contentKey.js';
 import { badInput, conflict } from '../errors.js';
@@ -10,7 +9,7 @@ import type { Principal } from '../principal.js';
 import { failTask } from '../restarts/failTask.js';
 import type { RestartDecider, RestartDecision } from '../restarts/RestartDecider.js';
 import { formatScope } from '../scope.js';
-import { transactionWithEvents } from '../events/taskEvents.js';
+import type { StateAccess } from '../state/StateAccess.js';
 import { applyStatusChange } from '../tasks/applyStatusChange.js';
 import type { TaskStatus } from '../tasks/taskStatus.js';
 import { isFileOfOkResult, okClaimByUnit } from './filesOfOkResults.js';
@@ -30,7 +29,7 @@ export interface FinishOutcome {
  */
 export class TaskFinisher {
   constructor(
-    private readonly db: StateDb,
+    private readonly state: StateAccess,
     private readonly objects: ObjectStore,
     private readonly restarts: RestartDecider,
     private readonly log?: Logger,
@@ -51,22 +50,19 @@ export class TaskFinisher {
 
   /** The failed unit results of the claim's attempt, matched against its task's restart patterns. */
   private async matchRestartPatterns(actor: Principal, claimToken: string): Promise<MatchedFailures> {
-    const claim = await currentClaim(this.db, actor, claimToken, { lock: false });
-    const failed = await this.db.unitResult.findMany({
-      where: { taskId: claim.taskId, attempt: Number(claim.fence), ok: false },
-      select: { id: true, exception: true, traceback: true },
-    });
+    const claim = await currentClaim(this.state, actor, claimToken, { lock: false });
+    const failed = await this.state.unitResults.failedInAttempt(claim.taskId, Number(claim.fence));
     const texts = failed.flatMap((r) => [r.exception ?? '', r.traceback ?? '']);
     const decision = failed.length === 0 ? { taskId: claim.taskId, matched: new Map<string, boolean>() } : await this.restarts.decide(claim.taskId, texts);
     return { resultIds: new Set(failed.map((r) => r.id)), decision };
   }
 
   private async finishWith(actor: Principal, claimToken: string, matched: MatchedFailures): Promise<FinishOutcome> {
-    const outcome = await transactionWithEvents(this.db, async (tx, events) => {
+    const outcome = await this.state.transaction(async (tx, events) => {
       const claim = await currentClaim(tx, actor, claimToken, { lock: true });
-      const dag = await tx.protocolDag.findUnique({ where: { taskId: claim.taskId }, include: { units: true } });
+      const dag = await tx.dags.ofTask(claim.taskId);
       if (dag === null) throw badInput(`task ${claim.taskId} has no ProtocolDAG; nothing to finish`);
-      const results = await tx.unitResult.findMany({ where: { taskId: claim.taskId }, orderBy: { attempt: 'asc' } });
+      const results = await tx.unitResults.ofTasks([claim.taskId]);
       const okByUnit = new Map(results.filter((r) => r.ok).map((r) => [r.unitKey, r]));
       const failedNow = results.filter((r) => !r.ok && r.attempt === Number(claim.fence));
       if (matched.decision.taskId !== claim.taskId || !sameIds(failedNow, matched.resultIds)) throw new FailuresChanged(claim.taskId);
@@ -85,24 +81,21 @@ export class TaskFinisher {
           result: result === undefined ? null : { id: result.id, attempt: result.attempt, objectKey: result.objectKey, sha256: result.sha256, ...(await readJsonObject(this.objects, result.objectKey) as object) },
         };
       }));
-      const files = await tx.resultFile.findMany({ where: { taskId: claim.taskId }, orderBy: [{ unitKey: 'asc' }, { path: 'asc' }] });
+      const files = await tx.resultFiles.ofTasks([claim.taskId]);
       // Only the files of the attempt that produced each ok result: a failed attempt's files are not part of it.
       const okClaims = okClaimByUnit(results);
       const id = randomUUID();
       const document = {
         id, taskId: claim.taskId, ok, attempt: Number(claim.fence), dag: { objectKey: dag.objectKey, sha256: dag.sha256 }, units,
-        files: files.filter((f) => isFileOfOkResult(f, okClaims)).map((f) => ({ unitKey: f.unitKey, path: f.path, size: Number(f.size), sha256: f.sha256, objectKey: f.objectKey })),
+        files: files.filter((f) => isFileOfOkResult(f, okClaims)).map((f) => ({ unitKey: f.unitKey, path: f.path, size: f.size, sha256: f.sha256, objectKey: f.objectKey })),
         createdAt: new Date().toISOString(),
       };
       const text = canonicalJson(document);
       const sha256 = createHash('sha256').update(text).digest('hex');
       const key = dagResultKey(formatScope(claim.scope), claim.taskId, id);
       const stored = await this.objects.put(key, text, { sha256, contentType: 'application/json' });
-      await tx.protocolDagResult.create({
-        data: {
-          id, taskId: claim.taskId, ok, successfulTaskId: ok ? claim.taskId : null, objectKey: key, sha256, size: BigInt(stored.size),
-          claimId: claim.claimId, computeServiceId: claim.computeServiceId,
-        },
+      await tx.dagResults.create({
+        id, taskId: claim.taskId, ok, objectKey: key, sha256, size: stored.size, claimId: claim.claimId, computeServiceId: claim.computeServiceId,
       });
       events.add(claim.taskId, { kind: 'ProtocolDagResultRecorded', dagResultId: id, ok });
       if (ok) {
@@ -111,7 +104,7 @@ export class TaskFinisher {
       }
       const failed = await failTask(tx, events, matched.decision, 'finished with failure');
       return { dagResultId: id, ok, ...failed };
-    }, { timeout: 120_000 });
+    }, { timeoutMs: 120_000 });
     this.log?.info({ ...outcome }, 'task finished');
     return outcome;
   }

@@ -1,3 +1,37 @@
-/** Refs of unit results (the documents live in the object store). */
+import type { UnitResultRecord } from './UnitResultService.js';
+
+/** A unit result to record: its document and log are in the object store already. */
+export interface NewUnitResult {
+  taskId: string;
+  unitKey: string;
+  attempt: number;
+  ok: boolean;
+  objectKey: string;
+  sha256: string;
+  size: number;
+  logKey: string | null;
+  exception: string | null;
+  traceback: string | null;
+  startedAt: Date;
+  endedAt: Date;
+  claimId: string;
+}
+
+/** Unit results: one per unit per attempt, each recorded through the attempt's claim. */
 export interface UnitResultRepository {
+  create(result: NewUnitResult): Promise<UnitResultRecord>;
+  /** The tasks' results (only ok or only failed ones, with `ok`), by attempt, then by when they ended. */
+  ofTasks(taskIds: readonly string[], filter?: { ok?: boolean | undefined }): Promise<UnitResultRecord[]>;
+  /** The unit's result in this attempt, if it has one. */
+  ofAttempt(taskId: string, unitKey: string, attempt: number): Promise<UnitResultRecord | null>;
+  /** The attempt whose result of the unit was ok, if one was. */
+  okAttemptOf(taskId: string, unitKey: string): Promise<number | null>;
+  /** The keys of the task's units with an ok result, each once; with `among`, only of those units. */
+  okUnitKeys(taskId: string, among?: readonly string[]): Promise<string[]>;
+  /** The failed results of one attempt, with what they failed with. */
+  failedInAttempt(taskId: string, attempt: number): Promise<Array<{ id: string; exception: string | null; traceback: string | null }>>;
+  /** The ok results of the tasks (of one unit, when given): which claim produced each. */
+  okClaimsOf(taskIds: readonly string[], unitKey?: string): Promise<Array<{ taskId: string; unitKey: string; ok: boolean; claimId: string }>>;
+  /** Every object key the task's results name (documents and logs). */
+  objectKeysOf(taskId: string): Promise<string[]>;
 }

@@ -1,14 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { ObjectStore } from '../objects/ObjectStore.js';
 import { unitLogKey, unitResultKey } from '../objects/objectKeys.js';
-import type { StateDb, StateTx } from '../../storage/state/openStateStore.js';
 import { currentClaim } from '../claims/claimFence.js';
 import { canonicalJson } from '../contentKey.js';
 import { badInput, conflict } from '../errors.js';
-import { transactionWithEvents } from '../events/taskEvents.js';
 import { groupByKey } from '../groupByKey.js';
 import type { Principal } from '../principal.js';
 import { formatScope } from '../scope.js';
+import type { StateAccess, StateRepositories } from '../state/StateAccess.js';
 import { checkLength, textLimits } from '../textLimits.js';
 import { readJsonObject } from './readJsonObject.js';
 
@@ -39,6 +38,8 @@ export interface UnitResultRecord {
   startedAt: Date;
   endedAt: Date;
   createdAt: Date;
+  /** The claim (the attempt) that recorded it. */
+  claimId: string;
 }
 
 const maxTextBytes = 4 * 1024 * 1024;
@@ -51,14 +52,14 @@ const maxOutputsChars = 1024 * 1024;
  * same result again (a retry after a lost answer) returns the stored one.
  */
 export class UnitResultService {
-  constructor(private readonly db: StateDb, private readonly objects: ObjectStore) {}
+  constructor(private readonly state: StateAccess, private readonly objects: ObjectStore) {}
 
   async submit(actor: Principal, claimToken: string, input: UnitResultInput): Promise<UnitResultRecord> {
-    const claim = await currentClaim(this.db, actor, claimToken, { lock: false });
+    const claim = await currentClaim(this.state, actor, claimToken, { lock: false });
     checkInput(input);
-    const unit = await this.db.protocolUnit.findFirst({ where: { dag: { taskId: claim.taskId }, key: input.unitKey } });
+    const unit = await this.state.dags.unit(claim.taskId, input.unitKey);
     if (unit === null) {
-      const hasDag = (await this.db.protocolDag.count({ where: { taskId: claim.taskId } })) > 0;
+      const hasDag = await this.state.dags.hasDag(claim.taskId);
       throw badInput(hasDag ? `task ${claim.taskId}'s DAG has no unit "${input.unitKey}"` : `task ${claim.taskId} has no ProtocolDAG yet; register it first`);
     }
     const attempt = Number(claim.fence);
@@ -71,16 +72,16 @@ export class UnitResultService {
     const sha256 = createHash('sha256').update(text).digest('hex');
     const scope = formatScope(claim.scope);
 
-    const row = await transactionWithEvents(this.db, async (tx, events) => {
+    return this.state.transaction(async (tx, events) => {
       await currentClaim(tx, actor, claimToken, { lock: true });
-      const existing = await tx.unitResult.findUnique({ where: { taskId_unitKey_attempt: { taskId: claim.taskId, unitKey: unit.key, attempt } } });
+      const existing = await tx.unitResults.ofAttempt(claim.taskId, unit.key, attempt);
       if (existing !== null) {
         if (existing.sha256 === sha256) return existing;
         throw conflict(`unit ${unit.key} already has a different result in this attempt`, { taskId: claim.taskId, unitKey: unit.key, attempt });
       }
-      const earlierOk = await tx.unitResult.findFirst({ where: { taskId: claim.taskId, unitKey: unit.key, ok: true }, select: { attempt: true } });
+      const earlierOk = await tx.unitResults.okAttemptOf(claim.taskId, unit.key);
       if (earlierOk !== null) {
-        throw conflict(`unit ${unit.key} already succeeded in attempt ${earlierOk.attempt}; it must not run again`, {
+        throw conflict(`unit ${unit.key} already succeeded in attempt ${earlierOk}; it must not run again`, {
           taskId: claim.taskId, unitKey: unit.key, reason: 'UNIT_ALREADY_SUCCEEDED',
         });
       }
@@ -98,25 +99,19 @@ export class UnitResultService {
         logKey = unitLogKey(scope, claim.taskId, unit.key, attempt);
         await this.objects.put(logKey, input.log, { contentType: 'text/plain; charset=utf-8' });
       }
-      const created = await tx.unitResult.create({
-        data: {
-          taskId: claim.taskId, unitKey: unit.key, attempt, ok: input.ok, objectKey: key, sha256, size: BigInt(stored.size), logKey,
-          exception: input.ok ? null : (input.exception ?? ''), traceback: input.ok ? null : (input.traceback ?? ''),
-          startedAt: input.startedAt, endedAt: input.endedAt, claimId: claim.claimId,
-        },
+      const created = await tx.unitResults.create({
+        taskId: claim.taskId, unitKey: unit.key, attempt, ok: input.ok, objectKey: key, sha256, size: stored.size, logKey,
+        exception: input.ok ? null : (input.exception ?? ''), traceback: input.ok ? null : (input.traceback ?? ''),
+        startedAt: input.startedAt, endedAt: input.endedAt, claimId: claim.claimId,
       });
       events.add(claim.taskId, { kind: 'UnitResultRecorded', unitResultId: created.id, unitKey: unit.key, ok: input.ok, attempt });
       return created;
-    }, { timeout: 60_000 });
-    return toRecord(row);
+    }, { timeoutMs: 60_000 });
   }
 
   async ofTasks(taskIds: readonly string[], filter: { ok?: boolean } = {}): Promise<Map<string, UnitResultRecord[]>> {
-    const rows = await this.db.unitResult.findMany({
-      where: { taskId: { in: [...taskIds] }, ...(filter.ok === undefined ? {} : { ok: filter.ok }) },
-      orderBy: [{ attempt: 'asc' }, { endedAt: 'asc' }],
-    });
-    return groupByKey(taskIds, rows, (row) => row.taskId, toRecord);
+    const results = await this.state.unitResults.ofTasks(taskIds, filter);
+    return groupByKey(taskIds, results, (result) => result.taskId, (result) => result);
   }
 
   /** The stored result document (outputs, or exception and traceback). */
@@ -132,10 +127,9 @@ export class UnitResultService {
   }
 }
 
-async function dependenciesWithoutOkResult(tx: StateTx, taskId: string, dependencies: readonly string[]): Promise<string[]> {
+async function dependenciesWithoutOkResult(tx: StateRepositories, taskId: string, dependencies: readonly string[]): Promise<string[]> {
   if (dependencies.length === 0) return [];
-  const ok = await tx.unitResult.findMany({ where: { taskId, unitKey: { in: [...dependencies] }, ok: true }, select: { unitKey: true } });
-  const okKeys = new Set(ok.map((r) => r.unitKey));
+  const okKeys = new Set(await tx.unitResults.okUnitKeys(taskId, dependencies));
   return dependencies.filter((key) => !okKeys.has(key));
 }
 
@@ -158,11 +152,4 @@ function checkInput(input: UnitResultInput): void {
   if (input.outputs !== undefined && canonicalJson(input.outputs).length > maxOutputsChars) {
     throw badInput(`outputs exceed ${maxOutputsChars} characters of JSON; put bulk data in ResultFiles`, { max: maxOutputsChars });
   }
-}
-
-function toRecord(row: {
-  id: string; taskId: string; unitKey: string; attempt: number; ok: boolean; objectKey: string; sha256: string; size: bigint;
-  logKey: string | null; exception: string | null; traceback: string | null; startedAt: Date; endedAt: Date; createdAt: Date;
-}): UnitResultRecord {
-  return { ...row, size: Number(row.size) };
 }

@@ -1,11 +1,12 @@
 import type { Logger } from '../../observability/logger.js';
+import { systemClock } from '../Clock.js';
+import type { Clock } from '../Clock.js';
 import { taskPrefix } from '../objects/objectKeys.js';
-import { LocalObjectStore } from '../../storage/objects/LocalObjectStore.js';
 import type { ObjectStore } from '../objects/ObjectStore.js';
-import type { StateDb, StateTx } from '../../storage/state/openStateStore.js';
-import { lockTasks } from '../../storage/state/sql/taskLineage.js';
 import { formatScope } from '../scope.js';
 import type { Scope } from '../scope.js';
+import type { StateAccess, StateRepositories } from '../state/StateAccess.js';
+import type { UploadRecord } from './ResultFileRepository.js';
 
 export interface UploadSweepSettings {
   /** How long after its URLs expired an uncommitted upload is swept, and after its end a claim's leftovers. */
@@ -21,7 +22,7 @@ export interface SweepReport {
   claims: number;
   /** Keys of the objects deleted. */
   removedKeys: string[];
-  /** Entries of the local store's `.incoming` and `.multipart` that a killed process left behind. */
+  /** Staged bodies and multipart uploads a killed process left behind (the local store's `.incoming` and `.multipart`). */
   staging: number;
   /** Uploads and claims that could not be swept this time (the object store did not answer, say); retried next sweep. */
   failures: number;
@@ -29,7 +30,7 @@ export interface SweepReport {
 
 const batchSize = 100;
 /** Object-store calls happen under the task's row lock: allow them time, but do not hold it forever. */
-const transactionOptions = { timeout: 60_000, maxWait: 10_000 };
+const transactionOptions = { timeoutMs: 60_000, maxWaitMs: 10_000 };
 
 /**
  * Every object dagkeeper writes is referenced by a row, or will be, or is removed here. Two ways an
@@ -46,26 +47,35 @@ const transactionOptions = { timeout: 60_000, maxWait: 10_000 };
  *
  * Deletions happen under the task's row lock: a new upload row (an insert referencing the task) and
  * every write through a claim wait for it, so nothing can start using a key between the check and
- * the delete. Safe to run on every replica at once. The local store's staging directories, which
- * hold bodies still being written, are cleared of entries older than an upload can live.
+ * the delete. Safe to run on every replica at once. A store that stages bodies still being written
+ * (the local directory) has its staging cleared of entries older than an upload can live.
+ *
+ * Time is the clock's: an upload's grace ends, and a claim's leftovers become removable, when the
+ * clock says so (tests move it by hand); only the interval between sweeps is real time.
  */
 export class UploadSweeper {
+  private readonly log: Logger | undefined;
+  private readonly clock: Clock;
+
   constructor(
-    private readonly db: StateDb,
+    private readonly state: StateAccess,
     private readonly objects: ObjectStore,
     private readonly settings: UploadSweepSettings,
-    private readonly log?: Logger,
-  ) {}
+    options: { log?: Logger | undefined; clock?: Clock | undefined } = {},
+  ) {
+    this.log = options.log;
+    this.clock = options.clock ?? systemClock;
+  }
 
-  async sweep(now = new Date()): Promise<SweepReport> {
+  /** Sweeps as of `now`: the clock's time unless given. */
+  async sweep(now = new Date(this.clock.now())): Promise<SweepReport> {
     const report: SweepReport = { uploads: 0, claims: 0, removedKeys: [], staging: 0, failures: 0 };
     const cutoff = new Date(now.getTime() - this.settings.graceSeconds * 1000);
     await this.sweepUploads(cutoff, report);
-    await this.sweepEndedClaims(cutoff, report);
-    if (this.objects instanceof LocalObjectStore) {
+    await this.sweepEndedClaims(cutoff, now, report);
+    if (this.objects.removeAbandonedStaging !== undefined) {
       const abandonedBefore = new Date(cutoff.getTime() - this.settings.uploadUrlSeconds * 1000);
-      const removed = await this.objects.removeAbandonedStaging(abandonedBefore);
-      report.staging = removed.incoming + removed.multipart;
+      report.staging = await this.objects.removeAbandonedStaging(abandonedBefore);
     }
     if (report.uploads + report.removedKeys.length + report.staging + report.failures > 0) {
       this.log?.info({ ...report, removedKeys: report.removedKeys.length }, 'swept uncommitted uploads and unreferenced objects');
@@ -93,12 +103,7 @@ export class UploadSweeper {
   private async sweepUploads(cutoff: Date, report: SweepReport): Promise<void> {
     const failed: string[] = [];
     for (;;) {
-      const uploads = await this.db.resultFileUpload.findMany({
-        where: { committedAt: null, expiresAt: { lt: cutoff }, id: { notIn: failed } },
-        select: { id: true, taskId: true, objectKey: true, uploadId: true, stagingKey: true },
-        orderBy: { expiresAt: 'asc' },
-        take: batchSize,
-      });
+      const uploads = await this.state.resultFiles.expiredUploads(cutoff, failed, batchSize);
       for (const upload of uploads) {
         try {
           const outcome = await this.removeUpload(upload, cutoff);
@@ -118,18 +123,14 @@ export class UploadSweeper {
    * Not removed when it was committed after all, or given fresh URLs meanwhile; its objects (the final
    * key, and the staging key of a single PUT) are kept while anything else names them.
    */
-  private async removeUpload(
-    upload: { id: string; taskId: string; objectKey: string; uploadId: string | null; stagingKey: string | null },
-    cutoff: Date,
-  ): Promise<{ removed: boolean; deletedKeys: string[] }> {
-    return this.db.$transaction(async (tx) => {
-      await lockTasks(tx, [upload.taskId]);
-      const { count } = await tx.resultFileUpload.deleteMany({ where: { id: upload.id, committedAt: null, expiresAt: { lt: cutoff } } });
-      if (count === 0) return { removed: false, deletedKeys: [] };
+  private async removeUpload(upload: UploadRecord, cutoff: Date): Promise<{ removed: boolean; deletedKeys: string[] }> {
+    return this.state.transaction(async (tx) => {
+      await tx.tasks.lock([upload.taskId]);
+      if (!(await tx.resultFiles.removeExpiredUpload(upload.id, cutoff))) return { removed: false, deletedKeys: [] };
       if (upload.uploadId !== null) await this.objects.abortMultipartUpload(upload.objectKey, upload.uploadId);
       const deletedKeys: string[] = [];
       for (const key of [upload.objectKey, upload.stagingKey]) {
-        if (key === null || await keyInUse(tx, upload.taskId, key)) continue;
+        if (key === null || await tx.resultFiles.keyInUse(upload.taskId, key)) continue;
         await this.objects.delete(key);
         deletedKeys.push(key);
       }
@@ -137,25 +138,20 @@ export class UploadSweeper {
     }, transactionOptions);
   }
 
-  private async sweepEndedClaims(cutoff: Date, report: SweepReport): Promise<void> {
+  private async sweepEndedClaims(cutoff: Date, now: Date, report: SweepReport): Promise<void> {
     const failed: string[] = [];
     for (;;) {
-      const claims = await this.db.claim.findMany({
-        where: { orphansSweptAt: null, releasedAt: { lt: cutoff }, id: { notIn: failed } },
-        select: { id: true, taskId: true, task: { select: { scope: { select: { org: true, campaign: true, project: true } } } } },
-        orderBy: { releasedAt: 'asc' },
-        take: batchSize,
-      });
+      const claims = await this.state.claims.endedUnswept(cutoff, failed, batchSize);
       const byTask = new Map<string, { scope: Scope; claimIds: string[] }>();
       for (const claim of claims) {
-        const entry = byTask.get(claim.taskId) ?? { scope: claim.task.scope, claimIds: [] };
+        const entry = byTask.get(claim.taskId) ?? { scope: claim.scope, claimIds: [] };
         entry.claimIds.push(claim.id);
         byTask.set(claim.taskId, entry);
       }
       for (const [taskId, { scope, claimIds }] of byTask) {
         try {
           report.removedKeys.push(...await this.removeUnreferenced(taskId, scope, cutoff));
-          await this.db.claim.updateMany({ where: { id: { in: claimIds } }, data: { orphansSweptAt: new Date() } });
+          await this.state.claims.markSwept(claimIds, now);
           report.claims += claimIds.length;
         } catch (error) {
           failed.push(...claimIds);
@@ -173,12 +169,12 @@ export class UploadSweeper {
     for await (const object of this.objects.list(taskPrefix(formatScope(scope), taskId))) {
       if (object.lastModified < cutoff) candidates.push(object.key);
     }
-    const referenced = await referencedKeys(this.db, taskId);
+    const referenced = await referencedKeys(this.state, taskId);
     const unreferenced = candidates.filter((key) => !referenced.has(key));
     if (unreferenced.length === 0) return [];
     // Listing took a while: check again under the lock, which holds off anything that could start using a key.
-    return this.db.$transaction(async (tx) => {
-      await lockTasks(tx, [taskId]);
+    return this.state.transaction(async (tx) => {
+      await tx.tasks.lock([taskId]);
       const stillReferenced = await referencedKeys(tx, taskId);
       const removable = unreferenced.filter((key) => !stillReferenced.has(key));
       for (const key of removable) await this.objects.delete(key);
@@ -187,30 +183,15 @@ export class UploadSweeper {
   }
 }
 
-/** Whether a ResultFile or another upload of the task names the key (uploads made before each got its own key may share one). */
-async function keyInUse(tx: StateTx, taskId: string, key: string): Promise<boolean> {
-  const file = await tx.resultFile.findFirst({ where: { taskId, objectKey: key }, select: { id: true } });
-  if (file !== null) return true;
-  return (await tx.resultFileUpload.findFirst({ where: { taskId, OR: [{ objectKey: key }, { stagingKey: key }] }, select: { id: true } })) !== null;
-}
-
-/** Every object key a row of the task names, uploads not yet committed included. */
-async function referencedKeys(db: StateDb | StateTx, taskId: string): Promise<Set<string>> {
-  const where = { taskId };
-  const dag = await db.protocolDag.findUnique({ where, select: { objectKey: true } });
-  const unitResults = await db.unitResult.findMany({ where, select: { objectKey: true, logKey: true } });
-  const files = await db.resultFile.findMany({ where, select: { objectKey: true } });
-  const uploads = await db.resultFileUpload.findMany({ where, select: { objectKey: true, stagingKey: true } });
-  const dagResults = await db.protocolDagResult.findMany({ where, select: { objectKey: true } });
-  const keys = new Set<string>();
-  if (dag !== null) keys.add(dag.objectKey);
-  for (const row of unitResults) {
-    keys.add(row.objectKey);
-    if (row.logKey !== null) keys.add(row.logKey);
-  }
-  for (const row of [...files, ...uploads, ...dagResults]) keys.add(row.objectKey);
-  // An open single-PUT upload's bytes wait at its staging key; once committed, nothing names that key.
-  for (const row of uploads) if (row.stagingKey !== null) keys.add(row.stagingKey);
+/** Every object key a row of the task names, uploads not yet committed (and their staging keys) included. */
+async function referencedKeys(state: StateRepositories, taskId: string): Promise<Set<string>> {
+  const dag = await state.dags.objectKeyOf(taskId);
+  const keys = new Set<string>([
+    ...(dag === null ? [] : [dag]),
+    ...await state.unitResults.objectKeysOf(taskId),
+    ...await state.resultFiles.objectKeysOf(taskId),
+    ...await state.dagResults.objectKeysOf(taskId),
+  ]);
   return keys;
 }
 

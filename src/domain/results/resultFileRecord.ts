@@ -10,6 +10,7 @@ export interface ResultFileRecord {
   committedAt: Date;
 }
 
-export function toRecord(row: { id: string; taskId: string; unitKey: string; path: string; size: bigint; sha256: string; objectKey: string; committedAt: Date }): ResultFileRecord {
-  return { id: row.id, taskId: row.taskId, unitKey: row.unitKey, path: row.path, size: Number(row.size), sha256: row.sha256, objectKey: row.objectKey, committedAt: row.committedAt };
+/** The record of a stored file, without what only the store keeps (the claim that uploaded it). */
+export function toRecord(file: ResultFileRecord): ResultFileRecord {
+  return { id: file.id, taskId: file.taskId, unitKey: file.unitKey, path: file.path, size: file.size, sha256: file.sha256, objectKey: file.objectKey, committedAt: file.committedAt };
 }

@@ -32,6 +32,8 @@ export interface StateRepositories {
 export interface TransactionOptions {
   /** Give up (and roll back) after this long; the store's default when absent. */
   timeoutMs?: number;
+  /** Give up if the transaction cannot start within this long; the store's default when absent. */
+  maxWaitMs?: number;
 }
 
 /**

@@ -1,19 +1,20 @@
 import type { ObjectStore } from '../objects/ObjectStore.js';
-import type { StateDb } from '../../storage/state/openStateStore.js';
-import { ensureScopeId, scopeFilter } from '../../storage/state/scopes.js';
 import { prepareProtocolDag, storeNewProtocolDags } from '../dag/storeProtocolDag.js';
 import type { SerializedProtocolDag } from '../dag/storeProtocolDag.js';
 import { badInput, notFound } from '../errors.js';
-import { transactionWithEvents } from '../events/taskEvents.js';
 import { groupByKey } from '../groupByKey.js';
 import { checkId } from '../ids.js';
 import { canAccessScope, requireKind, requireScope } from '../principal.js';
 import type { Principal } from '../principal.js';
 import { parseScope } from '../scope.js';
+import type { Scope } from '../scope.js';
 import { formatScopedKey, parseScopedKey } from '../scopedKey.js';
+import type { StateAccess } from '../state/StateAccess.js';
 import { applyStatusChange } from './applyStatusChange.js';
-import { taskInclude, toTaskRecord } from './taskRecords.js';
+import { pageOf, pageWindow } from './taskPages.js';
+import type { PageRequest } from './taskPages.js';
 import type { TaskRecord } from './taskRecords.js';
+import type { TaskQuery } from './TaskRepository.js';
 import { assertUserMaySet, TaskStatuses } from './taskStatus.js';
 import type { TaskStatus } from './taskStatus.js';
 
@@ -27,6 +28,7 @@ export interface TaskFilter {
 export interface TaskPage {
   tasks: TaskRecord[];
   hasNextPage: boolean;
+  hasPreviousPage: boolean;
   totalCount: number;
 }
 
@@ -38,11 +40,10 @@ const maxTasksPerCreate = 1000;
  */
 export const maxDagUnitsPerCreate = 100_000;
 export const maxDagBytesPerCreate = 64 * 1024 * 1024;
-const maxPageSize = 1000;
 
 /** Creating tasks, reading them, and the user's levers: status, priority, actioning on hubs. */
 export class TaskService {
-  constructor(private readonly db: StateDb, private readonly objects: ObjectStore) {}
+  constructor(private readonly state: StateAccess, private readonly objects: ObjectStore) {}
 
   async create(
     actor: Principal,
@@ -59,13 +60,12 @@ export class TaskService {
     requireScope(actor, scope);
     const dag = options.dag === undefined || options.dag === null ? undefined : await dagForTasks(options.dag, count);
 
-    return transactionWithEvents(this.db, async (tx, events) => {
-      const scopeId = await ensureScopeId(tx, scope);
-      const transformation = await tx.transformation.findUnique({ where: { scopeId_key: { scopeId, key } } });
+    return this.state.transaction(async (tx, events) => {
+      const transformation = await tx.networks.findTransformation(scope, key);
       if (transformation === null) throw notFound(`transformation ${transformationKey}`);
       if (options.extendsId !== undefined) {
-        const parent = await tx.task.findUnique({ where: { id: checkTaskId(options.extendsId) } });
-        if (parent === null || parent.scopeId !== scopeId) throw notFound(`task ${options.extendsId}`);
+        const parent = await tx.tasks.get(checkTaskId(options.extendsId));
+        if (parent === null || !sameScope(parent.scope, scope)) throw notFound(`task ${options.extendsId}`);
         if (parent.status === 'INVALID' || parent.status === 'DELETED') {
           throw badInput(`task ${parent.id} is ${parent.status} and cannot be extended`, { extends: parent.id, status: parent.status });
         }
@@ -73,65 +73,52 @@ export class TaskService {
           throw badInput(`task ${parent.id} belongs to another transformation; a task extends one of its own transformation`);
         }
       }
-      const created: TaskRecord[] = [];
-      for (let i = 0; i < count; i += 1) {
-        const row = await tx.task.create({
-          data: {
-            scopeId, transformationId: transformation.id, priority, creatorId: actor.identityId,
-            extendsId: options.extendsId ?? null,
-          },
-          include: taskInclude,
-        });
-        created.push(toTaskRecord(row));
-        events.add(row.id, { kind: 'TaskStatusChanged', from: null, to: row.status, reason: `created by ${actor.name}` });
-      }
+      const created = await tx.tasks.create({
+        scope, transformationId: transformation.id, priority, creatorId: actor.identityId, extendsId: options.extendsId ?? null,
+      }, count);
+      for (const task of created) events.add(task.id, { kind: 'TaskStatusChanged', from: null, to: task.status, reason: `created by ${actor.name}` });
       if (dag !== undefined) await storeNewProtocolDags(tx, this.objects, created.map((task) => ({ id: task.id, scope })), dag, actor.identityId);
       return created;
-    }, { timeout: 120_000 });
+    }, { timeoutMs: 120_000 });
   }
 
   async get(actor: Principal, taskId: string): Promise<TaskRecord> {
-    const row = await this.db.task.findUnique({ where: { id: checkTaskId(taskId) }, include: taskInclude });
+    const task = await this.state.tasks.get(checkTaskId(taskId));
     // A task id names no scope: one outside the actor's scopes is answered as missing, so neither its
     // existence nor its scope leaks to another tenant.
-    if (row === null || !canAccessScope(actor, row.scope)) throw notFound(`task ${taskId}`);
-    return toTaskRecord(row);
+    if (task === null || !canAccessScope(actor, task.scope)) throw notFound(`task ${taskId}`);
+    return task;
   }
 
-  /** Tasks visible to the actor, newest last, a page at a time (ids are time-ordered UUIDv7). */
-  async list(actor: Principal, filter: TaskFilter, page: { first?: number | undefined; after?: string | undefined } = {}): Promise<TaskPage> {
-    const first = page.first ?? 100;
-    if (!(Number.isInteger(first) && first >= 0 && first <= maxPageSize)) throw badInput(`first is a whole number from 0 to ${maxPageSize}`);
-    const where = await this.taskWhere(actor, filter);
-    const rows = await this.db.task.findMany({
-      where: page.after === undefined ? where : { AND: [where, { id: { gt: checkTaskId(page.after) } }] },
-      include: taskInclude,
-      orderBy: { id: 'asc' },
-      take: first + 1,
-    });
-    const totalCount = await this.db.task.count({ where });
-    return { tasks: rows.slice(0, first).map(toTaskRecord), hasNextPage: rows.length > first, totalCount };
+  /** Tasks visible to the actor, oldest first (ids are time-ordered UUIDv7), a page at a time, forward or backward. */
+  async list(actor: Principal, filter: TaskFilter, page: PageRequest = {}): Promise<TaskPage> {
+    const { window, size } = pageWindow(page);
+    const after = window.after === undefined ? undefined : checkTaskId(window.after);
+    const before = window.before === undefined ? undefined : checkTaskId(window.before);
+    const query = this.taskQuery(actor, filter);
+    const read = await this.state.tasks.list(query, { after, before, limit: window.limit, fromEnd: window.fromEnd });
+    const { items, more } = pageOf(read, size, window);
+    return {
+      tasks: items,
+      hasNextPage: window.fromEnd ? before !== undefined && await this.state.tasks.anyBeyond(query, { atOrAfter: before }) : more,
+      hasPreviousPage: window.fromEnd ? more : after !== undefined && await this.state.tasks.anyBeyond(query, { atOrBefore: after }),
+      totalCount: await this.state.tasks.count(query),
+    };
   }
 
   async statusCounts(actor: Principal, filter: Omit<TaskFilter, 'status'>): Promise<Record<TaskStatus, number>> {
-    const where = await this.taskWhere(actor, filter);
-    const groups = await this.db.task.groupBy({ by: ['status'], where, _count: { _all: true } });
     const counts = zeroCounts();
-    for (const group of groups) counts[group.status] = group._count._all;
+    for (const group of await this.state.tasks.countByStatus(this.taskQuery(actor, filter))) counts[group.status] = group.count;
     return counts;
   }
 
   /** Status counts of many transformations in one query (for DataLoader); callers checked scope. */
   async statusCountsByTransformation(transformationIds: readonly string[]): Promise<Map<string, Record<TaskStatus, number>>> {
-    const groups = await this.db.task.groupBy({
-      by: ['transformationId', 'status'],
-      where: { transformationId: { in: [...transformationIds] } },
-      _count: { _all: true },
-    });
+    const groups = await this.state.tasks.countByTransformationAndStatus(transformationIds);
     const byTransformation = new Map(transformationIds.map((id) => [id, zeroCounts()]));
     for (const group of groups) {
       const counts = byTransformation.get(group.transformationId);
-      if (counts !== undefined) counts[group.status] = group._count._all;
+      if (counts !== undefined) counts[group.status] = group.count;
     }
     return byTransformation;
   }
@@ -141,7 +128,7 @@ export class TaskService {
     requireKind(actor, 'user');
     assertUserMaySet(status);
     await this.requireVisible(actor, taskIds);
-    await transactionWithEvents(this.db, (tx, events) => applyStatusChange(tx, events, taskIds, status, `set to ${status} by ${actor.name}`));
+    await this.state.transaction((tx, events) => applyStatusChange(tx, events, taskIds, status, `set to ${status} by ${actor.name}`));
     return this.getMany(taskIds);
   }
 
@@ -149,7 +136,7 @@ export class TaskService {
     requireKind(actor, 'user');
     checkPriority(priority);
     await this.requireVisible(actor, taskIds);
-    await this.db.task.updateMany({ where: { id: { in: taskIds } }, data: { priority } });
+    await this.state.tasks.setPriority(taskIds, priority);
     return this.getMany(taskIds);
   }
 
@@ -161,16 +148,9 @@ export class TaskService {
     requireKind(actor, 'user');
     const hub = await this.hubOf(actor, networkKey);
     await this.requireVisible(actor, taskIds);
-    const eligible = await this.db.task.findMany({
-      where: {
-        id: { in: taskIds },
-        status: { in: ['WAITING', 'RUNNING', 'ERROR'] },
-        transformation: { networks: { some: { networkId: hub.networkId } } },
-      },
-      select: { id: true },
-    });
-    await this.db.taskAction.createMany({ data: eligible.map((t) => ({ hubId: hub.id, taskId: t.id })), skipDuplicates: true });
-    const eligibleIds = new Set(eligible.map((t) => t.id));
+    const eligible = await this.state.tasks.ofNetworkInStatus(taskIds, hub.networkId, actionableStatuses);
+    await this.state.tasks.addToHub(hub.hubId, eligible);
+    const eligibleIds = new Set(eligible);
     return taskIds.filter((id) => eligibleIds.has(id));
   }
 
@@ -178,63 +158,53 @@ export class TaskService {
     requireKind(actor, 'user');
     const hub = await this.hubOf(actor, networkKey);
     await this.requireVisible(actor, taskIds);
-    const actioned = await this.db.taskAction.findMany({ where: { hubId: hub.id, taskId: { in: taskIds } }, select: { taskId: true } });
-    await this.db.taskAction.deleteMany({ where: { hubId: hub.id, taskId: { in: taskIds } } });
-    return actioned.map((a) => a.taskId);
+    return this.state.tasks.removeFromHub(hub.hubId, taskIds);
   }
 
   async actionedOn(taskIds: readonly string[]): Promise<Map<string, string[]>> {
-    const rows = await this.db.taskAction.findMany({
-      where: { taskId: { in: [...taskIds] } },
-      select: { taskId: true, hub: { select: { network: { select: { key: true, scope: { select: { org: true, campaign: true, project: true } } } } } } },
-    });
-    return groupByKey(taskIds, rows, (row) => row.taskId, (row) => formatScopedKey(row.hub.network.key, row.hub.network.scope));
+    const rows = await this.state.tasks.hubNetworksOf(taskIds);
+    return groupByKey(taskIds, rows, (row) => row.taskId, (row) => formatScopedKey(row.network.key, row.network.scope));
   }
 
   async getMany(taskIds: readonly string[]): Promise<TaskRecord[]> {
-    const rows = await this.db.task.findMany({ where: { id: { in: [...taskIds] } }, include: taskInclude });
-    const byId = new Map(rows.map((r) => [r.id, toTaskRecord(r)]));
+    const byId = new Map((await this.state.tasks.getMany(taskIds)).map((task) => [task.id, task]));
     return taskIds.flatMap((id) => byId.get(id) ?? []);
   }
 
   private async requireVisible(actor: Principal, taskIds: string[]): Promise<void> {
     if (taskIds.length === 0) throw badInput('name at least one task');
     if (taskIds.length > maxTasksPerCreate * 10) throw badInput(`at most ${maxTasksPerCreate * 10} tasks at once`);
-    const rows = await this.db.task.findMany({ where: { id: { in: taskIds.map(checkTaskId) } }, include: taskInclude });
-    const found = new Map(rows.map((r) => [r.id, r]));
+    const found = new Map((await this.state.tasks.getMany(taskIds.map(checkTaskId))).map((task) => [task.id, task]));
     for (const id of taskIds) {
       const row = found.get(id);
       if (row === undefined || !canAccessScope(actor, row.scope)) throw notFound(`task ${id}`);
     }
   }
 
-  private async hubOf(actor: Principal, networkKey: string): Promise<{ id: string; networkId: string }> {
+  private async hubOf(actor: Principal, networkKey: string): Promise<{ hubId: string; networkId: string }> {
     const { key, scope } = parseScopedKey(networkKey, 'AlchemicalNetwork');
     requireScope(actor, scope);
-    const hub = await this.db.taskHub.findFirst({ where: { network: { key, scope } }, select: { id: true, networkId: true } });
+    const hub = await this.state.networks.findHub(scope, key);
     if (hub === null) throw notFound(`network ${networkKey}`);
     return hub;
   }
 
-  private async taskWhere(actor: Principal, filter: TaskFilter) {
-    const clauses: object[] = [scopeFilter(actor.scopes)];
+  /** The tasks a filter names, among those the actor may see; naming a scope it does not hold is refused. */
+  private taskQuery(actor: Principal, filter: TaskFilter): TaskQuery {
+    const query: TaskQuery = { visibleIn: actor.scopes, status: filter.status };
     if (filter.scope !== undefined) {
-      const scope = parseScope(filter.scope);
-      requireScope(actor, scope);
-      clauses.push({ scope });
+      query.scope = parseScope(filter.scope);
+      requireScope(actor, query.scope);
     }
-    if (filter.status !== undefined) clauses.push({ status: filter.status });
     if (filter.networkKey !== undefined) {
-      const { key, scope } = parseScopedKey(filter.networkKey, 'AlchemicalNetwork');
-      requireScope(actor, scope);
-      clauses.push({ transformation: { networks: { some: { network: { key, scope } } } } });
+      query.network = parseScopedKey(filter.networkKey, 'AlchemicalNetwork');
+      requireScope(actor, query.network.scope);
     }
     if (filter.transformationKey !== undefined) {
-      const { key, scope } = parseScopedKey(filter.transformationKey, 'Transformation');
-      requireScope(actor, scope);
-      clauses.push({ transformation: { key, scope } });
+      query.transformation = parseScopedKey(filter.transformationKey, 'Transformation');
+      requireScope(actor, query.transformation.scope);
     }
-    return { AND: clauses };
+    return query;
   }
 }
 
@@ -259,6 +229,11 @@ async function dagForTasks(input: unknown, count: number): Promise<SerializedPro
   }
   return dag;
 }
+
+/** Only these may be put on a hub: a task finished, invalid or deleted has nothing left to claim. */
+const actionableStatuses: readonly TaskStatus[] = ['WAITING', 'RUNNING', 'ERROR'];
+
+const sameScope = (a: Scope, b: Scope): boolean => a.org === b.org && a.campaign === b.campaign && a.project === b.project;
 
 const zeroCounts = () => Object.fromEntries(TaskStatuses.map((s) => [s, 0])) as Record<TaskStatus, number>;
 

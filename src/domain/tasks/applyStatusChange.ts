@@ -1,7 +1,6 @@
-import type { StateTx } from '../../storage/state/openStateStore.js';
-import { lockTasks, tasksAndDescendants } from '../../storage/state/sql/taskLineage.js';
 import { notFound } from '../errors.js';
 import type { TaskEventBatch } from '../events/taskEvents.js';
+import type { StateRepositories } from '../state/StateAccess.js';
 import { assertTransition, canTransition, cascadingStatuses, hubLeavingStatuses } from './taskStatus.js';
 import type { TaskStatus } from './taskStatus.js';
 
@@ -23,7 +22,7 @@ export interface StatusChange {
  * Each change is reported as a TaskStatusChanged event of the same transaction.
  */
 export async function applyStatusChange(
-  tx: StateTx,
+  tx: StateRepositories,
   events: TaskEventBatch,
   taskIds: readonly string[],
   to: TaskStatus,
@@ -31,33 +30,26 @@ export async function applyStatusChange(
 ): Promise<StatusChange[]> {
   const requested = new Set(taskIds);
   const cascades = cascadingStatuses.has(to);
-  const ids = cascades ? await tasksAndDescendants(tx, taskIds) : [...requested];
-  const rows = await lockTasks(tx, ids);
+  const ids = cascades ? await tx.tasks.withDescendants(taskIds) : [...requested];
+  const rows = await tx.tasks.lock(ids);
   const found = new Set(rows.map((r) => r.id));
   for (const id of requested) if (!found.has(id)) throw notFound(`task ${id}`);
 
   const changing = rows.filter((row) => {
-    const from = row.status as TaskStatus;
     if (requested.has(row.id)) {
-      assertTransition(from, to, row.id);
+      assertTransition(row.status, to, row.id);
       return true;
     }
-    return canTransition(from, to) && from !== to;
+    return canTransition(row.status, to) && row.status !== to;
   });
   if (changing.length === 0) return [];
 
   const changingIds = changing.map((r) => r.id);
   const claimIds = changing.flatMap((r) => (r.currentClaimId === null ? [] : [r.currentClaimId]));
-  const now = new Date();
-  if (claimIds.length > 0) {
-    await tx.claim.updateMany({ where: { id: { in: claimIds }, releasedAt: null }, data: { releasedAt: now, releaseReason: reason } });
-  }
-  await tx.task.updateMany({
-    where: { id: { in: changingIds } },
-    data: { status: to, currentClaimId: null, fence: { increment: 1 } },
-  });
-  if (hubLeavingStatuses.has(to)) await tx.taskAction.deleteMany({ where: { taskId: { in: changingIds } } });
-  const changes = changing.map((r) => ({ taskId: r.id, from: r.status as TaskStatus, to }));
+  if (claimIds.length > 0) await tx.claims.release(claimIds, reason, new Date());
+  await tx.tasks.changeStatus(changingIds, to);
+  if (hubLeavingStatuses.has(to)) await tx.tasks.removeFromHubs(changingIds);
+  const changes = changing.map((r) => ({ taskId: r.id, from: r.status, to }));
   for (const change of changes) events.add(change.taskId, { kind: 'TaskStatusChanged', from: change.from, to, reason });
   return changes;
 }

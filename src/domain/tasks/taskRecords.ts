@@ -15,12 +15,7 @@ export interface TaskRecord {
   updatedAt: Date;
 }
 
-/** What to include when reading a task so it maps to a TaskRecord. */
-export const taskInclude = {
-  scope: { select: { org: true, campaign: true, project: true } },
-  transformation: { select: { key: true } },
-} as const;
-
+/** A task as the store reads it, with its scope and its transformation's key. */
 export function toTaskRecord(row: {
   id: string; status: TaskStatus; priority: number; transformationId: string; extendsId: string | null;
   fence: bigint; createdAt: Date; updatedAt: Date; scope: Scope; transformation: { key: string };

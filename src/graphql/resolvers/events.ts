@@ -1,39 +1,38 @@
 import type { TaskEvent } from '../../domain/events/taskEvents.js';
 import type { TaskEventFilter } from '../../domain/events/TaskEventService.js';
-import type { ResultFileRecord } from '../../domain/results/ResultFileService.js';
-import type { GraphQLContext } from '../context.js';
-
-type Ctx = GraphQLContext;
-type Event<K extends TaskEvent['kind']> = Extract<TaskEvent, { kind: K }>;
+import type { Resolvers, TaskEventFilter as GraphQLTaskEventFilter } from '../generated/types.js';
 
 /** GraphQL names the DAG result type ProtocolDAGResult; the domain spells the kind ProtocolDagResultRecorded. */
-const typeNames: Record<TaskEvent['kind'], string> = {
+const typeNames = {
   TaskStatusChanged: 'TaskStatusChanged',
   UnitResultRecorded: 'UnitResultRecorded',
   ResultFileAvailable: 'ResultFileAvailable',
   ProtocolDagResultRecorded: 'ProtocolDAGResultRecorded',
   ComputeServiceExpired: 'ComputeServiceExpired',
-};
+} as const satisfies Record<TaskEvent['kind'], string>;
+
+const toFilter = (filter: GraphQLTaskEventFilter | null | undefined): TaskEventFilter => ({
+  scope: filter?.scope ?? undefined,
+  networkKey: filter?.networkKey ?? undefined,
+  taskId: filter?.taskId ?? undefined,
+});
 
 const common = {
   cursor: (event: TaskEvent) => event.cursor.toString(),
 };
 
-export const eventResolvers = {
+export const eventResolvers: Resolvers = {
   Query: {
-    taskEventCursor: (_: unknown, __: unknown, ctx: Ctx) => ctx.services.events.latestCursor(),
+    taskEventCursor: (_, __, ctx) => ctx.services.events.latestCursor(),
   },
   Subscription: {
     taskEvents: {
-      subscribe: (_: unknown, args: { filter?: Record<string, string | null> | null; since?: string | null }, ctx: Ctx) => {
-        const filter = Object.fromEntries(Object.entries(args.filter ?? {}).filter(([, v]) => v !== null)) as TaskEventFilter;
-        return ctx.services.events.subscribe(ctx.principal, filter, args.since ?? undefined);
-      },
+      subscribe: (_, args, ctx) => ctx.services.events.subscribe(ctx.principal, toFilter(args.filter), args.since ?? undefined),
       resolve: (event: TaskEvent) => event,
     },
   },
   TaskEvent: {
-    __resolveType: (event: TaskEvent) => typeNames[event.kind],
+    __resolveType: (event) => typeNames[event.kind],
   },
   TaskStatusChanged: common,
   UnitResultRecorded: common,
@@ -41,7 +40,7 @@ export const eventResolvers = {
   ComputeServiceExpired: common,
   ResultFileAvailable: {
     ...common,
-    file: (event: Event<'ResultFileAvailable'>): ResultFileRecord => ({
+    file: (event) => ({
       id: event.resultFileId, taskId: event.taskId, unitKey: event.unitKey, path: event.path, size: event.size,
       sha256: event.sha256, objectKey: event.objectKey, committedAt: new Date(event.committedAt),
     }),

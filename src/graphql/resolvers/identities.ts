@@ -1,54 +1,41 @@
 import { notFound } from '../../domain/errors.js';
-import type { IdentityRecord } from '../../domain/identities/IdentityService.js';
-import type { IdentityKind } from '../../domain/principal.js';
-import type { GraphQLContext } from '../context.js';
+import type { IdentityKind as DomainIdentityKind } from '../../domain/principal.js';
+import type { IdentityKind, Resolvers } from '../generated/types.js';
 
-type GraphQLKind = 'USER' | 'COMPUTE';
-const fromGraphQLKind = (kind: GraphQLKind): IdentityKind => (kind === 'USER' ? 'user' : 'compute');
+const fromGraphQLKind = (kind: IdentityKind): DomainIdentityKind => (kind === 'USER' ? 'user' : 'compute');
 
-interface CreateIdentityArgs {
-  input: { kind: GraphQLKind; name: string; scopes: string[]; tokenExpiresInSeconds?: number | null };
-}
-
-export const identityResolvers = {
+export const identityResolvers: Resolvers = {
   Query: {
-    viewer: async (_: unknown, __: unknown, ctx: GraphQLContext) => {
+    viewer: async (_, __, ctx) => {
       const identity = await ctx.services.identities.get(ctx.principal, ctx.principal.identityId);
       if (identity === null) throw notFound('identity');
       return identity;
     },
-    identities: (_: unknown, __: unknown, ctx: GraphQLContext) => ctx.services.identities.list(ctx.principal),
-    identity: (_: unknown, args: { id: string }, ctx: GraphQLContext) =>
-      ctx.services.identities.get(ctx.principal, args.id),
+    identities: (_, __, ctx) => ctx.services.identities.list(ctx.principal),
+    identity: (_, args, ctx) => ctx.services.identities.get(ctx.principal, args.id),
   },
   Mutation: {
-    createIdentity: (_: unknown, { input }: CreateIdentityArgs, ctx: GraphQLContext) =>
+    createIdentity: (_, { input }, ctx) =>
       ctx.services.identities.create(ctx.principal, {
         kind: fromGraphQLKind(input.kind),
         name: input.name,
         scopes: input.scopes,
         tokenExpiresInSeconds: input.tokenExpiresInSeconds ?? undefined,
       }),
-    issueToken: async (
-      _: unknown,
-      args: { identityId: string; label?: string | null; expiresInSeconds?: number | null },
-      ctx: GraphQLContext,
-    ) => {
+    issueToken: async (_, args, ctx) => {
       const { token, record } = await ctx.services.identities.issueToken(ctx.principal, args.identityId, {
         label: args.label ?? undefined,
         expiresInSeconds: args.expiresInSeconds ?? undefined,
       });
       return { token, info: record };
     },
-    revokeToken: (_: unknown, args: { tokenId: string }, ctx: GraphQLContext) =>
-      ctx.services.identities.revokeToken(ctx.principal, args.tokenId),
-    disableIdentity: (_: unknown, args: { id: string }, ctx: GraphQLContext) =>
-      ctx.services.identities.disable(ctx.principal, args.id),
+    revokeToken: (_, args, ctx) => ctx.services.identities.revokeToken(ctx.principal, args.tokenId),
+    disableIdentity: (_, args, ctx) => ctx.services.identities.disable(ctx.principal, args.id),
   },
   Identity: {
-    kind: (identity: IdentityRecord): GraphQLKind => (identity.kind === 'user' ? 'USER' : 'COMPUTE'),
-    scopes: (identity: IdentityRecord, _: unknown, ctx: GraphQLContext) => ctx.loaders.scopesOfIdentity.load(identity.id),
-    tokens: (identity: IdentityRecord, _: unknown, ctx: GraphQLContext) => {
+    kind: (identity) => (identity.kind === 'user' ? 'USER' : 'COMPUTE'),
+    scopes: (identity, _, ctx) => ctx.loaders.scopesOfIdentity.load(identity.id),
+    tokens: (identity, _, ctx) => {
       if (identity.id !== ctx.principal.identityId && !ctx.principal.isAdmin) return [];
       return ctx.loaders.tokensOfIdentity.load(identity.id);
     },

@@ -242,11 +242,9 @@ export class LocalObjectStore implements ObjectStore {
    * Removes staged bodies and multipart uploads untouched since `olderThan`: what a killed process left
    * in `.incoming` and `.multipart`. A multipart upload in use is touched as each part arrives.
    */
-  async removeAbandonedStaging(olderThan: Date): Promise<{ incoming: number; multipart: number }> {
-    return {
-      incoming: await removeEntriesModifiedBefore(this.#incomingDir, olderThan),
-      multipart: await removeEntriesModifiedBefore(this.#multipartDir, olderThan),
-    };
+  async removeAbandonedStaging(olderThan: Date): Promise<number> {
+    const incoming = await removeEntriesModifiedBefore(this.#incomingDir, olderThan);
+    return incoming + await removeEntriesModifiedBefore(this.#multipartDir, olderThan);
   }
 
   /** Checks a request made to a presigned URL; `key` is the decoded path after `/objects/`. */

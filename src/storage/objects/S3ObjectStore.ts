@@ -12,6 +12,7 @@ import {
   type StoredObject,
   type UploadedPart,
 } from '../../domain/objects/ObjectStore.js';
+import { keepAliveAgent } from '../../net/keepAliveAgent.js';
 import { S3Client } from './s3Client.js';
 import { uploadInParts } from './s3PartedUpload.js';
 import { presignV4 } from './s3Presign.js';
@@ -66,10 +67,10 @@ export class S3ObjectStore implements ObjectStore {
     this.#partSize = partSize;
     const credentials = { accessKey: options.accessKey, secretKey: options.secretKey, region: this.#region, partSize };
     this.#credentials = { accessKey: options.accessKey, secretKey: options.secretKey };
-    this.#client = new S3Client({ endPoint: options.endPoint, port: options.port, useSSL: options.useSSL, ...credentials });
-    this.#presigner = options.publicEndpoint
-      ? new S3Client({ ...endpointOf(options.publicEndpoint), ...credentials })
-      : this.#client;
+    // Our own pool, which lets idle connections go before the store closes them (see keepAliveAgent.ts).
+    const transportAgent = keepAliveAgent(options.useSSL ? 'https:' : 'http:');
+    this.#client = new S3Client({ endPoint: options.endPoint, port: options.port, useSSL: options.useSSL, transportAgent, ...credentials });
+    this.#presigner = options.publicEndpoint ? presignerFor(options.publicEndpoint, credentials) : this.#client;
   }
 
   async ensureReady(): Promise<void> {
@@ -102,7 +103,7 @@ export class S3ObjectStore implements ObjectStore {
       return await this.#client.getPartialObject(this.#bucket, key, range.start, length);
     } catch (error) {
       if (isS3Error(error, 'NoSuchKey')) throw new ObjectNotFoundError(key);
-      if (isS3Error(error, 'InvalidRange')) throw new RangeError(`range ${range?.start}-${range?.end ?? ''} is not satisfiable for ${key}`);
+      if (isS3Error(error, 'InvalidRange')) throw new RangeError(`range ${range?.start}-${range?.end ?? ''} is not satisfiable for ${key}`, { cause: error });
       throw error;
     }
   }
@@ -235,6 +236,12 @@ export class S3ObjectStore implements ObjectStore {
     // minio would quietly turn a lifetime of 0 into its seven-day maximum.
     assertPresignLifetime(expiresInSeconds);
   }
+}
+
+/** Signs URLs for the public endpoint; it never sends a request of its own. */
+function presignerFor(publicEndpoint: string, credentials: { accessKey: string; secretKey: string; region: string; partSize: number }): S3Client {
+  const endpoint = endpointOf(publicEndpoint);
+  return new S3Client({ ...endpoint, ...credentials, transportAgent: keepAliveAgent(endpoint.useSSL ? 'https:' : 'http:') });
 }
 
 function endpointOf(publicEndpoint: string): { endPoint: string; port: number; useSSL: boolean } {

@@ -1,10 +1,12 @@
 import { mkdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
-import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory, SqlQuery } from '@prisma/driver-adapter-utils';
+import type { SqlMigrationAwareDriverAdapterFactory, SqlQuery } from '@prisma/driver-adapter-utils';
+import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from './generated/client.js';
 import type { Prisma } from './generated/client.js';
+import { directRowTypes } from './directRowTypes.js';
 import { registerDirectSql } from './directSql.js';
 import { applyMigrations } from './migrations.js';
 import { queueTransactions } from './queuedTransactions.js';
@@ -54,26 +56,30 @@ export async function openStateStore(location: StateLocation, options: OpenState
     const appliedMigrations = migrate
       ? await withPostgresAdapter(location.url, (factory) => applyMigrations(factory))
       : [];
-    const factory = new PrismaPg(
-      { connectionString: location.url, max: options.poolSize ?? 10 },
-      // The adapter's type says a name is always given; an unnamed statement (undefined) is what it does without one.
-      options.preparedStatements === false ? {} : { statementNameGenerator: statementNamer() as (query: SqlQuery) => string },
-    );
-    // Prisma connects through the factory; keeping what it connected lets sql/ statements use the same pool directly.
-    let connected: SqlDriverAdapter | undefined;
-    const db = new PrismaClient({
-      adapter: { provider: factory.provider, adapterName: factory.adapterName, connect: async () => (connected = await factory.connect()) },
-    });
+    // One pool for Prisma and the sql/ statements (directSql.ts), so one set of connections and of
+    // prepared statements; its type parsers are for the direct statements (Prisma's adapter brings its own).
+    const pool = new pg.Pool({ connectionString: location.url, max: options.poolSize ?? 10, types: directRowTypes });
+    // An idle connection that breaks (the server restarting) leaves the pool; the next query opens another.
+    pool.on('error', () => undefined);
+    const statementName = options.preparedStatements === false ? () => undefined : statementNamer();
+    // The adapter's type says a name is always given; an unnamed statement (undefined) is what it does without one.
+    const factory = new PrismaPg(pool, { statementNameGenerator: ((query: SqlQuery) => statementName(query.sql)) as (query: SqlQuery) => string });
+    const db = new PrismaClient({ adapter: factory });
     await db.$connect();
-    if (connected === undefined) throw new Error('Prisma connected without its driver adapter');
-    registerDirectSql(db, connected);
+    registerDirectSql(db, { pool, statementName });
     return {
       kind: 'postgres',
       access: createStateAccess(db),
       db,
       appliedMigrations,
       listen: (channel, onWake, onError) => listenOnPostgres(location.url, channel, onWake, onError),
-      close: () => db.$disconnect(),
+      close: async () => {
+        try {
+          await db.$disconnect();
+        } finally {
+          if (!pool.ending) await pool.end();
+        }
+      },
     };
   }
 
@@ -106,7 +112,7 @@ export async function withPostgresAdapter<T>(
   url: string,
   work: (factory: SqlMigrationAwareDriverAdapterFactory) => Promise<T>,
 ): Promise<T> {
-  const pool = new (await import('pg')).default.Pool({ connectionString: url, max: 2 });
+  const pool = new pg.Pool({ connectionString: url, max: 2 });
   try {
     return await work(new PrismaPg(pool));
   } finally {

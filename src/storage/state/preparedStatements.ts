@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import type { SqlQuery } from '@prisma/driver-adapter-utils';
 
 /**
  * Names for PostgreSQL prepared statements, so that each connection parses and plans a statement
@@ -9,14 +8,17 @@ import type { SqlQuery } from '@prisma/driver-adapter-utils';
  * `limit` distinct texts a process sees get a name; the rest run unnamed. Each named statement
  * lives on every pooled connection until the connection closes, and texts that vary with their
  * input (a list spelled out as $1, $2, …) would otherwise grow that set without end.
+ *
+ * One namer serves a store's pool: Prisma's adapter and the direct statements (directSql.ts) run on
+ * the same connections, and pg refuses a name it has seen on a connection for another text.
  */
-export function statementNamer(limit = 1_000): (query: SqlQuery) => string | undefined {
+export function statementNamer(limit = 1_000): (text: string) => string | undefined {
   const named = new Map<string, string>();
-  return (query) => {
-    const known = named.get(query.sql);
+  return (text) => {
+    const known = named.get(text);
     if (known !== undefined || named.size >= limit) return known;
-    const name = 'dk_' + createHash('sha256').update(query.sql).digest('base64url').slice(0, 24);
-    named.set(query.sql, name);
+    const name = 'dk_' + createHash('sha256').update(text).digest('base64url').slice(0, 24);
+    named.set(text, name);
     return name;
   };
 }

@@ -1,6 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UploadSweeper } from '../../../src/domain/results/UploadSweeper.js';
+import { createStateAccess } from '../../../src/storage/state/repositories/createStateAccess.js';
 import type { SweepReport } from '../../../src/domain/results/UploadSweeper.js';
 import type { ObjectStore } from '../../../src/domain/objects/ObjectStore.js';
 import type { StateDb } from '../../../src/storage/state/openStateStore.js';
@@ -84,7 +85,7 @@ export async function checkChaosInvariants(options: InvariantOptions): Promise<C
 
   await expectEveryRefIntact(db, objects, taskIds);
   const before = await leftovers(options);
-  const sweeper = new UploadSweeper(db, objects, { graceSeconds: 60, uploadUrlSeconds: options.uploadUrlSeconds });
+  const sweeper = new UploadSweeper(createStateAccess(db), objects, { graceSeconds: 60, uploadUrlSeconds: options.uploadUrlSeconds });
   const sweep = await sweeper.sweep(new Date(Date.now() + 30 * 86_400_000));
   expect(sweep.failures).toBe(0);
   await expectEveryRefIntact(db, objects, taskIds);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { LocalObjectStore } from '../../../src/storage/objects/LocalObjectStore.js';
 import { openStateStore } from '../../../src/storage/state/openStateStore.js';
 import type { StateStore } from '../../../src/storage/state/openStateStore.js';
+import { stopChild, trackStoppable } from '../../support/leftovers.js';
 import { createTestDatabase } from '../../support/postgres.js';
 import type { TestDatabase } from '../../support/postgres.js';
 import type { NamedWorker } from './campaign.js';
@@ -51,13 +52,13 @@ export async function startLocalServerRig(name: string, env: Record<string, stri
         }
         return uploads;
       },
-      close: async () => {
-        for (const worker of workers) worker.process.child.kill('SIGKILL');
+      close: trackStoppable(`chaos rig "${name}" (server ${server.url}, its workers, state store and database)`, async () => {
+        await Promise.all(workers.map((worker) => stopChild(worker.process.child, { signal: 'SIGKILL' })));
         await server.stop().catch(() => undefined);
         await state.close();
         await owned.drop();
         await rm(cwd, { recursive: true, force: true });
-      },
+      }),
     };
   } catch (error) {
     await database?.drop();

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import { trackStoppable } from '../../support/leftovers.js';
 import { freePort } from './processes.js';
 
 const run = promisify(execFile);
@@ -56,10 +57,10 @@ export async function startPostgresCluster(): Promise<PostgresCluster> {
     start: async () => {
       await start();
     },
-    destroy: async () => {
+    destroy: trackStoppable(`PostgreSQL cluster on port ${port}`, async () => {
       await stop('immediate').catch(() => undefined);
       await rm(folder, { recursive: true, force: true });
-    },
+    }),
   };
 }
 

@@ -3,8 +3,9 @@ import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { trackChild } from '../../support/leftovers.js';
 import { startServerProcess } from '../../support/serverProcess.js';
+import { waitFor as waitForCondition } from '../../support/waitFor.js';
 import type { ServerProcess } from '../../support/serverProcess.js';
 
 /** A port nobody listens on right now, for a process that must come back on the port its clients know. */
@@ -16,15 +17,9 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Polls `check` until it returns a value other than undefined; fails with `what` after `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000, everyMs = 10): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
+/** test/support/waitFor.ts, with the chaos suite's longer default deadline. */
+export function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000, everyMs = 10): Promise<T> {
+  return waitForCondition(what, check, timeoutMs, everyMs);
 }
 
 /** `dagkeeper server` that can be SIGKILLed and started again on the same port and data. */
@@ -70,8 +65,13 @@ export async function startRestartableServer(cwd: string, env: Record<string, st
 
 /** One process per core spinning flat out, at the same priority as everything else. */
 export function loadEveryCore(cores = 2): { stop(): Promise<void> } {
-  const spinners: ChildProcess[] = Array.from({ length: cores }, () =>
-    spawn(process.execPath, ['-e', 'for (;;) Math.sqrt(Math.random());'], { stdio: 'ignore' }));
+  const spinners: ChildProcess[] = Array.from({ length: cores }, () => {
+    // A spinning event loop never hears its stdin close, so it checks now and then that the test
+    // process that started it is still its parent, and ends when it is not.
+    const spinner = spawn(process.execPath, ['-e', 'const parent = process.ppid; for (;;) { for (let i = 0; i < 1e6; i += 1) Math.sqrt(Math.random()); if (process.ppid !== parent) process.exit(0); }'], { stdio: 'ignore' });
+    trackChild(spinner, 'CPU spinner');
+    return spinner;
+  });
   return {
     stop: async () => {
       await Promise.all(spinners.map(async (child) => {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { S3ObjectStore } from '../../../src/storage/objects/S3ObjectStore.js';
+import { trackChild } from '../../support/leftovers.js';
 
 const serverScript = fileURLToPath(new URL('../../support/s3rverProcess.mjs', import.meta.url));
 const bucket = 'dagkeeper-chaos';
@@ -31,6 +32,7 @@ export async function startRestartableS3(): Promise<RestartableS3> {
   const launch = async (port: number): Promise<number> => {
     const started = spawn(process.execPath, [serverScript, directory, bucket, String(port)], { stdio: ['pipe', 'pipe', 'inherit'] });
     child = started;
+    trackChild(started, 's3rver process (restartable)');
     for await (const line of createInterface({ input: started.stdout })) {
       const announced = JSON.parse(line) as { port?: unknown };
       if (typeof announced.port === 'number') return announced.port;

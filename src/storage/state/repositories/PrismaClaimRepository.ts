@@ -1,6 +1,65 @@
-import type { ClaimRepository } from '../../../domain/claims/ClaimRepository.js';
+import type {
+  ClaimableHub, ClaimCheckIn, ClaimCheckInRequest, ClaimEligibility, ClaimOffer, ClaimRepository, ClaimWithTask, EndedClaim, MadeClaim,
+} from '../../../domain/claims/ClaimRepository.js';
+import { toTaskRecord } from '../../../domain/tasks/taskRecords.js';
+import { checkInForClaims } from '../sql/claimCheckIn.js';
+import { claimFromHub, hubsWithClaimableTasks } from '../sql/claimTasks.js';
 import type { StateClient } from './stateClient.js';
+
+const scopeSelect = { select: { org: true, campaign: true, project: true } } as const;
 
 export class PrismaClaimRepository implements ClaimRepository {
   constructor(protected readonly db: StateClient) {}
+
+  async byTokenHash(tokenHash: string): Promise<ClaimWithTask | null> {
+    const claim = await this.db.claim.findUnique({
+      where: { tokenHash },
+      include: {
+        computeService: { select: { identityId: true } },
+        task: { select: { status: true, fence: true, currentClaimId: true, transformationId: true, extendsId: true, scope: scopeSelect } },
+      },
+    });
+    if (claim === null) return null;
+    return {
+      id: claim.id, taskId: claim.taskId, computeServiceId: claim.computeServiceId, ownerIdentityId: claim.computeService.identityId,
+      fence: claim.fence, releasedAt: claim.releasedAt, releaseReason: claim.releaseReason, task: claim.task,
+    };
+  }
+
+  checkIn(check: { requests: readonly ClaimCheckInRequest[]; now: Date; silentBefore: Date; failuresSince: Date; protocols: readonly string[] | null }): Promise<ClaimCheckIn[]> {
+    return checkInForClaims(this.db, check);
+  }
+
+  claimableHubs(protocols: readonly string[] | null): Promise<ClaimableHub[]> {
+    return hubsWithClaimableTasks(this.db, protocols);
+  }
+
+  async claimFromHub(claim: { hubId: string; protocols: readonly string[] | null; offers: readonly ClaimOffer[]; eligibility: ClaimEligibility }): Promise<MadeClaim[]> {
+    const rows = await claimFromHub(this.db, claim);
+    return rows.map((row) => ({
+      claimId: row.claimId,
+      task: toTaskRecord({
+        ...row, id: row.taskId, fence: BigInt(row.fence),
+        scope: { org: row.org, campaign: row.campaign, project: row.project }, transformation: { key: row.transformationKey },
+      }),
+    }));
+  }
+
+  async release(claimIds: readonly string[], reason: string, at: Date): Promise<void> {
+    await this.db.claim.updateMany({ where: { id: { in: [...claimIds] }, releasedAt: null }, data: { releasedAt: at, releaseReason: reason } });
+  }
+
+  async endedUnswept(endedBefore: Date, skipping: readonly string[], limit: number): Promise<EndedClaim[]> {
+    const claims = await this.db.claim.findMany({
+      where: { orphansSweptAt: null, releasedAt: { lt: endedBefore }, id: { notIn: [...skipping] } },
+      select: { id: true, taskId: true, task: { select: { scope: scopeSelect } } },
+      orderBy: { releasedAt: 'asc' },
+      take: limit,
+    });
+    return claims.map((claim) => ({ id: claim.id, taskId: claim.taskId, scope: claim.task.scope }));
+  }
+
+  async markSwept(claimIds: readonly string[], at: Date): Promise<void> {
+    await this.db.claim.updateMany({ where: { id: { in: [...claimIds] } }, data: { orphansSweptAt: at } });
+  }
 }

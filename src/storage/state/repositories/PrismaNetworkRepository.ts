@@ -1,6 +1,129 @@
-import type { NetworkRepository } from '../../../domain/networks/NetworkRepository.js';
+import type { ChemicalSystemRecord, NetworkRecord, NetworkRepository, TransformationRecord } from '../../../domain/networks/NetworkRepository.js';
+import type { KeyedNetwork } from '../../../domain/networks/networkInput.js';
+import type { Scope } from '../../../domain/scope.js';
+import { formatScopedKey } from '../../../domain/scopedKey.js';
+import { jsonInput } from '../json.js';
+import { ensureScopeId } from '../scopes.js';
 import type { StateClient } from './stateClient.js';
+
+const scopeSelect = { select: { org: true, campaign: true, project: true } } as const;
 
 export class PrismaNetworkRepository implements NetworkRepository {
   constructor(protected readonly db: StateClient) {}
+
+  async storeNetwork(scope: Scope, keyed: KeyedNetwork): Promise<boolean> {
+    const scopeId = await ensureScopeId(this.db, scope);
+    const existing = await this.db.alchemicalNetwork.findUnique({ where: { scopeId_key: { scopeId, key: keyed.key } } });
+    if (existing !== null) return false;
+
+    await this.db.chemicalSystem.createMany({
+      data: keyed.chemicalSystems.map((s) => ({ scopeId, key: s.key, name: s.name, components: jsonInput(s.components) })),
+      skipDuplicates: true,
+    });
+    const systems = await this.db.chemicalSystem.findMany({
+      where: { scopeId, key: { in: keyed.chemicalSystems.map((s) => s.key) } },
+      select: { id: true, key: true },
+    });
+    const systemId = new Map(systems.map((s) => [s.key, s.id]));
+    const idOf = (key: string): string => {
+      const id = systemId.get(key);
+      if (id === undefined) throw new Error(`chemical system ${key} vanished while creating a network`);
+      return id;
+    };
+
+    await this.db.transformation.createMany({
+      data: keyed.transformations.map((t) => ({
+        scopeId, key: t.key, name: t.name, protocol: t.protocol, settings: jsonInput(t.settings),
+        stateAId: idOf(t.stateAKey), stateBId: idOf(t.stateBKey),
+      })),
+      skipDuplicates: true,
+    });
+    const transformations = await this.db.transformation.findMany({
+      where: { scopeId, key: { in: keyed.transformations.map((t) => t.key) } },
+      select: { id: true },
+    });
+
+    const network = await this.db.alchemicalNetwork.create({
+      data: { scopeId, key: keyed.key, name: keyed.name, hub: { create: {} } },
+    });
+    await this.db.networkNode.createMany({ data: systems.map((s) => ({ networkId: network.id, chemicalSystemId: s.id })) });
+    await this.db.networkEdge.createMany({ data: transformations.map((t) => ({ networkId: network.id, transformationId: t.id })) });
+    return true;
+  }
+
+  async findNetwork(scope: Scope, key: string): Promise<NetworkRecord | null> {
+    const row = await this.db.alchemicalNetwork.findFirst({ where: { key, scope }, include: { scope: scopeSelect, hub: true } });
+    return row === null ? null : toNetworkRecord(row);
+  }
+
+  async listNetworks(scope?: Scope): Promise<NetworkRecord[]> {
+    const rows = await this.db.alchemicalNetwork.findMany({
+      where: scope === undefined ? {} : { scope },
+      include: { scope: scopeSelect, hub: true },
+      orderBy: { createdAt: 'asc' },
+    });
+    return rows.map(toNetworkRecord);
+  }
+
+  async findHub(scope: Scope, networkKey: string): Promise<{ hubId: string; networkId: string } | null> {
+    const hub = await this.db.taskHub.findFirst({ where: { network: { key: networkKey, scope } }, select: { id: true, networkId: true } });
+    return hub === null ? null : { hubId: hub.id, networkId: hub.networkId };
+  }
+
+  async setHubWeight(networkId: string, weight: number): Promise<void> {
+    await this.db.taskHub.update({ where: { networkId }, data: { weight } });
+  }
+
+  async findTransformation(scope: Scope, key: string): Promise<TransformationRecord | null> {
+    const row = await this.db.transformation.findFirst({ where: { key, scope }, include: { scope: scopeSelect } });
+    return row === null ? null : toTransformationRecord(row);
+  }
+
+  async transformationsOf(networkId: string): Promise<TransformationRecord[]> {
+    const rows = await this.db.transformation.findMany({
+      where: { networks: { some: { networkId } } },
+      include: { scope: scopeSelect },
+      orderBy: { name: 'asc' },
+    });
+    return rows.map(toTransformationRecord);
+  }
+
+  async chemicalSystemsOf(networkId: string): Promise<ChemicalSystemRecord[]> {
+    const rows = await this.db.chemicalSystem.findMany({
+      where: { networks: { some: { networkId } } },
+      include: { scope: scopeSelect },
+      orderBy: { name: 'asc' },
+    });
+    return rows.map(toChemicalSystemRecord);
+  }
+
+  async transformationsByIds(ids: readonly string[]): Promise<TransformationRecord[]> {
+    const rows = await this.db.transformation.findMany({ where: { id: { in: [...ids] } }, include: { scope: scopeSelect } });
+    return rows.map(toTransformationRecord);
+  }
+
+  async chemicalSystemsByIds(ids: readonly string[]): Promise<ChemicalSystemRecord[]> {
+    const rows = await this.db.chemicalSystem.findMany({ where: { id: { in: [...ids] } }, include: { scope: scopeSelect } });
+    return rows.map(toChemicalSystemRecord);
+  }
+}
+
+function toNetworkRecord(row: { id: string; key: string; name: string; createdAt: Date; scope: Scope; hub: { weight: number } | null }): NetworkRecord {
+  return {
+    id: row.id, key: row.key, scopedKey: formatScopedKey(row.key, row.scope), scope: row.scope,
+    name: row.name, weight: row.hub?.weight ?? 0, createdAt: row.createdAt,
+  };
+}
+
+function toChemicalSystemRecord(row: { id: string; key: string; name: string; components: unknown; scope: Scope }): ChemicalSystemRecord {
+  return { id: row.id, scopedKey: formatScopedKey(row.key, row.scope), scope: row.scope, name: row.name, components: row.components };
+}
+
+function toTransformationRecord(row: {
+  id: string; key: string; name: string; protocol: string; settings: unknown; stateAId: string; stateBId: string; scope: Scope;
+}): TransformationRecord {
+  return {
+    id: row.id, scopedKey: formatScopedKey(row.key, row.scope), scope: row.scope, name: row.name,
+    protocol: row.protocol, settings: row.settings, stateAId: row.stateAId, stateBId: row.stateBId,
+  };
 }

@@ -40,6 +40,9 @@ export function createStateAccess(db: StateDb): StateAccess {
       const result = await work(repositoriesOn(tx), events);
       await appendTaskEvents(tx, events.take());
       return result;
-    }, options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }),
+    }, {
+      ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }),
+      ...(options.maxWaitMs === undefined ? {} : { maxWait: options.maxWaitMs }),
+    }),
   };
 }

@@ -1,24 +1,7 @@
+import type { ClaimCheckIn, ClaimCheckInRequest } from '../../../domain/claims/ClaimRepository.js';
 import { sqlRows } from '../directSql.js';
 import type { StateTx } from '../openStateStore.js';
 import { claimableHubs } from './claimTasks.js';
-import type { ClaimableHub } from './claimTasks.js';
-
-/** One claimer asking for work: its service, and the identity that must own it. */
-export interface ClaimCheckInRequest {
-  serviceId: string;
-  identityId: string;
-}
-
-export interface ClaimCheckIn {
-  /** The service is the identity's, live, and heard from since the cutoff; its heartbeat is now. */
-  alive: boolean;
-  /** Some live service (maybe this one) has been silent since the cutoff: time to run the expiry. */
-  someoneSilent: boolean;
-  /** Failed ProtocolDAGResults of this service since `failuresSince`. */
-  recentFailures: number;
-  /** Hubs holding a task of the given protocols that could be claimed now (before any expiry runs). */
-  hubs: ClaimableHub[];
-}
 
 /**
  * Everything a claim must know before it takes work, for several claimers of the same protocols in
@@ -28,14 +11,14 @@ export interface ClaimCheckIn {
  */
 export async function checkInForClaims(
   db: StateTx,
-  check: { requests: readonly ClaimCheckInRequest[]; silentBefore: Date; failuresSince: Date; protocols: readonly string[] | null },
+  check: { requests: readonly ClaimCheckInRequest[]; now: Date; silentBefore: Date; failuresSince: Date; protocols: readonly string[] | null },
 ): Promise<ClaimCheckIn[]> {
   const rows = await sqlRows<Array<ClaimCheckIn & { n: bigint }>>(db)`
     WITH asking AS (
       SELECT * FROM unnest(${check.requests.map((r) => r.serviceId)}::uuid[], ${check.requests.map((r) => r.identityId)}::uuid[])
              WITH ORDINALITY AS a(service_id, identity_id, n)),
     beat AS (
-      UPDATE "ComputeService" cs SET "lastHeartbeatAt" = now()
+      UPDATE "ComputeService" cs SET "lastHeartbeatAt" = ${check.now}
         FROM asking a
        WHERE cs.id = a.service_id AND cs."identityId" = a.identity_id
          AND cs."expiredAt" IS NULL AND cs."deregisteredAt" IS NULL AND cs."lastHeartbeatAt" >= ${check.silentBefore}

@@ -1,23 +1,17 @@
+import type { ClaimableHub, ClaimEligibility, ClaimOffer } from '../../../domain/claims/ClaimRepository.js';
 import { sqlRows } from '../directSql.js';
-import { Prisma } from '../generated/client.js';
 import type { StateTx } from '../openStateStore.js';
+import { empty, raw, sql } from '../sqlStatement.js';
+import type { Sql } from '../sqlStatement.js';
 import { appendEventsCte, notifyListeners } from './taskEvents.js';
-
-export interface ClaimableHub {
-  hubId: string;
-  weight: number;
-  org: string;
-  campaign: string;
-  project: string;
-}
 
 /**
  * Hubs with weight above zero that hold at least one task a claimer could take now. The lateral
  * `LIMIT 1` stops at the first claimable task of each hub; as a plain EXISTS the planner may instead
  * hash every waiting task, which makes each claim cost in proportion to the queue.
  */
-export function claimableHubs(protocols: readonly string[] | null): Prisma.Sql {
-  return Prisma.sql`
+export function claimableHubs(protocols: readonly string[] | null): Sql {
+  return sql`
     SELECT h.id::text AS "hubId", h.weight, s.org, s.campaign, s.project
       FROM "TaskHub" h
       JOIN "AlchemicalNetwork" n ON n.id = h."networkId"
@@ -45,13 +39,13 @@ export async function hubsWithClaimableTasks(tx: StateTx, protocols: readonly st
  * statements are therefore written so that it does: no "parameter OR …" switches (one text with the
  * protocol filter, one without) and the limit as a literal (at most 100 texts).
  */
-function protocolFilter(protocols: readonly string[] | null): Prisma.Sql {
-  return protocols === null ? Prisma.empty : Prisma.sql`AND tf.protocol = ANY(${protocols}::text[])`;
+function protocolFilter(protocols: readonly string[] | null): Sql {
+  return protocols === null ? empty : sql`AND tf.protocol = ANY(${protocols}::text[])`;
 }
 
-function literalLimit(limit: number): Prisma.Sql {
+function literalLimit(limit: number): Sql {
   if (!(Number.isInteger(limit) && limit >= 1 && limit <= 100)) throw new RangeError(`a claim takes 1 to 100 tasks, not ${limit}`);
-  return Prisma.raw(String(limit));
+  return raw(String(limit));
 }
 
 /**
@@ -59,8 +53,8 @@ function literalLimit(limit: number): Prisma.Sql {
  * unfinished task; most urgent priority first, then oldest. `SKIP LOCKED` lets concurrent claimers
  * pass over rows another transaction is claiming, so no task is handed out twice and nobody waits.
  */
-function claimableTasks(hubId: string, protocols: readonly string[] | null, limit: number): Prisma.Sql {
-  return Prisma.sql`
+function claimableTasks(hubId: string, protocols: readonly string[] | null, limit: number): Sql {
+  return sql`
     SELECT t.id, t.fence, t.priority, t."createdAt"
       FROM "TaskAction" a
       JOIN "Task" t ON t.id = a."taskId"
@@ -103,22 +97,6 @@ export interface ClaimedRow {
   project: string;
 }
 
-export interface ClaimOffer {
-  claimId: string;
-  tokenHash: string;
-  computeServiceId: string;
-}
-
-/** Who may still take work when a claim statement runs (see claimFromHub). */
-export interface ClaimEligibility {
-  /** A service heard from before this is silent: about to expire, so it gets nothing. */
-  silentBefore: Date;
-  /** Failed ProtocolDAGResults since this count towards `failureLimit`. */
-  failuresSince: Date;
-  /** A service with more failures than this in the window gets nothing. */
-  failureLimit: number;
-}
-
 /**
  * Claims up to `offers.length` tasks of one hub in one statement, so one round trip: locks the next
  * claimable tasks, gives the n-th of them the n-th eligible offer (a new claim at the task's next
@@ -135,7 +113,7 @@ export async function claimFromHub(
   claim: { hubId: string; protocols: readonly string[] | null; offers: readonly ClaimOffer[]; eligibility: ClaimEligibility },
 ): Promise<ClaimedRow[]> {
   const { silentBefore, failuresSince, failureLimit } = claim.eligibility;
-  const events = Prisma.sql`
+  const events = sql`
     SELECT 'TaskStatusChanged'::text AS kind, c."taskId" AS task_id,
            jsonb_build_object('from', 'WAITING', 'to', 'RUNNING', 'reason', 'claimed by compute service ' || c."computeServiceId") AS payload,
            o.slot AS n

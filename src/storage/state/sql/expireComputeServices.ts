@@ -1,3 +1,4 @@
+import type { HeldTask } from '../../../domain/compute/ComputeServiceRepository.js';
 import { sqlRows } from '../directSql.js';
 import type { StateTx } from '../openStateStore.js';
 
@@ -7,12 +8,6 @@ export async function anySilentService(db: StateTx, cutoff: Date): Promise<boole
     SELECT 1 FROM "ComputeService"
      WHERE "lastHeartbeatAt" < ${cutoff} AND "expiredAt" IS NULL AND "deregisteredAt" IS NULL LIMIT 1`;
   return rows.length > 0;
-}
-
-export interface HeldTask {
-  taskId: string;
-  computeServiceId: string;
-  computeServiceName: string;
 }
 
 /**

@@ -1,14 +1,6 @@
+import type { ProtocolDagRow } from '../../../domain/dag/DagRepository.js';
 import { sqlRows } from '../directSql.js';
 import type { StateTx } from '../openStateStore.js';
-
-/** One task's ProtocolDAG row: where its serialized DAG was stored, and what was stored. */
-export interface ProtocolDagRow {
-  id: string;
-  taskId: string;
-  objectKey: string;
-  sha256: string;
-  size: number;
-}
 
 /**
  * Records the ProtocolDAG of each task and indexes its units, for any number of tasks sharing one DAG,

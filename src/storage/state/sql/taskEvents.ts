@@ -1,6 +1,8 @@
+import type { NewTaskEvent, StoredTaskEvent } from '../../../domain/events/TaskEventOutbox.js';
 import { sqlRows } from '../directSql.js';
-import { Prisma } from '../generated/client.js';
 import type { StateDb, StateTx } from '../openStateStore.js';
+import { sql } from '../sqlStatement.js';
+import type { Sql } from '../sqlStatement.js';
 
 /** The channel every replica listens on; a notification only says "read the outbox", it carries nothing. */
 export const taskEventsChannel = 'dagkeeper_task_events';
@@ -11,22 +13,6 @@ export const taskEventsChannel = 'dagkeeper_task_events';
  */
 const outboxLock = 0x6461_676b; // "dagk"
 
-export interface NewTaskEvent {
-  kind: string;
-  taskId: string;
-  payload: Record<string, unknown>;
-}
-
-export interface StoredTaskEvent {
-  id: bigint;
-  kind: string;
-  taskId: string;
-  scope: string;
-  transformationKey: string;
-  payload: Record<string, unknown>;
-  createdAt: Date;
-}
-
 /**
  * The common table expressions `outbox_locked` and `appended` of a statement that appends the rows of
  * `source` (columns kind, task_id, payload, n; in n order) as events, filling in each task's scope and
@@ -34,8 +20,8 @@ export interface StoredTaskEvent {
  * and only when there is something to append. Every event is written through this: it is the rule
  * that makes id order commit order.
  */
-export function appendEventsCte(source: Prisma.Sql): Prisma.Sql {
-  return Prisma.sql`
+export function appendEventsCte(source: Sql): Sql {
+  return sql`
     outbox_locked AS MATERIALIZED (
       SELECT pg_advisory_xact_lock(${outboxLock}::bigint) FROM (SELECT 1 FROM (${source}) AS any_event LIMIT 1) AS needed),
     appended AS (
@@ -53,7 +39,7 @@ export function appendEventsCte(source: Prisma.Sql): Prisma.Sql {
 }
 
 /** Wakes every replica's hub; Postgres delivers it at commit, and drops it on rollback. */
-export const notifyListeners = Prisma.sql`(SELECT pg_notify(${taskEventsChannel}, '')) AS notified`;
+export const notifyListeners = sql`(SELECT pg_notify(${taskEventsChannel}, '')) AS notified`;
 
 /**
  * Appends events in the given order, in one statement, and wakes the listeners. Call it as the
@@ -61,7 +47,7 @@ export const notifyListeners = Prisma.sql`(SELECT pg_notify(${taskEventsChannel}
  */
 export async function appendTaskEvents(tx: StateTx, events: readonly NewTaskEvent[]): Promise<void> {
   if (events.length === 0) return;
-  const source = Prisma.sql`
+  const source = sql`
     SELECT * FROM unnest(${events.map((e) => e.kind)}::text[], ${events.map((e) => e.taskId)}::uuid[],
                          ${events.map((e) => JSON.stringify(e.payload))}::jsonb[]) WITH ORDINALITY AS u(kind, task_id, payload, n)`;
   await sqlRows(tx)`WITH ${appendEventsCte(source)} SELECT (SELECT count(*) FROM appended)::int AS appended FROM ${notifyListeners}`;
@@ -69,7 +55,7 @@ export async function appendTaskEvents(tx: StateTx, events: readonly NewTaskEven
 
 /** Events after `afterId` in id order, optionally only one task's. */
 export async function readTaskEvents(
-  db: StateDb,
+  db: StateDb | StateTx,
   afterId: bigint,
   limit: number,
   filter: { taskId?: string } = {},
@@ -85,7 +71,7 @@ export async function readTaskEvents(
 }
 
 /** The newest event id (0 when there is none): where a hub starting now begins. */
-export async function latestTaskEventId(db: StateDb): Promise<bigint> {
+export async function latestTaskEventId(db: StateDb | StateTx): Promise<bigint> {
   const [row] = await sqlRows<Array<{ id: bigint | null }>>(db)`SELECT max(id) AS id FROM "TaskEvent"`;
   const latest = row?.id ?? null;
   if (latest !== null) return BigInt(latest);
@@ -93,7 +79,7 @@ export async function latestTaskEventId(db: StateDb): Promise<bigint> {
 }
 
 /** Events up to this id are gone; a cursor below it cannot be resumed from. */
-export async function prunedThrough(db: StateDb): Promise<bigint> {
+export async function prunedThrough(db: StateDb | StateTx): Promise<bigint> {
   const [row] = await sqlRows<Array<{ id: bigint }>>(db)`SELECT "prunedThroughId" AS id FROM "TaskEventRetention" WHERE id = 1`;
   return row === undefined ? 0n : BigInt(row.id);
 }

@@ -1,3 +1,4 @@
+import type { LockedTask } from '../../../domain/tasks/TaskRepository.js';
 import { sqlRows } from '../directSql.js';
 import type { StateTx } from '../openStateStore.js';
 
@@ -18,12 +19,9 @@ export async function tasksAndDescendants(tx: StateTx, taskIds: readonly string[
  * Locks the tasks' rows for the rest of the transaction, in id order so that two transactions locking
  * overlapping sets cannot deadlock, and returns what a status change needs to know about each.
  */
-export async function lockTasks(
-  tx: StateTx,
-  taskIds: readonly string[],
-): Promise<Array<{ id: string; status: string; currentClaimId: string | null; fence: bigint }>> {
+export async function lockTasks(tx: StateTx, taskIds: readonly string[]): Promise<LockedTask[]> {
   if (taskIds.length === 0) return [];
-  return sqlRows<Array<{ id: string; status: string; currentClaimId: string | null; fence: bigint }>>(tx)`
+  return sqlRows<LockedTask[]>(tx)`
     SELECT id::text AS id, status::text AS status, "currentClaimId"::text AS "currentClaimId", fence
       FROM "Task" WHERE id = ANY(${[...taskIds]}::uuid[])
      ORDER BY id

@@ -67,7 +67,7 @@ export async function readFinalState(path: string): Promise<FinalState> {
   try {
     parsed = JSON.parse(await readFile(path, 'utf8'));
   } catch (error) {
-    throw new Error(`${path} is not a readable final-state JSON file: ${(error as Error).message}`);
+    throw new Error(`${path} is not a readable final-state JSON file: ${(error as Error).message}`, { cause: error });
   }
   if (typeof parsed !== 'object' || parsed === null) throw new Error(`${path} must hold a JSON object`);
   const { x, rng, window, k, stepsDone } = parsed as Record<string, unknown>;
