@@ -38,7 +38,11 @@ function networkInput(transformations: number, name: string) {
     name,
     chemicalSystems: Array.from({ length: ligands }, (_, i) => ({
       name: ligandName(i),
-      components: { ligand: { smiles: `c1ccc(cc1)C${'C'.repeat(i % 7)}N${i}`, charge: 0 }, protein: 'tyk2', solvent: { ionicStrengthM: 0.15 } },
+      components: {
+        ligand: { smiles: `c1ccc(cc1)C${'C'.repeat(i % 7)}N${i}`, charge: 0 },
+        protein: 'tyk2',
+        solvent: { ionicStrengthM: 0.15 },
+      },
     })),
     transformations: Array.from({ length: transformations }, (_, i) => {
       const from = Math.floor(i / 2);
@@ -72,9 +76,15 @@ export const bigNetwork: Benchmark = {
       const create = async (scope: string) => {
         const input = networkInput(size, `campaign ${scope}`);
         requestBytes = JSON.stringify({ query: createMutation, variables: { scope, input } }).length;
-        const { ms, value } = await timed(() => user.request<{ createNetwork: { created: boolean; network: CreatedNetwork } }>(createMutation, { scope, input }));
+        const { ms, value } = await timed(() =>
+          user.request<{ createNetwork: { created: boolean; network: CreatedNetwork } }>(createMutation, { scope, input }),
+        );
         const created = value.createNetwork;
-        checks.push({ name: `${scope}: a new network with all ${size} transformations`, ok: created.created && created.network.transformations.length === size, detail: `${created.network.transformations.length} transformations, created: ${created.created}` });
+        checks.push({
+          name: `${scope}: a new network with all ${size} transformations`,
+          ok: created.created && created.network.transformations.length === size,
+          detail: `${created.network.transformations.length} transformations, created: ${created.created}`,
+        });
         return { ms, network: created.network };
       };
 
@@ -97,8 +107,12 @@ export const bigNetwork: Benchmark = {
         let after: string | null = null;
         let bytes = 0;
         for (;;) {
-          const page: { tasks: { edges: Array<{ node: { id: string; transformation: { scopedKey: string }; dagResults: Array<{ document: unknown }> } }>; pageInfo: { hasNextPage: boolean; endCursor: string | null } } } =
-            await user.request(resultsQuery, { network: network.scopedKey, after });
+          const page: {
+            tasks: {
+              edges: Array<{ node: { id: string; transformation: { scopedKey: string }; dagResults: Array<{ document: unknown }> } }>;
+              pageInfo: { hasNextPage: boolean; endCursor: string | null };
+            };
+          } = await user.request(resultsQuery, { network: network.scopedKey, after });
           bytes += JSON.stringify(page).length;
           for (const { node } of page.tasks.edges) {
             const document = node.dagResults[0]?.document;
@@ -116,7 +130,11 @@ export const bigNetwork: Benchmark = {
         const { ms, value: results } = await timed(fetchAll);
         fetchMs.push(ms);
         const withDeltaF = [...results.values()].filter((doc) => JSON.stringify(doc).includes('"deltaF"')).length;
-        checks.push({ name: `fetch ${round}: one successful result for every transformation`, ok: results.size === size && withDeltaF === size, detail: `${results.size} transformations with a result, ${withDeltaF} with ΔF` });
+        checks.push({
+          name: `fetch ${round}: one successful result for every transformation`,
+          ok: results.size === size && withDeltaF === size,
+          detail: `${results.size} transformations with a result, ${withDeltaF} with ΔF`,
+        });
         ctx.log(`round ${round}: fetched ${results.size} results in ${fmtSeconds(ms)}`);
       }
     } finally {
@@ -126,7 +144,7 @@ export const bigNetwork: Benchmark = {
     const create = median(createMs);
     const fetch = median(fetchMs);
     return {
-      anchor: 'the issue\'s targets (no other system runs here); the Python predecessor\'s reported 71 minutes as context',
+      anchor: "the issue's targets (no other system runs here); the Python predecessor's reported 71 minutes as context",
       howMeasured: [
         `Create: \`createNetwork\` with the selection \`dagkeeper network create\` asks for (every transformation with its status counts), one request of ${fmtBytes(requestBytes)} ` +
           `holding ${size.toLocaleString('en-US')} transformations between ${Math.max(3, Math.ceil(size / 2)).toLocaleString('en-US')} ligands, sent with the CLI's ApiClient to a \`dagkeeper server\` process (PostgreSQL, local object store, defaults). ` +
@@ -135,12 +153,31 @@ export const bigNetwork: Benchmark = {
         `Fetch: what a user's script does with the API — \`tasks(filter: {networkKey, status: COMPLETE}, first: 1000)\` page by page, each task with its transformation and its successful result document (${fmtBytes(responseBytes)} in all). A warm-up fetch first; ${rounds} round(s), median.`,
       ],
       rows: [
-        { metric: 'create', dagkeeper: fmtSeconds(create), anchor: `target < ${fmtSeconds(createTarget)}`, ratio: `${fmtRatio(create / createTarget)} of the target` },
-        { metric: 'fetch all results', dagkeeper: fmtSeconds(fetch), anchor: `target < ${fmtSeconds(fetchTarget)}`, ratio: `${fmtRatio(fetch / fetchTarget)} of the target` },
-        { metric: 'create + fetch', dagkeeper: fmtSeconds(create + fetch), anchor: '71 min reported for the Python predecessor (not measured here)', ratio: `${Math.round(predecessorMs / (create + fetch)).toLocaleString('en-US')}× less time` },
+        {
+          metric: 'create',
+          dagkeeper: fmtSeconds(create),
+          anchor: `target < ${fmtSeconds(createTarget)}`,
+          ratio: `${fmtRatio(create / createTarget)} of the target`,
+        },
+        {
+          metric: 'fetch all results',
+          dagkeeper: fmtSeconds(fetch),
+          anchor: `target < ${fmtSeconds(fetchTarget)}`,
+          ratio: `${fmtRatio(fetch / fetchTarget)} of the target`,
+        },
+        {
+          metric: 'create + fetch',
+          dagkeeper: fmtSeconds(create + fetch),
+          anchor: '71 min reported for the Python predecessor (not measured here)',
+          ratio: `${Math.round(predecessorMs / (create + fetch)).toLocaleString('en-US')}× less time`,
+        },
       ],
       verdicts: [
-        { target: `create < 10 s (${size.toLocaleString('en-US')} transformations)`, pass: create < createTarget, detail: fmtSeconds(create) },
+        {
+          target: `create < 10 s (${size.toLocaleString('en-US')} transformations)`,
+          pass: create < createTarget,
+          detail: fmtSeconds(create),
+        },
         { target: 'fetch < 5 s', pass: fetch < fetchTarget, detail: fmtSeconds(fetch) },
       ],
       checks,
@@ -158,36 +195,48 @@ async function completeOneTaskEach(user: ApiClient, compute: ApiClient, network:
   const dag = { name: 'rbfe', units: [{ key: 'analysis', name: 'Analysis', dependencies: [] }] };
   const taskIds: string[] = [];
   await inParallel(network.transformations, 8, async ({ scopedKey }) => {
-    const { createTasks } = await user.request<{ createTasks: Array<{ id: string }> }>('mutation ($t: ID!, $dag: JSON!) { createTasks(transformationKey: $t, dag: $dag) { id } }', { t: scopedKey, dag });
+    const { createTasks } = await user.request<{ createTasks: Array<{ id: string }> }>(
+      'mutation ($t: ID!, $dag: JSON!) { createTasks(transformationKey: $t, dag: $dag) { id } }',
+      { t: scopedKey, dag },
+    );
     taskIds.push(createTasks[0]!.id);
   });
-  await user.request('mutation ($n: ID!, $ids: [ID!]!) { actionTasks(networkKey: $n, taskIds: $ids) }', { n: network.scopedKey, ids: taskIds });
+  await user.request('mutation ($n: ID!, $ids: [ID!]!) { actionTasks(networkKey: $n, taskIds: $ids) }', {
+    n: network.scopedKey,
+    ids: taskIds,
+  });
   const services = await Promise.all(Array.from({ length: 4 }, (_, i) => registerService(compute, `finisher-${i}`)));
   const api = new WorkerApi(compute);
-  await Promise.all(services.map(async (serviceId) => {
-    for (;;) {
-      const claimed = await claim(compute, serviceId, [protocol], 100);
-      if (claimed.length === 0) return;
-      await inParallel(claimed, 2, async ({ token }) => {
-        const endedAt = new Date();
-        await api.submitUnitResult(token, {
-          unitKey: 'analysis', ok: true, outputs: { deltaF: -1.25 + Math.random(), sigma: 0.12, units: 'kcal/mol' },
-          startedAt: new Date(endedAt.getTime() - 60_000).toISOString(), endedAt: endedAt.toISOString(),
+  await Promise.all(
+    services.map(async (serviceId) => {
+      for (;;) {
+        const claimed = await claim(compute, serviceId, [protocol], 100);
+        if (claimed.length === 0) return;
+        await inParallel(claimed, 2, async ({ token }) => {
+          const endedAt = new Date();
+          await api.submitUnitResult(token, {
+            unitKey: 'analysis',
+            ok: true,
+            outputs: { deltaF: -1.25 + Math.random(), sigma: 0.12, units: 'kcal/mol' },
+            startedAt: new Date(endedAt.getTime() - 60_000).toISOString(),
+            endedAt: endedAt.toISOString(),
+          });
+          await api.finish(token);
         });
-        await api.finish(token);
-      });
-    }
-  }));
+      }
+    }),
+  );
 }
 
 async function inParallel<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < items.length) {
-      const item = items[next] as T;
-      next += 1;
-      await work(item);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) {
+        const item = items[next] as T;
+        next += 1;
+        await work(item);
+      }
+    }),
+  );
 }
-

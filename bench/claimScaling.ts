@@ -2,7 +2,17 @@ import { hubsWithClaimableTasks, lockClaimableTasks } from '../src/storage/state
 import type { StateTx } from '../src/storage/state/openStateStore.js';
 import type { Benchmark, BenchContext, BenchResult, Check } from './support/benchmark.js';
 import { fmtMs, fmtRatio } from './support/benchmark.js';
-import { claim, countTasks, createNetwork, insertWaitingTasks, keepAlive, registerService, releasedClaims, tasksClaimedTwice, withDatabase } from './support/campaign.js';
+import {
+  claim,
+  countTasks,
+  createNetwork,
+  insertWaitingTasks,
+  keepAlive,
+  registerService,
+  releasedClaims,
+  tasksClaimedTwice,
+  withDatabase,
+} from './support/campaign.js';
 import { startBenchServer } from './support/server.js';
 import { nowMs, summarize } from './support/stats.js';
 import type { LatencySummary } from './support/stats.js';
@@ -50,8 +60,10 @@ export const claimScaling: Benchmark = {
       const { client: user } = await server.identity('USER', 'bench-user', ['bench-scaling-run']);
       const { client: compute } = await server.identity('COMPUTE', 'bench-cluster', ['bench-*-*']);
       await createNetwork(user, 'bench-scaling-run', 'claim scaling', [{ name: transformationName, protocol, settings: {} }]);
-      const hubId = await withDatabase(server.database.url, async (client) =>
-        (await client.query<{ id: string }>('SELECT id::text FROM "TaskHub"')).rows[0]?.id as string);
+      const hubId = await withDatabase(
+        server.database.url,
+        async (client) => (await client.query<{ id: string }>('SELECT id::text FROM "TaskHub"')).rows[0]?.id as string,
+      );
 
       for (const size of sizes) {
         // Top up to `size` waiting tasks: the claims of the previous size took some.
@@ -75,14 +87,22 @@ export const claimScaling: Benchmark = {
           latencies.push(nowMs() - started);
           if (got.length !== 1) throw new Error(`a claim at ${size} waiting tasks returned ${got.length} tasks`);
         }
-        const plans = [await explain(server.database.url, 'hubsWithClaimableTasks', (tx) => hubsWithClaimableTasks(tx, [protocol])),
-          await explain(server.database.url, 'lockClaimableTasks', (tx) => lockClaimableTasks(tx, hubId, [protocol], 1))];
+        const plans = [
+          await explain(server.database.url, 'hubsWithClaimableTasks', (tx) => hubsWithClaimableTasks(tx, [protocol])),
+          await explain(server.database.url, 'lockClaimableTasks', (tx) => lockClaimableTasks(tx, hubId, [protocol], 1)),
+        ];
         points.push({ waiting: size, latency: summarize(latencies), plans });
-        ctx.log(`${size.toLocaleString('en-US')} waiting: p50 ${fmtMs(points.at(-1)!.latency.p50)}, lock query ${plans[1]!.executionMs.toFixed(2)} ms`);
+        ctx.log(
+          `${size.toLocaleString('en-US')} waiting: p50 ${fmtMs(points.at(-1)!.latency.p50)}, lock query ${plans[1]!.executionMs.toFixed(2)} ms`,
+        );
       }
       const doubled = await tasksClaimedTwice(server.database.url);
       const released = await releasedClaims(server.database.url);
-      checks.push({ name: 'no task held by two claims at once (database)', ok: doubled === 0, detail: `${doubled} tasks claimed again while still held; ${released} claims released by a requeue` });
+      checks.push({
+        name: 'no task held by two claims at once (database)',
+        ok: doubled === 0,
+        detail: `${doubled} tasks claimed again while still held; ${released} claims released by a requeue`,
+      });
     } finally {
       for (const timer of heartbeats) clearInterval(timer);
       await server.stop();
@@ -99,8 +119,10 @@ export const claimScaling: Benchmark = {
     for (const query of ['hubsWithClaimableTasks', 'lockClaimableTasks']) {
       const big = planAt(last, query);
       if (!readsEveryRow(big)) continue;
-      notes.push(`\`${query}\`, which every claim runs, reads the Task table in full at ${last.waiting.toLocaleString('en-US')} waiting tasks (a sequential scan): ` +
-        `${planAt(first, query).executionMs.toFixed(2)} ms at ${first.waiting.toLocaleString('en-US')}, ${big.executionMs.toFixed(2)} ms at ${last.waiting.toLocaleString('en-US')}.`);
+      notes.push(
+        `\`${query}\`, which every claim runs, reads the Task table in full at ${last.waiting.toLocaleString('en-US')} waiting tasks (a sequential scan): ` +
+          `${planAt(first, query).executionMs.toFixed(2)} ms at ${first.waiting.toLocaleString('en-US')}, ${big.executionMs.toFixed(2)} ms at ${last.waiting.toLocaleString('en-US')}.`,
+      );
     }
     if (!sizes.includes(1_000_000)) notes.push('The 1,000,000-task point is part of the full run (BENCH_SCALE=full) only.');
     return {
@@ -127,13 +149,22 @@ export const claimScaling: Benchmark = {
         })),
         ...points.map((p) => ({
           metric: `plans at ${p.waiting.toLocaleString('en-US')}`,
-          dagkeeper: p.plans.map((plan) => `${plan.query}: ${plan.executionMs.toFixed(2)} ms, ${plan.indexes.length > 0 ? plan.indexes.join(', ') : 'no index'}${plan.seqScans.length > 0 ? `; seq scan of ${plan.seqScans.join(', ')}` : ''}`).join(' — '),
+          dagkeeper: p.plans
+            .map(
+              (plan) =>
+                `${plan.query}: ${plan.executionMs.toFixed(2)} ms, ${plan.indexes.length > 0 ? plan.indexes.join(', ') : 'no index'}${plan.seqScans.length > 0 ? `; seq scan of ${plan.seqScans.join(', ')}` : ''}`,
+            )
+            .join(' — '),
           anchor: '',
           ratio: '',
         })),
       ],
       verdicts: [
-        { target: `p50 grows < 2× from ${first.waiting.toLocaleString('en-US')} to ${last.waiting.toLocaleString('en-US')} waiting tasks`, pass: growth < 2, detail: fmtRatio(growth) },
+        {
+          target: `p50 grows < 2× from ${first.waiting.toLocaleString('en-US')} to ${last.waiting.toLocaleString('en-US')} waiting tasks`,
+          pass: growth < 2,
+          detail: fmtRatio(growth),
+        },
         {
           target: `EXPLAIN of the claim query (\`lockClaimableTasks\`) at ${last.waiting.toLocaleString('en-US')} waiting tasks shows index use, no sequential scan of Task or TaskAction`,
           pass: !readsEveryRow(lockPlan) && lockPlan.indexes.length > 0,
@@ -142,7 +173,10 @@ export const claimScaling: Benchmark = {
       ],
       checks,
       raw: { claims, warmUpClaims, points: points.map((p) => ({ ...p, plans: p.plans.map(({ text: _text, ...plan }) => plan) })) },
-      exhibits: last.plans.map((plan) => ({ title: `\`EXPLAIN (ANALYZE, BUFFERS)\` of \`${plan.query}\` at ${last.waiting.toLocaleString('en-US')} waiting tasks`, text: plan.text.join('\n') })),
+      exhibits: last.plans.map((plan) => ({
+        title: `\`EXPLAIN (ANALYZE, BUFFERS)\` of \`${plan.query}\` at ${last.waiting.toLocaleString('en-US')} waiting tasks`,
+        text: plan.text.join('\n'),
+      })),
       notes,
     };
   },
@@ -169,7 +203,15 @@ async function explain(databaseUrl: string, name: string, query: (tx: StateTx) =
     try {
       const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, values);
       const text = rows.map((r) => r['QUERY PLAN']);
-      const indexes = [...new Set(text.flatMap((line) => /(Index Only Scan|Index Scan|Bitmap Index Scan)(?: Backward)? (?:using|on) (\S+)/.exec(line)?.slice(1, 3).join(' using ') ?? []))];
+      const indexes = [
+        ...new Set(
+          text.flatMap(
+            (line) =>
+              /(Index Only Scan|Index Scan|Bitmap Index Scan)(?: Backward)? (?:using|on) (\S+)/.exec(line)?.slice(1, 3).join(' using ') ??
+              [],
+          ),
+        ),
+      ];
       const seqScans = [...new Set(text.flatMap((line) => /Seq Scan on "?(\w+)"?/.exec(line)?.[1] ?? []))];
       const executionMs = Number(/Execution Time: ([\d.]+) ms/.exec(text.join('\n'))?.[1] ?? Number.NaN);
       return { query: name, executionMs, indexes, seqScans, text };

@@ -34,7 +34,9 @@ export const deadWorker: Benchmark = {
     for (let round = 1; round <= ctx.scale.deadWorkerRounds; round += 1) {
       rounds.push(await measureRound(ctx, round));
       const r = rounds.at(-1) as Round;
-      ctx.log(`round ${round}: SIGKILL → next unit running ${fmtSeconds(r.killToNextUnitMs)} (claimed again after ${fmtSeconds(r.killToReclaimedMs)}); busy worker expired: ${r.busyWorkerExpired}`);
+      ctx.log(
+        `round ${round}: SIGKILL → next unit running ${fmtSeconds(r.killToNextUnitMs)} (claimed again after ${fmtSeconds(r.killToReclaimedMs)}); busy worker expired: ${r.busyWorkerExpired}`,
+      );
     }
     const time = median(rounds.map((r) => r.killToNextUnitMs));
     const falseExpiries = rounds.filter((r) => r.busyWorkerExpired || !r.busyWorkerKeptTask).length;
@@ -48,20 +50,43 @@ export const deadWorker: Benchmark = {
       howMeasured: [
         'Three `dagkeeper worker` processes against a `dagkeeper server` process, all at default settings (expiry 20 s; workers heartbeat every 5 s and poll every 2 s). ' +
           'Worker A runs a `command` task whose second unit sleeps; worker C runs a unit that keeps a core busy (`while :; do :; done`) in a task of its own; worker B waits for work.',
-        'Once A\'s second unit has started, A\'s process group is SIGKILLed (the worker and its unit, as when a node dies). The clock stops when B logs "unit started" for that unit of A\'s task. ' +
-          'B\'s "resuming task" line says when it had claimed the task: a claim first expires silent services, so B\'s poll, or the server\'s sweeper (every 5 s), requeues A\'s task and B claims it in the same moment.',
-        'The expiry counts from A\'s last heartbeat, which came up to 5 s before the kill, so the time can be shorter than the expiry; detection adds up to B\'s 2 s poll. ' +
-          'Afterwards C\'s compute service must not be expired and its task must still be RUNNING under its claim. A fresh server and database per round.',
+        "Once A's second unit has started, A's process group is SIGKILLed (the worker and its unit, as when a node dies). The clock stops when B logs \"unit started\" for that unit of A's task. " +
+          "B's \"resuming task\" line says when it had claimed the task: a claim first expires silent services, so B's poll, or the server's sweeper (every 5 s), requeues A's task and B claims it in the same moment.",
+        "The expiry counts from A's last heartbeat, which came up to 5 s before the kill, so the time can be shorter than the expiry; detection adds up to B's 2 s poll. " +
+          "Afterwards C's compute service must not be expired and its task must still be RUNNING under its claim. A fresh server and database per round.",
       ],
       rows: [
-        { metric: 'SIGKILL → next unit running', dagkeeper: fmtSeconds(time), anchor: `${defaultExpirySeconds} s expiry`, ratio: `${fmtRatio(time / (defaultExpirySeconds * 1000))} of the expiry` },
-        { metric: 'SIGKILL → task claimed again', dagkeeper: fmtSeconds(median(rounds.map((r) => r.killToReclaimedMs))), anchor: '', ratio: '' },
-        { metric: 'for comparison, published defaults (not measured here)', dagkeeper: '', anchor: 'alchemiscale 1,800 s; graphile-worker 4 h; BullMQ 30 s', ratio: `alchemiscale's expiry alone is ${Math.round(1_800_000 / time)}× longer` },
+        {
+          metric: 'SIGKILL → next unit running',
+          dagkeeper: fmtSeconds(time),
+          anchor: `${defaultExpirySeconds} s expiry`,
+          ratio: `${fmtRatio(time / (defaultExpirySeconds * 1000))} of the expiry`,
+        },
+        {
+          metric: 'SIGKILL → task claimed again',
+          dagkeeper: fmtSeconds(median(rounds.map((r) => r.killToReclaimedMs))),
+          anchor: '',
+          ratio: '',
+        },
+        {
+          metric: 'for comparison, published defaults (not measured here)',
+          dagkeeper: '',
+          anchor: 'alchemiscale 1,800 s; graphile-worker 4 h; BullMQ 30 s',
+          ratio: `alchemiscale's expiry alone is ${Math.round(1_800_000 / time)}× longer`,
+        },
         { metric: 'false expiries of the busy worker', dagkeeper: String(falseExpiries), anchor: '', ratio: '' },
       ],
       verdicts: [
-        { target: `≤ ${targetSeconds} s from SIGKILL to the next unit running`, pass: time <= targetSeconds * 1000, detail: fmtSeconds(time) },
-        { target: 'no false expiry of a healthy, busy worker', pass: falseExpiries === 0, detail: `${falseExpiries} in ${rounds.length} round(s)` },
+        {
+          target: `≤ ${targetSeconds} s from SIGKILL to the next unit running`,
+          pass: time <= targetSeconds * 1000,
+          detail: fmtSeconds(time),
+        },
+        {
+          target: 'no false expiry of a healthy, busy worker',
+          pass: falseExpiries === 0,
+          detail: `${falseExpiries} in ${rounds.length} round(s)`,
+        },
       ],
       checks,
       raw: rounds,
@@ -76,15 +101,28 @@ async function measureRound(ctx: BenchContext, round: number): Promise<Round> {
     const { client: user } = await server.identity('USER', 'bench-user', ['bench-dead-run']);
     const compute = await server.identity('COMPUTE', 'bench-cluster', ['bench-*-*']);
     const { networkKey, transformationKeys } = await createNetwork(user, 'bench-dead-run', 'dead worker', [
-      { name: 'interrupted', protocol: 'command', settings: { units: [
-        { key: 'setup', name: 'Setup', dependencies: [], command: ['true'] },
-        { key: 'simulate', name: 'Simulate', dependencies: ['setup'], command: ['sleep', '3600'] },
-      ] } },
-      { name: 'busy', protocol: 'command', settings: { units: [{ key: 'burn', name: 'Burn a core', dependencies: [], command: ['sh', '-c', 'while :; do :; done'] }] } },
+      {
+        name: 'interrupted',
+        protocol: 'command',
+        settings: {
+          units: [
+            { key: 'setup', name: 'Setup', dependencies: [], command: ['true'] },
+            { key: 'simulate', name: 'Simulate', dependencies: ['setup'], command: ['sleep', '3600'] },
+          ],
+        },
+      },
+      {
+        name: 'busy',
+        protocol: 'command',
+        settings: { units: [{ key: 'burn', name: 'Burn a core', dependencies: [], command: ['sh', '-c', 'while :; do :; done'] }] },
+      },
     ]);
     const [interrupted, busy] = transformationKeys as [string, string];
     const actionedTask = async (transformationKey: string) => {
-      const { createTasks } = await user.request<{ createTasks: Array<{ id: string }> }>('mutation ($t: ID!) { createTasks(transformationKey: $t) { id } }', { t: transformationKey });
+      const { createTasks } = await user.request<{ createTasks: Array<{ id: string }> }>(
+        'mutation ($t: ID!) { createTasks(transformationKey: $t) { id } }',
+        { t: transformationKey },
+      );
       const id = createTasks[0]!.id;
       await user.request('mutation ($n: ID!, $ids: [ID!]!) { actionTasks(networkKey: $n, taskIds: $ids) }', { n: networkKey, ids: [id] });
       return id;
@@ -109,14 +147,24 @@ async function measureRound(ctx: BenchContext, round: number): Promise<Round> {
 
     const killedAt = nowMs();
     await workerA.stop('SIGKILL');
-    const resumed: LogLine = await workerB.waitFor((l) => l.msg === 'unit started' && l.taskId === deadTask && l.unitKey === 'simulate', 180_000);
+    const resumed: LogLine = await workerB.waitFor(
+      (l) => l.msg === 'unit started' && l.taskId === deadTask && l.unitKey === 'simulate',
+      180_000,
+    );
     const reclaimed = await workerB.waitFor((l) => l.msg === 'resuming task' && l.taskId === deadTask);
 
     const { computeServices } = await compute.client.request<{ computeServices: Array<{ id: string; expiredAt: string | null }> }>(
-      '{ computeServices(includeGone: true) { id expiredAt } }');
+      '{ computeServices(includeGone: true) { id expiredAt } }',
+    );
     const busyService = computeServices.find((s) => s.id === busyRegistered.computeServiceId);
     const { task } = await user.request<{ task: { status: string } }>('query ($id: ID!) { task(id: $id) { status } }', { id: busyTask });
-    const lostClaim = workerC.logs().some((l) => l.msg === 'the server expired this compute service; registering again' || l.msg === 'claim is no longer current; dropping the task');
+    const lostClaim = workerC
+      .logs()
+      .some(
+        (l) =>
+          l.msg === 'the server expired this compute service; registering again' ||
+          l.msg === 'claim is no longer current; dropping the task',
+      );
     return {
       killToNextUnitMs: resumed.receivedAt - killedAt,
       killToReclaimedMs: reclaimed.receivedAt - killedAt,

@@ -52,7 +52,7 @@ export const eventFanOut: Benchmark = {
         `while every subscriber holds \`subscription { taskEvents(filter: {taskId}) { __typename cursor … on UnitResultRecorded { unitKey } } }\` on a WebSocket of its own (graphql-ws, as \`dagkeeper watch\` does) ` +
         'to a separate `dagkeeper server` process (PostgreSQL, defaults).',
       'Delivery latency is, for every event at every subscriber, the time from the start of the `submitUnitResult` request that caused it to its arrival: ' +
-        'it includes the write itself (benchmark 6), the outbox, LISTEN/NOTIFY and the fan-out. The subscribers all live in the benchmark\'s process, so their own parsing shares its CPU.',
+        "it includes the write itself (benchmark 6), the outbox, LISTEN/NOTIFY and the fan-out. The subscribers all live in the benchmark's process, so their own parsing shares its CPU.",
       `Anchor: the same completions watched by one subscriber, measured first. Before each phase ${warmUpEvents} warm-up completions must reach every subscriber; ` +
         'then each subscriber must receive every event exactly once and in cursor order (lost, duplicated and reordered events are counted).',
     ];
@@ -63,12 +63,23 @@ export const eventFanOut: Benchmark = {
     try {
       const { client: user, token: userToken } = await server.identity('USER', 'bench-user', ['bench-events-run']);
       const { client: compute } = await server.identity('COMPUTE', 'bench-worker', ['bench-*-*']);
-      const { networkKey, transformationKeys } = await createNetwork(user, 'bench-events-run', 'event fan-out', [{ name: 'events', protocol, settings: {} }]);
+      const { networkKey, transformationKeys } = await createNetwork(user, 'bench-events-run', 'event fan-out', [
+        { name: 'events', protocol, settings: {} },
+      ]);
       const unitCount = 2 * (maxWarmUpAttempts + events);
-      const dag = { name: 'many units', units: Array.from({ length: unitCount }, (_, i) => ({ key: `unit-${i}`, name: `Unit ${i}`, dependencies: [] })) };
-      const { createTasks } = await user.request<{ createTasks: Array<{ id: string }> }>('mutation ($t: ID!, $dag: JSON!) { createTasks(transformationKey: $t, dag: $dag) { id } }', { t: transformationKeys[0], dag });
+      const dag = {
+        name: 'many units',
+        units: Array.from({ length: unitCount }, (_, i) => ({ key: `unit-${i}`, name: `Unit ${i}`, dependencies: [] })),
+      };
+      const { createTasks } = await user.request<{ createTasks: Array<{ id: string }> }>(
+        'mutation ($t: ID!, $dag: JSON!) { createTasks(transformationKey: $t, dag: $dag) { id } }',
+        { t: transformationKeys[0], dag },
+      );
       const taskId = createTasks[0]!.id;
-      await user.request('mutation ($n: ID!, $ids: [ID!]!) { actionTasks(networkKey: $n, taskIds: $ids) }', { n: networkKey, ids: [taskId] });
+      await user.request('mutation ($n: ID!, $ids: [ID!]!) { actionTasks(networkKey: $n, taskIds: $ids) }', {
+        n: networkKey,
+        ids: [taskId],
+      });
       const serviceId = await registerService(compute, 'event-source');
       const [claimed] = await claim(compute, serviceId, [protocol]);
       if (claimed === undefined) throw new Error('nothing to claim');
@@ -81,7 +92,13 @@ export const eventFanOut: Benchmark = {
         nextUnit += 1;
         const sentAt = nowMs();
         const endedAt = new Date();
-        await api.submitUnitResult(claimed.token, { unitKey, ok: true, outputs: { value: nextUnit }, startedAt: new Date(endedAt.getTime() - 1000).toISOString(), endedAt: endedAt.toISOString() });
+        await api.submitUnitResult(claimed.token, {
+          unitKey,
+          ok: true,
+          outputs: { value: nextUnit },
+          startedAt: new Date(endedAt.getTime() - 1000).toISOString(),
+          endedAt: endedAt.toISOString(),
+        });
         return { unitKey, sentAt };
       };
 
@@ -106,11 +123,32 @@ export const eventFanOut: Benchmark = {
       anchor: 'the same completions watched by one subscriber',
       howMeasured,
       rows: [
-        { metric: `delivery p50, ${fan.subscribers} subscribers`, dagkeeper: fmtMs(fan.latency.p50), anchor: fmtMs(one.latency.p50), ratio: `${fmtRatio(fan.latency.p50 / one.latency.p50)} (lower is better)` },
-        { metric: `delivery p99, ${fan.subscribers} subscribers`, dagkeeper: fmtMs(fan.latency.p99), anchor: fmtMs(one.latency.p99), ratio: `${fmtRatio(fan.latency.p99 / one.latency.p99)} (lower is better)` },
-        { metric: 'events delivered', dagkeeper: `${fan.latency.count.toLocaleString('en-US')} of ${(fan.events * fan.subscribers).toLocaleString('en-US')}`, anchor: `${one.latency.count} of ${one.events}`, ratio: '' },
+        {
+          metric: `delivery p50, ${fan.subscribers} subscribers`,
+          dagkeeper: fmtMs(fan.latency.p50),
+          anchor: fmtMs(one.latency.p50),
+          ratio: `${fmtRatio(fan.latency.p50 / one.latency.p50)} (lower is better)`,
+        },
+        {
+          metric: `delivery p99, ${fan.subscribers} subscribers`,
+          dagkeeper: fmtMs(fan.latency.p99),
+          anchor: fmtMs(one.latency.p99),
+          ratio: `${fmtRatio(fan.latency.p99 / one.latency.p99)} (lower is better)`,
+        },
+        {
+          metric: 'events delivered',
+          dagkeeper: `${fan.latency.count.toLocaleString('en-US')} of ${(fan.events * fan.subscribers).toLocaleString('en-US')}`,
+          anchor: `${one.latency.count} of ${one.events}`,
+          ratio: '',
+        },
       ],
-      verdicts: [{ target: 'none set in the issue (p50/p99 delivery latency reported)', pass: null, detail: `p50 ${fmtMs(fan.latency.p50)}, p99 ${fmtMs(fan.latency.p99)} with ${fan.subscribers} subscribers` }],
+      verdicts: [
+        {
+          target: 'none set in the issue (p50/p99 delivery latency reported)',
+          pass: null,
+          detail: `p50 ${fmtMs(fan.latency.p50)}, p99 ${fmtMs(fan.latency.p99)} with ${fan.subscribers} subscribers`,
+        },
+      ],
       checks,
       raw: { rate, warmUpEvents, phases },
     };
@@ -155,16 +193,21 @@ async function runPhase(input: {
         retryAttempts: 0,
       });
       clients.push(client);
-      client.subscribe<{ taskEvents: { __typename: string; cursor: string; unitKey?: string } }>({ query: subscription, variables: { filter: { taskId: input.taskId } } }, {
-        next: ({ data }) => {
-          const event = data?.taskEvents;
-          if (event?.__typename !== 'UnitResultRecorded' || event.unitKey === undefined) return;
-          inbox.push({ unitKey: event.unitKey, cursor: BigInt(event.cursor), at: nowMs() });
-          hear(event.unitKey, i);
+      client.subscribe<{ taskEvents: { __typename: string; cursor: string; unitKey?: string } }>(
+        { query: subscription, variables: { filter: { taskId: input.taskId } } },
+        {
+          next: ({ data }) => {
+            const event = data?.taskEvents;
+            if (event?.__typename !== 'UnitResultRecorded' || event.unitKey === undefined) return;
+            inbox.push({ unitKey: event.unitKey, cursor: BigInt(event.cursor), at: nowMs() });
+            hear(event.unitKey, i);
+          },
+          error: () => {
+            failedSubscribers += 1;
+          },
+          complete: () => undefined,
         },
-        error: () => { failedSubscribers += 1; },
-        complete: () => undefined,
-      });
+      );
       if (i % 50 === 49) await sleep(20);
     }
 
@@ -173,7 +216,8 @@ async function runPhase(input: {
       const { unitKey } = await input.complete();
       const everyone = await waitUntil(waiters, () => heardByAll.has(unitKey), 3_000);
       if (everyone && attempt + 1 >= warmUpEvents) break;
-      if (attempt === maxWarmUpAttempts - 1) throw new Error(`after ${maxWarmUpAttempts} warm-up events not every one of ${input.subscribers} subscribers receives events`);
+      if (attempt === maxWarmUpAttempts - 1)
+        throw new Error(`after ${maxWarmUpAttempts} warm-up events not every one of ${input.subscribers} subscribers receives events`);
     }
     for (const inbox of inboxes) inbox.length = 0;
 
@@ -206,7 +250,15 @@ async function runPhase(input: {
       }
       lost += expected.filter((key) => !seen.has(key)).length;
     }
-    return { subscribers: input.subscribers, events: input.events, latency: summarize(latencies), lost, duplicates, outOfOrder, failedSubscribers };
+    return {
+      subscribers: input.subscribers,
+      events: input.events,
+      latency: summarize(latencies),
+      lost,
+      duplicates,
+      outOfOrder,
+      failedSubscribers,
+    };
   } finally {
     await Promise.all(clients.map((client) => client.dispose()));
   }

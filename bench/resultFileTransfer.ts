@@ -104,8 +104,18 @@ export const resultFileTransfer: Benchmark = {
       const directDown = median(r.direct.map((t) => t.downloadMs));
       const growth = r.memory.peakRssBytes - r.memory.rssBeforeBytes;
       rows.push(
-        { metric: `${r.store}: upload`, dagkeeper: `${fmtMs(up)} (${fmtMiBps(bytes, up)})`, anchor: `${fmtMs(directUp)} (${fmtMiBps(bytes, directUp)})`, ratio: `${fmtRatio(directUp / up)} of direct throughput` },
-        { metric: `${r.store}: download`, dagkeeper: `${fmtMs(down)} (${fmtMiBps(bytes, down)})`, anchor: `${fmtMs(directDown)} (${fmtMiBps(bytes, directDown)})`, ratio: `${fmtRatio(directDown / down)} of direct throughput` },
+        {
+          metric: `${r.store}: upload`,
+          dagkeeper: `${fmtMs(up)} (${fmtMiBps(bytes, up)})`,
+          anchor: `${fmtMs(directUp)} (${fmtMiBps(bytes, directUp)})`,
+          ratio: `${fmtRatio(directUp / up)} of direct throughput`,
+        },
+        {
+          metric: `${r.store}: download`,
+          dagkeeper: `${fmtMs(down)} (${fmtMiBps(bytes, down)})`,
+          anchor: `${fmtMs(directDown)} (${fmtMiBps(bytes, directDown)})`,
+          ratio: `${fmtRatio(directDown / down)} of direct throughput`,
+        },
         {
           metric: `${r.store}: upload split`,
           dagkeeper: `open ${fmtMs(median(r.dagkeeper.map((t) => t.openMs)))}, PUT while hashing ${fmtMs(median(r.dagkeeper.map((t) => t.putMs)))} (${r.dagkeeper[0]?.parts ?? 0} part(s)), commit ${fmtMs(median(r.dagkeeper.map((t) => t.commitMs)))}`,
@@ -122,28 +132,35 @@ export const resultFileTransfer: Benchmark = {
       verdicts.push(
         { target: `${r.store}: upload ≥ 0.9× direct`, pass: directUp / up >= 0.9, detail: fmtRatio(directUp / up) },
         { target: `${r.store}: download ≥ 0.9× direct`, pass: directDown / down >= 0.9, detail: fmtRatio(directDown / down) },
-        { target: `${r.store}: flat server memory (peak RSS < ${fmtBytes(flatMemoryBytes)} above the RSS before)`, pass: growth < flatMemoryBytes, detail: `${fmtBytes(Math.max(0, growth))} above` },
+        {
+          target: `${r.store}: flat server memory (peak RSS < ${fmtBytes(flatMemoryBytes)} above the RSS before)`,
+          pass: growth < flatMemoryBytes,
+          detail: `${fmtBytes(Math.max(0, growth))} above`,
+        },
       );
     }
     return {
       anchor: 'a plain PUT and GET of the same bytes to the same object store',
       howMeasured: [
         `One ${fmtBytes(bytes)} file of pseudo-random bytes (on disk, in the page cache) per round, ${rounds} round(s) after a warm-up of ${fmtBytes(Math.min(bytes, warmUpBytes))}, on each store: ` +
-          `${stores.map((s) => (s === 'local' ? 'the embedded local directory store (bytes go through the server\'s signed-URL route)' : 's3rver, an S3-protocol server in its own process')).join('; ')}. ` +
+          `${stores.map((s) => (s === 'local' ? "the embedded local directory store (bytes go through the server's signed-URL route)" : 's3rver, an S3-protocol server in its own process')).join('; ')}. ` +
           'The server is a separate `dagkeeper server` process at default settings (multipart above 64 MiB).',
-        'dagkeeper\'s upload is the worker\'s own `uploadOutputFile`: `createResultFileUpload`, the presigned PUT(s) (parts one after another) while the file is hashed on the side, ' +
-          'and `commitResultFile` with the digest, where the server checks the stored bytes\' size and SHA-256 before recording the file (the local store keeps the digest it took as the bytes arrived; on S3 the server reads the object back). ' +
+        "dagkeeper's upload is the worker's own `uploadOutputFile`: `createResultFileUpload`, the presigned PUT(s) (parts one after another) while the file is hashed on the side, " +
+          "and `commitResultFile` with the digest, where the server checks the stored bytes' size and SHA-256 before recording the file (the local store keeps the digest it took as the bytes arrived; on S3 the server reads the object back). " +
           'The download is `task { resultFiles { downloadUrl } }` and `downloadVerified`, which hashes as it writes.',
-        'Anchor: one PUT of the whole file to a URL signed for the same store (the local store\'s own signing, or a SigV4 presign for S3), and one GET streamed to disk, with no hashing and no API calls. ' +
+        "Anchor: one PUT of the whole file to a URL signed for the same store (the local store's own signing, or a SigV4 presign for S3), and one GET streamed to disk, with no hashing and no API calls. " +
           'Each round runs both paths, alternating which goes first; medians over the rounds.',
-        'Before each timed upload and each timed download the benchmark runs `sync`, so the writeback of the previous step\'s gigabyte is not billed to the next step.',
+        "Before each timed upload and each timed download the benchmark runs `sync`, so the writeback of the previous step's gigabyte is not billed to the next step.",
         'Server memory is VmRSS from /proc/<pid>/status, sampled every 50 ms during every transfer; "before" is after start-up and warm-up, "after" is after the last round.',
       ],
       rows,
       verdicts,
       checks: runs.flatMap((r) => r.checks),
       raw: runs,
-      notes: bytes <= 64 * 1024 * 1024 ? ['At this size a file is one PUT; above 64 MiB (the default part size) dagkeeper uploads in parts.'] : [],
+      notes:
+        bytes <= 64 * 1024 * 1024
+          ? ['At this size a file is one PUT; above 64 MiB (the default part size) dagkeeper uploads in parts.']
+          : [],
     };
   },
 };
@@ -151,7 +168,13 @@ export const resultFileTransfer: Benchmark = {
 async function measureStore(
   ctx: BenchContext,
   store: 'local' | 's3',
-  input: { source: { path: string; sha256: string }; warmUpSource: { path: string; sha256: string }; bytes: number; rounds: number; work: string },
+  input: {
+    source: { path: string; sha256: string };
+    warmUpSource: { path: string; sha256: string };
+    bytes: number;
+    rounds: number;
+    work: string;
+  },
 ): Promise<StoreRun> {
   let s3: S3TestServer | undefined;
   let server: BenchServer | undefined;
@@ -159,19 +182,32 @@ async function measureStore(
   try {
     if (store === 's3') s3 = await startS3rver('dagkeeper-bench');
     const running = await startBenchServer({
-      env: s3 === undefined ? {} : { S3_ENDPOINT: `http://${s3.endPoint}:${s3.port}`, S3_ACCESS_KEY: s3.accessKey, S3_SECRET_KEY: s3.secretKey, S3_BUCKET: s3.bucket },
+      env:
+        s3 === undefined
+          ? {}
+          : {
+              S3_ENDPOINT: `http://${s3.endPoint}:${s3.port}`,
+              S3_ACCESS_KEY: s3.accessKey,
+              S3_SECRET_KEY: s3.secretKey,
+              S3_BUCKET: s3.bucket,
+            },
     });
     server = running;
     const direct = directUrls(running, s3);
     const { client: user } = await running.identity('USER', 'bench-user', ['bench-files-run']);
     const { client: compute } = await running.identity('COMPUTE', 'bench-worker', ['bench-*-*']);
-    const { networkKey, transformationKeys } = await createNetwork(user, 'bench-files-run', 'transfers', [{ name: 'transfers', protocol, settings: {} }]);
+    const { networkKey, transformationKeys } = await createNetwork(user, 'bench-files-run', 'transfers', [
+      { name: 'transfers', protocol, settings: {} },
+    ]);
     const dag = { name: 'produce a file', units: [{ key: unitKey, name: 'Produce', dependencies: [] }] };
     const { createTasks } = await user.request<{ createTasks: Array<{ id: string }> }>(
       'mutation ($t: ID!, $n: Int!, $dag: JSON!) { createTasks(transformationKey: $t, count: $n, dag: $dag) { id } }',
       { t: transformationKeys[0], n: input.rounds + 1, dag },
     );
-    await user.request('mutation ($n: ID!, $ids: [ID!]!) { actionTasks(networkKey: $n, taskIds: $ids) }', { n: networkKey, ids: createTasks.map((t) => t.id) });
+    await user.request('mutation ($n: ID!, $ids: [ID!]!) { actionTasks(networkKey: $n, taskIds: $ids) }', {
+      n: networkKey,
+      ids: createTasks.map((t) => t.id),
+    });
     const serviceId = await registerService(compute, 'transfer-worker');
     const workerApi = new WorkerApi(compute);
     const checks: Check[] = [];
@@ -190,10 +226,18 @@ async function measureStore(
       const directFirst = index % 2 === 1;
       const directIn = directFirst ? await runDirect() : undefined;
       const throughDagkeeper = await runDagkeeper();
-      const directAfter = directIn ?? await runDirect();
+      const directAfter = directIn ?? (await runDirect());
       const directSha = await sha256Of(join(dir, 'direct.bin'));
-      checks.push({ name: `${store} ${fmtBytes(bytes)}: bytes intact through dagkeeper (round ${index})`, ok: throughDagkeeper.value.sha256 === source.sha256, detail: throughDagkeeper.value.sha256.slice(0, 16) });
-      checks.push({ name: `${store} ${fmtBytes(bytes)}: bytes intact through direct PUT/GET (round ${index})`, ok: directSha === source.sha256, detail: directSha.slice(0, 16) });
+      checks.push({
+        name: `${store} ${fmtBytes(bytes)}: bytes intact through dagkeeper (round ${index})`,
+        ok: throughDagkeeper.value.sha256 === source.sha256,
+        detail: throughDagkeeper.value.sha256.slice(0, 16),
+      });
+      checks.push({
+        name: `${store} ${fmtBytes(bytes)}: bytes intact through direct PUT/GET (round ${index})`,
+        ok: directSha === source.sha256,
+        detail: directSha.slice(0, 16),
+      });
       await rm(dir, { recursive: true, force: true });
       return {
         dagkeeper: { ...throughDagkeeper.value.times, peakRssBytes: throughDagkeeper.peakRssBytes },
@@ -210,10 +254,17 @@ async function measureStore(
       const measured = await round(i, input.source, input.bytes);
       dagkeeper.push(measured.dagkeeper);
       directTimes.push(measured.direct);
-      ctx.log(`${store} round ${i}: dagkeeper up ${fmtMs(measured.dagkeeper.uploadMs)} down ${fmtMs(measured.dagkeeper.downloadMs)}; direct up ${fmtMs(measured.direct.uploadMs)} down ${fmtMs(measured.direct.downloadMs)}`);
+      ctx.log(
+        `${store} round ${i}: dagkeeper up ${fmtMs(measured.dagkeeper.uploadMs)} down ${fmtMs(measured.dagkeeper.downloadMs)}; direct up ${fmtMs(measured.direct.uploadMs)} down ${fmtMs(measured.direct.downloadMs)}`,
+      );
     }
     const after = await running.memory();
-    const peak = Math.max(before.rssBytes, ...dagkeeper.map((t) => t.peakRssBytes), ...directTimes.map((t) => t.peakRssBytes), after.rssBytes);
+    const peak = Math.max(
+      before.rssBytes,
+      ...dagkeeper.map((t) => t.peakRssBytes),
+      ...directTimes.map((t) => t.peakRssBytes),
+      after.rssBytes,
+    );
     return {
       store,
       bytes: input.bytes,
@@ -230,7 +281,13 @@ async function measureStore(
 }
 
 /** The worker's upload of one output file, then the user's verified download of it. */
-async function dagkeeperRound(api: WorkerApi, user: ApiClient, claimed: { token: string; taskId: string }, sourcePath: string, dir: string) {
+async function dagkeeperRound(
+  api: WorkerApi,
+  user: ApiClient,
+  claimed: { token: string; taskId: string },
+  sourcePath: string,
+  dir: string,
+) {
   const outputDir = join(dir, 'output');
   const downloadDir = join(dir, 'download');
   await mkdir(outputDir, { recursive: true });
@@ -261,16 +318,27 @@ async function dagkeeperRound(api: WorkerApi, user: ApiClient, claimed: { token:
   await settleDisk();
   const committed = nowMs();
 
-  const { task } = await user.request<{ task: { resultFiles: Array<{ unitKey: string; path: string; size: number; sha256: string; downloadUrl: string }> } }>(
-    'query ($id: ID!) { task(id: $id) { resultFiles { unitKey path size sha256 downloadUrl } } }', { id: claimed.taskId });
+  const { task } = await user.request<{
+    task: { resultFiles: Array<{ unitKey: string; path: string; size: number; sha256: string; downloadUrl: string }> };
+  }>('query ($id: ID!) { task(id: $id) { resultFiles { unitKey path size sha256 downloadUrl } } }', { id: claimed.taskId });
   const remote = task.resultFiles.find((f) => f.unitKey === unitKey && f.path === fileName);
   if (remote === undefined) throw new Error('the committed ResultFile is not listed');
   const destination = join(downloadDir, unitKey, fileName);
-  await downloadVerified({ name: `${unitKey}/${fileName}`, url: remote.downloadUrl, size: remote.size, sha256: remote.sha256 }, destination);
+  await downloadVerified(
+    { name: `${unitKey}/${fileName}`, url: remote.downloadUrl, size: remote.size, sha256: remote.sha256 },
+    destination,
+  );
   const downloaded = nowMs();
   return {
     sha256: await sha256Of(destination),
-    times: { openMs: marks.opened - started, putMs: marks.committing - marks.opened, commitMs: started + uploadMs - marks.committing, uploadMs, downloadMs: downloaded - committed, parts: marks.parts },
+    times: {
+      openMs: marks.opened - started,
+      putMs: marks.committing - marks.opened,
+      commitMs: started + uploadMs - marks.committing,
+      uploadMs,
+      downloadMs: downloaded - committed,
+      parts: marks.parts,
+    },
   };
 }
 
@@ -283,7 +351,13 @@ async function settleDisk(): Promise<void> {
 }
 
 /** One PUT of the whole file and one GET to disk, with URLs signed for the same store. */
-async function directRound(urls: DirectUrls, key: string, sourcePath: string, bytes: number, destination: string): Promise<{ uploadMs: number; downloadMs: number }> {
+async function directRound(
+  urls: DirectUrls,
+  key: string,
+  sourcePath: string,
+  bytes: number,
+  destination: string,
+): Promise<{ uploadMs: number; downloadMs: number }> {
   await settleDisk();
   const started = nowMs();
   await putFileRange(await urls.put(key), sourcePath, 0, bytes);
@@ -302,7 +376,14 @@ function directUrls(server: BenchServer, s3: S3TestServer | undefined): DirectUr
       Promise.resolve(signedObjectUrl(server.url, { method, key, expires: Math.floor(Date.now() / 1000) + 3600 }, server.signingSecret));
     return { put: (key) => sign('PUT', key), get: (key) => sign('GET', key) };
   }
-  const store = new S3ObjectStore({ endPoint: s3.endPoint, port: s3.port, useSSL: false, accessKey: s3.accessKey, secretKey: s3.secretKey, bucket: s3.bucket });
+  const store = new S3ObjectStore({
+    endPoint: s3.endPoint,
+    port: s3.port,
+    useSSL: false,
+    accessKey: s3.accessKey,
+    secretKey: s3.secretKey,
+    bucket: s3.bucket,
+  });
   return { put: (key) => store.presignPut(key, 3600), get: (key) => store.presignGet(key, 3600) };
 }
 
@@ -310,7 +391,12 @@ function directUrls(server: BenchServer, s3: S3TestServer | undefined): DirectUr
 async function watchMemory<T>(server: BenchServer, work: () => Promise<T>): Promise<{ value: T; peakRssBytes: number }> {
   let peak = (await server.memory()).rssBytes;
   const timer = setInterval(() => {
-    server.memory().then((m) => { peak = Math.max(peak, m.rssBytes); }, () => undefined);
+    server.memory().then(
+      (m) => {
+        peak = Math.max(peak, m.rssBytes);
+      },
+      () => undefined,
+    );
   }, 50);
   try {
     const value = await work();

@@ -59,7 +59,10 @@ export const resume: Benchmark = {
       ]);
       const [chain, warmUp] = transformationKeys as [string, string];
       const newTask = async (transformationKey: string) => {
-        const { createTasks } = await user.request<{ createTasks: Array<{ id: string }> }>('mutation ($t: ID!) { createTasks(transformationKey: $t) { id } }', { t: transformationKey });
+        const { createTasks } = await user.request<{ createTasks: Array<{ id: string }> }>(
+          'mutation ($t: ID!) { createTasks(transformationKey: $t) { id } }',
+          { t: transformationKey },
+        );
         const id = createTasks[0]!.id;
         await user.request('mutation ($n: ID!, $ids: [ID!]!) { actionTasks(networkKey: $n, taskIds: $ids) }', { n: networkKey, ids: [id] });
         return id;
@@ -72,9 +75,15 @@ export const resume: Benchmark = {
         const begun = worker.logs().find((l) => l.msg === 'starting task' || l.msg === 'resuming task');
         const finished = worker.logs().find((l) => l.msg === 'finished task');
         if (code !== 0 || begun === undefined || finished === undefined || begun.taskId !== taskId) {
-          throw new Error(`the worker did not run task ${taskId} to the end (exit ${code}); last lines: ${JSON.stringify(worker.logs().slice(-5))}`);
+          throw new Error(
+            `the worker did not run task ${taskId} to the end (exit ${code}); last lines: ${JSON.stringify(worker.logs().slice(-5))}`,
+          );
         }
-        return { wallMs, taskMs: Date.parse(String(finished.time)) - Date.parse(String(begun.time)), unitsExecuted: unitsStarted(worker).length };
+        return {
+          wallMs,
+          taskMs: Date.parse(String(finished.time)) - Date.parse(String(begun.time)),
+          unitsExecuted: unitsStarted(worker).length,
+        };
       };
 
       ctx.log('warm-up: a one-unit task');
@@ -90,9 +99,15 @@ export const resume: Benchmark = {
         const resumer = await runToEnd(resumedTask);
         const ranAgain = unitsStarted(workers.at(-1) as BenchWorker).filter((key) => okBefore.has(key));
         checks.push(await everyUnitOkOnce(user, resumedTask, n, `resumed run ${round}`));
-        checks.push({ name: `resumed run ${round}: no finished unit ran again`, ok: ranAgain.length === 0 && resumer.unitsExecuted === n - okBefore.size, detail: `${okBefore.size} done before (${done} shipped by the killed worker), ${resumer.unitsExecuted} run on resume${ranAgain.length > 0 ? `, re-run: ${ranAgain.join(', ')}` : ''}` });
+        checks.push({
+          name: `resumed run ${round}: no finished unit ran again`,
+          ok: ranAgain.length === 0 && resumer.unitsExecuted === n - okBefore.size,
+          detail: `${okBefore.size} done before (${done} shipped by the killed worker), ${resumer.unitsExecuted} run on resume${ranAgain.length > 0 ? `, re-run: ${ranAgain.join(', ')}` : ''}`,
+        });
         results.push({ full, resumed: { ...resumer, done: okBefore.size } });
-        ctx.log(`round ${round}: full ${fmtMs(full.wallMs)} (${full.unitsExecuted} units), resumed ${fmtMs(resumer.wallMs)} (${resumer.unitsExecuted} units, ${okBefore.size} done)`);
+        ctx.log(
+          `round ${round}: full ${fmtMs(full.wallMs)} (${full.unitsExecuted} units), resumed ${fmtMs(resumer.wallMs)} (${resumer.unitsExecuted} units, ${okBefore.size} done)`,
+        );
       }
     } finally {
       for (const worker of workers) await worker.stop('SIGKILL');
@@ -110,16 +125,28 @@ export const resume: Benchmark = {
       howMeasured: [
         `A \`command\`-protocol task of ${n} chained units (each \`sleep ${unitMs / 1000}\`, then a 64 KiB output file the next unit depends on), run by real \`dagkeeper worker\` processes against a \`dagkeeper server\` process at default settings.`,
         `Resumed: a worker runs the task until its ${k}th unit result is shipped and is then SIGKILLed (with its unit processes); its compute service is deregistered through the API, which gives the task back ` +
-          'at once with its finished units kept (the expiry path is benchmark 7). A fresh worker then claims the task, downloads the last finished unit\'s files and runs the rest.',
+          "at once with its finished units kept (the expiry path is benchmark 7). A fresh worker then claims the task, downloads the last finished unit's files and runs the rest.",
         `Anchor: a fresh worker running a new task of the same DAG from the start. Wall time is the worker process from start to exit (one task, \`--max-tasks 1\`); task time is from its "starting/resuming task" log line to "finished task". ` +
           `${rounds} round(s) after a warm-up task; medians.`,
       ],
       rows: [
-        { metric: 'wall time', dagkeeper: `${fmtMs(resumedWall)} (resumed)`, anchor: `${fmtMs(fullWall)} (full run)`, ratio: `${fmtRatio(resumedWall / fullWall)} (ideal ${fmtRatio((n - done) / n)})` },
+        {
+          metric: 'wall time',
+          dagkeeper: `${fmtMs(resumedWall)} (resumed)`,
+          anchor: `${fmtMs(fullWall)} (full run)`,
+          ratio: `${fmtRatio(resumedWall / fullWall)} (ideal ${fmtRatio((n - done) / n)})`,
+        },
         { metric: 'task time', dagkeeper: fmtMs(resumedTask), anchor: fmtMs(fullTask), ratio: fmtRatio(resumedTask / fullTask) },
-        { metric: 'units executed', dagkeeper: `${executed} (${done} of ${n} done before)`, anchor: String(median(results.map((r) => r.full.unitsExecuted))), ratio: fmtRatio(executed / n) },
+        {
+          metric: 'units executed',
+          dagkeeper: `${executed} (${done} of ${n} done before)`,
+          anchor: String(median(results.map((r) => r.full.unitsExecuted))),
+          ratio: fmtRatio(executed / n),
+        },
       ],
-      verdicts: [{ target: 'none set in the issue; a resume runs only the units left', pass: null, detail: `${executed} of ${n} units run` }],
+      verdicts: [
+        { target: 'none set in the issue; a resume runs only the units left', pass: null, detail: `${executed} of ${n} units run` },
+      ],
       checks,
       raw: { units: n, doneTarget: k, unitMs, rounds: results },
     };
@@ -133,19 +160,30 @@ async function killAfter(url: string, compute: { token: string; client: ApiClien
   const registered = await worker.waitFor((l) => l.msg === 'compute service registered');
   await worker.waitFor(() => unitsShipped(worker).length >= k);
   await worker.stop('SIGKILL');
-  await compute.client.request('mutation ($id: ID!) { deregisterComputeService(computeServiceId: $id) { id } }', { id: registered.computeServiceId });
+  await compute.client.request('mutation ($id: ID!) { deregisterComputeService(computeServiceId: $id) { id } }', {
+    id: registered.computeServiceId,
+  });
   return unitsShipped(worker).length;
 }
 
 async function okUnits(user: ApiClient, taskId: string): Promise<Set<string>> {
-  const { task } = await user.request<{ task: { unitResults: Array<{ unitKey: string }> } }>('query ($id: ID!) { task(id: $id) { unitResults(ok: true) { unitKey } } }', { id: taskId });
+  const { task } = await user.request<{ task: { unitResults: Array<{ unitKey: string }> } }>(
+    'query ($id: ID!) { task(id: $id) { unitResults(ok: true) { unitKey } } }',
+    { id: taskId },
+  );
   return new Set(task.unitResults.map((r) => r.unitKey));
 }
 
 async function everyUnitOkOnce(user: ApiClient, taskId: string, units: number, label: string): Promise<Check> {
   const { task } = await user.request<{ task: { status: string; unitResults: Array<{ unitKey: string }> } }>(
-    'query ($id: ID!) { task(id: $id) { status unitResults(ok: true) { unitKey } } }', { id: taskId });
+    'query ($id: ID!) { task(id: $id) { status unitResults(ok: true) { unitKey } } }',
+    { id: taskId },
+  );
   const keys = task.unitResults.map((r) => r.unitKey);
   const ok = task.status === 'COMPLETE' && keys.length === units && new Set(keys).size === units;
-  return { name: `${label}: task COMPLETE with one ok result per unit`, ok, detail: `${task.status}, ${keys.length} ok results for ${new Set(keys).size} of ${units} units` };
+  return {
+    name: `${label}: task COMPLETE with one ok result per unit`,
+    ok,
+    detail: `${task.status}, ${keys.length} ok results for ${new Set(keys).size} of ${units} units`,
+  };
 }

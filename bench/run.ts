@@ -22,7 +22,16 @@ import type { Outcome } from './support/report.js';
 import { isScaleName, loadScale } from './support/scale.js';
 import { cliPath, killChildrenOnExit } from './support/processes.js';
 
-const benchmarks: Benchmark[] = [claimThroughput, claimScaling, resultFileTransfer, resume, eventFanOut, smallWrites, deadWorker, bigNetwork];
+const benchmarks: Benchmark[] = [
+  claimThroughput,
+  claimScaling,
+  resultFileTransfer,
+  resume,
+  eventFanOut,
+  smallWrites,
+  deadWorker,
+  bigNetwork,
+];
 
 interface Arguments {
   names: string[];
@@ -33,7 +42,13 @@ interface Arguments {
 }
 
 function parseArguments(argv: string[]): Arguments {
-  const args: Arguments = { names: [], scale: process.env.BENCH_SCALE ?? 'full', out: fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url)), write: true, list: false };
+  const args: Arguments = {
+    names: [],
+    scale: process.env.BENCH_SCALE ?? 'full',
+    out: fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url)),
+    write: true,
+    list: false,
+  };
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i] as string;
     const value = () => {
@@ -65,10 +80,13 @@ async function main(): Promise<number> {
     throw new Error(`the benchmarks run the compiled server (${cliPath}); run \`npm run build\` first`);
   }
   killChildrenOnExit();
-  const selected = args.names.length === 0 ? benchmarks : benchmarks.filter((b) => args.names.includes(b.name) || args.names.includes(String(b.id)));
+  const selected =
+    args.names.length === 0 ? benchmarks : benchmarks.filter((b) => args.names.includes(b.name) || args.names.includes(String(b.id)));
   const scale = loadScale(args.scale, process.env);
   const machine = await machineFacts(adminUrl);
-  console.log(`dagkeeper benchmarks, ${scale.name} sizes: ${machine.cores} × ${machine.cpuModel}, ${machine.ramGiB} GiB, Node ${machine.node}, PostgreSQL ${machine.postgres} (autovacuum ${machine.autovacuum}), load ${machine.loadAtStart.toFixed(2)}`);
+  console.log(
+    `dagkeeper benchmarks, ${scale.name} sizes: ${machine.cores} × ${machine.cpuModel}, ${machine.ramGiB} GiB, Node ${machine.node}, PostgreSQL ${machine.postgres} (autovacuum ${machine.autovacuum}), load ${machine.loadAtStart.toFixed(2)}`,
+  );
 
   const startedAt = new Date();
   const outcomes: Outcome[] = [];
@@ -81,7 +99,7 @@ async function main(): Promise<number> {
       outcomes.push({ benchmark, result, seconds: (Date.now() - started) / 1000 });
       for (const row of result.rows) log(`${row.metric}: ${row.dagkeeper} vs ${row.anchor} ${row.ratio}`);
     } catch (error) {
-      const text = error instanceof Error ? error.stack ?? error.message : String(error);
+      const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
       log(`failed: ${text}`);
       outcomes.push({ benchmark, error: text, seconds: (Date.now() - started) / 1000 });
     }

@@ -32,7 +32,10 @@ function connect(token) {
     retryAttempts: Infinity,
     shouldRetry: (event) => !(event && event.code === 4403),
     on: {
-      connected: () => { setConnection('live'); loadEverything(); },
+      connected: () => {
+        setConnection('live');
+        loadEverything();
+      },
       closed: (event) => {
         setConnection('offline');
         if (event && event.code === 4403) {
@@ -48,14 +51,19 @@ function connect(token) {
 function query(text, variables = {}) {
   return new Promise((resolve, reject) => {
     let result;
-    state.client.subscribe({ query: text, variables }, {
-      next: (value) => { result = value; },
-      error: (error) => reject(asError(error)),
-      complete: () => {
-        if (result?.errors?.length) reject(asError(result.errors));
-        else resolve(result?.data);
+    state.client.subscribe(
+      { query: text, variables },
+      {
+        next: (value) => {
+          result = value;
+        },
+        error: (error) => reject(asError(error)),
+        complete: () => {
+          if (result?.errors?.length) reject(asError(result.errors));
+          else resolve(result?.data);
+        },
       },
-    });
+    );
   });
 }
 
@@ -108,24 +116,32 @@ async function loadNetworks() {
   }`);
   state.networks = networks;
   const list = $('#networks');
-  list.replaceChildren(...networks.map((network) => {
-    const item = el('li', { 'data-network': network.scopedKey, 'aria-selected': String(state.network?.scopedKey === network.scopedKey) }, network.name);
-    item.append(el('small', {}, `${network.scope} · ${network.transformations.length} transformations`));
-    item.addEventListener('click', () => selectNetwork(network.scopedKey));
-    return item;
-  }));
+  list.replaceChildren(
+    ...networks.map((network) => {
+      const item = el(
+        'li',
+        { 'data-network': network.scopedKey, 'aria-selected': String(state.network?.scopedKey === network.scopedKey) },
+        network.name,
+      );
+      item.append(el('small', {}, `${network.scope} · ${network.transformations.length} transformations`));
+      item.addEventListener('click', () => selectNetwork(network.scopedKey));
+      return item;
+    }),
+  );
 }
 
 async function loadServices() {
   const { computeServices } = await query('{ computeServices(includeGone: true) { id name lastHeartbeatAt expiredAt deregisteredAt } }');
-  $('#services tbody').replaceChildren(...computeServices.map((service) => {
-    const gone = service.expiredAt !== null ? 'expired' : service.deregisteredAt !== null ? 'stopped' : 'alive';
-    return el('tr', { 'data-service': service.id }, [
-      el('td', {}, service.name),
-      el('td', { title: service.lastHeartbeatAt }, ago(service.lastHeartbeatAt)),
-      el('td', {}, gone),
-    ]);
-  }));
+  $('#services tbody').replaceChildren(
+    ...computeServices.map((service) => {
+      const gone = service.expiredAt !== null ? 'expired' : service.deregisteredAt !== null ? 'stopped' : 'alive';
+      return el('tr', { 'data-service': service.id }, [
+        el('td', {}, service.name),
+        el('td', { title: service.lastHeartbeatAt }, ago(service.lastHeartbeatAt)),
+        el('td', {}, gone),
+      ]);
+    }),
+  );
 }
 
 async function selectNetwork(scopedKey) {
@@ -133,7 +149,8 @@ async function selectNetwork(scopedKey) {
   if (network === undefined) return;
   if (state.network?.scopedKey !== scopedKey) state.transformationKey = null;
   state.network = network;
-  for (const item of document.querySelectorAll('#networks li')) item.setAttribute('aria-selected', String(item.dataset.network === scopedKey));
+  for (const item of document.querySelectorAll('#networks li'))
+    item.setAttribute('aria-selected', String(item.dataset.network === scopedKey));
   $('#network-view').hidden = false;
   $('#network-title').textContent = network.name;
   drawNetwork(network);
@@ -141,10 +158,14 @@ async function selectNetwork(scopedKey) {
 }
 
 async function loadTasks() {
-  const filter = state.transformationKey === null ? { networkKey: state.network.scopedKey } : { transformationKey: state.transformationKey };
-  const { tasks } = await query(`query ($filter: TaskFilter) {
+  const filter =
+    state.transformationKey === null ? { networkKey: state.network.scopedKey } : { transformationKey: state.transformationKey };
+  const { tasks } = await query(
+    `query ($filter: TaskFilter) {
     tasks(first: 500, filter: $filter) { totalCount edges { node { id status updatedAt waitingForProtocol transformation { scopedKey name } } } }
-  }`, { filter });
+  }`,
+    { filter },
+  );
   state.tasks = new Map(tasks.edges.map(({ node }) => [node.id, node]));
   const shown = tasks.edges.length < tasks.totalCount ? ` (first ${tasks.edges.length} of ${tasks.totalCount})` : ` (${tasks.totalCount})`;
   $('#tasks-title').textContent = `Tasks${shown}`;
@@ -152,22 +173,25 @@ async function loadTasks() {
 }
 
 function renderTasks() {
-  $('#tasks tbody').replaceChildren(...[...state.tasks.values()].map((task) => {
-    const row = el('tr', { 'data-task': task.id, 'aria-selected': String(task.id === state.taskId) }, [
-      el('td', { title: task.id }, task.id.slice(-12)),
-      el('td', {}, task.transformation.name),
-      el('td', {}, statusCell(task)),
-      el('td', { title: task.updatedAt }, ago(task.updatedAt)),
-    ]);
-    row.addEventListener('click', () => selectTask(task.id));
-    return row;
-  }));
+  $('#tasks tbody').replaceChildren(
+    ...[...state.tasks.values()].map((task) => {
+      const row = el('tr', { 'data-task': task.id, 'aria-selected': String(task.id === state.taskId) }, [
+        el('td', { title: task.id }, task.id.slice(-12)),
+        el('td', {}, task.transformation.name),
+        el('td', {}, statusCell(task)),
+        el('td', { title: task.updatedAt }, ago(task.updatedAt)),
+      ]);
+      row.addEventListener('click', () => selectTask(task.id));
+      return row;
+    }),
+  );
 }
 
 async function selectTask(taskId) {
   state.taskId = taskId;
   for (const row of document.querySelectorAll('#tasks tbody tr')) row.setAttribute('aria-selected', String(row.dataset.task === taskId));
-  const { task } = await query(`query ($id: ID!) {
+  const { task } = await query(
+    `query ($id: ID!) {
     task(id: $id) {
       id status transformation { name }
       dag { units { key name dependencies state } }
@@ -175,14 +199,18 @@ async function selectTask(taskId) {
       dagResults { id ok createdAt }
       failures { __typename unitKey attempt exception traceback }
     }
-  }`, { id: taskId });
+  }`,
+    { id: taskId },
+  );
   state.task = task;
   $('#task-view').hidden = false;
   $('#task-title').textContent = `Task ${task.id}`;
   $('#task-status').replaceChildren(`${task.transformation.name} · `, statusBadge(task.status));
   drawDag(task.dag);
   $('#files tbody').replaceChildren(...task.resultFiles.map(fileRow));
-  $('#dag-results').replaceChildren(...task.dagResults.map((r) => el('li', { 'data-ok': String(r.ok) }, `${r.ok ? 'ok' : 'failed'} · ${r.createdAt}`)));
+  $('#dag-results').replaceChildren(
+    ...task.dagResults.map((r) => el('li', { 'data-ok': String(r.ok) }, `${r.ok ? 'ok' : 'failed'} · ${r.createdAt}`)),
+  );
   $('#failures').replaceChildren(...task.failures.map(failureItem));
 }
 
@@ -191,7 +219,9 @@ function failureItem(failure) {
   const what = failure.unitKey === null ? 'ProtocolDAG could not be built' : `unit ${failure.unitKey} failed`;
   const traceback = el('details', {}, [el('summary', {}, 'traceback'), el('pre', {}, failure.traceback ?? '')]);
   return el('li', { 'data-kind': failure.__typename, 'data-unit': failure.unitKey ?? '' }, [
-    el('strong', {}, `${what} (attempt ${failure.attempt})`), el('pre', { class: 'exception' }, failure.exception ?? ''), traceback,
+    el('strong', {}, `${what} (attempt ${failure.attempt})`),
+    el('pre', { class: 'exception' }, failure.exception ?? ''),
+    traceback,
   ]);
 }
 
@@ -199,7 +229,10 @@ function failureItem(failure) {
 function fileRow(file) {
   const link = el('a', { href: file.downloadUrl, download: '' }, file.path);
   return el('tr', { 'data-unit': file.unitKey, 'data-file': file.path }, [
-    el('td', {}, file.unitKey), el('td', {}, [link]), el('td', {}, bytes(file.size)), el('td', { title: file.sha256 }, file.sha256.slice(0, 12)),
+    el('td', {}, file.unitKey),
+    el('td', {}, [link]),
+    el('td', {}, bytes(file.size)),
+    el('td', { title: file.sha256 }, file.sha256.slice(0, 12)),
   ]);
 }
 
@@ -209,8 +242,9 @@ function fileRow(file) {
 function followEvents() {
   state.stopEvents?.();
   const variables = { since: state.lastCursor };
-  state.stopEvents = state.client.subscribe({
-    query: `subscription ($since: ID) {
+  state.stopEvents = state.client.subscribe(
+    {
+      query: `subscription ($since: ID) {
       taskEvents(since: $since) {
         __typename cursor taskId transformationKey occurredAt
         ... on TaskStatusChanged { from to }
@@ -220,24 +254,26 @@ function followEvents() {
         ... on ComputeServiceExpired { computeServiceName }
       }
     }`,
-    variables,
-  }, {
-    next: ({ data, errors }) => {
-      if (errors?.length) showProblem(asError(errors).message);
-      if (data?.taskEvents) onEvent(data.taskEvents);
+      variables,
     },
-    error: (error) => {
-      const message = asError(error).message;
-      // An expired cursor means the gap cannot be filled: reload the views and follow from now.
-      if (message.includes('CURSOR_EXPIRED')) {
-        state.lastCursor = null;
-        loadEverything();
-      } else {
-        showProblem(message);
-      }
+    {
+      next: ({ data, errors }) => {
+        if (errors?.length) showProblem(asError(errors).message);
+        if (data?.taskEvents) onEvent(data.taskEvents);
+      },
+      error: (error) => {
+        const message = asError(error).message;
+        // An expired cursor means the gap cannot be filled: reload the views and follow from now.
+        if (message.includes('CURSOR_EXPIRED')) {
+          state.lastCursor = null;
+          loadEverything();
+        } else {
+          showProblem(message);
+        }
+      },
+      complete: () => undefined,
     },
-    complete: () => undefined,
-  });
+  );
 }
 
 function onEvent(event) {
@@ -280,7 +316,9 @@ function onEvent(event) {
     case 'ResultFileAvailable': {
       // The same unit's file again (a later attempt) replaces its row; another unit's is a row of its own.
       const row = fileRow(event.file);
-      const shown = document.querySelector(`#files tr[data-unit="${CSS.escape(event.file.unitKey)}"][data-file="${CSS.escape(event.file.path)}"]`);
+      const shown = document.querySelector(
+        `#files tr[data-unit="${CSS.escape(event.file.unitKey)}"][data-file="${CSS.escape(event.file.path)}"]`,
+      );
       if (shown !== null) shown.replaceWith(row);
       else $('#files tbody').append(row);
       break;
@@ -296,13 +334,14 @@ function onEvent(event) {
 }
 
 function logEvent(event) {
-  const what = {
-    TaskStatusChanged: () => `${event.from ?? 'new'} → ${event.to}`,
-    UnitResultRecorded: () => `unit ${event.unitKey} ${event.ok ? 'ok' : 'failed'} (attempt ${event.attempt})`,
-    ResultFileAvailable: () => `file ${event.file.unitKey}/${event.file.path} (${bytes(event.file.size)})`,
-    ProtocolDAGResultRecorded: () => `ProtocolDAGResult ${event.ok ? 'ok' : 'failed'}`,
-    ComputeServiceExpired: () => `compute service ${event.computeServiceName} expired`,
-  }[event.__typename]?.() ?? event.__typename;
+  const what =
+    {
+      TaskStatusChanged: () => `${event.from ?? 'new'} → ${event.to}`,
+      UnitResultRecorded: () => `unit ${event.unitKey} ${event.ok ? 'ok' : 'failed'} (attempt ${event.attempt})`,
+      ResultFileAvailable: () => `file ${event.file.unitKey}/${event.file.path} (${bytes(event.file.size)})`,
+      ProtocolDAGResultRecorded: () => `ProtocolDAGResult ${event.ok ? 'ok' : 'failed'}`,
+      ComputeServiceExpired: () => `compute service ${event.computeServiceName} expired`,
+    }[event.__typename]?.() ?? event.__typename;
   const log = $('#event-log');
   log.prepend(el('li', { 'data-cursor': event.cursor }, `${event.occurredAt.slice(11, 19)} task …${event.taskId.slice(-8)}: ${what}`));
   while (log.children.length > 200) log.lastElementChild.remove();
@@ -335,14 +374,21 @@ function drawNetwork(network) {
   const width = 600;
   const height = 420;
   const radius = Math.min(width, height) / 2 - 50;
-  const at = new Map(network.chemicalSystems.map((system, i) => {
-    const angle = (2 * Math.PI * i) / network.chemicalSystems.length - Math.PI / 2;
-    return [system.scopedKey, { x: width / 2 + radius * Math.cos(angle), y: height / 2 + radius * Math.sin(angle), system }];
-  }));
+  const at = new Map(
+    network.chemicalSystems.map((system, i) => {
+      const angle = (2 * Math.PI * i) / network.chemicalSystems.length - Math.PI / 2;
+      return [system.scopedKey, { x: width / 2 + radius * Math.cos(angle), y: height / 2 + radius * Math.sin(angle), system }];
+    }),
+  );
   const edges = network.transformations.map((t) => {
     const a = at.get(t.stateA.scopedKey);
     const b = at.get(t.stateB.scopedKey);
-    const group = svgEl('g', { class: 'edge', 'data-transformation': t.scopedKey, 'data-state': edgeState(t.statusCounts), 'aria-selected': String(t.scopedKey === state.transformationKey) });
+    const group = svgEl('g', {
+      class: 'edge',
+      'data-transformation': t.scopedKey,
+      'data-state': edgeState(t.statusCounts),
+      'aria-selected': String(t.scopedKey === state.transformationKey),
+    });
     const line = svgEl('line', { x1: a.x, y1: a.y, x2: b.x, y2: b.y });
     const c = t.statusCounts;
     line.append(svgEl('title', {}, `${t.name}: ${c.waiting} waiting, ${c.running} running, ${c.complete} complete, ${c.error} error`));
@@ -395,7 +441,9 @@ function drawDag(dag) {
   const gapX = 50;
   const gapY = 14;
   const place = new Map();
-  columns.forEach((units, col) => units.forEach((unit, row) => place.set(unit.key, { x: 10 + col * (boxW + gapX), y: 10 + row * (boxH + gapY) })));
+  columns.forEach((units, col) =>
+    units.forEach((unit, row) => place.set(unit.key, { x: 10 + col * (boxW + gapX), y: 10 + row * (boxH + gapY) })),
+  );
   const width = 20 + columns.length * (boxW + gapX);
   const height = 20 + Math.max(...columns.map((c) => c.length)) * (boxH + gapY);
   svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
@@ -403,15 +451,25 @@ function drawDag(dag) {
   marker.append(svgEl('path', { d: 'M 0 0 L 10 5 L 0 10 z', fill: '#9aa3ae' }));
   const defs = svgEl('defs');
   defs.append(marker);
-  const arrows = dag.units.flatMap((unit) => unit.dependencies.filter((key) => place.has(key)).map((key) => {
-    const from = place.get(key);
-    const to = place.get(unit.key);
-    return svgEl('path', { class: 'dependency', d: `M ${from.x + boxW} ${from.y + boxH / 2} C ${from.x + boxW + gapX / 2} ${from.y + boxH / 2}, ${to.x - gapX / 2} ${to.y + boxH / 2}, ${to.x} ${to.y + boxH / 2}` });
-  }));
+  const arrows = dag.units.flatMap((unit) =>
+    unit.dependencies
+      .filter((key) => place.has(key))
+      .map((key) => {
+        const from = place.get(key);
+        const to = place.get(unit.key);
+        return svgEl('path', {
+          class: 'dependency',
+          d: `M ${from.x + boxW} ${from.y + boxH / 2} C ${from.x + boxW + gapX / 2} ${from.y + boxH / 2}, ${to.x - gapX / 2} ${to.y + boxH / 2}, ${to.x} ${to.y + boxH / 2}`,
+        });
+      }),
+  );
   const boxes = dag.units.map((unit) => {
     const { x, y } = place.get(unit.key);
     const group = svgEl('g', { class: 'unit', 'data-unit': unit.key, 'data-state': unit.state });
-    group.append(svgEl('rect', { x, y, width: boxW, height: boxH }), svgEl('text', { x: x + 8, y: y + 19 }, unit.name.length > 18 ? `${unit.name.slice(0, 17)}…` : unit.name));
+    group.append(
+      svgEl('rect', { x, y, width: boxW, height: boxH }),
+      svgEl('text', { x: x + 8, y: y + 19 }, unit.name.length > 18 ? `${unit.name.slice(0, 17)}…` : unit.name),
+    );
     group.firstChild.append(svgEl('title', {}, `${unit.key}: ${unit.state}`));
     return group;
   });
@@ -456,7 +514,10 @@ function bytes(size) {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let value = size;
   let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit += 1; }
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
   return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }
 
@@ -474,7 +535,9 @@ $('#login').addEventListener('submit', (event) => {
 });
 
 // Heartbeats age on screen even when nothing happens.
-setInterval(() => { if (state.client !== null && $('#connection').dataset.state === 'live') loadServices().catch(() => undefined); }, 5_000);
+setInterval(() => {
+  if (state.client !== null && $('#connection').dataset.state === 'live') loadServices().catch(() => undefined);
+}, 5_000);
 
 const saved = sessionStorage.getItem('dagkeeper-token');
 if (saved !== null) connect(saved);

@@ -22,7 +22,10 @@ function* filesUnder(directory) {
 
 function fingerprint() {
   const hash = createHash('sha256');
-  const inputs = [...filesUnder(join(root, 'src')), ...['tsconfig.json', 'tsconfig.build.json', 'package-lock.json'].map((f) => join(root, f))];
+  const inputs = [
+    ...filesUnder(join(root, 'src')),
+    ...['tsconfig.json', 'tsconfig.build.json', 'package-lock.json'].map((f) => join(root, f)),
+  ];
   for (const path of inputs.filter((p) => existsSync(p)).sort()) {
     hash.update(relative(root, path)).update('\0').update(readFileSync(path)).update('\0');
   }
@@ -35,7 +38,10 @@ if (built === current && !process.argv.includes('--always')) {
   console.log('dist/ is up to date with src/; not rebuilding');
 } else {
   console.log(built === null ? 'building dist/ from src/' : 'src/ changed since the last build; rebuilding dist/');
-  const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+  const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   if (tsc.status !== 0) process.exit(tsc.status ?? 1);
   writeFileSync(stampPath, `${current}\n`);
 }

@@ -33,28 +33,31 @@ const mappers = {
 };
 
 try {
-  await generate({
-    cwd: root,
-    silent: true,
-    schema: 'schema.graphql',
-    generates: {
-      'src/graphql/generated/types.ts': {
-        plugins: ['typescript', 'typescript-resolvers'],
-        config: {
-          useTypeImports: true,
-          enumsAsTypes: true,
-          strictScalars: true,
-          scalars: {
-            DateTime: { input: 'Date', output: 'Date' },
-            JSON: { input: 'unknown', output: 'unknown' },
-            SafeInt: { input: 'number', output: 'number | bigint' },
+  await generate(
+    {
+      cwd: root,
+      silent: true,
+      schema: 'schema.graphql',
+      generates: {
+        'src/graphql/generated/types.ts': {
+          plugins: ['typescript', 'typescript-resolvers'],
+          config: {
+            useTypeImports: true,
+            enumsAsTypes: true,
+            strictScalars: true,
+            scalars: {
+              DateTime: { input: 'Date', output: 'Date' },
+              JSON: { input: 'unknown', output: 'unknown' },
+              SafeInt: { input: 'number', output: 'number | bigint' },
+            },
+            contextType: '../context.js#GraphQLContext',
+            mappers: Object.fromEntries(Object.entries(mappers).map(([type, parent]) => [type, `../mappers.js#${parent}`])),
           },
-          contextType: '../context.js#GraphQLContext',
-          mappers: Object.fromEntries(Object.entries(mappers).map(([type, parent]) => [type, `../mappers.js#${parent}`])),
         },
       },
     },
-  }, true);
+    true,
+  );
 } catch (error) {
   console.error(`graphql-codegen failed: ${error instanceof Error ? error.message : String(error)}`);
   for (const detail of error?.errors ?? []) console.error(String(detail?.message ?? detail));

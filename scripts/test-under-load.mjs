@@ -20,7 +20,11 @@ const { values } = parseArgs({
 const runs = Number(values.runs);
 const busy = Number(values.busy);
 const limitMs = Number(values['minutes-per-run']) * 60_000;
-for (const [name, n] of [['runs', runs], ['busy', busy], ['minutes-per-run', limitMs]]) {
+for (const [name, n] of [
+  ['runs', runs],
+  ['busy', busy],
+  ['minutes-per-run', limitMs],
+]) {
   if (!(Number.isInteger(n) && n >= (name === 'busy' ? 0 : 1))) throw new Error(`--${name} must be a whole number`);
 }
 
@@ -33,7 +37,11 @@ let current;
 function cleanUp() {
   for (const loop of loops) loop.kill('SIGKILL');
   if (current !== undefined && current.exitCode === null) {
-    try { process.kill(-current.pid, 'SIGKILL'); } catch { /* already gone */ }
+    try {
+      process.kill(-current.pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
   }
   if (!values.keep) rmSync(work, { recursive: true, force: true });
 }
@@ -65,7 +73,11 @@ for (let run = 1; run <= runs; run += 1) {
   current = spawn('npm', ['test'], { cwd: clone, stdio: 'inherit', detached: true });
   const timer = setTimeout(() => {
     console.error(`run ${run} passed its ${values['minutes-per-run']} min limit; stopping it`);
-    try { process.kill(-current.pid, 'SIGKILL'); } catch { /* already gone */ }
+    try {
+      process.kill(-current.pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
   }, limitMs);
   const code = await new Promise((resolve) => current.on('exit', (c, s) => resolve(c ?? s)));
   clearTimeout(timer);

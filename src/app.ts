@@ -90,7 +90,10 @@ export async function startApp(config: Config, options: { log?: Logger; clock?: 
   try {
     // Until 'dagkeeper listening', /healthz answers 503 starting; say why, so a first start that
     // migrates a fresh store does not look hung.
-    log.info({ url, state: config.state.kind, migrate: config.migrateOnStart }, 'starting: opening the state store and applying any pending migrations');
+    log.info(
+      { url, state: config.state.kind, migrate: config.migrateOnStart },
+      'starting: opening the state store and applying any pending migrations',
+    );
     const state = await openStateStore(config.state, { migrate: config.migrateOnStart, preparedStatements: config.preparedStatements });
     releases.push(() => state.close());
     if (state.appliedMigrations.length > 0) log.info({ migrations: state.appliedMigrations }, 'applied database migrations');
@@ -98,11 +101,18 @@ export async function startApp(config: Config, options: { log?: Logger; clock?: 
     const vacuumWarning = state.kind === 'postgres' ? await autovacuumWarning(state.db) : null;
     if (vacuumWarning !== null) log.warn(vacuumWarning);
 
-    const signingSecret = config.signingSecret ?? await readOrCreateSecret(join(config.dataDir, 'signing-secret'));
+    const signingSecret = config.signingSecret ?? (await readOrCreateSecret(join(config.dataDir, 'signing-secret')));
     const objects = await openObjectStore(config.objects, { publicBaseUrl: config.publicUrl ?? url, signingSecret });
     const services = createServices({
-      state: state.access, objects, settings: config.tasks, events: config.events, log, tokenReuseMs: config.tokenReuseMs, protocolSettings: builtInSettingsChecks,
-      clock: options.clock, uploadSweepGraceSeconds: config.uploadSweepGraceSeconds,
+      state: state.access,
+      objects,
+      settings: config.tasks,
+      events: config.events,
+      log,
+      tokenReuseMs: config.tokenReuseMs,
+      protocolSettings: builtInSettingsChecks,
+      clock: options.clock,
+      uploadSweepGraceSeconds: config.uploadSweepGraceSeconds,
     });
     const sweeper = startExpirySweeper(services, config.tasks.computeServiceExpirySeconds, log);
     releases.push(async () => sweeper.stop());
@@ -113,18 +123,26 @@ export async function startApp(config: Config, options: { log?: Logger; clock?: 
     await services.eventHub.start();
     releases.push(() => services.eventHub.stop());
     releases.push(() => services.patternMatcher.close());
-    const listening = await state.listen(taskEventsChannel, () => services.eventHub.wake(), (error) => {
-      log.warn({ err: error }, 'event notifications interrupted; reconnecting (events are still read every poll)');
-    });
+    const listening = await state.listen(
+      taskEventsChannel,
+      () => services.eventHub.wake(),
+      (error) => {
+        log.warn({ err: error }, 'event notifications interrupted; reconnecting (events are still read every poll)');
+      },
+    );
     releases.push(() => listening.close());
     const revocations = services.identities.revocations;
     await revocations.start();
     releases.push(() => revocations.stop());
-    const listeningForRevocations = await state.listen(revocationsChannel, () => {
-      revocations.catchUp().catch((error: unknown) => log.warn({ err: error }, 'reading revocations failed; retrying on the next poll'));
-    }, (error) => {
-      log.warn({ err: error }, 'revocation notifications interrupted; reconnecting (revocations are still read every second)');
-    });
+    const listeningForRevocations = await state.listen(
+      revocationsChannel,
+      () => {
+        revocations.catchUp().catch((error: unknown) => log.warn({ err: error }, 'reading revocations failed; retrying on the next poll'));
+      },
+      (error) => {
+        log.warn({ err: error }, 'revocation notifications interrupted; reconnecting (revocations are still read every second)');
+      },
+    );
     releases.push(() => listeningForRevocations.close());
     const pruner = startEventPruner(state, config.events.retentionDays, log);
     releases.push(async () => pruner.stop());
@@ -134,10 +152,17 @@ export async function startApp(config: Config, options: { log?: Logger; clock?: 
     const makeContext = (principal: Principal, requestLog: Logger) => createContext(principal, services, metrics, requestLog);
     const schema = buildSchema();
     const ws = startGraphQLWsServer({
-      httpServer, path: '/graphql', schema, authenticate, makeContext, log, metrics,
+      httpServer,
+      path: '/graphql',
+      schema,
+      authenticate,
+      makeContext,
+      log,
+      metrics,
       onRevoked: (listener) => revocations.onRevoked(listener),
       reauthenticateMs: config.events.reauthenticateSeconds * 1000,
-      limits: config.requestLimits, maxMessageBytes: config.maxRequestBytes,
+      limits: config.requestLimits,
+      maxMessageBytes: config.maxRequestBytes,
     });
     const apollo = createApolloServer({
       schema,
@@ -179,8 +204,18 @@ export async function startApp(config: Config, options: { log?: Logger; clock?: 
           onAuthFailure: () => metrics.authFailures.inc({ transport: 'http' }),
         }),
         '/healthz': healthRoute([
-          { name: 'state', check: async () => { await state.db.$queryRawUnsafe('select 1'); } },
-          { name: 'objects', check: async () => { await objects.stat('healthcheck'); } },
+          {
+            name: 'state',
+            check: async () => {
+              await state.db.$queryRawUnsafe('select 1');
+            },
+          },
+          {
+            name: 'objects',
+            check: async () => {
+              await objects.stat('healthcheck');
+            },
+          },
         ]),
         '/metrics': metricsRoute(metrics),
         ...dashboard,
@@ -190,7 +225,14 @@ export async function startApp(config: Config, options: { log?: Logger; clock?: 
 
     let stopping: Promise<void> | undefined;
     return {
-      url, config, log, metrics, state, objects, services, adminTokenPath,
+      url,
+      config,
+      log,
+      metrics,
+      state,
+      objects,
+      services,
+      adminTokenPath,
       stop: () => {
         stopping ??= (async () => {
           log.info('shutting down: draining connections');
@@ -237,7 +279,9 @@ function startExpirySweeper(services: Services, expirySeconds: number, log: Logg
 function startEventPruner(state: StateStore, retentionDays: number, log: Logger): { stop(): void } {
   const prune = () => {
     pruneTaskEvents(state.db, new Date(Date.now() - retentionDays * 86_400_000))
-      .then((count) => { if (count > 0) log.info({ count }, 'pruned old task events'); })
+      .then((count) => {
+        if (count > 0) log.info({ count }, 'pruned old task events');
+      })
       .catch((error: unknown) => log.warn({ err: error }, 'pruning task events failed'));
   };
   prune();
@@ -259,9 +303,11 @@ async function bootstrapAdmin(services: Services, config: Config, log: Logger): 
     if (path === usual) {
       log.warn({ path }, 'created the first administrator identity "admin"; its token is in this file (mode 0600)');
     } else {
-      log.warn({ path, kept: usual },
+      log.warn(
+        { path, kept: usual },
         `created the first administrator identity "admin" of this store; ${usual} already existed (another store's token?) and was kept: ` +
-        `this store's administrator token is in ${path} (mode 0600); give it to the CLI with --token or DAGKEEPER_TOKEN`);
+          `this store's administrator token is in ${path} (mode 0600); give it to the CLI with --token or DAGKEEPER_TOKEN`,
+      );
     }
     return path;
   } catch (error) {

@@ -128,9 +128,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     problems.push('DATABASE_URL must be a postgresql:// URL');
   }
-  const state: StateLocation = databaseUrl !== undefined
-    ? { kind: 'postgres', url: databaseUrl }
-    : { kind: 'pglite', dataDir: resolve(dataDir, 'pglite') };
+  const state: StateLocation =
+    databaseUrl !== undefined ? { kind: 'postgres', url: databaseUrl } : { kind: 'pglite', dataDir: resolve(dataDir, 'pglite') };
 
   const objects = parseObjects(text, dataDir, problems);
 
@@ -185,11 +184,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   return config;
 }
 
-function parseObjects(
-  text: (name: string) => string | undefined,
-  dataDir: string,
-  problems: string[],
-): Config['objects'] {
+function parseObjects(text: (name: string) => string | undefined, dataDir: string, problems: string[]): Config['objects'] {
   const endpoint = text('S3_ENDPOINT');
   if (endpoint === undefined) return { kind: 'local', root: resolve(dataDir, 'objects') };
   let url: URL | undefined;

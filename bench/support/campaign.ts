@@ -15,14 +15,24 @@ export interface CreatedNetwork {
 }
 
 /** `createNetwork` as the CLI sends it: a star of ligands, one transformation per spec. */
-export async function createNetwork(user: ApiClient, scope: string, name: string, transformations: TransformationSpec[]): Promise<CreatedNetwork> {
-  const { createNetwork: created } = await user.request<{ createNetwork: { network: { scopedKey: string; transformations: Array<{ scopedKey: string; name: string }> } } }>(
+export async function createNetwork(
+  user: ApiClient,
+  scope: string,
+  name: string,
+  transformations: TransformationSpec[],
+): Promise<CreatedNetwork> {
+  const { createNetwork: created } = await user.request<{
+    createNetwork: { network: { scopedKey: string; transformations: Array<{ scopedKey: string; name: string }> } };
+  }>(
     'mutation ($scope: String!, $input: NetworkInput!) { createNetwork(scope: $scope, input: $input) { network { scopedKey transformations { scopedKey name } } } }',
     {
       scope,
       input: {
         name,
-        chemicalSystems: [{ name: 'reference', components: { smiles: 'c1ccccc1' } }, { name: 'ligand', components: { smiles: 'c1ccccc1C' } }],
+        chemicalSystems: [
+          { name: 'reference', components: { smiles: 'c1ccccc1' } },
+          { name: 'ligand', components: { smiles: 'c1ccccc1C' } },
+        ],
         transformations: transformations.map((t) => ({ ...t, stateA: 'reference', stateB: 'ligand' })),
       },
     },
@@ -48,7 +58,12 @@ export async function withDatabase<T>(url: string, work: (client: pg.Client) => 
  * The rows are what TaskService.create and actionTasks write, minus the creation events. The tables
  * are vacuumed and analyzed afterwards (see vacuumAnalyze).
  */
-export async function insertWaitingTasks(databaseUrl: string, transformationName: string, count: number, onProgress?: (done: number) => void): Promise<void> {
+export async function insertWaitingTasks(
+  databaseUrl: string,
+  transformationName: string,
+  count: number,
+  onProgress?: (done: number) => void,
+): Promise<void> {
   const batch = 100_000;
   await withDatabase(databaseUrl, async (client) => {
     const { rows } = await client.query<{ transformationId: string; scopeId: string; hubId: string }>(
@@ -60,7 +75,8 @@ export async function insertWaitingTasks(databaseUrl: string, transformationName
       [transformationName],
     );
     const target = rows[0];
-    if (target === undefined || rows.length !== 1) throw new Error(`expected one transformation named ${transformationName} on one hub, found ${rows.length}`);
+    if (target === undefined || rows.length !== 1)
+      throw new Error(`expected one transformation named ${transformationName} on one hub, found ${rows.length}`);
     for (let done = 0; done < count; done += batch) {
       const size = Math.min(batch, count - done);
       // createdAt one millisecond apart, oldest first, so the claim order (priority, age) is well defined.
@@ -92,24 +108,32 @@ export async function countTasks(databaseUrl: string, status: string): Promise<n
  */
 export async function tasksClaimedTwice(databaseUrl: string): Promise<number> {
   return withDatabase(databaseUrl, async (client) =>
-    Number((await client.query<{ n: string }>(
-      `SELECT count(DISTINCT later."taskId") AS n
+    Number(
+      (
+        await client.query<{ n: string }>(
+          `SELECT count(DISTINCT later."taskId") AS n
          FROM "Claim" later
          JOIN "Claim" earlier ON earlier."taskId" = later."taskId" AND earlier.id <> later.id
           AND (earlier."claimedAt", earlier.id) < (later."claimedAt", later.id)
           AND (earlier."releasedAt" IS NULL OR earlier."releasedAt" > later."claimedAt")`,
-    )).rows[0]?.n));
+        )
+      ).rows[0]?.n,
+    ),
+  );
 }
 
 /** Claims released by a requeue (expiry, a worker's failure): each a task that went back to WAITING. */
 export async function releasedClaims(databaseUrl: string): Promise<number> {
   return withDatabase(databaseUrl, async (client) =>
-    Number((await client.query<{ n: string }>('SELECT count(*) AS n FROM "Claim" WHERE "releasedAt" IS NOT NULL')).rows[0]?.n));
+    Number((await client.query<{ n: string }>('SELECT count(*) AS n FROM "Claim" WHERE "releasedAt" IS NOT NULL')).rows[0]?.n),
+  );
 }
 
 export async function registerService(compute: ApiClient, name: string): Promise<string> {
   const { registerComputeService } = await compute.request<{ registerComputeService: { id: string } }>(
-    'mutation ($name: String!) { registerComputeService(name: $name) { id } }', { name });
+    'mutation ($name: String!) { registerComputeService(name: $name) { id } }',
+    { name },
+  );
   return registerComputeService.id;
 }
 
@@ -120,7 +144,8 @@ export function keepAlive(compute: ApiClient, serviceId: string): NodeJS.Timeout
   }, 4_000);
 }
 
-export const claimMutation = 'mutation ($id: ID!, $count: Int!, $protocols: [String!]) { claimTasks(computeServiceId: $id, count: $count, protocols: $protocols) { token task { id } } }';
+export const claimMutation =
+  'mutation ($id: ID!, $count: Int!, $protocols: [String!]) { claimTasks(computeServiceId: $id, count: $count, protocols: $protocols) { token task { id } } }';
 
 export interface Claimed {
   token: string;
@@ -128,7 +153,11 @@ export interface Claimed {
 }
 
 export async function claim(compute: ApiClient, serviceId: string, protocols: string[], count = 1): Promise<Claimed[]> {
-  const { claimTasks } = await compute.request<{ claimTasks: Array<{ token: string; task: { id: string } }> }>(claimMutation, { id: serviceId, count, protocols });
+  const { claimTasks } = await compute.request<{ claimTasks: Array<{ token: string; task: { id: string } }> }>(claimMutation, {
+    id: serviceId,
+    count,
+    protocols,
+  });
   return claimTasks.map((c) => ({ token: c.token, taskId: c.task.id }));
 }
 

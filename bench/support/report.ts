@@ -96,9 +96,11 @@ export function renderMarkdown(record: RunRecord): string {
   );
   for (const o of record.outcomes) {
     const first = o.result?.rows[0];
-    lines.push(`| ${o.benchmark.id} | ${cell(o.benchmark.title)} | ${cell(first === undefined ? '' : `${first.metric}: ${first.dagkeeper}`)} | ${cell(first?.anchor ?? '')} | ${cell(first?.ratio ?? '')} | ${targetsText(o)} | ${checksText(o)} |`);
+    lines.push(
+      `| ${o.benchmark.id} | ${cell(o.benchmark.title)} | ${cell(first === undefined ? '' : `${first.metric}: ${first.dagkeeper}`)} | ${cell(first?.anchor ?? '')} | ${cell(first?.ratio ?? '')} | ${targetsText(o)} | ${checksText(o)} |`,
+    );
   }
-  lines.push('', 'Each section below gives its targets one by one, how it was measured, and every round\'s raw numbers.');
+  lines.push('', "Each section below gives its targets one by one, how it was measured, and every round's raw numbers.");
   lines.push('');
   lines.push(`Sizes: ${describeScale(scale)}.`, '');
 
@@ -136,7 +138,11 @@ function section(o: Outcome): string[] {
     '<details><summary>Raw numbers</summary>',
     '',
     '```json',
-    JSON.stringify(r.raw, (_key, value: unknown) => (typeof value === 'number' && !Number.isInteger(value) ? Math.round(value * 1000) / 1000 : value), 2),
+    JSON.stringify(
+      r.raw,
+      (_key, value: unknown) => (typeof value === 'number' && !Number.isInteger(value) ? Math.round(value * 1000) / 1000 : value),
+      2,
+    ),
     '```',
     '',
     '</details>',

@@ -109,9 +109,13 @@ export function loadScale(name: ScaleName, env: Readonly<Record<string, string |
     if (raw === undefined || raw === '') continue;
     const current = scale[knob];
     if (Array.isArray(current)) {
-      const items = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+      const items = raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '');
       const numeric = typeof current[0] === 'number';
-      if (numeric && !items.every((s) => Number.isInteger(Number(s)) && Number(s) > 0)) problems.push(`${envName(knob)} must list positive whole numbers`);
+      if (numeric && !items.every((s) => Number.isInteger(Number(s)) && Number(s) > 0))
+        problems.push(`${envName(knob)} must list positive whole numbers`);
       (scale as unknown as Record<string, unknown>)[knob] = numeric ? items.map(Number) : items;
     } else {
       const value = Number(raw);

@@ -41,16 +41,19 @@ export async function startBenchServer(options: BenchServerOptions = {}): Promis
   const signingSecret = randomBytes(24).toString('hex');
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawnCli(['server'], cleanEnv({
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    DAGKEEPER_DATA: dataDir,
-    DATABASE_URL: database.url,
-    DAGKEEPER_MIGRATE_ON_START: 'false',
-    DAGKEEPER_SIGNING_SECRET: signingSecret,
-    LOG_LEVEL: options.logLevel ?? 'warn',
-    ...options.env,
-  }));
+  const child = spawnCli(
+    ['server'],
+    cleanEnv({
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DAGKEEPER_DATA: dataDir,
+      DATABASE_URL: database.url,
+      DAGKEEPER_MIGRATE_ON_START: 'false',
+      DAGKEEPER_SIGNING_SECRET: signingSecret,
+      LOG_LEVEL: options.logLevel ?? 'warn',
+      ...options.env,
+    }),
+  );
   const stderr = tailOf(child.stderr);
   const stdout = tailOf(child.stdout);
   const cleanUp = async () => {
@@ -60,7 +63,11 @@ export async function startBenchServer(options: BenchServerOptions = {}): Promis
   };
 
   try {
-    await waitUntilHealthy(url, () => child.exitCode !== null, () => `stdout: ${stdout()}\nstderr: ${stderr()}`);
+    await waitUntilHealthy(
+      url,
+      () => child.exitCode !== null,
+      () => `stdout: ${stdout()}\nstderr: ${stderr()}`,
+    );
     const adminToken = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim();
     const admin = new ApiClient(url, adminToken);
     return {
@@ -90,7 +97,10 @@ async function waitUntilHealthy(url: string, exited: () => boolean, output: () =
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     if (exited()) throw new Error(`the server exited before it was healthy\n${output()}`);
-    const status = await fetch(`${url}/healthz`).then((r) => r.arrayBuffer().then(() => r.status), () => 0);
+    const status = await fetch(`${url}/healthz`).then(
+      (r) => r.arrayBuffer().then(() => r.status),
+      () => 0,
+    );
     if (status === 200) return;
     await sleep(100);
   }

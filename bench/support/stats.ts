@@ -35,7 +35,10 @@ export async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; va
  * Runs `round` `warmUp` times unmeasured, then `rounds` times, and returns the measured rounds' results
  * in order. Each benchmark reports the median of these (and keeps every round in the raw numbers).
  */
-export async function warmUpThenRounds<T>(plan: { warmUp: number; rounds: number }, round: (index: number, warmUp: boolean) => Promise<T>): Promise<T[]> {
+export async function warmUpThenRounds<T>(
+  plan: { warmUp: number; rounds: number },
+  round: (index: number, warmUp: boolean) => Promise<T>,
+): Promise<T[]> {
   for (let i = 0; i < plan.warmUp; i += 1) await round(i, true);
   const results: T[] = [];
   for (let i = 0; i < plan.rounds; i += 1) results.push(await round(i, false));

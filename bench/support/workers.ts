@@ -45,23 +45,47 @@ export function startWorker(url: string, token: string, args: string[]): BenchWo
       const found = lines.find(match);
       if (found !== undefined) return Promise.resolve(found);
       return new Promise((resolve, reject) => {
-        const waiter = { match, resolve: (line: LogLine) => { clearTimeout(timer); resolve(line); } };
+        const waiter = {
+          match,
+          resolve: (line: LogLine) => {
+            clearTimeout(timer);
+            resolve(line);
+          },
+        };
         const timer = setTimeout(() => {
           waiters.delete(waiter);
-          reject(new Error(`no matching worker log line within ${timeoutMs} ms; stderr: ${stderr()}; last lines: ${JSON.stringify(lines.slice(-5))}`));
+          reject(
+            new Error(
+              `no matching worker log line within ${timeoutMs} ms; stderr: ${stderr()}; last lines: ${JSON.stringify(lines.slice(-5))}`,
+            ),
+          );
         }, timeoutMs);
         waiters.add(waiter);
-        void exited.then(() => setTimeout(() => {
-          if (!waiters.has(waiter)) return;
-          waiters.delete(waiter);
-          clearTimeout(timer);
-          reject(new Error(`the worker exited (${child.exitCode ?? child.signalCode}) first; stderr: ${stderr()}; last lines: ${JSON.stringify(lines.slice(-5))}`));
-        }, 100));
+        void exited.then(() =>
+          setTimeout(() => {
+            if (!waiters.has(waiter)) return;
+            waiters.delete(waiter);
+            clearTimeout(timer);
+            reject(
+              new Error(
+                `the worker exited (${child.exitCode ?? child.signalCode}) first; stderr: ${stderr()}; last lines: ${JSON.stringify(lines.slice(-5))}`,
+              ),
+            );
+          }, 100),
+        );
       });
     },
     stop: (signal = 'SIGTERM') => stopGroup(child, signal),
   };
 }
 
-export const unitsStarted = (worker: BenchWorker): string[] => worker.logs().filter((l) => l.msg === 'unit started').map((l) => String(l.unitKey));
-export const unitsShipped = (worker: BenchWorker): string[] => worker.logs().filter((l) => l.msg === 'unit result shipped').map((l) => String(l.unitKey));
+export const unitsStarted = (worker: BenchWorker): string[] =>
+  worker
+    .logs()
+    .filter((l) => l.msg === 'unit started')
+    .map((l) => String(l.unitKey));
+export const unitsShipped = (worker: BenchWorker): string[] =>
+  worker
+    .logs()
+    .filter((l) => l.msg === 'unit result shipped')
+    .map((l) => String(l.unitKey));

@@ -7,7 +7,10 @@ import { isIdempotentOperation } from './idempotentOperations.js';
 /** A small GraphQL-over-HTTP client for the CLI (and the worker): one POST per operation. */
 
 export class ApiError extends Error {
-  constructor(readonly code: string, message: string) {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
     this.name = 'ApiError';
   }
@@ -40,7 +43,10 @@ export class ApiClient {
   private readonly url: URL;
   private readonly agent: HttpAgent;
 
-  constructor(baseUrl: string, readonly token: string) {
+  constructor(
+    baseUrl: string,
+    readonly token: string,
+  ) {
     this.endpoint = `${baseUrl.replace(/\/+$/, '')}/graphql`;
     this.url = new URL(this.endpoint);
     this.agent = keepAliveAgent(this.url.protocol === 'https:' ? 'https:' : 'http:');
@@ -83,21 +89,25 @@ export class ApiClient {
     return new Promise((resolve, reject) => {
       let answered = false;
       const unreachable = (error: Error) => reject(new ApiError('UNREACHABLE', `cannot reach ${this.endpoint}: ${error.message}`));
-      const request = send(this.url, {
-        method: 'POST',
-        agent: this.agent,
-        headers: {
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(payload),
-          authorization: `Bearer ${this.token}`,
+      const request = send(
+        this.url,
+        {
+          method: 'POST',
+          agent: this.agent,
+          headers: {
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(payload),
+            authorization: `Bearer ${this.token}`,
+          },
         },
-      }, (response) => {
-        answered = true;
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-        response.on('error', unreachable);
-      });
+        (response) => {
+          answered = true;
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+          response.on('error', unreachable);
+        },
+      );
       request.on('error', (error: NodeJS.ErrnoException) => {
         if (!answered && request.reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE')) {
           reject(new StaleConnection('UNREACHABLE', `cannot reach ${this.endpoint}: ${error.message} (on a kept-alive connection)`));

@@ -45,6 +45,8 @@ function decide(document: string): boolean {
     if (definition.kind !== Kind.OPERATION_DEFINITION) return false;
     if (definition.operation === 'query') return true;
     if (definition.operation !== 'mutation') return false;
-    return definition.selectionSet.selections.every((selection) => selection.kind === Kind.FIELD && idempotentMutations.has(selection.name.value));
+    return definition.selectionSet.selections.every(
+      (selection) => selection.kind === Kind.FIELD && idempotentMutations.has(selection.name.value),
+    );
   });
 }

@@ -55,7 +55,10 @@ export class Coalescer<L, Q, A> {
       while (lane.waiting.length > 0) {
         const batch = this.takeBatch(lane);
         try {
-          const answers = await this.run(lane.args, batch.map((w) => w.request));
+          const answers = await this.run(
+            lane.args,
+            batch.map((w) => w.request),
+          );
           if (answers.length !== batch.length) throw new Error(`a batch of ${batch.length} requests got ${answers.length} answers`);
           batch.forEach((w, i) => w.resolve(answers[i]!));
         } catch (error) {

@@ -53,11 +53,8 @@ export class DomainError extends Error {
   }
 }
 
-export const unauthenticated = (message = 'a valid bearer token is required') =>
-  new DomainError(ErrorCode.UNAUTHENTICATED, message);
+export const unauthenticated = (message = 'a valid bearer token is required') => new DomainError(ErrorCode.UNAUTHENTICATED, message);
 export const forbidden = (message: string) => new DomainError(ErrorCode.FORBIDDEN, message);
-export const badInput = (message: string, details?: Record<string, unknown>) =>
-  new DomainError(ErrorCode.BAD_USER_INPUT, message, details);
+export const badInput = (message: string, details?: Record<string, unknown>) => new DomainError(ErrorCode.BAD_USER_INPUT, message, details);
 export const notFound = (what: string) => new DomainError(ErrorCode.NOT_FOUND, `${what} not found`);
-export const conflict = (message: string, details?: Record<string, unknown>) =>
-  new DomainError(ErrorCode.CONFLICT, message, details);
+export const conflict = (message: string, details?: Record<string, unknown>) => new DomainError(ErrorCode.CONFLICT, message, details);

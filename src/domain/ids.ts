@@ -9,6 +9,7 @@ const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
  * once, where the domain first receives it.
  */
 export function checkId(what: string, id: string): string {
-  if (!uuidPattern.test(id)) throw badInput(`"${echo(id)}" is not a ${what} id`, { [`${what.replace(/\s+(\w)/g, (_, c: string) => c.toUpperCase())}Id`]: echo(id) });
+  if (!uuidPattern.test(id))
+    throw badInput(`"${echo(id)}" is not a ${what} id`, { [`${what.replace(/\s+(\w)/g, (_, c: string) => c.toUpperCase())}Id`]: echo(id) });
   return id.toLowerCase();
 }

@@ -60,7 +60,8 @@ export function checkResultFilePath(path: string): string {
     if (segment === '.') throw refuse('contains a . segment');
     if (segment === '..') throw refuse('contains a .. segment');
     if (segment.trim() === '') throw refuse('has a segment of only whitespace');
-    if (segment.trim() !== segment) throw refuse(`has a segment that starts or ends with whitespace (${JSON.stringify(showable(segment.slice(0, PREVIEW_CHARS)))})`);
+    if (segment.trim() !== segment)
+      throw refuse(`has a segment that starts or ends with whitespace (${JSON.stringify(showable(segment.slice(0, PREVIEW_CHARS)))})`);
     if (byteLength(segment) > MAX_SEGMENT_BYTES) throw refuse(`has a segment longer than ${MAX_SEGMENT_BYTES} bytes`);
   }
   if (byteLength(path) > MAX_PATH_BYTES) throw refuse(`is longer than ${MAX_PATH_BYTES} bytes`);

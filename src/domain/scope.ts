@@ -22,7 +22,9 @@ function split(text: string, allowWildcards: boolean): Scope {
   const ok = parts.length === 3 && parts.every((p) => part.test(p) || (allowWildcards && p === '*'));
   if (!ok) {
     const form = allowWildcards ? 'ORG-CAMPAIGN-PROJECT (a part may be *)' : 'ORG-CAMPAIGN-PROJECT';
-    throw badInput(`"${echo(text)}" is not a scope: expected ${form}, each part 1 to ${maxPartLength} letters, digits or _`, { scope: echo(text) });
+    throw badInput(`"${echo(text)}" is not a scope: expected ${form}, each part 1 to ${maxPartLength} letters, digits or _`, {
+      scope: echo(text),
+    });
   }
   const [org, campaign, project] = parts as [string, string, string];
   return { org, campaign, project };

@@ -76,7 +76,15 @@ const revocationPollMs = 1000;
 const defaultUploadSweepGraceSeconds = 3_600;
 
 export function createServices({
-  state, objects, settings, events = defaultEventSettings, log, random, tokenReuseMs = 0, protocolSettings, clock = systemClock,
+  state,
+  objects,
+  settings,
+  events = defaultEventSettings,
+  log,
+  random,
+  tokenReuseMs = 0,
+  protocolSettings,
+  clock = systemClock,
   uploadSweepGraceSeconds = defaultUploadSweepGraceSeconds,
 }: ServiceDependencies): Services {
   const compute = new ComputeServiceRegistry(state, settings.computeServiceExpirySeconds, log, clock);
@@ -86,7 +94,9 @@ export function createServices({
   const tasks = new TaskService(state, objects);
   const identities = new IdentityService(state, { tokenReuseMs, revocationPollMs, log, clock });
   const eventHub = new TaskEventHub(state.events, {
-    pollMs: events.pollMs, maxQueuedPerSubscriber: events.maxQueuedPerSubscriber, log,
+    pollMs: events.pollMs,
+    maxQueuedPerSubscriber: events.maxQueuedPerSubscriber,
+    log,
     beforeDelivery: () => identities.revocations.catchUp(),
   });
   return {
@@ -95,10 +105,15 @@ export function createServices({
     tasks,
     dags: new DagService(state, objects),
     compute,
-    claims: new ClaimService(state, compute, {
-      failureLimit: settings.claimFailureLimit,
-      failureWindowSeconds: settings.claimFailureWindowSeconds,
-    }, { random, log, clock }),
+    claims: new ClaimService(
+      state,
+      compute,
+      {
+        failureLimit: settings.claimFailureLimit,
+        failureWindowSeconds: settings.claimFailureWindowSeconds,
+      },
+      { random, log, clock },
+    ),
     unitResults: new UnitResultService(state, objects),
     resultFiles: new ResultFileService(state, objects, settings),
     finisher: new TaskFinisher(state, objects, restarts, log),
@@ -108,6 +123,11 @@ export function createServices({
     dagResults: new DagResultReader(state, objects),
     eventHub,
     events: new TaskEventService(eventHub, state.events, networks, tasks),
-    uploadSweeper: new UploadSweeper(state, objects, { graceSeconds: uploadSweepGraceSeconds, uploadUrlSeconds: settings.uploadUrlSeconds }, { log, clock }),
+    uploadSweeper: new UploadSweeper(
+      state,
+      objects,
+      { graceSeconds: uploadSweepGraceSeconds, uploadUrlSeconds: settings.uploadUrlSeconds },
+      { log, clock },
+    ),
   };
 }

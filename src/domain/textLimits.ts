@@ -29,4 +29,5 @@ export function checkLength(field: string, value: string, maxLength: number): st
 const echoedChars = 64;
 
 /** The start of a refused value, to name it in a message without repeating all of it. */
-export const echo = (text: string): string => (text.length <= echoedChars ? text : `${text.slice(0, echoedChars)}… (${text.length} characters)`);
+export const echo = (text: string): string =>
+  text.length <= echoedChars ? text : `${text.slice(0, echoedChars)}… (${text.length} characters)`;

@@ -38,18 +38,54 @@ function mapLoader<V>(load: (keys: readonly string[]) => Promise<Map<string, V>>
 
 export function createLoaders(services: Services): Loaders {
   return {
-    scopesOfIdentity: mapLoader((ids) => services.identities.scopesOf(ids), () => []),
-    tokensOfIdentity: mapLoader((ids) => services.identities.tokensOf(ids), () => []),
-    task: mapLoader(async (ids) => new Map((await services.tasks.getMany(ids)).map((t) => [t.id, t])), () => null),
-    transformation: mapLoader((ids) => services.networks.transformationsByIds(ids), () => null),
-    chemicalSystem: mapLoader((ids) => services.networks.chemicalSystemsByIds(ids), () => null),
-    dagOfTask: mapLoader((ids) => services.dags.ofTasks(ids), () => null),
-    unitResultsOfTask: mapLoader((ids) => services.unitResults.ofTasks(ids), () => []),
-    resultFilesOfTask: mapLoader((ids) => services.resultFiles.ofTasks(ids), () => []),
-    okResultFilesOfTask: mapLoader((ids) => services.resultFiles.ofTasks(ids, { ok: true }), () => []),
-    dagResultsOfTask: mapLoader((ids) => services.dagResults.ofTasks(ids), () => []),
-    hubsOfTask: mapLoader((ids) => services.tasks.actionedOn(ids), () => []),
-    statusCountsOfTransformation: mapLoader((ids) => services.tasks.statusCountsByTransformation(ids), () => null),
+    scopesOfIdentity: mapLoader(
+      (ids) => services.identities.scopesOf(ids),
+      () => [],
+    ),
+    tokensOfIdentity: mapLoader(
+      (ids) => services.identities.tokensOf(ids),
+      () => [],
+    ),
+    task: mapLoader(
+      async (ids) => new Map((await services.tasks.getMany(ids)).map((t) => [t.id, t])),
+      () => null,
+    ),
+    transformation: mapLoader(
+      (ids) => services.networks.transformationsByIds(ids),
+      () => null,
+    ),
+    chemicalSystem: mapLoader(
+      (ids) => services.networks.chemicalSystemsByIds(ids),
+      () => null,
+    ),
+    dagOfTask: mapLoader(
+      (ids) => services.dags.ofTasks(ids),
+      () => null,
+    ),
+    unitResultsOfTask: mapLoader(
+      (ids) => services.unitResults.ofTasks(ids),
+      () => [],
+    ),
+    resultFilesOfTask: mapLoader(
+      (ids) => services.resultFiles.ofTasks(ids),
+      () => [],
+    ),
+    okResultFilesOfTask: mapLoader(
+      (ids) => services.resultFiles.ofTasks(ids, { ok: true }),
+      () => [],
+    ),
+    dagResultsOfTask: mapLoader(
+      (ids) => services.dagResults.ofTasks(ids),
+      () => [],
+    ),
+    hubsOfTask: mapLoader(
+      (ids) => services.tasks.actionedOn(ids),
+      () => [],
+    ),
+    statusCountsOfTransformation: mapLoader(
+      (ids) => services.tasks.statusCountsByTransformation(ids),
+      () => null,
+    ),
     protocolUnserved: new DataLoader(async (protocols) => {
       const unserved = await services.compute.unservedProtocols(protocols);
       return protocols.map((protocol) => unserved.has(protocol));

@@ -15,25 +15,34 @@ export function closeStalledBody(req: IncomingMessage, res: ServerResponse, idle
   const socket = req.socket;
   let bytesSeen = socket.bytesRead;
   let heardAt = performance.now();
-  const timer = setInterval(() => {
-    if (req.complete) {
+  const timer = setInterval(
+    () => {
+      if (req.complete) {
+        stop();
+        return;
+      }
+      const now = performance.now();
+      const waitingForUs = req.readableLength >= req.readableHighWaterMark;
+      if (socket.bytesRead !== bytesSeen || waitingForUs) {
+        bytesSeen = socket.bytesRead;
+        heardAt = now;
+        return;
+      }
+      if (now - heardAt < idleMs) return;
       stop();
-      return;
-    }
-    const now = performance.now();
-    const waitingForUs = req.readableLength >= req.readableHighWaterMark;
-    if (socket.bytesRead !== bytesSeen || waitingForUs) {
-      bytesSeen = socket.bytesRead;
-      heardAt = now;
-      return;
-    }
-    if (now - heardAt < idleMs) return;
-    stop();
-    // Node closes the connection once this answer is out (`Connection: close`); whatever was reading the
-    // body then sees it end early, as when a client hangs up, and stores nothing.
-    if (res.headersSent) req.destroy();
-    else sendJson(res, 408, { error: { code: ErrorCode.REQUEST_TIMEOUT, message: `no byte of the request body arrived for ${idleMs} ms` } }, { connection: 'close' });
-  }, Math.max(25, Math.min(1_000, idleMs / 4)));
+      // Node closes the connection once this answer is out (`Connection: close`); whatever was reading the
+      // body then sees it end early, as when a client hangs up, and stores nothing.
+      if (res.headersSent) req.destroy();
+      else
+        sendJson(
+          res,
+          408,
+          { error: { code: ErrorCode.REQUEST_TIMEOUT, message: `no byte of the request body arrived for ${idleMs} ms` } },
+          { connection: 'close' },
+        );
+    },
+    Math.max(25, Math.min(1_000, idleMs / 4)),
+  );
   timer.unref();
   const stop = () => clearInterval(timer);
   req.once('end', stop);

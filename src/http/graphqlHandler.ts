@@ -39,7 +39,8 @@ export function createGraphQLHandler(options: GraphQLHandlerOptions) {
     }
     if (principal === null) {
       options.onAuthFailure();
-      const message = token === null ? 'a bearer token is required (Authorization: Bearer <token>)' : 'the bearer token is unknown, revoked or expired';
+      const message =
+        token === null ? 'a bearer token is required (Authorization: Bearer <token>)' : 'the bearer token is unknown, revoked or expired';
       sendGraphQLError(res, 401, ErrorCode.UNAUTHENTICATED, message, { 'www-authenticate': 'Bearer' });
       return;
     }

@@ -78,7 +78,13 @@ export function createSignedObjectHandler(store: LocalObjectStore, options: Obje
   };
 }
 
-async function serve(store: LocalObjectStore, req: IncomingMessage, res: ServerResponse, url: URL, options: ObjectRouteOptions): Promise<void> {
+async function serve(
+  store: LocalObjectStore,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  options: ObjectRouteOptions,
+): Promise<void> {
   const method = req.method ?? '';
   if (method !== 'GET' && method !== 'PUT') {
     throw new RouteRefusal('METHOD_NOT_ALLOWED', `${method} is not served here; use GET or PUT`, { Allow: 'GET, PUT' });
@@ -90,7 +96,13 @@ async function serve(store: LocalObjectStore, req: IncomingMessage, res: ServerR
   else await receiveObject(store, verdict.grant, req, res, options, count('upload'));
 }
 
-async function sendObject(store: LocalObjectStore, grant: ObjectUrlGrant, req: IncomingMessage, res: ServerResponse, counter: Transform): Promise<void> {
+async function sendObject(
+  store: LocalObjectStore,
+  grant: ObjectUrlGrant,
+  req: IncomingMessage,
+  res: ServerResponse,
+  counter: Transform,
+): Promise<void> {
   const opened = await store.open(grant.key);
   const range = parseRangeHeader(req.headers.range, opened.size);
   if (range === 'unsatisfiable') {
@@ -186,7 +198,12 @@ function refuse(res: ServerResponse, refusal: RouteRefusal, headers: Record<stri
     res.destroy();
     return;
   }
-  sendJson(res, OBJECT_ROUTE_ERRORS[refusal.code], { error: { code: refusal.code, message: refusal.message } }, { ...refusal.headers, ...headers });
+  sendJson(
+    res,
+    OBJECT_ROUTE_ERRORS[refusal.code],
+    { error: { code: refusal.code, message: refusal.message } },
+    { ...refusal.headers, ...headers },
+  );
 }
 
 function asRefusal(error: unknown): RouteRefusal {

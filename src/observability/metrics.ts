@@ -105,13 +105,17 @@ export class Metrics {
       name: 'dagkeeper_task_event_subscribers',
       help: 'Open taskEvents subscriptions on this replica.',
       registers: [this.registry],
-      collect() { this.set(hub.subscriberCount); },
+      collect() {
+        this.set(hub.subscriberCount);
+      },
     });
     new Gauge({
       name: 'dagkeeper_task_event_position',
       help: 'Cursor of the last task event this replica has read from the outbox.',
       registers: [this.registry],
-      collect() { this.set(Number(hub.position)); },
+      collect() {
+        this.set(Number(hub.position));
+      },
     });
   }
 }

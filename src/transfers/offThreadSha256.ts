@@ -26,7 +26,9 @@ export function sha256OfFileOffThread(path: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(source, { eval: true, workerData: path });
     let digest: string | undefined;
-    worker.once('message', (reply: Reply) => { digest = reply.digest; });
+    worker.once('message', (reply: Reply) => {
+      digest = reply.digest;
+    });
     worker.once('error', reject);
     worker.once('exit', (code) => {
       if (digest !== undefined) resolve(digest);

@@ -12,7 +12,11 @@ import { isRetryableStatus, TransientTransferError } from './TransientTransferEr
  * Content-Length, which fetch will not send for a streamed body.
  */
 
-function send(url: string, method: 'PUT', headers: Record<string, string | number>): { response: Promise<IncomingMessage>; body: NodeJS.WritableStream } {
+function send(
+  url: string,
+  method: 'PUT',
+  headers: Record<string, string | number>,
+): { response: Promise<IncomingMessage>; body: NodeJS.WritableStream } {
   const target = new URL(url);
   const request = (target.protocol === 'https:' ? httpsRequest : httpRequest)(target, { method, headers });
   const response = new Promise<IncomingMessage>((resolve, reject) => {
@@ -35,9 +39,12 @@ async function refusal(response: IncomingMessage, what: string): Promise<Error> 
 export async function putFileRange(url: string, path: string, offset: number, size: number): Promise<string> {
   const { response, body } = send(url, 'PUT', { 'content-length': size, 'content-type': 'application/octet-stream' });
   const source = size === 0 ? Readable.from([]) : createReadStream(path, { start: offset, end: offset + size - 1 });
-  const [answer] = await Promise.all([response, pipeline(source, body).catch((error: Error) => {
-    throw new TransientTransferError(`upload of ${path} broke off: ${error.message}`);
-  })]);
+  const [answer] = await Promise.all([
+    response,
+    pipeline(source, body).catch((error: Error) => {
+      throw new TransientTransferError(`upload of ${path} broke off: ${error.message}`);
+    }),
+  ]);
   if ((answer.statusCode ?? 0) >= 300) throw await refusal(answer, 'upload');
   answer.resume();
   return String(answer.headers.etag ?? '');

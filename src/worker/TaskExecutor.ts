@@ -89,7 +89,13 @@ export class TaskExecutor {
     for (;;) {
       if (!failed && !this.options.stopping()) {
         for (const unit of ready().slice(0, this.options.concurrency - running.size)) {
-          running.set(unit.key, this.runUnit(claim.token, view, unit, parent, done, remoteFiles, taskDir, log, signal).then((outcome) => ({ key: unit.key, outcome })));
+          running.set(
+            unit.key,
+            this.runUnit(claim.token, view, unit, parent, done, remoteFiles, taskDir, log, signal).then((outcome) => ({
+              key: unit.key,
+              outcome,
+            })),
+          );
         }
       }
       if (running.size === 0) break;
@@ -126,7 +132,14 @@ export class TaskExecutor {
     } catch (error) {
       if (!(error instanceof ApiError && dagRefusals.has(error.code))) throw error;
       const refused = failureOf(error);
-      return this.failDagBuild(claimToken, { ...refused, exception: `ProtocolDagRefused: the server refused the DAG protocol ${protocol.name} made (${error.code}): ${error.message}` }, log);
+      return this.failDagBuild(
+        claimToken,
+        {
+          ...refused,
+          exception: `ProtocolDagRefused: the server refused the DAG protocol ${protocol.name} made (${error.code}): ${error.message}`,
+        },
+        log,
+      );
     }
     log.info('registered the ProtocolDAG');
     return undefined;
@@ -156,7 +169,11 @@ export class TaskExecutor {
     const outputDir = join(taskDir, 'files', unit.key);
     const sharedDir = join(taskDir, 'shared');
     await rm(outputDir, { recursive: true, force: true });
-    await Promise.all([mkdir(scratchDir, { recursive: true }), mkdir(outputDir, { recursive: true }), mkdir(sharedDir, { recursive: true })]);
+    await Promise.all([
+      mkdir(scratchDir, { recursive: true }),
+      mkdir(outputDir, { recursive: true }),
+      mkdir(sharedDir, { recursive: true }),
+    ]);
 
     const dependencies: Record<string, UnitResultView> = {};
     for (const key of unit.dependencies) {
@@ -217,12 +234,22 @@ export class TaskExecutor {
   }
 
   /** The files of a finished unit on local disk, downloading those an earlier attempt produced. */
-  private async localFilesOf(unitKey: string, result: UnitResultView, remoteFiles: RemoteFile[], taskDir: string): Promise<Record<string, string>> {
+  private async localFilesOf(
+    unitKey: string,
+    result: UnitResultView,
+    remoteFiles: RemoteFile[],
+    taskDir: string,
+  ): Promise<Record<string, string>> {
     if (Object.keys(result.files).length > 0) return result.files;
     const files: Record<string, string> = {};
     for (const remote of remoteFiles.filter((f) => f.unitKey === unitKey)) {
       const destination = join(taskDir, 'files', unitKey, ...remote.path.split('/'));
-      await withRetry(() => downloadVerified({ name: `${unitKey}/${remote.path}`, url: remote.downloadUrl, size: remote.size, sha256: remote.sha256 }, destination));
+      await withRetry(() =>
+        downloadVerified(
+          { name: `${unitKey}/${remote.path}`, url: remote.downloadUrl, size: remote.size, sha256: remote.sha256 },
+          destination,
+        ),
+      );
       files[remote.path] = destination;
     }
     result.files = files;
@@ -240,7 +267,8 @@ export class TaskExecutor {
     const files: Record<string, string> = {};
     for (const name of wanted as string[]) {
       const remote = view.extends.resultFiles.find((f) => `${f.unitKey}/${f.path}` === name);
-      if (remote === undefined) throw new UnavailableParentFile(`the extended task ${view.extends.id}'s successful result has no file ${name}`);
+      if (remote === undefined)
+        throw new UnavailableParentFile(`the extended task ${view.extends.id}'s successful result has no file ${name}`);
       const destination = join(taskDir, 'parent', ...name.split('/'));
       await withRetry(() => downloadVerified({ name, url: remote.downloadUrl, size: remote.size, sha256: remote.sha256 }, destination));
       files[name] = destination;

@@ -55,7 +55,16 @@ export class Worker {
     // Four beats per expiry period: one lost beat, or a slow one, never expires a healthy worker.
     const heartbeatSeconds = this.options.heartbeatSeconds ?? Math.min(30, Math.max(0.25, (await api.expirySeconds()) / 4));
     this.serviceId = await api.register(name, protocols);
-    log.info({ computeServiceId: this.serviceId, protocols, maxTasks: this.options.maxTasks, exitWhenIdle: this.options.exitWhenIdle === true, heartbeatSeconds }, 'compute service registered');
+    log.info(
+      {
+        computeServiceId: this.serviceId,
+        protocols,
+        maxTasks: this.options.maxTasks,
+        exitWhenIdle: this.options.exitWhenIdle === true,
+        heartbeatSeconds,
+      },
+      'compute service registered',
+    );
     const heartbeat = this.startHeartbeat(heartbeatSeconds);
     const executor = new TaskExecutor({
       api,

@@ -55,7 +55,10 @@ const fileFields = 'unitKey path size sha256 downloadUrl';
 
 /** The GraphQL operations a worker makes, each retried through transient failures. */
 export class WorkerApi {
-  constructor(private readonly api: ApiClient, private readonly retry: RetryOptions = {}) {}
+  constructor(
+    private readonly api: ApiClient,
+    private readonly retry: RetryOptions = {},
+  ) {}
 
   private call<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
     return withRetry(() => this.api.request<T>(query, variables), this.retry);
@@ -64,12 +67,16 @@ export class WorkerApi {
   /** `protocols`: what this worker runs, so users see which waiting tasks no live service takes. */
   async register(name: string, protocols: readonly string[]): Promise<string> {
     const { registerComputeService } = await this.call<{ registerComputeService: { id: string } }>(
-      'mutation ($name: String!, $protocols: [String!]) { registerComputeService(name: $name, protocols: $protocols) { id } }', { name, protocols });
+      'mutation ($name: String!, $protocols: [String!]) { registerComputeService(name: $name, protocols: $protocols) { id } }',
+      { name, protocols },
+    );
     return registerComputeService.id;
   }
 
   async expirySeconds(): Promise<number> {
-    const { computeServicePolicy } = await this.call<{ computeServicePolicy: { expirySeconds: number } }>('{ computeServicePolicy { expirySeconds } }');
+    const { computeServicePolicy } = await this.call<{ computeServicePolicy: { expirySeconds: number } }>(
+      '{ computeServicePolicy { expirySeconds } }',
+    );
     return computeServicePolicy.expirySeconds;
   }
 
@@ -95,7 +102,15 @@ export class WorkerApi {
   }
 
   async task(taskId: string): Promise<ClaimedTaskView> {
-    const { task } = await this.call<{ task: Omit<ClaimedTaskView, 'extends'> & { extends: null | { id: string; dagResults: Array<{ document: NonNullable<ClaimedTaskView['extends']>['successful'] }>; resultFiles: RemoteFile[] } } }>(
+    const { task } = await this.call<{
+      task: Omit<ClaimedTaskView, 'extends'> & {
+        extends: null | {
+          id: string;
+          dagResults: Array<{ document: NonNullable<ClaimedTaskView['extends']>['successful'] }>;
+          resultFiles: RemoteFile[];
+        };
+      };
+    }>(
       `query ($id: ID!) { task(id: $id) {
          id status
          transformation { scopedKey name protocol settings stateA { name components } stateB { name components } }
@@ -108,7 +123,8 @@ export class WorkerApi {
     const parent = task.extends;
     return {
       ...task,
-      extends: parent === null ? null : { id: parent.id, successful: parent.dagResults[0]?.document ?? null, resultFiles: parent.resultFiles },
+      extends:
+        parent === null ? null : { id: parent.id, successful: parent.dagResults[0]?.document ?? null, resultFiles: parent.resultFiles },
     };
   }
 
@@ -117,7 +133,10 @@ export class WorkerApi {
   }
 
   async submitUnitResult(claimToken: string, result: UnitResultPayload): Promise<void> {
-    await this.call('mutation ($c: String!, $r: UnitResultInput!) { submitUnitResult(claimToken: $c, result: $r) { id } }', { c: claimToken, r: result });
+    await this.call('mutation ($c: String!, $r: UnitResultInput!) { submitUnitResult(claimToken: $c, result: $r) { id } }', {
+      c: claimToken,
+      r: result,
+    });
   }
 
   /** Opens an upload; the file's digest comes with the commit (see uploadOutputFile). */
@@ -139,22 +158,36 @@ export class WorkerApi {
     return continueResultFileUpload;
   }
 
-  async commitUpload(claimToken: string, uploadId: string, parts: Array<{ partNumber: number; etag: string }>, sha256: string): Promise<void> {
-    await this.call('mutation ($c: String!, $u: ID!, $parts: [UploadedPartInput!], $sha: String!) { commitResultFile(claimToken: $c, uploadId: $u, parts: $parts, sha256: $sha) { id } }',
-      { c: claimToken, u: uploadId, parts, sha: sha256 });
+  async commitUpload(
+    claimToken: string,
+    uploadId: string,
+    parts: Array<{ partNumber: number; etag: string }>,
+    sha256: string,
+  ): Promise<void> {
+    await this.call(
+      'mutation ($c: String!, $u: ID!, $parts: [UploadedPartInput!], $sha: String!) { commitResultFile(claimToken: $c, uploadId: $u, parts: $parts, sha256: $sha) { id } }',
+      { c: claimToken, u: uploadId, parts, sha: sha256 },
+    );
   }
 
   /** The task's DAG could not be built: the task fails (ERROR, or WAITING again by a restart pattern). */
-  async reportDagBuildFailure(claimToken: string, exception: string, traceback: string): Promise<{ status: string; restartedBy: string | null }> {
+  async reportDagBuildFailure(
+    claimToken: string,
+    exception: string,
+    traceback: string,
+  ): Promise<{ status: string; restartedBy: string | null }> {
     const { reportDagBuildFailure } = await this.call<{ reportDagBuildFailure: { task: { status: string }; restartedBy: string | null } }>(
       'mutation ($c: String!, $e: String!, $t: String) { reportDagBuildFailure(claimToken: $c, exception: $e, traceback: $t) { task { status } restartedBy } }',
-      { c: claimToken, e: exception, t: traceback });
+      { c: claimToken, e: exception, t: traceback },
+    );
     return { status: reportDagBuildFailure.task.status, restartedBy: reportDagBuildFailure.restartedBy };
   }
 
   async finish(claimToken: string): Promise<{ status: string; ok: boolean }> {
     const { finishTask } = await this.call<{ finishTask: { task: { status: string }; dagResult: { ok: boolean } } }>(
-      'mutation ($c: String!) { finishTask(claimToken: $c) { task { status } dagResult { ok } } }', { c: claimToken });
+      'mutation ($c: String!) { finishTask(claimToken: $c) { task { status } dagResult { ok } } }',
+      { c: claimToken },
+    );
     return { status: finishTask.task.status, ok: finishTask.dagResult.ok };
   }
 }

@@ -19,4 +19,3 @@ export async function listOutputFiles(dir: string): Promise<LocalFile[]> {
   }
   return files.sort((a, b) => a.path.localeCompare(b.path));
 }
-

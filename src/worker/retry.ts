@@ -8,7 +8,6 @@ const transientCodes = new Set(['UNREACHABLE', 'BAD_RESPONSE', 'SERVICE_UNAVAILA
 export const isTransient = (error: unknown): boolean =>
   error instanceof ApiError ? transientCodes.has(error.code) : error instanceof TransientTransferError;
 
-
 export interface RetryOptions {
   /** Give up after this long in total (default: 10 minutes); a finished unit's result is worth waiting for. */
   maxElapsedMs?: number;

@@ -27,7 +27,10 @@ export async function uploadOutputFile(api: UploadApi, claimToken: string, unitK
       // a big file get URLs that are fresh when their turn comes.
       for (let batch = ticket.parts; batch.length > 0;) {
         for (const part of batch) {
-          parts.push({ partNumber: part.partNumber, etag: await withRetry(() => putFileRange(part.url, file.absolutePath, part.offset, part.size)) });
+          parts.push({
+            partNumber: part.partNumber,
+            etag: await withRetry(() => putFileRange(part.url, file.absolutePath, part.offset, part.size)),
+          });
         }
         const next = batch[batch.length - 1]!.partNumber + 1;
         batch = next > ticket.partCount ? [] : (await api.continueUpload(claimToken, ticket.uploadId, next)).parts;

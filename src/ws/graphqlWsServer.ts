@@ -63,7 +63,9 @@ export function startGraphQLWsServer(options: GraphQLWsOptions): { stop(): Promi
   const recheck = setInterval(() => {
     for (const [socket, token] of open.entries()) {
       options.authenticate(token).then(
-        (now) => { if (open.has(socket)) open.confirm(socket, now); },
+        (now) => {
+          if (open.has(socket)) open.confirm(socket, now);
+        },
         (error: unknown) => options.log.warn({ err: error }, 'could not re-check a websocket token; will retry'),
       );
     }

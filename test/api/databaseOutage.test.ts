@@ -34,9 +34,16 @@ describe('requests while PostgreSQL is down (a cluster of its own, server in-pro
     dataDir = await mkdtemp(join(tmpdir(), 'dagkeeper-db-outage-'));
     // Token lookups reused for a minute: a token used before the outage authenticates without the
     // database, so its operations reach the resolvers; a token never used must read the database.
-    app = await startApp(loadConfig({
-      PORT: '0', DAGKEEPER_DATA: dataDir, LOG_LEVEL: 'silent', DATABASE_URL: cluster.url, DAGKEEPER_TOKEN_REUSE_MS: '60000', DAGKEEPER_SHUTDOWN_GRACE_MS: '2000',
-    }));
+    app = await startApp(
+      loadConfig({
+        PORT: '0',
+        DAGKEEPER_DATA: dataDir,
+        LOG_LEVEL: 'silent',
+        DATABASE_URL: cluster.url,
+        DAGKEEPER_TOKEN_REUSE_MS: '60000',
+        DAGKEEPER_SHUTDOWN_GRACE_MS: '2000',
+      }),
+    );
     adminToken = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim();
   });
   afterAll(async () => {
@@ -52,15 +59,20 @@ describe('requests while PostgreSQL is down (a cluster of its own, server in-pro
       body: JSON.stringify({ query }),
     });
     const body = (await response.json()) as { errors?: Array<{ extensions?: { code?: string } }> };
-    return { status: response.status, retryAfter: response.headers.get('retry-after'), codes: (body.errors ?? []).map((e) => e.extensions?.code ?? '?') };
+    return {
+      status: response.status,
+      retryAfter: response.headers.get('retry-after'),
+      codes: (body.errors ?? []).map((e) => e.extensions?.code ?? '?'),
+    };
   };
   /** Opens a graphql-ws connection with `token` and resolves with the code it is closed with. */
-  const webSocketCloseCode = (token: string): Promise<number> => new Promise((resolve, reject) => {
-    const socket = new WebSocket(`${app.url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
-    socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } })));
-    socket.on('close', (code) => resolve(code));
-    socket.on('error', reject);
-  });
+  const webSocketCloseCode = (token: string): Promise<number> =>
+    new Promise((resolve, reject) => {
+      const socket = new WebSocket(`${app.url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
+      socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } })));
+      socket.on('close', (code) => resolve(code));
+      socket.on('error', reject);
+    });
   const retryLater: Answer = { status: 503, retryAfter: '1', codes: ['SERVICE_UNAVAILABLE'] };
   const ok: Answer = { status: 200, retryAfter: null, codes: [] };
 
@@ -74,9 +86,15 @@ describe('requests while PostgreSQL is down (a cluster of its own, server in-pro
       expect(await send(user.token, '{ viewer { name } }')).toEqual(retryLater);
       // The admin's lookup is reused: the query and the mutations themselves find the database gone.
       expect(await send(adminToken, '{ identities { name } }')).toEqual(retryLater);
-      expect(await send(adminToken, 'mutation { createIdentity(input: { kind: USER, name: "bob", scopes: ["acme-c1-p1"] }) { token } }')).toEqual(retryLater);
-      expect(await send(adminToken, 'mutation { createNetwork(scope: "acme-c1-p1", input: { name: "n", chemicalSystems: [], transformations: [] }) { created } }'))
-        .toEqual(retryLater);
+      expect(
+        await send(adminToken, 'mutation { createIdentity(input: { kind: USER, name: "bob", scopes: ["acme-c1-p1"] }) { token } }'),
+      ).toEqual(retryLater);
+      expect(
+        await send(
+          adminToken,
+          'mutation { createNetwork(scope: "acme-c1-p1", input: { name: "n", chemicalSystems: [], transformations: [] }) { created } }',
+        ),
+      ).toEqual(retryLater);
       expect((await fetch(`${app.url}/healthz`)).status).toBe(503);
       // A WebSocket whose token cannot be checked is told to come back (1013 Try Again Later), not refused (4403) or failed (4500).
       expect(await webSocketCloseCode(user.token)).toBe(1013);
@@ -84,7 +102,9 @@ describe('requests while PostgreSQL is down (a cluster of its own, server in-pro
       await cluster.start();
     }
     expect(await send(user.token, '{ viewer { name } }')).toEqual(ok);
-    expect(await send(adminToken, 'mutation { createIdentity(input: { kind: USER, name: "bob", scopes: ["acme-c1-p1"] }) { token } }')).toEqual(ok);
+    expect(
+      await send(adminToken, 'mutation { createIdentity(input: { kind: USER, name: "bob", scopes: ["acme-c1-p1"] }) { token } }'),
+    ).toEqual(ok);
   });
 
   test('requests in flight when it stops (fast) or crashes (immediate) are answered 200 or 503 with Retry-After, never 500', async () => {
@@ -95,7 +115,8 @@ describe('requests while PostgreSQL is down (a cluster of its own, server in-pro
       '{ identities { name scopes } }',
       '{ tasks(first: 5) { totalCount } }',
       // A fresh name each time: a write that takes a transaction.
-      () => `mutation { createNetwork(scope: "acme-c1-p1", input: { name: "n${(n += 1)}", chemicalSystems: [{ name: "a", components: {} }], transformations: [] }) { created } }`,
+      () =>
+        `mutation { createNetwork(scope: "acme-c1-p1", input: { name: "n${(n += 1)}", chemicalSystems: [{ name: "a", components: {} }], transformations: [] }) { created } }`,
     ];
     const load = operations.map(async (operation) => {
       while (running) answers.push(await send(adminToken, typeof operation === 'string' ? operation : operation()));

@@ -7,7 +7,6 @@ import type { StateKind, TestApp } from '../support/testApp.js';
 
 const viewer = '{ viewer { id name kind isAdmin scopes } }';
 
-
 describe.each<StateKind>(['postgres', 'pglite'])('identities and tokens on %s', (state) => {
   let server: TestApp;
   /** The server's time: token expiry is tested by moving it, not by waiting. */
@@ -53,17 +52,24 @@ describe.each<StateKind>(['postgres', 'pglite'])('identities and tokens on %s', 
 
   test('a revoked token stops working at once while the identity’s other tokens keep working', async () => {
     const carol = await createIdentity(server.admin, { kind: 'USER', name: `carol-${state}`, scopes: ['acme-c1-p1'] });
-    const { issueToken } = await server.client(carol.token).request<{ issueToken: { token: string; info: { id: string } } }>(
-      'mutation ($id: ID!) { issueToken(identityId: $id, label: "laptop") { token info { id } } }',
-      { id: carol.id },
-    );
+    const { issueToken } = await server
+      .client(carol.token)
+      .request<{ issueToken: { token: string; info: { id: string } } }>(
+        'mutation ($id: ID!) { issueToken(identityId: $id, label: "laptop") { token info { id } } }',
+        { id: carol.id },
+      );
     await server.client(carol.token).request('mutation ($id: ID!) { revokeToken(tokenId: $id) { revokedAt } }', { id: issueToken.info.id });
     expect(await codeOf(server.client(issueToken.token).request(viewer))).toBe('UNAUTHENTICATED');
     await expect(server.client(carol.token).request(viewer)).resolves.toBeDefined();
   });
 
   test('a token is accepted until its expiry and refused as UNAUTHENTICATED from then on', async () => {
-    const dave = await createIdentity(server.admin, { kind: 'COMPUTE', name: `dave-${state}`, scopes: ['acme-*-*'], tokenExpiresInSeconds: 1 });
+    const dave = await createIdentity(server.admin, {
+      kind: 'COMPUTE',
+      name: `dave-${state}`,
+      scopes: ['acme-*-*'],
+      tokenExpiresInSeconds: 1,
+    });
     await expect(server.client(dave.token).request(viewer)).resolves.toBeDefined();
     clock.advance(999);
     await expect(server.client(dave.token).request(viewer)).resolves.toBeDefined();
@@ -80,7 +86,9 @@ describe.each<StateKind>(['postgres', 'pglite'])('identities and tokens on %s', 
   test('disabling an identity that does not exist is refused as NOT_FOUND and logs no revocation', async () => {
     const revocationsBefore = await server.app.state.db.revocation.count();
     const missing = '0190a5f4-0000-7000-8000-000000000000';
-    expect(await codeOf(server.admin.request('mutation ($id: ID!) { disableIdentity(id: $id) { disabledAt } }', { id: missing }))).toBe('NOT_FOUND');
+    expect(await codeOf(server.admin.request('mutation ($id: ID!) { disableIdentity(id: $id) { disabledAt } }', { id: missing }))).toBe(
+      'NOT_FOUND',
+    );
     expect(await server.app.state.db.revocation.count()).toBe(revocationsBefore);
   });
 

@@ -52,7 +52,9 @@ describe('operational endpoints', () => {
   test('an oversized GraphQL request is refused with PAYLOAD_TOO_LARGE, malformed JSON with BAD_USER_INPUT', async () => {
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${server.adminToken}` };
     const big = await fetch(`${server.app.url}/graphql`, {
-      method: 'POST', headers, body: JSON.stringify({ query: `{ viewer { id } } # ${'x'.repeat(2 * 1024 * 1024)}` }),
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ query: `{ viewer { id } } # ${'x'.repeat(2 * 1024 * 1024)}` }),
     });
     expect(big.status).toBe(413);
     expect((await jsonOf<GraphQLBody>(big)).errors?.[0]?.extensions.code).toBe('PAYLOAD_TOO_LARGE');
@@ -89,9 +91,16 @@ describe('graceful shutdown', () => {
       retryAttempts: 0,
       lazy: false,
       onNonLazyError: () => undefined,
-      on: { connected: () => { connected = true; }, closed: (event) => { closeCode = (event as { code: number }).code; } },
+      on: {
+        connected: () => {
+          connected = true;
+        },
+        closed: (event) => {
+          closeCode = (event as { code: number }).code;
+        },
+      },
     });
-    trackGraphQLWsClient(client, 'the shutdown test\'s graphql-ws client');
+    trackGraphQLWsClient(client, "the shutdown test's graphql-ws client");
     await waitFor('the WebSocket to connect', () => connected);
 
     // A request whose body is still arriving when shutdown begins.
@@ -99,15 +108,22 @@ describe('graceful shutdown', () => {
     const req = request(`${server.app.url}/graphql`, {
       method: 'POST',
       headers: {
-        'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${server.adminToken}`, expect: '100-continue',
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(body),
+        authorization: `Bearer ${server.adminToken}`,
+        expect: '100-continue',
       },
     });
     let taken = false;
-    req.on('continue', () => { taken = true; });
+    req.on('continue', () => {
+      taken = true;
+    });
     const answered = new Promise<{ status: number; text: string }>((resolve, reject) => {
       req.on('response', (res) => {
         let text = '';
-        res.on('data', (chunk: Buffer) => { text += chunk.toString(); });
+        res.on('data', (chunk: Buffer) => {
+          text += chunk.toString();
+        });
         res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
       });
       req.on('error', reject);
@@ -134,7 +150,10 @@ function refusesConnections(serverUrl: string): Promise<boolean> {
   const { hostname, port } = new URL(serverUrl);
   return new Promise((resolve) => {
     const socket = connect(Number(port), hostname);
-    socket.once('connect', () => { socket.destroy(); resolve(false); });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
     socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED'));
   });
 }

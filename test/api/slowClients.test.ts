@@ -77,7 +77,8 @@ describe('slow clients (server in-process, PGlite, local object store)', () => {
   let url: URL;
   beforeAll(async () => {
     server = await startTestApp('pglite', {
-      DAGKEEPER_BODY_TIMEOUT_MS: String(bodyTimeoutMs), DAGKEEPER_HEADERS_TIMEOUT_MS: String(headersTimeoutMs),
+      DAGKEEPER_BODY_TIMEOUT_MS: String(bodyTimeoutMs),
+      DAGKEEPER_HEADERS_TIMEOUT_MS: String(headersTimeoutMs),
       // The uploads' compute service never heartbeats; it must outlive the file, however slow the machine.
       DAGKEEPER_COMPUTE_EXPIRY_SECONDS: '3600',
     });
@@ -94,8 +95,9 @@ describe('slow clients (server in-process, PGlite, local object store)', () => {
   test('50 authenticated GraphQL requests trickling their bodies are answered 408 REQUEST_TIMEOUT and closed once the body timeout passes', async () => {
     const body = JSON.stringify({ query: `{ viewer { name } } # ${'x'.repeat(200)}` });
     // One byte every 100 ms: the whole body would take 20 s.
-    const trickled = await Promise.all(Array.from({ length: 50 }, () =>
-      exchange(url, graphqlHead(server.adminToken, body.length), [...body], { everyMs: 100 })));
+    const trickled = await Promise.all(
+      Array.from({ length: 50 }, () => exchange(url, graphqlHead(server.adminToken, body.length), [...body], { everyMs: 100 })),
+    );
     for (const exchanged of trickled) {
       expect({ status: exchanged.status, code: codeOf(exchanged) }).toEqual({ status: 408, code: 'REQUEST_TIMEOUT' });
       expect(exchanged.closedAfterMs).toBeGreaterThanOrEqual(bodyTimeoutMs - 50);
@@ -127,8 +129,12 @@ describe('slow clients (server in-process, PGlite, local object store)', () => {
     let claimToken: string;
     beforeAll(async () => {
       const services = server.app.services;
-      const user = (await services.identities.authenticate((await createIdentity(server.admin, { kind: 'USER', name: 'alice', scopes: ['acme-c1-p1'] })).token))!;
-      worker = (await services.identities.authenticate((await createIdentity(server.admin, { kind: 'COMPUTE', name: 'hpc', scopes: ['acme-c1-p1'] })).token))!;
+      const user = (await services.identities.authenticate(
+        (await createIdentity(server.admin, { kind: 'USER', name: 'alice', scopes: ['acme-c1-p1'] })).token,
+      ))!;
+      worker = (await services.identities.authenticate(
+        (await createIdentity(server.admin, { kind: 'COMPUTE', name: 'hpc', scopes: ['acme-c1-p1'] })).token,
+      ))!;
       const net = await createNetwork(services, user);
       const [task] = await services.tasks.create(user, net.transformations[0]!.scopedKey, 1, { dag: diamondDag });
       await services.tasks.action(user, net.network.scopedKey, [task!.id]);
@@ -141,7 +147,11 @@ describe('slow clients (server in-process, PGlite, local object store)', () => {
       `PUT ${signed.pathname}${signed.search} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Length: ${length}\r\nConnection: close\r\n\r\n`;
 
     test('one that stops sending is answered 408 REQUEST_TIMEOUT and closed once it paused for the body timeout; nothing is stored', async () => {
-      const ticket = await server.app.services.resultFiles.createUpload(worker, claimToken, { unitKey: 'setup', path: 'stalled.bin', size: 4096 });
+      const ticket = await server.app.services.resultFiles.createUpload(worker, claimToken, {
+        unitKey: 'setup',
+        path: 'stalled.bin',
+        size: 4096,
+      });
       const exchanged = await exchange(url, putHead(new URL(ticket.url!), 4096), ['z'.repeat(1000)], { everyMs: 100 });
       expect({ status: exchanged.status, code: codeOf(exchanged) }).toEqual({ status: 408, code: 'REQUEST_TIMEOUT' });
       expect(exchanged.closedAfterMs).toBeGreaterThanOrEqual(bodyTimeoutMs - 50);
@@ -152,14 +162,24 @@ describe('slow clients (server in-process, PGlite, local object store)', () => {
 
     test('one that keeps sending, slowly, for longer than the body timeout in all is stored whole', async () => {
       const bytes = 'w'.repeat(4096);
-      const ticket = await server.app.services.resultFiles.createUpload(worker, claimToken, { unitKey: 'setup', path: 'slow.bin', size: bytes.length });
+      const ticket = await server.app.services.resultFiles.createUpload(worker, claimToken, {
+        unitKey: 'setup',
+        path: 'slow.bin',
+        size: bytes.length,
+      });
       // 41 pieces 100 ms apart: about four seconds in all, never a pause near the timeout.
       const pieces = bytes.match(/[\s\S]{1,100}/g)!;
       const started = performance.now();
       const exchanged = await exchange(url, putHead(new URL(ticket.url!), bytes.length), pieces, { everyMs: 100 });
       expect(performance.now() - started).toBeGreaterThan(bodyTimeoutMs);
       expect(exchanged.status).toBe(200);
-      const file = await server.app.services.resultFiles.commit(worker, claimToken, ticket.uploadId, [], createHash('sha256').update(bytes).digest('hex'));
+      const file = await server.app.services.resultFiles.commit(
+        worker,
+        claimToken,
+        ticket.uploadId,
+        [],
+        createHash('sha256').update(bytes).digest('hex'),
+      );
       expect(file).toMatchObject({ path: 'slow.bin', size: 4096 });
     });
   });

@@ -22,13 +22,23 @@ const tasksPage = `query ($first: Int, $after: String, $last: Int, $before: Stri
 
 const networkInput = (name: string) => ({
   name,
-  chemicalSystems: [{ name: 'a', components: {} }, { name: 'b', components: {} }],
+  chemicalSystems: [
+    { name: 'a', components: {} },
+    { name: 'b', components: {} },
+  ],
   // Settings of its own, so that each network has a transformation (and so tasks) of its own.
   transformations: [{ name: 'a->b', stateA: 'a', stateB: 'b', protocol: 'demo', settings: { network: name } }],
 });
 
-async function networkWithTasks(client: ApiClient, scope: string, name: string, count: number): Promise<{ key: string; taskIds: string[] }> {
-  const { createNetwork } = await client.request<{ createNetwork: { network: { scopedKey: string; transformations: Array<{ scopedKey: string }> } } }>(
+async function networkWithTasks(
+  client: ApiClient,
+  scope: string,
+  name: string,
+  count: number,
+): Promise<{ key: string; taskIds: string[] }> {
+  const { createNetwork } = await client.request<{
+    createNetwork: { network: { scopedKey: string; transformations: Array<{ scopedKey: string }> } };
+  }>(
     'mutation ($s: String!, $input: NetworkInput!) { createNetwork(scope: $s, input: $input) { network { scopedKey transformations { scopedKey } } } }',
     { s: scope, input: networkInput(name) },
   );
@@ -68,7 +78,12 @@ describe.each<StateKind>(['postgres', 'pglite'])('paging through tasks forward a
     const one = await page({ first: 3 });
     expect(idsOf(one)).toEqual(ids.slice(0, 3));
     expect(one.totalCount).toBe(7);
-    expect(one.pageInfo).toEqual({ hasNextPage: true, hasPreviousPage: false, startCursor: one.edges[0]!.cursor, endCursor: one.edges[2]!.cursor });
+    expect(one.pageInfo).toEqual({
+      hasNextPage: true,
+      hasPreviousPage: false,
+      startCursor: one.edges[0]!.cursor,
+      endCursor: one.edges[2]!.cursor,
+    });
 
     const two = await page({ first: 3, after: one.pageInfo.endCursor });
     expect(idsOf(two)).toEqual(ids.slice(3, 6));
@@ -76,14 +91,24 @@ describe.each<StateKind>(['postgres', 'pglite'])('paging through tasks forward a
 
     const three = await page({ first: 3, after: two.pageInfo.endCursor });
     expect(idsOf(three)).toEqual(ids.slice(6));
-    expect(three.pageInfo).toEqual({ hasNextPage: false, hasPreviousPage: true, startCursor: three.edges[0]!.cursor, endCursor: three.edges[0]!.cursor });
+    expect(three.pageInfo).toEqual({
+      hasNextPage: false,
+      hasPreviousPage: true,
+      startCursor: three.edges[0]!.cursor,
+      endCursor: three.edges[0]!.cursor,
+    });
     expect(three.totalCount).toBe(7);
   });
 
   test('backward, three at a time from the end: the same tasks in the same order, pages walking towards the first', async () => {
     const one = await page({ last: 3 });
     expect(idsOf(one)).toEqual(ids.slice(4));
-    expect(one.pageInfo).toEqual({ hasNextPage: false, hasPreviousPage: true, startCursor: one.edges[0]!.cursor, endCursor: one.edges[2]!.cursor });
+    expect(one.pageInfo).toEqual({
+      hasNextPage: false,
+      hasPreviousPage: true,
+      startCursor: one.edges[0]!.cursor,
+      endCursor: one.edges[2]!.cursor,
+    });
 
     const two = await page({ last: 3, before: one.pageInfo.startCursor });
     expect(idsOf(two)).toEqual(ids.slice(1, 4));
@@ -91,7 +116,12 @@ describe.each<StateKind>(['postgres', 'pglite'])('paging through tasks forward a
 
     const three = await page({ last: 3, before: two.pageInfo.startCursor });
     expect(idsOf(three)).toEqual(ids.slice(0, 1));
-    expect(three.pageInfo).toEqual({ hasNextPage: true, hasPreviousPage: false, startCursor: three.edges[0]!.cursor, endCursor: three.edges[0]!.cursor });
+    expect(three.pageInfo).toEqual({
+      hasNextPage: true,
+      hasPreviousPage: false,
+      startCursor: three.edges[0]!.cursor,
+      endCursor: three.edges[0]!.cursor,
+    });
   });
 
   test('the cursors of one direction serve the other: back from a page reached going forward, and between two cursors', async () => {

@@ -4,7 +4,6 @@ import type { ApiClient } from '../../src/client/ApiClient.js';
 import { createIdentity, startTestApp } from '../support/testApp.js';
 import type { StateKind, TestApp } from '../support/testApp.js';
 
-
 const networkInput = {
   name: 'benzene to toluene',
   chemicalSystems: [
@@ -35,7 +34,9 @@ describe.each<StateKind>(['postgres', 'pglite'])('the task workflow over GraphQL
   });
 
   test('a user submits work, a compute service runs it unit by unit, and the user reads results and downloads files', async () => {
-    const { createNetwork } = await user.request<{ createNetwork: { created: boolean; network: { scopedKey: string; weight: number; transformations: Array<{ scopedKey: string }> } } }>(
+    const { createNetwork } = await user.request<{
+      createNetwork: { created: boolean; network: { scopedKey: string; weight: number; transformations: Array<{ scopedKey: string }> } };
+    }>(
       `mutation ($input: NetworkInput!) { createNetwork(scope: "acme-c1-p1", input: $input) { created network { scopedKey weight transformations { scopedKey } } } }`,
       { input: networkInput },
     );
@@ -51,26 +52,51 @@ describe.each<StateKind>(['postgres', 'pglite'])('the task workflow over GraphQL
     expect(networkKey).toMatch(/^AlchemicalNetwork-[0-9a-f]{32}-acme-c1-p1$/);
 
     const { createTasks } = await user.request<{ createTasks: Array<{ id: string; status: string }> }>(
-      'mutation ($t: ID!) { createTasks(transformationKey: $t, count: 2) { id status } }', { t: transformationKey },
+      'mutation ($t: ID!) { createTasks(transformationKey: $t, count: 2) { id status } }',
+      { t: transformationKey },
     );
     expect(createTasks.map((t) => t.status)).toEqual(['WAITING', 'WAITING']);
     const taskIds = createTasks.map((t) => t.id);
-    const { actionTasks } = await user.request<{ actionTasks: string[] }>('mutation ($n: ID!, $ids: [ID!]!) { actionTasks(networkKey: $n, taskIds: $ids) }', { n: networkKey, ids: taskIds });
+    const { actionTasks } = await user.request<{ actionTasks: string[] }>(
+      'mutation ($n: ID!, $ids: [ID!]!) { actionTasks(networkKey: $n, taskIds: $ids) }',
+      { n: networkKey, ids: taskIds },
+    );
     expect(actionTasks).toEqual(taskIds);
 
     // The worker's side.
-    const { registerComputeService: service } = await worker.request<{ registerComputeService: { id: string } }>('mutation { registerComputeService(name: "node-1") { id } }');
-    const { claimTasks } = await worker.request<{ claimTasks: Array<{ token: string; task: { id: string; dag: null | object; transformation: { protocol: string; settings: unknown; stateA: { components: unknown } } } }> }>(
+    const { registerComputeService: service } = await worker.request<{ registerComputeService: { id: string } }>(
+      'mutation { registerComputeService(name: "node-1") { id } }',
+    );
+    const { claimTasks } = await worker.request<{
+      claimTasks: Array<{
+        token: string;
+        task: { id: string; dag: null | object; transformation: { protocol: string; settings: unknown; stateA: { components: unknown } } };
+      }>;
+    }>(
       `mutation ($s: ID!) { claimTasks(computeServiceId: $s, count: 1, protocols: ["demo"]) { token task { id dag { sha256 } transformation { protocol settings stateA { components } } } } }`,
       { s: service.id },
     );
     const [claim] = claimTasks;
     expect(claim!.task.dag).toBeNull();
-    expect(claim!.task.transformation).toEqual({ protocol: 'demo', settings: { windows: 2 }, stateA: { components: { ligand: { smiles: 'c1ccccc1' }, solvent: 'water' } } });
+    expect(claim!.task.transformation).toEqual({
+      protocol: 'demo',
+      settings: { windows: 2 },
+      stateA: { components: { ligand: { smiles: 'c1ccccc1' }, solvent: 'water' } },
+    });
     const token = claim!.token;
     await worker.request('mutation ($c: String!, $dag: JSON!) { setProtocolDAG(claimToken: $c, dag: $dag) { sha256 } }', { c: token, dag });
-    const unit = (unitKey: string, outputs: unknown) => ({ unitKey, ok: true, outputs, startedAt: new Date().toISOString(), endedAt: new Date().toISOString(), log: `${unitKey} ran\n` });
-    await worker.request('mutation ($c: String!, $r: UnitResultInput!) { submitUnitResult(claimToken: $c, result: $r) { id } }', { c: token, r: unit('setup', { atoms: 12 }) });
+    const unit = (unitKey: string, outputs: unknown) => ({
+      unitKey,
+      ok: true,
+      outputs,
+      startedAt: new Date().toISOString(),
+      endedAt: new Date().toISOString(),
+      log: `${unitKey} ran\n`,
+    });
+    await worker.request('mutation ($c: String!, $r: UnitResultInput!) { submitUnitResult(claimToken: $c, result: $r) { id } }', {
+      c: token,
+      r: unit('setup', { atoms: 12 }),
+    });
 
     const bytes = Buffer.from('MODEL 1\nATOM 1 C\nENDMDL\n'.repeat(100));
     const sha256 = createHash('sha256').update(bytes).digest('hex');
@@ -78,22 +104,39 @@ describe.each<StateKind>(['postgres', 'pglite'])('the task workflow over GraphQL
       'mutation ($c: String!, $size: SafeInt!, $sha: String!) { createResultFileUpload(claimToken: $c, unitKey: "sim", path: "out/traj.pdb", size: $size, sha256: $sha) { uploadId url } }',
       { c: token, size: bytes.length, sha: sha256 },
     );
-    expect((await fetch(ticket.url, { method: 'PUT', body: bytes, headers: { 'content-length': String(bytes.length) } })).status).toBeLessThan(300);
-    await worker.request('mutation ($c: String!, $u: ID!) { commitResultFile(claimToken: $c, uploadId: $u) { id } }', { c: token, u: ticket.uploadId });
-    await worker.request('mutation ($c: String!, $r: UnitResultInput!) { submitUnitResult(claimToken: $c, result: $r) { id } }', { c: token, r: unit('sim', { energy: -1.5 }) });
+    expect(
+      (await fetch(ticket.url, { method: 'PUT', body: bytes, headers: { 'content-length': String(bytes.length) } })).status,
+    ).toBeLessThan(300);
+    await worker.request('mutation ($c: String!, $u: ID!) { commitResultFile(claimToken: $c, uploadId: $u) { id } }', {
+      c: token,
+      u: ticket.uploadId,
+    });
+    await worker.request('mutation ($c: String!, $r: UnitResultInput!) { submitUnitResult(claimToken: $c, result: $r) { id } }', {
+      c: token,
+      r: unit('sim', { energy: -1.5 }),
+    });
     const { finishTask } = await worker.request<{ finishTask: { task: { status: string }; dagResult: { ok: boolean } } }>(
-      'mutation ($c: String!) { finishTask(claimToken: $c) { task { status } dagResult { ok } } }', { c: token },
+      'mutation ($c: String!) { finishTask(claimToken: $c) { task { status } dagResult { ok } } }',
+      { c: token },
     );
     expect(finishTask).toEqual({ task: { status: 'COMPLETE' }, dagResult: { ok: true } });
-    expect(await codeOf(worker.request('mutation ($c: String!) { finishTask(claimToken: $c) { restartedBy } }', { c: token }))).toBe('STALE_CLAIM');
+    expect(await codeOf(worker.request('mutation ($c: String!) { finishTask(claimToken: $c) { restartedBy } }', { c: token }))).toBe(
+      'STALE_CLAIM',
+    );
 
     // The user's side.
-    const { task } = await user.request<{ task: {
-      status: string; actionedOn: string[];
-      dag: { units: Array<{ key: string; state: string; results: Array<{ ok: boolean; outputs: unknown; log: string }> }>; remaining: { runnable: string[] } };
-      resultFiles: Array<{ path: string; size: number; sha256: string; downloadUrl: string }>;
-      dagResults: Array<{ ok: boolean; document: { units: Array<{ key: string }> } }>;
-    } }>(
+    const { task } = await user.request<{
+      task: {
+        status: string;
+        actionedOn: string[];
+        dag: {
+          units: Array<{ key: string; state: string; results: Array<{ ok: boolean; outputs: unknown; log: string }> }>;
+          remaining: { runnable: string[] };
+        };
+        resultFiles: Array<{ path: string; size: number; sha256: string; downloadUrl: string }>;
+        dagResults: Array<{ ok: boolean; document: { units: Array<{ key: string }> } }>;
+      };
+    }>(
       `query ($id: ID!) { task(id: $id) { status actionedOn
           dag { units { key state results { ok outputs log } } remaining { runnable } }
           resultFiles { path size sha256 downloadUrl }
@@ -113,19 +156,24 @@ describe.each<StateKind>(['postgres', 'pglite'])('the task workflow over GraphQL
     expect(downloaded.equals(bytes)).toBe(true);
     expect(task.dagResults.map((r) => [r.ok, r.document.units.map((u) => u.key)])).toEqual([[true, ['setup', 'sim']]]);
 
-    const { tasks } = await user.request<{ tasks: { totalCount: number; edges: Array<{ node: { id: string } }>; pageInfo: { hasNextPage: boolean; endCursor: string } } }>(
-      'query ($n: ID!) { tasks(first: 1, filter: { networkKey: $n }) { totalCount edges { node { id } } pageInfo { hasNextPage endCursor } } }', { n: networkKey },
+    const { tasks } = await user.request<{
+      tasks: { totalCount: number; edges: Array<{ node: { id: string } }>; pageInfo: { hasNextPage: boolean; endCursor: string } };
+    }>(
+      'query ($n: ID!) { tasks(first: 1, filter: { networkKey: $n }) { totalCount edges { node { id } } pageInfo { hasNextPage endCursor } } }',
+      { n: networkKey },
     );
     expect(tasks.totalCount).toBe(2);
     expect(tasks.pageInfo.hasNextPage).toBe(true);
     const next = await user.request<{ tasks: { edges: Array<{ node: { id: string } }>; pageInfo: { hasNextPage: boolean } } }>(
-      'query ($n: ID!, $after: String) { tasks(first: 1, after: $after, filter: { networkKey: $n }) { edges { node { id } } pageInfo { hasNextPage } } }', { n: networkKey, after: tasks.pageInfo.endCursor },
+      'query ($n: ID!, $after: String) { tasks(first: 1, after: $after, filter: { networkKey: $n }) { edges { node { id } } pageInfo { hasNextPage } } }',
+      { n: networkKey, after: tasks.pageInfo.endCursor },
     );
     expect(new Set([tasks.edges[0]!.node.id, next.tasks.edges[0]!.node.id])).toEqual(new Set(taskIds));
     expect(next.tasks.pageInfo.hasNextPage).toBe(false);
 
     const { statusCounts } = await user.request<{ statusCounts: Record<string, number> }>(
-      'query ($n: ID!) { statusCounts(networkKey: $n) { waiting running complete error invalid deleted } }', { n: networkKey },
+      'query ($n: ID!) { statusCounts(networkKey: $n) { waiting running complete error invalid deleted } }',
+      { n: networkKey },
     );
     expect(statusCounts).toEqual({ waiting: 1, running: 0, complete: 1, error: 0, invalid: 0, deleted: 0 });
 
@@ -144,8 +192,20 @@ describe.each<StateKind>(['postgres', 'pglite'])('the task workflow over GraphQL
     expect(await codeOf(outsider.request('query ($k: ID!) { network(scopedKey: $k) { name } }', { k: networkKey }))).toBe('FORBIDDEN');
     expect((await outsider.request<{ networks: unknown[] }>('{ networks { scopedKey } }')).networks).toEqual([]);
     expect((await outsider.request<{ tasks: { totalCount: number } }>('{ tasks { totalCount } }')).tasks.totalCount).toBe(0);
-    expect(await codeOf(outsider.request(`mutation ($input: NetworkInput!) { createNetwork(scope: "acme-c1-p1", input: $input) { created } }`, { input: networkInput }))).toBe('FORBIDDEN');
-    expect(await codeOf(worker.request(`mutation ($input: NetworkInput!) { createNetwork(scope: "acme-c1-p1", input: $input) { created } }`, { input: networkInput }))).toBe('FORBIDDEN');
+    expect(
+      await codeOf(
+        outsider.request(`mutation ($input: NetworkInput!) { createNetwork(scope: "acme-c1-p1", input: $input) { created } }`, {
+          input: networkInput,
+        }),
+      ),
+    ).toBe('FORBIDDEN');
+    expect(
+      await codeOf(
+        worker.request(`mutation ($input: NetworkInput!) { createNetwork(scope: "acme-c1-p1", input: $input) { created } }`, {
+          input: networkInput,
+        }),
+      ),
+    ).toBe('FORBIDDEN');
     expect(await codeOf(user.request('mutation { registerComputeService(name: "sneaky") { id } }'))).toBe('FORBIDDEN');
     expect(await codeOf(user.request('mutation { setTaskStatus(taskIds: [], status: COMPLETE) { id } }'))).toBe('STATUS_NOT_SETTABLE');
   });

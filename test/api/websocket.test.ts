@@ -18,11 +18,16 @@ function wsClient(server: TestApp, connectionParams: Record<string, unknown>, on
 function runOnce<T>(client: Client, query: string): Promise<{ data?: T; errors?: Array<{ extensions?: { code?: string } }> }> {
   return new Promise((resolve, reject) => {
     let result: { data?: T } | undefined;
-    client.subscribe<T>({ query }, {
-      next: (value) => { result = value as { data?: T }; },
-      error: reject,
-      complete: () => resolve(result ?? {}),
-    });
+    client.subscribe<T>(
+      { query },
+      {
+        next: (value) => {
+          result = value as { data?: T };
+        },
+        error: reject,
+        complete: () => resolve(result ?? {}),
+      },
+    );
   });
 }
 
@@ -49,7 +54,9 @@ describe('GraphQL over WebSocket (graphql-ws) on the same path and port', () => 
   test('a connection without a valid token is closed with 4403 before anything runs', async () => {
     for (const params of [{}, { authorization: 'Bearer dkt_' + 'y'.repeat(43) }]) {
       let closedWith: number | undefined;
-      const client = wsClient(server, params, (code) => { closedWith = code; });
+      const client = wsClient(server, params, (code) => {
+        closedWith = code;
+      });
       await expect(runOnce(client, '{ viewer { name } }')).rejects.toMatchObject({ code: 4403 });
       expect(closedWith).toBe(4403);
       await client.dispose();

@@ -30,7 +30,8 @@ describe('chaos: a catastrophic restart pattern meets a failure it backtracks on
       { key: 'doomed', ms: 100, fileBytes: 0, failWith: catastrophicFailure },
     ]);
     await failing.user.request('mutation ($n: ID!, $p: String!) { addRestartPattern(networkKey: $n, pattern: $p, maxRetries: 3) { id } }', {
-      n: failing.networkKey, p: catastrophicPattern,
+      n: failing.networkKey,
+      p: catastrophicPattern,
     });
 
     const healthyTasks = await healthy.createTasks(2);
@@ -58,7 +59,12 @@ describe('chaos: a catastrophic restart pattern meets a failure it backtracks on
       expect(claims.map((c) => c.releaseReason)).toEqual([expect.stringMatching(/^finished/)]);
     }
     await checkChaosInvariants({
-      db: rig.state.db, objects: rig.objects, taskIds: healthyTasks, workers: workers.slice(0, 2), localRoot: rig.objectsRoot, uploadUrlSeconds: 3600,
+      db: rig.state.db,
+      objects: rig.objects,
+      taskIds: healthyTasks,
+      workers: workers.slice(0, 2),
+      localRoot: rig.objectsRoot,
+      uploadUrlSeconds: 3600,
     });
   });
 });

@@ -39,8 +39,16 @@ describe('chaos: compute service expiry with every core busy (server and workers
     const claims = await rig.state.db.claim.findMany({ where: { taskId: { in: taskIds } } });
     expect(claims.map((c) => c.releaseReason)).toEqual(['finished', 'finished']);
     expect(await rig.state.db.computeService.count({ where: { name: { in: ['busy-1', 'busy-2'] }, expiredAt: { not: null } } })).toBe(0);
-    for (const worker of rig.workers) expect(worker.process.logs().filter((l) => l.msg === 'claim is no longer current; dropping the task')).toEqual([]);
-    await checkChaosInvariants({ db: rig.state.db, objects: rig.objects, taskIds, workers: rig.workers, localRoot: rig.objectsRoot, uploadUrlSeconds: 3600 });
+    for (const worker of rig.workers)
+      expect(worker.process.logs().filter((l) => l.msg === 'claim is no longer current; dropping the task')).toEqual([]);
+    await checkChaosInvariants({
+      db: rig.state.db,
+      objects: rig.objects,
+      taskIds,
+      workers: rig.workers,
+      localRoot: rig.objectsRoot,
+      uploadUrlSeconds: 3600,
+    });
   });
 
   test('a worker SIGKILLed under the same load is detected within the expiry (plus one sweep), its task requeued and finished by another', async () => {
@@ -57,8 +65,12 @@ describe('chaos: compute service expiry with every core busy (server and workers
     await doomed.process.exited;
     const killedAt = Date.now();
 
-    const claim = await waitFor('the dead worker\'s claim to end', () =>
-      rig.state.db.claim.findFirst({ where: { taskId: taskId!, releasedAt: { not: null } } }).then((c) => c ?? undefined), 60_000, 100);
+    const claim = await waitFor(
+      "the dead worker's claim to end",
+      () => rig.state.db.claim.findFirst({ where: { taskId: taskId!, releasedAt: { not: null } } }).then((c) => c ?? undefined),
+      60_000,
+      100,
+    );
     const service = await rig.state.db.computeService.findFirstOrThrow({ where: { name: 'dead-1' } });
     expect(claim.releaseReason).toBe('compute service expired');
     const silentMs = service.expiredAt!.getTime() - service.lastHeartbeatAt.getTime();
@@ -71,6 +83,13 @@ describe('chaos: compute service expiry with every core busy (server and workers
     const rescuer = campaign.startWorker('dead-2', ['--max-tasks', '1']);
     rig.workers.push(rescuer);
     expect(await rescuer.process.exited).toBe(0);
-    await checkChaosInvariants({ db: rig.state.db, objects: rig.objects, taskIds: [taskId!], workers: rig.workers, localRoot: rig.objectsRoot, uploadUrlSeconds: 3600 });
+    await checkChaosInvariants({
+      db: rig.state.db,
+      objects: rig.objects,
+      taskIds: [taskId!],
+      workers: rig.workers,
+      localRoot: rig.objectsRoot,
+      uploadUrlSeconds: 3600,
+    });
   });
 });

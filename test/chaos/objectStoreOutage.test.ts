@@ -71,7 +71,9 @@ describe('chaos: the object store unreachable for a while (s3rver killed and res
     expect(Object.values(statuses).every((s) => s === 'COMPLETE')).toBe(true);
     for (const worker of workers) expect(await worker.process.exited).toBe(0);
     // The outage really reached a worker: the unit it was running shipped only once the store was back.
-    const shipped = await workers[0]!.process.waitForLog((l) => l.msg === 'unit result shipped' && l.taskId === caught.taskId && l.unitKey === 'w0');
+    const shipped = await workers[0]!.process.waitForLog(
+      (l) => l.msg === 'unit result shipped' && l.taskId === caught.taskId && l.unitKey === 'w0',
+    );
     expect(logTime(shipped)).toBeGreaterThan(storeBack);
     // No worker was expired on the way: heartbeats do not touch the object store.
     expect(await state.db.claim.count({ where: { releaseReason: 'compute service expired' } })).toBe(0);

@@ -51,7 +51,10 @@ describe('chaos: PostgreSQL restarted under load (a cluster of its own, S3 objec
     await workers[0]!.process.waitForLog((l) => l.msg === 'unit result shipped', 60_000);
     await cluster.restart('fast', 1_500);
     // The second outage comes once the server has noticed the first, however long that takes here.
-    await waitFor('the server to notice the first restart', () => server.logs().some((l) => /notifications interrupted/.test(String(l.msg))) || undefined);
+    await waitFor(
+      'the server to notice the first restart',
+      () => server.logs().some((l) => /notifications interrupted/.test(String(l.msg))) || undefined,
+    );
     await cluster.restart('immediate', 1_500);
 
     const statuses = await campaign.waitUntilFinished(taskIds, 120_000);

@@ -25,7 +25,14 @@ describe('chaos: the server SIGKILLed and restarted (server and workers as proce
   });
 
   const check = (taskIds: string[]) =>
-    checkChaosInvariants({ db: rig.state.db, objects: rig.objects, taskIds, workers: rig.workers, localRoot: rig.objectsRoot, uploadUrlSeconds: 3600 });
+    checkChaosInvariants({
+      db: rig.state.db,
+      objects: rig.objects,
+      taskIds,
+      workers: rig.workers,
+      localRoot: rig.objectsRoot,
+      uploadUrlSeconds: 3600,
+    });
 
   test('mid-upload: the worker retries the part that broke off and the file arrives whole', async () => {
     const campaign = await setUpCampaign(rig.server.url, rig.dataDir, 'serverupload', [
@@ -35,10 +42,15 @@ describe('chaos: the server SIGKILLed and restarted (server and workers as proce
     const [taskId] = await campaign.createTasks(1);
     const worker = campaign.startWorker('serverupload-1', ['--max-tasks', '1']);
     rig.workers.push(worker);
-    const uploadId = await waitFor('the first part of the big file', async () => {
-      for (const [id, parts] of await rig.multipartParts()) if (parts.length >= 1) return id;
-      return undefined;
-    }, 60_000, 5);
+    const uploadId = await waitFor(
+      'the first part of the big file',
+      async () => {
+        for (const [id, parts] of await rig.multipartParts()) if (parts.length >= 1) return id;
+        return undefined;
+      },
+      60_000,
+      5,
+    );
     await rig.server.kill();
     expect((await rig.multipartParts()).get(uploadId)!.length).toBeLessThan(8);
     expect((await rig.state.db.resultFileUpload.findFirstOrThrow({ where: { uploadId } })).committedAt).toBeNull();
@@ -50,19 +62,30 @@ describe('chaos: the server SIGKILLed and restarted (server and workers as proce
   });
 
   test('mid-commit: a commit retried after the server completed the multipart upload but died verifying it records the file', async () => {
-    const campaign = await setUpCampaign(rig.server.url, rig.dataDir, 'servercommit', [
-      { key: 'big', ms: 100, fileBytes: 80 * MIB },
-    ]);
+    const campaign = await setUpCampaign(rig.server.url, rig.dataDir, 'servercommit', [{ key: 'big', ms: 100, fileBytes: 80 * MIB }]);
     const [taskId] = await campaign.createTasks(1);
     const worker = campaign.startWorker('servercommit-1', ['--max-tasks', '1']);
     rig.workers.push(worker);
-    const upload = await waitFor('an upload of the big file', () => rig.state.db.resultFileUpload.findFirst({ where: { taskId: taskId! } }).then((row) => row ?? undefined), 60_000, 20);
+    const upload = await waitFor(
+      'an upload of the big file',
+      () => rig.state.db.resultFileUpload.findFirst({ where: { taskId: taskId! } }).then((row) => row ?? undefined),
+      60_000,
+      20,
+    );
     const objectPath = join(rig.objectsRoot, 'objects', ...upload.objectKey.split('/'));
     // Completed (the parts are gone, the object is in place) and being verified: the row is not written yet.
-    await waitFor('the completed object', async () => {
-      const inPlace = await stat(objectPath).then(() => true, () => false);
-      return inPlace && !(await rig.multipartParts()).has(upload.uploadId!) ? true : undefined;
-    }, 60_000, 2);
+    await waitFor(
+      'the completed object',
+      async () => {
+        const inPlace = await stat(objectPath).then(
+          () => true,
+          () => false,
+        );
+        return inPlace && !(await rig.multipartParts()).has(upload.uploadId!) ? true : undefined;
+      },
+      60_000,
+      2,
+    );
     await rig.server.kill();
     expect((await rig.state.db.resultFileUpload.findUniqueOrThrow({ where: { id: upload.id } })).committedAt).toBeNull();
     expect(await rig.state.db.resultFile.count({ where: { taskId: taskId! } })).toBe(0);

@@ -19,7 +19,7 @@ describe('chaos: the server paused (SIGSTOP) past the expiry while a worker runs
     await rig?.close();
   });
 
-  test('after SIGCONT the worker\'s compute service is not expired, its task is not requeued, and the task completes under its one claim', async () => {
+  test("after SIGCONT the worker's compute service is not expired, its task is not requeued, and the task completes under its one claim", async () => {
     const campaign = await setUpCampaign(rig.server.url, rig.dataDir, 'pause', [
       { key: 'setup', ms: 200, fileBytes: 4096 },
       { key: 'long', dependencies: ['setup'], ms: pauseMs + 8_000, fileBytes: 4096 },
@@ -46,8 +46,18 @@ describe('chaos: the server paused (SIGSTOP) past the expiry while a worker runs
     expect(await rig.state.db.taskEvent.count({ where: { taskId: taskId!, kind: 'ComputeServiceExpired' } })).toBe(0);
     expect(worker.process.logs().filter((l) => l.msg === 'claim is no longer current; dropping the task')).toEqual([]);
     // The pause really reached the server: it noticed it had not run for about that long.
-    const stalls = rig.server.logs().filter((l) => typeof l.stalledMs === 'number').map((l) => l.stalledMs as number);
+    const stalls = rig.server
+      .logs()
+      .filter((l) => typeof l.stalledMs === 'number')
+      .map((l) => l.stalledMs as number);
     expect(Math.max(0, ...stalls)).toBeGreaterThanOrEqual(pauseMs - 1_000);
-    await checkChaosInvariants({ db: rig.state.db, objects: rig.objects, taskIds: [taskId!], workers: rig.workers, localRoot: rig.objectsRoot, uploadUrlSeconds: 3600 });
+    await checkChaosInvariants({
+      db: rig.state.db,
+      objects: rig.objects,
+      taskIds: [taskId!],
+      workers: rig.workers,
+      localRoot: rig.objectsRoot,
+      uploadUrlSeconds: 3600,
+    });
   });
 });

@@ -45,11 +45,21 @@ describe('chaos: a worker SIGKILLed (server and workers as processes, PostgreSQL
     const firstClaim = await rig.state.db.claim.findFirstOrThrow({ where: { taskId: taskId!, computeService: { name: 'unitkill-1' } } });
     expect(firstClaim.releaseReason).toBe('compute service expired');
     expect(firstClaim.releasedAt!.getTime() - killedAt).toBeLessThan((expirySeconds * 1.25 + 10) * 1000);
-    const shippedByFirst = first.process.logs().filter((l) => l.msg === 'unit result shipped').map((l) => l.unitKey);
+    const shippedByFirst = first.process
+      .logs()
+      .filter((l) => l.msg === 'unit result shipped')
+      .map((l) => l.unitKey);
     expect(shippedByFirst).toEqual(expect.arrayContaining(['setup', 'a']));
     expect(shippedByFirst).not.toContain('b');
 
-    await checkChaosInvariants({ db: rig.state.db, objects: rig.objects, taskIds: [taskId!], workers: rig.workers, localRoot: rig.objectsRoot, uploadUrlSeconds: 3600 });
+    await checkChaosInvariants({
+      db: rig.state.db,
+      objects: rig.objects,
+      taskIds: [taskId!],
+      workers: rig.workers,
+      localRoot: rig.objectsRoot,
+      uploadUrlSeconds: 3600,
+    });
   });
 
   test('mid-upload: the half-sent multipart upload is abandoned, the next worker uploads the file again, the sweep leaves no trace', async () => {
@@ -61,10 +71,15 @@ describe('chaos: a worker SIGKILLed (server and workers as processes, PostgreSQL
     const first = campaign.startWorker('uploadkill-1');
     rig.workers.push(first);
     // The first part has arrived and more are to come: the upload is under way.
-    const uploadId = await waitFor('the first part of the big file', async () => {
-      for (const [id, parts] of await rig.multipartParts()) if (parts.length >= 1) return id;
-      return undefined;
-    }, 60_000, 5);
+    const uploadId = await waitFor(
+      'the first part of the big file',
+      async () => {
+        for (const [id, parts] of await rig.multipartParts()) if (parts.length >= 1) return id;
+        return undefined;
+      },
+      60_000,
+      5,
+    );
     first.process.child.kill('SIGKILL');
     await first.process.exited;
 
@@ -78,7 +93,14 @@ describe('chaos: a worker SIGKILLed (server and workers as processes, PostgreSQL
     expect(await second.process.exited).toBe(0);
     expect((await campaign.waitUntilFinished([taskId!], 10_000))[taskId!]).toBe('COMPLETE');
 
-    const outcome = await checkChaosInvariants({ db: rig.state.db, objects: rig.objects, taskIds: [taskId!], workers: rig.workers, localRoot: rig.objectsRoot, uploadUrlSeconds: 3600 });
+    const outcome = await checkChaosInvariants({
+      db: rig.state.db,
+      objects: rig.objects,
+      taskIds: [taskId!],
+      workers: rig.workers,
+      localRoot: rig.objectsRoot,
+      uploadUrlSeconds: 3600,
+    });
     expect(outcome.before.uncommittedUploads).toBeGreaterThanOrEqual(1);
     expect(outcome.before.staging).toContain(`.multipart/${uploadId}`);
     expect(outcome.sweep.uploads).toBeGreaterThanOrEqual(1);

@@ -32,7 +32,11 @@ async function startServer(): Promise<{ url: string; received: Received[]; polic
     request.on('end', () => {
       const connection = connectionIds.get(request.socket)!;
       connection.requests += 1;
-      const seen = { connection: connection.id, nth: connection.requests, query: (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { query: string }).query };
+      const seen = {
+        connection: connection.id,
+        nth: connection.requests,
+        query: (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { query: string }).query,
+      };
       received.push(seen);
       const what = policy.current(seen);
       if (what === 'reset') {
@@ -61,10 +65,11 @@ async function startServer(): Promise<{ url: string; received: Received[]; polic
     url: `http://127.0.0.1:${port}`,
     received,
     policy,
-    close: () => new Promise((resolve) => {
-      for (const socket of sockets) socket.destroy();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -72,7 +77,10 @@ async function startServer(): Promise<{ url: string; received: Received[]; polic
 const resetReusedConnections: Policy = (r) => (r.nth >= 2 ? 'reset' : 'answer');
 
 const unreachable = async (promise: Promise<unknown>): Promise<string> => {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(ApiError);
   return (error as ApiError).code;
 };
@@ -108,10 +116,17 @@ describe('the API client on a kept-alive connection the server resets (real HTTP
   test('idempotent mutations the worker sends (a unit result, a heartbeat) are sent again the same way', async () => {
     server.policy.current = resetReusedConnections;
     await client.request('{ first }');
-    await client.request('mutation ($c: String!, $r: UnitResultInput!) { submitUnitResult(claimToken: $c, result: $r) { id } }', { c: 'dkc_x', r: {} });
+    await client.request('mutation ($c: String!, $r: UnitResultInput!) { submitUnitResult(claimToken: $c, result: $r) { id } }', {
+      c: 'dkc_x',
+      r: {},
+    });
     await client.request('mutation ($id: ID!) { heartbeat(computeServiceId: $id) { id } }', { id: 's' });
     expect(server.received.map((r) => [r.nth, r.query.match(/\{ (\w+)/)![1]])).toEqual([
-      [1, 'first'], [2, 'submitUnitResult'], [1, 'submitUnitResult'], [2, 'heartbeat'], [1, 'heartbeat'],
+      [1, 'first'],
+      [2, 'submitUnitResult'],
+      [1, 'submitUnitResult'],
+      [2, 'heartbeat'],
+      [1, 'heartbeat'],
     ]);
   });
 
@@ -146,9 +161,15 @@ describe('which operations the client may send twice', () => {
     expect(isIdempotentOperation('mutation ($id: ID!) { claimTasks(computeServiceId: $id) { token } }')).toBe(false);
     expect(isIdempotentOperation('mutation ($n: String!) { registerComputeService(name: $n) { id } }')).toBe(false);
     expect(isIdempotentOperation('mutation ($t: ID!) { createTasks(transformationKey: $t) { id } }')).toBe(false);
-    expect(isIdempotentOperation('mutation ($c: String!) { createResultFileUpload(claimToken: $c, unitKey: "u", path: "p", size: 1) { uploadId } }')).toBe(false);
+    expect(
+      isIdempotentOperation(
+        'mutation ($c: String!) { createResultFileUpload(claimToken: $c, unitKey: "u", path: "p", size: 1) { uploadId } }',
+      ),
+    ).toBe(false);
     // One field that is not idempotent makes the whole document so.
-    expect(isIdempotentOperation('mutation ($id: ID!) { heartbeat(computeServiceId: $id) { id } claimTasks(computeServiceId: $id) { token } }')).toBe(false);
+    expect(
+      isIdempotentOperation('mutation ($id: ID!) { heartbeat(computeServiceId: $id) { id } claimTasks(computeServiceId: $id) { token } }'),
+    ).toBe(false);
     expect(isIdempotentOperation('subscription { taskEvents { cursor } }')).toBe(false);
     expect(isIdempotentOperation('{ not closed')).toBe(false);
   });

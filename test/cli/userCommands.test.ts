@@ -38,15 +38,19 @@ interface ClaimedTask {
 class FakeWorker {
   private serviceId = '';
   private heartbeat: NodeJS.Timeout | undefined;
-  readonly stop = trackStoppable('the fake worker\'s heartbeat', async () => clearInterval(this.heartbeat));
+  readonly stop = trackStoppable("the fake worker's heartbeat", async () => clearInterval(this.heartbeat));
 
   constructor(private readonly api: ApiClient) {}
 
   async claim(): Promise<ClaimedTask> {
     if (this.serviceId === '') {
-      const { registerComputeService } = await this.api.request<{ registerComputeService: { id: string } }>('mutation { registerComputeService(name: "test-node") { id } }');
+      const { registerComputeService } = await this.api.request<{ registerComputeService: { id: string } }>(
+        'mutation { registerComputeService(name: "test-node") { id } }',
+      );
       this.serviceId = registerComputeService.id;
-      const { computeServicePolicy } = await this.api.request<{ computeServicePolicy: { expirySeconds: number } }>('{ computeServicePolicy { expirySeconds } }');
+      const { computeServicePolicy } = await this.api.request<{ computeServicePolicy: { expirySeconds: number } }>(
+        '{ computeServicePolicy { expirySeconds } }',
+      );
       this.heartbeat = setInterval(() => {
         // A beat that fails is followed by the next, as in the worker.
         this.api.request('mutation ($id: ID!) { heartbeat(computeServiceId: $id) { id } }', { id: this.serviceId }).catch(() => undefined);
@@ -58,7 +62,10 @@ class FakeWorker {
     );
     const [claim] = claimTasks;
     if (claim === undefined) throw new Error('nothing to claim');
-    await this.api.request('mutation ($c: String!, $dag: JSON!) { setProtocolDAG(claimToken: $c, dag: $dag) { sha256 } }', { c: claim.token, dag });
+    await this.api.request('mutation ($c: String!, $dag: JSON!) { setProtocolDAG(claimToken: $c, dag: $dag) { sha256 } }', {
+      c: claim.token,
+      dag,
+    });
     return { taskId: claim.task.id, token: claim.token };
   }
 
@@ -69,16 +76,28 @@ class FakeWorker {
     );
     const put = await fetch(ticket.url, { method: 'PUT', body: bytes, headers: { 'content-length': String(bytes.length) } });
     expect(put.status).toBeLessThan(300);
-    await this.api.request('mutation ($c: String!, $u: ID!) { commitResultFile(claimToken: $c, uploadId: $u) { id } }', { c: claim.token, u: ticket.uploadId });
+    await this.api.request('mutation ($c: String!, $u: ID!) { commitResultFile(claimToken: $c, uploadId: $u) { id } }', {
+      c: claim.token,
+      u: ticket.uploadId,
+    });
   }
 
-  async submit(claim: ClaimedTask, result: { unitKey: string; ok: boolean; outputs?: unknown; exception?: string; traceback?: string }): Promise<void> {
+  async submit(
+    claim: ClaimedTask,
+    result: { unitKey: string; ok: boolean; outputs?: unknown; exception?: string; traceback?: string },
+  ): Promise<void> {
     const times = { startedAt: new Date(Date.now() - 1000).toISOString(), endedAt: new Date().toISOString() };
-    await this.api.request('mutation ($c: String!, $r: UnitResultInput!) { submitUnitResult(claimToken: $c, result: $r) { id } }', { c: claim.token, r: { ...result, ...times } });
+    await this.api.request('mutation ($c: String!, $r: UnitResultInput!) { submitUnitResult(claimToken: $c, result: $r) { id } }', {
+      c: claim.token,
+      r: { ...result, ...times },
+    });
   }
 
   async finish(claim: ClaimedTask): Promise<string> {
-    const { finishTask } = await this.api.request<{ finishTask: { task: { status: string } } }>('mutation ($c: String!) { finishTask(claimToken: $c) { task { status } } }', { c: claim.token });
+    const { finishTask } = await this.api.request<{ finishTask: { task: { status: string } } }>(
+      'mutation ($c: String!) { finishTask(claimToken: $c) { task { status } } }',
+      { c: claim.token },
+    );
     return finishTask.task.status;
   }
 }
@@ -119,7 +138,10 @@ describe('the user CLI against a real server process', () => {
 
     const again = await cli('network', 'create', examplePath, '--scope', scope, '--json');
     expect(again.code).toBe(0);
-    const parsed = JSON.parse(again.stdout) as { created: boolean; network: { scopedKey: string; transformations: Array<{ scopedKey: string; protocol: string }> } };
+    const parsed = JSON.parse(again.stdout) as {
+      created: boolean;
+      network: { scopedKey: string; transformations: Array<{ scopedKey: string; protocol: string }> };
+    };
     expect(parsed.created).toBe(false);
     expect(first.stdout).toContain(parsed.network.scopedKey);
     expect(parsed.network.transformations.map((t) => t.protocol)).toEqual([protocol]);
@@ -144,7 +166,9 @@ describe('the user CLI against a real server process', () => {
 
   test('network list and show give the weight and each transformation with its task counts', async () => {
     const listed = await cli('network', 'list', '--scope', scope, '--json');
-    expect((JSON.parse(listed.stdout) as Array<{ scopedKey: string; weight: number }>).map((n) => [n.scopedKey, n.weight])).toEqual([[networkKey, 0.5]]);
+    expect((JSON.parse(listed.stdout) as Array<{ scopedKey: string; weight: number }>).map((n) => [n.scopedKey, n.weight])).toEqual([
+      [networkKey, 0.5],
+    ]);
     const shown = await cli('network', 'show', networkKey);
     expect(shown.code).toBe(0);
     expect(shown.stdout).toMatch(/^weight +0\.5$/m);
@@ -159,7 +183,10 @@ describe('the user CLI against a real server process', () => {
     expect(taskIds).toHaveLength(3);
     expect(created.stderr).toContain(`created 3 task(s), actioned 3 on ${networkKey}`);
 
-    const listed = JSON.parse((await cli('tasks', 'list', '--network', networkKey, '--json')).stdout) as { totalCount: number; tasks: Array<{ id: string; status: string; priority: number }> };
+    const listed = JSON.parse((await cli('tasks', 'list', '--network', networkKey, '--json')).stdout) as {
+      totalCount: number;
+      tasks: Array<{ id: string; status: string; priority: number }>;
+    };
     expect(listed.totalCount).toBe(3);
     expect(listed.tasks.map((t) => [t.id, t.status, t.priority])).toEqual(taskIds.map((id) => [id, 'WAITING', 2]));
     const firstPage = await cli('tasks', 'list', '--scope', scope, '--limit', '2');
@@ -170,7 +197,11 @@ describe('the user CLI against a real server process', () => {
     expect(firstPage.stdout).toMatch(/ WAITING .* protocol harmonic-oscillator \(no live service runs it\)$/m);
     expect(firstPage.stderr).toContain('no live compute service runs harmonic-oscillator');
 
-    const status = JSON.parse((await cli('tasks', 'status', ...taskIds, '--json')).stdout) as Array<{ id: string; actionedOn: string[]; dag: null }>;
+    const status = JSON.parse((await cli('tasks', 'status', ...taskIds, '--json')).stdout) as Array<{
+      id: string;
+      actionedOn: string[];
+      dag: null;
+    }>;
     expect(status.map((t) => [t.id, t.actionedOn, t.dag])).toEqual(taskIds.map((id) => [id, [networkKey], null]));
 
     const invalidated = await cli('tasks', 'set-status', 'INVALID', taskIds[2]!);
@@ -186,7 +217,9 @@ describe('the user CLI against a real server process', () => {
   test('tasks cancel and action take tasks off a hub and put them back', async () => {
     const cancelled = await cli('tasks', 'cancel', networkKey, taskIds[0]!);
     expect(cancelled.stdout.trim()).toBe(taskIds[0]);
-    expect((JSON.parse((await cli('tasks', 'status', taskIds[0]!, '--json')).stdout) as Array<{ actionedOn: string[] }>)[0]!.actionedOn).toEqual([]);
+    expect(
+      (JSON.parse((await cli('tasks', 'status', taskIds[0]!, '--json')).stdout) as Array<{ actionedOn: string[] }>)[0]!.actionedOn,
+    ).toEqual([]);
     const actioned = await cli('tasks', 'action', networkKey, taskIds[0]!, '--json');
     expect(JSON.parse(actioned.stdout)).toEqual([taskIds[0]]);
   });
@@ -206,15 +239,23 @@ describe('the user CLI against a real server process', () => {
     expect(result.stdout).toMatch(/^simulate +yes +energies=\[3 items\] samples=20000$/m);
     expect(result.stdout).toMatch(/^analysis +yes +deltaF=1\.2 exact=0\.69 sigma=0\.1$/m);
     expect(result.stdout).toContain('ΔF = 1.2 ± 0.1 (exact = 0.69)');
-    const document = JSON.parse((await cli('results', 'get', claim.taskId, '--json')).stdout) as { ok: boolean; units: Array<{ key: string }>; files: unknown[] };
+    const document = JSON.parse((await cli('results', 'get', claim.taskId, '--json')).stdout) as {
+      ok: boolean;
+      units: Array<{ key: string }>;
+      files: unknown[];
+    };
     expect(document.ok).toBe(true);
     expect(document.units.map((u) => u.key)).toEqual(['simulate', 'analysis']);
     expect(document.files).toHaveLength(2);
 
     const listed = await cli('files', 'list', claim.taskId);
-    expect(listed.stdout).toMatch(new RegExp(`^simulate +samples/window-0\\.dat +${(samples.length / 1024).toFixed(1)} KiB +${sha256Of(samples).slice(0, 12)}$`, 'm'));
+    expect(listed.stdout).toMatch(
+      new RegExp(`^simulate +samples/window-0\\.dat +${(samples.length / 1024).toFixed(1)} KiB +${sha256Of(samples).slice(0, 12)}$`, 'm'),
+    );
     expect(listed.stdout).toMatch(/^analysis +summary\.txt +14 B /m);
-    const oneUnit = JSON.parse((await cli('files', 'list', claim.taskId, '--unit', 'analysis', '--json')).stdout) as Array<{ path: string }>;
+    const oneUnit = JSON.parse((await cli('files', 'list', claim.taskId, '--unit', 'analysis', '--json')).stdout) as Array<{
+      path: string;
+    }>;
     expect(oneUnit.map((f) => f.path)).toEqual(['summary.txt']);
 
     const out = join(cwd, 'out');
@@ -234,7 +275,9 @@ describe('the user CLI against a real server process', () => {
     await writeFile(target, Buffer.alloc(samples.length, 'x'));
     const repaired = await cli('files', 'download', finishedTaskId, 'samples/window-0.dat', '--unit', 'simulate', '--out', out, '--json');
     expect(repaired.code).toBe(0);
-    expect(JSON.parse(repaired.stdout)).toEqual([expect.objectContaining({ file: target, outcome: 'downloaded', sha256: sha256Of(samples) })]);
+    expect(JSON.parse(repaired.stdout)).toEqual([
+      expect.objectContaining({ file: target, outcome: 'downloaded', sha256: sha256Of(samples) }),
+    ]);
     expect(sha256Of(await readFile(target))).toBe(sha256Of(samples));
     expect(await readdir(join(out, 'simulate', 'samples'))).toEqual(['window-0.dat']);
 
@@ -246,19 +289,26 @@ describe('the user CLI against a real server process', () => {
 
   test('a download whose bytes differ from the expected SHA-256 is discarded with CHECKSUM_MISMATCH', async () => {
     const { task } = await user.request<{ task: { resultFiles: Array<{ downloadUrl: string; size: number }> } }>(
-      'query ($id: ID!) { task(id: $id) { resultFiles(unitKey: "simulate") { downloadUrl size } } }', { id: finishedTaskId },
+      'query ($id: ID!) { task(id: $id) { resultFiles(unitKey: "simulate") { downloadUrl size } } }',
+      { id: finishedTaskId },
     );
     const file = task.resultFiles[0]!;
     const out = join(cwd, 'mismatch');
     const destination = join(out, 'window-0.dat');
-    await expect(downloadVerified({ name: 'simulate/window-0.dat', url: file.downloadUrl, size: file.size, sha256: '0'.repeat(64) }, destination))
-      .rejects.toMatchObject({ code: 'CHECKSUM_MISMATCH' });
+    await expect(
+      downloadVerified({ name: 'simulate/window-0.dat', url: file.downloadUrl, size: file.size, sha256: '0'.repeat(64) }, destination),
+    ).rejects.toMatchObject({ code: 'CHECKSUM_MISMATCH' });
     expect(await readdir(out)).toEqual([]);
   });
 
   test('results get on a failed task lists the failure with the end of its traceback and exits 1', async () => {
     const claim = await worker.claim();
-    await worker.submit(claim, { unitKey: 'simulate', ok: false, exception: 'ValueError: k must be positive', traceback: 'Traceback (most recent call last):\n  line 1\n  line 2\n  line 3\n  line 4\n  line 5\nValueError: k must be positive' });
+    await worker.submit(claim, {
+      unitKey: 'simulate',
+      ok: false,
+      exception: 'ValueError: k must be positive',
+      traceback: 'Traceback (most recent call last):\n  line 1\n  line 2\n  line 3\n  line 4\n  line 5\nValueError: k must be positive',
+    });
     expect(await worker.finish(claim)).toBe('ERROR');
 
     const result = await cli('results', 'get', claim.taskId);
@@ -285,13 +335,20 @@ describe('download destinations and the progress bar', () => {
 
   test('the bar renders name, fill, percent, sizes and rate', () => {
     const mib = 1024 * 1024;
-    expect(formatProgressLine('samples.dat', 12.3 * mib, 27 * mib, 8.1 * mib)).toBe('samples.dat [#########...........] 45% 12.3 MiB/27.0 MiB 8.1 MiB/s');
+    expect(formatProgressLine('samples.dat', 12.3 * mib, 27 * mib, 8.1 * mib)).toBe(
+      'samples.dat [#########...........] 45% 12.3 MiB/27.0 MiB 8.1 MiB/s',
+    );
   });
 
   test('on a terminal the bar waits a moment, then redraws at most ten times a second and clears itself; elsewhere it writes nothing', () => {
     let now = 0;
     const written: string[] = [];
-    const bar = new ProgressBar({ name: 'f', totalBytes: 1000, output: { isTTY: true, write: (text: string) => written.push(text) }, now: () => now });
+    const bar = new ProgressBar({
+      name: 'f',
+      totalBytes: 1000,
+      output: { isTTY: true, write: (text: string) => written.push(text) },
+      now: () => now,
+    });
     for (const at of [0, 100, 300, 350, 399, 420]) {
       now = at;
       bar.advance(100);

@@ -18,29 +18,44 @@ describe('dagkeeper watch', () => {
     await server.close();
   });
 
-  test('follows a network live, one line per event with the task\'s unit bar, and exits when every task is done', async () => {
+  test("follows a network live, one line per event with the task's unit bar, and exits when every task is done", async () => {
     const s = server.app.services;
     const admin = (await s.identities.authenticate(server.adminToken)) as Principal;
     const created = await s.identities.create(admin, { kind: 'compute', name: 'cluster', scopes: ['lab-*-*'] });
     const worker = (await s.identities.authenticate(created.token)) as Principal;
     const { network, transformations } = await createNetwork(s, admin, { scope: 'lab-c1-p1', name: 'watched' });
     const tasks = await s.tasks.create(admin, transformations[0]!.scopedKey, 2);
-    await s.tasks.action(admin, network.scopedKey, tasks.map((t) => t.id));
+    await s.tasks.action(
+      admin,
+      network.scopedKey,
+      tasks.map((t) => t.id),
+    );
 
-    const child = spawnNode([cliPath, 'watch', '--network', network.scopedKey, '--exit-when-done', '--url', server.app.url, '--token', server.adminToken], {
-      label: 'dagkeeper watch',
-    });
+    const child = spawnNode(
+      [cliPath, 'watch', '--network', network.scopedKey, '--exit-when-done', '--url', server.app.url, '--token', server.adminToken],
+      {
+        label: 'dagkeeper watch',
+      },
+    );
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
     // 'close', not 'exit': the last lines may still be arriving when the process has exited.
     const exited = once(child, 'close');
     // A node process starting on a loaded machine takes seconds; the deadline only bounds a failure.
-    await waitFor('watch to show the network', () => {
-      if (child.exitCode !== null) throw new Error(`watch exited before it showed the network: ${stdout} ${stderr}`);
-      return stdout.includes('2 tasks · 2 waiting');
-    }, 60_000);
+    await waitFor(
+      'watch to show the network',
+      () => {
+        if (child.exitCode !== null) throw new Error(`watch exited before it showed the network: ${stdout} ${stderr}`);
+        return stdout.includes('2 tasks · 2 waiting');
+      },
+      60_000,
+    );
 
     const service = await s.compute.register(worker, 'node-1');
     for (const fail of [false, true]) {
@@ -63,26 +78,40 @@ describe('dagkeeper watch', () => {
     expect(lines.filter((l) => l.includes('RUNNING → ERROR'))).toHaveLength(1);
   });
 
-  test('refuses a task it may not read with the server\'s code', async () => {
-    const result = spawnNode([cliPath, 'watch', '--task', '01930000-0000-7000-8000-000000000000', '--url', server.app.url, '--token', server.adminToken], { label: 'dagkeeper watch' });
+  test("refuses a task it may not read with the server's code", async () => {
+    const result = spawnNode(
+      [cliPath, 'watch', '--task', '01930000-0000-7000-8000-000000000000', '--url', server.app.url, '--token', server.adminToken],
+      { label: 'dagkeeper watch' },
+    );
     let stderr = '';
-    result.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    result.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
     const [code] = await once(result, 'close');
     expect(code).toBe(1);
     expect(stderr).toMatch(/NOT_FOUND/);
   });
 });
 
-describe('watch\'s progress model and rendering', () => {
+describe("watch's progress model and rendering", () => {
   const snapshotTask = (id: string, status: string, states: Array<'PENDING' | 'OK' | 'FAILED'> | null) => ({
-    id, status, transformation: { name: 'benzene->toluene' },
+    id,
+    status,
+    transformation: { name: 'benzene->toluene' },
     dag: states === null ? null : { units: states.map((state, i) => ({ key: `u${i}`, state })) },
   });
 
   test('events are applied once each, even when a reconnect replays them', () => {
     const model = new WatchModel();
     model.load([snapshotTask('t-0000000001', 'RUNNING', ['OK', 'PENDING'])]);
-    const event = { __typename: 'UnitResultRecorded', cursor: '7', taskId: 't-0000000001', occurredAt: '2026-11-25T10:00:00.000Z', unitKey: 'u1', ok: true };
+    const event = {
+      __typename: 'UnitResultRecorded',
+      cursor: '7',
+      taskId: 't-0000000001',
+      occurredAt: '2026-11-25T10:00:00.000Z',
+      unitKey: 'u1',
+      ok: true,
+    };
     expect(model.apply(event)).toBe('unit u1 ok');
     expect(model.apply(event)).toBeNull();
     expect(model.cursor).toBe('7');

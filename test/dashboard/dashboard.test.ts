@@ -20,11 +20,20 @@ describe('the dashboard at / in real headless Chromium', () => {
     server = await startTestApp('postgres', { DAGKEEPER_EVENT_POLL_MS: '500' });
     browser = await chromium.launch({
       executablePath: chromiumPath,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
     page = await browser.newPage();
     page.on('pageerror', (error) => pageErrors.push(error.message));
-    page.on('console', (message) => { if (message.type() === 'error') pageErrors.push(message.text()); });
+    page.on('console', (message) => {
+      if (message.type() === 'error') pageErrors.push(message.text());
+    });
   });
   afterAll(async () => {
     await browser?.close();
@@ -65,7 +74,10 @@ describe('the dashboard at / in real headless Chromium', () => {
     // A worker finishes sim-0 and ships its trajectory while the page is open.
     const bytes = Buffer.from('frame 1\nframe 2\n');
     const ticket = await s.resultFiles.createUpload(worker, claim!.claimToken, {
-      unitKey: 'sim-0', path: 'sim-0/trajectory.xtc', size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'),
+      unitKey: 'sim-0',
+      path: 'sim-0/trajectory.xtc',
+      size: bytes.length,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
     });
     expect((await fetch(ticket.url!, { method: 'PUT', body: bytes })).ok).toBe(true);
     await s.resultFiles.commit(worker, claim!.claimToken, ticket.uploadId);
@@ -87,7 +99,7 @@ describe('the dashboard at / in real headless Chromium', () => {
     expect(pageErrors).toEqual([]);
   });
 
-  test('while a task runs, files of the same path from two units are both listed, each under its unit; a unit\'s newer file replaces its row', async () => {
+  test("while a task runs, files of the same path from two units are both listed, each under its unit; a unit's newer file replaces its row", async () => {
     const s = server.app.services;
     const admin = (await s.identities.authenticate(server.adminToken)) as Principal;
     const created = await s.identities.create(admin, { kind: 'compute', name: 'windows-cluster', scopes: ['lab-*-*'] });
@@ -102,7 +114,10 @@ describe('the dashboard at / in real headless Chromium', () => {
     // Every window writes samples.f64, as the harmonic-oscillator protocol's do.
     const ship = async (unitKey: string, bytes: Buffer) => {
       const ticket = await s.resultFiles.createUpload(worker, claim!.claimToken, {
-        unitKey, path: 'samples.f64', size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'),
+        unitKey,
+        path: 'samples.f64',
+        size: bytes.length,
+        sha256: createHash('sha256').update(bytes).digest('hex'),
       });
       expect((await fetch(ticket.url!, { method: 'PUT', body: bytes })).ok).toBe(true);
       await s.resultFiles.commit(worker, claim!.claimToken, ticket.uploadId);
@@ -111,10 +126,18 @@ describe('the dashboard at / in real headless Chromium', () => {
     const viewErrors: string[] = [];
     view.on('pageerror', (error) => viewErrors.push(error.message));
     const fileEventsLogged = (count: number) =>
-      view.locator('#event-log li', { hasText: 'samples.f64' }).nth(count - 1).waitFor();
-    const listed = () => view.$$eval('#files tbody tr', (rows) => rows.map((row) => [...row.querySelectorAll('td')].slice(0, 2).map((td) => td.textContent)));
+      view
+        .locator('#event-log li', { hasText: 'samples.f64' })
+        .nth(count - 1)
+        .waitFor();
+    const listed = () =>
+      view.$$eval('#files tbody tr', (rows) => rows.map((row) => [...row.querySelectorAll('td')].slice(0, 2).map((td) => td.textContent)));
     const download = async (unitKey: string) =>
-      Buffer.from(await (await fetch((await view.getAttribute(`#files tr[data-unit="${unitKey}"][data-file="samples.f64"] a`, 'href'))!)).arrayBuffer());
+      Buffer.from(
+        await (
+          await fetch((await view.getAttribute(`#files tr[data-unit="${unitKey}"][data-file="samples.f64"] a`, 'href'))!)
+        ).arrayBuffer(),
+      );
 
     try {
       await view.goto(`${server.app.url}/`);
@@ -128,14 +151,20 @@ describe('the dashboard at / in real headless Chromium', () => {
       await ship('sim-0', Buffer.from('window 0 samples'));
       await ship('sim-1', Buffer.from('window 1 samples'));
       await fileEventsLogged(2);
-      expect(await listed()).toEqual([['sim-0', 'samples.f64'], ['sim-1', 'samples.f64']]);
+      expect(await listed()).toEqual([
+        ['sim-0', 'samples.f64'],
+        ['sim-1', 'samples.f64'],
+      ]);
       expect(await download('sim-0')).toEqual(Buffer.from('window 0 samples'));
       expect(await download('sim-1')).toEqual(Buffer.from('window 1 samples'));
 
       // sim-0 writes its file again before its result: its row shows the new bytes, sim-1's stays.
       await ship('sim-0', Buffer.from('window 0 samples, again'));
       await fileEventsLogged(3);
-      expect(await listed()).toEqual([['sim-0', 'samples.f64'], ['sim-1', 'samples.f64']]);
+      expect(await listed()).toEqual([
+        ['sim-0', 'samples.f64'],
+        ['sim-1', 'samples.f64'],
+      ]);
       expect(await download('sim-0')).toEqual(Buffer.from('window 0 samples, again'));
 
       // Loading the task afresh lists the same.
@@ -144,7 +173,10 @@ describe('the dashboard at / in real headless Chromium', () => {
       await view.click(`#networks li[data-network="${network.scopedKey}"]`);
       await view.click(`#tasks tr[data-task="${task!.id}"]`);
       await view.waitForSelector('#files tr[data-unit="sim-1"][data-file="samples.f64"]');
-      expect(await listed()).toEqual([['sim-0', 'samples.f64'], ['sim-1', 'samples.f64']]);
+      expect(await listed()).toEqual([
+        ['sim-0', 'samples.f64'],
+        ['sim-1', 'samples.f64'],
+      ]);
       expect(viewErrors).toEqual([]);
     } finally {
       await view.close();

@@ -85,7 +85,12 @@ describe('Coalescer', () => {
     void batcher.claim('hub-a', ['y'], { computeServiceId: 's2', limit: 1 });
     void batcher.claim('hub-a', null, { computeServiceId: 's3', limit: 1 });
     void batcher.claim('hub-b', ['x'], { computeServiceId: 's4', limit: 1 });
-    expect(statements.map((s) => [s.hubId, s.protocols])).toEqual([['hub-a', ['x']], ['hub-a', ['y']], ['hub-a', null], ['hub-b', ['x']]]);
+    expect(statements.map((s) => [s.hubId, s.protocols])).toEqual([
+      ['hub-a', ['x']],
+      ['hub-a', ['y']],
+      ['hub-a', null],
+      ['hub-b', ['x']],
+    ]);
   });
 
   test('a failed statement fails the claims it carried, and the claims queued behind it still run', async () => {

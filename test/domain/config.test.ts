@@ -25,14 +25,28 @@ describe('configuration from the environment', () => {
     });
     expect(config.state).toEqual({ kind: 'postgres', url: 'postgresql://u@db:5432/dk' });
     expect(config.objects).toEqual({
-      kind: 's3', endPoint: 'minio.example', port: 9000, useSSL: true, accessKey: 'ak', secretKey: 'sk', bucket: 'results', region: 'us-east-1', publicEndpoint: undefined,
+      kind: 's3',
+      endPoint: 'minio.example',
+      port: 9000,
+      useSSL: true,
+      accessKey: 'ak',
+      secretKey: 'sk',
+      bucket: 'results',
+      region: 'us-east-1',
+      publicEndpoint: undefined,
     });
   });
 
   test('every bad setting is reported at once, by name', () => {
     let error: unknown;
     try {
-      loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', S3_ENDPOINT: 'http://minio:9000', LOG_LEVEL: 'loud', DAGKEEPER_MIGRATE_ON_START: 'maybe' });
+      loadConfig({
+        PORT: 'eighty',
+        DATABASE_URL: 'mysql://x',
+        S3_ENDPOINT: 'http://minio:9000',
+        LOG_LEVEL: 'loud',
+        DAGKEEPER_MIGRATE_ON_START: 'maybe',
+      });
     } catch (caught) {
       error = caught;
     }
@@ -45,10 +59,16 @@ describe('configuration from the environment', () => {
 
   test('the CLI finds the server and the local admin token from the environment', () => {
     expect(loadClientSettings({}, '/home/u')).toEqual({
-      url: 'http://127.0.0.1:4000', token: undefined, adminTokenPath: '/home/u/.dagkeeper/admin-token',
+      url: 'http://127.0.0.1:4000',
+      token: undefined,
+      adminTokenPath: '/home/u/.dagkeeper/admin-token',
     });
-    expect(loadClientSettings({ DAGKEEPER_URL: 'https://dk.example/', DAGKEEPER_TOKEN: 'dkt_x', DAGKEEPER_DATA: '/d' }, '/home/u')).toEqual({
-      url: 'https://dk.example', token: 'dkt_x', adminTokenPath: '/d/admin-token',
-    });
+    expect(loadClientSettings({ DAGKEEPER_URL: 'https://dk.example/', DAGKEEPER_TOKEN: 'dkt_x', DAGKEEPER_DATA: '/d' }, '/home/u')).toEqual(
+      {
+        url: 'https://dk.example',
+        token: 'dkt_x',
+        adminTokenPath: '/d/admin-token',
+      },
+    );
   });
 });

@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { canonicalJson, contentKey } from '../../src/domain/contentKey.js';
 import { refusal } from '../support/refusals.js';
 
-
 describe('canonical JSON', () => {
   test('sorts object keys at every level, keeps array order and has no whitespace', () => {
     expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: null } })).toBe('{"a":{"c":null,"d":[3,{"y":2,"z":1}]},"b":1}');

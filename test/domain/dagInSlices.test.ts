@@ -8,14 +8,19 @@ import { mapInSlices } from '../../src/domain/mapInSlices.js';
 
 const flat = (count: number) => ({
   name: 'flat',
-  units: Array.from({ length: count }, (_, i) => ({ key: `u${i}`, name: `unit ${i}`, dependencies: i > 0 ? [`u${i - 1}`] : [], inputs: { i, odd: { 'b"': [1, null, 'x'], a: true } } })),
+  units: Array.from({ length: count }, (_, i) => ({
+    key: `u${i}`,
+    name: `unit ${i}`,
+    dependencies: i > 0 ? [`u${i - 1}`] : [],
+    inputs: { i, odd: { 'b"': [1, null, 'x'], a: true } },
+  })),
 });
 
 test('the sliced serialization is exactly canonicalJson, extra fields and odd keys included', async () => {
   const dags = [
     flat(1),
     flat(2_500),
-    { ...flat(3), zeta: { units: [] }, alpha: 'first', 'ünïcode': [1.5, -0], empty: {} },
+    { ...flat(3), zeta: { units: [] }, alpha: 'first', ünïcode: [1.5, -0], empty: {} },
     { units: flat(2).units, skipped: undefined, '"quoted"': 1 },
   ];
   for (const dag of dags) {
@@ -27,7 +32,13 @@ test('the sliced serialization is exactly canonicalJson, extra fields and odd ke
 test('the sliced validation accepts and refuses exactly what validateProtocolDag does', async () => {
   const inputs: unknown[] = [
     flat(3_000),
-    { units: [{ key: 'a', name: 'A', dependencies: ['c'] }, { key: 'b', name: 'B', dependencies: ['a'] }, { key: 'c', name: 'C', dependencies: ['b'] }] },
+    {
+      units: [
+        { key: 'a', name: 'A', dependencies: ['c'] },
+        { key: 'b', name: 'B', dependencies: ['a'] },
+        { key: 'c', name: 'C', dependencies: ['b'] },
+      ],
+    },
     { units: [...flat(2_000).units, { key: 'u5', name: 'again', dependencies: [] }] },
     { units: [...flat(2_000).units, { key: 'bad/key', name: 'x', dependencies: [] }] },
     { units: [] },
@@ -56,13 +67,22 @@ test('prepareProtocolDag gives the canonical text, its SHA-256 and the unit coun
 test('mapInSlices maps in order and lets waiting work run before it is done', async () => {
   let timerRan = false;
   let timerRanWhileMapping = false;
-  setTimeout(() => { timerRan = true; }, 0);
-  const busy = (ms: number) => { const until = performance.now() + ms; while (performance.now() < until); };
-  const mapped = await mapInSlices(Array.from({ length: 40 }, (_, i) => i), (item, index) => {
-    busy(1);
-    if (index === 39) timerRanWhileMapping = timerRan;
-    return item * 2;
-  }, 4);
+  setTimeout(() => {
+    timerRan = true;
+  }, 0);
+  const busy = (ms: number) => {
+    const until = performance.now() + ms;
+    while (performance.now() < until);
+  };
+  const mapped = await mapInSlices(
+    Array.from({ length: 40 }, (_, i) => i),
+    (item, index) => {
+      busy(1);
+      if (index === 39) timerRanWhileMapping = timerRan;
+      return item * 2;
+    },
+    4,
+  );
   expect(mapped).toEqual(Array.from({ length: 40 }, (_, i) => i * 2));
   expect(timerRanWhileMapping).toBe(true);
 });

@@ -19,11 +19,14 @@ async function sourceFiles(folder: string): Promise<string[]> {
 /** Every import of the file that leaves the domain for storage, a driver or a transport, as `file → specifier`. */
 async function outwardImports(file: string): Promise<string[]> {
   const { importedFiles } = ts.preProcessFile(await readFile(file, 'utf8'), true, true);
-  return importedFiles.map((i) => i.fileName).filter((specifier) => {
-    if (!specifier.startsWith('.')) return driverPackages.test(specifier);
-    const target = resolve(dirname(file), specifier.replace(/\.js$/, '.ts'));
-    return outerFolders.some((folder) => target.startsWith(`${folder}/`)) || outerFiles.includes(target);
-  }).map((specifier) => `${relative(src, file)} → ${specifier}`);
+  return importedFiles
+    .map((i) => i.fileName)
+    .filter((specifier) => {
+      if (!specifier.startsWith('.')) return driverPackages.test(specifier);
+      const target = resolve(dirname(file), specifier.replace(/\.js$/, '.ts'));
+      return outerFolders.some((folder) => target.startsWith(`${folder}/`)) || outerFiles.includes(target);
+    })
+    .map((specifier) => `${relative(src, file)} → ${specifier}`);
 }
 
 describe('the dependency rule', () => {

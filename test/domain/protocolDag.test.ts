@@ -7,7 +7,6 @@ const unit = (key: string, dependencies: string[] = [], inputs?: unknown): Proto
   inputs === undefined ? { key, name: `unit ${key}`, dependencies } : { key, name: `unit ${key}`, dependencies, inputs };
 const dag = (...units: ProtocolUnitSpec[]): ProtocolDagSpec => ({ name: 'dag', units });
 
-
 function shuffle<T>(items: T[], random: () => number): T[] {
   const copy = [...items];
   for (let i = copy.length - 1; i > 0; i -= 1) {
@@ -20,9 +19,17 @@ function shuffle<T>(items: T[], random: () => number): T[] {
 /** Units depend only on units earlier in a hidden order, so the DAG is acyclic; they are listed shuffled. */
 function randomAcyclicDag(random: () => number): ProtocolDagSpec {
   const size = 1 + Math.floor(random() * 40);
-  const hidden = shuffle(Array.from({ length: size }, (_, i) => `u${i}`), random);
+  const hidden = shuffle(
+    Array.from({ length: size }, (_, i) => `u${i}`),
+    random,
+  );
   const edgeChance = random() * 0.5;
-  const units = hidden.map((key, position) => unit(key, hidden.slice(0, position).filter(() => random() < edgeChance)));
+  const units = hidden.map((key, position) =>
+    unit(
+      key,
+      hidden.slice(0, position).filter(() => random() < edgeChance),
+    ),
+  );
   return dag(...shuffle(units, random));
 }
 
@@ -155,38 +162,41 @@ function forEachSeed(property: (seed: number) => void): void {
 }
 
 describe('random DAGs (seeded, replayable)', () => {
-  test('every acyclic DAG is accepted and its order puts every dependency first', () => forEachSeed((seed) => {
-    const spec = randomAcyclicDag(seededRandom(seed));
-    expectRespectsEveryEdge(spec, topologicalOrder(validateProtocolDag(spec)));
-  }));
+  test('every acyclic DAG is accepted and its order puts every dependency first', () =>
+    forEachSeed((seed) => {
+      const spec = randomAcyclicDag(seededRandom(seed));
+      expectRespectsEveryEdge(spec, topologicalOrder(validateProtocolDag(spec)));
+    }));
 
-  test('the order does not depend on how the units are listed', () => forEachSeed((seed) => {
-    const random = seededRandom(seed);
-    const spec = randomAcyclicDag(random);
-    expect(topologicalOrder({ units: shuffle(spec.units, random) })).toEqual(topologicalOrder(spec));
-  }));
+  test('the order does not depend on how the units are listed', () =>
+    forEachSeed((seed) => {
+      const random = seededRandom(seed);
+      const spec = randomAcyclicDag(random);
+      expect(topologicalOrder({ units: shuffle(spec.units, random) })).toEqual(topologicalOrder(spec));
+    }));
 
-  test('adding a back edge is always refused, naming a cycle made of real edges', () => forEachSeed((seed) => {
-    const random = seededRandom(seed);
-    const spec = randomAcyclicDag(random);
-    const byKey = new Map(spec.units.map((u) => [u.key, u]));
-    // Walk down dependencies from a random unit to one with none, then make that unit depend on the start.
-    const withDependencies = spec.units.filter((u) => u.dependencies.length > 0);
-    const pool = withDependencies.length > 0 ? withDependencies : spec.units;
-    const start = pool[Math.floor(random() * pool.length)] ?? unit('?');
-    let bottom = start;
-    while (bottom.dependencies.length > 0) {
-      bottom = byKey.get(bottom.dependencies[Math.floor(random() * bottom.dependencies.length)] ?? '') ?? bottom;
-    }
-    // When the start has no dependencies the back edge is a self edge, refused by its own rule.
-    const cyclic = spec.units.map((u) => (u.key === bottom.key ? { ...u, dependencies: [...u.dependencies, start.key] } : u));
-    const error = refusal(() => validateProtocolDag({ units: cyclic }));
-    expect(error.message).toMatch(bottom === start ? /depends on itself/ : /dependency cycle/);
-    if (bottom === start) return;
-    const cycle = error.details?.cycle as string[];
-    const edges = new Set(cyclic.flatMap((u) => u.dependencies.map((d) => `${u.key}>${d}`)));
-    cycle.forEach((key, i) => expect(edges.has(`${key}>${cycle[(i + 1) % cycle.length] ?? ''}`)).toBe(true));
-  }));
+  test('adding a back edge is always refused, naming a cycle made of real edges', () =>
+    forEachSeed((seed) => {
+      const random = seededRandom(seed);
+      const spec = randomAcyclicDag(random);
+      const byKey = new Map(spec.units.map((u) => [u.key, u]));
+      // Walk down dependencies from a random unit to one with none, then make that unit depend on the start.
+      const withDependencies = spec.units.filter((u) => u.dependencies.length > 0);
+      const pool = withDependencies.length > 0 ? withDependencies : spec.units;
+      const start = pool[Math.floor(random() * pool.length)] ?? unit('?');
+      let bottom = start;
+      while (bottom.dependencies.length > 0) {
+        bottom = byKey.get(bottom.dependencies[Math.floor(random() * bottom.dependencies.length)] ?? '') ?? bottom;
+      }
+      // When the start has no dependencies the back edge is a self edge, refused by its own rule.
+      const cyclic = spec.units.map((u) => (u.key === bottom.key ? { ...u, dependencies: [...u.dependencies, start.key] } : u));
+      const error = refusal(() => validateProtocolDag({ units: cyclic }));
+      expect(error.message).toMatch(bottom === start ? /depends on itself/ : /dependency cycle/);
+      if (bottom === start) return;
+      const cycle = error.details?.cycle as string[];
+      const edges = new Set(cyclic.flatMap((u) => u.dependencies.map((d) => `${u.key}>${d}`)));
+      cycle.forEach((key, i) => expect(edges.has(`${key}>${cycle[(i + 1) % cycle.length] ?? ''}`)).toBe(true));
+    }));
 });
 
 describe('ordering and what remains to run', () => {

@@ -4,7 +4,12 @@ import type { Principal } from '../../src/domain/principal.js';
 import { formatScope, parseScope, parseScopePattern, scopeMatches } from '../../src/domain/scope.js';
 
 const principal = (scopes: string[]): Principal => ({
-  identityId: 'i', tokenId: 't', kind: 'user', name: 'n', isAdmin: false, scopes: scopes.map(parseScopePattern),
+  identityId: 'i',
+  tokenId: 't',
+  kind: 'user',
+  name: 'n',
+  isAdmin: false,
+  scopes: scopes.map(parseScopePattern),
 });
 
 describe('scopes', () => {

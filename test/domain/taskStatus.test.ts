@@ -12,17 +12,26 @@ import type { TaskStatus } from '../../src/domain/tasks/taskStatus.js';
 
 /** The rules written out independently of the implementation: every allowed from → to pair. */
 const allowed = new Set([
-  'WAITING→WAITING', 'RUNNING→WAITING', 'ERROR→WAITING',
+  'WAITING→WAITING',
+  'RUNNING→WAITING',
+  'ERROR→WAITING',
   'WAITING→RUNNING',
   'RUNNING→COMPLETE',
   'RUNNING→ERROR',
-  'WAITING→INVALID', 'RUNNING→INVALID', 'COMPLETE→INVALID', 'ERROR→INVALID', 'INVALID→INVALID',
-  'WAITING→DELETED', 'RUNNING→DELETED', 'COMPLETE→DELETED', 'ERROR→DELETED', 'DELETED→DELETED',
+  'WAITING→INVALID',
+  'RUNNING→INVALID',
+  'COMPLETE→INVALID',
+  'ERROR→INVALID',
+  'INVALID→INVALID',
+  'WAITING→DELETED',
+  'RUNNING→DELETED',
+  'COMPLETE→DELETED',
+  'ERROR→DELETED',
+  'DELETED→DELETED',
 ]);
 const pairs = TaskStatuses.flatMap((from) =>
   TaskStatuses.map((to): [TaskStatus, TaskStatus, boolean] => [from, to, allowed.has(`${from}→${to}`)]),
 );
-
 
 describe('task status transitions', () => {
   test('the table covers all 36 pairs, 16 of them allowed', () => {

@@ -14,7 +14,16 @@ const graphqlSchema = buildSchema(readFileSync(new URL('../../schema.graphql', i
 function prismaEnum(schema: string, name: string): string[] {
   const body = new RegExp(`^enum\\s+${name}\\s*\\{([^}]*)\\}`, 'm').exec(schema)?.[1];
   if (body === undefined) throw new Error(`schema.prisma has no enum ${name}`);
-  return body.split('\n').map((line) => line.replace(/\/\/.*$/, '').trim().split(/\s+/)[0] ?? '').filter((value) => value !== '');
+  return body
+    .split('\n')
+    .map(
+      (line) =>
+        line
+          .replace(/\/\/.*$/, '')
+          .trim()
+          .split(/\s+/)[0] ?? '',
+    )
+    .filter((value) => value !== '');
 }
 
 describe('the task status list is written once', () => {

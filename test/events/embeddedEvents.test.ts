@@ -21,13 +21,29 @@ describe('taskEvents on the embedded store (PGlite)', () => {
       const user = server.client(alice.token);
       const { createNetwork } = await user.request<{ createNetwork: { network: { transformations: Array<{ scopedKey: string }> } } }>(
         'mutation ($input: NetworkInput!) { createNetwork(scope: "lab-c1-p1", input: $input) { network { transformations { scopedKey } } } }',
-        { input: {
-          name: 'n', chemicalSystems: [{ name: 'a', components: {} }, { name: 'b', components: {} }],
-          transformations: [{ name: 't', stateA: 'a', stateB: 'b', protocol: 'command', settings: { units: [{ key: 'u', name: 'u', command: ['true'] }] } }],
-        } },
+        {
+          input: {
+            name: 'n',
+            chemicalSystems: [
+              { name: 'a', components: {} },
+              { name: 'b', components: {} },
+            ],
+            transformations: [
+              {
+                name: 't',
+                stateA: 'a',
+                stateB: 'b',
+                protocol: 'command',
+                settings: { units: [{ key: 'u', name: 'u', command: ['true'] }] },
+              },
+            ],
+          },
+        },
       );
       const { createTasks } = await user.request<{ createTasks: Array<{ id: string }> }>(
-        'mutation ($t: ID!) { createTasks(transformationKey: $t, count: 2) { id } }', { t: createNetwork.network.transformations[0]!.scopedKey });
+        'mutation ($t: ID!) { createTasks(transformationKey: $t, count: 2) { id } }',
+        { t: createNetwork.network.transformations[0]!.scopedKey },
+      );
       // Well under the 60 s poll: only the notification can have brought them.
       const events = await stream.waitFor((e) => e.length === 2, 30_000);
       expect(events.map((e) => [e.taskId, e.to])).toEqual(createTasks.map((t) => [t.id, 'WAITING']));

@@ -12,11 +12,23 @@ class MemoryOutbox implements TaskEventSource {
   append(taskId: string, count = 1): void {
     for (let i = 0; i < count; i += 1) {
       const id = BigInt(this.rows.length + 1);
-      this.rows.push({ id, kind: 'UnitResultRecorded', taskId, scope: 'acme-c1-p1', transformationKey: 'Transformation-x-acme-c1-p1', payload: { unitKey: `u${id}` }, createdAt: new Date() });
+      this.rows.push({
+        id,
+        kind: 'UnitResultRecorded',
+        taskId,
+        scope: 'acme-c1-p1',
+        transformationKey: 'Transformation-x-acme-c1-p1',
+        payload: { unitKey: `u${id}` },
+        createdAt: new Date(),
+      });
     }
   }
-  async latestId() { return BigInt(this.rows.length); }
-  async prunedThrough() { return this.pruned; }
+  async latestId() {
+    return BigInt(this.rows.length);
+  }
+  async prunedThrough() {
+    return this.pruned;
+  }
   reads = 0;
   async read(afterId: bigint, limit: number, filter: { taskId?: string } = {}) {
     this.reads += 1;
@@ -87,7 +99,10 @@ describe('the event hub (pure ordering and delivery rules)', () => {
     expect(await take(slow, 3)).toEqual([1n, 2n, 3n]);
     outbox.append('t1', 50);
     await hub.settle();
-    await expect(slow.next()).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE', details: { reason: 'SUBSCRIBER_TOO_SLOW', since: '3' } });
+    await expect(slow.next()).rejects.toMatchObject({
+      code: 'SERVICE_UNAVAILABLE',
+      details: { reason: 'SUBSCRIBER_TOO_SLOW', since: '3' },
+    });
     expect(hub.subscriberCount).toBe(0);
     await hub.stop();
   });

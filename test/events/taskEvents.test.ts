@@ -7,17 +7,23 @@ import { createNetwork, diamondDag, failedResult, okResult } from '../support/fi
 import { createIdentity, startTestApp } from '../support/testApp.js';
 import type { TestApp } from '../support/testApp.js';
 
-const summary = (events: ReceivedEvent[]) => events.map((e) => {
-  switch (e.__typename) {
-    case 'TaskStatusChanged': return `status ${e.from ?? '-'}→${e.to}`;
-    case 'UnitResultRecorded': return `unit ${e.unitKey} ${e.ok === true ? 'ok' : 'failed'}`;
-    case 'ResultFileAvailable': return `file ${e.file?.path}`;
-    case 'ProtocolDAGResultRecorded': return `dag result ${e.ok === true ? 'ok' : 'failed'}`;
-    default: return e.__typename;
-  }
-});
+const summary = (events: ReceivedEvent[]) =>
+  events.map((e) => {
+    switch (e.__typename) {
+      case 'TaskStatusChanged':
+        return `status ${e.from ?? '-'}→${e.to}`;
+      case 'UnitResultRecorded':
+        return `unit ${e.unitKey} ${e.ok === true ? 'ok' : 'failed'}`;
+      case 'ResultFileAvailable':
+        return `file ${e.file?.path}`;
+      case 'ProtocolDAGResultRecorded':
+        return `dag result ${e.ok === true ? 'ok' : 'failed'}`;
+      default:
+        return e.__typename;
+    }
+  });
 
-describe('taskEvents: a task\'s life as a stream (real PostgreSQL)', () => {
+describe("taskEvents: a task's life as a stream (real PostgreSQL)", () => {
   let server: TestApp;
   let alice: { token: string; principal: Principal };
   let worker: Principal;
@@ -69,7 +75,10 @@ describe('taskEvents: a task\'s life as a stream (real PostgreSQL)', () => {
 
     const bytes = Buffer.from('final coordinates');
     const ticket = await s.resultFiles.createUpload(worker, claim.claimToken, {
-      unitKey: 'setup', path: 'setup/system.pdb', size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'),
+      unitKey: 'setup',
+      path: 'setup/system.pdb',
+      size: bytes.length,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
     });
     expect((await fetch(ticket.url!, { method: 'PUT', body: bytes })).ok).toBe(true);
     await s.resultFiles.commit(worker, claim.claimToken, ticket.uploadId);
@@ -78,9 +87,15 @@ describe('taskEvents: a task\'s life as a stream (real PostgreSQL)', () => {
 
     const events = await stream.waitFor((e) => e.some((x) => x.to === 'COMPLETE'));
     expect(summary(events)).toEqual([
-      'status -→WAITING', 'status WAITING→RUNNING', 'file setup/system.pdb',
-      'unit setup ok', 'unit sim-0 ok', 'unit sim-1 ok', 'unit analysis ok',
-      'dag result ok', 'status RUNNING→COMPLETE',
+      'status -→WAITING',
+      'status WAITING→RUNNING',
+      'file setup/system.pdb',
+      'unit setup ok',
+      'unit sim-0 ok',
+      'unit sim-1 ok',
+      'unit analysis ok',
+      'dag result ok',
+      'status RUNNING→COMPLETE',
     ]);
     const cursors = events.map((e) => BigInt(e.cursor));
     expect([...cursors].sort((a, b) => (a < b ? -1 : 1))).toEqual(cursors);
@@ -104,11 +119,14 @@ describe('taskEvents: a task\'s life as a stream (real PostgreSQL)', () => {
     expect(summary(events).slice(2)).toEqual(['unit setup ok', 'unit sim-0 failed', 'dag result failed', 'status RUNNING→ERROR']);
   });
 
-  test('a silent compute service\'s expiry is reported for each task it held, then the task is WAITING again', async () => {
+  test("a silent compute service's expiry is reported for each task it held, then the task is WAITING again", async () => {
     const s = server.app.services;
     const { network, task, service } = await claimedTask();
     const stream = await subscribe(alice.token, { filter: { taskId: task.id }, since: '0' });
-    await server.app.state.db.computeService.update({ where: { id: service.id }, data: { lastHeartbeatAt: new Date(Date.now() - 3_600_000) } });
+    await server.app.state.db.computeService.update({
+      where: { id: service.id },
+      data: { lastHeartbeatAt: new Date(Date.now() - 3_600_000) },
+    });
     await s.compute.expireSilent();
     const events = await stream.waitFor((e) => e.some((x) => x.from === 'RUNNING' && x.to === 'WAITING'));
     const expired = events.find((e) => e.__typename === 'ComputeServiceExpired');
@@ -142,7 +160,10 @@ describe('taskEvents: a task\'s life as a stream (real PostgreSQL)', () => {
     // A scope or a network key names its scope, so it is refused as FORBIDDEN; a task id names none, and
     // a task outside the subscriber's scopes is answered as missing.
     const refusals: Array<[Record<string, string>, string]> = [
-      [{ scope: 'acme-*-*' }, 'FORBIDDEN'], [{ scope: 'acme-c9-p1' }, 'FORBIDDEN'], [{ networkKey: network.scopedKey }, 'FORBIDDEN'], [{ taskId: task.id }, 'NOT_FOUND'],
+      [{ scope: 'acme-*-*' }, 'FORBIDDEN'],
+      [{ scope: 'acme-c9-p1' }, 'FORBIDDEN'],
+      [{ networkKey: network.scopedKey }, 'FORBIDDEN'],
+      [{ taskId: task.id }, 'NOT_FOUND'],
     ];
     for (const [filter, code] of refusals) {
       const stream = await subscribe(bob.token, { filter });

@@ -28,7 +28,13 @@ describe('schema.graphql prints exactly as the served schema', () => {
     });
 
     test('the schema a client introspects from a running server prints as schema.graphql', async () => {
-      const everything = getIntrospectionQuery({ descriptions: true, schemaDescription: true, specifiedByUrl: true, directiveIsRepeatable: true, inputValueDeprecation: true });
+      const everything = getIntrospectionQuery({
+        descriptions: true,
+        schemaDescription: true,
+        specifiedByUrl: true,
+        directiveIsRepeatable: true,
+        inputValueDeprecation: true,
+      });
       const introspection = await server.admin.request<IntrospectionQuery>(everything);
       expect(withoutTrailingSpace(printSchema(buildClientSchema(introspection)))).toBe(file);
     });

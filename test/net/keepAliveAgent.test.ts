@@ -21,15 +21,16 @@ function holdEventLoop(ms: number): void {
  * connection. Long holds keep the order of these events even when a loaded machine runs timers late.
  */
 async function requestAfterALateRead(server: S3TestServer, agent: Agent): Promise<{ reused: boolean }> {
-  const get = (whenSent?: () => void) => new Promise<{ reused: boolean }>((resolve, reject) => {
-    const sent = request({ host: server.endPoint, port: server.port, path: `/${server.bucket}`, agent }, (answer) => {
-      answer.resume();
-      answer.on('end', () => resolve({ reused: sent.reusedSocket }));
+  const get = (whenSent?: () => void) =>
+    new Promise<{ reused: boolean }>((resolve, reject) => {
+      const sent = request({ host: server.endPoint, port: server.port, path: `/${server.bucket}`, agent }, (answer) => {
+        answer.resume();
+        answer.on('end', () => resolve({ reused: sent.reusedSocket }));
+      });
+      sent.on('error', reject);
+      sent.on('finish', () => whenSent?.());
+      sent.end();
     });
-    sent.on('error', reject);
-    sent.on('finish', () => whenSent?.());
-    sent.end();
-  });
   await get(() => holdEventLoop(2_500));
   // Timed from reading the answer, 2.5 s after it was sent: the fault's own timeline, not a wait for an outcome.
   await new Promise((resolve) => setTimeout(resolve, 3_300));

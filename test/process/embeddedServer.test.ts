@@ -6,7 +6,10 @@ import { runCli, startServerProcess } from '../support/serverProcess.js';
 
 const viewerQuery = JSON.stringify({ query: '{ viewer { name kind scopes } }' });
 
-async function graphql(url: string, token?: string): Promise<{ status: number; body: { data?: { viewer: Record<string, unknown> }; errors?: Array<{ extensions: { code: string } }> } }> {
+async function graphql(
+  url: string,
+  token?: string,
+): Promise<{ status: number; body: { data?: { viewer: Record<string, unknown> }; errors?: Array<{ extensions: { code: string } }> } }> {
   const response = await fetch(`${url}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) },
@@ -39,7 +42,8 @@ describe('dagkeeper server on its embedded default (real processes)', () => {
       expect(first.logs().some((l) => l.path === adminTokenPath && String(l.msg).includes('administrator'))).toBe(true);
 
       const added = await runCli(['identity', 'add', '--kind', 'user', '--name', 'alice', '--scope', 'acme-c1-p1'], {
-        cwd, env: { DAGKEEPER_URL: first.url },
+        cwd,
+        env: { DAGKEEPER_URL: first.url },
       });
       expect(added.stderr).toContain('created user identity alice');
       expect(added.code).toBe(0);
@@ -53,7 +57,8 @@ describe('dagkeeper server on its embedded default (real processes)', () => {
       expect(withoutToken.body.errors?.[0]?.extensions.code).toBe('UNAUTHENTICATED');
 
       const refused = await runCli(['identity', 'add', '--kind', 'user', '--name', 'bob', '--scope', 'acme-c1-p1', '--token', token], {
-        cwd, env: { DAGKEEPER_URL: first.url },
+        cwd,
+        env: { DAGKEEPER_URL: first.url },
       });
       expect(refused.code).toBe(1);
       expect(refused.stderr).toContain('error [FORBIDDEN]');

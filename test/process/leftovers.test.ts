@@ -37,30 +37,61 @@ describe('what a test file leaves running is stopped, and fails the file', () =>
   test('a file that leaves a stubborn child, a paused child and a server running fails naming them, and they are stopped; one that stops them in its own afterAll passes', async () => {
     const report = join(dir, 'report.jsonl');
     const results = join(dir, 'results.json');
-    const jest = spawn(process.execPath, [
-      '--experimental-vm-modules', join(root, 'node_modules/jest/bin/jest.js'),
-      '--config', join(root, 'jest.config.js'), '--roots', fixtures, '--testMatch', '**/*.fixture.ts',
-      '--runInBand', '--ci', '--forceExit', '--json', '--outputFile', results,
-    ], { cwd: root, env: { ...process.env, LEFTOVERS_REPORT: report }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const jest = spawn(
+      process.execPath,
+      [
+        '--experimental-vm-modules',
+        join(root, 'node_modules/jest/bin/jest.js'),
+        '--config',
+        join(root, 'jest.config.js'),
+        '--roots',
+        fixtures,
+        '--testMatch',
+        '**/*.fixture.ts',
+        '--runInBand',
+        '--ci',
+        '--forceExit',
+        '--json',
+        '--outputFile',
+        results,
+      ],
+      { cwd: root, env: { ...process.env, LEFTOVERS_REPORT: report }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     trackChild(jest, 'a nested jest run');
     let output = '';
-    jest.stdout.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-    jest.stderr.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+    jest.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    jest.stderr.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
     const { code } = await exitOf(jest);
     expect(code).toBe(1);
 
-    const files = (JSON.parse(await readFile(results, 'utf8')) as { testResults: Array<{ name: string; status: string; message: string }> }).testResults;
+    const files = (JSON.parse(await readFile(results, 'utf8')) as { testResults: Array<{ name: string; status: string; message: string }> })
+      .testResults;
     const leaving = files.find((f) => f.name.endsWith('leavesThingsRunning.fixture.ts'));
     const stopping = files.find((f) => f.name.endsWith('stopsInItsOwnAfterAll.fixture.ts'));
     expect(stopping?.status).toBe('passed');
     expect(leaving?.status).toBe('failed');
     expect(leaving?.message).toContain('left 4 thing(s) running after its afterAll hooks');
-    for (const label of ['a child that ignores SIGTERM', 'a paused child', 'a listening http server', 'the child of a test that timed out']) {
+    for (const label of [
+      'a child that ignores SIGTERM',
+      'a paused child',
+      'a listening http server',
+      'the child of a test that timed out',
+    ]) {
       expect(leaving?.message).toContain(label);
     }
     expect(output).toContain('LEFT RUNNING by');
 
-    const noted = Object.assign({}, ...(await readFile(report, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as Record<string, number>)) as Record<string, number>;
+    const noted = Object.assign(
+      {},
+      ...(await readFile(report, 'utf8'))
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as Record<string, number>),
+    ) as Record<string, number>;
     for (const pid of [noted.stubborn!, noted.paused!, noted.timedOut!]) expect(isAlive(pid)).toBe(false);
     // The paused child was let run again before SIGTERM, so it ended by its own handler, not by SIGKILL.
     expect(await readFile(`${report}.paused`, 'utf8')).toBe('SIGTERM');
@@ -68,7 +99,9 @@ describe('what a test file leaves running is stopped, and fails the file', () =>
   }, 300_000);
 
   test('ServerProcess.stop() SIGKILLs a server whose event loop is stuck, once its grace has passed', async () => {
-    const server = await startServerProcess(dir, { NODE_OPTIONS: `--import=${new URL('./leftoverFixtures/freezeOnSignal.mjs', import.meta.url).href}` });
+    const server = await startServerProcess(dir, {
+      NODE_OPTIONS: `--import=${new URL('./leftoverFixtures/freezeOnSignal.mjs', import.meta.url).href}`,
+    });
     server.child.kill('SIGUSR2');
     await waitFor('the server to freeze', () => server.logs().some((line) => line.msg === 'event loop frozen'));
     const code = await server.stop('SIGTERM', { graceMs: 2_000 });
@@ -79,7 +112,8 @@ describe('what a test file leaves running is stopped, and fails the file', () =>
   test('a dagkeeper server ends when the test process that started it is killed', async () => {
     const cwd = await mkdtemp(join(dir, 'orphan-'));
     const testProcess = spawn(process.execPath, ['--import', 'tsx', join(fixtures, 'serverOfAKilledTestProcess.ts'), cwd], {
-      cwd: root, stdio: ['ignore', 'pipe', 'inherit'],
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
     });
     trackChild(testProcess, 'a stand-in for a jest worker');
     let serverPid: number | undefined;

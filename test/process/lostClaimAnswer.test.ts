@@ -47,7 +47,11 @@ async function startAnswerLosingProxy(target: string): Promise<{ url: string; lo
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     lostClaims: () => lost,
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -72,37 +76,79 @@ describe('a claim whose answer is lost (real server and worker processes, a prox
 
   test('the worker gives back what the lost claim took, claims again, and the task completes', async () => {
     const admin = new ApiClient(server.url, (await readFile(join(cwd, '.dagkeeper', 'admin-token'), 'utf8')).trim());
-    const identity = async (kind: string, name: string) => (await admin.request<{ createIdentity: { token: string } }>(
-      'mutation ($i: CreateIdentityInput!) { createIdentity(input: $i) { token } }', { i: { kind, name, scopes: ['lab-c1-p1'] } })).createIdentity.token;
+    const identity = async (kind: string, name: string) =>
+      (
+        await admin.request<{ createIdentity: { token: string } }>(
+          'mutation ($i: CreateIdentityInput!) { createIdentity(input: $i) { token } }',
+          { i: { kind, name, scopes: ['lab-c1-p1'] } },
+        )
+      ).createIdentity.token;
     const user = new ApiClient(server.url, await identity('USER', 'scientist'));
-    const { createNetwork } = await user.request<{ createNetwork: { network: { scopedKey: string; transformations: Array<{ scopedKey: string }> } } }>(
+    const { createNetwork } = await user.request<{
+      createNetwork: { network: { scopedKey: string; transformations: Array<{ scopedKey: string }> } };
+    }>(
       'mutation ($input: NetworkInput!) { createNetwork(scope: "lab-c1-p1", input: $input) { network { scopedKey transformations { scopedKey } } } }',
-      { input: {
-        name: 'lost-answer',
-        chemicalSystems: [{ name: 'a', components: {} }, { name: 'b', components: {} }],
-        transformations: [{ name: 'lost-answer', stateA: 'a', stateB: 'b', protocol: 'command', settings: { units: [
-          { key: 'only', name: 'only', dependencies: [], command: [process.execPath, '-e', "require('fs').writeFileSync(process.env.DAGKEEPER_OUTPUTS, '{}')"] },
-        ] } }],
-      } },
+      {
+        input: {
+          name: 'lost-answer',
+          chemicalSystems: [
+            { name: 'a', components: {} },
+            { name: 'b', components: {} },
+          ],
+          transformations: [
+            {
+              name: 'lost-answer',
+              stateA: 'a',
+              stateB: 'b',
+              protocol: 'command',
+              settings: {
+                units: [
+                  {
+                    key: 'only',
+                    name: 'only',
+                    dependencies: [],
+                    command: [process.execPath, '-e', "require('fs').writeFileSync(process.env.DAGKEEPER_OUTPUTS, '{}')"],
+                  },
+                ],
+              },
+            },
+          ],
+        },
+      },
     );
     const { createTasks } = await user.request<{ createTasks: Array<{ id: string }> }>(
-      'mutation ($t: ID!) { createTasks(transformationKey: $t) { id } }', { t: createNetwork.network.transformations[0]!.scopedKey });
+      'mutation ($t: ID!) { createTasks(transformationKey: $t) { id } }',
+      { t: createNetwork.network.transformations[0]!.scopedKey },
+    );
     const taskId = createTasks[0]!.id;
-    await user.request('mutation ($n: ID!, $ids: [ID!]!) { actionTasks(networkKey: $n, taskIds: $ids) }', { n: createNetwork.network.scopedKey, ids: [taskId] });
+    await user.request('mutation ($n: ID!, $ids: [ID!]!) { actionTasks(networkKey: $n, taskIds: $ids) }', {
+      n: createNetwork.network.scopedKey,
+      ids: [taskId],
+    });
 
     // No --exit-when-idle: a worker that never learns of its claim polls on, holding the task forever.
-    worker = startWorkerProcess(proxy.url, await identity('COMPUTE', 'cluster'), ['--protocols', 'command', '--poll-seconds', '0.5', '--max-tasks', '1']);
+    worker = startWorkerProcess(proxy.url, await identity('COMPUTE', 'cluster'), [
+      '--protocols',
+      'command',
+      '--poll-seconds',
+      '0.5',
+      '--max-tasks',
+      '1',
+    ]);
     const deadline = Date.now() + 60_000;
     let status = '';
     while (status !== 'COMPLETE') {
-      status = (await user.request<{ task: { status: string } }>('query ($id: ID!) { task(id: $id) { status } }', { id: taskId })).task.status;
+      status = (await user.request<{ task: { status: string } }>('query ($id: ID!) { task(id: $id) { status } }', { id: taskId })).task
+        .status;
       if (Date.now() > deadline) throw new Error(`task still ${status} after 60 s; worker log: ${JSON.stringify(worker.logs().slice(-5))}`);
       await sleep(200);
     }
     expect(proxy.lostClaims()).toBe(1);
     expect(await worker.exited).toBe(0);
     const { task } = await user.request<{ task: { claims?: unknown } & { dagResults: Array<{ ok: boolean }> } }>(
-      'query ($id: ID!) { task(id: $id) { dagResults { ok } } }', { id: taskId });
+      'query ($id: ID!) { task(id: $id) { dagResults { ok } } }',
+      { id: taskId },
+    );
     expect(task.dagResults).toEqual([{ ok: true }]);
   });
 });

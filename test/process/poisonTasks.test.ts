@@ -14,13 +14,23 @@ const poisonProtocol = fileURLToPath(new URL('../support/poisonProtocol.mjs', im
 const probeProtocol = fileURLToPath(new URL('../support/probeProtocol.mjs', import.meta.url));
 const scope = 'lab-c1-p1';
 /** The DAG the probe protocol builds for a task that extends nothing. */
-const probeDag = { name: 'probe', units: [{ key: 'u1', name: 'u1', dependencies: [] }, { key: 'u2', name: 'u2', dependencies: ['u1'] }] };
+const probeDag = {
+  name: 'probe',
+  units: [
+    { key: 'u1', name: 'u1', dependencies: [] },
+    { key: 'u2', name: 'u2', dependencies: ['u1'] },
+  ],
+};
 
 interface TaskView {
   status: string;
   failures: Array<{ __typename: string; unitKey: string | null; attempt: number; exception: string; traceback: string }>;
   dagResults: Array<{ ok: boolean; document: { files: Array<{ unitKey: string; path: string }> } }>;
-  unitResults: Array<{ unitKey: string; ok: boolean; outputs: { dependencyFiles: Record<string, string[]>; parentFiles: string[] } | null }>;
+  unitResults: Array<{
+    unitKey: string;
+    ok: boolean;
+    outputs: { dependencyFiles: Record<string, string[]>; parentFiles: string[] } | null;
+  }>;
 }
 
 describe('poison tasks and the files of failed attempts, with real server and worker processes', () => {
@@ -38,8 +48,12 @@ describe('poison tasks and the files of failed attempts, with real server and wo
     server = await startServerProcess(cwd, { DAGKEEPER_COMPUTE_EXPIRY_SECONDS: '3', DAGKEEPER_CLAIM_FAILURE_LIMIT: '0' });
     const admin = new ApiClient(server.url, (await readFile(join(cwd, '.dagkeeper', 'admin-token'), 'utf8')).trim());
     const create = async (kind: string, name: string) =>
-      (await admin.request<{ createIdentity: { token: string } }>(
-        'mutation ($i: CreateIdentityInput!) { createIdentity(input: $i) { token } }', { i: { kind, name, scopes: [scope] } })).createIdentity.token;
+      (
+        await admin.request<{ createIdentity: { token: string } }>(
+          'mutation ($i: CreateIdentityInput!) { createIdentity(input: $i) { token } }',
+          { i: { kind, name, scopes: [scope] } },
+        )
+      ).createIdentity.token;
     userToken = await create('USER', 'scientist');
     user = new ApiClient(server.url, userToken);
     computeToken = await create('COMPUTE', 'cluster');
@@ -65,22 +79,37 @@ describe('poison tasks and the files of failed attempts, with real server and wo
     deadline.abort();
     if (code === timedOut) {
       const lines = worker.logs();
-      throw new Error(`the worker was still running after ${ms} ms, having logged ${lines.length} lines; the last: ${JSON.stringify(lines.slice(-5))}`);
+      throw new Error(
+        `the worker was still running after ${ms} ms, having logged ${lines.length} lines; the last: ${JSON.stringify(lines.slice(-5))}`,
+      );
     }
     return code as number | null;
   }
 
   async function network(name: string, protocol: string, settings: unknown) {
-    const { createNetwork } = await user.request<{ createNetwork: { network: { scopedKey: string; transformations: Array<{ scopedKey: string }> } } }>(
+    const { createNetwork } = await user.request<{
+      createNetwork: { network: { scopedKey: string; transformations: Array<{ scopedKey: string }> } };
+    }>(
       'mutation ($input: NetworkInput!) { createNetwork(scope: "lab-c1-p1", input: $input) { network { scopedKey transformations { scopedKey } } } }',
-      { input: { name, chemicalSystems: [{ name: 'a', components: {} }, { name: 'b', components: {} }], transformations: [{ name, stateA: 'a', stateB: 'b', protocol, settings }] } },
+      {
+        input: {
+          name,
+          chemicalSystems: [
+            { name: 'a', components: {} },
+            { name: 'b', components: {} },
+          ],
+          transformations: [{ name, stateA: 'a', stateB: 'b', protocol, settings }],
+        },
+      },
     );
     return { key: createNetwork.network.scopedKey, transformationKey: createNetwork.network.transformations[0]!.scopedKey };
   }
 
   async function createTask(net: { key: string; transformationKey: string }, extendsId?: string): Promise<string> {
     const { createTasks } = await user.request<{ createTasks: Array<{ id: string }> }>(
-      'mutation ($t: ID!, $e: ID) { createTasks(transformationKey: $t, extends: $e) { id } }', { t: net.transformationKey, e: extendsId });
+      'mutation ($t: ID!, $e: ID) { createTasks(transformationKey: $t, extends: $e) { id } }',
+      { t: net.transformationKey, e: extendsId },
+    );
     await action(net, createTasks[0]!.id);
     return createTasks[0]!.id;
   }
@@ -88,10 +117,15 @@ describe('poison tasks and the files of failed attempts, with real server and wo
   const action = (net: { key: string }, taskId: string) =>
     user.request('mutation ($n: ID!, $ids: [ID!]!) { actionTasks(networkKey: $n, taskIds: $ids) }', { n: net.key, ids: [taskId] });
 
-  const view = async (id: string) => (await user.request<{ task: TaskView }>(
-    `query ($id: ID!) { task(id: $id) {
+  const view = async (id: string) =>
+    (
+      await user.request<{ task: TaskView }>(
+        `query ($id: ID!) { task(id: $id) {
        status failures { __typename unitKey attempt exception traceback }
-       dagResults { ok document } unitResults(ok: true) { unitKey ok outputs } } }`, { id })).task;
+       dagResults { ok document } unitResults(ok: true) { unitKey ok outputs } } }`,
+        { id },
+      )
+    ).task;
 
   test('a protocol whose createDag throws: one claim, the task ends in ERROR with the exception, the failure counts, and the worker exits when idle', async () => {
     const poison = await network('poisoned', 'poison', { windows: -3 });
@@ -103,10 +137,15 @@ describe('poison tasks and the files of failed attempts, with real server and wo
 
     const [failed, untouched] = [await view(first), await view(second)];
     expect(failed.status).toBe('ERROR');
-    expect(failed.failures).toEqual([{
-      __typename: 'DagBuildFailure', unitKey: null, attempt: expect.any(Number),
-      exception: 'RangeError: windows must be at least 2, got -3', traceback: expect.stringMatching(/createDag .*poisonProtocol\.mjs/),
-    }]);
+    expect(failed.failures).toEqual([
+      {
+        __typename: 'DagBuildFailure',
+        unitKey: null,
+        attempt: expect.any(Number),
+        exception: 'RangeError: windows must be at least 2, got -3',
+        traceback: expect.stringMatching(/createDag .*poisonProtocol\.mjs/),
+      },
+    ]);
     expect(failed.dagResults.map((r) => r.ok)).toEqual([false]);
     expect(worker.logs().filter((l) => l.msg === 'could not build the ProtocolDAG; reporting the task as failed')).toHaveLength(1);
     // The failure counted toward the service's limit (0 here): its next claim was refused, so the second task was never taken.
@@ -121,27 +160,41 @@ describe('poison tasks and the files of failed attempts, with real server and wo
   test('a DAG the server refuses (its units form a cycle) is reported as a DAG that could not be built', async () => {
     // Nothing else of `poison` may wait (the test above leaves a task so): the worker must claim this one.
     const { tasks } = await user.request<{ tasks: { edges: Array<{ node: { id: string; transformation: { protocol: string } } }> } }>(
-      '{ tasks(filter: { status: WAITING }) { edges { node { id transformation { protocol } } } } }');
+      '{ tasks(filter: { status: WAITING }) { edges { node { id transformation { protocol } } } } }',
+    );
     const waiting = tasks.edges.filter((e) => e.node.transformation.protocol === 'poison').map((e) => e.node.id);
-    if (waiting.length > 0) await user.request('mutation ($ids: [ID!]!) { setTaskStatus(taskIds: $ids, status: INVALID) { id } }', { ids: waiting });
+    if (waiting.length > 0)
+      await user.request('mutation ($ids: [ID!]!) { setTaskStatus(taskIds: $ids, status: INVALID) { id } }', { ids: waiting });
     const cyclic = await network('cyclic', 'poison', { cyclic: true });
     const taskId = await createTask(cyclic);
     const worker = startWorker(['--protocol-module', poisonProtocol, '--protocols', 'poison']);
     expect(await exitOf(worker)).toBe(0);
     const task = await view(taskId);
     expect(task.status).toBe('ERROR');
-    expect(task.failures).toEqual([expect.objectContaining({
-      __typename: 'DagBuildFailure',
-      exception: expect.stringMatching(/^ProtocolDagRefused: the server refused the DAG protocol poison made \(BAD_USER_INPUT\): the units form a dependency cycle: "a" → "b" → "a"/),
-    })]);
+    expect(task.failures).toEqual([
+      expect.objectContaining({
+        __typename: 'DagBuildFailure',
+        exception: expect.stringMatching(
+          /^ProtocolDagRefused: the server refused the DAG protocol poison made \(BAD_USER_INPUT\): the units form a dependency cycle: "a" → "b" → "a"/,
+        ),
+      }),
+    ]);
   });
 
   /** One attempt driven over the API by a compute service of its own: claims `taskId`, then `work` writes through the claim. */
-  async function fakeAttempt(taskId: string, work: (claimToken: string, serviceId: string) => Promise<void>, protocol = 'probe'): Promise<void> {
+  async function fakeAttempt(
+    taskId: string,
+    work: (claimToken: string, serviceId: string) => Promise<void>,
+    protocol = 'probe',
+  ): Promise<void> {
     const { registerComputeService: service } = await compute.request<{ registerComputeService: { id: string } }>(
-      'mutation ($p: [String!]) { registerComputeService(name: "fake-node", protocols: $p) { id } }', { p: [protocol] });
+      'mutation ($p: [String!]) { registerComputeService(name: "fake-node", protocols: $p) { id } }',
+      { p: [protocol] },
+    );
     const { claimTasks } = await compute.request<{ claimTasks: Array<{ token: string; task: { id: string } }> }>(
-      'mutation ($s: ID!, $p: [String!]) { claimTasks(computeServiceId: $s, protocols: $p) { token task { id } } }', { s: service.id, p: [protocol] });
+      'mutation ($s: ID!, $p: [String!]) { claimTasks(computeServiceId: $s, protocols: $p) { token task { id } } }',
+      { s: service.id, p: [protocol] },
+    );
     expect(claimTasks.map((c) => c.task.id)).toEqual([taskId]);
     await work(claimTasks[0]!.token, service.id);
   }
@@ -151,16 +204,25 @@ describe('poison tasks and the files of failed attempts, with real server and wo
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     const { createResultFileUpload: ticket } = await compute.request<{ createResultFileUpload: { uploadId: string; url: string } }>(
       'mutation ($c: String!, $u: String!, $p: String!, $size: SafeInt!, $sha: String!) { createResultFileUpload(claimToken: $c, unitKey: $u, path: $p, size: $size, sha256: $sha) { uploadId url } }',
-      { c: claimToken, u: unitKey, p: path, size: bytes.length, sha: sha256 });
+      { c: claimToken, u: unitKey, p: path, size: bytes.length, sha: sha256 },
+    );
     const put = await fetch(ticket.url, { method: 'PUT', body: bytes, headers: { 'content-length': String(bytes.length) } });
     expect(put.status).toBeLessThan(300);
-    await compute.request('mutation ($c: String!, $u: ID!) { commitResultFile(claimToken: $c, uploadId: $u) { id } }', { c: claimToken, u: ticket.uploadId });
+    await compute.request('mutation ($c: String!, $u: ID!) { commitResultFile(claimToken: $c, uploadId: $u) { id } }', {
+      c: claimToken,
+      u: ticket.uploadId,
+    });
   }
 
   async function submit(claimToken: string, unitKey: string, ok: boolean): Promise<void> {
     const now = new Date().toISOString();
-    const result = ok ? { unitKey, ok, outputs: { by: 'fake' } } : { unitKey, ok, exception: 'RuntimeError: disk full', traceback: 'Traceback: disk full' };
-    await compute.request('mutation ($c: String!, $r: UnitResultInput!) { submitUnitResult(claimToken: $c, result: $r) { id } }', { c: claimToken, r: { ...result, startedAt: now, endedAt: now } });
+    const result = ok
+      ? { unitKey, ok, outputs: { by: 'fake' } }
+      : { unitKey, ok, exception: 'RuntimeError: disk full', traceback: 'Traceback: disk full' };
+    await compute.request('mutation ($c: String!, $r: UnitResultInput!) { submitUnitResult(claimToken: $c, result: $r) { id } }', {
+      c: claimToken,
+      r: { ...result, startedAt: now, endedAt: now },
+    });
   }
 
   let probe: { key: string; transformationKey: string };
@@ -171,7 +233,10 @@ describe('poison tasks and the files of failed attempts, with real server and wo
     parentTask = await createTask(probe);
     // Attempt 1: u1 leaves partial.dat and fails.
     await fakeAttempt(parentTask, async (claim) => {
-      await compute.request('mutation ($c: String!, $dag: JSON!) { setProtocolDAG(claimToken: $c, dag: $dag) { sha256 } }', { c: claim, dag: probeDag });
+      await compute.request('mutation ($c: String!, $dag: JSON!) { setProtocolDAG(claimToken: $c, dag: $dag) { sha256 } }', {
+        c: claim,
+        dag: probeDag,
+      });
       await upload(claim, 'u1', 'partial.dat', 'half written');
       await submit(claim, 'u1', false);
       await compute.request('mutation ($c: String!) { finishTask(claimToken: $c) { task { status } } }', { c: claim });
@@ -205,22 +270,36 @@ describe('poison tasks and the files of failed attempts, with real server and wo
 
   test('a unit naming a parent file that only a failed attempt of the parent produced fails, instead of its task going round the queue', async () => {
     // Every task of this transformation runs one `command` unit asking for the parent's u1/partial.dat.
-    const picky = await network('picky', 'command', { units: [{ key: 'u1', name: 'u1', dependencies: [], command: ['true'], parentFiles: ['u1/partial.dat'] }] });
+    const picky = await network('picky', 'command', {
+      units: [{ key: 'u1', name: 'u1', dependencies: [], command: ['true'], parentFiles: ['u1/partial.dat'] }],
+    });
     const parent = await createTask(picky);
-    const finish = (claim: string) => compute.request('mutation ($c: String!) { finishTask(claimToken: $c) { task { status } } }', { c: claim });
-    await fakeAttempt(parent, async (claim) => {
-      await compute.request('mutation ($c: String!, $dag: JSON!) { setProtocolDAG(claimToken: $c, dag: $dag) { sha256 } }', { c: claim, dag: { units: [{ key: 'u1', name: 'u1', dependencies: [] }] } });
-      await upload(claim, 'u1', 'partial.dat', 'half written');
-      await submit(claim, 'u1', false);
-      await finish(claim);
-    }, 'command');
+    const finish = (claim: string) =>
+      compute.request('mutation ($c: String!) { finishTask(claimToken: $c) { task { status } } }', { c: claim });
+    await fakeAttempt(
+      parent,
+      async (claim) => {
+        await compute.request('mutation ($c: String!, $dag: JSON!) { setProtocolDAG(claimToken: $c, dag: $dag) { sha256 } }', {
+          c: claim,
+          dag: { units: [{ key: 'u1', name: 'u1', dependencies: [] }] },
+        });
+        await upload(claim, 'u1', 'partial.dat', 'half written');
+        await submit(claim, 'u1', false);
+        await finish(claim);
+      },
+      'command',
+    );
     await user.request('mutation ($ids: [ID!]!) { setTaskStatus(taskIds: $ids, status: WAITING) { id } }', { ids: [parent] });
     await action(picky, parent);
-    await fakeAttempt(parent, async (claim) => {
-      await upload(claim, 'u1', 'result.txt', 'the answer');
-      await submit(claim, 'u1', true);
-      await finish(claim);
-    }, 'command');
+    await fakeAttempt(
+      parent,
+      async (claim) => {
+        await upload(claim, 'u1', 'result.txt', 'the answer');
+        await submit(claim, 'u1', true);
+        await finish(claim);
+      },
+      'command',
+    );
     expect((await view(parent)).status).toBe('COMPLETE');
 
     const child = await createTask(picky, parent);
@@ -228,8 +307,12 @@ describe('poison tasks and the files of failed attempts, with real server and wo
     expect(await exitOf(worker)).toBe(0);
     const task = await view(child);
     expect(task.status).toBe('ERROR');
-    expect(task.failures).toEqual([expect.objectContaining({
-      __typename: 'UnitResult', unitKey: 'u1', exception: expect.stringMatching(/^UnavailableParentFile: the extended task .*'s successful result has no file u1\/partial\.dat$/),
-    })]);
+    expect(task.failures).toEqual([
+      expect.objectContaining({
+        __typename: 'UnitResult',
+        unitKey: 'u1',
+        exception: expect.stringMatching(/^UnavailableParentFile: the extended task .*'s successful result has no file u1\/partial\.dat$/),
+      }),
+    ]);
   });
 });

@@ -47,7 +47,10 @@ describe('two server replicas on one PostgreSQL behave as one service', () => {
       DATABASE_URL: database.url,
       DAGKEEPER_DATA: join(cwd, name),
       DAGKEEPER_SIGNING_SECRET: 'replicas-share-this-secret',
-      S3_ENDPOINT: `http://${s3.endPoint}:${s3.port}`, S3_ACCESS_KEY: s3.accessKey, S3_SECRET_KEY: s3.secretKey, S3_BUCKET: s3.bucket,
+      S3_ENDPOINT: `http://${s3.endPoint}:${s3.port}`,
+      S3_ACCESS_KEY: s3.accessKey,
+      S3_SECRET_KEY: s3.secretKey,
+      S3_BUCKET: s3.bucket,
       // A slow poll, so that delivery within the test's time can only come from LISTEN/NOTIFY.
       DAGKEEPER_EVENT_POLL_MS: '60000',
     });
@@ -67,31 +70,62 @@ describe('two server replicas on one PostgreSQL behave as one service', () => {
   test('events caused through replica B reach a subscriber on replica A once each, in order per task', async () => {
     const admin = new ApiClient(replicaA.url, (await readFile(join(cwd, 'a', 'admin-token'), 'utf8')).trim());
     const create = async (kind: string, name: string) =>
-      (await admin.request<{ createIdentity: { token: string } }>(
-        'mutation ($i: CreateIdentityInput!) { createIdentity(input: $i) { token } }', { i: { kind, name, scopes: ['lab-c1-p1'] } })).createIdentity.token;
+      (
+        await admin.request<{ createIdentity: { token: string } }>(
+          'mutation ($i: CreateIdentityInput!) { createIdentity(input: $i) { token } }',
+          { i: { kind, name, scopes: ['lab-c1-p1'] } },
+        )
+      ).createIdentity.token;
     const userToken = await create('USER', 'scientist');
     const computeToken = await create('COMPUTE', 'cluster');
 
     // Live only (no `since`): wait until replica A counts the subscription before causing anything.
     const stream: EventStream = await subscribeToTaskEvents(replicaA.url, userToken, { filter: { scope: 'lab-c1-p1' } });
-    await waitFor('replica A to register the subscription', async () => (await metricValue(replicaA.url, 'dagkeeper_task_event_subscribers')) === 1, 30_000, 50);
+    await waitFor(
+      'replica A to register the subscription',
+      async () => (await metricValue(replicaA.url, 'dagkeeper_task_event_subscribers')) === 1,
+      30_000,
+      50,
+    );
 
     const userOnB = new ApiClient(replicaB.url, userToken);
-    const { createNetwork } = await userOnB.request<{ createNetwork: { network: { scopedKey: string; transformations: Array<{ scopedKey: string }> } } }>(
+    const { createNetwork } = await userOnB.request<{
+      createNetwork: { network: { scopedKey: string; transformations: Array<{ scopedKey: string }> } };
+    }>(
       'mutation ($input: NetworkInput!) { createNetwork(scope: "lab-c1-p1", input: $input) { network { scopedKey transformations { scopedKey } } } }',
-      { input: {
-        name: 'doubling',
-        chemicalSystems: [{ name: 'a', components: {} }, { name: 'b', components: {} }],
-        transformations: [{ name: 'double', stateA: 'a', stateB: 'b', protocol: 'command', settings: { units: [
-          { key: 'write', name: 'write', dependencies: [], command: ['python3', '-c', writeNumber] },
-          { key: 'double', name: 'double', dependencies: ['write'], command: ['python3', '-c', double] },
-        ] } }],
-      } },
+      {
+        input: {
+          name: 'doubling',
+          chemicalSystems: [
+            { name: 'a', components: {} },
+            { name: 'b', components: {} },
+          ],
+          transformations: [
+            {
+              name: 'double',
+              stateA: 'a',
+              stateB: 'b',
+              protocol: 'command',
+              settings: {
+                units: [
+                  { key: 'write', name: 'write', dependencies: [], command: ['python3', '-c', writeNumber] },
+                  { key: 'double', name: 'double', dependencies: ['write'], command: ['python3', '-c', double] },
+                ],
+              },
+            },
+          ],
+        },
+      },
     );
     const { createTasks } = await userOnB.request<{ createTasks: Array<{ id: string }> }>(
-      'mutation ($t: ID!) { createTasks(transformationKey: $t, count: 3) { id } }', { t: createNetwork.network.transformations[0]!.scopedKey });
+      'mutation ($t: ID!) { createTasks(transformationKey: $t, count: 3) { id } }',
+      { t: createNetwork.network.transformations[0]!.scopedKey },
+    );
     const taskIds = createTasks.map((t) => t.id);
-    await userOnB.request('mutation ($n: ID!, $ids: [ID!]!) { actionTasks(networkKey: $n, taskIds: $ids) }', { n: createNetwork.network.scopedKey, ids: taskIds });
+    await userOnB.request('mutation ($n: ID!, $ids: [ID!]!) { actionTasks(networkKey: $n, taskIds: $ids) }', {
+      n: createNetwork.network.scopedKey,
+      ids: taskIds,
+    });
 
     const worker = startWorkerProcess(replicaB.url, computeToken, ['--exit-when-idle', '--name', 'on-b']);
     expect(await worker.exited).toBe(0);
@@ -103,19 +137,33 @@ describe('two server replicas on one PostgreSQL behave as one service', () => {
     const client = new pg.Client({ connectionString: database.url });
     await client.connect();
     const { rows } = await client.query<{ id: string; taskId: string; kind: string }>(
-      'SELECT id::text, "taskId"::text AS "taskId", kind FROM "TaskEvent" e WHERE "taskId" = ANY($1::uuid[]) ORDER BY e.id', [taskIds]);
+      'SELECT id::text, "taskId"::text AS "taskId", kind FROM "TaskEvent" e WHERE "taskId" = ANY($1::uuid[]) ORDER BY e.id',
+      [taskIds],
+    );
     await client.end();
     expect(received.map((e) => e.cursor)).toEqual(rows.map((r) => r.id));
-    expect(received.map((e) => e.__typename)).toEqual(rows.map((r) => (r.kind === 'ProtocolDagResultRecorded' ? 'ProtocolDAGResultRecorded' : r.kind)));
+    expect(received.map((e) => e.__typename)).toEqual(
+      rows.map((r) => (r.kind === 'ProtocolDagResultRecorded' ? 'ProtocolDAGResultRecorded' : r.kind)),
+    );
 
     for (const taskId of taskIds) {
-      const ofTask = received.filter((e) => e.taskId === taskId).map((e) => {
-        if (e.__typename === 'TaskStatusChanged') return `${e.from ?? '-'}→${e.to}`;
-        if (e.__typename === 'UnitResultRecorded') return `unit ${e.unitKey}`;
-        if (e.__typename === 'ResultFileAvailable') return `file ${e.file?.path}`;
-        return e.__typename;
-      });
-      expect(ofTask).toEqual(['-→WAITING', 'WAITING→RUNNING', 'file number.txt', 'unit write', 'unit double', 'ProtocolDAGResultRecorded', 'RUNNING→COMPLETE']);
+      const ofTask = received
+        .filter((e) => e.taskId === taskId)
+        .map((e) => {
+          if (e.__typename === 'TaskStatusChanged') return `${e.from ?? '-'}→${e.to}`;
+          if (e.__typename === 'UnitResultRecorded') return `unit ${e.unitKey}`;
+          if (e.__typename === 'ResultFileAvailable') return `file ${e.file?.path}`;
+          return e.__typename;
+        });
+      expect(ofTask).toEqual([
+        '-→WAITING',
+        'WAITING→RUNNING',
+        'file number.txt',
+        'unit write',
+        'unit double',
+        'ProtocolDAGResultRecorded',
+        'RUNNING→COMPLETE',
+      ]);
     }
   }, 180_000);
 });

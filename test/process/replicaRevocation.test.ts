@@ -59,23 +59,45 @@ describe('a revocation made on one replica closes the token’s WebSockets on an
   test('revoking on A closes the token’s subscription on B with 4403, B refuses it over HTTP, and it gets no later event; disabling does the same', async () => {
     const admin = new ApiClient(replicaA.url, (await readFile(join(cwd, 'a', 'admin-token'), 'utf8')).trim());
     const createIdentity = async (name: string) =>
-      (await admin.request<{ createIdentity: { token: string; identity: { id: string } } }>(
-        'mutation ($i: CreateIdentityInput!) { createIdentity(input: $i) { token identity { id } } }',
-        { i: { kind: 'USER', name, scopes: [scope] } })).createIdentity;
+      (
+        await admin.request<{ createIdentity: { token: string; identity: { id: string } } }>(
+          'mutation ($i: CreateIdentityInput!) { createIdentity(input: $i) { token identity { id } } }',
+          { i: { kind: 'USER', name, scopes: [scope] } },
+        )
+      ).createIdentity;
     const issueToken = async (identityId: string) =>
-      (await admin.request<{ issueToken: { token: string; info: { id: string } } }>(
-        'mutation ($id: ID!) { issueToken(identityId: $id, label: "replica") { token info { id } } }', { id: identityId })).issueToken;
+      (
+        await admin.request<{ issueToken: { token: string; info: { id: string } } }>(
+          'mutation ($id: ID!) { issueToken(identityId: $id, label: "replica") { token info { id } } }',
+          { id: identityId },
+        )
+      ).issueToken;
     const alice = await createIdentity('alice');
     const bob = await createIdentity('bob');
     const victim = await issueToken(alice.identity.id);
 
-    const { createNetwork } = await new ApiClient(replicaA.url, alice.token).request<{ createNetwork: { network: { transformations: Array<{ scopedKey: string }> } } }>(
+    const { createNetwork } = await new ApiClient(replicaA.url, alice.token).request<{
+      createNetwork: { network: { transformations: Array<{ scopedKey: string }> } };
+    }>(
       `mutation ($input: NetworkInput!) { createNetwork(scope: "${scope}", input: $input) { network { transformations { scopedKey } } } }`,
-      { input: { name: 'net', chemicalSystems: [{ name: 'a', components: {} }, { name: 'b', components: {} }],
-        transformations: [{ name: 'a->b', stateA: 'a', stateB: 'b', protocol: 'p', settings: {} }] } },
+      {
+        input: {
+          name: 'net',
+          chemicalSystems: [
+            { name: 'a', components: {} },
+            { name: 'b', components: {} },
+          ],
+          transformations: [{ name: 'a->b', stateA: 'a', stateB: 'b', protocol: 'p', settings: {} }],
+        },
+      },
     );
-    const createTaskOnA = async () => (await new ApiClient(replicaA.url, alice.token).request<{ createTasks: Array<{ id: string }> }>(
-      'mutation ($t: ID!) { createTasks(transformationKey: $t) { id } }', { t: createNetwork.network.transformations[0]!.scopedKey })).createTasks[0]!.id;
+    const createTaskOnA = async () =>
+      (
+        await new ApiClient(replicaA.url, alice.token).request<{ createTasks: Array<{ id: string }> }>(
+          'mutation ($t: ID!) { createTasks(transformationKey: $t) { id } }',
+          { t: createNetwork.network.transformations[0]!.scopedKey },
+        )
+      ).createTasks[0]!.id;
     await createTaskOnA();
 
     // On B: the victim's token is looked up (and its lookup kept for a minute), and three subscriptions go live.
@@ -94,8 +116,10 @@ describe('a revocation made on one replica closes the token’s WebSockets on an
     await admin.request('mutation ($id: ID!) { revokeToken(tokenId: $id) { revokedAt } }', { id: victim.info.id });
     await until(() => victimStream.closeCode !== undefined, 'the victim’s connection on B to close');
     expect(victimStream.closeCode).toBe(4403);
-    await until(async () => (await codeOf(victimOnB.request('{ viewer { id } }')).catch(() => 'ACCEPTED')) === 'UNAUTHENTICATED',
-      'B to refuse the revoked token over HTTP');
+    await until(
+      async () => (await codeOf(victimOnB.request('{ viewer { id } }')).catch(() => 'ACCEPTED')) === 'UNAUTHENTICATED',
+      'B to refuse the revoked token over HTTP',
+    );
 
     const taskId = await createTaskOnA();
     await watcher.waitFor((events) => events.some((e) => e.taskId === taskId), 30_000);

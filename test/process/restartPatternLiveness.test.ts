@@ -57,46 +57,93 @@ describe('a catastrophic restart pattern does not stop the server (real server p
 
   test('(a+)+$ against a 4 MiB traceback: finishTask ends in ERROR, and another service’s heartbeats meanwhile are answered within 2 s', async () => {
     const admin = (await readFile(join(cwd, '.dagkeeper', 'admin-token'), 'utf8')).trim();
-    const identity = async (kind: string, name: string) => (await data<{ createIdentity: { token: string } }>(admin,
-      'mutation ($i: CreateIdentityInput!) { createIdentity(input: $i) { token } }', { i: { kind, name, scopes: ['lab-re2-p1'] } })).createIdentity.token;
+    const identity = async (kind: string, name: string) =>
+      (
+        await data<{ createIdentity: { token: string } }>(
+          admin,
+          'mutation ($i: CreateIdentityInput!) { createIdentity(input: $i) { token } }',
+          { i: { kind, name, scopes: ['lab-re2-p1'] } },
+        )
+      ).createIdentity.token;
     const user = await identity('USER', 'scientist');
     const compute = await identity('COMPUTE', 'cluster');
 
-    const { createNetwork } = await data<{ createNetwork: { network: { scopedKey: string; transformations: Array<{ scopedKey: string }> } } }>(user,
+    const { createNetwork } = await data<{
+      createNetwork: { network: { scopedKey: string; transformations: Array<{ scopedKey: string }> } };
+    }>(
+      user,
       'mutation ($input: NetworkInput!) { createNetwork(scope: "lab-re2-p1", input: $input) { network { scopedKey transformations { scopedKey } } } }',
-      { input: {
-        name: 'regex',
-        chemicalSystems: [{ name: 'a', components: {} }, { name: 'b', components: {} }],
-        transformations: [{ name: 'a->b', stateA: 'a', stateB: 'b', protocol: 'catastrophe', settings: {} }],
-      } });
+      {
+        input: {
+          name: 'regex',
+          chemicalSystems: [
+            { name: 'a', components: {} },
+            { name: 'b', components: {} },
+          ],
+          transformations: [{ name: 'a->b', stateA: 'a', stateB: 'b', protocol: 'catastrophe', settings: {} }],
+        },
+      },
+    );
     const networkKey = createNetwork.network.scopedKey;
-    const { createTasks } = await data<{ createTasks: Array<{ id: string }> }>(user,
+    const { createTasks } = await data<{ createTasks: Array<{ id: string }> }>(
+      user,
       'mutation ($t: ID!, $dag: JSON) { createTasks(transformationKey: $t, dag: $dag) { id } }',
-      { t: createNetwork.network.transformations[0]!.scopedKey, dag: { units: [{ key: 'only', name: 'Only', dependencies: [] }] } });
+      { t: createNetwork.network.transformations[0]!.scopedKey, dag: { units: [{ key: 'only', name: 'Only', dependencies: [] }] } },
+    );
     const taskId = createTasks[0]!.id;
     await data(user, 'mutation ($n: ID!, $ids: [ID!]!) { actionTasks(networkKey: $n, taskIds: $ids) }', { n: networkKey, ids: [taskId] });
-    await data(user, 'mutation ($n: ID!) { addRestartPattern(networkKey: $n, pattern: "(a+)+$", maxRetries: 3) { id } }', { n: networkKey });
+    await data(user, 'mutation ($n: ID!) { addRestartPattern(networkKey: $n, pattern: "(a+)+$", maxRetries: 3) { id } }', {
+      n: networkKey,
+    });
 
-    const register = async (name: string) => (await data<{ registerComputeService: { id: string } }>(compute,
-      'mutation ($n: String!) { registerComputeService(name: $n) { id } }', { n: name })).registerComputeService.id;
+    const register = async (name: string) =>
+      (
+        await data<{ registerComputeService: { id: string } }>(
+          compute,
+          'mutation ($n: String!) { registerComputeService(name: $n) { id } }',
+          { n: name },
+        )
+      ).registerComputeService.id;
     const failing = await register('failing');
     const bystander = await register('bystander');
-    const { claimTasks } = await data<{ claimTasks: Array<{ token: string; task: { id: string } }> }>(compute,
-      'mutation ($s: ID!) { claimTasks(computeServiceId: $s, protocols: ["catastrophe"]) { token task { id } } }', { s: failing });
+    const { claimTasks } = await data<{ claimTasks: Array<{ token: string; task: { id: string } }> }>(
+      compute,
+      'mutation ($s: ID!) { claimTasks(computeServiceId: $s, protocols: ["catastrophe"]) { token task { id } } }',
+      { s: failing },
+    );
     expect(claimTasks.map((c) => c.task.id)).toEqual([taskId]);
     const claimToken = claimTasks[0]!.token;
     const now = new Date().toISOString();
     await data(compute, 'mutation ($c: String!, $r: UnitResultInput!) { submitUnitResult(claimToken: $c, result: $r) { id } }', {
       c: claimToken,
-      r: { unitKey: 'only', ok: false, exception: 'RuntimeError: ran out of b', traceback: `${'a'.repeat(4 * 1024 * 1024 - 1)}!`, startedAt: now, endedAt: now },
+      r: {
+        unitKey: 'only',
+        ok: false,
+        exception: 'RuntimeError: ran out of b',
+        traceback: `${'a'.repeat(4 * 1024 * 1024 - 1)}!`,
+        startedAt: now,
+        endedAt: now,
+      },
     });
 
-    const heartbeat = () => gql<{ heartbeat: { id: string } }>(compute, 'mutation ($s: ID!) { heartbeat(computeServiceId: $s) { id } }', { s: bystander }, 5 * heartbeatBoundMs);
-    const outcome = (h: Answer<{ heartbeat: { id: string } }>) => h.errors?.[0]?.extensions?.code ?? (h.data?.heartbeat.id === bystander ? 'ok' : 'wrong answer');
+    const heartbeat = () =>
+      gql<{ heartbeat: { id: string } }>(
+        compute,
+        'mutation ($s: ID!) { heartbeat(computeServiceId: $s) { id } }',
+        { s: bystander },
+        5 * heartbeatBoundMs,
+      );
+    const outcome = (h: Answer<{ heartbeat: { id: string } }>) =>
+      h.errors?.[0]?.extensions?.code ?? (h.data?.heartbeat.id === bystander ? 'ok' : 'wrong answer');
     let finished = false;
-    const finishing = gql<{ finishTask: { restartedBy: string | null; task: { status: string } } }>(compute,
-      'mutation ($c: String!) { finishTask(claimToken: $c) { restartedBy task { status } } }', { c: claimToken }, 50_000)
-      .finally(() => { finished = true; });
+    const finishing = gql<{ finishTask: { restartedBy: string | null; task: { status: string } } }>(
+      compute,
+      'mutation ($c: String!) { finishTask(claimToken: $c) { restartedBy task { status } } }',
+      { c: claimToken },
+      50_000,
+    ).finally(() => {
+      finished = true;
+    });
     // Heartbeats one after another for as long as the finish runs (or until one goes unanswered).
     const duringFinish: Array<Answer<{ heartbeat: { id: string } }>> = [];
     while (!finished && duringFinish.every((h) => outcome(h) === 'ok')) duringFinish.push(await heartbeat());

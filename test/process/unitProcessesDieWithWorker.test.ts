@@ -66,14 +66,22 @@ describe('unit processes die with their worker (real server, worker and unit pro
     server = await startServerProcess(cwd);
     const admin = new ApiClient(server.url, (await readFile(join(cwd, '.dagkeeper', 'admin-token'), 'utf8')).trim());
     const create = async (kind: string, name: string) =>
-      (await admin.request<{ createIdentity: { token: string } }>(
-        'mutation ($i: CreateIdentityInput!) { createIdentity(input: $i) { token } }', { i: { kind, name, scopes: ['lab-c1-p1'] } })).createIdentity.token;
+      (
+        await admin.request<{ createIdentity: { token: string } }>(
+          'mutation ($i: CreateIdentityInput!) { createIdentity(input: $i) { token } }',
+          { i: { kind, name, scopes: ['lab-c1-p1'] } },
+        )
+      ).createIdentity.token;
     user = new ApiClient(server.url, await create('USER', 'scientist'));
     computeToken = await create('COMPUTE', 'cluster');
   });
   afterAll(async () => {
     for (const pid of unitPids) {
-      try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
     }
     for (const worker of workers) if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill('SIGKILL');
     await Promise.all(workers.map((w) => w.exited));
@@ -83,13 +91,30 @@ describe('unit processes die with their worker (real server, worker and unit pro
 
   /** One actioned task of a one-transformation network. */
   async function submit(name: string, protocol: string, settings: unknown): Promise<string> {
-    const { createNetwork } = await user.request<{ createNetwork: { network: { scopedKey: string; transformations: Array<{ scopedKey: string }> } } }>(
+    const { createNetwork } = await user.request<{
+      createNetwork: { network: { scopedKey: string; transformations: Array<{ scopedKey: string }> } };
+    }>(
       'mutation ($input: NetworkInput!) { createNetwork(scope: "lab-c1-p1", input: $input) { network { scopedKey transformations { scopedKey } } } }',
-      { input: { name, chemicalSystems: [{ name: 'a', components: {} }, { name: 'b', components: {} }], transformations: [{ name, stateA: 'a', stateB: 'b', protocol, settings }] } },
+      {
+        input: {
+          name,
+          chemicalSystems: [
+            { name: 'a', components: {} },
+            { name: 'b', components: {} },
+          ],
+          transformations: [{ name, stateA: 'a', stateB: 'b', protocol, settings }],
+        },
+      },
     );
-    const { createTasks } = await user.request<{ createTasks: Array<{ id: string }> }>('mutation ($t: ID!) { createTasks(transformationKey: $t) { id } }', { t: createNetwork.network.transformations[0]!.scopedKey });
+    const { createTasks } = await user.request<{ createTasks: Array<{ id: string }> }>(
+      'mutation ($t: ID!) { createTasks(transformationKey: $t) { id } }',
+      { t: createNetwork.network.transformations[0]!.scopedKey },
+    );
     const taskId = createTasks[0]!.id;
-    await user.request('mutation ($n: ID!, $ids: [ID!]!) { actionTasks(networkKey: $n, taskIds: $ids) }', { n: createNetwork.network.scopedKey, ids: [taskId] });
+    await user.request('mutation ($n: ID!, $ids: [ID!]!) { actionTasks(networkKey: $n, taskIds: $ids) }', {
+      n: createNetwork.network.scopedKey,
+      ids: [taskId],
+    });
     return taskId;
   }
 
@@ -101,14 +126,22 @@ describe('unit processes die with their worker (real server, worker and unit pro
 
   const readJson = async <T>(path: string): Promise<T | undefined> => {
     const text = await readFile(path, 'utf8').catch(() => undefined);
-    return text === undefined ? undefined : JSON.parse(text) as T;
+    return text === undefined ? undefined : (JSON.parse(text) as T);
   };
 
-  async function commandUnitProcesses(name: string): Promise<{ worker: WorkerProcess; pids: { unitProcess: number; python: number; sleep: number } }> {
+  async function commandUnitProcesses(
+    name: string,
+  ): Promise<{ worker: WorkerProcess; pids: { unitProcess: number; python: number; sleep: number } }> {
     const pidFile = join(cwd, 'pids', `${name}.json`);
-    await submit(name, 'command', { units: [{ key: 'wait', name: 'wait', dependencies: [], command: ['python3', '-c', pythonWithChild] }] });
+    await submit(name, 'command', {
+      units: [{ key: 'wait', name: 'wait', dependencies: [], command: ['python3', '-c', pythonWithChild] }],
+    });
     const worker = startWorker(name, ['--protocols', 'command'], { PID_FILE: pidFile });
-    const pids = await waitUntil(`${name}'s unit to record its processes`, () => readJson<{ unitProcess: number; python: number; sleep: number }>(pidFile), 60_000);
+    const pids = await waitUntil(
+      `${name}'s unit to record its processes`,
+      () => readJson<{ unitProcess: number; python: number; sleep: number }>(pidFile),
+      60_000,
+    );
     unitPids.push(pids.sleep, pids.python, pids.unitProcess);
     // The processes are the ones this worker started, three generations down.
     expect(parentOf(pids.unitProcess)).toBe(worker.child.pid);
@@ -121,10 +154,14 @@ describe('unit processes die with their worker (real server, worker and unit pro
     const pidFile = join(cwd, 'pids', 'js.pid');
     await submit('js-spin', 'spin-forever', { pidFile, seconds: 300 });
     const worker = startWorker('js-spin', ['--protocol-module', spinProtocol, '--protocols', 'spin-forever']);
-    const unitPid = await waitUntil('the unit to record its pid', async () => {
-      const text = await readFile(pidFile, 'utf8').catch(() => undefined);
-      return text === undefined ? undefined : Number(text);
-    }, 60_000);
+    const unitPid = await waitUntil(
+      'the unit to record its pid',
+      async () => {
+        const text = await readFile(pidFile, 'utf8').catch(() => undefined);
+        return text === undefined ? undefined : Number(text);
+      },
+      60_000,
+    );
     unitPids.push(unitPid);
     expect(parentOf(unitPid)).toBe(worker.child.pid);
 
@@ -137,7 +174,9 @@ describe('unit processes die with their worker (real server, worker and unit pro
     const { worker, pids } = await commandUnitProcesses('command-kill');
     worker.child.kill('SIGKILL');
     await worker.exited;
-    await waitUntil('the unit process, python3 and sleep to end', () => ([pids.unitProcess, pids.python, pids.sleep].some(running) ? undefined : true));
+    await waitUntil('the unit process, python3 and sleep to end', () =>
+      [pids.unitProcess, pids.python, pids.sleep].some(running) ? undefined : true,
+    );
   }, 120_000);
 
   test('a second stop signal kills a running command unit’s program too, not only its unit process', async () => {
@@ -147,6 +186,8 @@ describe('unit processes die with their worker (real server, worker and unit pro
     worker.child.kill('SIGTERM');
     // Before, the worker waited for the output pipes the orphaned program still held, and never exited.
     expect(await waitUntil('the worker to exit', () => (worker.child.exitCode === null ? undefined : worker.child.exitCode))).toBe(0);
-    await waitUntil('the unit process, python3 and sleep to end', () => ([pids.unitProcess, pids.python, pids.sleep].some(running) ? undefined : true));
+    await waitUntil('the unit process, python3 and sleep to end', () =>
+      [pids.unitProcess, pids.python, pids.sleep].some(running) ? undefined : true,
+    );
   }, 120_000);
 });

@@ -39,7 +39,19 @@ json.dump({'spins': n}, open(os.environ['DAGKEEPER_OUTPUTS'], 'w'))
 
 interface TaskView {
   status: string;
-  dag: { units: Array<{ key: string; state: string; results: Array<{ ok: boolean; outputs: { value?: number } | null; exception: string | null; traceback: string | null; log: string | null }> }> };
+  dag: {
+    units: Array<{
+      key: string;
+      state: string;
+      results: Array<{
+        ok: boolean;
+        outputs: { value?: number } | null;
+        exception: string | null;
+        traceback: string | null;
+        log: string | null;
+      }>;
+    }>;
+  };
   resultFiles: Array<{ unitKey: string; path: string }>;
 }
 
@@ -55,8 +67,12 @@ describe('the worker runs external-command units (real server and worker process
     server = await startServerProcess(cwd, { DAGKEEPER_COMPUTE_EXPIRY_SECONDS: '2' });
     admin = new ApiClient(server.url, (await readFile(join(cwd, '.dagkeeper', 'admin-token'), 'utf8')).trim());
     const create = async (kind: string, name: string) =>
-      (await admin.request<{ createIdentity: { token: string } }>(
-        'mutation ($i: CreateIdentityInput!) { createIdentity(input: $i) { token } }', { i: { kind, name, scopes: ['lab-c1-p1'] } })).createIdentity.token;
+      (
+        await admin.request<{ createIdentity: { token: string } }>(
+          'mutation ($i: CreateIdentityInput!) { createIdentity(input: $i) { token } }',
+          { i: { kind, name, scopes: ['lab-c1-p1'] } },
+        )
+      ).createIdentity.token;
     user = new ApiClient(server.url, await create('USER', 'scientist'));
     computeToken = await create('COMPUTE', 'cluster');
   });
@@ -67,22 +83,50 @@ describe('the worker runs external-command units (real server and worker process
 
   /** A network with one `command` transformation whose units are the given programs; one actioned task. */
   async function submit(name: string, units: Array<{ key: string; dependencies: string[]; code: string }>): Promise<string> {
-    const { createNetwork } = await user.request<{ createNetwork: { network: { scopedKey: string; transformations: Array<{ scopedKey: string }> } } }>(
+    const { createNetwork } = await user.request<{
+      createNetwork: { network: { scopedKey: string; transformations: Array<{ scopedKey: string }> } };
+    }>(
       'mutation ($input: NetworkInput!) { createNetwork(scope: "lab-c1-p1", input: $input) { network { scopedKey transformations { scopedKey } } } }',
-      { input: {
-        name,
-        chemicalSystems: [{ name: 'a', components: {} }, { name: 'b', components: {} }],
-        transformations: [{ name, stateA: 'a', stateB: 'b', protocol: 'command', settings: { units: units.map((u) => ({ key: u.key, name: u.key, dependencies: u.dependencies, command: ['python3', '-c', u.code] })) } }],
-      } },
+      {
+        input: {
+          name,
+          chemicalSystems: [
+            { name: 'a', components: {} },
+            { name: 'b', components: {} },
+          ],
+          transformations: [
+            {
+              name,
+              stateA: 'a',
+              stateB: 'b',
+              protocol: 'command',
+              settings: {
+                units: units.map((u) => ({ key: u.key, name: u.key, dependencies: u.dependencies, command: ['python3', '-c', u.code] })),
+              },
+            },
+          ],
+        },
+      },
     );
-    const { createTasks } = await user.request<{ createTasks: Array<{ id: string }> }>('mutation ($t: ID!) { createTasks(transformationKey: $t) { id } }', { t: createNetwork.network.transformations[0]!.scopedKey });
+    const { createTasks } = await user.request<{ createTasks: Array<{ id: string }> }>(
+      'mutation ($t: ID!) { createTasks(transformationKey: $t) { id } }',
+      { t: createNetwork.network.transformations[0]!.scopedKey },
+    );
     const taskId = createTasks[0]!.id;
-    await user.request('mutation ($n: ID!, $ids: [ID!]!) { actionTasks(networkKey: $n, taskIds: $ids) }', { n: createNetwork.network.scopedKey, ids: [taskId] });
+    await user.request('mutation ($n: ID!, $ids: [ID!]!) { actionTasks(networkKey: $n, taskIds: $ids) }', {
+      n: createNetwork.network.scopedKey,
+      ids: [taskId],
+    });
     return taskId;
   }
 
-  const taskView = async (id: string) => (await user.request<{ task: TaskView }>(
-    `query ($id: ID!) { task(id: $id) { status dag { units { key state results { ok outputs exception traceback log } } } resultFiles { unitKey path } } }`, { id })).task;
+  const taskView = async (id: string) =>
+    (
+      await user.request<{ task: TaskView }>(
+        `query ($id: ID!) { task(id: $id) { status dag { units { key state results { ok outputs exception traceback log } } } resultFiles { unitKey path } } }`,
+        { id },
+      )
+    ).task;
 
   test('a Python unit reads its dependency’s outputs and files and its own outputs come back', async () => {
     const taskId = await submit('python-pipeline', [
@@ -93,7 +137,10 @@ describe('the worker runs external-command units (real server and worker process
     expect(await worker.exited).toBe(0);
     const task = await taskView(taskId);
     expect(task.status).toBe('COMPLETE');
-    expect(task.dag.units.map((u) => [u.key, u.state, u.results[0]?.outputs])).toEqual([['prepare', 'OK', { value: 21 }], ['double', 'OK', { value: 42 }]]);
+    expect(task.dag.units.map((u) => [u.key, u.state, u.results[0]?.outputs])).toEqual([
+      ['prepare', 'OK', { value: 21 }],
+      ['double', 'OK', { value: 42 }],
+    ]);
     expect(task.dag.units[0]!.results[0]!.log).toContain('preparing prepare');
     expect(task.resultFiles).toEqual([{ unitKey: 'prepare', path: 'data.txt' }]);
   });
@@ -114,7 +161,12 @@ describe('the worker runs external-command units (real server and worker process
 
   test('a unit keeping a core busy for several expiry periods does not get its task expired', async () => {
     const taskId = await submit('busy-unit', [{ key: 'spin', dependencies: [], code: busy }]);
-    const worker = startWorkerProcess(server.url, computeToken, ['--exit-when-idle', '--protocols', 'command', '--heartbeat-seconds', '0.25'], { BUSY_SECONDS: '7' });
+    const worker = startWorkerProcess(
+      server.url,
+      computeToken,
+      ['--exit-when-idle', '--protocols', 'command', '--heartbeat-seconds', '0.25'],
+      { BUSY_SECONDS: '7' },
+    );
     expect(await worker.exited).toBe(0);
     const task = await taskView(taskId);
     expect(task.status).toBe('COMPLETE');
@@ -127,13 +179,18 @@ describe('the worker runs external-command units (real server and worker process
       { key: 'spin', dependencies: [], code: busy },
       { key: 'after', dependencies: ['spin'], code: prepare },
     ]);
-    const worker = startWorkerProcess(server.url, computeToken, ['--protocols', 'command', '--heartbeat-seconds', '0.5'], { BUSY_SECONDS: '2' });
+    const worker = startWorkerProcess(server.url, computeToken, ['--protocols', 'command', '--heartbeat-seconds', '0.5'], {
+      BUSY_SECONDS: '2',
+    });
     await worker.waitForLog((l) => l.msg === 'unit started' && l.unitKey === 'spin');
     worker.child.kill('SIGTERM');
     expect(await worker.exited).toBe(0);
     const task = await taskView(taskId);
     expect(task.status).toBe('WAITING');
-    expect(task.dag.units.map((u) => [u.key, u.state])).toEqual([['spin', 'OK'], ['after', 'PENDING']]);
+    expect(task.dag.units.map((u) => [u.key, u.state])).toEqual([
+      ['spin', 'OK'],
+      ['after', 'PENDING'],
+    ]);
     expect(worker.logs().some((l) => l.msg === 'unit started' && l.unitKey === 'after')).toBe(false);
   });
 });

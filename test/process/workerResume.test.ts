@@ -16,7 +16,10 @@ interface Analysis {
 interface TaskView {
   status: string;
   dag: { units: Array<{ key: string; results: Array<{ ok: boolean; attempt: number }> }> };
-  dagResults: Array<{ ok: boolean; document: { units: Array<{ key: string; result: { ok: boolean; attempt: number; outputs: unknown } | null }> } }>;
+  dagResults: Array<{
+    ok: boolean;
+    document: { units: Array<{ key: string; result: { ok: boolean; attempt: number; outputs: unknown } | null }> };
+  }>;
 }
 
 const settings = { k0: 1, k1: 4, kT: 1, windows: 6, samplesPerWindow: 100_000, sampleInterval: 20, seed: 11 };
@@ -35,17 +38,28 @@ describe('two workers, one killed mid-DAG, on the demo protocol (real server and
     server = await startServerProcess(cwd, { DAGKEEPER_COMPUTE_EXPIRY_SECONDS: '3' });
     const admin = new ApiClient(server.url, (await readFile(join(cwd, '.dagkeeper', 'admin-token'), 'utf8')).trim());
     const create = async (kind: string, name: string) =>
-      (await admin.request<{ createIdentity: { token: string } }>(
-        'mutation ($i: CreateIdentityInput!) { createIdentity(input: $i) { token } }', { i: { kind, name, scopes: ['lab-fe-wells'] } })).createIdentity.token;
+      (
+        await admin.request<{ createIdentity: { token: string } }>(
+          'mutation ($i: CreateIdentityInput!) { createIdentity(input: $i) { token } }',
+          { i: { kind, name, scopes: ['lab-fe-wells'] } },
+        )
+      ).createIdentity.token;
     user = new ApiClient(server.url, await create('USER', 'scientist'));
     computeToken = await create('COMPUTE', 'cluster');
-    const { createNetwork } = await user.request<{ createNetwork: { network: { scopedKey: string; transformations: Array<{ scopedKey: string }> } } }>(
+    const { createNetwork } = await user.request<{
+      createNetwork: { network: { scopedKey: string; transformations: Array<{ scopedKey: string }> } };
+    }>(
       'mutation ($input: NetworkInput!) { createNetwork(scope: "lab-fe-wells", input: $input) { network { scopedKey transformations { scopedKey } } } }',
-      { input: {
-        name: 'wells',
-        chemicalSystems: [{ name: 'k1', components: { k: 1 } }, { name: 'k4', components: { k: 4 } }],
-        transformations: [{ name: 'k1->k4', stateA: 'k1', stateB: 'k4', protocol: 'harmonic-oscillator', settings }],
-      } },
+      {
+        input: {
+          name: 'wells',
+          chemicalSystems: [
+            { name: 'k1', components: { k: 1 } },
+            { name: 'k4', components: { k: 4 } },
+          ],
+          transformations: [{ name: 'k1->k4', stateA: 'k1', stateB: 'k4', protocol: 'harmonic-oscillator', settings }],
+        },
+      },
     );
     networkKey = createNetwork.network.scopedKey;
     transformationKey = createNetwork.network.transformations[0]!.scopedKey;
@@ -58,14 +72,21 @@ describe('two workers, one killed mid-DAG, on the demo protocol (real server and
 
   async function createTask(extendsId?: string): Promise<string> {
     const { createTasks } = await user.request<{ createTasks: Array<{ id: string }> }>(
-      'mutation ($t: ID!, $e: ID) { createTasks(transformationKey: $t, extends: $e) { id } }', { t: transformationKey, e: extendsId });
+      'mutation ($t: ID!, $e: ID) { createTasks(transformationKey: $t, extends: $e) { id } }',
+      { t: transformationKey, e: extendsId },
+    );
     const id = createTasks[0]!.id;
     await user.request('mutation ($n: ID!, $ids: [ID!]!) { actionTasks(networkKey: $n, taskIds: $ids) }', { n: networkKey, ids: [id] });
     return id;
   }
 
-  const view = async (id: string) => (await user.request<{ task: TaskView }>(
-    'query ($id: ID!) { task(id: $id) { status dag { units { key results { ok attempt } } } dagResults { ok document } } }', { id })).task;
+  const view = async (id: string) =>
+    (
+      await user.request<{ task: TaskView }>(
+        'query ($id: ID!) { task(id: $id) { status dag { units { key results { ok attempt } } } dagResults { ok document } } }',
+        { id },
+      )
+    ).task;
 
   function analysisOf(task: TaskView): Analysis {
     const successful = task.dagResults.find((r) => r.ok);
@@ -84,14 +105,24 @@ describe('two workers, one killed mid-DAG, on the demo protocol (real server and
     await first.waitForLog((l) => l.msg === 'unit result shipped' && l.unitKey === 'sample-1', 120_000);
     first.child.kill('SIGKILL');
     await first.exited;
-    const shippedByFirst = new Set(first.logs().filter((l) => l.msg === 'unit result shipped').map((l) => String(l.unitKey)));
+    const shippedByFirst = new Set(
+      first
+        .logs()
+        .filter((l) => l.msg === 'unit result shipped')
+        .map((l) => String(l.unitKey)),
+    );
     expect(shippedByFirst.has('setup')).toBe(true);
 
     const second = startWorkerProcess(server.url, computeToken, ['--name', 'second', '--poll-seconds', '0.5', '--max-tasks', '1']);
     workers.push(second);
     await second.waitForLog((l) => l.msg === 'resuming task', 60_000);
     expect(await second.exited).toBe(0);
-    const ranBySecond = new Set(second.logs().filter((l) => l.msg === 'unit started').map((l) => String(l.unitKey)));
+    const ranBySecond = new Set(
+      second
+        .logs()
+        .filter((l) => l.msg === 'unit started')
+        .map((l) => String(l.unitKey)),
+    );
 
     const task = await view(firstTask);
     expect(task.status).toBe('COMPLETE');
@@ -118,7 +149,10 @@ describe('two workers, one killed mid-DAG, on the demo protocol (real server and
     // Without --heartbeat-seconds the worker beats four times per server expiry period (3 s here).
     expect(worker.logs().find((l) => l.msg === 'compute service registered')?.heartbeatSeconds).toBe(0.75);
     const task = await view(extension);
-    if (task.status !== 'COMPLETE') throw new Error(`extension is ${task.status}; worker log: ${JSON.stringify(worker.logs().filter((l) => Number(l.level) >= 40 || l.msg !== 'unit started'))}`);
+    if (task.status !== 'COMPLETE')
+      throw new Error(
+        `extension is ${task.status}; worker log: ${JSON.stringify(worker.logs().filter((l) => Number(l.level) >= 40 || l.msg !== 'unit started'))}`,
+      );
     const analysis = analysisOf(task);
     expect(analysis.sigma).toBeLessThan(firstAnalysis.sigma);
     expect(Math.abs(analysis.deltaF - analysis.exact)).toBeLessThan(3 * analysis.sigma);

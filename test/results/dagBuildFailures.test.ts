@@ -17,7 +17,10 @@ async function refusalOf(promise: Promise<unknown>): Promise<DomainError> {
   throw new Error('expected a refusal');
 }
 
-const twoWells = [{ name: 'k1', components: { k: 1 } }, { name: 'k4', components: { k: 4 } }];
+const twoWells = [
+  { name: 'k1', components: { k: 1 } },
+  { name: 'k4', components: { k: 4 } },
+];
 const commandUnit = (key: string, dependencies: string[] = []) => ({ key, name: key, dependencies, command: ['true'] });
 
 describe('poison transformations and DAGs that cannot be built (real PostgreSQL + s3rver)', () => {
@@ -35,28 +38,77 @@ describe('poison transformations and DAGs that cannot be built (real PostgreSQL 
   });
 
   const submit = (protocol: string, settings: unknown, name = 'k1->k4') =>
-    h.services.networks.create(user, 'acme-c1-p1', { name: `net ${name}`, chemicalSystems: twoWells, transformations: [{ name, stateA: 'k1', stateB: 'k4', protocol, settings }] });
+    h.services.networks.create(user, 'acme-c1-p1', {
+      name: `net ${name}`,
+      chemicalSystems: twoWells,
+      transformations: [{ name, stateA: 'k1', stateB: 'k4', protocol, settings }],
+    });
 
   describe('createNetwork checks the built-in protocols’ settings with their own parsers', () => {
     test.each([
-      ['harmonic-oscillator windows: -3', 'harmonic-oscillator', { k0: 1, k1: 4, windows: -3 }, 'settings.windows', /windows must be an integer in 2\.\.64, got -3/],
+      [
+        'harmonic-oscillator windows: -3',
+        'harmonic-oscillator',
+        { k0: 1, k1: 4, windows: -3 },
+        'settings.windows',
+        /windows must be an integer in 2\.\.64, got -3/,
+      ],
       ['harmonic-oscillator without k1', 'harmonic-oscillator', { k0: 1 }, 'settings.k1', /need k1/],
-      ['harmonic-oscillator with a misspelt field', 'harmonic-oscillator', { k0: 1, k1: 4, windwos: 3 }, 'settings.windwos', /unknown fields "windwos"/],
-      ['a command DAG with a cycle', 'command', { units: [commandUnit('a', ['b']), commandUnit('b', ['a'])] }, 'settings.units', /dependency cycle: "a" → "b" → "a"/],
-      ['a command unit depending on an unknown unit', 'command', { units: [commandUnit('a'), commandUnit('b', ['nope'])] }, 'settings.units[1].dependencies', /depends on "nope"/],
-      ['two command units with one key', 'command', { units: [commandUnit('a'), commandUnit('a')] }, 'settings.units[1].key', /repeated: "a"/],
-      ['a command unit without a command', 'command', { units: [{ key: 'a', name: 'a', dependencies: [] }] }, 'settings.units[0].command', /needs a command/],
-      ['a command unit with a misspelt field', 'command', { units: [{ ...commandUnit('a'), dependecies: [] }] }, 'settings.units[0].dependecies', /unknown fields "dependecies"/],
+      [
+        'harmonic-oscillator with a misspelt field',
+        'harmonic-oscillator',
+        { k0: 1, k1: 4, windwos: 3 },
+        'settings.windwos',
+        /unknown fields "windwos"/,
+      ],
+      [
+        'a command DAG with a cycle',
+        'command',
+        { units: [commandUnit('a', ['b']), commandUnit('b', ['a'])] },
+        'settings.units',
+        /dependency cycle: "a" → "b" → "a"/,
+      ],
+      [
+        'a command unit depending on an unknown unit',
+        'command',
+        { units: [commandUnit('a'), commandUnit('b', ['nope'])] },
+        'settings.units[1].dependencies',
+        /depends on "nope"/,
+      ],
+      [
+        'two command units with one key',
+        'command',
+        { units: [commandUnit('a'), commandUnit('a')] },
+        'settings.units[1].key',
+        /repeated: "a"/,
+      ],
+      [
+        'a command unit without a command',
+        'command',
+        { units: [{ key: 'a', name: 'a', dependencies: [] }] },
+        'settings.units[0].command',
+        /needs a command/,
+      ],
+      [
+        'a command unit with a misspelt field',
+        'command',
+        { units: [{ ...commandUnit('a'), dependecies: [] }] },
+        'settings.units[0].dependecies',
+        /unknown fields "dependecies"/,
+      ],
       ['command settings without units', 'command', { units: [] }, 'settings.units', /at least one unit/],
-    ])('%s is refused with BAD_USER_INPUT naming the transformation and the field, and nothing is stored', async (_, protocol, settings, field, message) => {
-      const before = await h.state.db.transformation.count();
-      const refused = await refusalOf(submit(protocol, settings, 'poisoned'));
-      expect(refused.code).toBe('BAD_USER_INPUT');
-      expect(refused.details).toMatchObject({ transformation: 'poisoned', protocol, field });
-      expect(refused.message).toContain(`transformation "poisoned": ${field}`);
-      expect(refused.message).toMatch(message);
-      expect(await h.state.db.transformation.count()).toBe(before);
-    });
+    ])(
+      '%s is refused with BAD_USER_INPUT naming the transformation and the field, and nothing is stored',
+      async (_, protocol, settings, field, message) => {
+        const before = await h.state.db.transformation.count();
+        const refused = await refusalOf(submit(protocol, settings, 'poisoned'));
+        expect(refused.code).toBe('BAD_USER_INPUT');
+        expect(refused.details).toMatchObject({ transformation: 'poisoned', protocol, field });
+        expect(refused.message).toContain(`transformation "poisoned": ${field}`);
+        expect(refused.message).toMatch(message);
+        expect(await h.state.db.transformation.count()).toBe(before);
+      },
+    );
 
     test('good settings of the built-in protocols, and any settings of a protocol the server does not know, are accepted', async () => {
       expect((await submit('harmonic-oscillator', { k0: 1, k1: 4, windows: 4 }, 'good wells')).created).toBe(true);
@@ -80,7 +132,10 @@ describe('poison transformations and DAGs that cannot be built (real PostgreSQL 
       return claim;
     }
 
-    const failure = { exception: 'RangeError: windows must be at least 2, got -3', traceback: 'RangeError: windows must be at least 2, got -3\n    at createDag (poison.mjs:3:11)' };
+    const failure = {
+      exception: 'RangeError: windows must be at least 2, got -3',
+      traceback: 'RangeError: windows must be at least 2, got -3\n    at createDag (poison.mjs:3:11)',
+    };
 
     test('records a failed ProtocolDAGResult without units, holding the exception and traceback; the task goes to ERROR and off its hub', async () => {
       const service = await h.services.compute.register(worker, 'node-a');
@@ -92,9 +147,16 @@ describe('poison transformations and DAGs that cannot be built (real PostgreSQL 
       expect(task!.status).toBe('ERROR');
       const results = (await h.services.dagResults.ofTasks([claim.taskId])).get(claim.taskId)!;
       expect(results).toEqual([expect.objectContaining({ id: outcome.dagResultId, ok: false, attempt: Number(claim.fence), ...failure })]);
-      expect(await h.services.dagResults.document(results[0]!)).toMatchObject({ ok: false, units: [], files: [], dagBuildFailure: failure });
+      expect(await h.services.dagResults.document(results[0]!)).toMatchObject({
+        ok: false,
+        units: [],
+        files: [],
+        dagBuildFailure: failure,
+      });
       // Task.failures: the DAG build failure, like a failed unit's.
-      expect(taskFailures([], results)).toEqual([expect.objectContaining({ kind: 'DagBuildFailure', unitKey: null, attempt: Number(claim.fence), ...failure })]);
+      expect(taskFailures([], results)).toEqual([
+        expect.objectContaining({ kind: 'DagBuildFailure', unitKey: null, attempt: Number(claim.fence), ...failure }),
+      ]);
       // Nothing claims it again: the next claim of the same protocol finds nothing.
       expect(await h.services.claims.claim(worker, service.id, 1, ['unbuildable'])).toEqual([]);
       // Its claim ended with it: any later write through it is stale.
@@ -120,10 +182,16 @@ describe('poison transformations and DAGs that cannot be built (real PostgreSQL 
       await h.services.networks.addRestartPattern(user, net.network.scopedKey, 'at createDag \\(poison', 1);
       const service = await h.services.compute.register(worker, 'node-d');
       const first = await claimNewTask(service.id);
-      expect(await h.services.dagBuildFailures.record(worker, first.claimToken, failure)).toMatchObject({ status: 'WAITING', restartedBy: 'at createDag \\(poison' });
+      expect(await h.services.dagBuildFailures.record(worker, first.claimToken, failure)).toMatchObject({
+        status: 'WAITING',
+        restartedBy: 'at createDag \\(poison',
+      });
       const [again] = await h.services.claims.claim(worker, service.id, 1, ['unbuildable']);
       expect(again?.taskId).toBe(first.taskId);
-      expect(await h.services.dagBuildFailures.record(worker, again!.claimToken, failure)).toMatchObject({ status: 'ERROR', restartedBy: null });
+      expect(await h.services.dagBuildFailures.record(worker, again!.claimToken, failure)).toMatchObject({
+        status: 'ERROR',
+        restartedBy: null,
+      });
       await h.services.networks.removeRestartPattern(user, net.network.scopedKey, 'at createDag \\(poison');
     });
 

@@ -53,8 +53,12 @@ describe('unit results are accepted only in dependency order (real PostgreSQL + 
     // A failed dependency is not an ok one.
     const afterFailure = await refusalOf(h.services.unitResults.submit(worker, claimToken, okResult('analysis')));
     expect([afterFailure.code, afterFailure.details?.missingDependencies]).toEqual(['BAD_USER_INPUT', ['sim-0', 'sim-1']]);
-    expect((await h.state.db.unitResult.findMany({ where: { taskId }, orderBy: { createdAt: 'asc' } })).map((r) => [r.unitKey, r.ok]))
-      .toEqual([['setup', true], ['sim-0', false]]);
+    expect(
+      (await h.state.db.unitResult.findMany({ where: { taskId }, orderBy: { createdAt: 'asc' } })).map((r) => [r.unitKey, r.ok]),
+    ).toEqual([
+      ['setup', true],
+      ['sim-0', false],
+    ]);
     expect(await h.services.finisher.finish(worker, claimToken)).toMatchObject({ ok: false, status: 'ERROR' });
   });
 

@@ -5,7 +5,12 @@ import { createNetwork, failedResult, okResult } from '../support/fixtures.js';
 import { startDomain } from '../support/domainHarness.js';
 import type { DomainHarness } from '../support/domainHarness.js';
 
-const chainDag = { units: [{ key: 'u1', name: 'U1', dependencies: [] }, { key: 'u2', name: 'U2', dependencies: ['u1'] }] };
+const chainDag = {
+  units: [
+    { key: 'u1', name: 'U1', dependencies: [] },
+    { key: 'u2', name: 'U2', dependencies: ['u1'] },
+  ],
+};
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 describe('the files of an ok result are those of the attempt that produced it (real PostgreSQL + s3rver)', () => {
@@ -24,7 +29,12 @@ describe('the files of an ok result are those of the attempt that produced it (r
 
   async function upload(claimToken: string, unitKey: string, path: string, text: string): Promise<string> {
     const bytes = Buffer.from(text);
-    const ticket = await h.services.resultFiles.createUpload(worker, claimToken, { unitKey, path, size: bytes.length, sha256: sha256(bytes) });
+    const ticket = await h.services.resultFiles.createUpload(worker, claimToken, {
+      unitKey,
+      path,
+      size: bytes.length,
+      sha256: sha256(bytes),
+    });
     expect((await fetch(ticket.url!, { method: 'PUT', body: bytes })).ok).toBe(true);
     await h.services.resultFiles.commit(worker, claimToken, ticket.uploadId);
     return sha256(bytes);
@@ -64,15 +74,24 @@ describe('the files of an ok result are those of the attempt that produced it (r
     await h.services.unitResults.submit(worker, third, okResult('u2'));
     expect((await h.services.finisher.finish(worker, third)).status).toBe('COMPLETE');
 
-    const okFiles = [['u1', 'result.txt', resultSha], ['u1', 'shared.txt', sharedSha], ['u2', 'final.txt', finalSha]];
+    const okFiles = [
+      ['u1', 'result.txt', resultSha],
+      ['u1', 'shared.txt', sharedSha],
+      ['u2', 'final.txt', finalSha],
+    ];
     const successful = await h.state.db.protocolDagResult.findFirstOrThrow({ where: { taskId, ok: true } });
-    const document = (await readJsonObject(h.objects, successful.objectKey)) as { files: Array<{ unitKey: string; path: string; sha256: string }> };
+    const document = (await readJsonObject(h.objects, successful.objectKey)) as {
+      files: Array<{ unitKey: string; path: string; sha256: string }>;
+    };
     expect(document.files.map((f) => [f.unitKey, f.path, f.sha256])).toEqual(okFiles);
 
     const listed = async (ok?: boolean) =>
       (await h.services.resultFiles.ofTasks([taskId], { ok })).get(taskId)!.map((f) => [f.unitKey, f.path, f.sha256]);
     expect(await listed(true)).toEqual(okFiles);
-    expect((await listed(false)).map(([unitKey, path]) => [unitKey, path])).toEqual([['u1', 'partial.dat'], ['u2', 'orphan.dat']]);
+    expect((await listed(false)).map(([unitKey, path]) => [unitKey, path])).toEqual([
+      ['u1', 'partial.dat'],
+      ['u2', 'orphan.dat'],
+    ]);
     // Every file is still kept and listed, for whoever wants to look at a failed attempt's.
     expect(await listed()).toHaveLength(5);
   });

@@ -9,7 +9,7 @@ import { putAll } from '../support/uploadTicket.js';
 const MIB = 1024 * 1024;
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
-describe('a ResultFile\'s digest given at commit instead of when the upload opens (real PostgreSQL, s3rver)', () => {
+describe("a ResultFile's digest given at commit instead of when the upload opens (real PostgreSQL, s3rver)", () => {
   let h: DomainHarness;
   let user: Principal;
   let worker: Principal;
@@ -45,7 +45,13 @@ describe('a ResultFile\'s digest given at commit instead of when the upload open
     const bytes = await pseudoRandomBytes(size, `late-${size}`);
     const ticket = await h.services.resultFiles.createUpload(worker, token, { unitKey: 'setup', path: 'late.bin', size });
     expect((await h.state.db.resultFileUpload.findUnique({ where: { id: ticket.uploadId } }))?.sha256).toBeNull();
-    const file = await h.services.resultFiles.commit(worker, token, ticket.uploadId, await putAll(ticket, bytes), sha256(bytes).toUpperCase());
+    const file = await h.services.resultFiles.commit(
+      worker,
+      token,
+      ticket.uploadId,
+      await putAll(ticket, bytes),
+      sha256(bytes).toUpperCase(),
+    );
     expect(file).toMatchObject({ path: 'late.bin', size, sha256: sha256(bytes) });
     // A commit retried after a lost answer finds the same file.
     await expect(h.services.resultFiles.commit(worker, token, ticket.uploadId, [], sha256(bytes))).resolves.toMatchObject({ id: file.id });
@@ -56,19 +62,36 @@ describe('a ResultFile\'s digest given at commit instead of when the upload open
     const bytes = await pseudoRandomBytes(500, 'none');
     const ticket = await h.services.resultFiles.createUpload(worker, token, { unitKey: 'setup', path: 'none.bin', size: bytes.length });
     await putAll(ticket, bytes);
-    await expect(h.services.resultFiles.commit(worker, token, ticket.uploadId)).rejects.toMatchObject({ code: 'BAD_USER_INPUT', message: expect.stringMatching(/sha256 is required/) });
-    await expect(h.services.resultFiles.commit(worker, token, ticket.uploadId, [], sha256(bytes))).resolves.toMatchObject({ sha256: sha256(bytes) });
+    await expect(h.services.resultFiles.commit(worker, token, ticket.uploadId)).rejects.toMatchObject({
+      code: 'BAD_USER_INPUT',
+      message: expect.stringMatching(/sha256 is required/),
+    });
+    await expect(h.services.resultFiles.commit(worker, token, ticket.uploadId, [], sha256(bytes))).resolves.toMatchObject({
+      sha256: sha256(bytes),
+    });
   });
 
   test('a digest at commit that contradicts the one announced at opening is refused before anything is checked or kept', async () => {
     const token = await claimToken();
     const bytes = await pseudoRandomBytes(500, 'both');
-    const ticket = await h.services.resultFiles.createUpload(worker, token, { unitKey: 'setup', path: 'both.bin', size: bytes.length, sha256: sha256(bytes) });
+    const ticket = await h.services.resultFiles.createUpload(worker, token, {
+      unitKey: 'setup',
+      path: 'both.bin',
+      size: bytes.length,
+      sha256: sha256(bytes),
+    });
     await putAll(ticket, bytes);
-    await expect(h.services.resultFiles.commit(worker, token, ticket.uploadId, [], 'ab'.repeat(32))).rejects.toMatchObject({ code: 'BAD_USER_INPUT', message: expect.stringMatching(/contradicts/) });
-    await expect(h.services.resultFiles.commit(worker, token, ticket.uploadId, [], 'not hex')).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
+    await expect(h.services.resultFiles.commit(worker, token, ticket.uploadId, [], 'ab'.repeat(32))).rejects.toMatchObject({
+      code: 'BAD_USER_INPUT',
+      message: expect.stringMatching(/contradicts/),
+    });
+    await expect(h.services.resultFiles.commit(worker, token, ticket.uploadId, [], 'not hex')).rejects.toMatchObject({
+      code: 'BAD_USER_INPUT',
+    });
     expect(await h.state.db.resultFile.count({ where: { path: 'both.bin' } })).toBe(0);
-    await expect(h.services.resultFiles.commit(worker, token, ticket.uploadId, [], sha256(bytes))).resolves.toMatchObject({ sha256: sha256(bytes) });
+    await expect(h.services.resultFiles.commit(worker, token, ticket.uploadId, [], sha256(bytes))).resolves.toMatchObject({
+      sha256: sha256(bytes),
+    });
   });
 
   test('bytes that are not the ones the digest at commit names are refused as CHECKSUM_MISMATCH', async () => {
@@ -76,7 +99,9 @@ describe('a ResultFile\'s digest given at commit instead of when the upload open
     const bytes = await pseudoRandomBytes(500, 'wrong');
     const ticket = await h.services.resultFiles.createUpload(worker, token, { unitKey: 'setup', path: 'wrong.bin', size: bytes.length });
     await putAll(ticket, bytes);
-    await expect(h.services.resultFiles.commit(worker, token, ticket.uploadId, [], sha256(Buffer.from('other')))).rejects.toMatchObject({ code: 'CHECKSUM_MISMATCH' });
+    await expect(h.services.resultFiles.commit(worker, token, ticket.uploadId, [], sha256(Buffer.from('other')))).rejects.toMatchObject({
+      code: 'CHECKSUM_MISMATCH',
+    });
     expect(await h.state.db.resultFile.count({ where: { path: 'wrong.bin' } })).toBe(0);
   });
 });

@@ -92,13 +92,17 @@ async function startHarness(kind: 'local' | 's3'): Promise<Harness> {
 /** Something that happens once; `fired` resolves when it has. */
 function signal(): { fire(): void; fired: Promise<void> } {
   let fire!: () => void;
-  const fired = new Promise<void>((resolve) => { fire = resolve; });
+  const fired = new Promise<void>((resolve) => {
+    fire = resolve;
+  });
   return { fire, fired };
 }
 
 /** `target` itself, but for one method, which runs `replacement` (given the target) instead. */
 function withMethod<T extends object, K extends keyof T & string, A extends unknown[], R>(
-  target: T, name: K, replacement: (target: T, ...args: A) => R,
+  target: T,
+  name: K,
+  replacement: (target: T, ...args: A) => R,
 ): T {
   return new Proxy(target, {
     get(object, property) {
@@ -139,7 +143,12 @@ describe.each(['local', 's3'] as const)('the upload sweeper on the %s store (rea
   test('an uncommitted upload stays until its URL expired and the grace passed, then its row and object go', async () => {
     const { claimToken } = await claimedTask();
     const bytes = await pseudoRandomBytes(1000, 'abandoned');
-    const ticket = await h.services.resultFiles.createUpload(h.worker, claimToken, { unitKey: 'setup', path: 'abandoned.bin', size: bytes.length, sha256: sha256(bytes) });
+    const ticket = await h.services.resultFiles.createUpload(h.worker, claimToken, {
+      unitKey: 'setup',
+      path: 'abandoned.bin',
+      size: bytes.length,
+      sha256: sha256(bytes),
+    });
     await putAll(ticket, bytes);
     const row = (await uploadRow(ticket.uploadId))!;
     expect(row.stagingKey).not.toBeNull();
@@ -157,10 +166,15 @@ describe.each(['local', 's3'] as const)('the upload sweeper on the %s store (rea
     expect(await h.objects.stat(row.objectKey)).toBeNull();
   });
 
-  test('the sweeper\'s clock decides: an upload is kept at exactly the grace after its URL expired and swept a millisecond later', async () => {
+  test("the sweeper's clock decides: an upload is kept at exactly the grace after its URL expired and swept a millisecond later", async () => {
     const { claimToken } = await claimedTask();
     const bytes = await pseudoRandomBytes(1000, 'timed');
-    const ticket = await h.services.resultFiles.createUpload(h.worker, claimToken, { unitKey: 'setup', path: 'timed.bin', size: bytes.length, sha256: sha256(bytes) });
+    const ticket = await h.services.resultFiles.createUpload(h.worker, claimToken, {
+      unitKey: 'setup',
+      path: 'timed.bin',
+      size: bytes.length,
+      sha256: sha256(bytes),
+    });
     await putAll(ticket, bytes);
     const row = (await uploadRow(ticket.uploadId))!;
     const moveSweepClockTo = (date: Date) => h.sweepClock.advance(date.getTime() - h.sweepClock.now());
@@ -180,12 +194,25 @@ describe.each(['local', 's3'] as const)('the upload sweeper on the %s store (rea
   test('an upload given fresh URLs is kept until those expire too; one left alone is swept', async () => {
     const { claimToken } = await claimedTask();
     const bytes = await pseudoRandomBytes(6 * MIB, 'continued');
-    const continued = await h.services.resultFiles.createUpload(h.worker, claimToken, { unitKey: 'setup', path: 'continued.bin', size: bytes.length, sha256: sha256(bytes) });
+    const continued = await h.services.resultFiles.createUpload(h.worker, claimToken, {
+      unitKey: 'setup',
+      path: 'continued.bin',
+      size: bytes.length,
+      sha256: sha256(bytes),
+    });
     // One PUT, so that sweeping it needs no multipart abort (which s3rver lacks).
-    const left = await h.services.resultFiles.createUpload(h.worker, claimToken, { unitKey: 'setup', path: 'left.bin', size: 10, sha256: sha256(Buffer.alloc(10)) });
+    const left = await h.services.resultFiles.createUpload(h.worker, claimToken, {
+      unitKey: 'setup',
+      path: 'left.bin',
+      size: 10,
+      sha256: sha256(Buffer.alloc(10)),
+    });
     // Both opened an hour ago, as far as the sweeper can tell: their first URLs expired long since.
     const anHourAgo = later(new Date(), -3600);
-    await h.state.db.resultFileUpload.updateMany({ where: { id: { in: [continued.uploadId, left.uploadId] } }, data: { expiresAt: anHourAgo } });
+    await h.state.db.resultFileUpload.updateMany({
+      where: { id: { in: [continued.uploadId, left.uploadId] } },
+      data: { expiresAt: anHourAgo },
+    });
 
     const renewed = await h.services.resultFiles.continueUpload(h.worker, claimToken, continued.uploadId, 2);
     expect(renewed.parts.map((part) => part.partNumber)).toEqual([2]);
@@ -220,7 +247,12 @@ describe.each(['local', 's3'] as const)('the upload sweeper on the %s store (rea
   test('a commit retried after its multipart upload was completed (the server died before recording it) records the file', async () => {
     const { claimToken } = await claimedTask();
     const bytes = await pseudoRandomBytes(6 * MIB, 'completed-twice');
-    const ticket = await h.services.resultFiles.createUpload(h.worker, claimToken, { unitKey: 'setup', path: 'big.bin', size: bytes.length, sha256: sha256(bytes) });
+    const ticket = await h.services.resultFiles.createUpload(h.worker, claimToken, {
+      unitKey: 'setup',
+      path: 'big.bin',
+      size: bytes.length,
+      sha256: sha256(bytes),
+    });
     expect(ticket.parts.length).toBe(2);
     const parts = await putAll(ticket, bytes);
     const row = (await uploadRow(ticket.uploadId))!;
@@ -235,7 +267,12 @@ describe.each(['local', 's3'] as const)('the upload sweeper on the %s store (rea
   test('a completion that fails is still refused when the bytes are not at the key', async () => {
     const { claimToken } = await claimedTask();
     const bytes = await pseudoRandomBytes(6 * MIB, 'completed-then-lost');
-    const ticket = await h.services.resultFiles.createUpload(h.worker, claimToken, { unitKey: 'setup', path: 'lost.bin', size: bytes.length, sha256: sha256(bytes) });
+    const ticket = await h.services.resultFiles.createUpload(h.worker, claimToken, {
+      unitKey: 'setup',
+      path: 'lost.bin',
+      size: bytes.length,
+      sha256: sha256(bytes),
+    });
     const parts = await putAll(ticket, bytes);
     const row = (await uploadRow(ticket.uploadId))!;
     await h.objects.completeMultipartUpload(row.objectKey, row.uploadId!, parts);
@@ -244,7 +281,8 @@ describe.each(['local', 's3'] as const)('the upload sweeper on the %s store (rea
     // The store's own refusal comes through: the local store's UploadNotFoundError (S3's NoSuchUpload);
     // s3rver, which keeps no books on completed uploads, fails with a 500 instead (see TestServerGaps).
     await expect(h.services.resultFiles.commit(h.worker, claimToken, ticket.uploadId, parts)).rejects.toMatchObject(
-      kind === 'local' ? { name: 'UploadNotFoundError' } : { message: expect.stringMatching(/HTTP status: 500/) });
+      kind === 'local' ? { name: 'UploadNotFoundError' } : { message: expect.stringMatching(/HTTP status: 500/) },
+    );
     expect(await h.state.db.resultFile.count({ where: { path: 'lost.bin' } })).toBe(0);
     expect((await uploadRow(ticket.uploadId))?.committedAt).toBeNull();
   });
@@ -252,7 +290,12 @@ describe.each(['local', 's3'] as const)('the upload sweeper on the %s store (rea
   test('a commit arriving after its upload was swept is refused and records nothing', async () => {
     const { claimToken } = await claimedTask();
     const bytes = await pseudoRandomBytes(1500, 'too late');
-    const ticket = await h.services.resultFiles.createUpload(h.worker, claimToken, { unitKey: 'setup', path: 'late.bin', size: bytes.length, sha256: sha256(bytes) });
+    const ticket = await h.services.resultFiles.createUpload(h.worker, claimToken, {
+      unitKey: 'setup',
+      path: 'late.bin',
+      size: bytes.length,
+      sha256: sha256(bytes),
+    });
     const parts = await putAll(ticket, bytes);
     await h.sweeper.sweep(later(ticket.expiresAt, graceSeconds + 5));
     await expect(h.services.resultFiles.commit(h.worker, claimToken, ticket.uploadId, parts)).rejects.toMatchObject({ code: 'NOT_FOUND' });
@@ -262,7 +305,12 @@ describe.each(['local', 's3'] as const)('the upload sweeper on the %s store (rea
   test('a commit whose placed bytes a sweep deletes while it reads them waits for that sweep to end, then is refused as NOT_FOUND', async () => {
     const { claimToken } = await claimedTask();
     const bytes = await pseudoRandomBytes(1500, 'deleted mid-read');
-    const ticket = await h.services.resultFiles.createUpload(h.worker, claimToken, { unitKey: 'setup', path: 'mid-read.bin', size: bytes.length, sha256: sha256(bytes) });
+    const ticket = await h.services.resultFiles.createUpload(h.worker, claimToken, {
+      unitKey: 'setup',
+      path: 'mid-read.bin',
+      size: bytes.length,
+      sha256: sha256(bytes),
+    });
     const parts = await putAll(ticket, bytes);
     const row = (await uploadRow(ticket.uploadId))!;
     const placed = signal();
@@ -271,21 +319,29 @@ describe.each(['local', 's3'] as const)('the upload sweeper on the %s store (rea
     // The real stores, with the order forced: the commit places its bytes; the sweep deletes them and
     // holds its transaction open; the commit reads nothing there; the sweep ends once the commit asks
     // for a transaction (or has given up).
-    const sweeper = new UploadSweeper(h.state.access, withMethod(h.objects, 'delete', async (target, key: string) => {
-      await target.delete(key);
-      if (key !== row.objectKey) return;
-      deleted.fire();
-      await sweepMayEnd.fired;
-    }), { graceSeconds, uploadUrlSeconds: settings.uploadUrlSeconds });
+    const sweeper = new UploadSweeper(
+      h.state.access,
+      withMethod(h.objects, 'delete', async (target, key: string) => {
+        await target.delete(key);
+        if (key !== row.objectKey) return;
+        deleted.fire();
+        await sweepMayEnd.fired;
+      }),
+      { graceSeconds, uploadUrlSeconds: settings.uploadUrlSeconds },
+    );
     const committingState = withMethod(h.state.access, 'transaction', (target, ...args: Parameters<typeof target.transaction>) => {
       sweepMayEnd.fire();
       return target.transaction(...args);
     });
-    const resultFiles = new ResultFileService(committingState, withMethod(h.objects, 'digest', async (target, key: string) => {
-      placed.fire();
-      await deleted.fired;
-      return target.digest(key);
-    }), settings);
+    const resultFiles = new ResultFileService(
+      committingState,
+      withMethod(h.objects, 'digest', async (target, key: string) => {
+        placed.fire();
+        await deleted.fired;
+        return target.digest(key);
+      }),
+      settings,
+    );
 
     const committing = resultFiles.commit(h.worker, claimToken, ticket.uploadId, parts).finally(() => sweepMayEnd.fire());
     await placed.fired;
@@ -302,7 +358,12 @@ describe.each(['local', 's3'] as const)('the upload sweeper on the %s store (rea
     for (let round = 0; round < 6; round += 1) {
       const bytes = await pseudoRandomBytes(4000, `race ${round}`);
       const path = `race-${round}.bin`;
-      const ticket = await h.services.resultFiles.createUpload(h.worker, claimToken, { unitKey: 'sim-1', path, size: bytes.length, sha256: sha256(bytes) });
+      const ticket = await h.services.resultFiles.createUpload(h.worker, claimToken, {
+        unitKey: 'sim-1',
+        path,
+        size: bytes.length,
+        sha256: sha256(bytes),
+      });
       const parts = await putAll(ticket, bytes);
       const row = (await uploadRow(ticket.uploadId))!;
       const key = row.objectKey;
@@ -326,7 +387,12 @@ describe.each(['local', 's3'] as const)('the upload sweeper on the %s store (rea
     test('an abandoned multipart upload is aborted: its parts leave the staging directory', async () => {
       const { claimToken } = await claimedTask();
       const bytes = await pseudoRandomBytes(6 * MIB, 'half-sent');
-      const ticket = await h.services.resultFiles.createUpload(h.worker, claimToken, { unitKey: 'setup', path: 'half.bin', size: bytes.length, sha256: sha256(bytes) });
+      const ticket = await h.services.resultFiles.createUpload(h.worker, claimToken, {
+        unitKey: 'setup',
+        path: 'half.bin',
+        size: bytes.length,
+        sha256: sha256(bytes),
+      });
       const first = ticket.parts[0]!;
       await put(first.url, bytes.subarray(first.offset, first.offset + first.size));
       const row = (await uploadRow(ticket.uploadId))!;
@@ -364,7 +430,12 @@ describe.each(['local', 's3'] as const)('the upload sweeper on the %s store (rea
     test('when the store cannot abort a multipart upload (s3rver has no abort), the row is kept and retried', async () => {
       const { claimToken } = await claimedTask();
       const bytes = await pseudoRandomBytes(6 * MIB, 'unabortable');
-      const ticket = await h.services.resultFiles.createUpload(h.worker, claimToken, { unitKey: 'setup', path: 'unabortable.bin', size: bytes.length, sha256: sha256(bytes) });
+      const ticket = await h.services.resultFiles.createUpload(h.worker, claimToken, {
+        unitKey: 'setup',
+        path: 'unabortable.bin',
+        size: bytes.length,
+        sha256: sha256(bytes),
+      });
       const report = await h.sweeper.sweep(later(ticket.expiresAt, graceSeconds + 5));
       expect(report.failures).toBeGreaterThanOrEqual(1);
       expect(await uploadRow(ticket.uploadId)).not.toBeNull();
@@ -377,7 +448,12 @@ describe.each(['local', 's3'] as const)('the upload sweeper on the %s store (rea
     const { taskId, claimToken, fence } = await claimedTask();
     await h.services.unitResults.submit(h.worker, claimToken, { ...okResult('setup'), log: 'setup ran' });
     const bytes = await pseudoRandomBytes(3000, 'sim-0 output');
-    const ticket = await h.services.resultFiles.createUpload(h.worker, claimToken, { unitKey: 'sim-0', path: 'traj.bin', size: bytes.length, sha256: sha256(bytes) });
+    const ticket = await h.services.resultFiles.createUpload(h.worker, claimToken, {
+      unitKey: 'sim-0',
+      path: 'traj.bin',
+      size: bytes.length,
+      sha256: sha256(bytes),
+    });
     const file = await h.services.resultFiles.commit(h.worker, claimToken, ticket.uploadId, await putAll(ticket, bytes));
     // What a server killed between storing an object and committing its row leaves behind.
     const orphans = [
@@ -386,7 +462,12 @@ describe.each(['local', 's3'] as const)('the upload sweeper on the %s store (rea
       dagResultKey(scope, taskId, randomUUID()),
     ];
     for (const key of orphans) await h.objects.put(key, `{"orphan":"${key}"}`);
-    const referenced = [taskDagKey(scope, taskId), unitResultKey(scope, taskId, 'setup', fence), unitLogKey(scope, taskId, 'setup', fence), file.objectKey];
+    const referenced = [
+      taskDagKey(scope, taskId),
+      unitResultKey(scope, taskId, 'setup', fence),
+      unitLogKey(scope, taskId, 'setup', fence),
+      file.objectKey,
+    ];
 
     const whileClaimed = await h.sweeper.sweep(later(new Date(), graceSeconds * 10));
     for (const key of orphans) expect(whileClaimed.removedKeys).not.toContain(key);

@@ -54,13 +54,21 @@ async function download(url: string): Promise<Buffer> {
 
 const stores: Array<[string, () => Promise<{ env: Record<string, string>; close(): Promise<void> }>]> = [
   ['the local store', async () => ({ env: {}, close: async () => undefined })],
-  ['S3 (s3rver)', async () => {
-    const s3: S3TestServer = await startS3rver();
-    return {
-      env: { S3_ENDPOINT: `http://${s3.endPoint}:${s3.port}`, S3_ACCESS_KEY: s3.accessKey, S3_SECRET_KEY: s3.secretKey, S3_BUCKET: s3.bucket },
-      close: () => s3.close(),
-    };
-  }],
+  [
+    'S3 (s3rver)',
+    async () => {
+      const s3: S3TestServer = await startS3rver();
+      return {
+        env: {
+          S3_ENDPOINT: `http://${s3.endPoint}:${s3.port}`,
+          S3_ACCESS_KEY: s3.accessKey,
+          S3_SECRET_KEY: s3.secretKey,
+          S3_BUCKET: s3.bucket,
+        },
+        close: () => s3.close(),
+      };
+    },
+  ],
 ];
 
 describe.each(stores)('ResultFile upload URLs on %s', (storeName, startStore) => {
@@ -99,7 +107,8 @@ describe.each(stores)('ResultFile upload URLs on %s', (storeName, startStore) =>
     ticketOf(await send(createUpload, { path, size: bytes.length, sha: sha256Of(bytes) }), 'createResultFileUpload');
   const more = async (uploadId: string, first: number): Promise<Ticket> =>
     ticketOf(await send(continueUpload, { u: uploadId, first }), 'continueResultFileUpload');
-  const commit = async (uploadId: string, parts: Array<{ partNumber: number; etag: string }> = []) => send(commitUpload, { u: uploadId, parts });
+  const commit = async (uploadId: string, parts: Array<{ partNumber: number; etag: string }> = []) =>
+    send(commitUpload, { u: uploadId, parts });
   const committedFile = (answer: RawAnswer) => {
     expect(answer.body.errors).toBeUndefined();
     return (answer.body.data as { commitResultFile: { path: string; size: number; sha256: string; downloadUrl: string } }).commitResultFile;
@@ -149,7 +158,7 @@ describe.each(stores)('ResultFile upload URLs on %s', (storeName, startStore) =>
     expect(sha256Of(downloaded)).toBe(sha256Of(bytes));
   });
 
-  test('each URL is signed for its own size: the file\'s, or its part\'s', async () => {
+  test("each URL is signed for its own size: the file's, or its part's", async () => {
     const bytes = await pseudoRandomBytes(2 * partBytes + 10, `sizes-${storeName}`);
     const ticket = await open('out/sizes.bin', bytes);
     expect(ticket.parts.map((part) => part.size)).toEqual([partBytes, partBytes]);
@@ -194,7 +203,7 @@ describe.each(stores)('ResultFile upload URLs on %s', (storeName, startStore) =>
     expect(committedFile(await commit(ticket.uploadId, [first!, { partNumber: 2, etag: resent.etag }])).sha256).toBe(sha256Of(bytes));
   });
 
-  test('a 5 TiB file gets one answer\'s worth of part URLs at a time, and the rest from continueResultFileUpload', async () => {
+  test("a 5 TiB file gets one answer's worth of part URLs at a time, and the rest from continueResultFileUpload", async () => {
     const size = 5 * 1024 ** 4;
     const answer = await send(createUpload, { path: 'out/huge.bin', size, sha: null });
     const ticket = ticketOf(answer, 'createResultFileUpload');
@@ -217,7 +226,12 @@ describe.each(stores)('ResultFile upload URLs on %s', (storeName, startStore) =>
     const api = new WorkerApi(new ApiClient(server!.app.url, world.tokens.worker), { maxElapsedMs: 30_000 });
     await uploadOutputFile(api, world.running.claimToken, 'setup', { path: 'out/by-worker.bin', absolutePath: path, size: bytes.length });
 
-    const { body } = await postOperation(server!, world.tokens.user, 'query ($id: ID!) { task(id: $id) { resultFiles { path sha256 downloadUrl } } }', { id: world.running.taskId });
+    const { body } = await postOperation(
+      server!,
+      world.tokens.user,
+      'query ($id: ID!) { task(id: $id) { resultFiles { path sha256 downloadUrl } } }',
+      { id: world.running.taskId },
+    );
     const files = (body.data as { task: { resultFiles: Array<{ path: string; sha256: string; downloadUrl: string }> } }).task.resultFiles;
     const file = files.find((candidate) => candidate.path === 'out/by-worker.bin');
     expect(file?.sha256).toBe(sha256Of(bytes));
@@ -225,31 +239,37 @@ describe.each(stores)('ResultFile upload URLs on %s', (storeName, startStore) =>
   });
 
   // Only the local store moves bytes through the server; S3 URLs go straight to S3.
-  testOnLocalStore('dagkeeper_object_bytes_total counts the bytes of every object that passes through signed URLs, by direction', async () => {
-    const counted = async () => {
-      const text = await (await fetch(`${server!.app.url}/metrics`)).text();
-      const value = (direction: string) => Number(new RegExp(`^dagkeeper_object_bytes_total\\{direction="${direction}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
-      return { upload: value('upload'), download: value('download') };
-    };
-    const before = await counted();
-    const single = await pseudoRandomBytes(3000, 'counted-single');
-    const parted = await pseudoRandomBytes(partBytes + 500, 'counted-parts');
-    const singleTicket = await open('out/counted-single.bin', single);
-    expect((await put(singleTicket.url!, single)).status).toBe(200);
-    const singleFile = committedFile(await commit(singleTicket.uploadId));
-    const partedTicket = await open('out/counted-parts.bin', parted);
-    const partedFile = committedFile(await commit(partedTicket.uploadId, await putEveryPart(partedTicket, parted)));
-    // Refused before its body is read: nothing moved.
-    expect((await put((await open('out/refused.bin', Buffer.alloc(10))).url!, Buffer.alloc(20))).status).toBe(413);
-    await download(singleFile.downloadUrl);
-    await download(partedFile.downloadUrl);
-    const ranged = await fetch(singleFile.downloadUrl, { headers: { range: 'bytes=0-99' } });
-    expect([ranged.status, (await ranged.arrayBuffer()).byteLength]).toEqual([206, 100]);
+  testOnLocalStore(
+    'dagkeeper_object_bytes_total counts the bytes of every object that passes through signed URLs, by direction',
+    async () => {
+      const counted = async () => {
+        const text = await (await fetch(`${server!.app.url}/metrics`)).text();
+        const value = (direction: string) =>
+          Number(new RegExp(`^dagkeeper_object_bytes_total\\{direction="${direction}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+        return { upload: value('upload'), download: value('download') };
+      };
+      const before = await counted();
+      const single = await pseudoRandomBytes(3000, 'counted-single');
+      const parted = await pseudoRandomBytes(partBytes + 500, 'counted-parts');
+      const singleTicket = await open('out/counted-single.bin', single);
+      expect((await put(singleTicket.url!, single)).status).toBe(200);
+      const singleFile = committedFile(await commit(singleTicket.uploadId));
+      const partedTicket = await open('out/counted-parts.bin', parted);
+      const partedFile = committedFile(await commit(partedTicket.uploadId, await putEveryPart(partedTicket, parted)));
+      // Refused before its body is read: nothing moved.
+      expect((await put((await open('out/refused.bin', Buffer.alloc(10))).url!, Buffer.alloc(20))).status).toBe(413);
+      await download(singleFile.downloadUrl);
+      await download(partedFile.downloadUrl);
+      const ranged = await fetch(singleFile.downloadUrl, { headers: { range: 'bytes=0-99' } });
+      expect([ranged.status, (await ranged.arrayBuffer()).byteLength]).toEqual([206, 100]);
 
-    const after = await counted();
-    expect({ upload: after.upload - before.upload, download: after.download - before.download })
-      .toEqual({ upload: single.length + parted.length, download: single.length + parted.length + 100 });
-  });
+      const after = await counted();
+      expect({ upload: after.upload - before.upload, download: after.download - before.download }).toEqual({
+        upload: single.length + parted.length,
+        download: single.length + parted.length + 100,
+      });
+    },
+  );
 
   test('a committed upload hands out no more URLs', async () => {
     const bytes = Buffer.from('small and done');

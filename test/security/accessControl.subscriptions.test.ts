@@ -28,7 +28,8 @@ interface Watch {
 }
 
 const subscriptionEntries = accessTable.filter((entry) => entry.root === 'Subscription');
-const liveEvents = 'subscription ($f: TaskEventFilter, $since: ID) { taskEvents(filter: $f, since: $since) { __typename cursor taskId scope } }';
+const liveEvents =
+  'subscription ($f: TaskEventFilter, $since: ID) { taskEvents(filter: $f, since: $since) { __typename cursor taskId scope } }';
 
 /** Generous by default, for a loaded machine; the waits that bound how fast something must happen say so. */
 async function eventually(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
@@ -62,7 +63,11 @@ describe('access control over WebSocket: every subscription, and tokens on open 
       connectionParams: token === null ? {} : { authorization: `Bearer ${token}` },
       retryAttempts: 0,
       lazy: true,
-      on: { closed: (event) => { closeCode = (event as { code: number }).code; } },
+      on: {
+        closed: (event) => {
+          closeCode = (event as { code: number }).code;
+        },
+      },
     });
     connections.push(client);
     return { client, closedWith: () => closeCode };
@@ -71,19 +76,24 @@ describe('access control over WebSocket: every subscription, and tokens on open 
   function watch(connection: Connection, query: string, variables: Record<string, unknown>): Watch {
     const events: SeenEvent[] = [];
     let ended: ReturnType<Watch['ended']>;
-    connection.client.subscribe<{ taskEvents?: SeenEvent }>({ query, variables }, {
-      next: (value) => {
-        if (value.data?.taskEvents !== undefined) events.push(value.data.taskEvents);
-        if (value.errors !== undefined) ended = { codes: value.errors.map((e) => String(e.extensions?.['code'])) };
+    connection.client.subscribe<{ taskEvents?: SeenEvent }>(
+      { query, variables },
+      {
+        next: (value) => {
+          if (value.data?.taskEvents !== undefined) events.push(value.data.taskEvents);
+          if (value.errors !== undefined) ended = { codes: value.errors.map((e) => String(e.extensions?.['code'])) };
+        },
+        error: (error) => {
+          ended = Array.isArray(error)
+            ? { codes: (error as Array<{ extensions?: { code?: string } }>).map((e) => String(e.extensions?.code)) }
+            : { closeCode: (error as { code?: number }).code ?? connection.closedWith() ?? -1 };
+        },
+        // A refusal at subscribe time arrives as a result with errors, then `complete`: keep the errors.
+        complete: () => {
+          ended ??= { completed: true };
+        },
       },
-      error: (error) => {
-        ended = Array.isArray(error)
-          ? { codes: (error as Array<{ extensions?: { code?: string } }>).map((e) => String(e.extensions?.code)) }
-          : { closeCode: (error as { code?: number }).code ?? connection.closedWith() ?? -1 };
-      },
-      // A refusal at subscribe time arrives as a result with errors, then `complete`: keep the errors.
-      complete: () => { ended ??= { completed: true }; },
-    });
+    );
     return { events, ended: () => ended };
   }
 
@@ -127,7 +137,11 @@ describe('access control over WebSocket: every subscription, and tokens on open 
     const alice = watch(connect('alice'), liveEvents, replayAndLive);
     const hpc = watch(connect('hpc'), liveEvents, replayAndLive);
     const createTask = async (as: Caller, transformationKey: string) =>
-      (await request<{ createTasks: Array<{ id: string }> }>(as, 'mutation ($t: ID!) { createTasks(transformationKey: $t) { id } }', { t: transformationKey })).createTasks[0]!.id;
+      (
+        await request<{ createTasks: Array<{ id: string }> }>(as, 'mutation ($t: ID!) { createTasks(transformationKey: $t) { id } }', {
+          t: transformationKey,
+        })
+      ).createTasks[0]!.id;
 
     // acme, then other, then acme again: events arrive in order, so once a subscriber has the last event
     // of its own scope, every event before it (of any scope) has been through its filter.
@@ -150,7 +164,10 @@ describe('access control over WebSocket: every subscription, and tokens on open 
 
   test('a revoked token runs nothing more on its open connection, and its live subscription is closed with 4403', async () => {
     const { issueToken } = await request<{ issueToken: { token: string; info: { id: string } } }>(
-      'alice', 'mutation ($id: ID!) { issueToken(identityId: $id, label: "socket") { token info { id } } }', { id: w.identityIds.alice });
+      'alice',
+      'mutation ($id: ID!) { issueToken(identityId: $id, label: "socket") { token info { id } } }',
+      { id: w.identityIds.alice },
+    );
     const connection = connect({ token: issueToken.token });
     const live = watch(connection, liveEvents, { f: { scope } });
     const first = watch(connection, liveEvents, { f: { taskId: w.tasks.idle }, since: '0' });
@@ -173,7 +190,10 @@ describe('access control over WebSocket: every subscription, and tokens on open 
 
   test('a live subscription whose token is revoked elsewhere is closed with 4403 without any new operation', async () => {
     const { issueToken } = await request<{ issueToken: { token: string; info: { id: string } } }>(
-      'alice', 'mutation ($id: ID!) { issueToken(identityId: $id, label: "idle socket") { token info { id } } }', { id: w.identityIds.alice });
+      'alice',
+      'mutation ($id: ID!) { issueToken(identityId: $id, label: "idle socket") { token info { id } } }',
+      { id: w.identityIds.alice },
+    );
     const connection = connect({ token: issueToken.token });
     const live = watch(connection, liveEvents, { f: { taskId: w.tasks.idle }, since: '0' });
     await eventually(() => live.events.length > 0, 'the subscription to start');
@@ -185,7 +205,10 @@ describe('access control over WebSocket: every subscription, and tokens on open 
 
   test('a token that expires while its connection is open ends the connection with 4403', async () => {
     const { issueToken } = await request<{ issueToken: { token: string; info: { expiresAt: string } } }>(
-      'admin', 'mutation ($id: ID!) { issueToken(identityId: $id, label: "short", expiresInSeconds: 2) { token info { expiresAt } } }', { id: w.identityIds.alice });
+      'admin',
+      'mutation ($id: ID!) { issueToken(identityId: $id, label: "short", expiresInSeconds: 2) { token info { expiresAt } } }',
+      { id: w.identityIds.alice },
+    );
     const connection = connect({ token: issueToken.token });
     const live = watch(connection, liveEvents, { f: { taskId: w.tasks.idle }, since: '0' });
     await eventually(() => live.events.length > 0 || live.ended() !== undefined, 'the subscription to start');

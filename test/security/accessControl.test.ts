@@ -17,7 +17,9 @@ const titled = (entries: AccessEntry[]) => entries.map((entry) => [`${entry.root
 describe('coverage: every root field of schema.graphql has an access-control entry', () => {
   const schema = buildSchema(readFileSync(schemaPath, 'utf8'));
   const roots: Array<[RootType, ReturnType<typeof schema.getQueryType>]> = [
-    ['Query', schema.getQueryType()], ['Mutation', schema.getMutationType()], ['Subscription', schema.getSubscriptionType()],
+    ['Query', schema.getQueryType()],
+    ['Mutation', schema.getMutationType()],
+    ['Subscription', schema.getSubscriptionType()],
   ];
 
   test('no root field lacks an entry in test/security/accessTable.ts, and no entry names a field the schema lacks', () => {
@@ -88,8 +90,13 @@ describe('access control over HTTP: every query and mutation', () => {
 
   describe('scope isolation: lists and counts never show another scope', () => {
     test('each user lists, pages and counts only its own scope', async () => {
-      const query = '{ networks { scopedKey scope } tasks(first: 1000) { totalCount edges { node { id scope } } } statusCounts { waiting running complete error invalid deleted } }';
-      type Seen = { networks: Array<{ scopedKey: string; scope: string }>; tasks: { totalCount: number; edges: Array<{ node: { id: string; scope: string } }> }; statusCounts: Record<string, number> };
+      const query =
+        '{ networks { scopedKey scope } tasks(first: 1000) { totalCount edges { node { id scope } } } statusCounts { waiting running complete error invalid deleted } }';
+      type Seen = {
+        networks: Array<{ scopedKey: string; scope: string }>;
+        tasks: { totalCount: number; edges: Array<{ node: { id: string; scope: string } }> };
+        statusCounts: Record<string, number>;
+      };
       const mallory = await data<Seen>('mallory', query);
       expect(mallory.networks.map((n) => n.scopedKey)).toEqual([w.malloryNetwork.key]);
       expect(mallory.tasks.edges.map((e) => e.node.id)).toEqual([w.tasks.mallory]);
@@ -99,19 +106,25 @@ describe('access control over HTTP: every query and mutation', () => {
       const alice = await data<Seen>('alice', query);
       expect(new Set(alice.networks.map((n) => n.scope))).toEqual(new Set([scope]));
       expect(new Set(alice.tasks.edges.map((e) => e.node.scope))).toEqual(new Set([scope]));
-      expect(alice.tasks.edges.map((e) => e.node.id)).toEqual(expect.arrayContaining(Object.values(w.tasks).filter((id) => id !== w.tasks.mallory)));
+      expect(alice.tasks.edges.map((e) => e.node.id)).toEqual(
+        expect.arrayContaining(Object.values(w.tasks).filter((id) => id !== w.tasks.mallory)),
+      );
       expect(Object.values(alice.statusCounts).reduce((a, b) => a + b, 0)).toBe(alice.tasks.totalCount);
     });
 
     test('a compute identity’s tasks view holds only its scopes', async () => {
-      const { tasks } = await data<{ tasks: { edges: Array<{ node: { id: string; scope: string } }> } }>('hpc', '{ tasks(first: 1000) { edges { node { id scope } } } }');
+      const { tasks } = await data<{ tasks: { edges: Array<{ node: { id: string; scope: string } }> } }>(
+        'hpc',
+        '{ tasks(first: 1000) { edges { node { id scope } } } }',
+      );
       expect(tasks.edges.map((e) => e.node.scope).filter((s) => s !== scope)).toEqual([]);
       expect(tasks.edges.map((e) => e.node.id)).not.toContain(w.tasks.mallory);
     });
 
     test('compute services are listed only to their own identity (and to administrators)', async () => {
       const query = '{ computeServices(includeGone: true) { id } }';
-      const ids = async (as: Caller) => (await data<{ computeServices: Array<{ id: string }> }>(as, query)).computeServices.map((s) => s.id);
+      const ids = async (as: Caller) =>
+        (await data<{ computeServices: Array<{ id: string }> }>(as, query)).computeServices.map((s) => s.id);
       expect(new Set(await ids('hpc'))).toEqual(new Set([w.services.gone, w.services.live, w.services.spare]));
       expect(await ids('rogue')).toEqual([w.services.rogue]);
       expect(await ids('alice')).toEqual([]);
@@ -120,10 +133,16 @@ describe('access control over HTTP: every query and mutation', () => {
 
     test('a compute service claims nothing from a hub outside its identity’s scopes', async () => {
       const { claimTasks } = await data<{ claimTasks: unknown[] }>(
-        'hpc', 'mutation ($s: ID!, $p: [String!]) { claimTasks(computeServiceId: $s, count: 10, protocols: $p) { token } }', { s: w.services.live, p: [protocol] });
+        'hpc',
+        'mutation ($s: ID!, $p: [String!]) { claimTasks(computeServiceId: $s, count: 10, protocols: $p) { token } }',
+        { s: w.services.live, p: [protocol] },
+      );
       expect(claimTasks).toEqual([]);
       const { task } = await data<{ task: { status: string; actionedOn: string[]; scope: string } }>(
-        'mallory', 'query ($id: ID!) { task(id: $id) { status actionedOn scope } }', { id: w.tasks.mallory });
+        'mallory',
+        'query ($id: ID!) { task(id: $id) { status actionedOn scope } }',
+        { id: w.tasks.mallory },
+      );
       // mallory's task was claimable all along: WAITING, on her hub, of the same protocol.
       expect(task).toEqual({ status: 'WAITING', actionedOn: [w.malloryNetwork.key], scope: otherScope });
     });
@@ -131,11 +150,17 @@ describe('access control over HTTP: every query and mutation', () => {
 
   test('after expiry and reclaim, only the new claim writes: the superseded one stays STALE_CLAIM', async () => {
     const submit = 'mutation ($c: String!, $r: UnitResultInput!) { submitUnitResult(claimToken: $c, result: $r) { attempt } }';
-    const { submitUnitResult } = await data<{ submitUnitResult: { attempt: number } }>('hpc', submit, { c: w.claims.reclaimed, r: okUnit('setup') });
+    const { submitUnitResult } = await data<{ submitUnitResult: { attempt: number } }>('hpc', submit, {
+      c: w.claims.reclaimed,
+      r: okUnit('setup'),
+    });
     const stale = await send('hpc', submit, { c: w.claims.stale, r: okUnit('sim') });
     expect(stale.body.errors?.map((error) => error.extensions.code)).toEqual(['STALE_CLAIM']);
     const { task } = await data<{ task: { status: string; unitResults: Array<{ unitKey: string; attempt: number }> } }>(
-      'alice', 'query ($id: ID!) { task(id: $id) { status unitResults { unitKey attempt } } }', { id: w.tasks.stale });
+      'alice',
+      'query ($id: ID!) { task(id: $id) { status unitResults { unitKey attempt } } }',
+      { id: w.tasks.stale },
+    );
     expect(task).toEqual({ status: 'RUNNING', unitResults: [{ unitKey: 'setup', attempt: submitUnitResult.attempt }] });
   });
 

@@ -27,33 +27,56 @@ export interface AccessEntry {
   field: string;
   query: string;
   /** The positive control: this caller runs the operation with these variables and it succeeds. */
-  allowed: { as: Caller; variables: Variables; prepare?: (w: World, run: (as: Caller, query: string, variables: Record<string, unknown>) => Promise<unknown>) => Promise<void> };
+  allowed: {
+    as: Caller;
+    variables: Variables;
+    prepare?: (w: World, run: (as: Caller, query: string, variables: Record<string, unknown>) => Promise<unknown>) => Promise<void>;
+  };
   refuses: Refusal[];
 }
 
 const none: Variables = () => ({});
 
 // The cases, named once.
-const otherScopeUser = (variables?: Variables, code: RefusalCode = 'FORBIDDEN', why = 'a user of another scope'): Refusal =>
-  ({ why, as: 'mallory', code, ...(variables === undefined ? {} : { variables }) });
+const otherScopeUser = (variables?: Variables, code: RefusalCode = 'FORBIDDEN', why = 'a user of another scope'): Refusal => ({
+  why,
+  as: 'mallory',
+  code,
+  ...(variables === undefined ? {} : { variables }),
+});
 const computeDoingUserWork: Refusal = { why: 'a compute identity doing user work', as: 'hpc', code: 'FORBIDDEN' };
 const userDoingComputeWork: Refusal = { why: 'a user identity doing compute work', as: 'alice', code: 'FORBIDDEN' };
-const otherComputeIdentity = (what: string): Refusal => ({ why: `another compute identity using hpc's ${what}`, as: 'rogue', code: 'FORBIDDEN' });
+const otherComputeIdentity = (what: string): Refusal => ({
+  why: `another compute identity using hpc's ${what}`,
+  as: 'rogue',
+  code: 'FORBIDDEN',
+});
 const nonAdmin = (as: Caller): Refusal => ({ why: `a non-administrator (${as})`, as, code: 'FORBIDDEN' });
-const staleClaim = (variables: Variables): Refusal => ({ why: 'a claim token superseded after expiry and reclaim', as: 'hpc', variables, code: 'STALE_CLAIM' });
-const goneService = (variables: Variables): Refusal => ({ why: 'a compute service that expired', as: 'hpc', variables, code: 'COMPUTE_SERVICE_GONE' });
+const staleClaim = (variables: Variables): Refusal => ({
+  why: 'a claim token superseded after expiry and reclaim',
+  as: 'hpc',
+  variables,
+  code: 'STALE_CLAIM',
+});
+const goneService = (variables: Variables): Refusal => ({
+  why: 'a compute service that expired',
+  as: 'hpc',
+  variables,
+  code: 'COMPUTE_SERVICE_GONE',
+});
 
-const claimWrite = (field: string, query: string, variables: (claimToken: string, w: World) => Record<string, unknown>, extra: Refusal[] = [], prepare?: AccessEntry['allowed']['prepare']): AccessEntry => ({
+const claimWrite = (
+  field: string,
+  query: string,
+  variables: (claimToken: string, w: World) => Record<string, unknown>,
+  extra: Refusal[] = [],
+  prepare?: AccessEntry['allowed']['prepare'],
+): AccessEntry => ({
   root: 'Mutation',
   field,
   query,
   allowed: { as: 'hpc', variables: (w) => variables(w.claims.live, w), ...(prepare === undefined ? {} : { prepare }) },
-  refuses: [
-    userDoingComputeWork,
-    otherComputeIdentity('claim'),
-    staleClaim((w) => variables(w.claims.stale, w)),
-    ...extra,
-  ],
+  refuses: [userDoingComputeWork, otherComputeIdentity('claim'), staleClaim((w) => variables(w.claims.stale, w)), ...extra],
 });
 
 const taskIdsOn = (network: 'network' | 'malloryNetwork') => (w: World) => ({ n: w[network].key, ids: [w.tasks.idle] });
@@ -61,10 +84,19 @@ const taskIdsOn = (network: 'network' | 'malloryNetwork') => (w: World) => ({ n:
 /** reportDagBuildFailure's positive control: hpc claims a new, most urgent task of alice's that has no DAG. */
 const unbuildable = { claimToken: '' };
 const claimUnbuildableTask: AccessEntry['allowed']['prepare'] = async (w, run) => {
-  const { createTasks } = await run('alice', 'mutation ($t: ID!) { createTasks(transformationKey: $t, priority: 1) { id } }', { t: w.network.transformationKey }) as { createTasks: Array<{ id: string }> };
+  const { createTasks } = (await run('alice', 'mutation ($t: ID!) { createTasks(transformationKey: $t, priority: 1) { id } }', {
+    t: w.network.transformationKey,
+  })) as { createTasks: Array<{ id: string }> };
   const taskId = createTasks[0]!.id;
-  await run('alice', 'mutation ($n: ID!, $ids: [ID!]!) { actionTasks(networkKey: $n, taskIds: $ids) }', { n: w.network.key, ids: [taskId] });
-  const { claimTasks } = await run('hpc', 'mutation ($s: ID!, $p: [String!]) { claimTasks(computeServiceId: $s, protocols: $p) { token task { id } } }', { s: w.services.live, p: [protocol] }) as { claimTasks: Array<{ token: string; task: { id: string } }> };
+  await run('alice', 'mutation ($n: ID!, $ids: [ID!]!) { actionTasks(networkKey: $n, taskIds: $ids) }', {
+    n: w.network.key,
+    ids: [taskId],
+  });
+  const { claimTasks } = (await run(
+    'hpc',
+    'mutation ($s: ID!, $p: [String!]) { claimTasks(computeServiceId: $s, protocols: $p) { token task { id } } }',
+    { s: w.services.live, p: [protocol] },
+  )) as { claimTasks: Array<{ token: string; task: { id: string } }> };
   if (claimTasks[0]?.task.id !== taskId) throw new Error(`expected to claim the new task ${taskId}, got ${JSON.stringify(claimTasks)}`);
   unbuildable.claimToken = claimTasks[0].token;
 };
@@ -73,48 +105,74 @@ export const accessTable: AccessEntry[] = [
   // --- Query ----------------------------------------------------------------------------------------
   { root: 'Query', field: 'viewer', query: '{ viewer { id } }', allowed: { as: 'alice', variables: none }, refuses: [] },
   {
-    root: 'Query', field: 'identities', query: '{ identities { id } }',
+    root: 'Query',
+    field: 'identities',
+    query: '{ identities { id } }',
     allowed: { as: 'admin', variables: none },
     refuses: [nonAdmin('alice'), nonAdmin('hpc')],
   },
   {
-    root: 'Query', field: 'identity', query: 'query ($id: ID!) { identity(id: $id) { id tokens { id } } }',
+    root: 'Query',
+    field: 'identity',
+    query: 'query ($id: ID!) { identity(id: $id) { id tokens { id } } }',
     allowed: { as: 'admin', variables: (w) => ({ id: w.identityIds.hpc }) },
     refuses: [nonAdmin('alice'), nonAdmin('rogue')],
   },
-  { root: 'Query', field: 'computeServicePolicy', query: '{ computeServicePolicy { expirySeconds } }', allowed: { as: 'hpc', variables: none }, refuses: [] },
   {
-    root: 'Query', field: 'network', query: 'query ($k: ID!) { network(scopedKey: $k) { name } }',
+    root: 'Query',
+    field: 'computeServicePolicy',
+    query: '{ computeServicePolicy { expirySeconds } }',
+    allowed: { as: 'hpc', variables: none },
+    refuses: [],
+  },
+  {
+    root: 'Query',
+    field: 'network',
+    query: 'query ($k: ID!) { network(scopedKey: $k) { name } }',
     allowed: { as: 'alice', variables: (w) => ({ k: w.network.key }) },
     refuses: [otherScopeUser()],
   },
   {
-    root: 'Query', field: 'networks', query: 'query ($s: String) { networks(scope: $s) { scopedKey } }',
+    root: 'Query',
+    field: 'networks',
+    query: 'query ($s: String) { networks(scope: $s) { scopedKey } }',
     allowed: { as: 'alice', variables: () => ({ s: scope }) },
     refuses: [otherScopeUser()],
   },
   {
-    root: 'Query', field: 'transformation', query: 'query ($k: ID!) { transformation(scopedKey: $k) { name } }',
+    root: 'Query',
+    field: 'transformation',
+    query: 'query ($k: ID!) { transformation(scopedKey: $k) { name } }',
     allowed: { as: 'alice', variables: (w) => ({ k: w.network.transformationKey }) },
     refuses: [otherScopeUser()],
   },
   {
-    root: 'Query', field: 'task', query: 'query ($id: ID!) { task(id: $id) { id status } }',
+    root: 'Query',
+    field: 'task',
+    query: 'query ($id: ID!) { task(id: $id) { id status } }',
     allowed: { as: 'alice', variables: (w) => ({ id: w.tasks.live }) },
     // A task id names no scope: outside the caller's scopes the task does not exist.
     refuses: [otherScopeUser(undefined, 'NOT_FOUND')],
   },
   {
-    root: 'Query', field: 'tasks', query: 'query ($f: TaskFilter) { tasks(filter: $f) { totalCount edges { node { id } } } }',
+    root: 'Query',
+    field: 'tasks',
+    query: 'query ($f: TaskFilter) { tasks(filter: $f) { totalCount edges { node { id } } } }',
     allowed: { as: 'alice', variables: () => ({ f: { scope } }) },
     refuses: [
       otherScopeUser(),
       otherScopeUser((w) => ({ f: { networkKey: w.network.key } }), 'FORBIDDEN', 'a user of another scope, by network'),
-      otherScopeUser((w) => ({ f: { transformationKey: w.network.transformationKey } }), 'FORBIDDEN', 'a user of another scope, by transformation'),
+      otherScopeUser(
+        (w) => ({ f: { transformationKey: w.network.transformationKey } }),
+        'FORBIDDEN',
+        'a user of another scope, by transformation',
+      ),
     ],
   },
   {
-    root: 'Query', field: 'statusCounts', query: 'query ($s: String, $n: ID, $t: ID) { statusCounts(scope: $s, networkKey: $n, transformationKey: $t) { waiting running } }',
+    root: 'Query',
+    field: 'statusCounts',
+    query: 'query ($s: String, $n: ID, $t: ID) { statusCounts(scope: $s, networkKey: $n, transformationKey: $t) { waiting running } }',
     allowed: { as: 'alice', variables: () => ({ s: scope }) },
     refuses: [
       otherScopeUser(),
@@ -123,19 +181,27 @@ export const accessTable: AccessEntry[] = [
     ],
   },
   // Nothing to refuse beyond intruders: each caller sees only its own services (accessControl.test.ts, isolation).
-  { root: 'Query', field: 'computeServices', query: '{ computeServices(includeGone: true) { id } }', allowed: { as: 'hpc', variables: none }, refuses: [] },
+  {
+    root: 'Query',
+    field: 'computeServices',
+    query: '{ computeServices(includeGone: true) { id } }',
+    allowed: { as: 'hpc', variables: none },
+    refuses: [],
+  },
   // Any identity may read where the event stream stands; the events themselves are scope-checked (taskEvents).
   { root: 'Query', field: 'taskEventCursor', query: '{ taskEventCursor }', allowed: { as: 'mallory', variables: none }, refuses: [] },
 
   // --- Mutation: identities and tokens --------------------------------------------------------------
   {
-    root: 'Mutation', field: 'createIdentity',
+    root: 'Mutation',
+    field: 'createIdentity',
     query: 'mutation ($input: CreateIdentityInput!) { createIdentity(input: $input) { token } }',
     allowed: { as: 'admin', variables: () => ({ input: { kind: 'USER', name: 'created-by-admin', scopes: [scope] } }) },
     refuses: [nonAdmin('alice'), nonAdmin('hpc')],
   },
   {
-    root: 'Mutation', field: 'issueToken',
+    root: 'Mutation',
+    field: 'issueToken',
     query: 'mutation ($id: ID!) { issueToken(identityId: $id, label: "acl") { token } }',
     allowed: { as: 'admin', variables: (w) => ({ id: w.identityIds.hpc }) },
     refuses: [
@@ -144,13 +210,15 @@ export const accessTable: AccessEntry[] = [
     ],
   },
   {
-    root: 'Mutation', field: 'revokeToken',
+    root: 'Mutation',
+    field: 'revokeToken',
     query: 'mutation ($id: ID!) { revokeToken(tokenId: $id) { revokedAt } }',
     allowed: { as: 'alice', variables: (w) => ({ id: w.spareTokenId }) },
     refuses: [{ why: "a non-administrator, another identity's token", as: 'mallory', code: 'FORBIDDEN' }, nonAdmin('hpc')],
   },
   {
-    root: 'Mutation', field: 'disableIdentity',
+    root: 'Mutation',
+    field: 'disableIdentity',
     query: 'mutation ($id: ID!) { disableIdentity(id: $id) { disabledAt } }',
     allowed: { as: 'admin', variables: (w) => ({ id: w.victimId }) },
     refuses: [nonAdmin('alice'), nonAdmin('hpc')],
@@ -158,66 +226,101 @@ export const accessTable: AccessEntry[] = [
 
   // --- Mutation: a user's work ----------------------------------------------------------------------
   {
-    root: 'Mutation', field: 'createNetwork',
+    root: 'Mutation',
+    field: 'createNetwork',
     query: 'mutation ($s: String!, $input: NetworkInput!) { createNetwork(scope: $s, input: $input) { created } }',
     allowed: {
       as: 'alice',
-      variables: () => ({ s: scope, input: { name: 'acl', chemicalSystems: [{ name: 'a', components: {} }, { name: 'b', components: {} }], transformations: [{ name: 'a->b', stateA: 'a', stateB: 'b', protocol, settings: {} }] } }),
+      variables: () => ({
+        s: scope,
+        input: {
+          name: 'acl',
+          chemicalSystems: [
+            { name: 'a', components: {} },
+            { name: 'b', components: {} },
+          ],
+          transformations: [{ name: 'a->b', stateA: 'a', stateB: 'b', protocol, settings: {} }],
+        },
+      }),
     },
     refuses: [otherScopeUser(), computeDoingUserWork],
   },
   {
-    root: 'Mutation', field: 'createTasks',
+    root: 'Mutation',
+    field: 'createTasks',
     query: 'mutation ($t: ID!, $extends: ID) { createTasks(transformationKey: $t, extends: $extends) { id } }',
     allowed: { as: 'alice', variables: (w) => ({ t: w.network.transformationKey }) },
     refuses: [
       otherScopeUser(),
       computeDoingUserWork,
-      otherScopeUser((w) => ({ t: w.malloryNetwork.transformationKey, extends: w.tasks.idle }), 'NOT_FOUND', 'a user of another scope, extending a task it cannot see'),
+      otherScopeUser(
+        (w) => ({ t: w.malloryNetwork.transformationKey, extends: w.tasks.idle }),
+        'NOT_FOUND',
+        'a user of another scope, extending a task it cannot see',
+      ),
     ],
   },
   {
-    root: 'Mutation', field: 'actionTasks',
+    root: 'Mutation',
+    field: 'actionTasks',
     query: 'mutation ($n: ID!, $ids: [ID!]!) { actionTasks(networkKey: $n, taskIds: $ids) }',
     allowed: { as: 'alice', variables: taskIdsOn('network') },
-    refuses: [otherScopeUser(), computeDoingUserWork, otherScopeUser(taskIdsOn('malloryNetwork'), 'NOT_FOUND', 'a user of another scope, onto its own network')],
+    refuses: [
+      otherScopeUser(),
+      computeDoingUserWork,
+      otherScopeUser(taskIdsOn('malloryNetwork'), 'NOT_FOUND', 'a user of another scope, onto its own network'),
+    ],
   },
   {
-    root: 'Mutation', field: 'cancelTasks',
+    root: 'Mutation',
+    field: 'cancelTasks',
     query: 'mutation ($n: ID!, $ids: [ID!]!) { cancelTasks(networkKey: $n, taskIds: $ids) }',
     allowed: { as: 'alice', variables: taskIdsOn('network') },
-    refuses: [otherScopeUser(), computeDoingUserWork, otherScopeUser(taskIdsOn('malloryNetwork'), 'NOT_FOUND', 'a user of another scope, from its own network')],
+    refuses: [
+      otherScopeUser(),
+      computeDoingUserWork,
+      otherScopeUser(taskIdsOn('malloryNetwork'), 'NOT_FOUND', 'a user of another scope, from its own network'),
+    ],
   },
   {
-    root: 'Mutation', field: 'setTaskStatus',
+    root: 'Mutation',
+    field: 'setTaskStatus',
     query: 'mutation ($ids: [ID!]!) { setTaskStatus(taskIds: $ids, status: WAITING) { id } }',
     allowed: { as: 'alice', variables: (w) => ({ ids: [w.tasks.idle] }) },
     refuses: [
       otherScopeUser(undefined, 'NOT_FOUND'),
-      otherScopeUser((w) => ({ ids: [w.tasks.mallory, w.tasks.idle] }), 'NOT_FOUND', 'a user of another scope, mixing in a task it cannot see'),
+      otherScopeUser(
+        (w) => ({ ids: [w.tasks.mallory, w.tasks.idle] }),
+        'NOT_FOUND',
+        'a user of another scope, mixing in a task it cannot see',
+      ),
       computeDoingUserWork,
     ],
   },
   {
-    root: 'Mutation', field: 'setTaskPriority',
+    root: 'Mutation',
+    field: 'setTaskPriority',
     query: 'mutation ($ids: [ID!]!) { setTaskPriority(taskIds: $ids, priority: 1) { id } }',
     allowed: { as: 'alice', variables: (w) => ({ ids: [w.tasks.idle] }) },
     refuses: [otherScopeUser(undefined, 'NOT_FOUND'), computeDoingUserWork],
   },
   {
-    root: 'Mutation', field: 'setNetworkWeight',
+    root: 'Mutation',
+    field: 'setNetworkWeight',
     query: 'mutation ($n: ID!) { setNetworkWeight(networkKey: $n, weight: 0.5) { weight } }',
     allowed: { as: 'alice', variables: (w) => ({ n: w.network.key }) },
     refuses: [otherScopeUser(), computeDoingUserWork],
   },
   {
-    root: 'Mutation', field: 'addRestartPattern',
+    root: 'Mutation',
+    field: 'addRestartPattern',
     query: 'mutation ($n: ID!) { addRestartPattern(networkKey: $n, pattern: "Timeout", maxRetries: 2) { id } }',
     allowed: { as: 'alice', variables: (w) => ({ n: w.network.key }) },
     refuses: [otherScopeUser(), computeDoingUserWork],
   },
   {
-    root: 'Mutation', field: 'removeRestartPattern',
+    root: 'Mutation',
+    field: 'removeRestartPattern',
     query: 'mutation ($n: ID!) { removeRestartPattern(networkKey: $n, pattern: "OOM") }',
     allowed: { as: 'alice', variables: (w) => ({ n: w.network.key }) },
     refuses: [otherScopeUser(), computeDoingUserWork],
@@ -225,38 +328,46 @@ export const accessTable: AccessEntry[] = [
 
   // --- Mutation: a compute service's work -----------------------------------------------------------
   {
-    root: 'Mutation', field: 'registerComputeService',
+    root: 'Mutation',
+    field: 'registerComputeService',
     query: 'mutation { registerComputeService(name: "acl-node") { id } }',
     allowed: { as: 'hpc', variables: none },
     refuses: [userDoingComputeWork, { why: 'an administrator (a user identity) doing compute work', as: 'admin', code: 'FORBIDDEN' }],
   },
   {
-    root: 'Mutation', field: 'heartbeat',
+    root: 'Mutation',
+    field: 'heartbeat',
     query: 'mutation ($s: ID!) { heartbeat(computeServiceId: $s) { lastHeartbeatAt } }',
     allowed: { as: 'hpc', variables: (w) => ({ s: w.services.live }) },
     refuses: [userDoingComputeWork, otherComputeIdentity('service id'), goneService((w) => ({ s: w.services.gone }))],
   },
   {
-    root: 'Mutation', field: 'deregisterComputeService',
+    root: 'Mutation',
+    field: 'deregisterComputeService',
     query: 'mutation ($s: ID!) { deregisterComputeService(computeServiceId: $s) { deregisteredAt } }',
     allowed: { as: 'hpc', variables: (w) => ({ s: w.services.spare }) },
     refuses: [
       userDoingComputeWork,
       otherComputeIdentity('service id'),
-      { why: "another compute identity deregistering hpc's working service", as: 'rogue', variables: (w) => ({ s: w.services.live }), code: 'FORBIDDEN' },
+      {
+        why: "another compute identity deregistering hpc's working service",
+        as: 'rogue',
+        variables: (w) => ({ s: w.services.live }),
+        code: 'FORBIDDEN',
+      },
     ],
   },
   {
-    root: 'Mutation', field: 'claimTasks',
+    root: 'Mutation',
+    field: 'claimTasks',
     query: 'mutation ($s: ID!, $p: [String!]) { claimTasks(computeServiceId: $s, protocols: $p) { token } }',
     allowed: { as: 'hpc', variables: (w) => ({ s: w.services.live, p: [protocol] }) },
     refuses: [userDoingComputeWork, otherComputeIdentity('service id'), goneService((w) => ({ s: w.services.gone, p: [protocol] }))],
   },
-  claimWrite(
-    'setProtocolDAG',
-    'mutation ($c: String!, $dag: JSON!) { setProtocolDAG(claimToken: $c, dag: $dag) { sha256 } }',
-    (c) => ({ c, dag }),
-  ),
+  claimWrite('setProtocolDAG', 'mutation ($c: String!, $dag: JSON!) { setProtocolDAG(claimToken: $c, dag: $dag) { sha256 } }', (c) => ({
+    c,
+    dag,
+  })),
   claimWrite(
     'submitUnitResult',
     'mutation ($c: String!, $r: UnitResultInput!) { submitUnitResult(claimToken: $c, result: $r) { id } }',
@@ -272,8 +383,18 @@ export const accessTable: AccessEntry[] = [
     'mutation ($c: String!, $u: ID!) { continueResultFileUpload(claimToken: $c, uploadId: $u) { uploadId url } }',
     (c, w) => ({ c, u: c === w.claims.stale ? w.uploads.stale : w.uploads.live }),
     [
-      { why: "another compute identity's upload, through its own live claim", as: 'rogue', variables: (w) => ({ c: w.claims.rogue, u: w.uploads.live }), code: 'NOT_FOUND' },
-      { why: "another task's upload, through a live claim", as: 'hpc', variables: (w) => ({ c: w.claims.live, u: w.uploads.stale }), code: 'NOT_FOUND' },
+      {
+        why: "another compute identity's upload, through its own live claim",
+        as: 'rogue',
+        variables: (w) => ({ c: w.claims.rogue, u: w.uploads.live }),
+        code: 'NOT_FOUND',
+      },
+      {
+        why: "another task's upload, through a live claim",
+        as: 'hpc',
+        variables: (w) => ({ c: w.claims.live, u: w.uploads.stale }),
+        code: 'NOT_FOUND',
+      },
     ],
   ),
   claimWrite(
@@ -281,8 +402,18 @@ export const accessTable: AccessEntry[] = [
     'mutation ($c: String!, $u: ID!) { commitResultFile(claimToken: $c, uploadId: $u) { sha256 } }',
     (c, w) => ({ c, u: c === w.claims.stale ? w.uploads.stale : w.uploads.live }),
     [
-      { why: "another compute identity's upload, through its own live claim", as: 'rogue', variables: (w) => ({ c: w.claims.rogue, u: w.uploads.live }), code: 'NOT_FOUND' },
-      { why: "another task's upload, through a live claim", as: 'hpc', variables: (w) => ({ c: w.claims.live, u: w.uploads.stale }), code: 'NOT_FOUND' },
+      {
+        why: "another compute identity's upload, through its own live claim",
+        as: 'rogue',
+        variables: (w) => ({ c: w.claims.rogue, u: w.uploads.live }),
+        code: 'NOT_FOUND',
+      },
+      {
+        why: "another task's upload, through a live claim",
+        as: 'hpc',
+        variables: (w) => ({ c: w.claims.live, u: w.uploads.stale }),
+        code: 'NOT_FOUND',
+      },
     ],
   ),
   claimWrite(
@@ -291,14 +422,23 @@ export const accessTable: AccessEntry[] = [
     (c) => ({ c }),
     [],
     async (w, run) => {
-      await run('hpc', 'mutation ($c: String!, $r: UnitResultInput!) { submitUnitResult(claimToken: $c, result: $r) { id } }', { c: w.claims.live, r: okUnit('sim') });
+      await run('hpc', 'mutation ($c: String!, $r: UnitResultInput!) { submitUnitResult(claimToken: $c, result: $r) { id } }', {
+        c: w.claims.live,
+        r: okUnit('sim'),
+      });
     },
   ),
   {
-    root: 'Mutation', field: 'reportDagBuildFailure',
-    query: 'mutation ($c: String!, $e: String!) { reportDagBuildFailure(claimToken: $c, exception: $e, traceback: "Traceback: ValueError") { task { status } } }',
+    root: 'Mutation',
+    field: 'reportDagBuildFailure',
+    query:
+      'mutation ($c: String!, $e: String!) { reportDagBuildFailure(claimToken: $c, exception: $e, traceback: "Traceback: ValueError") { task { status } } }',
     // A claim of its own, on a task without a DAG (the live claim's task has one): made by prepare, after every refusal.
-    allowed: { as: 'hpc', variables: (w) => ({ c: unbuildable.claimToken || w.claims.live, e: 'ValueError: no DAG' }), prepare: claimUnbuildableTask },
+    allowed: {
+      as: 'hpc',
+      variables: (w) => ({ c: unbuildable.claimToken || w.claims.live, e: 'ValueError: no DAG' }),
+      prepare: claimUnbuildableTask,
+    },
     refuses: [
       { ...userDoingComputeWork, variables: (w) => ({ c: w.claims.live, e: 'ValueError: no DAG' }) },
       { ...otherComputeIdentity('claim'), variables: (w) => ({ c: w.claims.live, e: 'ValueError: no DAG' }) },
@@ -308,7 +448,8 @@ export const accessTable: AccessEntry[] = [
 
   // --- Subscription (graphql-ws; accessControl.subscriptions.test.ts) --------------------------------
   {
-    root: 'Subscription', field: 'taskEvents',
+    root: 'Subscription',
+    field: 'taskEvents',
     query: 'subscription ($f: TaskEventFilter, $since: ID) { taskEvents(filter: $f, since: $since) { __typename cursor taskId scope } }',
     allowed: { as: 'alice', variables: (w) => ({ f: { taskId: w.tasks.idle }, since: '0' }) },
     refuses: [

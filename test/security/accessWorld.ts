@@ -93,10 +93,16 @@ export async function buildWorld(server: TestApp, clock?: ManualClock): Promise<
   const victim = await createIdentity(server.admin, { kind: 'USER', name: 'victim', scopes: [scope] });
   await server.admin.request('mutation ($id: ID!) { disableIdentity(id: $id) { id } }', { id: dora.id });
   const { issueToken: revoked } = await server.admin.request<{ issueToken: { token: string; info: { id: string } } }>(
-    'mutation ($id: ID!) { issueToken(identityId: $id, label: "revoked") { token info { id } } }', { id: alice.id });
+    'mutation ($id: ID!) { issueToken(identityId: $id, label: "revoked") { token info { id } } }',
+    { id: alice.id },
+  );
   await server.admin.request('mutation ($id: ID!) { revokeToken(tokenId: $id) { id } }', { id: revoked.info.id });
-  const { issueToken: spare } = await server.client(alice.token).request<{ issueToken: { info: { id: string } } }>(
-    'mutation ($id: ID!) { issueToken(identityId: $id, label: "spare") { info { id } } }', { id: alice.id });
+  const { issueToken: spare } = await server
+    .client(alice.token)
+    .request<{ issueToken: { info: { id: string } } }>(
+      'mutation ($id: ID!) { issueToken(identityId: $id, label: "spare") { info { id } } }',
+      { id: alice.id },
+    );
   const { viewer: admin } = await server.admin.request<{ viewer: { id: string } }>('{ viewer { id } }');
 
   const asAlice = server.client(alice.token);
@@ -105,23 +111,37 @@ export async function buildWorld(server: TestApp, clock?: ManualClock): Promise<
   const asRogue = server.client(rogue.token);
   const network = await createNetworkAs(asAlice, scope, 'acme network');
   const malloryNetwork = await createNetworkAs(asMallory, otherScope, 'other network');
-  await asAlice.request('mutation ($n: ID!) { addRestartPattern(networkKey: $n, pattern: "OOM", maxRetries: 1) { id } }', { n: network.key });
+  await asAlice.request('mutation ($n: ID!) { addRestartPattern(networkKey: $n, pattern: "OOM", maxRetries: 1) { id } }', {
+    n: network.key,
+  });
 
   const register = async (as: ApiClient, name: string) =>
-    (await as.request<{ registerComputeService: { id: string } }>('mutation ($n: String!) { registerComputeService(name: $n) { id } }', { n: name })).registerComputeService.id;
-  const services = { gone: await register(asHpc, 'hpc-0'), live: await register(asHpc, 'hpc-1'), spare: await register(asHpc, 'hpc-2'), rogue: await register(asRogue, 'rogue-0') };
+    (
+      await as.request<{ registerComputeService: { id: string } }>('mutation ($n: String!) { registerComputeService(name: $n) { id } }', {
+        n: name,
+      })
+    ).registerComputeService.id;
+  const services = {
+    gone: await register(asHpc, 'hpc-0'),
+    live: await register(asHpc, 'hpc-1'),
+    spare: await register(asHpc, 'hpc-2'),
+    rogue: await register(asRogue, 'rogue-0'),
+  };
   const createTask = async (options: { withDag: boolean; action: boolean }, as = asAlice, on = network) => {
     const { createTasks } = await as.request<{ createTasks: Array<{ id: string }> }>(
       'mutation ($t: ID!, $dag: JSON) { createTasks(transformationKey: $t, dag: $dag) { id } }',
       { t: on.transformationKey, dag: options.withDag ? dag : null },
     );
     const id = createTasks[0]!.id;
-    if (options.action) await as.request('mutation ($n: ID!, $ids: [ID!]!) { actionTasks(networkKey: $n, taskIds: $ids) }', { n: on.key, ids: [id] });
+    if (options.action)
+      await as.request('mutation ($n: ID!, $ids: [ID!]!) { actionTasks(networkKey: $n, taskIds: $ids) }', { n: on.key, ids: [id] });
     return id;
   };
   const claimOne = async (as: ApiClient, serviceId: string, expectedTaskId: string) => {
     const { claimTasks } = await as.request<{ claimTasks: Array<{ token: string; task: { id: string } }> }>(
-      'mutation ($s: ID!, $p: [String!]) { claimTasks(computeServiceId: $s, protocols: $p) { token task { id } } }', { s: serviceId, p: [protocol] });
+      'mutation ($s: ID!, $p: [String!]) { claimTasks(computeServiceId: $s, protocols: $p) { token task { id } } }',
+      { s: serviceId, p: [protocol] },
+    );
     if (claimTasks.length !== 1 || claimTasks[0]!.task.id !== expectedTaskId) {
       throw new Error(`expected to claim task ${expectedTaskId}, got ${JSON.stringify(claimTasks)}`);
     }
@@ -144,12 +164,18 @@ export async function buildWorld(server: TestApp, clock?: ManualClock): Promise<
   const staleUpload = await upload(asHpc, staleClaim, 'out/stale.txt');
   // Silence is simulated by moving hpc-0's last heartbeat back past the expiry; the expiry itself and
   // the requeue are the real ones, run by the next claim.
-  await server.app.state.db.computeService.update({ where: { id: services.gone }, data: { lastHeartbeatAt: new Date(Date.now() - 2 * 3_600_000) } });
+  await server.app.state.db.computeService.update({
+    where: { id: services.gone },
+    data: { lastHeartbeatAt: new Date(Date.now() - 2 * 3_600_000) },
+  });
   const reclaimed = await claimOne(asHpc, services.live, staleTask);
 
   const liveTask = await createTask({ withDag: false, action: true });
   const liveClaim = await claimOne(asHpc, services.live, liveTask);
-  await asHpc.request('mutation ($c: String!, $dag: JSON!) { setProtocolDAG(claimToken: $c, dag: $dag) { sha256 } }', { c: liveClaim, dag });
+  await asHpc.request('mutation ($c: String!, $dag: JSON!) { setProtocolDAG(claimToken: $c, dag: $dag) { sha256 } }', {
+    c: liveClaim,
+    dag,
+  });
   const liveUpload = await upload(asHpc, liveClaim, 'out/live.txt');
 
   const rogueTask = await createTask({ withDag: true, action: true });
@@ -162,8 +188,16 @@ export async function buildWorld(server: TestApp, clock?: ManualClock): Promise<
   else if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
   return {
     tokens: {
-      admin: server.adminToken, alice: alice.token, mallory: mallory.token, hpc: hpc.token, rogue: rogue.token,
-      anonymous: null, unknownToken: 'dkt_' + 'A'.repeat(43), revokedToken: revoked.token, expiredToken: expiring.token, disabledIdentity: dora.token,
+      admin: server.adminToken,
+      alice: alice.token,
+      mallory: mallory.token,
+      hpc: hpc.token,
+      rogue: rogue.token,
+      anonymous: null,
+      unknownToken: 'dkt_' + 'A'.repeat(43),
+      revokedToken: revoked.token,
+      expiredToken: expiring.token,
+      disabledIdentity: dora.token,
     },
     identityIds: { admin: admin.id, alice: alice.id, mallory: mallory.id, hpc: hpc.id, rogue: rogue.id },
     network,
@@ -178,7 +212,9 @@ export async function buildWorld(server: TestApp, clock?: ManualClock): Promise<
 }
 
 async function createNetworkAs(as: ApiClient, inScope: string, name: string) {
-  const { createNetwork } = await as.request<{ createNetwork: { network: { scopedKey: string; transformations: Array<{ scopedKey: string }> } } }>(
+  const { createNetwork } = await as.request<{
+    createNetwork: { network: { scopedKey: string; transformations: Array<{ scopedKey: string }> } };
+  }>(
     'mutation ($s: String!, $input: NetworkInput!) { createNetwork(scope: $s, input: $input) { network { scopedKey transformations { scopedKey } } } }',
     { s: inScope, input: networkInput(name) },
   );

@@ -1,6 +1,15 @@
 import { startTestApp } from '../support/testApp.js';
 import type { TestApp } from '../support/testApp.js';
-import { buildBadInputWorld, codesOf, nestedArraysJson, networkInput, postOperation, postRaw, sha256Of, withNothingChanged } from './badInputWorld.js';
+import {
+  buildBadInputWorld,
+  codesOf,
+  nestedArraysJson,
+  networkInput,
+  postOperation,
+  postRaw,
+  sha256Of,
+  withNothingChanged,
+} from './badInputWorld.js';
 import type { BadInputWorld } from './badInputWorld.js';
 
 /**
@@ -43,7 +52,12 @@ const createUpload = `mutation ($c: String!, $unit: String!, $path: String!, $si
   createResultFileUpload(claimToken: $c, unitKey: $unit, path: $path, size: $size, sha256: $sha) { uploadId url } }`;
 const commitUpload = 'mutation ($c: String!, $u: ID!) { commitResultFile(claimToken: $c, uploadId: $u) { path size sha256 } }';
 
-const unit = (key: string, dependencies: string[] = [], extra: Record<string, unknown> = {}) => ({ key, name: `unit ${key}`, dependencies, ...extra });
+const unit = (key: string, dependencies: string[] = [], extra: Record<string, unknown> = {}) => ({
+  key,
+  name: `unit ${key}`,
+  dependencies,
+  ...extra,
+});
 const okResult = (unitKey: string, outputs: unknown) => {
   const now = new Date().toISOString();
   return { unitKey, ok: true, outputs, startedAt: now, endedAt: now };
@@ -55,10 +69,24 @@ describe('ProtocolDAGs that are not DAGs, or not ours to store', () => {
     ['a unit depending on itself', { units: [unit('a', ['a'])] }, /unit "a" depends on itself/],
     ['a dangling dependency', { units: [unit('a'), unit('b', ['ghost'])] }, /unit "b" depends on "ghost", which is not a unit/],
     ['duplicate unit keys', { units: [unit('a'), unit('b'), unit('a')] }, /unit keys must be unique; repeated: "a"/],
-    ['more units than allowed', { units: Array.from({ length: 10_001 }, (_, i) => unit(`u${i}`)) }, /at most 10000 units; this one has 10001/],
-    ['more dependencies than allowed', {
-      units: [...Array.from({ length: 1_001 }, (_, i) => unit(`u${i}`)), unit('all', Array.from({ length: 1_001 }, (_, i) => `u${i}`))],
-    }, /unit "all" has 1001 dependencies; at most 1000/],
+    [
+      'more units than allowed',
+      { units: Array.from({ length: 10_001 }, (_, i) => unit(`u${i}`)) },
+      /at most 10000 units; this one has 10001/,
+    ],
+    [
+      'more dependencies than allowed',
+      {
+        units: [
+          ...Array.from({ length: 1_001 }, (_, i) => unit(`u${i}`)),
+          unit(
+            'all',
+            Array.from({ length: 1_001 }, (_, i) => `u${i}`),
+          ),
+        ],
+      },
+      /unit "all" has 1001 dependencies; at most 1000/,
+    ],
     ['a key that names a parent folder', { units: [unit('..')] }, /unit key "\.\." must be letters, digits/],
     ['a key with a slash', { units: [unit('a/../../b')] }, /must be letters, digits/],
     ['a unit with a field of its own', { units: [unit('a', [], { command: ['rm', '-rf', '/'] })] }, /unknown fields "command"/],
@@ -79,20 +107,51 @@ describe('ProtocolDAGs that are not DAGs, or not ours to store', () => {
 
 describe('JSON bombs', () => {
   /** A request whose JSON text has `bomb` where the variables hold the string "BOMB". */
-  const withBomb = (query: string, variables: Record<string, unknown>, bomb: string) =>
-    operation(query, variables).replace('"BOMB"', bomb);
+  const withBomb = (query: string, variables: Record<string, unknown>, bomb: string) => operation(query, variables).replace('"BOMB"', bomb);
   const deep = nestedArraysJson(100_000);
 
   const deepArguments: Array<[string, () => [string, string]]> = [
-    ['a DAG unit\'s inputs', () => [world.tokens.user, withBomb(createTasks, { t: world.network.transformationKey, dag: { units: [unit('a', [], { inputs: 'BOMB' })] } }, deep)]],
-    ['a DAG\'s own extra field', () => [world.tokens.worker, withBomb(setProtocolDag, { c: world.bare.claimToken, dag: { units: [unit('a')], notes: 'BOMB' } }, deep)]],
-    ['chemical system components', () => [world.tokens.user, withBomb(createNetwork, {
-      input: { ...networkInput, chemicalSystems: [{ name: 'benzene', components: 'BOMB' }, networkInput.chemicalSystems[1]] },
-    }, deep)]],
-    ['transformation settings', () => [world.tokens.user, withBomb(createNetwork, {
-      input: { ...networkInput, transformations: [{ ...networkInput.transformations[0], settings: 'BOMB' }] },
-    }, deep)]],
-    ['unit result outputs', () => [world.tokens.worker, withBomb(submitResult, { c: world.running.claimToken, r: okResult('setup', 'BOMB') }, deep)]],
+    [
+      "a DAG unit's inputs",
+      () => [
+        world.tokens.user,
+        withBomb(createTasks, { t: world.network.transformationKey, dag: { units: [unit('a', [], { inputs: 'BOMB' })] } }, deep),
+      ],
+    ],
+    [
+      "a DAG's own extra field",
+      () => [world.tokens.worker, withBomb(setProtocolDag, { c: world.bare.claimToken, dag: { units: [unit('a')], notes: 'BOMB' } }, deep)],
+    ],
+    [
+      'chemical system components',
+      () => [
+        world.tokens.user,
+        withBomb(
+          createNetwork,
+          {
+            input: { ...networkInput, chemicalSystems: [{ name: 'benzene', components: 'BOMB' }, networkInput.chemicalSystems[1]] },
+          },
+          deep,
+        ),
+      ],
+    ],
+    [
+      'transformation settings',
+      () => [
+        world.tokens.user,
+        withBomb(
+          createNetwork,
+          {
+            input: { ...networkInput, transformations: [{ ...networkInput.transformations[0], settings: 'BOMB' }] },
+          },
+          deep,
+        ),
+      ],
+    ],
+    [
+      'unit result outputs',
+      () => [world.tokens.worker, withBomb(submitResult, { c: world.running.claimToken, r: okResult('setup', 'BOMB') }, deep)],
+    ],
   ];
   test.each(deepArguments)('100,000 nested arrays in %s are refused naming the depth limit', async (_, request) => {
     const [token, body] = request();
@@ -123,17 +182,50 @@ describe('JSON bombs', () => {
   });
 
   const hugeArguments: Array<[string, () => [string, string], RegExp]> = [
-    ['a 2 MiB string in components', () => [world.tokens.user, operation(createNetwork, {
-      input: { ...networkInput, chemicalSystems: [{ name: 'benzene', components: { blob: 'x'.repeat(2 * MiB) } }, networkInput.chemicalSystems[1]] },
-    })], /components is larger than 1048576 bytes of JSON/],
-    ['an object of 150,000 keys in settings', () => [world.tokens.user, operation(createNetwork, {
-      input: { ...networkInput, transformations: [{ ...networkInput.transformations[0], settings: Object.fromEntries(Array.from({ length: 150_000 }, (_, i) => [`k${i}`, i])) }] },
-    })], /settings is larger than 1048576 bytes of JSON/],
-    ['an array of 600,000 numbers in a unit\'s inputs', () => [world.tokens.user, operation(createTasks, {
-      t: world.network.transformationKey, dag: { units: [unit('a', [], { inputs: Array.from({ length: 600_000 }, (_, i) => i % 10) })] },
-    })], /unit "a" inputs exceed 1048576 characters of JSON/],
-    ['2 MiB of outputs', () => [world.tokens.worker, operation(submitResult, { c: world.running.claimToken, r: okResult('setup', ['y'.repeat(2 * MiB)]) })],
-      /outputs exceed 1048576 characters of JSON/],
+    [
+      'a 2 MiB string in components',
+      () => [
+        world.tokens.user,
+        operation(createNetwork, {
+          input: {
+            ...networkInput,
+            chemicalSystems: [{ name: 'benzene', components: { blob: 'x'.repeat(2 * MiB) } }, networkInput.chemicalSystems[1]],
+          },
+        }),
+      ],
+      /components is larger than 1048576 bytes of JSON/,
+    ],
+    [
+      'an object of 150,000 keys in settings',
+      () => [
+        world.tokens.user,
+        operation(createNetwork, {
+          input: {
+            ...networkInput,
+            transformations: [
+              { ...networkInput.transformations[0], settings: Object.fromEntries(Array.from({ length: 150_000 }, (_, i) => [`k${i}`, i])) },
+            ],
+          },
+        }),
+      ],
+      /settings is larger than 1048576 bytes of JSON/,
+    ],
+    [
+      "an array of 600,000 numbers in a unit's inputs",
+      () => [
+        world.tokens.user,
+        operation(createTasks, {
+          t: world.network.transformationKey,
+          dag: { units: [unit('a', [], { inputs: Array.from({ length: 600_000 }, (_, i) => i % 10) })] },
+        }),
+      ],
+      /unit "a" inputs exceed 1048576 characters of JSON/,
+    ],
+    [
+      '2 MiB of outputs',
+      () => [world.tokens.worker, operation(submitResult, { c: world.running.claimToken, r: okResult('setup', ['y'.repeat(2 * MiB)]) })],
+      /outputs exceed 1048576 characters of JSON/,
+    ],
   ];
   test.each(hugeArguments)('%s is refused naming the size limit', async (_, request, message) => {
     const [token, body] = request();
@@ -143,9 +235,15 @@ describe('JSON bombs', () => {
 });
 
 describe('ResultFile paths and sizes', () => {
-  const announce = (variables: Record<string, unknown>) => operation(createUpload, {
-    c: world.running.claimToken, unit: 'setup', path: 'out/ok.txt', size: 10, sha: '0'.repeat(64), ...variables,
-  });
+  const announce = (variables: Record<string, unknown>) =>
+    operation(createUpload, {
+      c: world.running.claimToken,
+      unit: 'setup',
+      path: 'out/ok.txt',
+      size: 10,
+      sha: '0'.repeat(64),
+      ...variables,
+    });
 
   const badPaths: Array<[string, string, RegExp]> = [
     ['climbs to a sibling task', '../other-task/x', /contains a \.\. segment/],
@@ -189,11 +287,15 @@ describe('ResultFile paths and sizes', () => {
     await refused(world.tokens.worker, announce({ size }));
   });
 
-  test.each([['too short', 'abc'], ['not hexadecimal', 'g'.repeat(64)], ['too long', 'a'.repeat(65)]])('a SHA-256 that is %s is refused', async (_, sha) => {
+  test.each([
+    ['too short', 'abc'],
+    ['not hexadecimal', 'g'.repeat(64)],
+    ['too long', 'a'.repeat(65)],
+  ])('a SHA-256 that is %s is refused', async (_, sha) => {
     expect((await refused(world.tokens.worker, announce({ sha }))).message).toMatch(/sha256 is 64 hexadecimal digits/);
   });
 
-  test('a unit key that is not one of the DAG\'s units is refused', async () => {
+  test("a unit key that is not one of the DAG's units is refused", async () => {
     expect((await refused(world.tokens.worker, announce({ unit: '../other' }))).message).toMatch(/has no unit "\.\.\/other"/);
   });
 });
@@ -201,7 +303,11 @@ describe('ResultFile paths and sizes', () => {
 describe('ResultFile bytes that are not the ones announced', () => {
   async function openUpload(path: string, announced: Buffer): Promise<{ uploadId: string; url: string }> {
     const { body } = await postOperation(server, world.tokens.worker, createUpload, {
-      c: world.running.claimToken, unit: 'setup', path, size: announced.length, sha: sha256Of(announced),
+      c: world.running.claimToken,
+      unit: 'setup',
+      path,
+      size: announced.length,
+      sha: sha256Of(announced),
     });
     return (body.data as { createResultFileUpload: { uploadId: string; url: string } }).createResultFileUpload;
   }
@@ -223,17 +329,22 @@ describe('ResultFile bytes that are not the ones announced', () => {
     ['fewer bytes than announced', 100, 50, 400, 'SIZE_MISMATCH'],
     ['more bytes than announced', 10, 30, 413, 'PAYLOAD_TOO_LARGE'],
     ['50 MiB to an upload announced as 3 bytes', 3, 50 * MiB, 413, 'PAYLOAD_TOO_LARGE'],
-  ])('%s: refused at the PUT with its code, nothing kept, and the upload still takes the right bytes', async (_, announcedSize, sentSize, status, code) => {
-    const announced = Buffer.alloc(announcedSize, 7);
-    const ticket = await openUpload(`out/sized-${sentSize}.bin`, announced);
-    await withNothingChanged(server, async () => {
-      const answer = await fetch(ticket.url, { method: 'PUT', body: Buffer.alloc(sentSize, 7) });
-      expect([answer.status, ((await answer.json()) as { error: { code: string } }).error.code]).toEqual([status, code]);
-    });
-    expect((await fetch(ticket.url, { method: 'PUT', body: announced })).status).toBe(200);
-    const committed = await postOperation(server, world.tokens.worker, commitUpload, { c: world.running.claimToken, u: ticket.uploadId });
-    expect(committed.body.data).toEqual({ commitResultFile: { path: `out/sized-${sentSize}.bin`, size: announcedSize, sha256: sha256Of(announced) } });
-  });
+  ])(
+    '%s: refused at the PUT with its code, nothing kept, and the upload still takes the right bytes',
+    async (_, announcedSize, sentSize, status, code) => {
+      const announced = Buffer.alloc(announcedSize, 7);
+      const ticket = await openUpload(`out/sized-${sentSize}.bin`, announced);
+      await withNothingChanged(server, async () => {
+        const answer = await fetch(ticket.url, { method: 'PUT', body: Buffer.alloc(sentSize, 7) });
+        expect([answer.status, ((await answer.json()) as { error: { code: string } }).error.code]).toEqual([status, code]);
+      });
+      expect((await fetch(ticket.url, { method: 'PUT', body: announced })).status).toBe(200);
+      const committed = await postOperation(server, world.tokens.worker, commitUpload, { c: world.running.claimToken, u: ticket.uploadId });
+      expect(committed.body.data).toEqual({
+        commitResultFile: { path: `out/sized-${sentSize}.bin`, size: announcedSize, sha256: sha256Of(announced) },
+      });
+    },
+  );
 
   // Each upload writes under a key of its own, so a second upload of a committed path, refused or
   // not yet committed, cannot touch the committed bytes.
@@ -244,9 +355,15 @@ describe('ResultFile bytes that are not the ones announced', () => {
 
     const again = await uploadAndCommit('out/kept.xyz', Buffer.from('frame 3\nframe 4\n'), Buffer.from('garbage garbage!'));
     expect(codesOf(again)).toEqual(['CHECKSUM_MISMATCH']);
-    const { body } = await postOperation(server, world.tokens.user, 'query ($id: ID!) { task(id: $id) { resultFiles { path sha256 downloadUrl } } }', { id: world.running.taskId });
-    const files = (body.data as { task: { resultFiles: Array<{ path: string; sha256: string; downloadUrl: string }> } }).task.resultFiles
-      .filter((file) => file.path === 'out/kept.xyz');
+    const { body } = await postOperation(
+      server,
+      world.tokens.user,
+      'query ($id: ID!) { task(id: $id) { resultFiles { path sha256 downloadUrl } } }',
+      { id: world.running.taskId },
+    );
+    const files = (
+      body.data as { task: { resultFiles: Array<{ path: string; sha256: string; downloadUrl: string }> } }
+    ).task.resultFiles.filter((file) => file.path === 'out/kept.xyz');
     expect(files.map((file) => [file.path, file.sha256])).toEqual([['out/kept.xyz', sha256Of(original)]]);
     const download = await fetch(files[0]!.downloadUrl);
     expect(download.status).toBe(200);

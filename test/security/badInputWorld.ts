@@ -44,7 +44,9 @@ export async function buildBadInputWorld(server: TestApp): Promise<BadInputWorld
   const hpc = await createIdentity(server.admin, { kind: 'COMPUTE', name: 'hpc', scopes: ['acme-*-*'] });
   const user = server.client(alice.token);
   const worker = server.client(hpc.token);
-  const { createNetwork } = await user.request<{ createNetwork: { network: { scopedKey: string; transformations: Array<{ scopedKey: string }> } } }>(
+  const { createNetwork } = await user.request<{
+    createNetwork: { network: { scopedKey: string; transformations: Array<{ scopedKey: string }> } };
+  }>(
     `mutation ($input: NetworkInput!) { createNetwork(scope: "${scope}", input: $input) { network { scopedKey transformations { scopedKey } } } }`,
     { input: networkInput },
   );
@@ -59,9 +61,13 @@ export async function buildBadInputWorld(server: TestApp): Promise<BadInputWorld
       { t: network.transformationKey, dag: withDag ? dag : null },
     );
     const taskId = createTasks[0]!.id;
-    await user.request('mutation ($n: ID!, $ids: [ID!]!) { actionTasks(networkKey: $n, taskIds: $ids) }', { n: network.key, ids: [taskId] });
+    await user.request('mutation ($n: ID!, $ids: [ID!]!) { actionTasks(networkKey: $n, taskIds: $ids) }', {
+      n: network.key,
+      ids: [taskId],
+    });
     const { claimTasks } = await worker.request<{ claimTasks: Array<{ token: string; task: { id: string } }> }>(
-      'mutation ($s: ID!) { claimTasks(computeServiceId: $s, protocols: ["fuzz"]) { token task { id } } }', { s: service.id },
+      'mutation ($s: ID!) { claimTasks(computeServiceId: $s, protocols: ["fuzz"]) { token task { id } } }',
+      { s: service.id },
     );
     if (claimTasks[0]?.task.id !== taskId) throw new Error(`expected to claim task ${taskId}, got ${JSON.stringify(claimTasks)}`);
     return { claimToken: claimTasks[0].token, taskId };
@@ -77,7 +83,12 @@ export interface RawAnswer {
 }
 
 /** A POST to /graphql exactly as given: no client library in between to tidy a malformed request. */
-export async function postRaw(server: TestApp, token: string, body: NonNullable<RequestInit['body']>, headers: Record<string, string> = {}): Promise<RawAnswer> {
+export async function postRaw(
+  server: TestApp,
+  token: string,
+  body: NonNullable<RequestInit['body']>,
+  headers: Record<string, string> = {},
+): Promise<RawAnswer> {
   const response = await fetch(`${server.app.url}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...headers },

@@ -27,18 +27,34 @@ const repeat = (count: number, text: (i: number) => string) => Array.from({ leng
 
 /** Each breaks exactly one request limit of the defaults (depth 20, cost 100,000, 30 aliases, 20 root fields, 30 directives). */
 const bombs: Array<[string, string, () => Record<string, unknown>]> = [
-  ['depth', `query ($id: ID!) { task(id: $id) { ${'extends { '.repeat(25)} id ${'} '.repeat(25)} } }`, () => ({ id: world.running.taskId })],
+  [
+    'depth',
+    `query ($id: ID!) { task(id: $id) { ${'extends { '.repeat(25)} id ${'} '.repeat(25)} } }`,
+    () => ({ id: world.running.taskId }),
+  ],
   // Ten aliases at each of three levels, one of them a page of tasks: 10 × 100 × 10 × 10 unit-result lists.
-  ['complexity', `{ ${repeat(10, (i) => `a${i}: tasks { edges { node { ...B } } }`)} }
+  [
+    'complexity',
+    `{ ${repeat(10, (i) => `a${i}: tasks { edges { node { ...B } } }`)} }
     fragment B on Task { ${repeat(10, (j) => `b${j}: extends { ...C }`)} }
-    fragment C on Task { ${repeat(10, (k) => `c${k}: unitResults { id outputs log }`)} }`, () => ({})],
+    fragment C on Task { ${repeat(10, (k) => `c${k}: unitResults { id outputs log }`)} }`,
+    () => ({}),
+  ],
   // Fifteen fragments, each spreading the next under two aliases: 2^15 copies of the innermost per task.
-  ['complexity', `{ tasks { edges { node { ...T0 } } } }
+  [
+    'complexity',
+    `{ tasks { edges { node { ...T0 } } } }
     ${repeat(15, (i) => `fragment T${i} on Task { a: extends { ...T${i + 1} } b: extends { ...T${i + 1} } }`)}
-    fragment T15 on Task { id }`, () => ({})],
+    fragment T15 on Task { id }`,
+    () => ({}),
+  ],
   ['aliases', `{ viewer { ${repeat(31, (i) => `a${i}: id`)} } }`, () => ({})],
   // Batching inside one document: 21 mutations that would each create a task.
-  ['rootFields', `mutation ($t: ID!) { ${repeat(21, (i) => `t${i}: createTasks(transformationKey: $t) { id }`)} }`, () => ({ t: world.network.transformationKey })],
+  [
+    'rootFields',
+    `mutation ($t: ID!) { ${repeat(21, (i) => `t${i}: createTasks(transformationKey: $t) { id }`)} }`,
+    () => ({ t: world.network.transformationKey }),
+  ],
   ['directives', `{ viewer { ${repeat(31, () => 'id @include(if: true)')} } }`, () => ({})],
 ];
 
@@ -51,7 +67,7 @@ describe('GraphQL documents that ask for too much, over HTTP', () => {
     expect(answer.body.data).toBeUndefined();
   });
 
-  test('the introspection cycle is refused by graphql-js\'s own rule and by the cost estimate alike', async () => {
+  test("the introspection cycle is refused by graphql-js's own rule and by the cost estimate alike", async () => {
     const query = '{ __schema { types { fields { type { fields { type { fields { type { fields { name } } } } } } } } } }';
     const answer = await withNothingChanged(server, () => postOperation(server, world.tokens.user, query));
     expect(answer.status).toBe(400);
@@ -60,7 +76,11 @@ describe('GraphQL documents that ask for too much, over HTTP', () => {
   });
 
   test('a document of more than 1,000 tokens is refused by the parser, however it nests', async () => {
-    for (const query of [`{ viewer { ${'id '.repeat(2_000)} } }`, '{ a '.repeat(200_000), `{ viewer(x: ${nestedArraysJson(100_000)}) { id } }`]) {
+    for (const query of [
+      `{ viewer { ${'id '.repeat(2_000)} } }`,
+      '{ a '.repeat(200_000),
+      `{ viewer(x: ${nestedArraysJson(100_000)}) { id } }`,
+    ]) {
       const answer = await postOperation(server, world.tokens.user, query);
       expect([answer.status, codesOf(answer)]).toEqual([400, ['GRAPHQL_PARSE_FAILED']]);
       expect(answer.body.errors?.[0]?.message).toMatch(/more th.t 1000 tokens/);
@@ -69,7 +89,12 @@ describe('GraphQL documents that ask for too much, over HTTP', () => {
 
   test('the introspection queries of GraphiQL and code generators still work', async () => {
     const query = getIntrospectionQuery({
-      descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, schemaDescription: true, inputValueDeprecation: true, oneOf: true,
+      descriptions: true,
+      specifiedByUrl: true,
+      directiveIsRepeatable: true,
+      schemaDescription: true,
+      inputValueDeprecation: true,
+      oneOf: true,
     });
     const answer = await postOperation(server, world.tokens.user, query);
     expect(answer.body.errors).toBeUndefined();
@@ -79,7 +104,14 @@ describe('GraphQL documents that ask for too much, over HTTP', () => {
 
 describe('batched HTTP requests', () => {
   test.each([
-    ['two mutations', () => [1, 2].map(() => ({ query: 'mutation ($t: ID!) { createTasks(transformationKey: $t) { id } }', variables: { t: world.network.transformationKey } }))],
+    [
+      'two mutations',
+      () =>
+        [1, 2].map(() => ({
+          query: 'mutation ($t: ID!) { createTasks(transformationKey: $t) { id } }',
+          variables: { t: world.network.transformationKey },
+        })),
+    ],
     ['a thousand queries', () => Array.from({ length: 1_000 }, () => ({ query: '{ viewer { id } }' }))],
     ['nothing', () => []],
   ])('a JSON array of %s is refused whole with BAD_REQUEST before any of it runs', async (_, batch) => {
@@ -89,10 +121,11 @@ describe('batched HTTP requests', () => {
 });
 
 describe('request bodies that are too large or not a GraphQL request', () => {
-  const createTasksPadded = (bytes: number) => JSON.stringify({
-    query: 'mutation ($t: ID!) { createTasks(transformationKey: $t) { id } }',
-    variables: { t: world.network.transformationKey, padding: 'x'.repeat(bytes) },
-  });
+  const createTasksPadded = (bytes: number) =>
+    JSON.stringify({
+      query: 'mutation ($t: ID!) { createTasks(transformationKey: $t) { id } }',
+      variables: { t: world.network.transformationKey, padding: 'x'.repeat(bytes) },
+    });
 
   test('a body over DAGKEEPER_MAX_REQUEST_BYTES is refused with 413 PAYLOAD_TOO_LARGE, announced or streamed', async () => {
     const announced = await withNothingChanged(server, () => postRaw(server, world.tokens.user, createTasksPadded(2 * 1024 * 1024)));
@@ -100,12 +133,18 @@ describe('request bodies that are too large or not a GraphQL request', () => {
 
     // Chunked, without a Content-Length to refuse up front: counted as it arrives.
     const body = Buffer.from(createTasksPadded(2 * 1024 * 1024));
-    const streamed = await withNothingChanged(server, () => postRaw(server, world.tokens.user, new ReadableStream<Uint8Array>({
-      start(controller) {
-        for (let offset = 0; offset < body.length; offset += 64 * 1024) controller.enqueue(body.subarray(offset, offset + 64 * 1024));
-        controller.close();
-      },
-    })));
+    const streamed = await withNothingChanged(server, () =>
+      postRaw(
+        server,
+        world.tokens.user,
+        new ReadableStream<Uint8Array>({
+          start(controller) {
+            for (let offset = 0; offset < body.length; offset += 64 * 1024) controller.enqueue(body.subarray(offset, offset + 64 * 1024));
+            controller.close();
+          },
+        }),
+      ),
+    );
     expect([streamed.status, codesOf(streamed)]).toEqual([413, ['PAYLOAD_TOO_LARGE']]);
   });
 
@@ -121,8 +160,18 @@ describe('request bodies that are too large or not a GraphQL request', () => {
     ['a query that is not a string', JSON.stringify({ query: { mutation } }), {}, 'BAD_REQUEST'],
     ['variables that are not an object', JSON.stringify({ query: mutation, variables: [1, 2] }), {}, 'BAD_REQUEST'],
     ['an operationName that is not a string', JSON.stringify({ query: mutation, operationName: 7 }), {}, 'BAD_REQUEST'],
-    ['an operationName the document lacks', JSON.stringify({ query: mutation, operationName: 'Other' }), {}, 'OPERATION_RESOLUTION_FAILURE'],
-    ['a mutation as text/plain (a cross-site form post)', JSON.stringify({ query: mutation }), { 'content-type': 'text/plain' }, 'BAD_REQUEST'],
+    [
+      'an operationName the document lacks',
+      JSON.stringify({ query: mutation, operationName: 'Other' }),
+      {},
+      'OPERATION_RESOLUTION_FAILURE',
+    ],
+    [
+      'a mutation as text/plain (a cross-site form post)',
+      JSON.stringify({ query: mutation }),
+      { 'content-type': 'text/plain' },
+      'BAD_REQUEST',
+    ],
   ];
   test.each(malformed)('%s: 400 with a code, nothing run', async (_, body, headers, code) => {
     const answer = await withNothingChanged(server, () => postRaw(server, world.tokens.worker, body, headers));
@@ -131,7 +180,9 @@ describe('request bodies that are too large or not a GraphQL request', () => {
 
   test('a mutation sent with GET is refused with 405', async () => {
     const url = `${server.app.url}/graphql?query=${encodeURIComponent(mutation)}`;
-    const response = await withNothingChanged(server, () => fetch(url, { headers: { authorization: `Bearer ${world.tokens.worker}`, 'apollo-require-preflight': 'true' } }));
+    const response = await withNothingChanged(server, () =>
+      fetch(url, { headers: { authorization: `Bearer ${world.tokens.worker}`, 'apollo-require-preflight': 'true' } }),
+    );
     const answer: RawAnswer = { status: response.status, body: (await response.json()) as RawAnswer['body'] };
     expect([answer.status, codesOf(answer)]).toEqual([405, ['BAD_REQUEST']]);
   });
@@ -151,7 +202,11 @@ describe('the same limits over WebSocket', () => {
       lazy: false,
       // A closed connection is what one test expects; on.closed records it instead of the default console.error.
       onNonLazyError: () => undefined,
-      on: { closed: (event) => { current.closedWith = (event as { code: number }).code; } },
+      on: {
+        closed: (event) => {
+          current.closedWith = (event as { code: number }).code;
+        },
+      },
     });
     connection = Object.assign(current, { client });
   });
@@ -164,12 +219,15 @@ describe('the same limits over WebSocket', () => {
     return new Promise((resolve, reject) => {
       let result: { data?: unknown; errors?: ReadonlyArray<{ extensions?: Record<string, unknown> }> } = {};
       connection.client.subscribe(payload, {
-        next: (value) => { result = value; },
+        next: (value) => {
+          result = value;
+        },
         error: (error) => {
           if (Array.isArray(error)) resolve({ errors: error.map((e: { extensions?: Record<string, unknown> }) => e.extensions ?? {}) });
           else reject(error instanceof Error ? error : new Error(`connection ended: ${connection.closedWith ?? 'unknown code'}`));
         },
-        complete: () => resolve(result.errors === undefined ? { data: result.data } : { errors: result.errors.map((e) => e.extensions ?? {}) }),
+        complete: () =>
+          resolve(result.errors === undefined ? { data: result.data } : { errors: result.errors.map((e) => e.extensions ?? {}) }),
       });
     });
   }
@@ -188,7 +246,10 @@ describe('the same limits over WebSocket', () => {
       [{ query: '{ viewer { noSuchField } }' }, { code: 'GRAPHQL_VALIDATION_FAILED' }],
       [{ query: 'query A { viewer { id } } query B { viewer { name } }' }, { code: 'OPERATION_RESOLUTION_FAILURE' }],
       [{ query: createTasks, variables: { t, n: 'many' } }, { code: 'BAD_USER_INPUT' }],
-      [{ query: createTasks, variables: { t, dag: JSON.parse(nestedArraysJson(101)) as unknown } }, { code: 'BAD_USER_INPUT', limit: 'jsonDepth', max: 100 }],
+      [
+        { query: createTasks, variables: { t, dag: JSON.parse(nestedArraysJson(101)) as unknown } },
+        { code: 'BAD_USER_INPUT', limit: 'jsonDepth', max: 100 },
+      ],
     ];
     await withNothingChanged(server, async () => {
       for (const [payload, expected] of refusals) expect((await answerOf(payload)).errors).toEqual([expect.objectContaining(expected)]);

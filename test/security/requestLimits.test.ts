@@ -31,10 +31,19 @@ function measure(query: string, listSize = 10) {
 describe('the default request limits let every legitimate operation through', () => {
   test('every operation the CLI, the worker, the dashboard and the tests send, and the introspection queries, pass', () => {
     // The bombs of the bad-input suites are built by code, but a literal one there must not count as legitimate.
-    const skip = ['badInput.test.ts', 'requestAbuse.test.ts', 'requestLimits.test.ts', 'dagAndNetworkProperties.test.ts'].map((file) => `test/security/${file}`);
+    const skip = ['badInput.test.ts', 'requestAbuse.test.ts', 'requestLimits.test.ts', 'dagAndNetworkProperties.test.ts'].map(
+      (file) => `test/security/${file}`,
+    );
     const introspection = [
       getIntrospectionQuery(),
-      getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, schemaDescription: true, inputValueDeprecation: true, oneOf: true }),
+      getIntrospectionQuery({
+        descriptions: true,
+        specifiedByUrl: true,
+        directiveIsRepeatable: true,
+        schemaDescription: true,
+        inputValueDeprecation: true,
+        oneOf: true,
+      }),
     ].map((text) => ({ file: 'graphql-js getIntrospectionQuery', text }));
     const legitimate = [...sentOperations({ skip }), ...introspection].filter(({ text }) => {
       try {
@@ -56,13 +65,31 @@ describe('the default request limits let every legitimate operation through', ()
 
   test('the defaults come from the environment, and a value out of range stops the start naming the setting', () => {
     expect(loadConfig({}, '/srv').requestLimits).toEqual(defaultRequestLimits);
-    const tuned = loadConfig({
-      DAGKEEPER_MAX_QUERY_TOKENS: '2000', DAGKEEPER_MAX_QUERY_DEPTH: '8', DAGKEEPER_MAX_QUERY_COMPLEXITY: '5000',
-      DAGKEEPER_QUERY_LIST_SIZE: '20', DAGKEEPER_MAX_QUERY_ALIASES: '0', DAGKEEPER_MAX_QUERY_ROOT_FIELDS: '3', DAGKEEPER_MAX_QUERY_DIRECTIVES: '4',
-    }, '/srv');
-    expect(tuned.requestLimits).toEqual({ maxTokens: 2000, maxDepth: 8, maxComplexity: 5000, listSize: 20, maxAliases: 0, maxRootFields: 3, maxDirectives: 4 });
+    const tuned = loadConfig(
+      {
+        DAGKEEPER_MAX_QUERY_TOKENS: '2000',
+        DAGKEEPER_MAX_QUERY_DEPTH: '8',
+        DAGKEEPER_MAX_QUERY_COMPLEXITY: '5000',
+        DAGKEEPER_QUERY_LIST_SIZE: '20',
+        DAGKEEPER_MAX_QUERY_ALIASES: '0',
+        DAGKEEPER_MAX_QUERY_ROOT_FIELDS: '3',
+        DAGKEEPER_MAX_QUERY_DIRECTIVES: '4',
+      },
+      '/srv',
+    );
+    expect(tuned.requestLimits).toEqual({
+      maxTokens: 2000,
+      maxDepth: 8,
+      maxComplexity: 5000,
+      listSize: 20,
+      maxAliases: 0,
+      maxRootFields: 3,
+      maxDirectives: 4,
+    });
     expect(() => loadConfig({ DAGKEEPER_MAX_QUERY_TOKENS: '50000', DAGKEEPER_MAX_QUERY_DEPTH: '0' }, '/srv')).toThrow(ConfigError);
-    expect(() => loadConfig({ DAGKEEPER_MAX_QUERY_TOKENS: '50000' }, '/srv')).toThrow(/DAGKEEPER_MAX_QUERY_TOKENS must be an integer from 100 to 5000/);
+    expect(() => loadConfig({ DAGKEEPER_MAX_QUERY_TOKENS: '50000' }, '/srv')).toThrow(
+      /DAGKEEPER_MAX_QUERY_TOKENS must be an integer from 100 to 5000/,
+    );
   });
 });
 
@@ -73,7 +100,9 @@ describe('measuring an operation', () => {
     expect(measure('{ tasks { totalCount edges { node { id } } } }')).toEqual({ depth: 4, complexity: 23, rootFields: 1 });
     expect(measure('{ tasks { edges { node { id } } } }', 3)).toEqual({ depth: 4, complexity: 8, rootFields: 1 });
     // Nested lists multiply: task 1 + dag 1 + units (1 + 10 × results (1 + 10 × ok 1)).
-    expect(measure('query ($id: ID!) { task(id: $id) { dag { units { results { ok } } } } }').complexity).toBe(1 + 1 + 1 + 10 * (1 + 10 * 1));
+    expect(measure('query ($id: ID!) { task(id: $id) { dag { units { results { ok } } } } }').complexity).toBe(
+      1 + 1 + 1 + 10 * (1 + 10 * 1),
+    );
   });
 
   test('fragments and inline fragments count where they are spread, as often as they are spread, and add no depth', () => {
@@ -84,13 +113,20 @@ describe('measuring an operation', () => {
   });
 
   test('a fragment cycle counts as empty instead of looping, and unknown fields cost 1 each', () => {
-    expect(measure('{ ...A } fragment A on Query { viewer { id } ...B } fragment B on Query { ...A }')).toEqual({ depth: 2, complexity: 2, rootFields: 1 });
+    expect(measure('{ ...A } fragment A on Query { viewer { id } ...B } fragment B on Query { ...A }')).toEqual({
+      depth: 2,
+      complexity: 2,
+      rootFields: 1,
+    });
     expect(measure('{ nope { deeper { still } } }')).toEqual({ depth: 3, complexity: 3, rootFields: 1 });
   });
 
   test('a fragment bomb that would expand to 2^60 fields is measured in one walk over the document', () => {
     const levels = 60;
-    const fragments = Array.from({ length: levels }, (_, i) => `fragment T${i} on __Type { a: ofType { ...T${i + 1} } b: ofType { ...T${i + 1} } }`);
+    const fragments = Array.from(
+      { length: levels },
+      (_, i) => `fragment T${i} on __Type { a: ofType { ...T${i + 1} } b: ofType { ...T${i + 1} } }`,
+    );
     const query = `{ __type(name: "Task") { ...T0 } } ${fragments.join(' ')} fragment T${levels} on __Type { name }`;
     const started = performance.now();
     const { depth, complexity } = measure(query);
@@ -122,9 +158,9 @@ describe('each request limit refuses one past it with QUERY_TOO_COMPLEX naming t
 
   test('root fields, fragments spread', () => {
     expect(brokenLimits('{ viewer { id } networks { name } }', { maxRootFields: 2 })).toEqual([]);
-    expect(brokenLimits('{ ...R } fragment R on Query { viewer { id } networks { name } computeServices { id } }', { maxRootFields: 2 })).toEqual([
-      { limit: 'rootFields', max: 2, actual: 3 },
-    ]);
+    expect(
+      brokenLimits('{ ...R } fragment R on Query { viewer { id } networks { name } computeServices { id } }', { maxRootFields: 2 }),
+    ).toEqual([{ limit: 'rootFields', max: 2, actual: 3 }]);
   });
 
   test('directives', () => {
@@ -153,8 +189,11 @@ describe('at the largest token limit the configuration allows, no document makes
     ['selection sets', `{ tasks { edges { node {${nested(' extends {', ' id ', '}', levels(3))} } } } }`],
     ['inline fragments', `{${nested(' ... {', ' viewer { id } ', '}', levels(4))} }`],
     ['a list type', `query ($v: ${nested('[', 'Int', ']', levels(2))}) { viewer { id } }`],
-    ['a chain of fragments', `{ ...F0 } ${Array.from({ length: levels(8) }, (_, i) => `fragment F${i} on Query { ...F${i + 1} }`).join(' ')}
-      fragment F${levels(8)} on Query { viewer { id } }`],
+    [
+      'a chain of fragments',
+      `{ ...F0 } ${Array.from({ length: levels(8) }, (_, i) => `fragment F${i} on Query { ...F${i + 1} }`).join(' ')}
+      fragment F${levels(8)} on Query { viewer { id } }`,
+    ],
   ];
   test.each(bombs)('%s', (_, query) => {
     const result = check(query);

@@ -20,7 +20,10 @@ describe('the revocation log: what other replicas learn, and when', () => {
     const author = await h.user('author');
     const { network } = await h.services.networks.create(author, 'acme-c1-p1', {
       name: 'net',
-      chemicalSystems: [{ name: 'a', components: {} }, { name: 'b', components: {} }],
+      chemicalSystems: [
+        { name: 'a', components: {} },
+        { name: 'b', components: {} },
+      ],
       transformations: [{ name: 'a->b', stateA: 'a', stateB: 'b', protocol: 'p', settings: {} }],
     });
     transformationKey = (await h.services.networks.transformations(network.id))[0]!.scopedKey;
@@ -67,7 +70,10 @@ describe('the revocation log: what other replicas learn, and when', () => {
     await h.services.identities.disable(h.admin, dave.identityId);
     // The poll runs every second: well within the deadline, which only a busy machine approaches.
     await until(() => heard.length >= 2, 'both revocations');
-    expect(heard).toEqual([{ tokenId, identityId: carol.identityId }, { tokenId: null, identityId: dave.identityId }]);
+    expect(heard).toEqual([
+      { tokenId, identityId: carol.identityId },
+      { tokenId: null, identityId: dave.identityId },
+    ]);
   });
 
   test('a replica reusing token lookups refuses a token revoked elsewhere as soon as the revocation reaches it, not a reuse period later', async () => {
@@ -93,21 +99,31 @@ describe('the revocation log: what other replicas learn, and when', () => {
     const grace = await h.user('grace');
     const { token, tokenId } = await tokenOf(grace);
     let commit!: () => void;
-    const committed = new Promise<void>((resolve) => { commit = resolve; });
+    const committed = new Promise<void>((resolve) => {
+      commit = resolve;
+    });
     // Elsewhere, a revocation is under way: the token's row is locked by its uncommitted transaction.
     let locked = false;
-    const revoking = h.state.db.$transaction(async (tx) => {
-      await tx.identityToken.update({ where: { id: tokenId }, data: { revokedAt: new Date() } });
-      locked = true;
-      await committed;
-    }, { timeout: 30_000 });
+    const revoking = h.state.db.$transaction(
+      async (tx) => {
+        await tx.identityToken.update({ where: { id: tokenId }, data: { revokedAt: new Date() } });
+        locked = true;
+        await committed;
+      },
+      { timeout: 30_000 },
+    );
     await until(() => locked, 'the revoking transaction to hold the row');
     // Here, a lookup reads the token as it was (not revoked), then waits on the row to note its first use.
     const answer = here.authenticate(token);
-    await untilAsync(async () => (await h.state.db.$queryRaw<Array<{ waiting: number }>>`
+    await untilAsync(
+      async () =>
+        (
+          await h.state.db.$queryRaw<Array<{ waiting: number }>>`
       SELECT count(*)::int AS waiting FROM pg_stat_activity
-       WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%lastUsedAt%'`)[0]!.waiting > 0,
-    'the lookup to wait on the locked row');
+       WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%lastUsedAt%'`
+        )[0]!.waiting > 0,
+      'the lookup to wait on the locked row',
+    );
     // The revocation's notice arrives while the lookup is in flight, then the revocation commits.
     here.revocations.announce({ tokenId, identityId: grace.identityId });
     commit();
@@ -120,9 +136,16 @@ describe('the revocation log: what other replicas learn, and when', () => {
     const frank = await h.user('frank');
     const { tokenId } = await tokenOf(frank);
     const order: string[] = [];
-    here.identities.revocations.onRevoked((revoked) => { if (revoked.tokenId === tokenId) order.push('revocation'); });
+    here.identities.revocations.onRevoked((revoked) => {
+      if (revoked.tokenId === tokenId) order.push('revocation');
+    });
     await here.eventHub.start();
-    const events = await here.eventHub.subscribe({ accepts: () => { order.push('event'); return true; } });
+    const events = await here.eventHub.subscribe({
+      accepts: () => {
+        order.push('event');
+        return true;
+      },
+    });
 
     await h.services.identities.revokeToken(h.admin, tokenId);
     await h.services.tasks.create(h.admin, transformationKey, 1);

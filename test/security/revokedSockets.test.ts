@@ -23,14 +23,21 @@ beforeAll(async () => {
   server = await startTestApp('postgres', { DAGKEEPER_WS_REAUTHENTICATE_SECONDS: '3600' });
   const alice = await createIdentity(server.admin, { kind: 'USER', name: 'alice', scopes: [scope] });
   aliceId = alice.id;
-  const { createNetwork } = await server.client(alice.token).request<{ createNetwork: { network: { transformations: Array<{ scopedKey: string }> } } }>(
-    `mutation ($input: NetworkInput!) { createNetwork(scope: "${scope}", input: $input) { network { transformations { scopedKey } } } }`,
-    { input: {
-      name: 'net',
-      chemicalSystems: [{ name: 'a', components: {} }, { name: 'b', components: {} }],
-      transformations: [{ name: 'a->b', stateA: 'a', stateB: 'b', protocol: 'p', settings: {} }],
-    } },
-  );
+  const { createNetwork } = await server
+    .client(alice.token)
+    .request<{ createNetwork: { network: { transformations: Array<{ scopedKey: string }> } } }>(
+      `mutation ($input: NetworkInput!) { createNetwork(scope: "${scope}", input: $input) { network { transformations { scopedKey } } } }`,
+      {
+        input: {
+          name: 'net',
+          chemicalSystems: [
+            { name: 'a', components: {} },
+            { name: 'b', components: {} },
+          ],
+          transformations: [{ name: 'a->b', stateA: 'a', stateB: 'b', protocol: 'p', settings: {} }],
+        },
+      },
+    );
   transformationKey = createNetwork.network.transformations[0]!.scopedKey;
   await createTask();
 });
@@ -42,14 +49,22 @@ afterAll(async () => {
 /** A task in the scope (the administrator is a user of every scope): one event for every subscription. */
 async function createTask(): Promise<string> {
   const { createTasks } = await server.admin.request<{ createTasks: Array<{ id: string }> }>(
-    'mutation ($t: ID!) { createTasks(transformationKey: $t) { id } }', { t: transformationKey });
+    'mutation ($t: ID!) { createTasks(transformationKey: $t) { id } }',
+    { t: transformationKey },
+  );
   return createTasks[0]!.id;
 }
 
-async function issueToken(identityId: string, options: { expiresInSeconds?: number } = {}): Promise<{ token: string; id: string; expiresAt: string | null }> {
-  const { issueToken: issued } = await server.admin.request<{ issueToken: { token: string; info: { id: string; expiresAt: string | null } } }>(
+async function issueToken(
+  identityId: string,
+  options: { expiresInSeconds?: number } = {},
+): Promise<{ token: string; id: string; expiresAt: string | null }> {
+  const { issueToken: issued } = await server.admin.request<{
+    issueToken: { token: string; info: { id: string; expiresAt: string | null } };
+  }>(
     'mutation ($id: ID!, $e: Int) { issueToken(identityId: $id, label: "socket", expiresInSeconds: $e) { token info { id expiresAt } } }',
-    { id: identityId, e: options.expiresInSeconds ?? null });
+    { id: identityId, e: options.expiresInSeconds ?? null },
+  );
   return { token: issued.token, id: issued.info.id, expiresAt: issued.info.expiresAt };
 }
 

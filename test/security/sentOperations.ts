@@ -18,8 +18,9 @@ export interface SentOperation {
  * a template with any other substitution is left out, as its text is only known at run time.
  */
 export function sentOperations(options: { skip: readonly string[] }): SentOperation[] {
-  const files = [...sourceFiles(join(root, 'src')), ...sourceFiles(join(root, 'test')), join(root, 'dashboard', 'app.js')]
-    .filter((file) => !options.skip.includes(relative(root, file)));
+  const files = [...sourceFiles(join(root, 'src')), ...sourceFiles(join(root, 'test')), join(root, 'dashboard', 'app.js')].filter(
+    (file) => !options.skip.includes(relative(root, file)),
+  );
   return files.flatMap((file) => operationsIn(file));
 }
 

@@ -47,106 +47,354 @@ const pathOf = (length: number) => {
   for (; left > 201; left -= 201) segments.push('p'.repeat(200));
   return [...segments, 'p'.repeat(left)].join('/');
 };
-const networkInput = (overrides: { name?: string; system?: string; transformation?: string; protocol?: string; stateA?: string; stateB?: string } = {}) => ({
+const networkInput = (
+  overrides: { name?: string; system?: string; transformation?: string; protocol?: string; stateA?: string; stateB?: string } = {},
+) => ({
   name: overrides.name ?? `net ${Math.random()}`,
-  chemicalSystems: [{ name: overrides.system ?? 'a', components: {} }, { name: 'b', components: {} }],
-  transformations: [{
-    name: overrides.transformation ?? 'a->b', stateA: overrides.stateA ?? overrides.system ?? 'a', stateB: overrides.stateB ?? 'b',
-    protocol: overrides.protocol ?? 'limits', settings: {},
-  }],
+  chemicalSystems: [
+    { name: overrides.system ?? 'a', components: {} },
+    { name: 'b', components: {} },
+  ],
+  transformations: [
+    {
+      name: overrides.transformation ?? 'a->b',
+      stateA: overrides.stateA ?? overrides.system ?? 'a',
+      stateB: overrides.stateB ?? 'b',
+      protocol: overrides.protocol ?? 'limits',
+      settings: {},
+    },
+  ],
 });
 const createNetwork = 'mutation ($s: String!, $input: NetworkInput!) { createNetwork(scope: $s, input: $input) { created } }';
 const failedUnit = (fields: Record<string, string>) => ({ ...okUnit('sim'), ok: false, outputs: null, exception: 'it broke', ...fields });
-const count = (limit: number, place: string, as: Caller, query: string, variables: (list: string[], w: World) => Record<string, unknown>, item: (i: number) => string): TextEntry =>
-  ({ place: `${place} (count)`, as, query, variables: (value, w) => variables(Array.from({ length: Number(value) }, (_, i) => item(i)), w),
-    outcome: { kind: 'limit', limit, unit: 'items', fill: (length) => String(length) } });
-const claimTokenEntry = (field: string, query: string, variables: (value: string, w: World) => Record<string, unknown>): TextEntry =>
-  ({ place: `Mutation.${field}(claimToken)`, as: 'hpc', query, variables, outcome: { kind: 'shape' } });
+const count = (
+  limit: number,
+  place: string,
+  as: Caller,
+  query: string,
+  variables: (list: string[], w: World) => Record<string, unknown>,
+  item: (i: number) => string,
+): TextEntry => ({
+  place: `${place} (count)`,
+  as,
+  query,
+  variables: (value, w) =>
+    variables(
+      Array.from({ length: Number(value) }, (_, i) => item(i)),
+      w,
+    ),
+  outcome: { kind: 'limit', limit, unit: 'items', fill: (length) => String(length) },
+});
+const claimTokenEntry = (field: string, query: string, variables: (value: string, w: World) => Record<string, unknown>): TextEntry => ({
+  place: `Mutation.${field}(claimToken)`,
+  as: 'hpc',
+  query,
+  variables,
+  outcome: { kind: 'shape' },
+});
 
 const entries: TextEntry[] = [
-  { place: 'Query.networks(scope)', as: 'alice', query: 'query ($s: String) { networks(scope: $s) { name } }', variables: (v) => ({ s: v }), outcome: { kind: 'shape' } },
-  { place: 'Query.tasks(after)', as: 'alice', query: 'query ($a: String) { tasks(after: $a) { totalCount } }', variables: (v) => ({ a: v }), outcome: { kind: 'shape' } },
-  { place: 'Query.tasks(before)', as: 'alice', query: 'query ($b: String) { tasks(last: 1, before: $b) { totalCount } }', variables: (v) => ({ b: v }), outcome: { kind: 'shape' } },
-  { place: 'Query.tasks(filter.scope)', as: 'alice', query: 'query ($s: String) { tasks(filter: { scope: $s }) { totalCount } }', variables: (v) => ({ s: v }), outcome: { kind: 'shape' } },
-  { place: 'Query.statusCounts(scope)', as: 'alice', query: 'query ($s: String) { statusCounts(scope: $s) { waiting } }', variables: (v) => ({ s: v }), outcome: { kind: 'shape' } },
-  { place: 'Task.resultFiles(unitKey)', as: 'alice', query: 'query ($id: ID!, $u: String) { task(id: $id) { resultFiles(unitKey: $u) { id } } }',
-    variables: (v, w) => ({ id: w.tasks.live, u: v }), outcome: { kind: 'filter' } },
+  {
+    place: 'Query.networks(scope)',
+    as: 'alice',
+    query: 'query ($s: String) { networks(scope: $s) { name } }',
+    variables: (v) => ({ s: v }),
+    outcome: { kind: 'shape' },
+  },
+  {
+    place: 'Query.tasks(after)',
+    as: 'alice',
+    query: 'query ($a: String) { tasks(after: $a) { totalCount } }',
+    variables: (v) => ({ a: v }),
+    outcome: { kind: 'shape' },
+  },
+  {
+    place: 'Query.tasks(before)',
+    as: 'alice',
+    query: 'query ($b: String) { tasks(last: 1, before: $b) { totalCount } }',
+    variables: (v) => ({ b: v }),
+    outcome: { kind: 'shape' },
+  },
+  {
+    place: 'Query.tasks(filter.scope)',
+    as: 'alice',
+    query: 'query ($s: String) { tasks(filter: { scope: $s }) { totalCount } }',
+    variables: (v) => ({ s: v }),
+    outcome: { kind: 'shape' },
+  },
+  {
+    place: 'Query.statusCounts(scope)',
+    as: 'alice',
+    query: 'query ($s: String) { statusCounts(scope: $s) { waiting } }',
+    variables: (v) => ({ s: v }),
+    outcome: { kind: 'shape' },
+  },
+  {
+    place: 'Task.resultFiles(unitKey)',
+    as: 'alice',
+    query: 'query ($id: ID!, $u: String) { task(id: $id) { resultFiles(unitKey: $u) { id } } }',
+    variables: (v, w) => ({ id: w.tasks.live, u: v }),
+    outcome: { kind: 'filter' },
+  },
 
-  { place: 'Mutation.createIdentity(input.name)', as: 'admin', query: 'mutation ($i: CreateIdentityInput!) { createIdentity(input: $i) { token } }',
-    variables: (v) => ({ i: { kind: 'USER', name: v, scopes: ['acme-c1-p1'] } }), outcome: { kind: 'limit', limit: 128, fill: repeat('n') } },
-  { place: 'Mutation.createIdentity(input.scopes)', as: 'admin', query: 'mutation ($i: CreateIdentityInput!) { createIdentity(input: $i) { token } }',
-    variables: (v) => ({ i: { kind: 'USER', name: 'scoped', scopes: [v] } }), outcome: { kind: 'shape' } },
-  count(100, 'Mutation.createIdentity(input.scopes)', 'admin', 'mutation ($i: CreateIdentityInput!) { createIdentity(input: $i) { token } }',
-    (scopes) => ({ i: { kind: 'USER', name: `many-scopes-${scopes.length}`, scopes } }), (i) => `acme-c${i}-p1`),
-  { place: 'Mutation.issueToken(label)', as: 'admin', query: 'mutation ($id: ID!, $l: String) { issueToken(identityId: $id, label: $l) { token } }',
-    variables: (v, w) => ({ id: w.identityIds.alice, l: v }), outcome: { kind: 'limit', limit: 200, fill: repeat('l') } },
+  {
+    place: 'Mutation.createIdentity(input.name)',
+    as: 'admin',
+    query: 'mutation ($i: CreateIdentityInput!) { createIdentity(input: $i) { token } }',
+    variables: (v) => ({ i: { kind: 'USER', name: v, scopes: ['acme-c1-p1'] } }),
+    outcome: { kind: 'limit', limit: 128, fill: repeat('n') },
+  },
+  {
+    place: 'Mutation.createIdentity(input.scopes)',
+    as: 'admin',
+    query: 'mutation ($i: CreateIdentityInput!) { createIdentity(input: $i) { token } }',
+    variables: (v) => ({ i: { kind: 'USER', name: 'scoped', scopes: [v] } }),
+    outcome: { kind: 'shape' },
+  },
+  count(
+    100,
+    'Mutation.createIdentity(input.scopes)',
+    'admin',
+    'mutation ($i: CreateIdentityInput!) { createIdentity(input: $i) { token } }',
+    (scopes) => ({ i: { kind: 'USER', name: `many-scopes-${scopes.length}`, scopes } }),
+    (i) => `acme-c${i}-p1`,
+  ),
+  {
+    place: 'Mutation.issueToken(label)',
+    as: 'admin',
+    query: 'mutation ($id: ID!, $l: String) { issueToken(identityId: $id, label: $l) { token } }',
+    variables: (v, w) => ({ id: w.identityIds.alice, l: v }),
+    outcome: { kind: 'limit', limit: 200, fill: repeat('l') },
+  },
 
-  { place: 'Mutation.createNetwork(scope)', as: 'alice', query: createNetwork, variables: (v) => ({ s: v, input: networkInput() }), outcome: { kind: 'shape' } },
-  { place: 'Mutation.createNetwork(input.name)', as: 'alice', query: createNetwork, variables: (v) => ({ s: 'acme-c1-p1', input: networkInput({ name: v }) }),
-    outcome: { kind: 'limit', limit: 200, fill: repeat('n') } },
-  { place: 'Mutation.createNetwork(input.chemicalSystems.name)', as: 'alice', query: createNetwork,
-    variables: (v) => ({ s: 'acme-c1-p1', input: networkInput({ system: v }) }), outcome: { kind: 'limit', limit: 200, fill: repeat('s') } },
-  { place: 'Mutation.createNetwork(input.transformations.name)', as: 'alice', query: createNetwork,
-    variables: (v) => ({ s: 'acme-c1-p1', input: networkInput({ transformation: v }) }), outcome: { kind: 'limit', limit: 200, fill: repeat('t') } },
-  { place: 'Mutation.createNetwork(input.transformations.stateA)', as: 'alice', query: createNetwork,
-    variables: (v) => ({ s: 'acme-c1-p1', input: networkInput({ stateA: v }) }), outcome: { kind: 'shape' } },
-  { place: 'Mutation.createNetwork(input.transformations.stateB)', as: 'alice', query: createNetwork,
-    variables: (v) => ({ s: 'acme-c1-p1', input: networkInput({ stateB: v }) }), outcome: { kind: 'shape' } },
-  { place: 'Mutation.createNetwork(input.transformations.protocol)', as: 'alice', query: createNetwork,
-    variables: (v) => ({ s: 'acme-c1-p1', input: networkInput({ protocol: v }) }), outcome: { kind: 'limit', limit: 100, fill: repeat('p') } },
-  { place: 'Mutation.addRestartPattern(pattern)', as: 'alice', query: 'mutation ($n: ID!, $p: String!) { addRestartPattern(networkKey: $n, pattern: $p, maxRetries: 1) { id } }',
-    variables: (v, w) => ({ n: w.network.key, p: v }), outcome: { kind: 'limit', limit: 1000, fill: repeat('a') } },
-  { place: 'Mutation.removeRestartPattern(pattern)', as: 'alice', query: 'mutation ($n: ID!, $p: String!) { removeRestartPattern(networkKey: $n, pattern: $p) }',
-    variables: (v, w) => ({ n: w.network.key, p: v }), outcome: { kind: 'limit', limit: 1000, fill: repeat('a') } },
+  {
+    place: 'Mutation.createNetwork(scope)',
+    as: 'alice',
+    query: createNetwork,
+    variables: (v) => ({ s: v, input: networkInput() }),
+    outcome: { kind: 'shape' },
+  },
+  {
+    place: 'Mutation.createNetwork(input.name)',
+    as: 'alice',
+    query: createNetwork,
+    variables: (v) => ({ s: 'acme-c1-p1', input: networkInput({ name: v }) }),
+    outcome: { kind: 'limit', limit: 200, fill: repeat('n') },
+  },
+  {
+    place: 'Mutation.createNetwork(input.chemicalSystems.name)',
+    as: 'alice',
+    query: createNetwork,
+    variables: (v) => ({ s: 'acme-c1-p1', input: networkInput({ system: v }) }),
+    outcome: { kind: 'limit', limit: 200, fill: repeat('s') },
+  },
+  {
+    place: 'Mutation.createNetwork(input.transformations.name)',
+    as: 'alice',
+    query: createNetwork,
+    variables: (v) => ({ s: 'acme-c1-p1', input: networkInput({ transformation: v }) }),
+    outcome: { kind: 'limit', limit: 200, fill: repeat('t') },
+  },
+  {
+    place: 'Mutation.createNetwork(input.transformations.stateA)',
+    as: 'alice',
+    query: createNetwork,
+    variables: (v) => ({ s: 'acme-c1-p1', input: networkInput({ stateA: v }) }),
+    outcome: { kind: 'shape' },
+  },
+  {
+    place: 'Mutation.createNetwork(input.transformations.stateB)',
+    as: 'alice',
+    query: createNetwork,
+    variables: (v) => ({ s: 'acme-c1-p1', input: networkInput({ stateB: v }) }),
+    outcome: { kind: 'shape' },
+  },
+  {
+    place: 'Mutation.createNetwork(input.transformations.protocol)',
+    as: 'alice',
+    query: createNetwork,
+    variables: (v) => ({ s: 'acme-c1-p1', input: networkInput({ protocol: v }) }),
+    outcome: { kind: 'limit', limit: 100, fill: repeat('p') },
+  },
+  {
+    place: 'Mutation.addRestartPattern(pattern)',
+    as: 'alice',
+    query: 'mutation ($n: ID!, $p: String!) { addRestartPattern(networkKey: $n, pattern: $p, maxRetries: 1) { id } }',
+    variables: (v, w) => ({ n: w.network.key, p: v }),
+    outcome: { kind: 'limit', limit: 1000, fill: repeat('a') },
+  },
+  {
+    place: 'Mutation.removeRestartPattern(pattern)',
+    as: 'alice',
+    query: 'mutation ($n: ID!, $p: String!) { removeRestartPattern(networkKey: $n, pattern: $p) }',
+    variables: (v, w) => ({ n: w.network.key, p: v }),
+    outcome: { kind: 'limit', limit: 1000, fill: repeat('a') },
+  },
 
-  { place: 'Mutation.registerComputeService(name)', as: 'hpc', query: 'mutation ($n: String!) { registerComputeService(name: $n) { id } }',
-    variables: (v) => ({ n: v }), outcome: { kind: 'limit', limit: 200, fill: repeat('c') } },
-  { place: 'Mutation.registerComputeService(protocols)', as: 'hpc', query: 'mutation ($p: [String!]) { registerComputeService(name: "with-protocols", protocols: $p) { id } }',
-    variables: (v) => ({ p: [v] }), outcome: { kind: 'limit', limit: 100, fill: repeat('p') } },
-  count(100, 'Mutation.registerComputeService(protocols)', 'hpc', 'mutation ($p: [String!]) { registerComputeService(name: "many-protocols", protocols: $p) { id } }',
-    (protocols) => ({ p: protocols }), (i) => `protocol${i}`),
-  { place: 'Mutation.claimTasks(protocols)', as: 'hpc', query: 'mutation ($s: ID!, $p: [String!]) { claimTasks(computeServiceId: $s, protocols: $p) { token } }',
-    variables: (v, w) => ({ s: w.services.spare, p: [v] }), outcome: { kind: 'limit', limit: 100, fill: repeat('p') } },
-  count(100, 'Mutation.claimTasks(protocols)', 'hpc', 'mutation ($s: ID!, $p: [String!]) { claimTasks(computeServiceId: $s, protocols: $p) { token } }',
-    (protocols, w) => ({ s: w.services.spare, p: protocols }), (i) => `protocol${i}`),
+  {
+    place: 'Mutation.registerComputeService(name)',
+    as: 'hpc',
+    query: 'mutation ($n: String!) { registerComputeService(name: $n) { id } }',
+    variables: (v) => ({ n: v }),
+    outcome: { kind: 'limit', limit: 200, fill: repeat('c') },
+  },
+  {
+    place: 'Mutation.registerComputeService(protocols)',
+    as: 'hpc',
+    query: 'mutation ($p: [String!]) { registerComputeService(name: "with-protocols", protocols: $p) { id } }',
+    variables: (v) => ({ p: [v] }),
+    outcome: { kind: 'limit', limit: 100, fill: repeat('p') },
+  },
+  count(
+    100,
+    'Mutation.registerComputeService(protocols)',
+    'hpc',
+    'mutation ($p: [String!]) { registerComputeService(name: "many-protocols", protocols: $p) { id } }',
+    (protocols) => ({ p: protocols }),
+    (i) => `protocol${i}`,
+  ),
+  {
+    place: 'Mutation.claimTasks(protocols)',
+    as: 'hpc',
+    query: 'mutation ($s: ID!, $p: [String!]) { claimTasks(computeServiceId: $s, protocols: $p) { token } }',
+    variables: (v, w) => ({ s: w.services.spare, p: [v] }),
+    outcome: { kind: 'limit', limit: 100, fill: repeat('p') },
+  },
+  count(
+    100,
+    'Mutation.claimTasks(protocols)',
+    'hpc',
+    'mutation ($s: ID!, $p: [String!]) { claimTasks(computeServiceId: $s, protocols: $p) { token } }',
+    (protocols, w) => ({ s: w.services.spare, p: protocols }),
+    (i) => `protocol${i}`,
+  ),
 
-  claimTokenEntry('setProtocolDAG', 'mutation ($c: String!) { setProtocolDAG(claimToken: $c, dag: { units: [{ key: "a", name: "A", dependencies: [] }] }) { sha256 } }', (v) => ({ c: v })),
-  claimTokenEntry('submitUnitResult', 'mutation ($c: String!, $r: UnitResultInput!) { submitUnitResult(claimToken: $c, result: $r) { id } }', (v) => ({ c: v, r: okUnit('setup') })),
-  claimTokenEntry('createResultFileUpload', 'mutation ($c: String!) { createResultFileUpload(claimToken: $c, unitKey: "sim", path: "a.txt", size: 1) { uploadId } }', (v) => ({ c: v })),
-  claimTokenEntry('continueResultFileUpload', 'mutation ($c: String!, $u: ID!) { continueResultFileUpload(claimToken: $c, uploadId: $u) { uploadId } }', (v, w) => ({ c: v, u: w.uploads.live })),
-  claimTokenEntry('commitResultFile', 'mutation ($c: String!, $u: ID!) { commitResultFile(claimToken: $c, uploadId: $u) { id } }', (v, w) => ({ c: v, u: w.uploads.live })),
+  claimTokenEntry(
+    'setProtocolDAG',
+    'mutation ($c: String!) { setProtocolDAG(claimToken: $c, dag: { units: [{ key: "a", name: "A", dependencies: [] }] }) { sha256 } }',
+    (v) => ({ c: v }),
+  ),
+  claimTokenEntry(
+    'submitUnitResult',
+    'mutation ($c: String!, $r: UnitResultInput!) { submitUnitResult(claimToken: $c, result: $r) { id } }',
+    (v) => ({ c: v, r: okUnit('setup') }),
+  ),
+  claimTokenEntry(
+    'createResultFileUpload',
+    'mutation ($c: String!) { createResultFileUpload(claimToken: $c, unitKey: "sim", path: "a.txt", size: 1) { uploadId } }',
+    (v) => ({ c: v }),
+  ),
+  claimTokenEntry(
+    'continueResultFileUpload',
+    'mutation ($c: String!, $u: ID!) { continueResultFileUpload(claimToken: $c, uploadId: $u) { uploadId } }',
+    (v, w) => ({ c: v, u: w.uploads.live }),
+  ),
+  claimTokenEntry(
+    'commitResultFile',
+    'mutation ($c: String!, $u: ID!) { commitResultFile(claimToken: $c, uploadId: $u) { id } }',
+    (v, w) => ({ c: v, u: w.uploads.live }),
+  ),
   claimTokenEntry('finishTask', 'mutation ($c: String!) { finishTask(claimToken: $c) { restartedBy } }', (v) => ({ c: v })),
-  claimTokenEntry('reportDagBuildFailure', 'mutation ($c: String!) { reportDagBuildFailure(claimToken: $c, exception: "no DAG") { restartedBy } }', (v) => ({ c: v })),
+  claimTokenEntry(
+    'reportDagBuildFailure',
+    'mutation ($c: String!) { reportDagBuildFailure(claimToken: $c, exception: "no DAG") { restartedBy } }',
+    (v) => ({ c: v }),
+  ),
 
-  { place: 'Mutation.submitUnitResult(result.unitKey)', as: 'hpc', query: 'mutation ($c: String!, $r: UnitResultInput!) { submitUnitResult(claimToken: $c, result: $r) { id } }',
-    variables: (v, w) => ({ c: w.claims.live, r: okUnit(v) }), outcome: { kind: 'limit', limit: 200, fill: repeat('u'), atLimit: 'no unit of the DAG has so long a key' } },
+  {
+    place: 'Mutation.submitUnitResult(result.unitKey)',
+    as: 'hpc',
+    query: 'mutation ($c: String!, $r: UnitResultInput!) { submitUnitResult(claimToken: $c, result: $r) { id } }',
+    variables: (v, w) => ({ c: w.claims.live, r: okUnit(v) }),
+    outcome: { kind: 'limit', limit: 200, fill: repeat('u'), atLimit: 'no unit of the DAG has so long a key' },
+  },
   ...(['exception', 'traceback', 'log'] as const).map((field): TextEntry => ({
-    place: `Mutation.submitUnitResult(result.${field})`, as: 'hpc',
+    place: `Mutation.submitUnitResult(result.${field})`,
+    as: 'hpc',
     query: 'mutation ($c: String!, $r: UnitResultInput!) { submitUnitResult(claimToken: $c, result: $r) { id } }',
     variables: (v, w) => ({ c: w.claims.live, r: failedUnit({ [field]: v }) }),
-    outcome: { kind: 'limit', limit: unitTextBytes, unit: 'bytes', fill: repeat('e'), atLimit: 'a failed result at the limit is what badInput.test.ts stores' },
+    outcome: {
+      kind: 'limit',
+      limit: unitTextBytes,
+      unit: 'bytes',
+      fill: repeat('e'),
+      atLimit: 'a failed result at the limit is what badInput.test.ts stores',
+    },
   })),
-  { place: 'Mutation.createResultFileUpload(unitKey)', as: 'hpc', query: 'mutation ($c: String!, $u: String!) { createResultFileUpload(claimToken: $c, unitKey: $u, path: "a.txt", size: 1) { uploadId } }',
-    variables: (v, w) => ({ c: w.claims.live, u: v }), outcome: { kind: 'limit', limit: 200, fill: repeat('u'), atLimit: 'no unit of the DAG has so long a key' } },
-  { place: 'Mutation.createResultFileUpload(path)', as: 'hpc', query: 'mutation ($c: String!, $p: String!) { createResultFileUpload(claimToken: $c, unitKey: "sim", path: $p, size: 1) { uploadId } }',
+  {
+    place: 'Mutation.createResultFileUpload(unitKey)',
+    as: 'hpc',
+    query:
+      'mutation ($c: String!, $u: String!) { createResultFileUpload(claimToken: $c, unitKey: $u, path: "a.txt", size: 1) { uploadId } }',
+    variables: (v, w) => ({ c: w.claims.live, u: v }),
+    outcome: { kind: 'limit', limit: 200, fill: repeat('u'), atLimit: 'no unit of the DAG has so long a key' },
+  },
+  {
+    place: 'Mutation.createResultFileUpload(path)',
+    as: 'hpc',
+    query: 'mutation ($c: String!, $p: String!) { createResultFileUpload(claimToken: $c, unitKey: "sim", path: $p, size: 1) { uploadId } }',
     variables: (v, w) => ({ c: w.claims.live, p: v }),
-    outcome: { kind: 'limit', limit: 512, unit: 'bytes', fill: pathOf } },
-  { place: 'Mutation.createResultFileUpload(sha256)', as: 'hpc', query: 'mutation ($c: String!, $h: String) { createResultFileUpload(claimToken: $c, unitKey: "sim", path: "h.txt", size: 1, sha256: $h) { uploadId } }',
-    variables: (v, w) => ({ c: w.claims.live, h: v }), outcome: { kind: 'shape' } },
-  { place: 'Mutation.commitResultFile(sha256)', as: 'hpc', query: 'mutation ($c: String!, $u: ID!, $h: String) { commitResultFile(claimToken: $c, uploadId: $u, sha256: $h) { id } }',
-    variables: (v, w) => ({ c: w.claims.live, u: w.uploads.live, h: v }), outcome: { kind: 'shape' } },
-  { place: 'Mutation.commitResultFile(parts.etag)', as: 'hpc', query: 'mutation ($c: String!, $u: ID!, $parts: [UploadedPartInput!], $h: String) { commitResultFile(claimToken: $c, uploadId: $u, parts: $parts, sha256: $h) { id } }',
-    variables: (v, w) => ({ c: w.claims.live, u: multipartUploadId, h: '0'.repeat(64), parts: [{ partNumber: 1, etag: v }, { partNumber: 2, etag: '"e2"' }] }),
-    outcome: { kind: 'limit', limit: 200, fill: repeat('e'), atLimit: 'no part was uploaded, so a commit with fitting ETags is refused for that' } },
+    outcome: { kind: 'limit', limit: 512, unit: 'bytes', fill: pathOf },
+  },
+  {
+    place: 'Mutation.createResultFileUpload(sha256)',
+    as: 'hpc',
+    query:
+      'mutation ($c: String!, $h: String) { createResultFileUpload(claimToken: $c, unitKey: "sim", path: "h.txt", size: 1, sha256: $h) { uploadId } }',
+    variables: (v, w) => ({ c: w.claims.live, h: v }),
+    outcome: { kind: 'shape' },
+  },
+  {
+    place: 'Mutation.commitResultFile(sha256)',
+    as: 'hpc',
+    query: 'mutation ($c: String!, $u: ID!, $h: String) { commitResultFile(claimToken: $c, uploadId: $u, sha256: $h) { id } }',
+    variables: (v, w) => ({ c: w.claims.live, u: w.uploads.live, h: v }),
+    outcome: { kind: 'shape' },
+  },
+  {
+    place: 'Mutation.commitResultFile(parts.etag)',
+    as: 'hpc',
+    query:
+      'mutation ($c: String!, $u: ID!, $parts: [UploadedPartInput!], $h: String) { commitResultFile(claimToken: $c, uploadId: $u, parts: $parts, sha256: $h) { id } }',
+    variables: (v, w) => ({
+      c: w.claims.live,
+      u: multipartUploadId,
+      h: '0'.repeat(64),
+      parts: [
+        { partNumber: 1, etag: v },
+        { partNumber: 2, etag: '"e2"' },
+      ],
+    }),
+    outcome: {
+      kind: 'limit',
+      limit: 200,
+      fill: repeat('e'),
+      atLimit: 'no part was uploaded, so a commit with fitting ETags is refused for that',
+    },
+  },
   ...(['exception', 'traceback'] as const).map((field): TextEntry => ({
-    place: `Mutation.reportDagBuildFailure(${field})`, as: 'hpc',
-    query: 'mutation ($c: String!, $e: String!, $t: String) { reportDagBuildFailure(claimToken: $c, exception: $e, traceback: $t) { restartedBy } }',
+    place: `Mutation.reportDagBuildFailure(${field})`,
+    as: 'hpc',
+    query:
+      'mutation ($c: String!, $e: String!, $t: String) { reportDagBuildFailure(claimToken: $c, exception: $e, traceback: $t) { restartedBy } }',
     variables: (v, w) => ({ c: w.claims.live, e: field === 'exception' ? v : 'no DAG', t: field === 'traceback' ? v : null }),
-    outcome: { kind: 'limit', limit: unitTextBytes, unit: 'bytes', fill: repeat('e'), atLimit: 'the live claim has its DAG, so a report is refused for that' },
+    outcome: {
+      kind: 'limit',
+      limit: unitTextBytes,
+      unit: 'bytes',
+      fill: repeat('e'),
+      atLimit: 'the live claim has its DAG, so a report is refused for that',
+    },
   })),
 
-  { place: 'Subscription.taskEvents(filter.scope)', as: 'alice', query: 'subscription ($s: String) { taskEvents(filter: { scope: $s }) { cursor } }',
-    variables: (v) => ({ s: v }), outcome: { kind: 'shape' }, overWebSocket: true },
+  {
+    place: 'Subscription.taskEvents(filter.scope)',
+    as: 'alice',
+    query: 'subscription ($s: String) { taskEvents(filter: { scope: $s }) { cursor } }',
+    variables: (v) => ({ s: v }),
+    outcome: { kind: 'shape' },
+    overWebSocket: true,
+  },
 ];
 
 /** Set in beforeAll: an upload big enough to go in parts (two of 5 MiB), none of them sent. */
@@ -160,7 +408,8 @@ function stringPlacesInSchema(): string[] {
     const named = getNamedType(type);
     if (named.name === 'String') places.push(`${at}(${path})`);
     if (named instanceof GraphQLInputObjectType && !within.has(named.name)) {
-      for (const inner of Object.values(named.getFields())) collect(at, `${path}.${inner.name}`, inner.type, new Set([...within, named.name]));
+      for (const inner of Object.values(named.getFields()))
+        collect(at, `${path}.${inner.name}`, inner.type, new Set([...within, named.name]));
     }
   };
   for (const type of Object.values(schema.getTypeMap())) {
@@ -186,11 +435,18 @@ describe('text too long is BAD_USER_INPUT naming the limit, and changes nothing'
   let w: World;
   beforeAll(async () => {
     // Bodies up to 16 MiB, so the 4 MiB limits on a unit's texts are reached before the body limit.
-    server = await startTestApp('postgres', { ...worldEnv, DAGKEEPER_MAX_REQUEST_BYTES: String(16 * MiB), DAGKEEPER_MULTIPART_PART_BYTES: String(5 * MiB) });
+    server = await startTestApp('postgres', {
+      ...worldEnv,
+      DAGKEEPER_MAX_REQUEST_BYTES: String(16 * MiB),
+      DAGKEEPER_MULTIPART_PART_BYTES: String(5 * MiB),
+    });
     w = await buildWorld(server);
-    const { createResultFileUpload } = await server.client(w.tokens.hpc!).request<{ createResultFileUpload: { uploadId: string; parts: unknown[] } }>(
-      'mutation ($c: String!, $size: SafeInt!) { createResultFileUpload(claimToken: $c, unitKey: "sim", path: "big.bin", size: $size) { uploadId parts { partNumber } } }',
-      { c: w.claims.live, size: 10 * MiB });
+    const { createResultFileUpload } = await server
+      .client(w.tokens.hpc!)
+      .request<{ createResultFileUpload: { uploadId: string; parts: unknown[] } }>(
+        'mutation ($c: String!, $size: SafeInt!) { createResultFileUpload(claimToken: $c, unitKey: "sim", path: "big.bin", size: $size) { uploadId parts { partNumber } } }',
+        { c: w.claims.live, size: 10 * MiB },
+      );
     expect(createResultFileUpload.parts).toHaveLength(2);
     multipartUploadId = createResultFileUpload.uploadId;
   });
@@ -225,20 +481,28 @@ describe('text too long is BAD_USER_INPUT naming the limit, and changes nothing'
 
   const shaped = entries.filter((entry) => entry.outcome.kind === 'shape');
   test.each(shaped.filter((entry) => entry.overWebSocket !== true).map((entry) => [entry.place, entry] as const))(
-    '%s: 100,000 characters are refused by their shape, without repeating them', async (_, entry) => {
+    '%s: 100,000 characters are refused by their shape, without repeating them',
+    async (_, entry) => {
       const { message } = await refusal(entry, 'x'.repeat(longest));
       expect(message.length).toBeLessThan(400);
-    });
+    },
+  );
   test.each(shaped.filter((entry) => entry.overWebSocket === true).map((entry) => [entry.place, entry] as const))(
-    '%s: 100,000 characters are refused by their shape when subscribing', async (_, entry) => {
-      expect(await subscriptionCodes(server.app.url, w.tokens[entry.as]!, entry.query, entry.variables('x'.repeat(longest), w))).toEqual(['BAD_USER_INPUT']);
-    });
+    '%s: 100,000 characters are refused by their shape when subscribing',
+    async (_, entry) => {
+      expect(await subscriptionCodes(server.app.url, w.tokens[entry.as]!, entry.query, entry.variables('x'.repeat(longest), w))).toEqual([
+        'BAD_USER_INPUT',
+      ]);
+    },
+  );
 
   test.each(entries.filter((entry) => entry.outcome.kind === 'filter').map((entry) => [entry.place, entry] as const))(
-    '%s: a filter only compares, so 100,000 characters match nothing and store nothing', async (_, entry) => {
+    '%s: a filter only compares, so 100,000 characters match nothing and store nothing',
+    async (_, entry) => {
       await withNothingChanged(server, async () => {
         const answer = await postOperation(server, w.tokens[entry.as]!, entry.query, entry.variables('x'.repeat(longest), w));
         expect(answer.body.errors).toBeUndefined();
       });
-    });
+    },
+  );
 });

@@ -33,7 +33,12 @@ describe('token expiry, read from the server’s clock', () => {
   });
 
   test('an identity created with tokenExpiresInSeconds gets a first token that stops working when that time has passed', async () => {
-    const { identity, token } = await here.create(h.admin, { kind: 'compute', name: 'expiry-created', scopes: ['acme-*-*'], tokenExpiresInSeconds: 1 });
+    const { identity, token } = await here.create(h.admin, {
+      kind: 'compute',
+      name: 'expiry-created',
+      scopes: ['acme-*-*'],
+      tokenExpiresInSeconds: 1,
+    });
     expect((await here.authenticate(token))?.identityId).toBe(identity.id);
     clock.advance(999);
     expect(await here.authenticate(token)).not.toBeNull();
@@ -42,7 +47,12 @@ describe('token expiry, read from the server’s clock', () => {
   });
 
   test('a token issued for oneself never outlives the issuing token, however much later it is issued', async () => {
-    const { identity, token } = await here.create(h.admin, { kind: 'user', name: 'expiry-self', scopes: ['acme-c1-p1'], tokenExpiresInSeconds: 600 });
+    const { identity, token } = await here.create(h.admin, {
+      kind: 'user',
+      name: 'expiry-self',
+      scopes: ['acme-c1-p1'],
+      tokenExpiresInSeconds: 600,
+    });
     const limit = clock.now() + 600_000;
     clock.advance(300_000);
     const self = await here.authenticate(token);
@@ -58,7 +68,11 @@ describe('token expiry, read from the server’s clock', () => {
   test('a token’s last use is written when first used, then at most once a minute', async () => {
     const who = await h.user('expiry-last-used');
     const { token, record } = await here.issueToken(h.admin, who.identityId, { label: 'bookkeeping' });
-    const lastUsed = async () => (await here.tokensOf([who.identityId])).get(who.identityId)?.find((t) => t.id === record.id)?.lastUsedAt?.getTime();
+    const lastUsed = async () =>
+      (await here.tokensOf([who.identityId]))
+        .get(who.identityId)
+        ?.find((t) => t.id === record.id)
+        ?.lastUsedAt?.getTime();
     expect(await lastUsed()).toBeUndefined();
     const first = clock.now();
     await here.authenticate(token);

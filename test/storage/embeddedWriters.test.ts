@@ -19,16 +19,30 @@ describe('concurrent writers on the embedded store (PGlite, through the server)'
     const user = server.client((await createIdentity(server.admin, { kind: 'USER', name: 'alice', scopes: ['acme-c1-p1'] })).token);
     const { createNetwork } = await user.request<{ createNetwork: { network: { transformations: Array<{ scopedKey: string }> } } }>(
       'mutation ($input: NetworkInput!) { createNetwork(scope: "acme-c1-p1", input: $input) { network { transformations { scopedKey } } } }',
-      { input: {
-        name: 'queue', chemicalSystems: [{ name: 'a', components: {} }, { name: 'b', components: {} }],
-        transformations: [{ name: 'a->b', stateA: 'a', stateB: 'b', protocol: 'demo', settings: {} }],
-      } },
+      {
+        input: {
+          name: 'queue',
+          chemicalSystems: [
+            { name: 'a', components: {} },
+            { name: 'b', components: {} },
+          ],
+          transformations: [{ name: 'a->b', stateA: 'a', stateB: 'b', protocol: 'demo', settings: {} }],
+        },
+      },
     );
     const transformationKey = createNetwork.network.transformations[0]!.scopedKey;
     // 25 tasks × 200 units each: a transaction of a good fraction of a second, so sixteen queue for seconds.
-    const dag = { units: Array.from({ length: 200 }, (_, i) => ({ key: `u${i}`, name: `unit ${i}`, dependencies: i === 0 ? [] : ['u0'] })) };
-    const outcomes = await Promise.allSettled(Array.from({ length: 16 }, () => user.request<{ createTasks: Array<{ id: string }> }>(
-      'mutation ($t: ID!, $dag: JSON) { createTasks(transformationKey: $t, count: 25, dag: $dag) { id } }', { t: transformationKey, dag })));
+    const dag = {
+      units: Array.from({ length: 200 }, (_, i) => ({ key: `u${i}`, name: `unit ${i}`, dependencies: i === 0 ? [] : ['u0'] })),
+    };
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 16 }, () =>
+        user.request<{ createTasks: Array<{ id: string }> }>(
+          'mutation ($t: ID!, $dag: JSON) { createTasks(transformationKey: $t, count: 25, dag: $dag) { id } }',
+          { t: transformationKey, dag },
+        ),
+      ),
+    );
     const refusals = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [(outcome.reason as { code?: string }).code] : []));
     expect(refusals).toEqual([]);
     const db = server.app.state.db;

@@ -40,8 +40,12 @@ describe('migration finished_tasks_leave_hubs (real PostgreSQL)', () => {
                   SELECT gen_random_uuid(), tf."scopeId", tf.id, s.status::"TaskStatus", now()
                     FROM tf, unnest(ARRAY['WAITING', 'RUNNING', 'COMPLETE', 'ERROR']) AS s(status) RETURNING id)
         INSERT INTO "TaskAction" ("hubId", "taskId") SELECT hub.id, tasks.id FROM hub, tasks`);
-      const linked = async () => (await client.query<{ status: string }>(
-        'SELECT t.status::text AS status FROM "TaskAction" a JOIN "Task" t ON t.id = a."taskId" ORDER BY 1')).rows.map((r) => r.status);
+      const linked = async () =>
+        (
+          await client.query<{ status: string }>(
+            'SELECT t.status::text AS status FROM "TaskAction" a JOIN "Task" t ON t.id = a."taskId" ORDER BY 1',
+          )
+        ).rows.map((r) => r.status);
       expect(await linked()).toEqual(['COMPLETE', 'ERROR', 'RUNNING', 'WAITING']);
 
       expect(await withPostgresAdapter(database.url, (factory) => applyMigrations(factory))).toEqual([migration]);

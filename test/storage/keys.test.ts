@@ -36,7 +36,9 @@ describe('object key layout', () => {
   });
 
   test('a single PUT writes a key of its own upload, apart from where its commit puts the file', () => {
-    expect(resultFileUploadKey(scope, taskId, unit, 'up-1', 'shared/simulation.nc')).toBe(`${scope}/tasks/${taskId}/uploads/${unit}/up-1/shared/simulation.nc`);
+    expect(resultFileUploadKey(scope, taskId, unit, 'up-1', 'shared/simulation.nc')).toBe(
+      `${scope}/tasks/${taskId}/uploads/${unit}/up-1/shared/simulation.nc`,
+    );
     expect(resultFileUploadKey(scope, taskId, unit, 'up-1', 'a.nc')).not.toBe(resultFileKey(scope, taskId, unit, 'up-1', 'a.nc'));
   });
 

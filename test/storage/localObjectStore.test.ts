@@ -38,7 +38,7 @@ describe('LocalObjectStore', () => {
     await expect(stat(join(server.root, '..', 'outside'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
-  test('the digest of an object is its bytes\' even when the file was changed on disk after it was written', async () => {
+  test("the digest of an object is its bytes' even when the file was changed on disk after it was written", async () => {
     const key = 'digests/tampered';
     const written = await store.put(key, Buffer.alloc(4096, 1));
     await expect(store.digest(key)).resolves.toEqual(written);
@@ -129,7 +129,7 @@ describe('LocalObjectStore', () => {
     ).rejects.toThrow(/part 1/);
     await expect(store.completeMultipartUpload('local/other', uploadId, [part])).rejects.toThrow(/no multipart upload/);
     await store.completeMultipartUpload('local/mp', uploadId, [{ ...part, etag: `"${part.etag}"` }]);
-    expect((await readAllText(await store.get('local/mp')))).toBe('part');
+    expect(await readAllText(await store.get('local/mp'))).toBe('part');
     expect(await readdir(join(server.root, '.multipart'))).toEqual([]);
   });
 

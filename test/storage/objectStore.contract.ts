@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { ObjectIntegrityError, ObjectNotFoundError, PartsNotUploadedError, type ObjectStat, type ObjectStore } from '../../src/domain/objects/ObjectStore.js';
+import {
+  ObjectIntegrityError,
+  ObjectNotFoundError,
+  PartsNotUploadedError,
+  type ObjectStat,
+  type ObjectStore,
+} from '../../src/domain/objects/ObjectStore.js';
 import { pseudoRandomBytes, pseudoRandomStream } from '../support/pseudoRandomBytes.js';
 
 /**
@@ -120,12 +126,8 @@ export function describeObjectStoreContract(name: string, makeStore: () => Promi
       const bytes = await pseudoRandomBytes(2 * MIN_PART + 1, 'wrong-digest');
       await store.put(`${prefix}kept`, 'original');
       const wrong = sha256Hex(Buffer.from('not these bytes'));
-      await expect(store.put(`${prefix}kept`, Readable.from([bytes]), { sha256: wrong })).rejects.toBeInstanceOf(
-        ObjectIntegrityError,
-      );
-      await expect(store.put(`${prefix}absent`, Readable.from([bytes]), { sha256: wrong })).rejects.toBeInstanceOf(
-        ObjectIntegrityError,
-      );
+      await expect(store.put(`${prefix}kept`, Readable.from([bytes]), { sha256: wrong })).rejects.toBeInstanceOf(ObjectIntegrityError);
+      await expect(store.put(`${prefix}absent`, Readable.from([bytes]), { sha256: wrong })).rejects.toBeInstanceOf(ObjectIntegrityError);
       expect((await readAll(await store.get(`${prefix}kept`))).toString()).toBe('original');
       expect(await keysUnder(store, `${prefix}`)).toEqual([`${prefix}kept`]);
     });
@@ -287,13 +289,21 @@ export function describeObjectStoreContract(name: string, makeStore: () => Promi
       ['out of order, one part sent twice', [3, 1, 2, 1]],
     ])('an upload announced with its part size comes out whole: parts sent %s', async (_how, order) => {
       const key = `${prefix}sized-${order.join('')}.bin`;
-      const parts = [await pseudoRandomBytes(MIN_PART, 'sized-1'), await pseudoRandomBytes(MIN_PART, 'sized-2'), await pseudoRandomBytes(777, 'sized-3')];
+      const parts = [
+        await pseudoRandomBytes(MIN_PART, 'sized-1'),
+        await pseudoRandomBytes(MIN_PART, 'sized-2'),
+        await pseudoRandomBytes(777, 'sized-3'),
+      ];
       const uploadId = await store.createMultipartUpload(key, { partSize: MIN_PART });
       const etags = new Map<number, string>();
       for (const partNumber of order) {
         etags.set(partNumber, await putPart(await store.presignUploadPart(key, uploadId, partNumber, 60), parts[partNumber - 1]!));
       }
-      await store.completeMultipartUpload(key, uploadId, [1, 2, 3].map((partNumber) => ({ partNumber, etag: etags.get(partNumber)! })));
+      await store.completeMultipartUpload(
+        key,
+        uploadId,
+        [1, 2, 3].map((partNumber) => ({ partNumber, etag: etags.get(partNumber)! })),
+      );
       const whole = Buffer.concat(parts);
       expect(await store.digest(key)).toEqual({ key, size: whole.length, sha256: sha256Hex(whole) });
       expect(sha256Hex(await readAll(await store.get(key)))).toBe(sha256Hex(whole));
@@ -324,7 +334,11 @@ export function describeObjectStoreContract(name: string, makeStore: () => Promi
       await store.put(`${prefix}files/u/a.bin`, 'an older object');
       await store.move(`${prefix}uploads/u/a.bin`, `${prefix}files/u/a.bin`);
       expect(await store.stat(`${prefix}uploads/u/a.bin`)).toBeNull();
-      expect(await store.digest(`${prefix}files/u/a.bin`)).toEqual({ key: `${prefix}files/u/a.bin`, size: bytes.length, sha256: sha256Hex(bytes) });
+      expect(await store.digest(`${prefix}files/u/a.bin`)).toEqual({
+        key: `${prefix}files/u/a.bin`,
+        size: bytes.length,
+        sha256: sha256Hex(bytes),
+      });
       expect(await keysUnder(store, prefix)).toEqual([`${prefix}files/u/a.bin`]);
       await expect(store.move(`${prefix}uploads/u/a.bin`, `${prefix}files/u/b.bin`)).rejects.toBeInstanceOf(ObjectNotFoundError);
       expect(await store.stat(`${prefix}files/u/b.bin`)).toBeNull();
@@ -332,17 +346,28 @@ export function describeObjectStoreContract(name: string, makeStore: () => Promi
 
     test('completing with a part the store does not hold names it and leaves the upload open for it', async () => {
       const key = `${prefix}gappy.bin`;
-      const parts = [await pseudoRandomBytes(MIN_PART, 'gappy-1'), await pseudoRandomBytes(MIN_PART, 'gappy-2'), await pseudoRandomBytes(500, 'gappy-3')];
+      const parts = [
+        await pseudoRandomBytes(MIN_PART, 'gappy-1'),
+        await pseudoRandomBytes(MIN_PART, 'gappy-2'),
+        await pseudoRandomBytes(500, 'gappy-3'),
+      ];
       const uploadId = await store.createMultipartUpload(key, { partSize: MIN_PART });
-      const send = async (partNumber: number) =>
-        ({ partNumber, etag: await putPart(await store.presignUploadPart(key, uploadId, partNumber, 60, { size: parts[partNumber - 1]!.length }), parts[partNumber - 1]!) });
+      const send = async (partNumber: number) => ({
+        partNumber,
+        etag: await putPart(
+          await store.presignUploadPart(key, uploadId, partNumber, 60, { size: parts[partNumber - 1]!.length }),
+          parts[partNumber - 1]!,
+        ),
+      });
       const first = await send(1);
       const last = await send(3);
       const never = { partNumber: 2, etag: first.etag };
       // s3rver cannot be asked: it crashes reading the missing part's file. S3 answers InvalidPart,
       // which S3ObjectStore turns into this error, naming the parts through ListParts.
       if (!lacks('multipartBookkeeping')) {
-        await expect(store.completeMultipartUpload(key, uploadId, [first, never, last])).rejects.toEqual(new PartsNotUploadedError(key, [2]));
+        await expect(store.completeMultipartUpload(key, uploadId, [first, never, last])).rejects.toEqual(
+          new PartsNotUploadedError(key, [2]),
+        );
         expect(await store.stat(key)).toBeNull();
       }
       await store.completeMultipartUpload(key, uploadId, [first, await send(2), last]);
@@ -350,7 +375,7 @@ export function describeObjectStoreContract(name: string, makeStore: () => Promi
       expect(await store.digest(key)).toEqual({ key, size: whole.length, sha256: sha256Hex(whole) });
     });
 
-    test('once completed, the upload\'s part URLs change nothing', async () => {
+    test("once completed, the upload's part URLs change nothing", async () => {
       const key = `${prefix}sealed.bin`;
       const bytes = await pseudoRandomBytes(1000, 'sealed');
       const uploadId = await store.createMultipartUpload(key, { partSize: MIN_PART });
@@ -379,7 +404,8 @@ export function describeObjectStoreContract(name: string, makeStore: () => Promi
       await store.abortMultipartUpload(key, uploadId); // abort is cleanup; repeating it is harmless
       // The local store's UploadNotFoundError is S3's NoSuchUpload.
       await expect(store.completeMultipartUpload(key, uploadId, [{ partNumber: 1, etag }])).rejects.toMatchObject(
-        store.kind === 'local' ? { name: 'UploadNotFoundError' } : { code: 'NoSuchUpload' });
+        store.kind === 'local' ? { name: 'UploadNotFoundError' } : { code: 'NoSuchUpload' },
+      );
       expect(await store.stat(key)).toBeNull();
       expect(await keysUnder(store, prefix)).toEqual([]);
     });
@@ -404,30 +430,28 @@ export function describeObjectStoreContract(name: string, makeStore: () => Promi
       const late = await fetch(url, { method: 'PUT', body: bytes });
       await late.arrayBuffer();
       expect(late.status).toBe(404);
-      await expect(store.completeMultipartUpload(key, uploadId, [{ partNumber: 1, etag }])).rejects.toMatchObject({ name: 'UploadNotFoundError' });
+      await expect(store.completeMultipartUpload(key, uploadId, [{ partNumber: 1, etag }])).rejects.toMatchObject({
+        name: 'UploadNotFoundError',
+      });
       expect((await readAll(await store.get(stored))).toString('utf8')).toBe('stored bytes');
       expect(await keysUnder(store, prefix)).toEqual([stored]);
     });
 
-    test(
-      'a 1 GiB body streams up and back with matching SHA-256 while memory stays bounded',
-      async () => {
-        const key = `${prefix}one-gib.bin`;
-        const expected = await digestOf(pseudoRandomStream(GIB, 'one-gib'));
+    test('a 1 GiB body streams up and back with matching SHA-256 while memory stays bounded', async () => {
+      const key = `${prefix}one-gib.bin`;
+      const expected = await digestOf(pseudoRandomStream(GIB, 'one-gib'));
 
-        const memory = watchRssGrowth();
-        try {
-          const stored = await store.put(key, pseudoRandomStream(GIB, 'one-gib'), { size: GIB, sha256: expected });
-          expect(stored).toEqual({ key, size: GIB, sha256: expected });
-          expect(await digestOf(await store.get(key))).toBe(expected);
-        } finally {
-          memory.stop();
-        }
-        expect(memory.peakGrowth()).toBeLessThan(RSS_GROWTH_LIMIT);
-        await store.delete(key);
-      },
-      300_000,
-    );
+      const memory = watchRssGrowth();
+      try {
+        const stored = await store.put(key, pseudoRandomStream(GIB, 'one-gib'), { size: GIB, sha256: expected });
+        expect(stored).toEqual({ key, size: GIB, sha256: expected });
+        expect(await digestOf(await store.get(key))).toBe(expected);
+      } finally {
+        memory.stop();
+      }
+      expect(memory.peakGrowth()).toBeLessThan(RSS_GROWTH_LIMIT);
+      await store.delete(key);
+    }, 300_000);
   });
 }
 

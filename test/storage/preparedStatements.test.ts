@@ -26,7 +26,11 @@ async function runClaimPath(store: StateStore): Promise<void> {
   const serviceId = randomUUID();
   await findTokenHolders(store.db, ['no such token hash']);
   await checkInForClaims(store.db, {
-    requests: [{ serviceId, identityId: randomUUID() }], now, silentBefore: now, failuresSince: now, protocols: ['some-protocol'],
+    requests: [{ serviceId, identityId: randomUUID() }],
+    now,
+    silentBefore: now,
+    failuresSince: now,
+    protocols: ['some-protocol'],
   });
   await claimFromHub(store.db, {
     hubId: randomUUID(),
@@ -56,7 +60,10 @@ describe('prepared statements', () => {
     [false, 'turned off, none of them is prepared'],
   ])('preparedStatements %s: %s', async (prepared) => {
     const database = await createTestDatabase();
-    const store = await openStateStore({ kind: 'postgres', url: database.url }, { migrate: false, poolSize: 1, preparedStatements: prepared });
+    const store = await openStateStore(
+      { kind: 'postgres', url: database.url },
+      { migrate: false, poolSize: 1, preparedStatements: prepared },
+    );
     try {
       await runClaimPath(store);
       await runClaimPath(store);

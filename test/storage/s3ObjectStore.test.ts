@@ -71,13 +71,21 @@ describe('SigV4 query signing (s3Presign)', () => {
   test('reproduces the presigned URL of the AWS documentation example', () => {
     // https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-query-string-auth.html
     const url = presignV4({
-      method: 'GET', protocol: 'https:', host: 'examplebucket.s3.amazonaws.com', path: '/test.txt',
-      accessKey: 'AKIAIOSFODNN7EXAMPLE', secretKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
-      region: 'us-east-1', date: new Date('2013-05-24T00:00:00Z'), expiresInSeconds: 86_400,
+      method: 'GET',
+      protocol: 'https:',
+      host: 'examplebucket.s3.amazonaws.com',
+      path: '/test.txt',
+      accessKey: 'AKIAIOSFODNN7EXAMPLE',
+      secretKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+      region: 'us-east-1',
+      date: new Date('2013-05-24T00:00:00Z'),
+      expiresInSeconds: 86_400,
     });
-    expect(url).toBe('https://examplebucket.s3.amazonaws.com/test.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256'
-      + '&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z'
-      + '&X-Amz-Expires=86400&X-Amz-SignedHeaders=host&X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404');
+    expect(url).toBe(
+      'https://examplebucket.s3.amazonaws.com/test.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256' +
+        '&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z' +
+        '&X-Amz-Expires=86400&X-Amz-SignedHeaders=host&X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404',
+    );
   });
 
   test('signs a part URL exactly as minio does when no size is bound', async () => {
@@ -86,10 +94,18 @@ describe('SigV4 query signing (s3Presign)', () => {
     const date = new Date('2026-03-01T12:34:56Z');
     const key = 'acme-c1-p1/tasks/t/files/u/0b6a/a b+c(1)!.bin';
     const theirs = new URL(await client.presignedUrl('PUT', 'results', key, 600, { partNumber: '7', uploadId: 'x/y=z' }, date));
-    const ours = new URL(presignV4({
-      method: 'PUT', ...client.requestTarget('PUT', 'results', key, credentials.region), query: { partNumber: '7', uploadId: 'x/y=z' },
-      accessKey: credentials.accessKey, secretKey: credentials.secretKey, region: credentials.region, date, expiresInSeconds: 600,
-    }));
+    const ours = new URL(
+      presignV4({
+        method: 'PUT',
+        ...client.requestTarget('PUT', 'results', key, credentials.region),
+        query: { partNumber: '7', uploadId: 'x/y=z' },
+        accessKey: credentials.accessKey,
+        secretKey: credentials.secretKey,
+        region: credentials.region,
+        date,
+        expiresInSeconds: 600,
+      }),
+    );
     expect(ours.origin + ours.pathname).toBe(theirs.origin + theirs.pathname);
     expect(Object.fromEntries(ours.searchParams)).toEqual(Object.fromEntries(theirs.searchParams));
   });

@@ -103,7 +103,9 @@ describe('schema drift gate', () => {
     const expected = await Promise.all(
       (await readMigrations()).migrationDirectories.map(async (m) => ({
         migration_name: m.path,
-        checksum: createHash('sha256').update(await readFile(join(defaultPrismaDir, 'migrations', m.path, 'migration.sql'))).digest('hex'),
+        checksum: createHash('sha256')
+          .update(await readFile(join(defaultPrismaDir, 'migrations', m.path, 'migration.sql')))
+          .digest('hex'),
       })),
     );
     expect(rows.map(({ migration_name, checksum }) => ({ migration_name, checksum }))).toEqual(expected);
@@ -116,13 +118,17 @@ describe('schema drift gate', () => {
     databases.push(db);
     try {
       const store = await openStateStore({ kind: 'pglite', dataDir: pgliteDir });
-      const rows = await store.db.$queryRawUnsafe<Array<{ table_name: string; column_name: string; udt_name: string; is_nullable: string }>>(
+      const rows = await store.db.$queryRawUnsafe<
+        Array<{ table_name: string; column_name: string; udt_name: string; is_nullable: string }>
+      >(
         `select table_name::text, column_name::text, udt_name::text, is_nullable::text from information_schema.columns
           where table_schema = 'public' and table_name <> '_prisma_migrations' order by 1, 2`,
       );
       await store.close();
       const postgres = (await catalogOf(db.url)).columns as Array<Record<string, unknown>>;
-      expect(rows).toEqual(postgres.map(({ table_name, column_name, udt_name, is_nullable }) => ({ table_name, column_name, udt_name, is_nullable })));
+      expect(rows).toEqual(
+        postgres.map(({ table_name, column_name, udt_name, is_nullable }) => ({ table_name, column_name, udt_name, is_nullable })),
+      );
     } finally {
       await rm(pgliteDir, { recursive: true, force: true });
     }

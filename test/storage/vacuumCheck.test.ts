@@ -15,12 +15,21 @@ describe('autovacuum at start-up', () => {
   });
 
   test('the server on PostgreSQL warns at start exactly when this PostgreSQL runs without autovacuum', async () => {
-    const setting = await withAdminClient(async (client) => (await client.query<{ autovacuum: string }>('SHOW autovacuum')).rows[0]!.autovacuum);
+    const setting = await withAdminClient(
+      async (client) => (await client.query<{ autovacuum: string }>('SHOW autovacuum')).rows[0]!.autovacuum,
+    );
     const database = await createTestDatabase();
     const dataDir = await mkdtemp(join(tmpdir(), 'dagkeeper-vacuum-'));
     const lines: string[] = [];
     const sink = new PassThrough();
-    sink.on('data', (chunk: Buffer) => lines.push(...chunk.toString('utf8').split('\n').filter((l) => l !== '')));
+    sink.on('data', (chunk: Buffer) =>
+      lines.push(
+        ...chunk
+          .toString('utf8')
+          .split('\n')
+          .filter((l) => l !== ''),
+      ),
+    );
     try {
       const config = loadConfig({ PORT: '0', DAGKEEPER_DATA: dataDir, DATABASE_URL: database.url, LOG_LEVEL: 'warn' });
       const app = await startApp(config, { log: createLogger('warn', sink) });

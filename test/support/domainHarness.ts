@@ -39,11 +39,22 @@ export async function startDomain(settings: Partial<TaskSettings> = {}, random?:
   const database = await createTestDatabase();
   const s3 = await startS3rver();
   const state = await openStateStore({ kind: 'postgres', url: database.url }, { migrate: false, poolSize: 20 });
-  const objects = new S3ObjectStore({ endPoint: s3.endPoint, port: s3.port, useSSL: false, accessKey: s3.accessKey, secretKey: s3.secretKey, bucket: s3.bucket });
+  const objects = new S3ObjectStore({
+    endPoint: s3.endPoint,
+    port: s3.port,
+    useSSL: false,
+    accessKey: s3.accessKey,
+    secretKey: s3.secretKey,
+    bucket: s3.bucket,
+  });
   await objects.ensureReady();
   const build = (overrides: Partial<TaskSettings>, rnd?: () => number) =>
     createServices({
-      state: state.access, objects, settings: { ...defaultTestSettings, ...settings, ...overrides }, protocolSettings: builtInSettingsChecks, ...(rnd === undefined ? {} : { random: rnd }),
+      state: state.access,
+      objects,
+      settings: { ...defaultTestSettings, ...settings, ...overrides },
+      protocolSettings: builtInSettingsChecks,
+      ...(rnd === undefined ? {} : { random: rnd }),
     });
   const services = build({}, random);
   const admin = await services.identities.bootstrapAdmin();

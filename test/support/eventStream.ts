@@ -54,42 +54,59 @@ export async function subscribeToTaskEvents(
   let errorCode: string | undefined;
   let closeCode: number | undefined;
   const listeners = new Set<() => void>();
-  const changed = () => { for (const listener of listeners) listener(); };
+  const changed = () => {
+    for (const listener of listeners) listener();
+  };
   const client: Client = createClient({
     url: serverUrl.replace(/^http/, 'ws') + '/graphql',
     webSocketImpl: WebSocket,
     connectionParams: { authorization: `Bearer ${token}` },
     retryAttempts: 0,
-    on: { closed: (event) => { closeCode = (event as { code: number }).code; changed(); } },
+    on: {
+      closed: (event) => {
+        closeCode = (event as { code: number }).code;
+        changed();
+      },
+    },
   });
   trackGraphQLWsClient(client, `taskEvents subscription to ${serverUrl}`);
   await new Promise<void>((resolve, reject) => {
-    const off = client.on('connected', () => { off(); resolve(); });
-    client.on('closed', (event) => reject(new Error(`websocket closed with ${(event as { code: number }).code}`)));
-    client.subscribe<{ taskEvents: ReceivedEvent }>({ query: taskEventsSubscription, variables }, {
-      next: (value) => {
-        if (value.data?.taskEvents !== undefined) events.push(value.data.taskEvents);
-        const code = (value.errors?.[0] as { extensions?: { code?: string } } | undefined)?.extensions?.code;
-        if (code !== undefined) errorCode = code;
-        changed();
-      },
-      error: (error) => {
-        // A closed socket reaches the sink as its CloseEvent, sometimes before \`on.closed\` runs.
-        if (typeof (error as { code?: unknown }).code === 'number') {
-          closeCode = (error as { code: number }).code;
-        } else {
-          const list = Array.isArray(error) ? error as Array<{ extensions?: { code?: string } }> : [];
-          errorCode = list[0]?.extensions?.code ?? 'ERROR';
-        }
-        changed();
-      },
-      complete: () => changed(),
+    const off = client.on('connected', () => {
+      off();
+      resolve();
     });
+    client.on('closed', (event) => reject(new Error(`websocket closed with ${(event as { code: number }).code}`)));
+    client.subscribe<{ taskEvents: ReceivedEvent }>(
+      { query: taskEventsSubscription, variables },
+      {
+        next: (value) => {
+          if (value.data?.taskEvents !== undefined) events.push(value.data.taskEvents);
+          const code = (value.errors?.[0] as { extensions?: { code?: string } } | undefined)?.extensions?.code;
+          if (code !== undefined) errorCode = code;
+          changed();
+        },
+        error: (error) => {
+          // A closed socket reaches the sink as its CloseEvent, sometimes before \`on.closed\` runs.
+          if (typeof (error as { code?: unknown }).code === 'number') {
+            closeCode = (error as { code: number }).code;
+          } else {
+            const list = Array.isArray(error) ? (error as Array<{ extensions?: { code?: string } }>) : [];
+            errorCode = list[0]?.extensions?.code ?? 'ERROR';
+          }
+          changed();
+        },
+        complete: () => changed(),
+      },
+    );
   });
   return {
     events,
-    get errorCode() { return errorCode; },
-    get closeCode() { return closeCode; },
+    get errorCode() {
+      return errorCode;
+    },
+    get closeCode() {
+      return closeCode;
+    },
     waitFor(predicate, timeoutMs = 30_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
@@ -100,12 +117,20 @@ export async function subscribeToTaskEvents(
           } else if (errorCode !== undefined || closeCode !== undefined) {
             listeners.delete(check);
             clearTimeout(timer);
-            reject(new Error(`stream ended (${errorCode ?? closeCode}) after ${events.length} events: ${JSON.stringify(events.map((e) => e.__typename))}`));
+            reject(
+              new Error(
+                `stream ended (${errorCode ?? closeCode}) after ${events.length} events: ${JSON.stringify(events.map((e) => e.__typename))}`,
+              ),
+            );
           }
         };
         const timer = setTimeout(() => {
           listeners.delete(check);
-          reject(new Error(`timed out after ${events.length} events: ${JSON.stringify(events.map((e) => [e.__typename, e.to ?? e.unitKey ?? '']))}`));
+          reject(
+            new Error(
+              `timed out after ${events.length} events: ${JSON.stringify(events.map((e) => [e.__typename, e.to ?? e.unitKey ?? '']))}`,
+            ),
+          );
         }, timeoutMs);
         listeners.add(check);
         check();

@@ -17,7 +17,8 @@ export default class LeakCheckEnvironment extends TestEnvironment {
     if (tracked === undefined) return;
     const leftovers = await tracked.stopLeftovers();
     if (leftovers.length === 0) return;
-    const message = `this test file left ${leftovers.length} thing(s) running after its afterAll hooks; the test support stopped them:\n` +
+    const message =
+      `this test file left ${leftovers.length} thing(s) running after its afterAll hooks; the test support stopped them:\n` +
       leftovers.map((line) => `  - ${line}`).join('\n');
     console.error(`LEFT RUNNING by ${this.testPath}:\n${message}`);
     state.unhandledErrors.push(new Error(message));

@@ -54,16 +54,33 @@ function createRegistry(): Registry {
       const report: string[] = [];
       for (const entry of entries) {
         const stopping = entry.stopping();
-        if (stopping !== undefined && (await settlesWithin(stopping.then(() => 'done', () => 'done'), ownerStopDeadlineMs)) === timedOut) {
+        if (
+          stopping !== undefined &&
+          (await settlesWithin(
+            stopping.then(
+              () => 'done',
+              () => 'done',
+            ),
+            ownerStopDeadlineMs,
+          )) === timedOut
+        ) {
           report.push(`${nameOf(entry)}: still stopping ${ownerStopDeadlineMs / 1000} s after its owner began to stop it`);
         }
       }
       for (const order of ['first', 'last'] as const) {
         const left = [...entries].filter((entry) => entry.order === order && entry.running());
-        await Promise.all(left.map(async (entry) => {
-          const outcome = await settlesWithin(entry.stop().then(() => 'stopped', (error: unknown) => `stopping it failed: ${String(error)}`), leftoverStopDeadlineMs);
-          report.push(`${nameOf(entry)}: ${outcome === timedOut ? `did not stop within ${leftoverStopDeadlineMs / 1000} s` : outcome}`);
-        }));
+        await Promise.all(
+          left.map(async (entry) => {
+            const outcome = await settlesWithin(
+              entry.stop().then(
+                () => 'stopped',
+                (error: unknown) => `stopping it failed: ${String(error)}`,
+              ),
+              leftoverStopDeadlineMs,
+            );
+            report.push(`${nameOf(entry)}: ${outcome === timedOut ? `did not stop within ${leftoverStopDeadlineMs / 1000} s` : outcome}`);
+          }),
+        );
       }
       entries.clear();
       return report;
@@ -136,15 +153,18 @@ function signal(child: ChildProcess, name: NodeJS.Signals): void {
  * (its event loop is stuck, so its handler never runs), SIGKILL. A paused (SIGSTOPped) child is sent
  * SIGCONT first: it would keep any other signal pending until it runs again.
  */
-export async function stopChild(child: ChildProcess, options: { signal?: NodeJS.Signals; graceMs?: number } = {}): Promise<ChildExit & { killedAfterGrace: boolean }> {
+export async function stopChild(
+  child: ChildProcess,
+  options: { signal?: NodeJS.Signals; graceMs?: number } = {},
+): Promise<ChildExit & { killedAfterGrace: boolean }> {
   const exited = exitOf(child);
-  if (!isRunning(child)) return { ...await exited, killedAfterGrace: false };
+  if (!isRunning(child)) return { ...(await exited), killedAfterGrace: false };
   const { signal: first = 'SIGTERM', graceMs = 5_000 } = options;
   signal(child, 'SIGCONT');
   signal(child, first);
-  if (first === 'SIGKILL' || (await settlesWithin(exited, graceMs)) !== timedOut) return { ...await exited, killedAfterGrace: false };
+  if (first === 'SIGKILL' || (await settlesWithin(exited, graceMs)) !== timedOut) return { ...(await exited), killedAfterGrace: false };
   signal(child, 'SIGKILL');
-  return { ...await exited, killedAfterGrace: true };
+  return { ...(await exited), killedAfterGrace: true };
 }
 
 const endingSignals = new Set<NodeJS.Signals | number>(['SIGTERM', 'SIGKILL', 'SIGINT', 'SIGHUP', 'SIGQUIT']);
@@ -233,13 +253,19 @@ export function trackSocket(socket: WebSocket | Socket, label: string): Tracked 
 /** A graphql-ws client: left running while its socket is open; disposed. */
 export function trackGraphQLWsClient(client: GraphQLWsClient, label: string): Tracked {
   let open = false;
-  client.on('opened', () => { open = true; });
-  client.on('closed', () => { open = false; });
+  client.on('opened', () => {
+    open = true;
+  });
+  client.on('closed', () => {
+    open = false;
+  });
   return register({
     label,
     order: 'first',
     running: () => open,
     stopping: () => undefined,
-    stop: async () => { await client.dispose(); },
+    stop: async () => {
+      await client.dispose();
+    },
   });
 }

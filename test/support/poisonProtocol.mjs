@@ -6,7 +6,13 @@ export default {
   name: 'poison',
   createDag(transformation) {
     if (transformation.settings.cyclic === true) {
-      return { name: transformation.name, units: [{ key: 'a', name: 'a', dependencies: ['b'] }, { key: 'b', name: 'b', dependencies: ['a'] }] };
+      return {
+        name: transformation.name,
+        units: [
+          { key: 'a', name: 'a', dependencies: ['b'] },
+          { key: 'b', name: 'b', dependencies: ['a'] },
+        ],
+      };
     }
     throw new RangeError(`windows must be at least 2, got ${JSON.stringify(transformation.settings.windows)}`);
   },

@@ -74,8 +74,9 @@ export async function createTestDatabase(options: { migrated?: boolean } = {}): 
   return {
     name,
     url: urlForDatabase(name),
-    drop: () => withAdminClient(async (client) => {
-      await client.query(`drop database if exists "${name}" with (force)`);
-    }).then(() => undefined),
+    drop: () =>
+      withAdminClient(async (client) => {
+        await client.query(`drop database if exists "${name}" with (force)`);
+      }).then(() => undefined),
   };
 }

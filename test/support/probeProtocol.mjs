@@ -10,11 +10,16 @@ export default {
     }
     return {
       name: transformation.name,
-      units: [{ key: 'u1', name: 'u1', dependencies: [] }, { key: 'u2', name: 'u2', dependencies: ['u1'] }],
+      units: [
+        { key: 'u1', name: 'u1', dependencies: [] },
+        { key: 'u2', name: 'u2', dependencies: ['u1'] },
+      ],
     };
   },
   async runUnit(context) {
-    const dependencyFiles = Object.fromEntries(Object.entries(context.dependencies).map(([key, result]) => [key, Object.keys(result.files).sort()]));
+    const dependencyFiles = Object.fromEntries(
+      Object.entries(context.dependencies).map(([key, result]) => [key, Object.keys(result.files).sort()]),
+    );
     return { dependencyFiles, parentFiles: Object.keys(context.parentFiles).sort() };
   },
 };

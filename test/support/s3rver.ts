@@ -51,11 +51,15 @@ export async function startS3rver(bucket = 'dagkeeper-test', options: S3rverOpti
       accessKey: 'S3RVER',
       secretKey: 'S3RVER',
       bucket,
-      close: trackStoppable(`s3rver on port ${port}`, async () => {
-        child.stdin.end();
-        if ((await settlesWithin(exited, 10_000)) === timedOut) await stopChild(child);
-        await rm(directory, { recursive: true, force: true });
-      }, { running: () => isRunning(child) }),
+      close: trackStoppable(
+        `s3rver on port ${port}`,
+        async () => {
+          child.stdin.end();
+          if ((await settlesWithin(exited, 10_000)) === timedOut) await stopChild(child);
+          await rm(directory, { recursive: true, force: true });
+        },
+        { running: () => isRunning(child) },
+      ),
     };
   } catch (error) {
     await stopChild(child, { signal: 'SIGKILL' });

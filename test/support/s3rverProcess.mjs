@@ -6,7 +6,13 @@
 import S3rver from 's3rver';
 
 const [directory, bucket, wantedPort = '0', keepAliveTimeoutMs] = process.argv.slice(2);
-const server = new S3rver({ address: '127.0.0.1', port: Number(wantedPort), silent: true, directory, configureBuckets: [{ name: bucket }] });
+const server = new S3rver({
+  address: '127.0.0.1',
+  port: Number(wantedPort),
+  silent: true,
+  directory,
+  configureBuckets: [{ name: bucket }],
+});
 const { port } = await server.run();
 if (keepAliveTimeoutMs !== undefined) server.httpServer.keepAliveTimeout = Number(keepAliveTimeoutMs);
 process.stdout.write(`${JSON.stringify({ port })}\n`);

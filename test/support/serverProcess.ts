@@ -33,10 +33,15 @@ export async function startServerProcess(cwd: string, env: Record<string, string
   });
   const lines: Array<Record<string, unknown>> = [];
   let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
   try {
     const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`server did not start within ${startDeadlineMs / 1000} s; stderr: ${stderr}`)), startDeadlineMs);
+      const timer = setTimeout(
+        () => reject(new Error(`server did not start within ${startDeadlineMs / 1000} s; stderr: ${stderr}`)),
+        startDeadlineMs,
+      );
       onJsonLogLines(child.stdout, (entry) => {
         lines.push(entry);
         if (entry.msg === 'dagkeeper listening' && typeof entry.url === 'string') {
@@ -55,7 +60,8 @@ export async function startServerProcess(cwd: string, env: Record<string, string
       logs: () => lines,
       stop: async (signal = 'SIGTERM', options = {}) => {
         const exit = await stopChild(child, { signal, graceMs: options.graceMs ?? stopGraceMs });
-        if (exit.killedAfterGrace) console.error(`dagkeeper server (pid ${child.pid}) did not exit within its grace after ${signal}: SIGKILLed`);
+        if (exit.killedAfterGrace)
+          console.error(`dagkeeper server (pid ${child.pid}) did not exit within its grace after ${signal}: SIGKILLed`);
         return exit.code;
       },
     };
@@ -65,12 +71,23 @@ export async function startServerProcess(cwd: string, env: Record<string, string
   }
 }
 
-export async function runCli(args: string[], options: { cwd: string; env?: Record<string, string> }): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawnNode([cliPath, ...args], { label: `dagkeeper ${args[0] ?? ''} (CLI)`, cwd: options.cwd, env: { ...process.env, ...options.env } });
+export async function runCli(
+  args: string[],
+  options: { cwd: string; env?: Record<string, string> },
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawnNode([cliPath, ...args], {
+    label: `dagkeeper ${args[0] ?? ''} (CLI)`,
+    cwd: options.cwd,
+    env: { ...process.env, ...options.env },
+  });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
-  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
   // 'close', not 'exit': the output may still be arriving when the process has exited.
   const [code] = (await once(child, 'close')) as [number | null];
   return { code, stdout, stderr };

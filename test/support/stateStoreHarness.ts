@@ -70,16 +70,28 @@ export async function openDomainOn(kind: StateStoreKind, options: { settings?: P
 
     const build = (replicaClock: Clock, random: () => number): Services => {
       // The one place the services meet the store.
-      const services = createServices({ state: store.access, objects, settings, events: eventSettings, clock: replicaClock, random, uploadSweepGraceSeconds });
+      const services = createServices({
+        state: store.access,
+        objects,
+        settings,
+        events: eventSettings,
+        clock: replicaClock,
+        random,
+        uploadSweepGraceSeconds,
+      });
       releases.push(() => services.patternMatcher.close());
       return services;
     };
     const services = build(clock, seededRandom(7));
     await services.eventHub.start();
     releases.push(() => services.eventHub.stop());
-    const listening: Listening = await store.listen(taskEventsChannel, () => services.eventHub.wake(), (error) => {
-      console.error('event notifications interrupted', error);
-    });
+    const listening: Listening = await store.listen(
+      taskEventsChannel,
+      () => services.eventHub.wake(),
+      (error) => {
+        console.error('event notifications interrupted', error);
+      },
+    );
     releases.push(() => listening.close());
 
     const bootstrapped = await services.identities.bootstrapAdmin();

@@ -21,7 +21,9 @@ export function startWorkerProcess(url: string, token: string, args: string[] = 
   const lines: Array<Record<string, unknown>> = [];
   const waiters: Array<{ match: (line: Record<string, unknown>) => boolean; resolve: (line: Record<string, unknown>) => void }> = [];
   let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
   onJsonLogLines(child.stdout, (line) => {
     lines.push(line);
     for (const waiter of [...waiters]) {
@@ -40,10 +42,26 @@ export function startWorkerProcess(url: string, token: string, args: string[] = 
       const found = lines.find(match);
       if (found !== undefined) return Promise.resolve(found);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no matching worker log line within ${timeoutMs} ms; stderr: ${stderr.slice(-2000)}`)), timeoutMs);
-        waiters.push({ match, resolve: (line) => { clearTimeout(timer); resolve(line); } });
+        const timer = setTimeout(
+          () => reject(new Error(`no matching worker log line within ${timeoutMs} ms; stderr: ${stderr.slice(-2000)}`)),
+          timeoutMs,
+        );
+        waiters.push({
+          match,
+          resolve: (line) => {
+            clearTimeout(timer);
+            resolve(line);
+          },
+        });
         // `exited` is 'close': every line has been read by then, and a matching one has resolved this already.
-        void exited.then(() => { clearTimeout(timer); reject(new Error(`worker exited (${child.exitCode}, ${child.signalCode}); stderr: ${stderr.slice(-2000)}; last log lines: ${JSON.stringify(lines.slice(-5))}`)); });
+        void exited.then(() => {
+          clearTimeout(timer);
+          reject(
+            new Error(
+              `worker exited (${child.exitCode}, ${child.signalCode}); stderr: ${stderr.slice(-2000)}; last log lines: ${JSON.stringify(lines.slice(-5))}`,
+            ),
+          );
+        });
       });
     },
   };

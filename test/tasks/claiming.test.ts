@@ -11,7 +11,6 @@ import { ManualClock } from '../support/manualClock.js';
 import { seededRandom } from '../support/seededRandom.js';
 import type { DomainHarness } from '../support/domainHarness.js';
 
-
 /** Claim eligibility that any registered, live service meets. */
 const anyLiveService = () => ({ silentBefore: new Date(Date.now() - 60_000), failuresSince: new Date(), failureLimit: 1_000 });
 
@@ -31,14 +30,27 @@ describe('claiming tasks (real PostgreSQL + s3rver)', () => {
   /** `count` WAITING tasks of one unit (`u`) on a new network's hub, for services running `protocol`. */
   async function actionedOneUnitTasks(protocol: string, count: number) {
     const { network, transformations } = await createNetwork(h.services, user, { name: protocol, scope: `acme-${protocol}-p1`, protocol });
-    const tasks = await h.services.tasks.create(user, transformations[0]!.scopedKey, count, { dag: { units: [{ key: 'u', name: 'U', dependencies: [] }] } });
-    await h.services.tasks.action(user, network.scopedKey, tasks.map((t) => t.id));
+    const tasks = await h.services.tasks.create(user, transformations[0]!.scopedKey, count, {
+      dag: { units: [{ key: 'u', name: 'U', dependencies: [] }] },
+    });
+    await h.services.tasks.action(
+      user,
+      network.scopedKey,
+      tasks.map((t) => t.id),
+    );
     return { network, tasks };
   }
 
   /** Ends a claimed one-unit task with a failed ProtocolDAGResult, as a worker whose unit crashed does. */
   async function failClaimedTask(services: DomainHarness['services'], claimToken: string): Promise<void> {
-    await services.unitResults.submit(worker, claimToken, { unitKey: 'u', ok: false, exception: 'OOM', traceback: 'killed', startedAt: new Date(), endedAt: new Date() });
+    await services.unitResults.submit(worker, claimToken, {
+      unitKey: 'u',
+      ok: false,
+      exception: 'OOM',
+      traceback: 'killed',
+      startedAt: new Date(),
+      endedAt: new Date(),
+    });
     await services.finisher.finish(worker, claimToken);
   }
 
@@ -46,17 +58,23 @@ describe('claiming tasks (real PostgreSQL + s3rver)', () => {
     const { network, transformations } = await createNetwork(h.services, user, { name: 'bulk', scope: 'acme-bulk-p1' });
     const tasks = [];
     for (let i = 0; i < 5; i += 1) tasks.push(...(await h.services.tasks.create(user, transformations[0]!.scopedKey, 200)));
-    await h.services.tasks.action(user, network.scopedKey, tasks.map((t) => t.id));
+    await h.services.tasks.action(
+      user,
+      network.scopedKey,
+      tasks.map((t) => t.id),
+    );
 
     const services = await Promise.all(Array.from({ length: 8 }, (_, i) => h.services.compute.register(worker, `claimer-${i}`)));
-    const claimedBy = await Promise.all(services.map(async (service) => {
-      const mine: string[] = [];
-      for (;;) {
-        const batch = await h.services.claims.claim(worker, service.id, 7, ['demo']);
-        if (batch.length === 0) return mine;
-        mine.push(...batch.map((c) => c.taskId));
-      }
-    }));
+    const claimedBy = await Promise.all(
+      services.map(async (service) => {
+        const mine: string[] = [];
+        for (;;) {
+          const batch = await h.services.claims.claim(worker, service.id, 7, ['demo']);
+          if (batch.length === 0) return mine;
+          mine.push(...batch.map((c) => c.taskId));
+        }
+      }),
+    );
     const all = claimedBy.flat();
     expect(all).toHaveLength(1000);
     expect(new Set(all).size).toBe(1000);
@@ -68,7 +86,11 @@ describe('claiming tasks (real PostgreSQL + s3rver)', () => {
   });
 
   test('within a hub, the most urgent priority goes first, then the oldest', async () => {
-    const { network, transformations } = await createNetwork(h.services, user, { name: 'priorities', scope: 'acme-prio-p1', protocol: 'prio' });
+    const { network, transformations } = await createNetwork(h.services, user, {
+      name: 'priorities',
+      scope: 'acme-prio-p1',
+      protocol: 'prio',
+    });
     const t = transformations[0]!.scopedKey;
     const [late] = await h.services.tasks.create(user, t, 1, { priority: 5 });
     const [urgent] = await h.services.tasks.create(user, t, 1, { priority: 1 });
@@ -82,14 +104,23 @@ describe('claiming tasks (real PostgreSQL + s3rver)', () => {
 
   test('hubs are drawn in proportion to weight, and a hub of weight 0 is never claimed from', async () => {
     const heavy = await createNetwork(h.services, user, { name: 'heavy', scope: 'acme-weights-p1', protocol: 'weighted' });
-    const light = await createNetwork(h.services, user, { name: 'light', scope: 'acme-weights-p1', protocol: 'weighted', transformations: 2 });
+    const light = await createNetwork(h.services, user, {
+      name: 'light',
+      scope: 'acme-weights-p1',
+      protocol: 'weighted',
+      transformations: 2,
+    });
     const off = await createNetwork(h.services, user, { name: 'off', scope: 'acme-weights-p1', protocol: 'weighted', transformations: 3 });
     await h.services.networks.setWeight(user, heavy.network.scopedKey, 0.9);
     await h.services.networks.setWeight(user, light.network.scopedKey, 0.1);
     await h.services.networks.setWeight(user, off.network.scopedKey, 0);
     const make = async (n: typeof heavy) => {
       const created = await h.services.tasks.create(user, n.transformations[0]!.scopedKey, 200);
-      await h.services.tasks.action(user, n.network.scopedKey, created.map((c) => c.id));
+      await h.services.tasks.action(
+        user,
+        n.network.scopedKey,
+        created.map((c) => c.id),
+      );
       return new Set(created.map((c) => c.id));
     };
     const [heavyTasks, lightTasks, offTasks] = [await make(heavy), await make(light), await make(off)];
@@ -114,7 +145,11 @@ describe('claiming tasks (real PostgreSQL + s3rver)', () => {
     const openmm = await createNetwork(h.services, user, { name: 'omm', scope: 'acme-proto-p1', protocol: 'openmm-rbfe' });
     for (const n of [gromacs, openmm]) {
       const created = await h.services.tasks.create(user, n.transformations[0]!.scopedKey, 3);
-      await h.services.tasks.action(user, n.network.scopedKey, created.map((c) => c.id));
+      await h.services.tasks.action(
+        user,
+        n.network.scopedKey,
+        created.map((c) => c.id),
+      );
     }
     const service = await h.services.compute.register(worker, 'openmm-only');
     const claimed = await h.services.claims.claim(worker, service.id, 10, ['openmm-rbfe']);
@@ -125,7 +160,9 @@ describe('claiming tasks (real PostgreSQL + s3rver)', () => {
 
   test('a task extending an unfinished task is not claimable until the extended one is COMPLETE', async () => {
     const { network, transformations } = await createNetwork(h.services, user, { name: 'ext', scope: 'acme-ext-p1', protocol: 'ext' });
-    const [parent] = await h.services.tasks.create(user, transformations[0]!.scopedKey, 1, { dag: { units: [{ key: 'only', name: 'Only', dependencies: [] }] } });
+    const [parent] = await h.services.tasks.create(user, transformations[0]!.scopedKey, 1, {
+      dag: { units: [{ key: 'only', name: 'Only', dependencies: [] }] },
+    });
     const [child] = await h.services.tasks.create(user, transformations[0]!.scopedKey, 1, { extendsId: parent!.id });
     await h.services.tasks.action(user, network.scopedKey, [child!.id]);
     const service = await h.services.compute.register(worker, 'ext-claimer');
@@ -134,7 +171,13 @@ describe('claiming tasks (real PostgreSQL + s3rver)', () => {
     await h.services.tasks.action(user, network.scopedKey, [parent!.id]);
     const [parentClaim] = await h.services.claims.claim(worker, service.id, 5, ['ext']);
     expect(parentClaim?.taskId).toBe(parent!.id);
-    await h.services.unitResults.submit(worker, parentClaim!.claimToken, { unitKey: 'only', ok: true, outputs: {}, startedAt: new Date(), endedAt: new Date() });
+    await h.services.unitResults.submit(worker, parentClaim!.claimToken, {
+      unitKey: 'only',
+      ok: true,
+      outputs: {},
+      startedAt: new Date(),
+      endedAt: new Date(),
+    });
     await h.services.finisher.finish(worker, parentClaim!.claimToken);
     const [childClaim] = await h.services.claims.claim(worker, service.id, 5, ['ext']);
     expect(childClaim?.taskId).toBe(child!.id);
@@ -146,7 +189,11 @@ describe('claiming tasks (real PostgreSQL + s3rver)', () => {
     const outsider = await h.user('bob', ['other-c1-p1']);
     const theirs = await createNetwork(h.services, outsider, { name: 'theirs', scope: 'other-c1-p1', protocol: 'hidden' });
     const theirTasks = await h.services.tasks.create(outsider, theirs.transformations[0]!.scopedKey, 2);
-    await h.services.tasks.action(outsider, theirs.network.scopedKey, theirTasks.map((t) => t.id));
+    await h.services.tasks.action(
+      outsider,
+      theirs.network.scopedKey,
+      theirTasks.map((t) => t.id),
+    );
     const service = await h.services.compute.register(worker, 'scoped-claimer');
     expect(await h.services.claims.claim(worker, service.id, 10, ['hidden'])).toEqual([]);
   });
@@ -163,10 +210,21 @@ describe('claiming tasks (real PostgreSQL + s3rver)', () => {
   });
 
   test('one batched claim statement gives each service its own tasks in request order, with its own claims and events', async () => {
-    const { network, transformations } = await createNetwork(h.services, user, { name: 'batched', scope: 'acme-batch-p1', protocol: 'batched' });
+    const { network, transformations } = await createNetwork(h.services, user, {
+      name: 'batched',
+      scope: 'acme-batch-p1',
+      protocol: 'batched',
+    });
     const tasks = await h.services.tasks.create(user, transformations[0]!.scopedKey, 3);
-    await h.services.tasks.action(user, network.scopedKey, tasks.map((t) => t.id));
-    const [first, second] = await Promise.all([h.services.compute.register(worker, 'batch-a'), h.services.compute.register(worker, 'batch-b')]);
+    await h.services.tasks.action(
+      user,
+      network.scopedKey,
+      tasks.map((t) => t.id),
+    );
+    const [first, second] = await Promise.all([
+      h.services.compute.register(worker, 'batch-a'),
+      h.services.compute.register(worker, 'batch-b'),
+    ]);
     const hub = await h.state.db.taskHub.findUniqueOrThrow({ where: { networkId: network.id } });
     const offer = (computeServiceId: string) => ({ claimId: randomUUID(), tokenHash: `hash-${randomUUID()}`, computeServiceId });
     // Four offers for three tasks: the first service's two, then the second's two; the last one goes without.
@@ -176,8 +234,13 @@ describe('claiming tasks (real PostgreSQL + s3rver)', () => {
     expect(rows.map((r) => r.claimId)).toEqual(offers.slice(0, 3).map((o) => o.claimId));
     expect(rows.map((r) => r.taskId)).toEqual(tasks.map((t) => t.id));
     const claims = await h.state.db.claim.findMany({ where: { taskId: { in: tasks.map((t) => t.id) } } });
-    expect(new Map(claims.map((c) => [c.id, c.computeServiceId]))).toEqual(new Map(offers.slice(0, 3).map((o) => [o.claimId, o.computeServiceId])));
-    const events = await h.state.db.taskEvent.findMany({ where: { taskId: { in: tasks.map((t) => t.id) }, kind: 'TaskStatusChanged' }, orderBy: { id: 'asc' } });
+    expect(new Map(claims.map((c) => [c.id, c.computeServiceId]))).toEqual(
+      new Map(offers.slice(0, 3).map((o) => [o.claimId, o.computeServiceId])),
+    );
+    const events = await h.state.db.taskEvent.findMany({
+      where: { taskId: { in: tasks.map((t) => t.id) }, kind: 'TaskStatusChanged' },
+      orderBy: { id: 'asc' },
+    });
     const claimEvents = events.filter((e) => (e.payload as { to: string }).to === 'RUNNING');
     expect(claimEvents.map((e) => [e.taskId, (e.payload as { reason: string }).reason])).toEqual([
       [tasks[0]!.id, `claimed by compute service ${first!.id}`],
@@ -188,20 +251,36 @@ describe('claiming tasks (real PostgreSQL + s3rver)', () => {
 
   test('a claim statement gives nothing to an offer whose service is gone, silent or failing, and the next eligible offer takes its task', async () => {
     const { network, tasks } = await actionedOneUnitTasks('eligible', 2);
-    const [gone, silent, failing, live] = await Promise.all(['elig-gone', 'elig-silent', 'elig-failing', 'elig-live'].map((name) => h.services.compute.register(worker, name)));
+    const [gone, silent, failing, live] = await Promise.all(
+      ['elig-gone', 'elig-silent', 'elig-failing', 'elig-live'].map((name) => h.services.compute.register(worker, name)),
+    );
     await h.services.compute.deregister(worker, gone!.id);
     await h.state.db.computeService.update({ where: { id: silent!.id }, data: { lastHeartbeatAt: new Date(Date.now() - 3_600_000) } });
-    await h.state.db.protocolDagResult.create({ data: { taskId: tasks[0]!.id, computeServiceId: failing!.id, ok: false, objectKey: `failed-${randomUUID()}`, sha256: '0'.repeat(64), size: 0n } });
+    await h.state.db.protocolDagResult.create({
+      data: {
+        taskId: tasks[0]!.id,
+        computeServiceId: failing!.id,
+        ok: false,
+        objectKey: `failed-${randomUUID()}`,
+        sha256: '0'.repeat(64),
+        size: 0n,
+      },
+    });
     const hub = await h.state.db.taskHub.findUniqueOrThrow({ where: { networkId: network.id } });
     const offer = (computeServiceId: string) => ({ claimId: randomUUID(), tokenHash: `hash-${randomUUID()}`, computeServiceId });
     const offers = [offer(gone!.id), offer(silent!.id), offer(failing!.id), offer(live!.id), offer(live!.id)];
 
     const rows = await claimFromHub(h.state.db, {
-      hubId: hub.id, protocols: ['eligible'], offers,
+      hubId: hub.id,
+      protocols: ['eligible'],
+      offers,
       eligibility: { silentBefore: new Date(Date.now() - 60_000), failuresSince: new Date(0), failureLimit: 0 },
     });
 
-    expect(rows.map((r) => [r.claimId, r.taskId])).toEqual([[offers[3]!.claimId, tasks[0]!.id], [offers[4]!.claimId, tasks[1]!.id]]);
+    expect(rows.map((r) => [r.claimId, r.taskId])).toEqual([
+      [offers[3]!.claimId, tasks[0]!.id],
+      [offers[4]!.claimId, tasks[1]!.id],
+    ]);
     const claims = await h.state.db.claim.findMany({ where: { taskId: { in: tasks.map((t) => t.id) } } });
     expect(claims.map((c) => c.computeServiceId)).toEqual([live!.id, live!.id]);
   });
@@ -221,11 +300,16 @@ describe('claiming tasks (real PostgreSQL + s3rver)', () => {
     expect(await codeOf(strict.claims.claim(worker, failing.id, 1, ['reused']))).toBe('CLAIMS_SUSPENDED');
   });
 
-  test('a check-in is reused until the reuse period has passed on the claim service\'s clock; the next claim then checks in (a heartbeat) anew', async () => {
+  test("a check-in is reused until the reuse period has passed on the claim service's clock; the next claim then checks in (a heartbeat) anew", async () => {
     await actionedOneUnitTasks('rhythm', 3);
     const clock = new ManualClock();
     const reuseMs = 60_000;
-    const claims = new ClaimService(h.state.access, h.services.compute, { failureLimit: 100, failureWindowSeconds: 600, checkInReuseMs: reuseMs }, { clock });
+    const claims = new ClaimService(
+      h.state.access,
+      h.services.compute,
+      { failureLimit: 100, failureWindowSeconds: 600, checkInReuseMs: reuseMs },
+      { clock },
+    );
     const service = await h.services.compute.register(worker, 'rhythm');
     const heartbeat = async () => (await h.services.compute.owned(worker, service.id)).lastHeartbeatAt.getTime();
 
@@ -252,9 +336,17 @@ describe('claiming tasks (real PostgreSQL + s3rver)', () => {
   }
 
   test('concurrent claims through the service each get what they asked for, and nothing twice', async () => {
-    const { network, transformations } = await createNetwork(h.services, user, { name: 'together', scope: 'acme-together-p1', protocol: 'together' });
+    const { network, transformations } = await createNetwork(h.services, user, {
+      name: 'together',
+      scope: 'acme-together-p1',
+      protocol: 'together',
+    });
     const tasks = await h.services.tasks.create(user, transformations[0]!.scopedKey, 30);
-    await h.services.tasks.action(user, network.scopedKey, tasks.map((t) => t.id));
+    await h.services.tasks.action(
+      user,
+      network.scopedKey,
+      tasks.map((t) => t.id),
+    );
     const services = await Promise.all(Array.from({ length: 6 }, (_, i) => h.services.compute.register(worker, `together-${i}`)));
     // Asked all at once, so later requests queue behind the first statement and share the next.
     const answers = await Promise.all(services.map((s, i) => h.services.claims.claim(worker, s.id, i + 1, ['together'])));
@@ -275,7 +367,12 @@ describe('claiming tasks (real PostgreSQL + s3rver)', () => {
     await h.services.compute.deregister(worker, gone.id);
     const someoneElse = await h.compute('checkin-other');
     const theirs = await h.services.compute.register(someoneElse, 'checkin-theirs');
-    const before = new Map((await h.state.db.computeService.findMany({ where: { id: { in: [live.id, gone.id, theirs.id] } } })).map((s) => [s.id, s.lastHeartbeatAt]));
+    const before = new Map(
+      (await h.state.db.computeService.findMany({ where: { id: { in: [live.id, gone.id, theirs.id] } } })).map((s) => [
+        s.id,
+        s.lastHeartbeatAt,
+      ]),
+    );
     await new Promise((resolve) => setTimeout(resolve, 5));
 
     const answers = await checkInForClaims(h.state.db, {
@@ -285,11 +382,19 @@ describe('claiming tasks (real PostgreSQL + s3rver)', () => {
         { serviceId: theirs.id, identityId: worker.identityId },
         { serviceId: randomUUID(), identityId: worker.identityId },
       ],
-      now: new Date(), silentBefore: new Date(Date.now() - 60_000), failuresSince: new Date(0), protocols: ['nothing-runs-this'],
+      now: new Date(),
+      silentBefore: new Date(Date.now() - 60_000),
+      failuresSince: new Date(0),
+      protocols: ['nothing-runs-this'],
     });
     expect(answers.map((a) => a.alive)).toEqual([true, false, false, false]);
     expect(answers.map((a) => a.hubs)).toEqual([[], [], [], []]);
-    const after = new Map((await h.state.db.computeService.findMany({ where: { id: { in: [live.id, gone.id, theirs.id] } } })).map((s) => [s.id, s.lastHeartbeatAt]));
+    const after = new Map(
+      (await h.state.db.computeService.findMany({ where: { id: { in: [live.id, gone.id, theirs.id] } } })).map((s) => [
+        s.id,
+        s.lastHeartbeatAt,
+      ]),
+    );
     expect(after.get(live.id)!.getTime()).toBeGreaterThan(before.get(live.id)!.getTime());
     expect(after.get(gone.id)).toEqual(before.get(gone.id));
     expect(after.get(theirs.id)).toEqual(before.get(theirs.id));

@@ -53,7 +53,11 @@ describe('a hub holds only tasks that may still be claimed (real PostgreSQL + s3
     const failOnce = async () => {
       const claim = await claimOne('flaky');
       expect(claim?.taskId).toBe(taskId);
-      await h.services.unitResults.submit(worker, claim!.claimToken, failedResult('only', 'RuntimeError: CUDA error: an illegal memory access'));
+      await h.services.unitResults.submit(
+        worker,
+        claim!.claimToken,
+        failedResult('only', 'RuntimeError: CUDA error: an illegal memory access'),
+      );
       return h.services.finisher.finish(worker, claim!.claimToken);
     };
 

@@ -32,10 +32,17 @@ const createTasks = 'mutation ($t: ID!, $n: Int!, $dag: JSON) { createTasks(tran
 async function createNetwork(user: ApiClient): Promise<string> {
   const { createNetwork: created } = await user.request<{ createNetwork: { network: { transformations: Array<{ scopedKey: string }> } } }>(
     'mutation ($s: String!, $input: NetworkInput!) { createNetwork(scope: $s, input: $input) { network { transformations { scopedKey } } } }',
-    { s: scope, input: {
-      name: 'large', chemicalSystems: [{ name: 'a', components: {} }, { name: 'b', components: {} }],
-      transformations: [{ name: 'a->b', stateA: 'a', stateB: 'b', protocol: 'demo', settings: {} }],
-    } },
+    {
+      s: scope,
+      input: {
+        name: 'large',
+        chemicalSystems: [
+          { name: 'a', components: {} },
+          { name: 'b', components: {} },
+        ],
+        transformations: [{ name: 'a->b', stateA: 'a', stateB: 'b', protocol: 'demo', settings: {} }],
+      },
+    },
   );
   return created.network.transformations[0]!.scopedKey;
 }
@@ -46,7 +53,9 @@ function flatDagFilling(transformationKey: string, units: number, count: number,
     const dag = {
       name: 'flat',
       units: Array.from({ length: units }, (_, i) => ({
-        key: `u-${String(i).padStart(5, '0')}`, name: `window ${i}`, dependencies: [],
+        key: `u-${String(i).padStart(5, '0')}`,
+        name: `window ${i}`,
+        dependencies: [],
         inputs: { lambda: i / units, pad: 'x'.repeat(Math.floor(padding / units) + (i < padding % units ? 1 : 0)) },
       })),
     };
@@ -87,19 +96,29 @@ describe('the largest createTasks allowed, on a server process (PostgreSQL)', ()
   });
 
   /** One request on the probes' keep-alive sockets; resolves with its latency in ms once the whole answer arrived. */
-  const timed = (path: string, body?: string) => new Promise<number>((resolve, reject) => {
-    const started = performance.now();
-    const req = request(`${server.url}${path}`, {
-      agent: probes,
-      method: body === undefined ? 'GET' : 'POST',
-      headers: body === undefined ? {} : { 'content-type': 'application/json', authorization: `Bearer ${userToken}`, 'content-length': Buffer.byteLength(body) },
-    }, (res) => {
-      res.resume();
-      res.on('end', () => (res.statusCode === 200 ? resolve(performance.now() - started) : reject(new Error(`${path} answered ${res.statusCode}`))));
+  const timed = (path: string, body?: string) =>
+    new Promise<number>((resolve, reject) => {
+      const started = performance.now();
+      const req = request(
+        `${server.url}${path}`,
+        {
+          agent: probes,
+          method: body === undefined ? 'GET' : 'POST',
+          headers:
+            body === undefined
+              ? {}
+              : { 'content-type': 'application/json', authorization: `Bearer ${userToken}`, 'content-length': Buffer.byteLength(body) },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () =>
+            res.statusCode === 200 ? resolve(performance.now() - started) : reject(new Error(`${path} answered ${res.statusCode}`)),
+          );
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
     });
-    req.on('error', reject);
-    req.end(body);
-  });
 
   test(`while it runs (${unitsPerDag.toLocaleString('en')} units × ${largestCount} tasks, a 1 MiB body), /healthz and a small query answer at most ${p99BoundMs} ms later at the 99th percentile than from an idle server`, async () => {
     const { dag, body } = flatDagFilling(transformationKey, unitsPerDag, largestCount, maxRequestBytes);
@@ -128,14 +147,19 @@ describe('the largest createTasks allowed, on a server process (PostgreSQL)', ()
     // What this machine takes to answer the probes with the server idle, measured the same way just before.
     const idle = await probeWhile(sleep(3_000));
     const createdIds: string[] = [];
-    const during = await probeWhile((async () => {
-      // Several rounds, so the percentile rests on hundreds of samples taken while the large request ran.
-      for (let round = 0; round < 3; round += 1) {
-        const answer = await new ApiClient(server.url, userToken).request<{ createTasks: Array<{ id: string }> }>(
-          createTasks, { t: transformationKey, n: largestCount, dag });
-        createdIds.push(...answer.createTasks.map((task) => task.id));
-      }
-    })());
+    const during = await probeWhile(
+      (async () => {
+        // Several rounds, so the percentile rests on hundreds of samples taken while the large request ran.
+        for (let round = 0; round < 3; round += 1) {
+          const answer = await new ApiClient(server.url, userToken).request<{ createTasks: Array<{ id: string }> }>(createTasks, {
+            t: transformationKey,
+            n: largestCount,
+            dag,
+          });
+          createdIds.push(...answer.createTasks.map((task) => task.id));
+        }
+      })(),
+    );
     expect(createdIds).toHaveLength(3 * largestCount);
     for (const probe of ['healthz', 'query'] as const) {
       expect(during[probe].length).toBeGreaterThanOrEqual(50);
@@ -148,7 +172,9 @@ describe('the largest createTasks allowed, on a server process (PostgreSQL)', ()
 
     // Each task got the whole DAG, units in the order given.
     const { task } = await user.request<{ task: { dag: { units: Array<{ key: string; dependencies: string[] }> } } }>(
-      'query ($id: ID!) { task(id: $id) { dag { units { key dependencies } } } }', { id: createdIds.at(-1) });
+      'query ($id: ID!) { task(id: $id) { dag { units { key dependencies } } } }',
+      { id: createdIds.at(-1) },
+    );
     expect(task.dag.units).toHaveLength(unitsPerDag);
     expect(task.dag.units[0]).toEqual({ key: 'u-00000', dependencies: [] });
     expect(task.dag.units.at(-1)).toEqual({ key: 'u-09999', dependencies: [] });
@@ -173,7 +199,11 @@ describe('what one createTasks may store with a DAG', () => {
 
   test('more than 100,000 units in all (DAG units × count) is refused with BAD_USER_INPUT naming the limit, and nothing is created', async () => {
     const refusal = await withNothingChanged(server, async () => {
-      const answer = await postOperation(server, token, createTasks, { t: transformationKey, n: 11, dag: { units: unitsNamed(unitsPerDag) } });
+      const answer = await postOperation(server, token, createTasks, {
+        t: transformationKey,
+        n: 11,
+        dag: { units: unitsNamed(unitsPerDag) },
+      });
       expect(codesOf(answer)).toEqual(['BAD_USER_INPUT']);
       return answer.body.errors![0]!;
     });

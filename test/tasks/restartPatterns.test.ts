@@ -36,7 +36,8 @@ describe('restart patterns: RE2 syntax, matched outside the transaction (real Po
   /** A network of its own protocol with one actioned single-unit task, claimed: its claim token. */
   async function claimedTask(protocol: string, patterns: Array<[string, number]>) {
     const net = await createNetwork(h.services, user, { name: protocol, protocol });
-    for (const [pattern, maxRetries] of patterns) await h.services.networks.addRestartPattern(user, net.network.scopedKey, pattern, maxRetries);
+    for (const [pattern, maxRetries] of patterns)
+      await h.services.networks.addRestartPattern(user, net.network.scopedKey, pattern, maxRetries);
     const [task] = await h.services.tasks.create(user, net.transformations[0]!.scopedKey, 1, { dag: singleUnitDag });
     await h.services.tasks.action(user, net.network.scopedKey, [task!.id]);
     const [claim] = await h.services.claims.claim(worker, serviceId, 1, [protocol]);
@@ -64,7 +65,8 @@ describe('restart patterns: RE2 syntax, matched outside the transaction (real Po
     }
     expect(await h.services.networks.restartPatterns(net.network.id)).toEqual([]);
     // RE2 syntax JavaScript lacks is fine, and so is a pattern that is catastrophic for a backtracking engine.
-    for (const pattern of ['(?i)cuda error: \\pL+', '(a+)+$']) await h.services.networks.addRestartPattern(user, net.network.scopedKey, pattern, 1);
+    for (const pattern of ['(?i)cuda error: \\pL+', '(a+)+$'])
+      await h.services.networks.addRestartPattern(user, net.network.scopedKey, pattern, 1);
     expect((await h.services.networks.restartPatterns(net.network.id)).map((p) => p.pattern)).toEqual(['(?i)cuda error: \\pL+', '(a+)+$']);
   });
 
@@ -78,22 +80,38 @@ describe('restart patterns: RE2 syntax, matched outside the transaction (real Po
   });
 
   test('a pattern matching the end of a 4 MiB traceback sends the task back to WAITING and counts the retry', async () => {
-    const { taskId, claimToken } = await claimedTask('oom', [['NaN in positions', 3], ['CUDA error: (out of memory|an illegal memory access)$', 3]]);
-    await h.services.unitResults.submit(worker, claimToken, failedResult('only', `${'x'.repeat(4 * 1024 * 1024 - 64)}\nCUDA error: out of memory`));
+    const { taskId, claimToken } = await claimedTask('oom', [
+      ['NaN in positions', 3],
+      ['CUDA error: (out of memory|an illegal memory access)$', 3],
+    ]);
+    await h.services.unitResults.submit(
+      worker,
+      claimToken,
+      failedResult('only', `${'x'.repeat(4 * 1024 * 1024 - 64)}\nCUDA error: out of memory`),
+    );
     expect(await h.services.finisher.finish(worker, claimToken)).toMatchObject({
-      status: 'WAITING', restartedBy: 'CUDA error: (out of memory|an illegal memory access)$',
+      status: 'WAITING',
+      restartedBy: 'CUDA error: (out of memory|an illegal memory access)$',
     });
-    expect((await h.state.db.taskRestartCount.findMany({ where: { taskId }, include: { pattern: true } })).map((c) => [c.pattern.pattern, c.count]))
-      .toEqual([['CUDA error: (out of memory|an illegal memory access)$', 1]]);
+    expect(
+      (await h.state.db.taskRestartCount.findMany({ where: { taskId }, include: { pattern: true } })).map((c) => [
+        c.pattern.pattern,
+        c.count,
+      ]),
+    ).toEqual([['CUDA error: (out of memory|an illegal memory access)$', 1]]);
   });
 
   test('a stored pattern RE2 cannot compile counts as not matching: finishing goes on to the next pattern', async () => {
     const { net, taskId, claimToken } = await claimedTask('legacy', []);
     // Stored before patterns were RE2 (addRestartPattern refuses it now).
-    await h.state.db.restartPattern.create({ data: { networkId: net.network.id, pattern: '(boom)\\1', maxRetries: 5, createdAt: new Date(Date.now() - 60_000) } });
+    await h.state.db.restartPattern.create({
+      data: { networkId: net.network.id, pattern: '(boom)\\1', maxRetries: 5, createdAt: new Date(Date.now() - 60_000) },
+    });
     await h.services.networks.addRestartPattern(user, net.network.scopedKey, 'boom', 5);
     await h.services.unitResults.submit(worker, claimToken, failedResult('only', 'RuntimeError: boomboom'));
     expect(await h.services.finisher.finish(worker, claimToken)).toMatchObject({ status: 'WAITING', restartedBy: 'boom' });
-    expect((await h.state.db.taskRestartCount.findMany({ where: { taskId }, include: { pattern: true } })).map((c) => c.pattern.pattern)).toEqual(['boom']);
+    expect(
+      (await h.state.db.taskRestartCount.findMany({ where: { taskId }, include: { pattern: true } })).map((c) => c.pattern.pattern),
+    ).toEqual(['boom']);
   });
 });

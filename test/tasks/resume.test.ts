@@ -6,7 +6,6 @@ import { createNetwork, diamondDag, okResult } from '../support/fixtures.js';
 import { startDomain } from '../support/domainHarness.js';
 import type { DomainHarness } from '../support/domainHarness.js';
 
-
 interface DagResultDocument {
   ok: boolean;
   units: Array<{ key: string; result: { ok: boolean; attempt: number; outputs: { ranBy: string } } | null }>;
@@ -37,7 +36,12 @@ describe('resuming a task after its worker dies (real PostgreSQL + s3rver)', () 
     await h.services.unitResults.submit(worker, claim1!.claimToken, okResult('setup', { ranBy: 'first' }));
     const bytes = Buffer.from('checkpoint of window 0');
     const sha = (await import('node:crypto')).createHash('sha256').update(bytes).digest('hex');
-    const ticket = await h.services.resultFiles.createUpload(worker, claim1!.claimToken, { unitKey: 'sim-0', path: 'checkpoints/final.chk', size: bytes.length, sha256: sha });
+    const ticket = await h.services.resultFiles.createUpload(worker, claim1!.claimToken, {
+      unitKey: 'sim-0',
+      path: 'checkpoints/final.chk',
+      size: bytes.length,
+      sha256: sha,
+    });
     expect((await fetch(ticket.url!, { method: 'PUT', body: bytes })).ok).toBe(true);
     await h.services.resultFiles.commit(worker, claim1!.claimToken, ticket.uploadId);
     await h.services.unitResults.submit(worker, claim1!.claimToken, okResult('sim-0', { ranBy: 'first' }));
@@ -49,7 +53,9 @@ describe('resuming a task after its worker dies (real PostgreSQL + s3rver)', () 
     expect((await h.services.tasks.get(user, task.id)).status).toBe('WAITING');
 
     // The dead worker's late writes are refused.
-    expect(await codeOf(h.services.unitResults.submit(worker, claim1!.claimToken, okResult('sim-1', { ranBy: 'first' })))).toBe('STALE_CLAIM');
+    expect(await codeOf(h.services.unitResults.submit(worker, claim1!.claimToken, okResult('sim-1', { ranBy: 'first' })))).toBe(
+      'STALE_CLAIM',
+    );
     expect(await codeOf(h.services.finisher.finish(worker, claim1!.claimToken))).toBe('STALE_CLAIM');
     expect(await codeOf(h.services.compute.heartbeat(worker, first.id))).toBe('COMPUTE_SERVICE_GONE');
 
@@ -68,10 +74,14 @@ describe('resuming a task after its worker dies (real PostgreSQL + s3rver)', () 
 
     // Registering the same DAG again is harmless; a different one is refused.
     await h.services.dags.register(worker, claim2!.claimToken, diamondDag);
-    expect(await codeOf(h.services.dags.register(worker, claim2!.claimToken, { units: [{ key: 'x', name: 'X', dependencies: [] }] }))).toBe('CONFLICT');
+    expect(await codeOf(h.services.dags.register(worker, claim2!.claimToken, { units: [{ key: 'x', name: 'X', dependencies: [] }] }))).toBe(
+      'CONFLICT',
+    );
 
     // A unit that already succeeded must not run again.
-    expect(await codeOf(h.services.unitResults.submit(worker, claim2!.claimToken, okResult('setup', { ranBy: 'second' })))).toBe('CONFLICT');
+    expect(await codeOf(h.services.unitResults.submit(worker, claim2!.claimToken, okResult('setup', { ranBy: 'second' })))).toBe(
+      'CONFLICT',
+    );
     await h.services.unitResults.submit(worker, claim2!.claimToken, okResult('sim-1', { ranBy: 'second' }));
     expect(await codeOf(h.services.finisher.finish(worker, claim2!.claimToken))).toBe('BAD_USER_INPUT');
     await h.services.unitResults.submit(worker, claim2!.claimToken, okResult('analysis', { ranBy: 'second' }));
@@ -87,7 +97,11 @@ describe('resuming a task after its worker dies (real PostgreSQL + s3rver)', () 
       ['sim-1', true, 'second'],
       ['analysis', true, 'second'],
     ]);
-    const resultsPerUnit = await h.state.db.unitResult.groupBy({ by: ['unitKey'], where: { taskId: task.id, ok: true }, _count: { _all: true } });
+    const resultsPerUnit = await h.state.db.unitResult.groupBy({
+      by: ['unitKey'],
+      where: { taskId: task.id, ok: true },
+      _count: { _all: true },
+    });
     expect(resultsPerUnit.every((g) => g._count._all === 1)).toBe(true);
     expect((await h.services.tasks.get(user, task.id)).status).toBe('COMPLETE');
   });
@@ -107,7 +121,11 @@ describe('resuming a task after its worker dies (real PostgreSQL + s3rver)', () 
     const { task, claim } = await claimedDiamondTask('requeue');
     await h.services.tasks.setStatus(user, [task.id], 'WAITING');
     expect(await codeOf(h.services.unitResults.submit(worker, claim.claimToken, okResult('setup')))).toBe('STALE_CLAIM');
-    expect(await codeOf(h.services.resultFiles.createUpload(worker, claim.claimToken, { unitKey: 'setup', path: 'a.txt', size: 1, sha256: '0'.repeat(64) }))).toBe('STALE_CLAIM');
+    expect(
+      await codeOf(
+        h.services.resultFiles.createUpload(worker, claim.claimToken, { unitKey: 'setup', path: 'a.txt', size: 1, sha256: '0'.repeat(64) }),
+      ),
+    ).toBe('STALE_CLAIM');
     expect(await h.state.db.unitResult.count({ where: { taskId: task.id } })).toBe(0);
   });
 
@@ -115,12 +133,22 @@ describe('resuming a task after its worker dies (real PostgreSQL + s3rver)', () 
     const { task, claim } = await claimedDiamondTask('stale-url');
     const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
     const stale = Buffer.from('bytes of the worker that went silent');
-    const staleTicket = await h.services.resultFiles.createUpload(worker, claim.claimToken, { unitKey: 'sim-0', path: 'traj.xtc', size: stale.length, sha256: sha(stale) });
+    const staleTicket = await h.services.resultFiles.createUpload(worker, claim.claimToken, {
+      unitKey: 'sim-0',
+      path: 'traj.xtc',
+      size: stale.length,
+      sha256: sha(stale),
+    });
     await h.services.tasks.setStatus(user, [task.id], 'WAITING');
     const service = await h.services.compute.register(worker, 'stale-url-next');
     const [next] = await h.services.claims.claim(worker, service.id, 1, ['stale-url']);
     const good = Buffer.from('bytes of the worker that took over');
-    const goodTicket = await h.services.resultFiles.createUpload(worker, next!.claimToken, { unitKey: 'sim-0', path: 'traj.xtc', size: good.length, sha256: sha(good) });
+    const goodTicket = await h.services.resultFiles.createUpload(worker, next!.claimToken, {
+      unitKey: 'sim-0',
+      path: 'traj.xtc',
+      size: good.length,
+      sha256: sha(good),
+    });
     expect((await fetch(goodTicket.url!, { method: 'PUT', body: good })).ok).toBe(true);
     const file = await h.services.resultFiles.commit(worker, next!.claimToken, goodTicket.uploadId);
 

@@ -29,8 +29,11 @@ describe('a server paused past the expiry (real PostgreSQL, a clock moved by han
     h = await startDomain();
     clock = new ManualClock();
     services = createServices({
-      state: h.state.access, objects: h.objects, settings: { ...defaultTestSettings, computeServiceExpirySeconds: expirySeconds },
-      protocolSettings: builtInSettingsChecks, clock,
+      state: h.state.access,
+      objects: h.objects,
+      settings: { ...defaultTestSettings, computeServiceExpirySeconds: expirySeconds },
+      protocolSettings: builtInSettingsChecks,
+      clock,
     });
     stopWatching = services.compute.awake.start().stop;
     user = await h.user('alice');

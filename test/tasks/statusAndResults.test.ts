@@ -7,7 +7,6 @@ import { createNetwork, diamondDag, failedResult, okResult } from '../support/fi
 import { startDomain } from '../support/domainHarness.js';
 import type { DomainHarness } from '../support/domainHarness.js';
 
-
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 const singleUnitDag = { units: [{ key: 'only', name: 'Only', dependencies: [] }] };
 
@@ -117,9 +116,19 @@ describe('task status, results and files (real PostgreSQL + s3rver)', () => {
     const t = net.transformations[1]!.scopedKey;
     const before = await h.state.db.task.count();
     const bad = [
-      { units: [{ key: 'a', name: 'A', dependencies: ['b'] }, { key: 'b', name: 'B', dependencies: ['a'] }] },
+      {
+        units: [
+          { key: 'a', name: 'A', dependencies: ['b'] },
+          { key: 'b', name: 'B', dependencies: ['a'] },
+        ],
+      },
       { units: [{ key: 'a', name: 'A', dependencies: ['ghost'] }] },
-      { units: [{ key: 'a', name: 'A', dependencies: [] }, { key: 'a', name: 'A again', dependencies: [] }] },
+      {
+        units: [
+          { key: 'a', name: 'A', dependencies: [] },
+          { key: 'a', name: 'A again', dependencies: [] },
+        ],
+      },
     ];
     for (const dag of bad) expect(await codeOf(h.services.tasks.create(user, t, 1, { dag }))).toBe('BAD_USER_INPUT');
     expect(await h.state.db.task.count()).toBe(before);
@@ -149,7 +158,12 @@ describe('task status, results and files (real PostgreSQL + s3rver)', () => {
 
     test('a ResultFile is recorded only after its bytes match the announced size and SHA-256', async () => {
       const bytes = Buffer.from('frame 1\nframe 2\n');
-      const wrong = await h.services.resultFiles.createUpload(worker, claimToken, { unitKey: 'sim-0', path: 'traj.xyz', size: bytes.length, sha256: sha256(Buffer.from('something else')) });
+      const wrong = await h.services.resultFiles.createUpload(worker, claimToken, {
+        unitKey: 'sim-0',
+        path: 'traj.xyz',
+        size: bytes.length,
+        sha256: sha256(Buffer.from('something else')),
+      });
       await fetch(wrong.url!, { method: 'PUT', body: bytes });
       expect(await codeOf(h.services.resultFiles.commit(worker, claimToken, wrong.uploadId))).toBe('CHECKSUM_MISMATCH');
       expect(await h.state.db.resultFile.count({ where: { taskId } })).toBe(0);
@@ -157,8 +171,22 @@ describe('task status, results and files (real PostgreSQL + s3rver)', () => {
       expect(await h.objects.stat(`acme-c1-p1/tasks/${taskId}/uploads/sim-0/${wrong.uploadId}/traj.xyz`)).toBeNull();
 
       // Only the canonical spelling of a path is accepted: `./traj.xyz` would alias `traj.xyz`.
-      expect(await codeOf(h.services.resultFiles.createUpload(worker, claimToken, { unitKey: 'sim-0', path: './traj.xyz', size: bytes.length, sha256: sha256(bytes) }))).toBe('BAD_USER_INPUT');
-      const right = await h.services.resultFiles.createUpload(worker, claimToken, { unitKey: 'sim-0', path: 'traj.xyz', size: bytes.length, sha256: sha256(bytes) });
+      expect(
+        await codeOf(
+          h.services.resultFiles.createUpload(worker, claimToken, {
+            unitKey: 'sim-0',
+            path: './traj.xyz',
+            size: bytes.length,
+            sha256: sha256(bytes),
+          }),
+        ),
+      ).toBe('BAD_USER_INPUT');
+      const right = await h.services.resultFiles.createUpload(worker, claimToken, {
+        unitKey: 'sim-0',
+        path: 'traj.xyz',
+        size: bytes.length,
+        sha256: sha256(bytes),
+      });
       await fetch(right.url!, { method: 'PUT', body: bytes });
       const file = await h.services.resultFiles.commit(worker, claimToken, right.uploadId);
       expect(file).toMatchObject({ path: 'traj.xyz', size: bytes.length, sha256: sha256(bytes), unitKey: 'sim-0' });
@@ -171,7 +199,12 @@ describe('task status, results and files (real PostgreSQL + s3rver)', () => {
       const size = 11 * 1024 * 1024 + 123;
       const bytes = Buffer.alloc(size);
       for (let i = 0; i < size; i += 1) bytes[i] = (i * 31 + 7) & 0xff;
-      const ticket = await h.services.resultFiles.createUpload(worker, claimToken, { unitKey: 'sim-1', path: 'checkpoints/state.chk', size, sha256: sha256(bytes) });
+      const ticket = await h.services.resultFiles.createUpload(worker, claimToken, {
+        unitKey: 'sim-1',
+        path: 'checkpoints/state.chk',
+        size,
+        sha256: sha256(bytes),
+      });
       expect(ticket.url).toBeNull();
       expect(ticket.parts.map((p) => p.size)).toEqual([5 * 1024 * 1024, 5 * 1024 * 1024, 1024 * 1024 + 123]);
       const etags = [];
@@ -188,21 +221,40 @@ describe('task status, results and files (real PostgreSQL + s3rver)', () => {
 
     test('ResultFile paths that escape, and absurd sizes, are refused before anything is stored', async () => {
       for (const path of ['../other-task/x', '/etc/passwd', 'a/../../b', 'C:\\x', 'a\u0000b', '']) {
-        expect([path, await codeOf(h.services.resultFiles.createUpload(worker, claimToken, { unitKey: 'sim-0', path, size: 1, sha256: '0'.repeat(64) }))]).toEqual([path, 'BAD_USER_INPUT']);
+        expect([
+          path,
+          await codeOf(
+            h.services.resultFiles.createUpload(worker, claimToken, { unitKey: 'sim-0', path, size: 1, sha256: '0'.repeat(64) }),
+          ),
+        ]).toEqual([path, 'BAD_USER_INPUT']);
       }
       for (const size of [-1, 1.5, Number.NaN, 1e30]) {
-        expect(await codeOf(h.services.resultFiles.createUpload(worker, claimToken, { unitKey: 'sim-0', path: 'x', size, sha256: '0'.repeat(64) }))).toBe('BAD_USER_INPUT');
+        expect(
+          await codeOf(
+            h.services.resultFiles.createUpload(worker, claimToken, { unitKey: 'sim-0', path: 'x', size, sha256: '0'.repeat(64) }),
+          ),
+        ).toBe('BAD_USER_INPUT');
       }
-      expect(await codeOf(h.services.resultFiles.createUpload(worker, claimToken, { unitKey: 'no-such-unit', path: 'x', size: 1, sha256: '0'.repeat(64) }))).toBe('BAD_USER_INPUT');
+      expect(
+        await codeOf(
+          h.services.resultFiles.createUpload(worker, claimToken, { unitKey: 'no-such-unit', path: 'x', size: 1, sha256: '0'.repeat(64) }),
+        ),
+      ).toBe('BAD_USER_INPUT');
       expect(await h.state.db.resultFileUpload.count({ where: { taskId, path: { contains: '..' } } })).toBe(0);
     });
 
     test('a failed unit finishes the task as ERROR with a failed ProtocolDAGResult users can read with its traceback', async () => {
-      await h.services.unitResults.submit(worker, claimToken, failedResult('sim-1', 'Traceback:\n  File "md.py"\nValueError: NaN in positions'));
+      await h.services.unitResults.submit(
+        worker,
+        claimToken,
+        failedResult('sim-1', 'Traceback:\n  File "md.py"\nValueError: NaN in positions'),
+      );
       const outcome = await h.services.finisher.finish(worker, claimToken);
       expect(outcome).toMatchObject({ ok: false, status: 'ERROR', restartedBy: null });
       const failures = (await h.services.unitResults.ofTasks([taskId], { ok: false })).get(taskId)!;
-      expect(failures.map((f) => [f.unitKey, f.exception, f.traceback])).toEqual([['sim-1', 'RuntimeError: boom', 'Traceback:\n  File "md.py"\nValueError: NaN in positions']]);
+      expect(failures.map((f) => [f.unitKey, f.exception, f.traceback])).toEqual([
+        ['sim-1', 'RuntimeError: boom', 'Traceback:\n  File "md.py"\nValueError: NaN in positions'],
+      ]);
       expect(await h.state.db.protocolDagResult.count({ where: { taskId, ok: false } })).toBe(1);
       expect(await codeOf(h.services.unitResults.submit(worker, claimToken, okResult('analysis')))).toBe('STALE_CLAIM');
     });
@@ -217,7 +269,11 @@ describe('task status, results and files (real PostgreSQL + s3rver)', () => {
     for (let i = 0; i < 3; i += 1) {
       const [claim] = await h.services.claims.claim(worker, serviceId, 1, ['restartable']);
       expect(claim?.taskId).toBe(task!.id);
-      await h.services.unitResults.submit(worker, claim!.claimToken, failedResult('only', 'RuntimeError: CUDA error: an illegal memory access was encountered'));
+      await h.services.unitResults.submit(
+        worker,
+        claim!.claimToken,
+        failedResult('only', 'RuntimeError: CUDA error: an illegal memory access was encountered'),
+      );
       statuses.push((await h.services.finisher.finish(worker, claim!.claimToken)).status);
     }
     expect(statuses).toEqual(['WAITING', 'WAITING', 'ERROR']);
@@ -240,7 +296,12 @@ describe('task status, results and files (real PostgreSQL + s3rver)', () => {
     await h.services.tasks.setStatus(user, [parent!.id], 'WAITING');
     await h.services.tasks.action(user, ext.network.scopedKey, [parent!.id]);
     [claim] = await h.services.claims.claim(worker, serviceId, 1, ['extending']);
-    const ticket = await h.services.resultFiles.createUpload(worker, claim!.claimToken, { unitKey: 'only', path: 'final.pos', size: bytes.length, sha256: sha256(bytes) });
+    const ticket = await h.services.resultFiles.createUpload(worker, claim!.claimToken, {
+      unitKey: 'only',
+      path: 'final.pos',
+      size: bytes.length,
+      sha256: sha256(bytes),
+    });
     await fetch(ticket.url!, { method: 'PUT', body: bytes });
     await h.services.resultFiles.commit(worker, claim!.claimToken, ticket.uploadId);
     await h.services.unitResults.submit(worker, claim!.claimToken, okResult('only', { energy: -42 }));

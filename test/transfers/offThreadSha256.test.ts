@@ -7,8 +7,12 @@ import { pseudoRandomBytes } from '../support/pseudoRandomBytes.js';
 
 describe('hashing a file on a thread of its own', () => {
   let dir: string;
-  beforeAll(async () => { dir = await mkdtemp(join(tmpdir(), 'dagkeeper-hash-')); });
-  afterAll(async () => { await rm(dir, { recursive: true, force: true }); });
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'dagkeeper-hash-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
 
   test.each([0, 1, 3 * 1024 * 1024 + 7])('gives the SHA-256 of a %i-byte file', async (size) => {
     const bytes = await pseudoRandomBytes(size, `hash-${size}`);
@@ -21,4 +25,3 @@ describe('hashing a file on a thread of its own', () => {
     await expect(sha256OfFileOffThread(join(dir, 'missing'))).rejects.toThrow(/ENOENT/);
   });
 });
-

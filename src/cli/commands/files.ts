@@ -39,14 +39,20 @@ export function registerFileCommands(program: Command): void {
   const files = program.command('files').description("list and download tasks' ResultFiles");
 
   withConnectionOptions(
-    files.command('list <taskId>').description("a task's result files").option('--unit <unitKey>', 'only this unit').option('--json', 'print JSON'),
+    files
+      .command('list <taskId>')
+      .description("a task's result files")
+      .option('--unit <unitKey>', 'only this unit')
+      .option('--json', 'print JSON'),
   ).action(async (taskId: string, options: FileOptions) => {
     const found = await resultFiles(await connect(options), taskId, options.unit);
     if (options.json === true) {
       console.log(JSON.stringify(found, null, 2));
       return;
     }
-    printTable(found.map((f) => ({ unit: f.unitKey, path: f.path, size: formatBytes(f.size), sha256: f.sha256.slice(0, SHORT_SHA_CHARS) })));
+    printTable(
+      found.map((f) => ({ unit: f.unitKey, path: f.path, size: formatBytes(f.size), sha256: f.sha256.slice(0, SHORT_SHA_CHARS) })),
+    );
   });
 
   withConnectionOptions(
@@ -60,7 +66,11 @@ export function registerFileCommands(program: Command): void {
     const api = await connect(options);
     const found = await resultFiles(api, taskId, options.unit);
     const chosen = path === undefined ? found : found.filter((f) => f.path === path);
-    if (path !== undefined && chosen.length === 0) throw new ApiError('NOT_FOUND', `task ${taskId} has no result file ${path}${options.unit === undefined ? '' : ` in unit ${options.unit}`}`);
+    if (path !== undefined && chosen.length === 0)
+      throw new ApiError(
+        'NOT_FOUND',
+        `task ${taskId} has no result file ${path}${options.unit === undefined ? '' : ` in unit ${options.unit}`}`,
+      );
     if (path !== undefined && chosen.length > 1) {
       throw new Error(`${path} exists in units ${chosen.map((f) => f.unitKey).join(', ')}; pick one with --unit`);
     }
@@ -78,12 +88,18 @@ export function registerFileCommands(program: Command): void {
   });
 }
 
-async function downloadUnlessPresent(file: ResultFile, destination: string, urlOf: (file: ResultFile) => Promise<string>): Promise<DownloadOutcome['outcome']> {
+async function downloadUnlessPresent(
+  file: ResultFile,
+  destination: string,
+  urlOf: (file: ResultFile) => Promise<string>,
+): Promise<DownloadOutcome['outcome']> {
   if (await hasContent(destination, file.size, file.sha256)) return 'up to date';
   const name = `${file.unitKey}/${file.path}`;
   const bar = new ProgressBar({ name, totalBytes: file.size });
   try {
-    await downloadVerified({ name, url: await urlOf(file), size: file.size, sha256: file.sha256 }, destination, (bytes) => bar.advance(bytes));
+    await downloadVerified({ name, url: await urlOf(file), size: file.size, sha256: file.sha256 }, destination, (bytes) =>
+      bar.advance(bytes),
+    );
   } finally {
     bar.finish();
   }

@@ -33,16 +33,19 @@ export function registerIdentityCommands(program: Command): void {
       throw new Error('--expires-in must be a positive whole number of seconds');
     }
     const api = await connect(options);
-    const { createIdentity } = await api.request<{ createIdentity: { token: string; identity: { id: string; name: string; kind: string; scopes: string[] } } }>(
-      `mutation ($input: CreateIdentityInput!) { createIdentity(input: $input) { token identity { ${identityFields} } } }`,
-      { input: { kind: kind.toUpperCase(), name: options.name, scopes: options.scope, tokenExpiresInSeconds: expiresIn } },
-    );
+    const { createIdentity } = await api.request<{
+      createIdentity: { token: string; identity: { id: string; name: string; kind: string; scopes: string[] } };
+    }>(`mutation ($input: CreateIdentityInput!) { createIdentity(input: $input) { token identity { ${identityFields} } } }`, {
+      input: { kind: kind.toUpperCase(), name: options.name, scopes: options.scope, tokenExpiresInSeconds: expiresIn },
+    });
     if (options.json === true) {
       console.log(JSON.stringify(createIdentity, null, 2));
       return;
     }
     const { identity: created, token } = createIdentity;
-    console.error(`created ${created.kind.toLowerCase()} identity ${created.name} (${created.id}) with scopes ${created.scopes.join(', ')}`);
+    console.error(
+      `created ${created.kind.toLowerCase()} identity ${created.name} (${created.id}) with scopes ${created.scopes.join(', ')}`,
+    );
     console.error('its token follows; it is shown only this once:');
     console.log(token);
   });
@@ -55,10 +58,16 @@ export function registerIdentityCommands(program: Command): void {
         console.log(JSON.stringify(identities, null, 2));
         return;
       }
-      printTable(identities.map((i) => ({
-        id: i.id, kind: String(i.kind).toLowerCase(), name: i.name, admin: i.isAdmin ? 'yes' : '',
-        scopes: (i.scopes as string[]).join(','), disabled: i.disabledAt ?? '',
-      })));
+      printTable(
+        identities.map((i) => ({
+          id: i.id,
+          kind: String(i.kind).toLowerCase(),
+          name: i.name,
+          admin: i.isAdmin ? 'yes' : '',
+          scopes: (i.scopes as string[]).join(','),
+          disabled: i.disabledAt ?? '',
+        })),
+      );
     },
   );
 
@@ -72,7 +81,9 @@ export function registerIdentityCommands(program: Command): void {
 
   const token = program.command('token').description('issue and revoke bearer tokens');
   withConnectionOptions(
-    token.command('issue <identityId>').description('issue another token (shown once)')
+    token
+      .command('issue <identityId>')
+      .description('issue another token (shown once)')
       .option('--label <label>', 'a note to recognise it by')
       .option('--expires-in <seconds>', 'lifetime in seconds'),
   ).action(async (identityId: string, options: ConnectionOptions & { label?: string; expiresIn?: string }) => {

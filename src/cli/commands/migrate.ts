@@ -12,9 +12,9 @@ export function registerMigrationCommands(program: Command): void {
       const store = await openStateStore(config.state, { migrate: true });
       await store.close();
       const where = config.state.kind === 'postgres' ? 'the PostgreSQL database' : `the embedded store in ${config.state.dataDir}`;
-      console.error(store.appliedMigrations.length === 0
-        ? `${where} is up to date`
-        : `applied to ${where}: ${store.appliedMigrations.join(', ')}`);
+      console.error(
+        store.appliedMigrations.length === 0 ? `${where} is up to date` : `applied to ${where}: ${store.appliedMigrations.join(', ')}`,
+      );
     });
 
   program

@@ -49,7 +49,9 @@ export function registerNetworkCommands(program: Command): void {
   ).action(async (file: string, options: JsonOption & { scope: string }) => {
     const input = await readNetworkFile(file);
     const api = await connect(options);
-    const { createNetwork } = await api.request<{ createNetwork: { created: boolean; network: NetworkSummary & { transformations: TransformationSummary[] } } }>(
+    const { createNetwork } = await api.request<{
+      createNetwork: { created: boolean; network: NetworkSummary & { transformations: TransformationSummary[] } };
+    }>(
       `mutation ($scope: String!, $input: NetworkInput!) {
         createNetwork(scope: $scope, input: $input) { created network { ${networkFields} transformations { ${transformationFields} } } }
       }`,
@@ -60,13 +62,21 @@ export function registerNetworkCommands(program: Command): void {
       return;
     }
     const { network: created } = createNetwork;
-    console.log(createNetwork.created ? `created network "${created.name}": ${created.scopedKey}` : `network "${created.name}" already exists: ${created.scopedKey}`);
+    console.log(
+      createNetwork.created
+        ? `created network "${created.name}": ${created.scopedKey}`
+        : `network "${created.name}" already exists: ${created.scopedKey}`,
+    );
     console.log('transformations:');
     for (const t of created.transformations) console.log(`  ${t.scopedKey}  ${t.name}`);
   });
 
   withConnectionOptions(
-    network.command('list').description('list the networks you can see').option('--scope <scope>', 'only this scope (a part may be *)').option('--json', 'print JSON'),
+    network
+      .command('list')
+      .description('list the networks you can see')
+      .option('--scope <scope>', 'only this scope (a part may be *)')
+      .option('--json', 'print JSON'),
   ).action(async (options: JsonOption & { scope?: string }) => {
     const api = await connect(options);
     const { networks } = await api.request<{ networks: NetworkSummary[] }>(
@@ -80,30 +90,39 @@ export function registerNetworkCommands(program: Command): void {
     printTable(networks.map((n) => ({ key: n.scopedKey, name: n.name, weight: n.weight, ...countColumns(n.statusCounts) })));
   });
 
-  withConnectionOptions(network.command('show <networkKey>').description("a network's weight and transformations with their task counts").option('--json', 'print JSON')).action(
-    async (networkKey: string, options: JsonOption) => {
-      const api = await connect(options);
-      const { network: found } = await api.request<{ network: (NetworkSummary & { transformations: TransformationSummary[] }) | null }>(
-        `query ($key: ID!) { network(scopedKey: $key) { ${networkFields} transformations { ${transformationFields} } } }`,
-        { key: networkKey },
-      );
-      if (found === null) throw new ApiError('NOT_FOUND', `no network ${networkKey}`);
-      if (options.json === true) {
-        console.log(JSON.stringify(found, null, 2));
-        return;
-      }
-      console.log(`network  ${found.name}`);
-      console.log(`key      ${found.scopedKey}`);
-      console.log(`scope    ${found.scope}`);
-      console.log(`weight   ${found.weight}`);
-      console.log(`created  ${found.createdAt}`);
-      console.log(`tasks    ${describeCounts(found.statusCounts)}`);
-      console.log('');
-      printTable(found.transformations.map((t) => ({
-        key: t.scopedKey, name: t.name, protocol: t.protocol, states: `${t.stateA.name} -> ${t.stateB.name}`, ...countColumns(t.statusCounts),
-      })));
-    },
-  );
+  withConnectionOptions(
+    network
+      .command('show <networkKey>')
+      .description("a network's weight and transformations with their task counts")
+      .option('--json', 'print JSON'),
+  ).action(async (networkKey: string, options: JsonOption) => {
+    const api = await connect(options);
+    const { network: found } = await api.request<{ network: (NetworkSummary & { transformations: TransformationSummary[] }) | null }>(
+      `query ($key: ID!) { network(scopedKey: $key) { ${networkFields} transformations { ${transformationFields} } } }`,
+      { key: networkKey },
+    );
+    if (found === null) throw new ApiError('NOT_FOUND', `no network ${networkKey}`);
+    if (options.json === true) {
+      console.log(JSON.stringify(found, null, 2));
+      return;
+    }
+    console.log(`network  ${found.name}`);
+    console.log(`key      ${found.scopedKey}`);
+    console.log(`scope    ${found.scope}`);
+    console.log(`weight   ${found.weight}`);
+    console.log(`created  ${found.createdAt}`);
+    console.log(`tasks    ${describeCounts(found.statusCounts)}`);
+    console.log('');
+    printTable(
+      found.transformations.map((t) => ({
+        key: t.scopedKey,
+        name: t.name,
+        protocol: t.protocol,
+        states: `${t.stateA.name} -> ${t.stateB.name}`,
+        ...countColumns(t.statusCounts),
+      })),
+    );
+  });
 }
 
 /** Reads and parses a network file, naming the file in every refusal (the server checks the contents). */
@@ -120,8 +139,8 @@ async function readNetworkFile(file: string): Promise<unknown> {
   } catch (error) {
     throw new Error(`network file ${file} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
-  const looksLikeNetwork = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
-    && 'chemicalSystems' in parsed && 'transformations' in parsed;
+  const looksLikeNetwork =
+    typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) && 'chemicalSystems' in parsed && 'transformations' in parsed;
   if (!looksLikeNetwork) throw new Error(`network file ${file} must hold an object { name, chemicalSystems, transformations }`);
   return parsed;
 }
@@ -131,5 +150,7 @@ function countColumns(counts: StatusCounts): Record<string, number> {
 }
 
 function describeCounts(counts: StatusCounts): string {
-  return Object.entries(countColumns(counts)).map(([status, count]) => `${count} ${status}`).join(', ');
+  return Object.entries(countColumns(counts))
+    .map(([status, count]) => `${count} ${status}`)
+    .join(', ');
 }

@@ -35,7 +35,10 @@ export function registerResultCommands(program: Command): void {
   const results = program.command('results').description("read tasks' ProtocolDAG results");
 
   withConnectionOptions(
-    results.command('get <taskId>').description("a task's successful result (unit outputs and ΔF), or its failures").option('--json', 'print the whole result document as JSON'),
+    results
+      .command('get <taskId>')
+      .description("a task's successful result (unit outputs and ΔF), or its failures")
+      .option('--json', 'print the whole result document as JSON'),
   ).action(async (taskId: string, options: ConnectionOptions & { json?: boolean }) => {
     const api = await connect(options);
     const { task } = await api.request<{ task: TaskResults | null }>(
@@ -45,7 +48,8 @@ export function registerResultCommands(program: Command): void {
     if (task === null) throw new ApiError('NOT_FOUND', `no task ${taskId}`);
     const success = task.dagResults[0];
     if (success === undefined) {
-      if (options.json === true) console.log(JSON.stringify({ taskId: task.id, status: task.status, document: null, failures: task.failures }, null, 2));
+      if (options.json === true)
+        console.log(JSON.stringify({ taskId: task.id, status: task.status, document: null, failures: task.failures }, null, 2));
       else printFailures(task);
       throw new Error(`task ${task.id} (${task.status}) has no successful result`);
     }
@@ -101,7 +105,9 @@ function freeEnergyOf(units: DocumentUnit[]): string | undefined {
 function summarize(outputs: unknown): string {
   if (outputs === undefined || outputs === null) return '';
   const text = isRecord(outputs)
-    ? Object.entries(outputs).map(([key, value]) => `${key}=${summarizeValue(value)}`).join(' ')
+    ? Object.entries(outputs)
+        .map(([key, value]) => `${key}=${summarizeValue(value)}`)
+        .join(' ')
     : summarizeValue(outputs);
   return text.length > SUMMARY_CHARS ? `${text.slice(0, SUMMARY_CHARS - 1)}…` : text;
 }

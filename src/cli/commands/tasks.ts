@@ -44,42 +44,46 @@ export function registerTaskCommands(program: Command): void {
       .option('--priority <p>', '1 is the most urgent')
       .option('--action <networkKey>', "also action them on this network's hub")
       .option('--json', 'print JSON'),
-  ).action(async (transformationKey: string, options: JsonOption & { count: string; extends?: string; priority?: string; action?: string }) => {
-    const count = wholeNumber('--count', options.count, 1);
-    const priority = options.priority === undefined ? undefined : wholeNumber('--priority', options.priority, 1);
-    const api = await connect(options);
-    const { createTasks } = await api.request<{ createTasks: TaskRow[] }>(
-      `mutation ($t: ID!, $count: Int, $extends: ID, $priority: Int) {
+  ).action(
+    async (transformationKey: string, options: JsonOption & { count: string; extends?: string; priority?: string; action?: string }) => {
+      const count = wholeNumber('--count', options.count, 1);
+      const priority = options.priority === undefined ? undefined : wholeNumber('--priority', options.priority, 1);
+      const api = await connect(options);
+      const { createTasks } = await api.request<{ createTasks: TaskRow[] }>(
+        `mutation ($t: ID!, $count: Int, $extends: ID, $priority: Int) {
         createTasks(transformationKey: $t, count: $count, extends: $extends, priority: $priority) { ${rowFields} }
       }`,
-      { t: transformationKey, count, extends: options.extends, priority },
-    );
-    const ids = createTasks.map((t) => t.id);
-    const actioned = options.action === undefined ? [] : await actionTasks(api, 'actionTasks', options.action, ids);
-    if (options.json === true) {
-      console.log(JSON.stringify({ tasks: createTasks, actionedOn: options.action ?? null, actioned }, null, 2));
-      return;
-    }
-    for (const id of ids) console.log(id);
-    console.error(`created ${ids.length} task(s)${options.action === undefined ? '' : `, actioned ${actioned.length} on ${options.action}`}`);
-  });
+        { t: transformationKey, count, extends: options.extends, priority },
+      );
+      const ids = createTasks.map((t) => t.id);
+      const actioned = options.action === undefined ? [] : await actionTasks(api, 'actionTasks', options.action, ids);
+      if (options.json === true) {
+        console.log(JSON.stringify({ tasks: createTasks, actionedOn: options.action ?? null, actioned }, null, 2));
+        return;
+      }
+      for (const id of ids) console.log(id);
+      console.error(
+        `created ${ids.length} task(s)${options.action === undefined ? '' : `, actioned ${actioned.length} on ${options.action}`}`,
+      );
+    },
+  );
 
   for (const [verb, mutation, description] of [
     ['action', 'actionTasks', "make tasks claimable from a network's hub"],
     ['cancel', 'cancelTasks', "take tasks off a network's hub"],
   ] as const) {
-    withConnectionOptions(tasks.command(`${verb} <networkKey> <taskIds...>`).description(description).option('--json', 'print JSON')).action(
-      async (networkKey: string, taskIds: string[], options: JsonOption) => {
-        const api = await connect(options);
-        const done = await actionTasks(api, mutation, networkKey, taskIds);
-        if (options.json === true) {
-          console.log(JSON.stringify(done));
-          return;
-        }
-        for (const id of done) console.log(id);
-        console.error(`${verb === 'action' ? 'actioned' : 'cancelled'} ${done.length} of ${taskIds.length} task(s) on ${networkKey}`);
-      },
-    );
+    withConnectionOptions(
+      tasks.command(`${verb} <networkKey> <taskIds...>`).description(description).option('--json', 'print JSON'),
+    ).action(async (networkKey: string, taskIds: string[], options: JsonOption) => {
+      const api = await connect(options);
+      const done = await actionTasks(api, mutation, networkKey, taskIds);
+      if (options.json === true) {
+        console.log(JSON.stringify(done));
+        return;
+      }
+      for (const id of done) console.log(id);
+      console.error(`${verb === 'action' ? 'actioned' : 'cancelled'} ${done.length} of ${taskIds.length} task(s) on ${networkKey}`);
+    });
   }
 
   withConnectionOptions(
@@ -100,39 +104,62 @@ export function registerTaskCommands(program: Command): void {
       console.log(JSON.stringify({ totalCount, tasks: rows }, null, 2));
       return;
     }
-    printTable(rows.map((t) => ({
-      id: t.id, status: t.status, priority: t.priority, transformation: t.transformation.name, created: t.createdAt, 'waiting for': waitingFor(t),
-    })));
+    printTable(
+      rows.map((t) => ({
+        id: t.id,
+        status: t.status,
+        priority: t.priority,
+        transformation: t.transformation.name,
+        created: t.createdAt,
+        'waiting for': waitingFor(t),
+      })),
+    );
     if (rows.length < totalCount) console.error(`showing ${rows.length} of ${totalCount} tasks`);
     const unserved = [...new Set(rows.flatMap((t) => (t.waitingForProtocol === null ? [] : [t.waitingForProtocol])))];
-    if (unserved.length > 0) console.error(`no live compute service runs ${unserved.join(', ')}: start a worker for ${unserved.length === 1 ? 'it' : 'them'}`);
+    if (unserved.length > 0)
+      console.error(`no live compute service runs ${unserved.join(', ')}: start a worker for ${unserved.length === 1 ? 'it' : 'them'}`);
   });
 
-  withConnectionOptions(tasks.command('status <taskIds...>').description("show tasks' status, priority, hubs and unit progress").option('--json', 'print JSON')).action(
-    async (taskIds: string[], options: JsonOption) => {
-      const api = await connect(options);
-      const found = await Promise.all(taskIds.map(async (id) => {
+  withConnectionOptions(
+    tasks.command('status <taskIds...>').description("show tasks' status, priority, hubs and unit progress").option('--json', 'print JSON'),
+  ).action(async (taskIds: string[], options: JsonOption) => {
+    const api = await connect(options);
+    const found = await Promise.all(
+      taskIds.map(async (id) => {
         const { task } = await api.request<{ task: TaskDetail | null }>(
           `query ($id: ID!) { task(id: $id) { ${rowFields} scope updatedAt extends { id } actionedOn dag { units { key state } } } }`,
           { id },
         );
         if (task === null) throw new ApiError('NOT_FOUND', `no task ${id}`);
         return task;
-      }));
-      if (options.json === true) {
-        console.log(JSON.stringify(found, null, 2));
-        return;
-      }
-      printTable(found.map((t) => ({
-        id: t.id, status: t.status, priority: t.priority, transformation: t.transformation.name,
+      }),
+    );
+    if (options.json === true) {
+      console.log(JSON.stringify(found, null, 2));
+      return;
+    }
+    printTable(
+      found.map((t) => ({
+        id: t.id,
+        status: t.status,
+        priority: t.priority,
+        transformation: t.transformation.name,
         units: t.dag === null ? 'no DAG yet' : `${t.dag.units.filter((u) => u.state === 'OK').length}/${t.dag.units.length} ok`,
-        hubs: t.actionedOn.length, extends: t.extends?.id ?? '', updated: t.updatedAt, 'waiting for': waitingFor(t),
-      })));
-    },
-  );
+        hubs: t.actionedOn.length,
+        extends: t.extends?.id ?? '',
+        updated: t.updatedAt,
+        'waiting for': waitingFor(t),
+      })),
+    );
+  });
 
   withConnectionOptions(
-    tasks.command('set-status <status> <taskIds...>').description('set WAITING, INVALID or DELETED (INVALID and DELETED cascade to extending tasks; an ERROR task set WAITING runs again once actioned: `tasks action`)').option('--json', 'print JSON'),
+    tasks
+      .command('set-status <status> <taskIds...>')
+      .description(
+        'set WAITING, INVALID or DELETED (INVALID and DELETED cascade to extending tasks; an ERROR task set WAITING runs again once actioned: `tasks action`)',
+      )
+      .option('--json', 'print JSON'),
   ).action(async (status: string, taskIds: string[], options: JsonOption) => {
     const api = await connect(options);
     const { setTaskStatus } = await api.request<{ setTaskStatus: Array<{ id: string; status: string }> }>(
@@ -147,7 +174,12 @@ export function registerTaskCommands(program: Command): void {
   });
 }
 
-async function actionTasks(api: ApiClient, mutation: 'actionTasks' | 'cancelTasks', networkKey: string, taskIds: string[]): Promise<string[]> {
+async function actionTasks(
+  api: ApiClient,
+  mutation: 'actionTasks' | 'cancelTasks',
+  networkKey: string,
+  taskIds: string[],
+): Promise<string[]> {
   const data = await api.request<Record<typeof mutation, string[]>>(
     `mutation ($n: ID!, $ids: [ID!]!) { ${mutation}(networkKey: $n, taskIds: $ids) }`,
     { n: networkKey, ids: taskIds },

@@ -45,8 +45,10 @@ export function registerWatchCommand(program: Command): void {
 
 async function watch(api: ApiClient, options: WatchOptions): Promise<void> {
   const model = new WatchModel();
-  const filter = options.network !== undefined ? { networkKey: options.network } : options.task !== undefined ? { taskId: options.task } : {};
-  const title = options.network !== undefined ? `network ${options.network}` : options.task !== undefined ? `task ${options.task}` : 'running tasks';
+  const filter =
+    options.network !== undefined ? { networkKey: options.network } : options.task !== undefined ? { taskId: options.task } : {};
+  const title =
+    options.network !== undefined ? `network ${options.network}` : options.task !== undefined ? `task ${options.task}` : 'running tasks';
 
   // The cursor before the snapshot: every change after the snapshot then arrives as an event.
   const { taskEventCursor } = await api.request<{ taskEventCursor: string }>('{ taskEventCursor }');
@@ -60,7 +62,9 @@ async function watch(api: ApiClient, options: WatchOptions): Promise<void> {
   const fillIn = async () => {
     const ids = model.incomplete();
     if (ids.length === 0) return;
-    const tasks = await Promise.all(ids.map((id) => api.request<{ task: SnapshotTask | null }>(`query ($id: ID!) { task(id: $id) { ${taskFields} } }`, { id })));
+    const tasks = await Promise.all(
+      ids.map((id) => api.request<{ task: SnapshotTask | null }>(`query ($id: ID!) { task(id: $id) { ${taskFields} } }`, { id })),
+    );
     model.load(tasks.flatMap((t) => (t.task === null ? [] : [t.task])));
   };
 
@@ -75,7 +79,14 @@ async function watch(api: ApiClient, options: WatchOptions): Promise<void> {
       // 4403: the token was refused or revoked; retrying cannot help.
       shouldRetry: (event) => (event as { code?: number }).code !== 4403,
     });
-    const timer = terminal ? setInterval(() => { if (dirty) { dirty = false; draw(); } }, redrawEveryMs) : undefined;
+    const timer = terminal
+      ? setInterval(() => {
+          if (dirty) {
+            dirty = false;
+            draw();
+          }
+        }, redrawEveryMs)
+      : undefined;
     const stop = (error?: Error) => {
       if (timer !== undefined) clearInterval(timer);
       clearTimeout(finishing);
@@ -86,43 +97,53 @@ async function watch(api: ApiClient, options: WatchOptions): Promise<void> {
     };
     process.once('SIGINT', () => stop());
 
-    client.subscribe<{ taskEvents: WatchEvent }>({ query: eventsSubscription, variables: { filter, since: model.cursor ?? taskEventCursor } }, {
-      next: ({ data, errors }) => {
-        if (errors !== undefined && errors.length > 0) {
-          stop(new ApiError((errors[0] as { extensions?: { code?: string } }).extensions?.code ?? 'ERROR', errors[0]!.message));
-          return;
-        }
-        const event = data?.taskEvents;
-        if (event === undefined) return;
-        const said = model.apply(event);
-        if (said === null) return;
-        if (!terminal) {
-          const task = model.tasks.get(event.taskId);
-          console.log(`${event.occurredAt.slice(11, 19)} ${shortId(event.taskId)} ${task?.name ?? ''}  ${said}  ${task === undefined ? '' : unitBar(task)}`);
-        }
-        dirty = true;
-        if (model.incomplete().length > 0) fillIn().catch((error: unknown) => stop(error instanceof Error ? error : new Error(String(error))));
-        if (options.exitWhenDone === true) {
-          // An ERROR may be followed at once by a restart to WAITING: decide after the burst.
-          clearTimeout(finishing);
-          finishing = setTimeout(() => { if (model.allFinished()) stop(); }, 300);
-        }
+    client.subscribe<{ taskEvents: WatchEvent }>(
+      { query: eventsSubscription, variables: { filter, since: model.cursor ?? taskEventCursor } },
+      {
+        next: ({ data, errors }) => {
+          if (errors !== undefined && errors.length > 0) {
+            stop(new ApiError((errors[0] as { extensions?: { code?: string } }).extensions?.code ?? 'ERROR', errors[0]!.message));
+            return;
+          }
+          const event = data?.taskEvents;
+          if (event === undefined) return;
+          const said = model.apply(event);
+          if (said === null) return;
+          if (!terminal) {
+            const task = model.tasks.get(event.taskId);
+            console.log(
+              `${event.occurredAt.slice(11, 19)} ${shortId(event.taskId)} ${task?.name ?? ''}  ${said}  ${task === undefined ? '' : unitBar(task)}`,
+            );
+          }
+          dirty = true;
+          if (model.incomplete().length > 0)
+            fillIn().catch((error: unknown) => stop(error instanceof Error ? error : new Error(String(error))));
+          if (options.exitWhenDone === true) {
+            // An ERROR may be followed at once by a restart to WAITING: decide after the burst.
+            clearTimeout(finishing);
+            finishing = setTimeout(() => {
+              if (model.allFinished()) stop();
+            }, 300);
+          }
+        },
+        error: (error) => {
+          const list = Array.isArray(error) ? (error as Array<{ message: string; extensions?: { code?: string } }>) : [];
+          const first = list[0];
+          if (first !== undefined) stop(new ApiError(first.extensions?.code ?? 'ERROR', first.message));
+          else stop(new ApiError('UNREACHABLE', `the event stream closed: ${(error as { reason?: string }).reason ?? String(error)}`));
+        },
+        complete: () => stop(),
       },
-      error: (error) => {
-        const list = Array.isArray(error) ? error as Array<{ message: string; extensions?: { code?: string } }> : [];
-        const first = list[0];
-        if (first !== undefined) stop(new ApiError(first.extensions?.code ?? 'ERROR', first.message));
-        else stop(new ApiError('UNREACHABLE', `the event stream closed: ${(error as { reason?: string }).reason ?? String(error)}`));
-      },
-      complete: () => stop(),
-    });
+    );
     if (options.exitWhenDone === true && model.allFinished()) stop();
   });
 }
 
 async function snapshot(api: ApiClient, options: WatchOptions): Promise<SnapshotTask[]> {
   if (options.task !== undefined) {
-    const { task } = await api.request<{ task: SnapshotTask | null }>(`query ($id: ID!) { task(id: $id) { ${taskFields} } }`, { id: options.task });
+    const { task } = await api.request<{ task: SnapshotTask | null }>(`query ($id: ID!) { task(id: $id) { ${taskFields} } }`, {
+      id: options.task,
+    });
     if (task === null) throw new ApiError('NOT_FOUND', `task ${options.task} not found`);
     return [task];
   }

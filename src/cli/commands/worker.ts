@@ -24,7 +24,8 @@ interface WorkerCliOptions extends ConnectionOptions {
 
 function positive(name: string, text: string, allowFraction = false): number {
   const value = Number(text);
-  if (!(value > 0) || (!allowFraction && !Number.isInteger(value))) throw new Error(`${name} must be a positive ${allowFraction ? 'number' : 'whole number'}, got "${text}"`);
+  if (!(value > 0) || (!allowFraction && !Number.isInteger(value)))
+    throw new Error(`${name} must be a positive ${allowFraction ? 'number' : 'whole number'}, got "${text}"`);
   return value;
 }
 
@@ -39,24 +40,31 @@ export function registerWorkerCommand(program: Command): void {
       .option('--scratch <dir>', 'scratch folder for units (default: a new folder in the system temp dir)')
       .option('--concurrency <n>', 'units of one task run at once', '1')
       .option('--name <name>', 'compute service name (default: host-pid)')
-      .option('--heartbeat-seconds <s>', 'seconds between heartbeats (default: a quarter of the server\'s expiry)')
+      .option('--heartbeat-seconds <s>', "seconds between heartbeats (default: a quarter of the server's expiry)")
       .option('--poll-seconds <s>', 'seconds to wait when nothing is claimable', '2')
       .option('--exit-when-idle', 'exit instead of waiting when nothing is claimable')
       .option('--log-level <level>', 'log level', 'info'),
   ).action(async (options: WorkerCliOptions) => {
     const log = createLogger(options.logLevel);
     const registry = await loadProtocols(options.protocolModule.map((p) => resolve(p)));
-    const protocolNames = options.protocols?.split(',').map((p) => p.trim()).filter((p) => p !== '');
+    const protocolNames = options.protocols
+      ?.split(',')
+      .map((p) => p.trim())
+      .filter((p) => p !== '');
     for (const name of protocolNames ?? []) registry.get(name);
     const worker = new Worker({
-      api: new WorkerApi(await connect(options), { onRetry: (error, attempt, delayMs) => log.warn({ err: error, attempt, delayMs: Math.round(delayMs) }, 'retrying') }),
+      api: new WorkerApi(await connect(options), {
+        onRetry: (error, attempt, delayMs) => log.warn({ err: error, attempt, delayMs: Math.round(delayMs) }, 'retrying'),
+      }),
       protocols: registry,
       ...(protocolNames === undefined ? {} : { protocolNames }),
       ...(options.name === undefined ? {} : { name: options.name }),
       scratchRoot: options.scratch === undefined ? await mkdtemp(join(tmpdir(), 'dagkeeper-worker-')) : resolve(options.scratch),
       concurrency: positive('--concurrency', options.concurrency),
       ...(options.maxTasks === undefined ? {} : { maxTasks: positive('--max-tasks', options.maxTasks) }),
-      ...(options.heartbeatSeconds === undefined ? {} : { heartbeatSeconds: positive('--heartbeat-seconds', options.heartbeatSeconds, true) }),
+      ...(options.heartbeatSeconds === undefined
+        ? {}
+        : { heartbeatSeconds: positive('--heartbeat-seconds', options.heartbeatSeconds, true) }),
       pollSeconds: positive('--poll-seconds', options.pollSeconds, true),
       exitWhenIdle: options.exitWhenIdle === true,
       log,

@@ -24,7 +24,9 @@ export function taskLine(task: WatchedTask, nameWidth: number): string {
 
 /** One summary line, then a line per task (running ones first), at most `maxLines` in all. */
 export function renderProgress(model: WatchModel, title: string, maxLines: number): string[] {
-  const tasks = [...model.tasks.values()].sort((a, b) => statusOrder.indexOf(a.status) - statusOrder.indexOf(b.status) || a.id.localeCompare(b.id));
+  const tasks = [...model.tasks.values()].sort(
+    (a, b) => statusOrder.indexOf(a.status) - statusOrder.indexOf(b.status) || a.id.localeCompare(b.id),
+  );
   const counts = statusOrder.map((s) => [s, tasks.filter((t) => t.status === s).length] as const).filter(([, n]) => n > 0);
   const summary = `${title}: ${tasks.length} task${tasks.length === 1 ? '' : 's'}${counts.map(([s, n]) => ` · ${n} ${s.toLowerCase()}`).join('')}`;
   const nameWidth = Math.min(24, Math.max(4, ...tasks.map((t) => t.name.length)));

@@ -87,7 +87,13 @@ export interface ClaimRepository {
    * one statement: each service's heartbeat (now, unless it is already past `silentBefore`), whether
    * anyone is silent, each service's recent failures, and which hubs have work. Answers in request order.
    */
-  checkIn(check: { requests: readonly ClaimCheckInRequest[]; now: Date; silentBefore: Date; failuresSince: Date; protocols: readonly string[] | null }): Promise<ClaimCheckIn[]>;
+  checkIn(check: {
+    requests: readonly ClaimCheckInRequest[];
+    now: Date;
+    silentBefore: Date;
+    failuresSince: Date;
+    protocols: readonly string[] | null;
+  }): Promise<ClaimCheckIn[]>;
   /** Hubs with a task of these protocols (any, for null) that could be claimed now. */
   claimableHubs(protocols: readonly string[] | null): Promise<ClaimableHub[]>;
   /**
@@ -95,7 +101,12 @@ export interface ClaimRepository {
    * then age) to the n-th offer whose service is eligible as the statement runs, WAITING → RUNNING
    * under the new claim at the task's next fence, each change recorded as a TaskStatusChanged event.
    */
-  claimFromHub(claim: { hubId: string; protocols: readonly string[] | null; offers: readonly ClaimOffer[]; eligibility: ClaimEligibility }): Promise<MadeClaim[]>;
+  claimFromHub(claim: {
+    hubId: string;
+    protocols: readonly string[] | null;
+    offers: readonly ClaimOffer[];
+    eligibility: ClaimEligibility;
+  }): Promise<MadeClaim[]>;
   /** Ends the claims still open among these, saying why. */
   release(claimIds: readonly string[], reason: string, at: Date): Promise<void>;
   /** Up to `limit` claims that ended before `endedBefore` and are not swept yet, longest ended first; not those in `skipping`. */

@@ -79,9 +79,13 @@ assertTransition('WAITING', 'RUNNING');
 export class ClaimService {
   /** Concurrent claimers share statements: check-ins of the same protocols, and claims on the same hub (see Coalescer). */
   private readonly checkIns = new Coalescer<Protocols, ClaimCheckInRequest, ClaimCheckIn>(
-    (protocols, requests) => this.checkInBatch(protocols, requests), { size: () => 1, maxPerBatch: maxClaimsAtOnce });
-  private readonly hubClaims = new Coalescer<HubLane, HubClaimRequest, ClaimedTask[]>(
-    (lane, requests) => this.claimBatch(lane, requests), { size: (r) => r.limit, maxPerBatch: maxClaimsAtOnce });
+    (protocols, requests) => this.checkInBatch(protocols, requests),
+    { size: () => 1, maxPerBatch: maxClaimsAtOnce },
+  );
+  private readonly hubClaims = new Coalescer<HubLane, HubClaimRequest, ClaimedTask[]>((lane, requests) => this.claimBatch(lane, requests), {
+    size: (r) => r.limit,
+    maxPerBatch: maxClaimsAtOnce,
+  });
 
   private readonly recentCheckIns: RecentCheckIns;
 
@@ -107,10 +111,14 @@ export class ClaimService {
       throw badInput(`count is a whole number from 1 to ${maxClaimsAtOnce}`);
     }
     if (protocols !== null && protocols.length > maxProtocolsAsked) {
-      throw badInput(`a claim names at most ${maxProtocolsAsked} protocols; this one has ${protocols.length}`, { field: 'protocols', maxItems: maxProtocolsAsked });
+      throw badInput(`a claim names at most ${maxProtocolsAsked} protocols; this one has ${protocols.length}`, {
+        field: 'protocols',
+        maxItems: maxProtocolsAsked,
+      });
     }
     for (const protocol of protocols ?? []) {
-      if (!protocolPattern.test(protocol)) throw badInput(`"${echo(protocol)}" is not a protocol name: letters, digits, ., _ or -, at most 100`);
+      if (!protocolPattern.test(protocol))
+        throw badInput(`"${echo(protocol)}" is not a protocol name: letters, digits, ., _ or -, at most 100`);
     }
     requireKind(actor, 'compute');
     const serviceId = checkId('compute service', computeServiceId);
@@ -133,7 +141,10 @@ export class ClaimService {
       }
     }
     if (claimed.length > 0) {
-      this.log?.info({ computeServiceId: serviceId, taskIds: claimed.map((c) => c.taskId), claimIds: claimed.map((c) => c.claimId) }, 'claimed tasks');
+      this.log?.info(
+        { computeServiceId: serviceId, taskIds: claimed.map((c) => c.taskId), claimIds: claimed.map((c) => c.claimId) },
+        'claimed tasks',
+      );
     }
     return claimed;
   }
@@ -152,14 +163,22 @@ export class ClaimService {
   }
 
   /** Up to `count` tasks from the given hubs, drawn by weight; a hub that comes up short is not asked again. */
-  private async claimFromHubs({ actor, serviceId, protocols, lane }: Claimer, count: number, available: ClaimableHub[]): Promise<ClaimedTask[]> {
+  private async claimFromHubs(
+    { actor, serviceId, protocols, lane }: Claimer,
+    count: number,
+    available: ClaimableHub[],
+  ): Promise<ClaimedTask[]> {
     const claimed: ClaimedTask[] = [];
     let hubs = available.filter((hub) => canAccessScope(actor, hub));
     while (claimed.length < count && hubs.length > 0) {
       const hub = pickWeighted(hubs, this.random);
       if (hub === undefined) break;
       const wanted = count - claimed.length;
-      const got = await this.hubClaims.submit(`${hub.hubId} ${lane}`, { hubId: hub.hubId, protocols }, { computeServiceId: serviceId, limit: wanted });
+      const got = await this.hubClaims.submit(
+        `${hub.hubId} ${lane}`,
+        { hubId: hub.hubId, protocols },
+        { computeServiceId: serviceId, limit: wanted },
+      );
       claimed.push(...got);
       if (got.length < wanted) hubs = hubs.filter((h) => h.hubId !== hub.hubId);
     }
@@ -191,9 +210,16 @@ export class ClaimService {
    */
   private async claimBatch({ hubId, protocols }: HubLane, requests: readonly HubClaimRequest[]): Promise<ClaimedTask[][]> {
     const offers = requests.flatMap((request, index) =>
-      Array.from({ length: request.limit }, () => ({ index, computeServiceId: request.computeServiceId, claimId: randomUUID(), claimToken: generateClaimToken() })));
+      Array.from({ length: request.limit }, () => ({
+        index,
+        computeServiceId: request.computeServiceId,
+        claimId: randomUUID(),
+        claimToken: generateClaimToken(),
+      })),
+    );
     const claimed = await this.state.claims.claimFromHub({
-      hubId, protocols,
+      hubId,
+      protocols,
       eligibility: this.eligibilityNow(),
       offers: offers.map((o) => ({ claimId: o.claimId, tokenHash: hashClaimToken(o.claimToken), computeServiceId: o.computeServiceId })),
     });

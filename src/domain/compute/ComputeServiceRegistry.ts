@@ -45,10 +45,11 @@ export class ComputeServiceRegistry {
     this.awake = new AwakeTime(clock, {
       tickMs: 250,
       stallMs: 1_000,
-      onStall: (stall) => log?.warn(
-        { stalledMs: stall.ms, from: stall.from, to: stall.to },
-        'this server did not run for a while (paused, or its event loop held); compute services are not charged with that silence',
-      ),
+      onStall: (stall) =>
+        log?.warn(
+          { stalledMs: stall.ms, from: stall.from, to: stall.to },
+          'this server did not run for a while (paused, or its event loop held); compute services are not charged with that silence',
+        ),
     });
   }
 
@@ -71,7 +72,12 @@ export class ComputeServiceRegistry {
     if (protocols.length > maxProtocols) throw badInput(`a compute service names at most ${maxProtocols} protocols`);
     const invalid = protocols.find((protocol) => !isProtocolName(protocol));
     if (invalid !== undefined) throw badInput(`"${echo(invalid)}" is not a protocol name: letters, digits, ., _ or -, at most 100`);
-    return this.state.computeServices.create({ identityId: actor.identityId, name, protocols: [...new Set(protocols)].sort(), at: new Date(this.clock.now()) });
+    return this.state.computeServices.create({
+      identityId: actor.identityId,
+      name,
+      protocols: [...new Set(protocols)].sort(),
+      at: new Date(this.clock.now()),
+    });
   }
 
   /** Of these protocols, those no live compute service runs: tasks of them wait for a service that does. */
@@ -110,7 +116,11 @@ export class ComputeServiceRegistry {
     const expired = await this.state.transaction(async (tx, events) => {
       const found = await tx.computeServices.expireSilent(cutoff);
       for (const held of found.held) {
-        events.add(held.taskId, { kind: 'ComputeServiceExpired', computeServiceId: held.computeServiceId, computeServiceName: held.computeServiceName });
+        events.add(held.taskId, {
+          kind: 'ComputeServiceExpired',
+          computeServiceId: held.computeServiceId,
+          computeServiceName: held.computeServiceName,
+        });
       }
       const taskIds = found.held.map((h) => h.taskId);
       if (taskIds.length > 0) await applyStatusChange(tx, events, taskIds, 'WAITING', 'compute service expired');
@@ -123,7 +133,10 @@ export class ComputeServiceRegistry {
   }
 
   async list(actor: Principal, filter: { includeGone?: boolean } = {}): Promise<ComputeServiceRecord[]> {
-    return this.state.computeServices.list({ identityId: actor.isAdmin ? undefined : actor.identityId, includeGone: filter.includeGone === true });
+    return this.state.computeServices.list({
+      identityId: actor.isAdmin ? undefined : actor.identityId,
+      includeGone: filter.includeGone === true,
+    });
   }
 
   /** The service if it belongs to the actor's identity. */

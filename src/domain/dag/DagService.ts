@@ -25,16 +25,22 @@ export interface DagRecord {
 
 /** A task's one ProtocolDAG: registered by its first claimer (or given at creation) and never replaced. */
 export class DagService {
-  constructor(private readonly state: StateAccess, private readonly objects: ObjectStore) {}
+  constructor(
+    private readonly state: StateAccess,
+    private readonly objects: ObjectStore,
+  ) {}
 
   /** Accepted once per task; the same DAG again is a no-op, a different one is refused (CONFLICT). */
   async register(actor: Principal, claimToken: string, dagInput: unknown): Promise<DagRecord> {
     const dag = await prepareProtocolDag(dagInput);
-    const taskId = await this.state.transaction(async (tx) => {
-      const claim = await currentClaim(tx, actor, claimToken, { lock: true });
-      await storeProtocolDag(tx, this.objects, { id: claim.taskId, scope: claim.scope }, dag, claim.computeServiceId);
-      return claim.taskId;
-    }, { timeoutMs: 60_000 });
+    const taskId = await this.state.transaction(
+      async (tx) => {
+        const claim = await currentClaim(tx, actor, claimToken, { lock: true });
+        await storeProtocolDag(tx, this.objects, { id: claim.taskId, scope: claim.scope }, dag, claim.computeServiceId);
+        return claim.taskId;
+      },
+      { timeoutMs: 60_000 },
+    );
     const stored = await this.ofTasks([taskId]);
     const record = stored.get(taskId);
     if (record === undefined) throw new Error(`the DAG of task ${taskId} vanished after it was stored`);

@@ -57,7 +57,11 @@ const MAX_CYCLE_SHOWN = 20;
 /** Returns a normalized copy: units in the given order, each with only its known fields, `inputs` as given. */
 export function validateProtocolDag(input: unknown, limits: Partial<DagLimits> = {}): ProtocolDagSpec {
   const { bounds, name, units, extra } = checkDagShape(input, limits);
-  return completeDag(units.map((unit: unknown, index) => validateUnit(unit, index, bounds)), name, extra);
+  return completeDag(
+    units.map((unit: unknown, index) => validateUnit(unit, index, bounds)),
+    name,
+    extra,
+  );
 }
 
 /**
@@ -80,7 +84,9 @@ function checkDagShape(input: unknown, limits: Partial<DagLimits>) {
   if (units.length === 0) throw badInput('a ProtocolDAG needs at least one unit', { field: 'units' });
   if (units.length > bounds.maxUnits) {
     throw badInput(`a ProtocolDAG may have at most ${bounds.maxUnits} units; this one has ${units.length}`, {
-      field: 'units', count: units.length, max: bounds.maxUnits,
+      field: 'units',
+      count: units.length,
+      max: bounds.maxUnits,
     });
   }
   return { bounds, name, units: units as unknown[], extra };
@@ -103,10 +109,7 @@ export function topologicalOrder(dag: ProtocolDagSpec): string[] {
  * What is left to do once the units in `okUnitKeys` have an ok result: `runnable` units have every
  * dependency ok, `blocked` ones still wait on another unit. Both lists are in topological order.
  */
-export function remainingUnits(
-  dag: ProtocolDagSpec,
-  okUnitKeys: ReadonlySet<string>,
-): { runnable: string[]; blocked: string[] } {
+export function remainingUnits(dag: ProtocolDagSpec, okUnitKeys: ReadonlySet<string>): { runnable: string[]; blocked: string[] } {
   const runnable: string[] = [];
   const blocked: string[] = [];
   for (const unit of orderUnits(dag.units)) {
@@ -124,7 +127,8 @@ function validateUnit(unit: unknown, index: number, bounds: DagLimits): Protocol
   if (unknownFields.length > 0) {
     const listed = unknownFields.slice(0, 10).map(quote).join(', ');
     throw badInput(`${where} has unknown fields ${listed}; a unit has key, name, dependencies and inputs`, {
-      index, fields: unknownFields,
+      index,
+      fields: unknownFields,
     });
   }
   const key = checkText(`${where}.key`, unit.key, bounds.maxKeyLength, { index, field: 'key' });
@@ -153,13 +157,16 @@ function checkDependencies(key: string, dependencies: unknown, bounds: DagLimits
   const unit = quote(key);
   if (!Array.isArray(dependencies)) {
     throw badInput(`unit ${unit} needs a "dependencies" array (empty when it has none)`, {
-      unit: key, received: describe(dependencies),
+      unit: key,
+      received: describe(dependencies),
     });
   }
   if (dependencies.length > bounds.maxDependenciesPerUnit) {
     const max = bounds.maxDependenciesPerUnit;
     throw badInput(`unit ${unit} has ${dependencies.length} dependencies; at most ${max} are allowed`, {
-      unit: key, count: dependencies.length, max,
+      unit: key,
+      count: dependencies.length,
+      max,
     });
   }
   const seen = new Set<string>();
@@ -223,7 +230,8 @@ function assertKnownDependencies(units: readonly ProtocolUnitSpec[]): void {
     const unknown = unit.dependencies.find((dependency) => !keys.has(dependency));
     if (unknown !== undefined) {
       throw badInput(`unit ${quote(unit.key)} depends on ${quote(unknown)}, which is not a unit of this DAG`, {
-        unit: unit.key, dependency: unknown,
+        unit: unit.key,
+        dependency: unknown,
       });
     }
   }
@@ -293,7 +301,7 @@ class ReadyUnits {
   push(unit: ProtocolUnitSpec): void {
     const heap = this.heap;
     heap.push(unit);
-    for (let child = heap.length - 1; child > 0; ) {
+    for (let child = heap.length - 1; child > 0;) {
       const parent = (child - 1) >> 1;
       if (heap[parent].key <= heap[child].key) return;
       [heap[parent], heap[child]] = [heap[child], heap[parent]];
@@ -307,7 +315,7 @@ class ReadyUnits {
     const last = heap.pop();
     if (heap.length === 0 || last === undefined) return top;
     heap[0] = last;
-    for (let parent = 0; ; ) {
+    for (let parent = 0; ;) {
       let smallest = parent;
       for (const child of [2 * parent + 1, 2 * parent + 2]) {
         if (child < heap.length && heap[child].key < heap[smallest].key) smallest = child;

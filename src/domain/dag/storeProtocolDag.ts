@@ -32,12 +32,14 @@ export async function prepareProtocolDag(input: unknown): Promise<SerializedProt
 /** Exactly canonicalJson(dag), with the units (nearly all of it) serialized a slice at a time. */
 export async function canonicalDagJson(dag: ProtocolDagSpec): Promise<string> {
   const units = await mapInSlices(dag.units, (unit) => canonicalJson(unit));
-  const members = Object.keys(dag).sort().flatMap((key) => {
-    if (key === 'units') return [`"units":[${units.join(',')}]`];
-    // The member as canonicalJson writes it inside the DAG (an undefined one is left out), braces dropped.
-    const member = canonicalJson({ [key]: dag[key] });
-    return member === '{}' ? [] : [member.slice(1, -1)];
-  });
+  const members = Object.keys(dag)
+    .sort()
+    .flatMap((key) => {
+      if (key === 'units') return [`"units":[${units.join(',')}]`];
+      // The member as canonicalJson writes it inside the DAG (an undefined one is left out), braces dropped.
+      const member = canonicalJson({ [key]: dag[key] });
+      return member === '{}' ? [] : [member.slice(1, -1)];
+    });
   return `{${members.join(',')}}`;
 }
 
@@ -78,11 +80,15 @@ export async function storeNewProtocolDags(
 ): Promise<void> {
   const rows: ProtocolDagRow[] = [];
   for (let start = 0; start < tasks.length; start += parallelPuts) {
-    rows.push(...await Promise.all(tasks.slice(start, start + parallelPuts).map(async (task) => {
-      const objectKey = taskDagKey(formatScope(task.scope), task.id);
-      const stored = await objects.put(objectKey, dag.text, { sha256: dag.sha256, contentType: 'application/json' });
-      return { id: randomUUID(), taskId: task.id, objectKey, sha256: stored.sha256, size: stored.size };
-    })));
+    rows.push(
+      ...(await Promise.all(
+        tasks.slice(start, start + parallelPuts).map(async (task) => {
+          const objectKey = taskDagKey(formatScope(task.scope), task.id);
+          const stored = await objects.put(objectKey, dag.text, { sha256: dag.sha256, contentType: 'application/json' });
+          return { id: randomUUID(), taskId: task.id, objectKey, sha256: stored.sha256, size: stored.size };
+        }),
+      )),
+    );
   }
   await tx.dags.insert(rows, { canonicalDagJson: dag.text, registeredBy });
 }

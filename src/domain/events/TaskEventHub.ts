@@ -52,7 +52,10 @@ export class TaskEventHub {
   /** Called with how many deliveries each read made (for metrics). */
   onDelivered: ((count: number) => void) | undefined;
 
-  constructor(private readonly source: TaskEventSource, private readonly options: TaskEventHubOptions) {}
+  constructor(
+    private readonly source: TaskEventSource,
+    private readonly options: TaskEventHubOptions,
+  ) {}
 
   async start(): Promise<void> {
     this.cursor = await this.source.latestId();
@@ -103,9 +106,14 @@ export class TaskEventHub {
     if (request.since !== undefined) {
       const pruned = await this.source.prunedThrough();
       if (request.since < pruned) {
-        throw new DomainError(ErrorCode.CURSOR_EXPIRED, `events after ${request.since} were pruned (kept from ${pruned + 1n}); start again without since`, {
-          since: request.since.toString(), oldestAvailable: (pruned + 1n).toString(),
-        });
+        throw new DomainError(
+          ErrorCode.CURSOR_EXPIRED,
+          `events after ${request.since} were pruned (kept from ${pruned + 1n}); start again without since`,
+          {
+            since: request.since.toString(),
+            oldestAvailable: (pruned + 1n).toString(),
+          },
+        );
       }
     }
     await this.catchUpWhileIdle();
@@ -215,9 +223,16 @@ class Subscriber implements AsyncIterableIterator<TaskEvent> {
       return true;
     }
     if (this.queue.length >= this.maxQueued) {
-      this.fail(new DomainError(ErrorCode.SERVICE_UNAVAILABLE, `subscriber fell more than ${this.maxQueued} events behind; resubscribe with since: "${this.lastCursor}"`, {
-        reason: 'SUBSCRIBER_TOO_SLOW', since: this.lastCursor.toString(),
-      }));
+      this.fail(
+        new DomainError(
+          ErrorCode.SERVICE_UNAVAILABLE,
+          `subscriber fell more than ${this.maxQueued} events behind; resubscribe with since: "${this.lastCursor}"`,
+          {
+            reason: 'SUBSCRIBER_TOO_SLOW',
+            since: this.lastCursor.toString(),
+          },
+        ),
+      );
       return false;
     }
     this.queue.push(event);

@@ -5,14 +5,27 @@ import type { TaskStatus } from '../tasks/taskStatus.js';
 export type TaskEventPayload =
   | { kind: 'TaskStatusChanged'; from: TaskStatus | null; to: TaskStatus; reason: string }
   | { kind: 'UnitResultRecorded'; unitResultId: string; unitKey: string; ok: boolean; attempt: number }
-  | { kind: 'ResultFileAvailable'; resultFileId: string; unitKey: string; path: string; size: number; sha256: string; objectKey: string; committedAt: string }
+  | {
+      kind: 'ResultFileAvailable';
+      resultFileId: string;
+      unitKey: string;
+      path: string;
+      size: number;
+      sha256: string;
+      objectKey: string;
+      committedAt: string;
+    }
   | { kind: 'ProtocolDagResultRecorded'; dagResultId: string; ok: boolean }
   | { kind: 'ComputeServiceExpired'; computeServiceId: string; computeServiceName: string };
 
 export type TaskEventKind = TaskEventPayload['kind'];
 
 export const taskEventKinds: readonly TaskEventKind[] = [
-  'TaskStatusChanged', 'UnitResultRecorded', 'ResultFileAvailable', 'ProtocolDagResultRecorded', 'ComputeServiceExpired',
+  'TaskStatusChanged',
+  'UnitResultRecorded',
+  'ResultFileAvailable',
+  'ProtocolDagResultRecorded',
+  'ComputeServiceExpired',
 ];
 
 /** An event as subscribers see it: `cursor` orders every event of the service and resumes a stream. */

@@ -56,7 +56,13 @@ export interface IdentityRepository {
   /** Whether any administrator exists, disabled or not. */
   hasAdmin(): Promise<boolean>;
   /** Stores an identity with its scope patterns and first token; CONFLICT when one of its kind has the name. */
-  createIdentity(identity: { kind: IdentityKind; name: string; isAdmin: boolean; scopes: readonly ScopePattern[]; token: NewToken }): Promise<IdentityRecord>;
+  createIdentity(identity: {
+    kind: IdentityKind;
+    name: string;
+    isAdmin: boolean;
+    scopes: readonly ScopePattern[];
+    token: NewToken;
+  }): Promise<IdentityRecord>;
   findIdentity(id: string): Promise<IdentityRecord | null>;
   /** Every identity, users first, then by name. */
   listIdentities(): Promise<IdentityRecord[]>;

@@ -50,7 +50,9 @@ const maxLookupRetries = 5;
 export class IdentityService {
   /** Requests arriving together look their tokens up in one statement. */
   private readonly tokenHolders = new Coalescer<null, string, TokenHolder | undefined>(
-    (_lane, hashes) => this.state.identities.findTokenHolders(hashes), { size: () => 1, maxPerBatch: 100 });
+    (_lane, hashes) => this.state.identities.findTokenHolders(hashes),
+    { size: () => 1, maxPerBatch: 100 },
+  );
   /** Recent lookups of known tokens by hash: a worker's stream of requests reads its token once a period. */
   private readonly recentLookups: ReuseWindow<TokenHolder>;
   /** Moves on every revocation and disabling, so a lookup that was in flight across one is not kept. */
@@ -59,7 +61,10 @@ export class IdentityService {
   /** Every revocation and disabling, this replica's and the others' (open WebSockets listen to it). */
   readonly revocations: RevocationFeed;
 
-  constructor(private readonly state: StateAccess, options: IdentityServiceOptions = {}) {
+  constructor(
+    private readonly state: StateAccess,
+    options: IdentityServiceOptions = {},
+  ) {
     this.clock = options.clock ?? systemClock;
     this.recentLookups = new ReuseWindow(options.tokenReuseMs ?? 0);
     this.revocations = new RevocationFeed(
@@ -195,13 +200,23 @@ export class IdentityService {
   /** Scope patterns of many identities in one query (for DataLoader). */
   async scopesOf(identityIds: readonly string[]): Promise<Map<string, string[]>> {
     const rows = await this.state.identities.scopePatternsOf(identityIds);
-    return groupByKey(identityIds, rows, (row) => row.identityId, (row) => formatScope(row.pattern));
+    return groupByKey(
+      identityIds,
+      rows,
+      (row) => row.identityId,
+      (row) => formatScope(row.pattern),
+    );
   }
 
   /** Tokens of many identities in one query (for DataLoader). */
   async tokensOf(identityIds: readonly string[]): Promise<Map<string, TokenRecord[]>> {
     const rows = await this.state.identities.tokensOf(identityIds);
-    return groupByKey(identityIds, rows, (row) => row.identityId, (row) => row);
+    return groupByKey(
+      identityIds,
+      rows,
+      (row) => row.identityId,
+      (row) => row,
+    );
   }
 
   private async createUnchecked(input: NewIdentity, isAdmin: boolean) {
@@ -212,7 +227,8 @@ export class IdentityService {
     if (input.scopes.length === 0) throw badInput('an identity needs at least one scope');
     if (input.scopes.length > textLimits.identityScopes) {
       throw badInput(`an identity holds at most ${textLimits.identityScopes} scope patterns; this one has ${input.scopes.length}`, {
-        field: 'scopes', maxItems: textLimits.identityScopes,
+        field: 'scopes',
+        maxItems: textLimits.identityScopes,
       });
     }
     const scopes = [...new Map(input.scopes.map((s) => [s, parseScopePattern(s)])).values()];

@@ -37,12 +37,17 @@ export class RevocationFeed {
   private running: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly source: RevocationSource, private readonly options: RevocationFeedOptions) {}
+  constructor(
+    private readonly source: RevocationSource,
+    private readonly options: RevocationFeedOptions,
+  ) {}
 
   async start(): Promise<void> {
     this.seen = await this.source.latestId();
     this.timer = setInterval(() => {
-      this.catchUp().catch((error: unknown) => this.options.log?.warn({ err: error }, 'reading revocations failed; retrying on the next poll'));
+      this.catchUp().catch((error: unknown) =>
+        this.options.log?.warn({ err: error }, 'reading revocations failed; retrying on the next poll'),
+      );
     }, this.options.pollMs);
     this.timer.unref();
   }

@@ -27,7 +27,9 @@ export const networkLimits = {
 function checkName(what: string, name: unknown): string {
   if (typeof name !== 'string' || name.trim() === '' || name.length > networkLimits.maxNameLength) {
     throw badInput(`${what} needs a name of 1 to ${networkLimits.maxNameLength} characters`, {
-      field: 'name', maxLength: networkLimits.maxNameLength, ...(typeof name === 'string' ? { length: name.length } : {}),
+      field: 'name',
+      maxLength: networkLimits.maxNameLength,
+      ...(typeof name === 'string' ? { length: name.length } : {}),
     });
   }
   return name;
@@ -81,7 +83,13 @@ export function keyNetwork(input: NetworkInput): KeyedNetwork {
     }
     if (stateAKey === stateBKey) throw badInput(`transformation "${tName}" goes from a chemical system to itself`);
     checkJson(`transformation "${tName}"'s settings`, t.settings);
-    const key = contentKey('Transformation', { name: tName, stateA: stateAKey, stateB: stateBKey, protocol: t.protocol, settings: t.settings });
+    const key = contentKey('Transformation', {
+      name: tName,
+      stateA: stateAKey,
+      stateB: stateBKey,
+      protocol: t.protocol,
+      settings: t.settings,
+    });
     return { key, name: tName, stateAKey, stateBKey, protocol: t.protocol, settings: t.settings };
   });
 

@@ -10,7 +10,10 @@ import { badInput } from '../errors.js';
 
 /** Thrown by a settings parser: `field` names what is wrong, e.g. `settings.windows` or `settings.units[2].command`. */
 export class InvalidProtocolSettings extends Error {
-  constructor(readonly field: string, message: string) {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
     super(message);
     this.name = 'InvalidProtocolSettings';
   }
@@ -38,7 +41,9 @@ export function checkProtocolSettings(
       const field = error instanceof InvalidProtocolSettings ? error.field : 'settings';
       const reason = error instanceof Error ? error.message : String(error);
       throw badInput(`transformation "${transformation.name}": ${field} is not valid for protocol ${transformation.protocol}: ${reason}`, {
-        transformation: transformation.name, protocol: transformation.protocol, field,
+        transformation: transformation.name,
+        protocol: transformation.protocol,
+        field,
       });
     }
   }

@@ -93,7 +93,13 @@ export interface ObjectStore {
    * not hold rejects with PartsNotUploadedError and leaves the upload open.
    */
   createMultipartUpload(key: string, options?: MultipartOptions): Promise<string>;
-  presignUploadPart(key: string, uploadId: string, partNumber: number, expiresInSeconds: number, options?: PresignPutOptions): Promise<string>;
+  presignUploadPart(
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    expiresInSeconds: number,
+    options?: PresignPutOptions,
+  ): Promise<string>;
   completeMultipartUpload(key: string, uploadId: string, parts: UploadedPart[]): Promise<void>;
   abortMultipartUpload(key: string, uploadId: string): Promise<void>;
 
@@ -120,9 +126,7 @@ export class ObjectIntegrityError extends Error {
     readonly expected: { size?: number; sha256?: string },
     readonly actual: { size: number; sha256: string },
   ) {
-    super(
-      `object ${key} does not match what was announced: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`,
-    );
+    super(`object ${key} does not match what was announced: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
     this.name = 'ObjectIntegrityError';
   }
 }
@@ -137,11 +141,13 @@ export class PartsNotUploadedError extends Error {
     /** The parts known to be missing; empty when the store could not say which. */
     readonly partNumbers: number[],
   ) {
-    super(partNumbers.length === 0
-      ? `some parts of ${key} were not uploaded with the ETags given`
-      : partNumbers.length === 1
-        ? `part ${partNumbers[0]} of ${key} was not uploaded with the ETag given`
-        : `parts ${partNumbers.join(', ')} of ${key} were not uploaded with the ETags given`);
+    super(
+      partNumbers.length === 0
+        ? `some parts of ${key} were not uploaded with the ETags given`
+        : partNumbers.length === 1
+          ? `part ${partNumbers[0]} of ${key} was not uploaded with the ETag given`
+          : `parts ${partNumbers.join(', ')} of ${key} were not uploaded with the ETags given`,
+    );
     this.name = 'PartsNotUploadedError';
   }
 }

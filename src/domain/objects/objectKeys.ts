@@ -62,7 +62,14 @@ export function uploadIdInKey(key: string): string | undefined {
   return shaped && IDENTIFIER.test(uploadId) ? uploadId : undefined;
 }
 
-function uploadScopedKey(area: 'files' | 'uploads', scope: string, taskId: string, unitKey: string, uploadId: string, path: string): string {
+function uploadScopedKey(
+  area: 'files' | 'uploads',
+  scope: string,
+  taskId: string,
+  unitKey: string,
+  uploadId: string,
+  path: string,
+): string {
   const key = `${taskPrefix(scope, taskId)}${area}/${checkIdentifier('unit key', unitKey)}/${checkIdentifier('upload id', uploadId)}/${checkRelativePath(path)}`;
   assertObjectKey(key);
   return key;

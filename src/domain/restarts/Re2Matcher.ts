@@ -145,7 +145,9 @@ export class Re2Matcher {
       };
       const onMessage = (reply: ThreadReply) => settle(reply);
       let lastError = 'the matching thread exited';
-      const onError = (error: Error) => { lastError = error.message; };
+      const onError = (error: Error) => {
+        lastError = error.message;
+      };
       const onExit = () => {
         this.forget(thread);
         settle({ outcome: 'failed', message: lastError });

@@ -16,7 +16,11 @@ export interface RestartDecision {
 
 /** Matches a failed attempt's texts against its task's restart patterns, off the event loop and outside any transaction. */
 export class RestartDecider {
-  constructor(private readonly state: StateAccess, private readonly matcher: Re2Matcher, private readonly log?: Logger) {}
+  constructor(
+    private readonly state: StateAccess,
+    private readonly matcher: Re2Matcher,
+    private readonly log?: Logger,
+  ) {}
 
   /**
    * Tries, oldest first, each restart pattern with retries left of the networks the task is actioned
@@ -26,14 +30,20 @@ export class RestartDecider {
    */
   async decide(taskId: string, failureTexts: readonly string[]): Promise<RestartDecision> {
     const candidates = (await this.state.restartPatterns.budgetsOf(taskId)).filter(hasRetriesLeft);
-    const outcomes = await this.matcher.firstMatch(candidates.map((c) => c.pattern), failureTexts);
+    const outcomes = await this.matcher.firstMatch(
+      candidates.map((c) => c.pattern),
+      failureTexts,
+    );
     const matched = new Map<string, boolean>();
     outcomes.forEach((result, i) => {
       const candidate = candidates[i];
       if (candidate === undefined) return;
       matched.set(candidate.patternId, result.outcome === 'match');
       if (result.outcome === 'invalid' || result.outcome === 'timed out' || result.outcome === 'failed') {
-        this.log?.warn({ taskId, patternId: candidate.patternId, pattern: candidate.pattern, ...result }, 'restart pattern counted as not matching');
+        this.log?.warn(
+          { taskId, patternId: candidate.patternId, pattern: candidate.pattern, ...result },
+          'restart pattern counted as not matching',
+        );
       }
     });
     return { taskId, matched };

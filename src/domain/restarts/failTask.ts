@@ -19,7 +19,12 @@ export interface FailedTaskOutcome {
  * decision tried it and it matched: one added (or given retries) while the texts were being matched
  * applies from the next failure on.
  */
-export async function failTask(tx: StateRepositories, events: TaskEventBatch, decision: RestartDecision, reason: string): Promise<FailedTaskOutcome> {
+export async function failTask(
+  tx: StateRepositories,
+  events: TaskEventBatch,
+  decision: RestartDecision,
+  reason: string,
+): Promise<FailedTaskOutcome> {
   const { taskId } = decision;
   await applyStatusChange(tx, events, [taskId], 'ERROR', reason);
   const chosen = restartFor(await tx.restartPatterns.budgetsOf(taskId), (budget) => decision.matched.get(budget.patternId) === true);

@@ -43,30 +43,47 @@ export class DagBuildFailures {
     const traceback = input.traceback ?? '';
     // Restart patterns are matched before the transaction: matching may take seconds and must hold no lock.
     const decision = await this.restarts.decide(taskId, [exception, traceback]);
-    const outcome = await this.state.transaction(async (tx, events) => {
-      const claim = await currentClaim(tx, actor, claimToken, { lock: true });
-      if (await tx.dags.hasDag(claim.taskId)) {
-        throw badInput(`task ${claim.taskId} has its ProtocolDAG already: run its units and finishTask`, { taskId: claim.taskId });
-      }
-      const id = randomUUID();
-      const attempt = Number(claim.fence);
-      const document = {
-        id, taskId: claim.taskId, ok: false, attempt, dag: null, units: [], files: [],
-        dagBuildFailure: { exception, traceback },
-        createdAt: new Date().toISOString(),
-      };
-      const text = canonicalJson(document);
-      const sha256 = createHash('sha256').update(text).digest('hex');
-      const key = dagResultKey(formatScope(claim.scope), claim.taskId, id);
-      const stored = await this.objects.put(key, text, { sha256, contentType: 'application/json' });
-      await tx.dagResults.create({
-        id, taskId: claim.taskId, ok: false, objectKey: key, sha256, size: stored.size,
-        claimId: claim.claimId, computeServiceId: claim.computeServiceId, exception, traceback,
-      });
-      events.add(claim.taskId, { kind: 'ProtocolDagResultRecorded', dagResultId: id, ok: false });
-      const failed = await failTask(tx, events, decision, 'the ProtocolDAG could not be built');
-      return { dagResultId: id, ok: false, ...failed, attempt };
-    }, { timeoutMs: 60_000 });
+    const outcome = await this.state.transaction(
+      async (tx, events) => {
+        const claim = await currentClaim(tx, actor, claimToken, { lock: true });
+        if (await tx.dags.hasDag(claim.taskId)) {
+          throw badInput(`task ${claim.taskId} has its ProtocolDAG already: run its units and finishTask`, { taskId: claim.taskId });
+        }
+        const id = randomUUID();
+        const attempt = Number(claim.fence);
+        const document = {
+          id,
+          taskId: claim.taskId,
+          ok: false,
+          attempt,
+          dag: null,
+          units: [],
+          files: [],
+          dagBuildFailure: { exception, traceback },
+          createdAt: new Date().toISOString(),
+        };
+        const text = canonicalJson(document);
+        const sha256 = createHash('sha256').update(text).digest('hex');
+        const key = dagResultKey(formatScope(claim.scope), claim.taskId, id);
+        const stored = await this.objects.put(key, text, { sha256, contentType: 'application/json' });
+        await tx.dagResults.create({
+          id,
+          taskId: claim.taskId,
+          ok: false,
+          objectKey: key,
+          sha256,
+          size: stored.size,
+          claimId: claim.claimId,
+          computeServiceId: claim.computeServiceId,
+          exception,
+          traceback,
+        });
+        events.add(claim.taskId, { kind: 'ProtocolDagResultRecorded', dagResultId: id, ok: false });
+        const failed = await failTask(tx, events, decision, 'the ProtocolDAG could not be built');
+        return { dagResultId: id, ok: false, ...failed, attempt };
+      },
+      { timeoutMs: 60_000 },
+    );
     const { attempt, ...finished } = outcome;
     this.log?.warn({ taskId, attempt, ...finished }, 'the ProtocolDAG could not be built; task failed');
     return finished;
@@ -75,7 +92,10 @@ export class DagBuildFailures {
 
 function checkInput(input: DagBuildFailureInput): void {
   if (input.exception.trim() === '') throw badInput('a DAG build failure needs its exception');
-  for (const [name, text] of [['exception', input.exception], ['traceback', input.traceback]] as const) {
+  for (const [name, text] of [
+    ['exception', input.exception],
+    ['traceback', input.traceback],
+  ] as const) {
     if (text !== undefined && Buffer.byteLength(text) > maxTextBytes) throw badInput(`${name} is larger than ${maxTextBytes} bytes`);
   }
 }

@@ -19,11 +19,19 @@ export interface DagResultRecord {
 
 /** Reads recorded ProtocolDAGResults (TaskFinisher and DagBuildFailures write them). */
 export class DagResultReader {
-  constructor(private readonly state: StateAccess, private readonly objects: ObjectStore) {}
+  constructor(
+    private readonly state: StateAccess,
+    private readonly objects: ObjectStore,
+  ) {}
 
   async ofTasks(taskIds: readonly string[]): Promise<Map<string, DagResultRecord[]>> {
     const results = await this.state.dagResults.ofTasks(taskIds);
-    return groupByKey(taskIds, results, (result) => result.taskId, (result) => result);
+    return groupByKey(
+      taskIds,
+      results,
+      (result) => result.taskId,
+      (result) => result,
+    );
   }
 
   byId(id: string): Promise<DagResultRecord | null> {

@@ -63,7 +63,10 @@ export class ResultFileService {
   }
 
   /** With `ok`, only the files that do (or do not) belong to their unit's ok result (see filesOfOkResults.ts). */
-  async ofTasks(taskIds: readonly string[], filter: { unitKey?: string | undefined; ok?: boolean | undefined } = {}): Promise<Map<string, ResultFileRecord[]>> {
+  async ofTasks(
+    taskIds: readonly string[],
+    filter: { unitKey?: string | undefined; ok?: boolean | undefined } = {},
+  ): Promise<Map<string, ResultFileRecord[]>> {
     const files = await this.state.resultFiles.ofTasks(taskIds, filter.unitKey);
     if (filter.ok === undefined) return groupByKey(taskIds, files, (file) => file.taskId, toRecord);
     const okResults = await this.state.unitResults.okClaimsOf(taskIds, filter.unitKey);

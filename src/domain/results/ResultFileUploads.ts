@@ -31,7 +31,10 @@ export interface UploadTicket {
   expiresAt: Date;
 }
 
-export type UploadSettings = Pick<TaskSettings, 'uploadUrlSeconds' | 'multipartPartBytes' | 'maxResultFileBytes' | 'uploadPartUrlsPerAnswer'>;
+export type UploadSettings = Pick<
+  TaskSettings,
+  'uploadUrlSeconds' | 'multipartPartBytes' | 'maxResultFileBytes' | 'uploadPartUrlsPerAnswer'
+>;
 
 const sha256Pattern = /^[0-9a-f]{64}$/;
 
@@ -49,7 +52,10 @@ export class ResultFileUploads {
     private readonly settings: UploadSettings,
   ) {}
 
-  async open(claim: CurrentClaim, input: { unitKey: string; path: string; size: number; sha256?: string | null | undefined }): Promise<UploadTicket> {
+  async open(
+    claim: CurrentClaim,
+    input: { unitKey: string; path: string; size: number; sha256?: string | null | undefined },
+  ): Promise<UploadTicket> {
     const path = checkResultFilePath(input.path);
     const size = validateFileSize(input.size, this.settings.maxResultFileBytes);
     const sha256 = optionalSha256(input.sha256);
@@ -62,7 +68,15 @@ export class ResultFileUploads {
     const multipart = size > partSize;
     const multipartId = multipart ? await this.objects.createMultipartUpload(objectKey, { partSize }) : null;
     const upload = await this.state.resultFiles.openUpload({
-      id, taskId: claim.taskId, claimId: claim.claimId, unitKey: input.unitKey, path, size, sha256, objectKey, expiresAt,
+      id,
+      taskId: claim.taskId,
+      claimId: claim.claimId,
+      unitKey: input.unitKey,
+      path,
+      size,
+      sha256,
+      objectKey,
+      expiresAt,
       uploadId: multipartId,
       partSize: multipart ? partSize : null,
       stagingKey: multipart ? null : resultFileUploadKey(scope, claim.taskId, input.unitKey, id, path),
@@ -74,7 +88,10 @@ export class ResultFileUploads {
   async continue(claim: CurrentClaim, uploadId: string, firstPartNumber = 1): Promise<UploadTicket> {
     const upload = await this.#uploadOf(claim, uploadId);
     if (upload.committedAt !== null) {
-      throw conflict(`upload ${uploadId} was committed; its URLs take no more bytes (open a new upload to write the file again)`, { uploadId, reason: 'UPLOAD_COMMITTED' });
+      throw conflict(`upload ${uploadId} was committed; its URLs take no more bytes (open a new upload to write the file again)`, {
+        uploadId,
+        reason: 'UPLOAD_COMMITTED',
+      });
     }
     const partCount = upload.uploadId === null ? 0 : partCountOf(upload.size, this.#partSizeOf(upload));
     if (!(Number.isInteger(firstPartNumber) && firstPartNumber >= 1 && firstPartNumber <= Math.max(1, partCount))) {
@@ -89,7 +106,14 @@ export class ResultFileUploads {
   }
 
   /** Verifies the uploaded bytes against what was announced, then records the ResultFile. */
-  async commit(actor: Principal, claimToken: string, claim: CurrentClaim, uploadId: string, parts: readonly ListedPart[], announcedSha256?: string | null): Promise<ResultFileRecord> {
+  async commit(
+    actor: Principal,
+    claimToken: string,
+    claim: CurrentClaim,
+    uploadId: string,
+    parts: readonly ListedPart[],
+    announcedSha256?: string | null,
+  ): Promise<ResultFileRecord> {
     const upload = await this.#uploadOf(claim, uploadId);
     const atCommit = optionalSha256(announcedSha256);
     if (upload.sha256 !== null && atCommit !== null && atCommit !== upload.sha256) {
@@ -97,7 +121,8 @@ export class ResultFileUploads {
     }
     if (upload.committedAt !== null) return this.#committedFileOf(upload);
     const sha256 = upload.sha256 ?? atCommit;
-    if (sha256 === null) throw badInput('the file\'s sha256 is required: give it when the upload is opened or when it is committed', { uploadId });
+    if (sha256 === null)
+      throw badInput("the file's sha256 is required: give it when the upload is opened or when it is committed", { uploadId });
 
     const placement = await this.#placeBytes(upload, parts);
     const actual = await this.#digestOfPlaced(upload);
@@ -181,7 +206,13 @@ export class ResultFileUploads {
     }
   }
 
-  async #record(actor: Principal, claimToken: string, claim: CurrentClaim, upload: UploadRecord, sha256: string): Promise<ResultFileRecord> {
+  async #record(
+    actor: Principal,
+    claimToken: string,
+    claim: CurrentClaim,
+    upload: UploadRecord,
+    sha256: string,
+  ): Promise<ResultFileRecord> {
     const row = await this.state.transaction(async (tx, events) => {
       await currentClaim(tx, actor, claimToken, { lock: true });
       // The sweeper removes an abandoned upload under the same lock, and a commit sent twice at once may
@@ -196,12 +227,24 @@ export class ResultFileUploads {
         await tx.resultFiles.removeCommittedUploadsAt(upload.taskId, replaced.objectKey);
       }
       const file = await tx.resultFiles.record({
-        taskId: upload.taskId, unitKey: upload.unitKey, path: upload.path, size: upload.size, sha256, objectKey: upload.objectKey, claimId: claim.claimId,
+        taskId: upload.taskId,
+        unitKey: upload.unitKey,
+        path: upload.path,
+        size: upload.size,
+        sha256,
+        objectKey: upload.objectKey,
+        claimId: claim.claimId,
       });
       await tx.resultFiles.markCommitted(upload.id, file.committedAt, sha256);
       events.add(upload.taskId, {
-        kind: 'ResultFileAvailable', resultFileId: file.id, unitKey: file.unitKey, path: file.path, size: file.size, sha256: file.sha256,
-        objectKey: file.objectKey, committedAt: file.committedAt.toISOString(),
+        kind: 'ResultFileAvailable',
+        resultFileId: file.id,
+        unitKey: file.unitKey,
+        path: file.path,
+        size: file.size,
+        sha256: file.sha256,
+        objectKey: file.objectKey,
+        committedAt: file.committedAt.toISOString(),
       });
       return file;
     });
@@ -217,7 +260,8 @@ export class ResultFileUploads {
   /** A commit retried after its answer was lost: the file it recorded, if nothing replaced it since. */
   async #committedFileOf(upload: UploadRecord): Promise<ResultFileRecord> {
     const file = await this.state.resultFiles.atPath(upload.taskId, upload.unitKey, upload.path);
-    if (file === null || file.sha256 !== upload.sha256) throw conflict(`the file ${upload.path} was replaced after this upload was committed`);
+    if (file === null || file.sha256 !== upload.sha256)
+      throw conflict(`the file ${upload.path} was replaced after this upload was committed`);
     return toRecord(file);
   }
 
@@ -227,7 +271,11 @@ export class ResultFileUploads {
     if (unit === null) throw badInput(`task ${taskId}'s DAG has no unit "${unitKey}"`);
     const okAttempt = await this.state.unitResults.okAttemptOf(taskId, unitKey);
     if (okAttempt !== null) {
-      throw conflict(`unit ${unitKey} already succeeded in attempt ${okAttempt}; its files are final`, { taskId, unitKey, reason: 'UNIT_ALREADY_SUCCEEDED' });
+      throw conflict(`unit ${unitKey} already succeeded in attempt ${okAttempt}; its files are final`, {
+        taskId,
+        unitKey,
+        reason: 'UNIT_ALREADY_SUCCEEDED',
+      });
     }
   }
 

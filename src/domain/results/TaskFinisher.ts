@@ -43,7 +43,10 @@ export class TaskFinisher {
         return await this.finishWith(actor, claimToken, matched);
       } catch (error) {
         if (!(error instanceof FailuresChanged)) throw error;
-        if (round === maxRounds) throw conflict(`task ${error.taskId}'s failed unit results kept changing while it was being finished; retry`, { taskId: error.taskId });
+        if (round === maxRounds)
+          throw conflict(`task ${error.taskId}'s failed unit results kept changing while it was being finished; retry`, {
+            taskId: error.taskId,
+          });
       }
     }
   }
@@ -53,58 +56,87 @@ export class TaskFinisher {
     const claim = await currentClaim(this.state, actor, claimToken, { lock: false });
     const failed = await this.state.unitResults.failedInAttempt(claim.taskId, Number(claim.fence));
     const texts = failed.flatMap((r) => [r.exception ?? '', r.traceback ?? '']);
-    const decision = failed.length === 0 ? { taskId: claim.taskId, matched: new Map<string, boolean>() } : await this.restarts.decide(claim.taskId, texts);
+    const decision =
+      failed.length === 0 ? { taskId: claim.taskId, matched: new Map<string, boolean>() } : await this.restarts.decide(claim.taskId, texts);
     return { resultIds: new Set(failed.map((r) => r.id)), decision };
   }
 
   private async finishWith(actor: Principal, claimToken: string, matched: MatchedFailures): Promise<FinishOutcome> {
-    const outcome = await this.state.transaction(async (tx, events) => {
-      const claim = await currentClaim(tx, actor, claimToken, { lock: true });
-      const dag = await tx.dags.ofTask(claim.taskId);
-      if (dag === null) throw badInput(`task ${claim.taskId} has no ProtocolDAG; nothing to finish`);
-      const results = await tx.unitResults.ofTasks([claim.taskId]);
-      const okByUnit = new Map(results.filter((r) => r.ok).map((r) => [r.unitKey, r]));
-      const failedNow = results.filter((r) => !r.ok && r.attempt === Number(claim.fence));
-      if (matched.decision.taskId !== claim.taskId || !sameIds(failedNow, matched.resultIds)) throw new FailuresChanged(claim.taskId);
-      const ok = dag.units.every((u) => okByUnit.has(u.key));
-      if (!ok && failedNow.length === 0) {
-        const left = dag.units.filter((u) => !okByUnit.has(u.key)).map((u) => u.key);
-        throw badInput(`task ${claim.taskId} still has units without a result: ${left.join(', ')}`, { unitsLeft: left });
-      }
+    const outcome = await this.state.transaction(
+      async (tx, events) => {
+        const claim = await currentClaim(tx, actor, claimToken, { lock: true });
+        const dag = await tx.dags.ofTask(claim.taskId);
+        if (dag === null) throw badInput(`task ${claim.taskId} has no ProtocolDAG; nothing to finish`);
+        const results = await tx.unitResults.ofTasks([claim.taskId]);
+        const okByUnit = new Map(results.filter((r) => r.ok).map((r) => [r.unitKey, r]));
+        const failedNow = results.filter((r) => !r.ok && r.attempt === Number(claim.fence));
+        if (matched.decision.taskId !== claim.taskId || !sameIds(failedNow, matched.resultIds)) throw new FailuresChanged(claim.taskId);
+        const ok = dag.units.every((u) => okByUnit.has(u.key));
+        if (!ok && failedNow.length === 0) {
+          const left = dag.units.filter((u) => !okByUnit.has(u.key)).map((u) => u.key);
+          throw badInput(`task ${claim.taskId} still has units without a result: ${left.join(', ')}`, { unitsLeft: left });
+        }
 
-      const units = await Promise.all(dag.units.map(async (unit) => {
-        const result = okByUnit.get(unit.key) ?? failedNow.find((r) => r.unitKey === unit.key);
-        return {
-          key: unit.key,
-          name: unit.name,
-          dependencies: unit.dependencies,
-          result: result === undefined ? null : { id: result.id, attempt: result.attempt, objectKey: result.objectKey, sha256: result.sha256, ...(await readJsonObject(this.objects, result.objectKey) as object) },
+        const units = await Promise.all(
+          dag.units.map(async (unit) => {
+            const result = okByUnit.get(unit.key) ?? failedNow.find((r) => r.unitKey === unit.key);
+            return {
+              key: unit.key,
+              name: unit.name,
+              dependencies: unit.dependencies,
+              result:
+                result === undefined
+                  ? null
+                  : {
+                      id: result.id,
+                      attempt: result.attempt,
+                      objectKey: result.objectKey,
+                      sha256: result.sha256,
+                      ...((await readJsonObject(this.objects, result.objectKey)) as object),
+                    },
+            };
+          }),
+        );
+        const files = await tx.resultFiles.ofTasks([claim.taskId]);
+        // Only the files of the attempt that produced each ok result: a failed attempt's files are not part of it.
+        const okClaims = okClaimByUnit(results);
+        const id = randomUUID();
+        const document = {
+          id,
+          taskId: claim.taskId,
+          ok,
+          attempt: Number(claim.fence),
+          dag: { objectKey: dag.objectKey, sha256: dag.sha256 },
+          units,
+          files: files
+            .filter((f) => isFileOfOkResult(f, okClaims))
+            .map((f) => ({ unitKey: f.unitKey, path: f.path, size: f.size, sha256: f.sha256, objectKey: f.objectKey })),
+          createdAt: new Date().toISOString(),
         };
-      }));
-      const files = await tx.resultFiles.ofTasks([claim.taskId]);
-      // Only the files of the attempt that produced each ok result: a failed attempt's files are not part of it.
-      const okClaims = okClaimByUnit(results);
-      const id = randomUUID();
-      const document = {
-        id, taskId: claim.taskId, ok, attempt: Number(claim.fence), dag: { objectKey: dag.objectKey, sha256: dag.sha256 }, units,
-        files: files.filter((f) => isFileOfOkResult(f, okClaims)).map((f) => ({ unitKey: f.unitKey, path: f.path, size: f.size, sha256: f.sha256, objectKey: f.objectKey })),
-        createdAt: new Date().toISOString(),
-      };
-      const text = canonicalJson(document);
-      const sha256 = createHash('sha256').update(text).digest('hex');
-      const key = dagResultKey(formatScope(claim.scope), claim.taskId, id);
-      const stored = await this.objects.put(key, text, { sha256, contentType: 'application/json' });
-      await tx.dagResults.create({
-        id, taskId: claim.taskId, ok, objectKey: key, sha256, size: stored.size, claimId: claim.claimId, computeServiceId: claim.computeServiceId,
-      });
-      events.add(claim.taskId, { kind: 'ProtocolDagResultRecorded', dagResultId: id, ok });
-      if (ok) {
-        await applyStatusChange(tx, events, [claim.taskId], 'COMPLETE', 'finished');
-        return { dagResultId: id, ok, status: 'COMPLETE' as const, restartedBy: null };
-      }
-      const failed = await failTask(tx, events, matched.decision, 'finished with failure');
-      return { dagResultId: id, ok, ...failed };
-    }, { timeoutMs: 120_000 });
+        const text = canonicalJson(document);
+        const sha256 = createHash('sha256').update(text).digest('hex');
+        const key = dagResultKey(formatScope(claim.scope), claim.taskId, id);
+        const stored = await this.objects.put(key, text, { sha256, contentType: 'application/json' });
+        await tx.dagResults.create({
+          id,
+          taskId: claim.taskId,
+          ok,
+          objectKey: key,
+          sha256,
+          size: stored.size,
+          claimId: claim.claimId,
+          computeServiceId: claim.computeServiceId,
+        });
+        events.add(claim.taskId, { kind: 'ProtocolDagResultRecorded', dagResultId: id, ok });
+        if (ok) {
+          await applyStatusChange(tx, events, [claim.taskId], 'COMPLETE', 'finished');
+          return { dagResultId: id, ok, status: 'COMPLETE' as const, restartedBy: null };
+        }
+        const failed = await failTask(tx, events, matched.decision, 'finished with failure');
+        return { dagResultId: id, ok, ...failed };
+      },
+      { timeoutMs: 120_000 },
+    );
     this.log?.info({ ...outcome }, 'task finished');
     return outcome;
   }

@@ -31,7 +31,10 @@ export interface UnitResultRepository {
   /** The failed results of one attempt, with what they failed with. */
   failedInAttempt(taskId: string, attempt: number): Promise<Array<{ id: string; exception: string | null; traceback: string | null }>>;
   /** The ok results of the tasks (of one unit, when given): which claim produced each. */
-  okClaimsOf(taskIds: readonly string[], unitKey?: string): Promise<Array<{ taskId: string; unitKey: string; ok: boolean; claimId: string }>>;
+  okClaimsOf(
+    taskIds: readonly string[],
+    unitKey?: string,
+  ): Promise<Array<{ taskId: string; unitKey: string; ok: boolean; claimId: string }>>;
   /** Every object key the task's results name (documents and logs). */
   objectKeysOf(taskId: string): Promise<string[]>;
 }

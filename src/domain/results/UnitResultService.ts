@@ -52,7 +52,10 @@ const maxOutputsChars = 1024 * 1024;
  * same result again (a retry after a lost answer) returns the stored one.
  */
 export class UnitResultService {
-  constructor(private readonly state: StateAccess, private readonly objects: ObjectStore) {}
+  constructor(
+    private readonly state: StateAccess,
+    private readonly objects: ObjectStore,
+  ) {}
 
   async submit(actor: Principal, claimToken: string, input: UnitResultInput): Promise<UnitResultRecord> {
     const claim = await currentClaim(this.state, actor, claimToken, { lock: false });
@@ -60,58 +63,96 @@ export class UnitResultService {
     const unit = await this.state.dags.unit(claim.taskId, input.unitKey);
     if (unit === null) {
       const hasDag = await this.state.dags.hasDag(claim.taskId);
-      throw badInput(hasDag ? `task ${claim.taskId}'s DAG has no unit "${input.unitKey}"` : `task ${claim.taskId} has no ProtocolDAG yet; register it first`);
+      throw badInput(
+        hasDag
+          ? `task ${claim.taskId}'s DAG has no unit "${input.unitKey}"`
+          : `task ${claim.taskId} has no ProtocolDAG yet; register it first`,
+      );
     }
     const attempt = Number(claim.fence);
     const document = {
-      taskId: claim.taskId, unitKey: unit.key, unitName: unit.name, attempt, ok: input.ok,
+      taskId: claim.taskId,
+      unitKey: unit.key,
+      unitName: unit.name,
+      attempt,
+      ok: input.ok,
       ...(input.ok ? { outputs: input.outputs ?? null } : { exception: input.exception ?? '', traceback: input.traceback ?? '' }),
-      startedAt: input.startedAt.toISOString(), endedAt: input.endedAt.toISOString(),
+      startedAt: input.startedAt.toISOString(),
+      endedAt: input.endedAt.toISOString(),
     };
     const text = canonicalJson(document);
     const sha256 = createHash('sha256').update(text).digest('hex');
     const scope = formatScope(claim.scope);
 
-    return this.state.transaction(async (tx, events) => {
-      await currentClaim(tx, actor, claimToken, { lock: true });
-      const existing = await tx.unitResults.ofAttempt(claim.taskId, unit.key, attempt);
-      if (existing !== null) {
-        if (existing.sha256 === sha256) return existing;
-        throw conflict(`unit ${unit.key} already has a different result in this attempt`, { taskId: claim.taskId, unitKey: unit.key, attempt });
-      }
-      const earlierOk = await tx.unitResults.okAttemptOf(claim.taskId, unit.key);
-      if (earlierOk !== null) {
-        throw conflict(`unit ${unit.key} already succeeded in attempt ${earlierOk}; it must not run again`, {
-          taskId: claim.taskId, unitKey: unit.key, reason: 'UNIT_ALREADY_SUCCEEDED',
+    return this.state.transaction(
+      async (tx, events) => {
+        await currentClaim(tx, actor, claimToken, { lock: true });
+        const existing = await tx.unitResults.ofAttempt(claim.taskId, unit.key, attempt);
+        if (existing !== null) {
+          if (existing.sha256 === sha256) return existing;
+          throw conflict(`unit ${unit.key} already has a different result in this attempt`, {
+            taskId: claim.taskId,
+            unitKey: unit.key,
+            attempt,
+          });
+        }
+        const earlierOk = await tx.unitResults.okAttemptOf(claim.taskId, unit.key);
+        if (earlierOk !== null) {
+          throw conflict(`unit ${unit.key} already succeeded in attempt ${earlierOk}; it must not run again`, {
+            taskId: claim.taskId,
+            unitKey: unit.key,
+            reason: 'UNIT_ALREADY_SUCCEEDED',
+          });
+        }
+        // A unit runs on its dependencies' outputs: a result (ok or failed) before theirs ran on nothing real.
+        const missing = await dependenciesWithoutOkResult(tx, claim.taskId, unit.dependencies);
+        if (missing.length > 0) {
+          throw badInput(
+            `unit ${unit.key} depends on ${missing.join(', ')}, which ${missing.length === 1 ? 'has' : 'have'} no ok result yet: submit results in dependency order`,
+            {
+              taskId: claim.taskId,
+              unitKey: unit.key,
+              missingDependencies: missing,
+            },
+          );
+        }
+        const key = unitResultKey(scope, claim.taskId, unit.key, attempt);
+        const stored = await this.objects.put(key, text, { sha256, contentType: 'application/json' });
+        let logKey: string | null = null;
+        if (input.log !== undefined && input.log !== '') {
+          logKey = unitLogKey(scope, claim.taskId, unit.key, attempt);
+          await this.objects.put(logKey, input.log, { contentType: 'text/plain; charset=utf-8' });
+        }
+        const created = await tx.unitResults.create({
+          taskId: claim.taskId,
+          unitKey: unit.key,
+          attempt,
+          ok: input.ok,
+          objectKey: key,
+          sha256,
+          size: stored.size,
+          logKey,
+          exception: input.ok ? null : (input.exception ?? ''),
+          traceback: input.ok ? null : (input.traceback ?? ''),
+          startedAt: input.startedAt,
+          endedAt: input.endedAt,
+          claimId: claim.claimId,
         });
-      }
-      // A unit runs on its dependencies' outputs: a result (ok or failed) before theirs ran on nothing real.
-      const missing = await dependenciesWithoutOkResult(tx, claim.taskId, unit.dependencies);
-      if (missing.length > 0) {
-        throw badInput(`unit ${unit.key} depends on ${missing.join(', ')}, which ${missing.length === 1 ? 'has' : 'have'} no ok result yet: submit results in dependency order`, {
-          taskId: claim.taskId, unitKey: unit.key, missingDependencies: missing,
-        });
-      }
-      const key = unitResultKey(scope, claim.taskId, unit.key, attempt);
-      const stored = await this.objects.put(key, text, { sha256, contentType: 'application/json' });
-      let logKey: string | null = null;
-      if (input.log !== undefined && input.log !== '') {
-        logKey = unitLogKey(scope, claim.taskId, unit.key, attempt);
-        await this.objects.put(logKey, input.log, { contentType: 'text/plain; charset=utf-8' });
-      }
-      const created = await tx.unitResults.create({
-        taskId: claim.taskId, unitKey: unit.key, attempt, ok: input.ok, objectKey: key, sha256, size: stored.size, logKey,
-        exception: input.ok ? null : (input.exception ?? ''), traceback: input.ok ? null : (input.traceback ?? ''),
-        startedAt: input.startedAt, endedAt: input.endedAt, claimId: claim.claimId,
-      });
-      events.add(claim.taskId, { kind: 'UnitResultRecorded', unitResultId: created.id, unitKey: unit.key, ok: input.ok, attempt });
-      return created;
-    }, { timeoutMs: 60_000 });
+        events.add(claim.taskId, { kind: 'UnitResultRecorded', unitResultId: created.id, unitKey: unit.key, ok: input.ok, attempt });
+        return created;
+      },
+      { timeoutMs: 60_000 },
+    );
   }
 
   async ofTasks(taskIds: readonly string[], filter: { ok?: boolean } = {}): Promise<Map<string, UnitResultRecord[]>> {
     const results = await this.state.unitResults.ofTasks(taskIds, filter);
-    return groupByKey(taskIds, results, (result) => result.taskId, (result) => result);
+    return groupByKey(
+      taskIds,
+      results,
+      (result) => result.taskId,
+      (result) => result,
+    );
   }
 
   /** The stored result document (outputs, or exception and traceback). */
@@ -144,7 +185,11 @@ function checkInput(input: UnitResultInput): void {
     throw badInput('an ok unit result carries outputs, not an exception');
   }
   checkLength('unitKey', input.unitKey, textLimits.unitKey);
-  for (const [name, text] of [['log', input.log], ['traceback', input.traceback], ['exception', input.exception]] as const) {
+  for (const [name, text] of [
+    ['log', input.log],
+    ['traceback', input.traceback],
+    ['exception', input.exception],
+  ] as const) {
     if (text !== undefined && Buffer.byteLength(text) > maxTextBytes) {
       throw badInput(`${name} is larger than ${maxTextBytes} bytes`, { field: name, maxBytes: maxTextBytes });
     }

@@ -88,8 +88,13 @@ export class UploadSweeper {
     let running: Promise<void> | undefined;
     const timer = setInterval(() => {
       running ??= this.sweep()
-        .then(() => undefined, (error: unknown) => this.log?.error({ err: error }, 'sweeping uploads failed'))
-        .finally(() => { running = undefined; });
+        .then(
+          () => undefined,
+          (error: unknown) => this.log?.error({ err: error }, 'sweeping uploads failed'),
+        )
+        .finally(() => {
+          running = undefined;
+        });
     }, everyMs);
     timer.unref();
     return {
@@ -130,7 +135,7 @@ export class UploadSweeper {
       if (upload.uploadId !== null) await this.objects.abortMultipartUpload(upload.objectKey, upload.uploadId);
       const deletedKeys: string[] = [];
       for (const key of [upload.objectKey, upload.stagingKey]) {
-        if (key === null || await tx.resultFiles.keyInUse(upload.taskId, key)) continue;
+        if (key === null || (await tx.resultFiles.keyInUse(upload.taskId, key))) continue;
         await this.objects.delete(key);
         deletedKeys.push(key);
       }
@@ -150,7 +155,7 @@ export class UploadSweeper {
       }
       for (const [taskId, { scope, claimIds }] of byTask) {
         try {
-          report.removedKeys.push(...await this.removeUnreferenced(taskId, scope, cutoff));
+          report.removedKeys.push(...(await this.removeUnreferenced(taskId, scope, cutoff)));
           await this.state.claims.markSwept(claimIds, now);
           report.claims += claimIds.length;
         } catch (error) {
@@ -188,9 +193,9 @@ async function referencedKeys(state: StateRepositories, taskId: string): Promise
   const dag = await state.dags.objectKeyOf(taskId);
   const keys = new Set<string>([
     ...(dag === null ? [] : [dag]),
-    ...await state.unitResults.objectKeysOf(taskId),
-    ...await state.resultFiles.objectKeysOf(taskId),
-    ...await state.dagResults.objectKeysOf(taskId),
+    ...(await state.unitResults.objectKeysOf(taskId)),
+    ...(await state.resultFiles.objectKeysOf(taskId)),
+    ...(await state.dagResults.objectKeysOf(taskId)),
   ]);
   return keys;
 }

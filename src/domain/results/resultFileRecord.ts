@@ -12,5 +12,14 @@ export interface ResultFileRecord {
 
 /** The record of a stored file, without what only the store keeps (the claim that uploaded it). */
 export function toRecord(file: ResultFileRecord): ResultFileRecord {
-  return { id: file.id, taskId: file.taskId, unitKey: file.unitKey, path: file.path, size: file.size, sha256: file.sha256, objectKey: file.objectKey, committedAt: file.committedAt };
+  return {
+    id: file.id,
+    taskId: file.taskId,
+    unitKey: file.unitKey,
+    path: file.path,
+    size: file.size,
+    sha256: file.sha256,
+    objectKey: file.objectKey,
+    committedAt: file.committedAt,
+  };
 }

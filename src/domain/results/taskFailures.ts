@@ -22,10 +22,22 @@ export function isDagBuildFailure(failure: TaskFailureRecord): failure is DagBui
 
 /** Everything that failed in a task, oldest attempt first: failed unit results, and DAGs that could not be built. */
 export function taskFailures(unitResults: readonly UnitResultRecord[], dagResults: readonly DagResultRecord[]): TaskFailureRecord[] {
-  const builds = dagResults.flatMap((result): DagBuildFailureRecord[] => result.exception === null ? [] : [{
-    kind: 'DagBuildFailure', id: result.id, taskId: result.taskId, unitKey: null, attempt: result.attempt ?? 0,
-    exception: result.exception, traceback: result.traceback ?? '', createdAt: result.createdAt,
-  }]);
+  const builds = dagResults.flatMap((result): DagBuildFailureRecord[] =>
+    result.exception === null
+      ? []
+      : [
+          {
+            kind: 'DagBuildFailure',
+            id: result.id,
+            taskId: result.taskId,
+            unitKey: null,
+            attempt: result.attempt ?? 0,
+            exception: result.exception,
+            traceback: result.traceback ?? '',
+            createdAt: result.createdAt,
+          },
+        ],
+  );
   // A stable sort: within an attempt, units keep the order they ended in.
   return [...unitResults.filter((result) => !result.ok), ...builds].sort((a, b) => a.attempt - b.attempt);
 }

@@ -60,7 +60,10 @@ export function checkListedParts(listed: readonly ListedPart[], size: number, pa
     }
     if (seen.has(partNumber)) throw badInput(`part ${partNumber} is listed twice`, { uploadId, partNumber });
     if (typeof etag !== 'string' || etag.length === 0 || etag.length > MAX_ETAG_CHARS) {
-      throw badInput(`part ${partNumber}'s ETag must be the 1 to ${MAX_ETAG_CHARS} characters its PUT answered with`, { uploadId, partNumber });
+      throw badInput(`part ${partNumber}'s ETag must be the 1 to ${MAX_ETAG_CHARS} characters its PUT answered with`, {
+        uploadId,
+        partNumber,
+      });
     }
     seen.add(partNumber);
   }
@@ -74,9 +77,10 @@ export function checkListedParts(listed: readonly ListedPart[], size: number, pa
 export function missingParts(uploadId: string, partNumbers: readonly number[], why: 'not listed' | 'not uploaded'): Error {
   const named = partNumbers.slice(0, MAX_PARTS_NAMED);
   const list = named.length < partNumbers.length ? `${named.join(', ')} and ${partNumbers.length - named.length} more` : named.join(', ');
-  const reason = why === 'not listed'
-    ? 'every part must be listed with the ETag its PUT answered with'
-    : 'the store holds no such part with the ETag given';
+  const reason =
+    why === 'not listed'
+      ? 'every part must be listed with the ETag its PUT answered with'
+      : 'the store holds no such part with the ETag given';
   return badInput(
     partNumbers.length === 0
       ? `some listed parts were not uploaded (${reason}); send them again, then commit again`

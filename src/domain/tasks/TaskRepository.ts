@@ -47,14 +47,19 @@ export interface TaskRepository {
    * Tasks of the query with ids strictly between `after` and `before` (each bound when given), in id
    * order (ids are time-ordered): the first `limit` of them, or with `fromEnd` the last `limit`.
    */
-  list(query: TaskQuery, window: { after?: string | undefined; before?: string | undefined; limit: number; fromEnd: boolean }): Promise<TaskRecord[]>;
+  list(
+    query: TaskQuery,
+    window: { after?: string | undefined; before?: string | undefined; limit: number; fromEnd: boolean },
+  ): Promise<TaskRecord[]>;
   /** Whether the query has a task with an id at or after (at or before) the one given. */
   anyBeyond(query: TaskQuery, edge: { atOrAfter: string } | { atOrBefore: string }): Promise<boolean>;
   count(query: TaskQuery): Promise<number>;
   /** How many tasks of the query are in each status (statuses without tasks left out). */
   countByStatus(query: TaskQuery): Promise<Array<{ status: TaskStatus; count: number }>>;
   /** The same, for each of several transformations. */
-  countByTransformationAndStatus(transformationIds: readonly string[]): Promise<Array<{ transformationId: string; status: TaskStatus; count: number }>>;
+  countByTransformationAndStatus(
+    transformationIds: readonly string[],
+  ): Promise<Array<{ transformationId: string; status: TaskStatus; count: number }>>;
   setPriority(taskIds: readonly string[], priority: number): Promise<void>;
 
   /** The given tasks and every task that extends them, transitively. */

@@ -43,7 +43,10 @@ export const maxDagBytesPerCreate = 64 * 1024 * 1024;
 
 /** Creating tasks, reading them, and the user's levers: status, priority, actioning on hubs. */
 export class TaskService {
-  constructor(private readonly state: StateAccess, private readonly objects: ObjectStore) {}
+  constructor(
+    private readonly state: StateAccess,
+    private readonly objects: ObjectStore,
+  ) {}
 
   async create(
     actor: Principal,
@@ -60,26 +63,44 @@ export class TaskService {
     requireScope(actor, scope);
     const dag = options.dag === undefined || options.dag === null ? undefined : await dagForTasks(options.dag, count);
 
-    return this.state.transaction(async (tx, events) => {
-      const transformation = await tx.networks.findTransformation(scope, key);
-      if (transformation === null) throw notFound(`transformation ${transformationKey}`);
-      if (options.extendsId !== undefined) {
-        const parent = await tx.tasks.get(checkTaskId(options.extendsId));
-        if (parent === null || !sameScope(parent.scope, scope)) throw notFound(`task ${options.extendsId}`);
-        if (parent.status === 'INVALID' || parent.status === 'DELETED') {
-          throw badInput(`task ${parent.id} is ${parent.status} and cannot be extended`, { extends: parent.id, status: parent.status });
+    return this.state.transaction(
+      async (tx, events) => {
+        const transformation = await tx.networks.findTransformation(scope, key);
+        if (transformation === null) throw notFound(`transformation ${transformationKey}`);
+        if (options.extendsId !== undefined) {
+          const parent = await tx.tasks.get(checkTaskId(options.extendsId));
+          if (parent === null || !sameScope(parent.scope, scope)) throw notFound(`task ${options.extendsId}`);
+          if (parent.status === 'INVALID' || parent.status === 'DELETED') {
+            throw badInput(`task ${parent.id} is ${parent.status} and cannot be extended`, { extends: parent.id, status: parent.status });
+          }
+          if (parent.transformationId !== transformation.id) {
+            throw badInput(`task ${parent.id} belongs to another transformation; a task extends one of its own transformation`);
+          }
         }
-        if (parent.transformationId !== transformation.id) {
-          throw badInput(`task ${parent.id} belongs to another transformation; a task extends one of its own transformation`);
-        }
-      }
-      const created = await tx.tasks.create({
-        scope, transformationId: transformation.id, priority, creatorId: actor.identityId, extendsId: options.extendsId ?? null,
-      }, count);
-      for (const task of created) events.add(task.id, { kind: 'TaskStatusChanged', from: null, to: task.status, reason: `created by ${actor.name}` });
-      if (dag !== undefined) await storeNewProtocolDags(tx, this.objects, created.map((task) => ({ id: task.id, scope })), dag, actor.identityId);
-      return created;
-    }, { timeoutMs: 120_000 });
+        const created = await tx.tasks.create(
+          {
+            scope,
+            transformationId: transformation.id,
+            priority,
+            creatorId: actor.identityId,
+            extendsId: options.extendsId ?? null,
+          },
+          count,
+        );
+        for (const task of created)
+          events.add(task.id, { kind: 'TaskStatusChanged', from: null, to: task.status, reason: `created by ${actor.name}` });
+        if (dag !== undefined)
+          await storeNewProtocolDags(
+            tx,
+            this.objects,
+            created.map((task) => ({ id: task.id, scope })),
+            dag,
+            actor.identityId,
+          );
+        return created;
+      },
+      { timeoutMs: 120_000 },
+    );
   }
 
   async get(actor: Principal, taskId: string): Promise<TaskRecord> {
@@ -100,8 +121,8 @@ export class TaskService {
     const { items, more } = pageOf(read, size, window);
     return {
       tasks: items,
-      hasNextPage: window.fromEnd ? before !== undefined && await this.state.tasks.anyBeyond(query, { atOrAfter: before }) : more,
-      hasPreviousPage: window.fromEnd ? more : after !== undefined && await this.state.tasks.anyBeyond(query, { atOrBefore: after }),
+      hasNextPage: window.fromEnd ? before !== undefined && (await this.state.tasks.anyBeyond(query, { atOrAfter: before })) : more,
+      hasPreviousPage: window.fromEnd ? more : after !== undefined && (await this.state.tasks.anyBeyond(query, { atOrBefore: after })),
       totalCount: await this.state.tasks.count(query),
     };
   }
@@ -163,7 +184,12 @@ export class TaskService {
 
   async actionedOn(taskIds: readonly string[]): Promise<Map<string, string[]>> {
     const rows = await this.state.tasks.hubNetworksOf(taskIds);
-    return groupByKey(taskIds, rows, (row) => row.taskId, (row) => formatScopedKey(row.network.key, row.network.scope));
+    return groupByKey(
+      taskIds,
+      rows,
+      (row) => row.taskId,
+      (row) => formatScopedKey(row.network.key, row.network.scope),
+    );
   }
 
   async getMany(taskIds: readonly string[]): Promise<TaskRecord[]> {

@@ -17,12 +17,27 @@ export interface TaskRecord {
 
 /** A task as the store reads it, with its scope and its transformation's key. */
 export function toTaskRecord(row: {
-  id: string; status: TaskStatus; priority: number; transformationId: string; extendsId: string | null;
-  fence: bigint; createdAt: Date; updatedAt: Date; scope: Scope; transformation: { key: string };
+  id: string;
+  status: TaskStatus;
+  priority: number;
+  transformationId: string;
+  extendsId: string | null;
+  fence: bigint;
+  createdAt: Date;
+  updatedAt: Date;
+  scope: Scope;
+  transformation: { key: string };
 }): TaskRecord {
   return {
-    id: row.id, scope: row.scope, status: row.status, priority: row.priority, transformationId: row.transformationId,
-    transformationKey: formatScopedKey(row.transformation.key, row.scope), extendsId: row.extendsId,
-    fence: row.fence, createdAt: row.createdAt, updatedAt: row.updatedAt,
+    id: row.id,
+    scope: row.scope,
+    status: row.status,
+    priority: row.priority,
+    transformationId: row.transformationId,
+    transformationKey: formatScopedKey(row.transformation.key, row.scope),
+    extendsId: row.extendsId,
+    fence: row.fence,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
   };
 }

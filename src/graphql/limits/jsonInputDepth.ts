@@ -15,7 +15,8 @@ export function checkJsonInputDepth(value: unknown): unknown {
     if (typeof next.value !== 'object' || next.value === null) continue;
     if (next.depth > MAX_JSON_INPUT_DEPTH) {
       throw badInput(`a JSON argument may nest arrays and objects at most ${MAX_JSON_INPUT_DEPTH} levels deep`, {
-        limit: 'jsonDepth', max: MAX_JSON_INPUT_DEPTH,
+        limit: 'jsonDepth',
+        max: MAX_JSON_INPUT_DEPTH,
       });
     }
     const children: unknown[] = Array.isArray(next.value) ? next.value : Object.values(next.value);

@@ -78,9 +78,10 @@ export function measureOperation(
       let inner: SelectionMeasure;
       if (selection.kind === Kind.FIELD) {
         const field = fieldOf(schema, parentType, selection.name.value);
-        const below = selection.selectionSet === undefined
-          ? EMPTY
-          : selectionMeasure(selection.selectionSet, field === undefined ? undefined : getNamedType(field.type));
+        const below =
+          selection.selectionSet === undefined
+            ? EMPTY
+            : selectionMeasure(selection.selectionSet, field === undefined ? undefined : getNamedType(field.type));
         const repeat = field !== undefined && isListType(getNullableType(field.type)) ? listSize : 1;
         inner = { depth: 1 + below.depth, cost: 1 + repeat * below.cost, fields: 1 };
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {

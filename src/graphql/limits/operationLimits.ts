@@ -19,8 +19,12 @@ export function operationLimits(limits: RequestLimits): ValidationRule {
         const cost = Math.min(complexity, Number.MAX_SAFE_INTEGER);
         const checks: Array<[RequestLimitName, number, number, string]> = [
           ['depth', depth, limits.maxDepth, `nests fields ${depth} deep`],
-          ['complexity', cost, limits.maxComplexity,
-            `is estimated to cost ${cost} (each field 1, what is under a list ${limits.listSize} times)`],
+          [
+            'complexity',
+            cost,
+            limits.maxComplexity,
+            `is estimated to cost ${cost} (each field 1, what is under a list ${limits.listSize} times)`,
+          ],
           ['rootFields', rootFields, limits.maxRootFields, `selects ${rootFields} root fields`],
         ];
         const name = operation.name === undefined ? `this ${operation.operation}` : `${operation.operation} ${operation.name.value}`;

@@ -52,7 +52,10 @@ export const computeResolvers: Resolvers = {
       return { dagResult, restartedBy: outcome.restartedBy, taskId: dagResult.taskId };
     },
     reportDagBuildFailure: async (_, args, ctx) => {
-      const outcome = await ctx.services.dagBuildFailures.record(ctx.principal, args.claimToken, { exception: args.exception, traceback: args.traceback ?? undefined });
+      const outcome = await ctx.services.dagBuildFailures.record(ctx.principal, args.claimToken, {
+        exception: args.exception,
+        traceback: args.traceback ?? undefined,
+      });
       ctx.metrics.dagResults.inc({ outcome: 'failed' });
       const dagResult = await ctx.services.dagResults.byId(outcome.dagResultId);
       if (dagResult === null) throw notFound('ProtocolDAGResult');

@@ -41,8 +41,14 @@ export const eventResolvers: Resolvers = {
   ResultFileAvailable: {
     ...common,
     file: (event) => ({
-      id: event.resultFileId, taskId: event.taskId, unitKey: event.unitKey, path: event.path, size: event.size,
-      sha256: event.sha256, objectKey: event.objectKey, committedAt: new Date(event.committedAt),
+      id: event.resultFileId,
+      taskId: event.taskId,
+      unitKey: event.unitKey,
+      path: event.path,
+      size: event.size,
+      sha256: event.sha256,
+      objectKey: event.objectKey,
+      committedAt: new Date(event.committedAt),
     }),
   },
 };

@@ -28,28 +28,38 @@ export const taskResolvers: Resolvers = {
     task: (_, args, ctx) => ctx.services.tasks.get(ctx.principal, args.id),
     tasks: async (_, args, ctx) => {
       const page = await ctx.services.tasks.list(ctx.principal, toFilter(args.filter), {
-        first: args.first ?? undefined, after: taskIdOf(args.after),
-        last: args.last ?? undefined, before: taskIdOf(args.before),
+        first: args.first ?? undefined,
+        after: taskIdOf(args.after),
+        last: args.last ?? undefined,
+        before: taskIdOf(args.before),
       });
       const edges = page.tasks.map((task) => ({ cursor: encodeCursor(task.id), node: task }));
       return {
         edges,
         totalCount: page.totalCount,
         pageInfo: {
-          hasNextPage: page.hasNextPage, hasPreviousPage: page.hasPreviousPage,
-          startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null,
+          hasNextPage: page.hasNextPage,
+          hasPreviousPage: page.hasPreviousPage,
+          startCursor: edges[0]?.cursor ?? null,
+          endCursor: edges.at(-1)?.cursor ?? null,
         },
       };
     },
     statusCounts: async (_, args, ctx) =>
-      toStatusCounts(await ctx.services.tasks.statusCounts(ctx.principal, {
-        scope: args.scope ?? undefined, networkKey: args.networkKey ?? undefined, transformationKey: args.transformationKey ?? undefined,
-      })),
+      toStatusCounts(
+        await ctx.services.tasks.statusCounts(ctx.principal, {
+          scope: args.scope ?? undefined,
+          networkKey: args.networkKey ?? undefined,
+          transformationKey: args.transformationKey ?? undefined,
+        }),
+      ),
   },
   Mutation: {
     createTasks: (_, args, ctx) =>
       ctx.services.tasks.create(ctx.principal, args.transformationKey, args.count ?? 1, {
-        extendsId: args.extends ?? undefined, priority: args.priority ?? undefined, dag: args.dag,
+        extendsId: args.extends ?? undefined,
+        priority: args.priority ?? undefined,
+        dag: args.dag,
       }),
     actionTasks: (_, args, ctx) => ctx.services.tasks.action(ctx.principal, args.networkKey, args.taskIds),
     cancelTasks: (_, args, ctx) => ctx.services.tasks.cancel(ctx.principal, args.networkKey, args.taskIds),
@@ -70,7 +80,8 @@ export const taskResolvers: Resolvers = {
     failures: async (task, _, ctx) =>
       taskFailures(await ctx.loaders.unitResultsOfTask.load(task.id), await ctx.loaders.dagResultsOfTask.load(task.id)),
     resultFiles: async (task, args, ctx) => {
-      const files = args.ok === true ? await ctx.loaders.okResultFilesOfTask.load(task.id) : await ctx.loaders.resultFilesOfTask.load(task.id);
+      const files =
+        args.ok === true ? await ctx.loaders.okResultFilesOfTask.load(task.id) : await ctx.loaders.resultFilesOfTask.load(task.id);
       const okIds = args.ok === false ? new Set((await ctx.loaders.okResultFilesOfTask.load(task.id)).map((f) => f.id)) : undefined;
       return files.filter((f) => (args.unitKey === null || args.unitKey === undefined || f.unitKey === args.unitKey) && !okIds?.has(f.id));
     },

@@ -13,7 +13,15 @@ import {
   type UploadedPart,
 } from '../../domain/objects/ObjectStore.js';
 import { asReadable, assertMatchesAnnounced, digestStream } from './hashingStream.js';
-import { errorCode, moveIntoPlace, pruneEmptyDirectories, removeEntriesModifiedBefore, removeQuietly, stageFile, type StagedFile } from './localFiles.js';
+import {
+  errorCode,
+  moveIntoPlace,
+  pruneEmptyDirectories,
+  removeEntriesModifiedBefore,
+  removeQuietly,
+  stageFile,
+  type StagedFile,
+} from './localFiles.js';
 import { LocalDigests } from './localDigests.js';
 import { listObjectFiles } from './localListing.js';
 import { LocalMultipartStaging } from './localMultipart.js';
@@ -179,7 +187,13 @@ export class LocalObjectStore implements ObjectStore {
     return this.#multipart.create(key, options.partSize);
   }
 
-  async presignUploadPart(key: string, uploadId: string, partNumber: number, expiresInSeconds: number, options: PresignPutOptions = {}): Promise<string> {
+  async presignUploadPart(
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    expiresInSeconds: number,
+    options: PresignPutOptions = {},
+  ): Promise<string> {
     assertPartNumber(partNumber);
     return this.#sign({ method: 'PUT', key, part: { uploadId, partNumber }, ...sizeOf(options) }, expiresInSeconds);
   }
@@ -244,7 +258,7 @@ export class LocalObjectStore implements ObjectStore {
    */
   async removeAbandonedStaging(olderThan: Date): Promise<number> {
     const incoming = await removeEntriesModifiedBefore(this.#incomingDir, olderThan);
-    return incoming + await removeEntriesModifiedBefore(this.#multipartDir, olderThan);
+    return incoming + (await removeEntriesModifiedBefore(this.#multipartDir, olderThan));
   }
 
   /** Checks a request made to a presigned URL; `key` is the decoded path after `/objects/`. */
@@ -292,7 +306,8 @@ export class LocalObjectStore implements ObjectStore {
 
 function sizeOf(options: PresignPutOptions): { size?: number } {
   if (options.size === undefined) return {};
-  if (!(Number.isSafeInteger(options.size) && options.size >= 0)) throw new RangeError(`a URL's size is a whole number of bytes, not ${options.size}`);
+  if (!(Number.isSafeInteger(options.size) && options.size >= 0))
+    throw new RangeError(`a URL's size is a whole number of bytes, not ${options.size}`);
   return { size: options.size };
 }
 

@@ -17,7 +17,14 @@ import { S3Client } from './s3Client.js';
 import { uploadInParts } from './s3PartedUpload.js';
 import { presignV4 } from './s3Presign.js';
 import { assertListPrefix, assertObjectKey } from '../../domain/objects/objectKeyRules.js';
-import { assertByteRange, assertCompletionParts, assertPartNumber, assertPresignLifetime, assertPutOptions, type ByteRange } from './validateStoreArguments.js';
+import {
+  assertByteRange,
+  assertCompletionParts,
+  assertPartNumber,
+  assertPresignLifetime,
+  assertPutOptions,
+  type ByteRange,
+} from './validateStoreArguments.js';
 
 export interface S3ObjectStoreOptions {
   endPoint: string;
@@ -103,7 +110,8 @@ export class S3ObjectStore implements ObjectStore {
       return await this.#client.getPartialObject(this.#bucket, key, range.start, length);
     } catch (error) {
       if (isS3Error(error, 'NoSuchKey')) throw new ObjectNotFoundError(key);
-      if (isS3Error(error, 'InvalidRange')) throw new RangeError(`range ${range?.start}-${range?.end ?? ''} is not satisfiable for ${key}`, { cause: error });
+      if (isS3Error(error, 'InvalidRange'))
+        throw new RangeError(`range ${range?.start}-${range?.end ?? ''} is not satisfiable for ${key}`, { cause: error });
       throw error;
     }
   }
@@ -156,7 +164,13 @@ export class S3ObjectStore implements ObjectStore {
     return this.#client.initiateNewMultipartUpload(this.#bucket, key, {});
   }
 
-  async presignUploadPart(key: string, uploadId: string, partNumber: number, expiresInSeconds: number, options: PresignPutOptions = {}): Promise<string> {
+  async presignUploadPart(
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    expiresInSeconds: number,
+    options: PresignPutOptions = {},
+  ): Promise<string> {
     this.#checkPresign(key, expiresInSeconds);
     assertPartNumber(partNumber);
     return this.#presignPutUrl(key, expiresInSeconds, { partNumber: String(partNumber), uploadId }, options);
@@ -168,9 +182,13 @@ export class S3ObjectStore implements ObjectStore {
     assertObjectKey(to);
     const found = await this.stat(from);
     if (found === null) throw new ObjectNotFoundError(from);
-    if (found.size > MAX_COPY_BYTES) throw new RangeError(`${from} has ${found.size} bytes; S3 copies at most ${MAX_COPY_BYTES} in one request`);
+    if (found.size > MAX_COPY_BYTES)
+      throw new RangeError(`${from} has ${found.size} bytes; S3 copies at most ${MAX_COPY_BYTES} in one request`);
     try {
-      await this.#client.copyObject(new CopySourceOptions({ Bucket: this.#bucket, Object: from }), new CopyDestinationOptions({ Bucket: this.#bucket, Object: to }));
+      await this.#client.copyObject(
+        new CopySourceOptions({ Bucket: this.#bucket, Object: from }),
+        new CopyDestinationOptions({ Bucket: this.#bucket, Object: to }),
+      );
     } catch (error) {
       if (isS3Error(error, 'NoSuchKey', 'NotFound')) throw new ObjectNotFoundError(from);
       throw error;
@@ -207,7 +225,8 @@ export class S3ObjectStore implements ObjectStore {
    */
   #presignPutUrl(key: string, expiresInSeconds: number, query: Record<string, string>, options: PresignPutOptions): string {
     const { size } = options;
-    if (size !== undefined && !(Number.isSafeInteger(size) && size >= 0)) throw new RangeError(`a URL's size is a whole number of bytes, not ${size}`);
+    if (size !== undefined && !(Number.isSafeInteger(size) && size >= 0))
+      throw new RangeError(`a URL's size is a whole number of bytes, not ${size}`);
     const target = this.#presigner.requestTarget('PUT', this.#bucket, key, this.#region);
     return presignV4({
       method: 'PUT',
@@ -224,7 +243,9 @@ export class S3ObjectStore implements ObjectStore {
   /** The listed parts S3 does not hold with the ETag given; empty when S3 cannot list them. */
   async #partsNotHeld(key: string, uploadId: string, parts: UploadedPart[]): Promise<number[]> {
     try {
-      const held = new Map((await this.#client.uploadedParts(this.#bucket, key, uploadId)).map((part) => [part.partNumber, unquoted(part.etag)]));
+      const held = new Map(
+        (await this.#client.uploadedParts(this.#bucket, key, uploadId)).map((part) => [part.partNumber, unquoted(part.etag)]),
+      );
       return parts.filter((part) => held.get(part.partNumber) !== unquoted(part.etag)).map((part) => part.partNumber);
     } catch {
       return [];
@@ -239,7 +260,10 @@ export class S3ObjectStore implements ObjectStore {
 }
 
 /** Signs URLs for the public endpoint; it never sends a request of its own. */
-function presignerFor(publicEndpoint: string, credentials: { accessKey: string; secretKey: string; region: string; partSize: number }): S3Client {
+function presignerFor(
+  publicEndpoint: string,
+  credentials: { accessKey: string; secretKey: string; region: string; partSize: number },
+): S3Client {
   const endpoint = endpointOf(publicEndpoint);
   return new S3Client({ ...endpoint, ...credentials, transportAgent: keepAliveAgent(endpoint.useSSL ? 'https:' : 'http:') });
 }

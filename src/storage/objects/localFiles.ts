@@ -75,7 +75,10 @@ export async function removeEntriesModifiedBefore(directory: string, olderThan: 
   });
   for (const name of names) {
     const path = join(directory, name);
-    const modified = await stat(path).then((info) => info.mtime, () => undefined);
+    const modified = await stat(path).then(
+      (info) => info.mtime,
+      () => undefined,
+    );
     if (modified === undefined || modified >= olderThan) continue;
     await removeQuietly(path);
     removed += 1;

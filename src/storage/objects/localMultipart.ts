@@ -121,7 +121,11 @@ export class LocalMultipartStaging {
     // Another completion of the same upload is under way: this one finds the upload gone, as it soon will be.
     if (activity.completing) throw new UploadNotFoundError(uploadId);
     // A part still arriving is not uploaded yet.
-    if (activity.writing.size > 0) throw new PartsNotUploadedError(key, [...activity.writing.keys()].sort((a, b) => a - b));
+    if (activity.writing.size > 0)
+      throw new PartsNotUploadedError(
+        key,
+        [...activity.writing.keys()].sort((a, b) => a - b),
+      );
     activity.completing = true;
     try {
       await publish(await this.#completion(key, uploadId, parts));
@@ -132,7 +136,11 @@ export class LocalMultipartStaging {
     }
   }
 
-  async #completion(key: string, uploadId: string, parts: UploadedPart[]): Promise<{ partFiles: string[] } | { assembled: AssembledUpload }> {
+  async #completion(
+    key: string,
+    uploadId: string,
+    parts: UploadedPart[],
+  ): Promise<{ partFiles: string[] } | { assembled: AssembledUpload }> {
     const directory = await this.#directoryFor(key, uploadId);
     const present = new Set(await readdir(directory));
     // Clients echo ETags quoted, as S3 sends them; a name made from anything else is simply absent.
@@ -164,8 +172,16 @@ export class LocalMultipartStaging {
     return { assembled: { path, size, sha256: this.#running.get(uploadId)?.digestOf(parts.length, size) } };
   }
 
-  async #writeInPlace(directory: string, uploadId: string, partNumber: number, partSize: number, body: Readable, size?: number): Promise<UploadedPart> {
-    if (size !== undefined && size > partSize) throw new RangeError(`part ${partNumber} has ${size} bytes; this upload's parts have at most ${partSize}`);
+  async #writeInPlace(
+    directory: string,
+    uploadId: string,
+    partNumber: number,
+    partSize: number,
+    body: Readable,
+    size?: number,
+  ): Promise<UploadedPart> {
+    if (size !== undefined && size > partSize)
+      throw new RangeError(`part ${partNumber} has ${size} bytes; this upload's parts have at most ${partSize}`);
     // Checked and counted with no wait in between, so completing and writing exclude each other.
     const activity = this.#activityOf(uploadId);
     if (activity.completing) throw new UploadNotFoundError(uploadId);
@@ -180,7 +196,14 @@ export class LocalMultipartStaging {
     }
   }
 
-  async #writePartInPlace(directory: string, uploadId: string, partNumber: number, partSize: number, body: Readable, size?: number): Promise<UploadedPart> {
+  async #writePartInPlace(
+    directory: string,
+    uploadId: string,
+    partNumber: number,
+    partSize: number,
+    body: Readable,
+    size?: number,
+  ): Promise<UploadedPart> {
     const running = this.#running.get(uploadId);
     const onTheWay = running?.begin(partNumber);
     let received = 0;
@@ -196,7 +219,8 @@ export class LocalMultipartStaging {
       const sink = createWriteStream(join(directory, ASSEMBLY_FILE), { flags: 'r+', start: (partNumber - 1) * partSize });
       await pipeline(body, counting, ...(onTheWay === undefined ? [] : [onTheWay.tap]), sink);
       if (size !== undefined && received !== size) throw new RangeError(`part ${partNumber} ended after ${received} of its ${size} bytes`);
-      if (received > partSize) throw new RangeError(`part ${partNumber} has ${received} bytes; this upload's parts have at most ${partSize}`);
+      if (received > partSize)
+        throw new RangeError(`part ${partNumber} has ${received} bytes; this upload's parts have at most ${partSize}`);
       const etag = randomUUID().replaceAll('-', '');
       await writeFile(join(directory, partFileName(partNumber, etag)), String(received));
       onTheWay?.done();
@@ -305,7 +329,13 @@ class RunningDigest {
         callback(null, chunk);
       },
     });
-    return { tap, done: () => { this.#busy = false; this.#next += 1; } };
+    return {
+      tap,
+      done: () => {
+        this.#busy = false;
+        this.#next += 1;
+      },
+    };
   }
 
   spoil(): void {
@@ -318,4 +348,3 @@ class RunningDigest {
     return this.#hash.copy().digest('hex');
   }
 }
-

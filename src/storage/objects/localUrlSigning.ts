@@ -19,9 +19,7 @@ export interface ObjectUrlGrant {
   size?: number;
 }
 
-export type GrantVerdict =
-  | { ok: true; grant: ObjectUrlGrant }
-  | { ok: false; code: 'SIGNATURE_INVALID' | 'URL_EXPIRED'; message: string };
+export type GrantVerdict = { ok: true; grant: ObjectUrlGrant } | { ok: false; code: 'SIGNATURE_INVALID' | 'URL_EXPIRED'; message: string };
 
 const SIGNATURE_HEX = /^[0-9a-f]{64}$/;
 const UNIX_SECONDS = /^[0-9]{1,12}$/;
@@ -88,7 +86,8 @@ function grantFromParams(request: { method: string; key: string; params: URLSear
   }
   const size = params.get('size');
   if (size !== null) {
-    if (method !== 'PUT' || !BYTE_COUNT.test(size) || !Number.isSafeInteger(Number(size))) return 'only a PUT URL can bind a size, a whole number of bytes';
+    if (method !== 'PUT' || !BYTE_COUNT.test(size) || !Number.isSafeInteger(Number(size)))
+      return 'only a PUT URL can bind a size, a whole number of bytes';
     grant.size = Number(size);
   }
   const filename = params.get('filename');

@@ -8,9 +8,8 @@ export async function openObjectStore(
   settings: Config['objects'],
   local: { publicBaseUrl: string; signingSecret: string },
 ): Promise<ObjectStore> {
-  const store: ObjectStore = settings.kind === 'local'
-    ? new LocalObjectStore({ root: settings.root, ...local })
-    : new S3ObjectStore(settings);
+  const store: ObjectStore =
+    settings.kind === 'local' ? new LocalObjectStore({ root: settings.root, ...local }) : new S3ObjectStore(settings);
   await store.ensureReady();
   return store;
 }

@@ -33,7 +33,9 @@ export function presignV4(request: PresignRequest): string {
   const stamp = amzDate(request.date);
   const scope = `${stamp.slice(0, 8)}/${request.region}/s3/aws4_request`;
   const headers: Record<string, string> = { ...request.headers, host: request.host };
-  const headerNames = Object.keys(headers).map((name) => name.toLowerCase()).sort();
+  const headerNames = Object.keys(headers)
+    .map((name) => name.toLowerCase())
+    .sort();
   const query: Record<string, string> = {
     ...request.query,
     'X-Amz-Algorithm': ALGORITHM,
@@ -68,7 +70,10 @@ function uriEncode(text: string): string {
 }
 
 function amzDate(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  return date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 }
 
 function signingKey(secretKey: string, day: string, region: string): Buffer {

@@ -44,5 +44,6 @@ const parsers = new Map<number, TextParser>([
 
 export const directRowTypes: CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    (format === undefined || format === 'text' ? parsers.get(oid) : undefined) ?? pg.types.getTypeParser(oid, format)) as CustomTypesConfig['getTypeParser'],
+    (format === undefined || format === 'text' ? parsers.get(oid) : undefined) ??
+    pg.types.getTypeParser(oid, format)) as CustomTypesConfig['getTypeParser'],
 };

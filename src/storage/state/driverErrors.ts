@@ -28,7 +28,8 @@ const unreachable = {
   /** Node's socket errors, as pg raises them. */
   socketCodes: new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']),
   /** pg's own words for a connection lost or not obtained; these errors carry no code. */
-  messages: /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error and is not queryable|Client was closed and is not queryable)/,
+  messages:
+    /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error and is not queryable|Client was closed and is not queryable)/,
 };
 
 /** Seconds a client is told to wait (Retry-After) before retrying a request refused SERVICE_UNAVAILABLE. */

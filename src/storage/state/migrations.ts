@@ -26,7 +26,10 @@ export async function readSchemaFile(prismaDir = defaultPrismaDir): Promise<Sche
 export async function readMigrations(prismaDir = defaultPrismaDir): Promise<MigrationList> {
   const baseDir = join(prismaDir, 'migrations');
   const entries = await readdir(baseDir, { withFileTypes: true }).catch(() => []);
-  const names = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const names = entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
   const migrationDirectories = await Promise.all(
     names.map(async (name) => {
       const content = await readFile(join(baseDir, name, 'migration.sql'), 'utf8').then(
@@ -71,9 +74,8 @@ export async function pendingSchemaChange(prismaDir = defaultPrismaDir): Promise
   try {
     const engine = await openSchemaEngine(schema, factory);
     try {
-      const from = migrationsList.migrationDirectories.length > 0
-        ? { tag: 'migrations' as const, ...migrationsList }
-        : { tag: 'empty' as const };
+      const from =
+        migrationsList.migrationDirectories.length > 0 ? { tag: 'migrations' as const, ...migrationsList } : { tag: 'empty' as const };
       const result = await engine.diff({
         from,
         to: { tag: 'schemaDatamodel', files: [schema] },
@@ -107,5 +109,8 @@ class ClosingShadowsPGlite extends PrismaPGlite {
 }
 
 export async function migrationsDirExists(prismaDir = defaultPrismaDir): Promise<boolean> {
-  return stat(join(prismaDir, 'migrations')).then((s) => s.isDirectory(), () => false);
+  return stat(join(prismaDir, 'migrations')).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
 }

@@ -11,7 +11,12 @@ export interface Listening {
  * it reconnects with backoff, and wakes once after reconnecting, because notifications sent while it
  * was down are gone: a notification is only a hint, the outbox table is the truth.
  */
-export async function listenOnPostgres(url: string, channel: string, onWake: () => void, onError: (error: unknown) => void): Promise<Listening> {
+export async function listenOnPostgres(
+  url: string,
+  channel: string,
+  onWake: () => void,
+  onError: (error: unknown) => void,
+): Promise<Listening> {
   let client: pg.Client | undefined;
   let closed = false;
   let retryTimer: NodeJS.Timeout | undefined;

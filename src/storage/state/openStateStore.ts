@@ -21,9 +21,7 @@ export type StateDb = PrismaClient;
 export type StateTx = Prisma.TransactionClient;
 
 /** Where state lives: a PostgreSQL server, or PGlite (Postgres compiled to WASM) in a local folder. */
-export type StateLocation =
-  | { kind: 'postgres'; url: string }
-  | { kind: 'pglite'; dataDir: string | undefined };
+export type StateLocation = { kind: 'postgres'; url: string } | { kind: 'pglite'; dataDir: string | undefined };
 
 export interface StateStore {
   readonly kind: StateLocation['kind'];
@@ -53,9 +51,7 @@ export interface OpenStateStoreOptions {
 export async function openStateStore(location: StateLocation, options: OpenStateStoreOptions = {}): Promise<StateStore> {
   const migrate = options.migrate ?? true;
   if (location.kind === 'postgres') {
-    const appliedMigrations = migrate
-      ? await withPostgresAdapter(location.url, (factory) => applyMigrations(factory))
-      : [];
+    const appliedMigrations = migrate ? await withPostgresAdapter(location.url, (factory) => applyMigrations(factory)) : [];
     // One pool for Prisma and the sql/ statements (directSql.ts), so one set of connections and of
     // prepared statements; its type parsers are for the direct statements (Prisma's adapter brings its own).
     const pool = new pg.Pool({ connectionString: location.url, max: options.poolSize ?? 10, types: directRowTypes });
@@ -63,7 +59,9 @@ export async function openStateStore(location: StateLocation, options: OpenState
     pool.on('error', () => undefined);
     const statementName = options.preparedStatements === false ? () => undefined : statementNamer();
     // The adapter's type says a name is always given; an unnamed statement (undefined) is what it does without one.
-    const factory = new PrismaPg(pool, { statementNameGenerator: ((query: SqlQuery) => statementName(query.sql)) as (query: SqlQuery) => string });
+    const factory = new PrismaPg(pool, {
+      statementNameGenerator: ((query: SqlQuery) => statementName(query.sql)) as (query: SqlQuery) => string,
+    });
     const db = new PrismaClient({ adapter: factory });
     await db.$connect();
     registerDirectSql(db, { pool, statementName });

@@ -58,10 +58,7 @@ export interface SchemaFile {
   content: string;
 }
 
-export async function openSchemaEngine(
-  schema: SchemaFile,
-  adapterFactory: SqlMigrationAwareDriverAdapterFactory,
-): Promise<SchemaEngine> {
+export async function openSchemaEngine(schema: SchemaFile, adapterFactory: SqlMigrationAwareDriverAdapterFactory): Promise<SchemaEngine> {
   await initialiseWasm();
   const ignoreEngineLogs = () => {};
   return engineBindings.SchemaEngine.new(

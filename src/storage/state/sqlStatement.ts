@@ -5,7 +5,10 @@
  */
 export class Sql {
   /** `strings` has one more item than `values`: the text around and between the parameters. */
-  private constructor(private readonly strings: readonly string[], readonly values: readonly unknown[]) {}
+  private constructor(
+    private readonly strings: readonly string[],
+    readonly values: readonly unknown[],
+  ) {}
 
   static fromTemplate(strings: readonly string[], values: readonly unknown[]): Sql {
     const texts = [strings[0]!];

@@ -15,6 +15,8 @@ export async function autovacuumWarning(db: StateDb): Promise<string | null> {
 /** The warning for a server whose `autovacuum` setting reads `setting`, or null when it is on. */
 export function warningFor(setting: string | undefined): string | null {
   if (setting === undefined || setting === 'on') return null;
-  return 'PostgreSQL\'s autovacuum is off: claims slow down as claimed tasks\' old row versions pile up; ' +
-    'turn it on, or run VACUUM (ANALYZE) "Task", "TaskAction", "Claim", "TaskEvent" regularly';
+  return (
+    "PostgreSQL's autovacuum is off: claims slow down as claimed tasks' old row versions pile up; " +
+    'turn it on, or run VACUUM (ANALYZE) "Task", "TaskAction", "Claim", "TaskEvent" regularly'
+  );
 }

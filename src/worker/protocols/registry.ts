@@ -9,7 +9,12 @@ export class ProtocolRegistry {
   async load(moduleUrl: string): Promise<Protocol> {
     const module = (await import(moduleUrl)) as { default?: Protocol };
     const protocol = module.default;
-    if (protocol === undefined || typeof protocol.name !== 'string' || typeof protocol.createDag !== 'function' || typeof protocol.runUnit !== 'function') {
+    if (
+      protocol === undefined ||
+      typeof protocol.name !== 'string' ||
+      typeof protocol.createDag !== 'function' ||
+      typeof protocol.runUnit !== 'function'
+    ) {
       throw new Error(`${moduleUrl} does not default-export a protocol { name, createDag, runUnit }`);
     }
     this.byName.set(protocol.name, { moduleUrl, protocol });

@@ -9,5 +9,6 @@ import harmonicOscillator from './harmonicOscillator/protocol.js';
  */
 export const builtInSettingsChecks: ProtocolSettingsChecks = new Map(
   [harmonicOscillator, commandProtocol].flatMap((protocol): Array<[string, ProtocolSettingsCheck]> =>
-    protocol.checkSettings === undefined ? [] : [[protocol.name, (settings) => protocol.checkSettings?.(settings)]]),
+    protocol.checkSettings === undefined ? [] : [[protocol.name, (settings) => protocol.checkSettings?.(settings)]],
+  ),
 );

@@ -5,7 +5,10 @@ import type { UnitContext } from '../protocol.js';
 
 export class ExternalCommandError extends Error {
   override name = 'ExternalCommandError';
-  constructor(message: string, readonly stderr: string) {
+  constructor(
+    message: string,
+    readonly stderr: string,
+  ) {
     super(message);
   }
 }

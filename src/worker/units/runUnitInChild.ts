@@ -2,9 +2,7 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { UnitContext } from '../protocol.js';
 
-export type UnitOutcome =
-  | { ok: true; outputs: unknown; log: string }
-  | { ok: false; exception: string; traceback: string; log: string };
+export type UnitOutcome = { ok: true; outputs: unknown; log: string } | { ok: false; exception: string; traceback: string; log: string };
 
 const childEntry = fileURLToPath(new URL('./unitProcess.js', import.meta.url));
 
@@ -81,7 +79,12 @@ export function runUnitInChild(
         return;
       }
       const how = signal === null ? `exit code ${code}` : `signal ${signal}`;
-      resolve({ ok: false, exception: `UnitProcessDied: the unit's process ended (${how}) without a result`, traceback: text.slice(-64 * 1024), log: text });
+      resolve({
+        ok: false,
+        exception: `UnitProcessDied: the unit's process ended (${how}) without a result`,
+        traceback: text.slice(-64 * 1024),
+        log: text,
+      });
     });
     child.send({ moduleUrl, context });
   });

@@ -43,8 +43,12 @@ export async function setUpCampaign(serverUrl: string, dataDir: string, name: st
   const admin = new ApiClient(serverUrl, (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim());
   const scope = `chaos-${name}-run`;
   const identity = async (kind: 'USER' | 'COMPUTE', who: string) =>
-    (await admin.request<{ createIdentity: { token: string } }>(
-      'mutation ($i: CreateIdentityInput!) { createIdentity(input: $i) { token } }', { i: { kind, name: `${name}-${who}`, scopes: [scope] } })).createIdentity.token;
+    (
+      await admin.request<{ createIdentity: { token: string } }>(
+        'mutation ($i: CreateIdentityInput!) { createIdentity(input: $i) { token } }',
+        { i: { kind, name: `${name}-${who}`, scopes: [scope] } },
+      )
+    ).createIdentity.token;
   const user = new ApiClient(serverUrl, await identity('USER', 'scientist'));
   const computeToken = await identity('COMPUTE', 'cluster');
   const settings = {
@@ -53,18 +57,29 @@ export async function setUpCampaign(serverUrl: string, dataDir: string, name: st
       name: unit.key,
       dependencies: unit.dependencies ?? [],
       command: [
-        process.execPath, unitProgram, String(unit.ms), String(unit.fileBytes),
+        process.execPath,
+        unitProgram,
+        String(unit.ms),
+        String(unit.fileBytes),
         ...(unit.busy === true ? ['busy'] : unit.failWith !== undefined ? ['fail', unit.failWith] : []),
       ],
     })),
   };
-  const { createNetwork } = await user.request<{ createNetwork: { network: { scopedKey: string; transformations: Array<{ scopedKey: string }> } } }>(
+  const { createNetwork } = await user.request<{
+    createNetwork: { network: { scopedKey: string; transformations: Array<{ scopedKey: string }> } };
+  }>(
     'mutation ($s: String!, $input: NetworkInput!) { createNetwork(scope: $s, input: $input) { network { scopedKey transformations { scopedKey } } } }',
-    { s: scope, input: {
-      name,
-      chemicalSystems: [{ name: 'a', components: {} }, { name: 'b', components: {} }],
-      transformations: [{ name, stateA: 'a', stateB: 'b', protocol: 'command', settings }],
-    } },
+    {
+      s: scope,
+      input: {
+        name,
+        chemicalSystems: [
+          { name: 'a', components: {} },
+          { name: 'b', components: {} },
+        ],
+        transformations: [{ name, stateA: 'a', stateB: 'b', protocol: 'command', settings }],
+      },
+    },
   );
   const networkKey = createNetwork.network.scopedKey;
   const transformationKey = createNetwork.network.transformations[0]!.scopedKey;
@@ -75,7 +90,9 @@ export async function setUpCampaign(serverUrl: string, dataDir: string, name: st
     computeToken,
     createTasks: async (count) => {
       const { createTasks } = await user.request<{ createTasks: Array<{ id: string }> }>(
-        'mutation ($t: ID!, $n: Int!) { createTasks(transformationKey: $t, count: $n) { id } }', { t: transformationKey, n: count });
+        'mutation ($t: ID!, $n: Int!) { createTasks(transformationKey: $t, count: $n) { id } }',
+        { t: transformationKey, n: count },
+      );
       const ids = createTasks.map((task) => task.id);
       await user.request('mutation ($n: ID!, $ids: [ID!]!) { actionTasks(networkKey: $n, taskIds: $ids) }', { n: networkKey, ids });
       return ids;
@@ -84,7 +101,15 @@ export async function setUpCampaign(serverUrl: string, dataDir: string, name: st
       name: workerName,
       // Scratch beside the server's data, so that a SIGKILLed worker's files go when the test's folder does.
       process: startWorkerProcess(serverUrl, computeToken, [
-        '--name', workerName, '--protocols', 'command', '--poll-seconds', '0.5', '--scratch', join(dirname(dataDir), 'scratch', workerName), ...args,
+        '--name',
+        workerName,
+        '--protocols',
+        'command',
+        '--poll-seconds',
+        '0.5',
+        '--scratch',
+        join(dirname(dataDir), 'scratch', workerName),
+        ...args,
       ]),
     }),
     waitUntilFinished: async (taskIds, timeoutMs) => {
@@ -93,7 +118,9 @@ export async function setUpCampaign(serverUrl: string, dataDir: string, name: st
       for (;;) {
         try {
           const { tasks } = await user.request<{ tasks: { edges: Array<{ node: { id: string; status: string } }> } }>(
-            'query ($s: String!) { tasks(first: 100, filter: { scope: $s }) { edges { node { id status } } } }', { s: scope });
+            'query ($s: String!) { tasks(first: 100, filter: { scope: $s }) { edges { node { id status } } } }',
+            { s: scope },
+          );
           statuses = Object.fromEntries(tasks.edges.map((e) => [e.node.id, e.node.status]).filter(([id]) => taskIds.includes(id!)));
           if (taskIds.every((id) => statuses[id] === 'COMPLETE' || statuses[id] === 'ERROR')) return statuses;
         } catch {

@@ -96,9 +96,12 @@ export async function checkChaosInvariants(options: InvariantOptions): Promise<C
 }
 
 function unitEvents(workers: NamedWorker[], taskIds: string[], match: (line: Record<string, unknown>) => boolean): UnitEvent[] {
-  return workers.flatMap((worker) => worker.process.logs()
-    .filter((line) => match(line) && taskIds.includes(String(line.taskId)))
-    .map((line) => ({ worker: worker.name, taskId: String(line.taskId), unitKey: String(line.unitKey), time: logTime(line) })));
+  return workers.flatMap((worker) =>
+    worker.process
+      .logs()
+      .filter((line) => match(line) && taskIds.includes(String(line.taskId)))
+      .map((line) => ({ worker: worker.name, taskId: String(line.taskId), unitKey: String(line.unitKey), time: logTime(line) })),
+  );
 }
 
 /** When a JSON log line was written, in ms since the epoch. */
@@ -114,7 +117,8 @@ async function expectEveryRefIntact(db: StateDb, objects: ObjectStore, taskIds: 
   for (const row of await db.protocolDag.findMany({ where })) refs.push({ key: row.objectKey, size: Number(row.size), sha256: row.sha256 });
   for (const row of await db.unitResult.findMany({ where })) refs.push({ key: row.objectKey, size: Number(row.size), sha256: row.sha256 });
   for (const row of await db.resultFile.findMany({ where })) refs.push({ key: row.objectKey, size: Number(row.size), sha256: row.sha256 });
-  for (const row of await db.protocolDagResult.findMany({ where })) refs.push({ key: row.objectKey, size: Number(row.size), sha256: row.sha256 });
+  for (const row of await db.protocolDagResult.findMany({ where }))
+    refs.push({ key: row.objectKey, size: Number(row.size), sha256: row.sha256 });
   for (const ref of refs) {
     const actual = await objects.digest(ref.key).catch((error: Error) => ({ key: ref.key, missing: error.message }));
     expect(actual).toEqual({ key: ref.key, size: ref.size, sha256: ref.sha256 });
@@ -133,7 +137,8 @@ async function leftovers(options: InvariantOptions): Promise<Leftovers> {
     if (row.logKey !== null) referenced.add(row.logKey);
   }
   for (const row of await db.resultFile.findMany({ select: { objectKey: true } })) referenced.add(row.objectKey);
-  for (const row of await db.resultFileUpload.findMany({ where: { committedAt: { not: null } }, select: { objectKey: true } })) referenced.add(row.objectKey);
+  for (const row of await db.resultFileUpload.findMany({ where: { committedAt: { not: null } }, select: { objectKey: true } }))
+    referenced.add(row.objectKey);
   for (const row of await db.protocolDagResult.findMany({ select: { objectKey: true } })) referenced.add(row.objectKey);
   const unreferencedObjects: string[] = [];
   for await (const object of objects.list('')) if (!referenced.has(object.key)) unreferencedObjects.push(object.key);

@@ -43,12 +43,20 @@ export async function startLocalServerRig(name: string, env: Record<string, stri
     const workers: NamedWorker[] = [];
     const owned = database;
     return {
-      server, dataDir, objectsRoot, state, objects, workers,
+      server,
+      dataDir,
+      objectsRoot,
+      state,
+      objects,
+      workers,
       multipartParts: async () => {
         const uploads = new Map<string, string[]>();
         for (const id of await readdir(join(objectsRoot, '.multipart')).catch(() => [])) {
           const names = await readdir(join(objectsRoot, '.multipart', id)).catch(() => []);
-          uploads.set(id, names.filter((n) => n.startsWith('part-')));
+          uploads.set(
+            id,
+            names.filter((n) => n.startsWith('part-')),
+          );
         }
         return uploads;
       },

@@ -35,7 +35,9 @@ export async function startPostgresCluster(): Promise<PostgresCluster> {
     await chown(folder, Number(uid.stdout.trim()), Number(gid.stdout.trim()));
   }
   const pg = (program: string, args: string[]) =>
-    asRoot ? run(existsSync('/usr/sbin/runuser') ? '/usr/sbin/runuser' : 'runuser', ['-u', 'postgres', '--', join(bin, program), ...args]) : run(join(bin, program), args);
+    asRoot
+      ? run(existsSync('/usr/sbin/runuser') ? '/usr/sbin/runuser' : 'runuser', ['-u', 'postgres', '--', join(bin, program), ...args])
+      : run(join(bin, program), args);
   const data = join(folder, 'data');
   const port = await freePort();
   const options = `-p ${port} -k ${folder} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off`;

@@ -18,7 +18,12 @@ export async function freePort(): Promise<number> {
 }
 
 /** test/support/waitFor.ts, with the chaos suite's longer default deadline. */
-export function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000, everyMs = 10): Promise<T> {
+export function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 60_000,
+  everyMs = 10,
+): Promise<T> {
   return waitForCondition(what, check, timeoutMs, everyMs);
 }
 
@@ -68,18 +73,27 @@ export function loadEveryCore(cores = 2): { stop(): Promise<void> } {
   const spinners: ChildProcess[] = Array.from({ length: cores }, () => {
     // A spinning event loop never hears its stdin close, so it checks now and then that the test
     // process that started it is still its parent, and ends when it is not.
-    const spinner = spawn(process.execPath, ['-e', 'const parent = process.ppid; for (;;) { for (let i = 0; i < 1e6; i += 1) Math.sqrt(Math.random()); if (process.ppid !== parent) process.exit(0); }'], { stdio: 'ignore' });
+    const spinner = spawn(
+      process.execPath,
+      [
+        '-e',
+        'const parent = process.ppid; for (;;) { for (let i = 0; i < 1e6; i += 1) Math.sqrt(Math.random()); if (process.ppid !== parent) process.exit(0); }',
+      ],
+      { stdio: 'ignore' },
+    );
     trackChild(spinner, 'CPU spinner');
     return spinner;
   });
   return {
     stop: async () => {
-      await Promise.all(spinners.map(async (child) => {
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        const exited = once(child, 'exit');
-        child.kill('SIGKILL');
-        await exited;
-      }));
+      await Promise.all(
+        spinners.map(async (child) => {
+          if (child.exitCode !== null || child.signalCode !== null) return;
+          const exited = once(child, 'exit');
+          child.kill('SIGKILL');
+          await exited;
+        }),
+      );
     },
   };
 }

@@ -20,9 +20,11 @@ async function startChild(label: string, script: string, ...args: string[]) {
 
 test('starts a child that ignores SIGTERM, a paused child and a server, and stops none of them', async () => {
   const stubborn = await startChild('a child that ignores SIGTERM', "process.on('SIGTERM', () => {}); setInterval(() => {}, 1000)");
-  const paused = await startChild('a paused child',
+  const paused = await startChild(
+    'a paused child',
     "process.on('SIGTERM', () => { require('node:fs').writeFileSync(process.argv[1], 'SIGTERM'); process.exit(0); }); setInterval(() => {}, 1000)",
-    `${report}.paused`);
+    `${report}.paused`,
+  );
   paused.kill('SIGSTOP');
   const server = createServer((_req, res) => res.end('still here'));
   trackServer(server, 'a listening http server');

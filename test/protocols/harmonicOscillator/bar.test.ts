@@ -38,8 +38,7 @@ describe('BAR between two harmonic wells', () => {
 
   test('σ shrinks as 1/√n: four times the samples halve it', () => {
     const seeds = [1, 2, 3, 4, 5];
-    const meanSigma = (count: number) =>
-      seeds.reduce((sum, seed) => sum + estimate(seed, count, count).sigma, 0) / seeds.length;
+    const meanSigma = (count: number) => seeds.reduce((sum, seed) => sum + estimate(seed, count, count).sigma, 0) / seeds.length;
     const ratio = meanSigma(1_000) / meanSigma(4_000);
     expect(ratio).toBeGreaterThan(1.8);
     expect(ratio).toBeLessThan(2.2);
@@ -47,7 +46,10 @@ describe('BAR between two harmonic wells', () => {
 
   test('gives exactly 0 ± 0 between identical wells', () => {
     const rng = Xoshiro128.seeded(3, 0);
-    const same = [{ k: 2, samples: exactSamples(2, kT, 500, rng) }, { k: 2, samples: exactSamples(2, kT, 700, rng) }];
+    const same = [
+      { k: 2, samples: exactSamples(2, kT, 500, rng) },
+      { k: 2, samples: exactSamples(2, kT, 700, rng) },
+    ];
     const result = barAcrossWindows(same, kT);
     expect(result.deltaF).toBeCloseTo(0, 12);
     expect(result.sigma).toBeCloseTo(0, 6);
@@ -55,7 +57,10 @@ describe('BAR between two harmonic wells', () => {
 
   test('stays finite and reports a wide error bar when the wells barely overlap', () => {
     const rng = Xoshiro128.seeded(4, 0);
-    const farApart = [{ k: 1, samples: exactSamples(1, 1, 200, rng) }, { k: 1e4, samples: exactSamples(1e4, 1, 200, rng) }];
+    const farApart = [
+      { k: 1, samples: exactSamples(1, 1, 200, rng) },
+      { k: 1e4, samples: exactSamples(1e4, 1, 200, rng) },
+    ];
     const poor = barAcrossWindows(farApart, 1);
     expect(Number.isFinite(poor.deltaF)).toBe(true);
     expect(Number.isFinite(poor.sigma)).toBe(true);
@@ -81,13 +86,19 @@ describe('BAR along a chain of λ windows', () => {
 
   function chainEstimate(seed: number) {
     const rng = Xoshiro128.seeded(seed, 1);
-    return barAcrossWindows(springConstants.map((k) => ({ k, samples: exactSamples(k, kT, 1_000, rng) })), kT);
+    return barAcrossWindows(
+      springConstants.map((k) => ({ k, samples: exactSamples(k, kT, 1_000, rng) })),
+      kT,
+    );
   }
 
   test('sums the pairs, and its σ matches the scatter across seeds where quadrature runs low', () => {
     const estimates = Array.from({ length: 40 }, (_, seed) => chainEstimate(seed));
     for (const { deltaF, pairs } of estimates) {
-      expect(deltaF).toBeCloseTo(pairs.reduce((sum, pair) => sum + pair.deltaF, 0), 12);
+      expect(deltaF).toBeCloseTo(
+        pairs.reduce((sum, pair) => sum + pair.deltaF, 0),
+        12,
+      );
     }
     const scatter = Math.sqrt(estimates.reduce((sum, { deltaF }) => sum + (deltaF - exact) ** 2, 0) / estimates.length);
     const typical = (pick: (estimate: (typeof estimates)[number]) => number) =>

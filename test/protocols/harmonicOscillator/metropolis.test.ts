@@ -8,7 +8,13 @@ describe('Metropolis sampling of one harmonic well', () => {
 
   test('samples ⟨x²⟩ = kT/k within 5 correlation-aware standard errors, accepting about half the moves', () => {
     const run = runMetropolis({
-      k, kT, startX: 0, rng: Xoshiro128.seeded(11, 0), stepSize: defaultStepSize(k, kT), steps: 500_000, interval: 10,
+      k,
+      kT,
+      startX: 0,
+      rng: Xoshiro128.seeded(11, 0),
+      stepSize: defaultStepSize(k, kT),
+      steps: 500_000,
+      interval: 10,
     });
     expect(run.samples).toHaveLength(50_000);
     const squares = run.samples.map((x) => x * x);

@@ -131,9 +131,7 @@ describe('the harmonic-oscillator protocol', () => {
   });
 
   test('refuses bad settings when planning, before any unit runs', () => {
-    expect(() => harmonicOscillator.createDag(transformation({ k0: 1, k1: -4 }), null)).toThrow(
-      /k1 must be a finite number > 0, got -4/,
-    );
+    expect(() => harmonicOscillator.createDag(transformation({ k0: 1, k1: -4 }), null)).toThrow(/k1 must be a finite number > 0, got -4/);
   });
 
   test('a sample unit that asked for its parent state but did not get it fails instead of starting over', async () => {

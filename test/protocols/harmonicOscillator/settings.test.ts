@@ -8,7 +8,13 @@ import {
 describe('harmonic-oscillator settings', () => {
   test('need only k0 and k1; everything else has a default', () => {
     expect(parseHarmonicSettings({ k0: 1, k1: 4 })).toEqual({
-      k0: 1, k1: 4, kT: 1, windows: 6, samplesPerWindow: 20_000, sampleInterval: 10, seed: 1,
+      k0: 1,
+      k1: 4,
+      kT: 1,
+      windows: 6,
+      samplesPerWindow: 20_000,
+      sampleInterval: 10,
+      seed: 1,
     });
   });
 

@@ -9,7 +9,9 @@ const store = await openStateStore({ kind: 'postgres', url }, { migrate: false, 
 try {
   const direct = await decodingRow(store.db);
   const throughPrisma = await store.db.$transaction((tx) => decodingRow(tx));
-  process.stdout.write(JSON.stringify(tagged({ offsetMinutes: new Date('2024-03-01T00:00:00Z').getTimezoneOffset(), direct, throughPrisma })));
+  process.stdout.write(
+    JSON.stringify(tagged({ offsetMinutes: new Date('2024-03-01T00:00:00Z').getTimezoneOffset(), direct, throughPrisma })),
+  );
 } finally {
   await store.close();
 }

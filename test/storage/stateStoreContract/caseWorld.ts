@@ -27,7 +27,11 @@ export interface CaseWorld {
   /** A new compute service of the case's worker, registered through `services` (a replica's, or the domain's). */
   service(name: string, services?: Services): Promise<string>;
   /** Claims until every task in `taskIds` is claimed by `serviceId`; any other task claimed fails the case. */
-  claimEach(taskIds: readonly string[], serviceId: string, options?: { services?: Services; protocols?: string[] | null }): Promise<Map<string, ClaimedTask>>;
+  claimEach(
+    taskIds: readonly string[],
+    serviceId: string,
+    options?: { services?: Services; protocols?: string[] | null },
+  ): Promise<Map<string, ClaimedTask>>;
   /** Ends a claimed one-unit task: COMPLETE with `ok`, else a failed unit and ERROR (or a restart). */
   finish(claim: ClaimedTask, outcome: 'ok' | 'failed', options?: { services?: Services; traceback?: string }): Promise<string>;
 }
@@ -43,13 +47,25 @@ export async function openCaseWorld(d: DomainOnStore): Promise<CaseWorld> {
   let networks = 0;
 
   const world: CaseWorld = {
-    d, scope, protocol, user, worker,
-    network: (options = {}) => createNetwork(d.services, user, {
-      scope, name: options.name ?? `network-${(networks += 1)}`, protocol: options.protocol ?? protocol, transformations: options.transformations ?? 1,
-    }),
+    d,
+    scope,
+    protocol,
+    user,
+    worker,
+    network: (options = {}) =>
+      createNetwork(d.services, user, {
+        scope,
+        name: options.name ?? `network-${(networks += 1)}`,
+        protocol: options.protocol ?? protocol,
+        transformations: options.transformations ?? 1,
+      }),
     actioned: async (net, count, options = {}) => {
       const created = await d.services.tasks.create(user, net.transformations[0]!.scopedKey, count, options);
-      await d.services.tasks.action(user, net.network.scopedKey, created.map((t) => t.id));
+      await d.services.tasks.action(
+        user,
+        net.network.scopedKey,
+        created.map((t) => t.id),
+      );
       return created;
     },
     service: async (name, services = d.services) => (await services.compute.register(worker, name)).id,
@@ -58,7 +74,12 @@ export async function openCaseWorld(d: DomainOnStore): Promise<CaseWorld> {
       const wanted = new Set(taskIds);
       const claims = new Map<string, ClaimedTask>();
       while (claims.size < wanted.size) {
-        const batch = await services.claims.claim(worker, serviceId, Math.min(100, wanted.size - claims.size), options.protocols ?? [protocol]);
+        const batch = await services.claims.claim(
+          worker,
+          serviceId,
+          Math.min(100, wanted.size - claims.size),
+          options.protocols ?? [protocol],
+        );
         if (batch.length === 0) throw new Error(`only ${claims.size} of ${wanted.size} tasks could be claimed`);
         for (const claim of batch) {
           if (!wanted.has(claim.taskId)) throw new Error(`claimed task ${claim.taskId}, which the case did not ask for`);

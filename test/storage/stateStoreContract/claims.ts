@@ -14,14 +14,16 @@ export function describeClaims(ctx: ContractContext): void {
       const replicas = Array.from({ length: 4 }, () => w.d.replica());
       const serviceIds = await Promise.all(replicas.map((replica, i) => w.service(`claimer-${i}`, replica)));
 
-      const claimedBy = await Promise.all(replicas.map(async (replica, i) => {
-        const mine: ClaimedTask[] = [];
-        for (;;) {
-          const batch = await replica.claims.claim(w.worker, serviceIds[i]!, 3, [w.protocol]);
-          if (batch.length === 0) return mine;
-          mine.push(...batch);
-        }
-      }));
+      const claimedBy = await Promise.all(
+        replicas.map(async (replica, i) => {
+          const mine: ClaimedTask[] = [];
+          for (;;) {
+            const batch = await replica.claims.claim(w.worker, serviceIds[i]!, 3, [w.protocol]);
+            if (batch.length === 0) return mine;
+            mine.push(...batch);
+          }
+        }),
+      );
 
       const claimed = claimedBy.flat();
       expect(claimed.length).toBe(40);
@@ -32,8 +34,12 @@ export function describeClaims(ctx: ContractContext): void {
       const serviceOf = new Map(claimedBy.flatMap((mine, i) => mine.map((c) => [c.claimId, serviceIds[i]!] as const)));
       for (const row of rows) {
         const handed = claimed.find((c) => c.taskId === row.id)!;
-        expect([row.status, row.currentClaimId, row.fence, row.currentClaim?.computeServiceId])
-          .toEqual(['RUNNING', handed.claimId, handed.fence, serviceOf.get(handed.claimId)]);
+        expect([row.status, row.currentClaimId, row.fence, row.currentClaim?.computeServiceId]).toEqual([
+          'RUNNING',
+          handed.claimId,
+          handed.fence,
+          serviceOf.get(handed.claimId),
+        ]);
       }
       expect(await w.d.store.db.claim.count({ where: { taskId: { in: tasks.map((t) => t.id) } } })).toBe(40);
     });
@@ -51,7 +57,8 @@ export function describeClaims(ctx: ContractContext): void {
       const [lowOld, urgentOld, middle, lowNew, urgentNew] = made.map((t) => t.id);
       const serviceId = await w.service('orderly');
       const order: string[] = [];
-      for (let i = 0; i < 5; i += 1) order.push(...(await w.d.services.claims.claim(w.worker, serviceId, 1, [w.protocol])).map((c) => c.taskId));
+      for (let i = 0; i < 5; i += 1)
+        order.push(...(await w.d.services.claims.claim(w.worker, serviceId, 1, [w.protocol])).map((c) => c.taskId));
       expect(order).toEqual([urgentOld, urgentNew, middle, lowOld, lowNew]);
     });
 
@@ -62,15 +69,23 @@ export function describeClaims(ctx: ContractContext): void {
       await w.d.services.networks.setWeight(w.user, off.network.scopedKey, 0);
       const unactioned = await w.d.services.tasks.create(w.user, live.transformations[0]!.scopedKey, 2);
       const cancelled = await w.actioned(live, 2);
-      await w.d.services.tasks.cancel(w.user, live.network.scopedKey, cancelled.map((t) => t.id));
+      await w.d.services.tasks.cancel(
+        w.user,
+        live.network.scopedKey,
+        cancelled.map((t) => t.id),
+      );
       const onOff = await w.actioned(off, 2);
       const serviceId = await w.service('weighed');
       expect(await w.d.services.claims.claim(w.worker, serviceId, 10, null)).toEqual([]);
 
       const onLive = await w.actioned(live, 2);
-      expect(new Set((await w.d.services.claims.claim(w.worker, serviceId, 10, null)).map((c) => c.taskId))).toEqual(new Set(onLive.map((t) => t.id)));
+      expect(new Set((await w.d.services.claims.claim(w.worker, serviceId, 10, null)).map((c) => c.taskId))).toEqual(
+        new Set(onLive.map((t) => t.id)),
+      );
       await w.d.services.networks.setWeight(w.user, off.network.scopedKey, 0.5);
-      expect(new Set((await w.d.services.claims.claim(w.worker, serviceId, 10, null)).map((c) => c.taskId))).toEqual(new Set(onOff.map((t) => t.id)));
+      expect(new Set((await w.d.services.claims.claim(w.worker, serviceId, 10, null)).map((c) => c.taskId))).toEqual(
+        new Set(onOff.map((t) => t.id)),
+      );
       expect(await w.d.services.claims.claim(w.worker, serviceId, 10, null)).toEqual([]);
       const neverClaimed = await w.d.services.tasks.getMany([...unactioned, ...cancelled].map((t) => t.id));
       expect(neverClaimed.map((t) => t.status)).toEqual(['WAITING', 'WAITING', 'WAITING', 'WAITING']);
@@ -105,7 +120,8 @@ export function describeClaims(ctx: ContractContext): void {
       const gromacsTasks = await w.actioned(gromacs, 3);
       const openmmTasks = await w.actioned(openmm, 3);
       const serviceId = await w.service('picky');
-      const claim = async (protocols: string[] | null) => new Set((await w.d.services.claims.claim(w.worker, serviceId, 10, protocols)).map((c) => c.taskId));
+      const claim = async (protocols: string[] | null) =>
+        new Set((await w.d.services.claims.claim(w.worker, serviceId, 10, protocols)).map((c) => c.taskId));
 
       expect(await claim([`${w.protocol}-nothing`])).toEqual(new Set());
       expect(await claim([`${w.protocol}-omm`])).toEqual(new Set(openmmTasks.map((t) => t.id)));
@@ -120,11 +136,19 @@ export function describeClaims(ctx: ContractContext): void {
       await w.d.services.unitResults.submit(w.worker, first.claimToken, okResult('setup'));
 
       await w.d.services.tasks.setStatus(w.user, [taskId], 'WAITING');
-      const staleWrites = (claim: ClaimedTask) => Promise.all([
-        codeOf(w.d.services.unitResults.submit(w.worker, claim.claimToken, okResult('sim-0'))),
-        codeOf(w.d.services.resultFiles.createUpload(w.worker, claim.claimToken, { unitKey: 'sim-0', path: 'x.bin', size: 1, sha256: '0'.repeat(64) })),
-        codeOf(w.d.services.finisher.finish(w.worker, claim.claimToken)),
-      ]);
+      const staleWrites = (claim: ClaimedTask) =>
+        Promise.all([
+          codeOf(w.d.services.unitResults.submit(w.worker, claim.claimToken, okResult('sim-0'))),
+          codeOf(
+            w.d.services.resultFiles.createUpload(w.worker, claim.claimToken, {
+              unitKey: 'sim-0',
+              path: 'x.bin',
+              size: 1,
+              sha256: '0'.repeat(64),
+            }),
+          ),
+          codeOf(w.d.services.finisher.finish(w.worker, claim.claimToken)),
+        ]);
       expect(await staleWrites(first)).toEqual(['STALE_CLAIM', 'STALE_CLAIM', 'STALE_CLAIM']);
 
       const replica = w.d.replica();
@@ -145,24 +169,31 @@ export function describeClaims(ctx: ContractContext): void {
     test('a finish racing a requeue of the same task: exactly one of them takes effect', async () => {
       const w = await ctx.world();
       const tasks = await w.actioned(await w.network(), 6, { dag: oneUnitDag });
-      const claims = await w.claimEach(tasks.map((t) => t.id), await w.service('racer'));
+      const claims = await w.claimEach(
+        tasks.map((t) => t.id),
+        await w.service('racer'),
+      );
       await Promise.all([...claims.values()].map((c) => w.d.services.unitResults.submit(w.worker, c.claimToken, okResult('u'))));
       const requeuer = w.d.replica();
 
-      const outcomes = await Promise.all([...claims.values()].map(async (claim) => {
-        const [finished, requeued] = await Promise.allSettled([
-          w.d.services.finisher.finish(w.worker, claim.claimToken),
-          requeuer.tasks.setStatus(w.user, [claim.taskId], 'WAITING'),
-        ]);
-        const refusal = (settled: PromiseSettledResult<unknown>) => (settled.status === 'rejected' ? (settled.reason as { code?: string }).code ?? String(settled.reason) : 'done');
-        return { taskId: claim.taskId, finish: refusal(finished), requeue: refusal(requeued) };
-      }));
+      const outcomes = await Promise.all(
+        [...claims.values()].map(async (claim) => {
+          const [finished, requeued] = await Promise.allSettled([
+            w.d.services.finisher.finish(w.worker, claim.claimToken),
+            requeuer.tasks.setStatus(w.user, [claim.taskId], 'WAITING'),
+          ]);
+          const refusal = (settled: PromiseSettledResult<unknown>) =>
+            settled.status === 'rejected' ? ((settled.reason as { code?: string }).code ?? String(settled.reason)) : 'done';
+          return { taskId: claim.taskId, finish: refusal(finished), requeue: refusal(requeued) };
+        }),
+      );
 
       for (const outcome of outcomes) {
         const { status } = await w.d.services.tasks.get(w.user, outcome.taskId);
         const okResults = await w.d.store.db.protocolDagResult.count({ where: { taskId: outcome.taskId, ok: true } });
         const seen = { ...outcome, status, okResults };
-        if (outcome.finish === 'done') expect(seen).toEqual({ ...outcome, requeue: 'ILLEGAL_STATUS_TRANSITION', status: 'COMPLETE', okResults: 1 });
+        if (outcome.finish === 'done')
+          expect(seen).toEqual({ ...outcome, requeue: 'ILLEGAL_STATUS_TRANSITION', status: 'COMPLETE', okResults: 1 });
         else expect(seen).toEqual({ ...outcome, finish: 'STALE_CLAIM', requeue: 'done', status: 'WAITING', okResults: 0 });
       }
     });

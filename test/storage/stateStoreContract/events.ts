@@ -31,12 +31,13 @@ export function describeEvents(ctx: ContractContext): void {
       for (const stream of streams.splice(0)) await stream.stop();
     });
 
-    test('each change\'s event is stored as the change is, in the order of the changes, and replayed exactly', async () => {
+    test("each change's event is stored as the change is, in the order of the changes, and replayed exactly", async () => {
       const w = await ctx.world();
       const { services, store } = w.d;
       const net = await w.network();
       const since = await services.events.latestCursor();
-      const outbox = async (taskId: string) => store.db.taskEvent.findMany({ where: { taskId, id: { gt: BigInt(since) } }, orderBy: { id: 'asc' } });
+      const outbox = async (taskId: string) =>
+        store.db.taskEvent.findMany({ where: { taskId, id: { gt: BigInt(since) } }, orderBy: { id: 'asc' } });
       const changes = async (taskId: string) => (await outbox(taskId)).map(change);
 
       const [task] = await services.tasks.create(w.user, net.transformations[0]!.scopedKey, 1, { dag: oneUnitDag });
@@ -46,7 +47,12 @@ export function describeEvents(ctx: ContractContext): void {
       const claim = (await w.claimEach([taskId], await w.service('lifecycle'))).get(taskId)!;
       expect(await changes(taskId)).toEqual(['-→WAITING', 'WAITING→RUNNING']);
       const bytes = Buffer.from('trajectory');
-      const ticket = await services.resultFiles.createUpload(w.worker, claim.claimToken, { unitKey: 'u', path: 'traj.xyz', size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') });
+      const ticket = await services.resultFiles.createUpload(w.worker, claim.claimToken, {
+        unitKey: 'u',
+        path: 'traj.xyz',
+        size: bytes.length,
+        sha256: createHash('sha256').update(bytes).digest('hex'),
+      });
       await put(ticket.url!, bytes);
       await services.resultFiles.commit(w.worker, claim.claimToken, ticket.uploadId);
       expect((await changes(taskId)).slice(2)).toEqual(['ResultFileAvailable']);
@@ -61,7 +67,7 @@ export function describeEvents(ctx: ContractContext): void {
       expect((await replay.until((e) => e.length >= all.length)).map(delivered)).toEqual(all);
     });
 
-    test('while replicas write at once, a subscriber woken by the store\'s notifications gets every stored event once and in id order, as does a replay from any cursor', async () => {
+    test("while replicas write at once, a subscriber woken by the store's notifications gets every stored event once and in id order, as does a replay from any cursor", async () => {
       const w = await ctx.world();
       const { services, store } = w.d;
       const net = await w.network();
@@ -70,16 +76,25 @@ export function describeEvents(ctx: ContractContext): void {
       streams.push(live);
 
       const replicas = Array.from({ length: 4 }, () => w.d.replica());
-      await Promise.all(replicas.map(async (replica, i) => {
-        const serviceId = await w.service(`writer-${i}`, replica);
-        for (let round = 0; round < 3; round += 1) {
-          const created = await replica.tasks.create(w.user, net.transformations[0]!.scopedKey, 2, { dag: oneUnitDag });
-          await replica.tasks.action(w.user, net.network.scopedKey, created.map((t) => t.id));
-          for (const claim of await replica.claims.claim(w.worker, serviceId, 2, [w.protocol])) await w.finish(claim, 'ok', { services: replica });
-        }
-      }));
+      await Promise.all(
+        replicas.map(async (replica, i) => {
+          const serviceId = await w.service(`writer-${i}`, replica);
+          for (let round = 0; round < 3; round += 1) {
+            const created = await replica.tasks.create(w.user, net.transformations[0]!.scopedKey, 2, { dag: oneUnitDag });
+            await replica.tasks.action(
+              w.user,
+              net.network.scopedKey,
+              created.map((t) => t.id),
+            );
+            for (const claim of await replica.claims.claim(w.worker, serviceId, 2, [w.protocol]))
+              await w.finish(claim, 'ok', { services: replica });
+          }
+        }),
+      );
 
-      const outbox = (await store.db.taskEvent.findMany({ where: { id: { gt: BigInt(since) }, scope: w.scope }, orderBy: { id: 'asc' } })).map(stored);
+      const outbox = (
+        await store.db.taskEvent.findMany({ where: { id: { gt: BigInt(since) }, scope: w.scope }, orderBy: { id: 'asc' } })
+      ).map(stored);
       expect(outbox.length).toBeGreaterThanOrEqual(4 * 3 * 2 * 2); // at least each task's creation and claim
       await live.until((e) => e.length >= outbox.length);
       await services.eventHub.settle();

@@ -8,7 +8,7 @@ import type { ContractContext } from './context.js';
 /** Expiry of silent compute services, with time moved by hand through the services' clock. */
 export function describeExpiry(ctx: ContractContext): void {
   describe('expiry', () => {
-    test('a silent service\'s tasks go back to WAITING on their hubs with every result kept, and its late writes are STALE_CLAIM', async () => {
+    test("a silent service's tasks go back to WAITING on their hubs with every result kept, and its late writes are STALE_CLAIM", async () => {
       // A store of its own: moving the clock makes every service of other cases silent too.
       const w = await ctx.worldOnOwnStore();
       const { d } = w;
@@ -22,7 +22,10 @@ export function describeExpiry(ctx: ContractContext): void {
       const first = claims.get(ids[0]!)!;
       const bytes = Buffer.from('minimized coordinates');
       const ticket = await d.services.resultFiles.createUpload(w.worker, first.claimToken, {
-        unitKey: 'setup', path: 'system.pdb', size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'),
+        unitKey: 'setup',
+        path: 'system.pdb',
+        size: bytes.length,
+        sha256: createHash('sha256').update(bytes).digest('hex'),
       });
       await put(ticket.url!, bytes);
       const file = await d.services.resultFiles.commit(w.worker, first.claimToken, ticket.uploadId);
@@ -50,7 +53,8 @@ export function describeExpiry(ctx: ContractContext): void {
       const events = await d.store.db.taskEvent.findMany({ where: { id: { gt: since } }, orderBy: { id: 'asc' } });
       for (const id of ids) {
         expect(events.filter((e) => e.taskId === id).map((e) => [e.kind, (e.payload as { to?: string }).to ?? null])).toEqual([
-          ['ComputeServiceExpired', null], ['TaskStatusChanged', 'WAITING'],
+          ['ComputeServiceExpired', null],
+          ['TaskStatusChanged', 'WAITING'],
         ]);
       }
 
@@ -66,7 +70,7 @@ export function describeExpiry(ctx: ContractContext): void {
       for (const id of ids) expect(next.get(id)!.fence).toBeGreaterThan(claims.get(id)!.fence);
     });
 
-    test('silence is counted on the services\' clock alone: a service that registers and claims after the clock moved on is live', async () => {
+    test("silence is counted on the services' clock alone: a service that registers and claims after the clock moved on is live", async () => {
       // A replica whose clock runs ahead of the store's (or a test's moved clock) must not find its own fresh claimers silent.
       const w = await ctx.worldOnOwnStore();
       const { d } = w;

@@ -20,7 +20,9 @@ const userMayReach: Record<TaskStatus, TaskStatus[]> = {
 export function describeStatusRules(ctx: ContractContext): void {
   describe('status rules', () => {
     test('every transition a user asks for is applied or refused as the state machine says, with one event per change', async () => {
-      const machine = Object.fromEntries(TaskStatuses.map((from) => [from, TaskStatuses.filter((to) => userSettableStatuses.has(to) && canTransition(from, to))]));
+      const machine = Object.fromEntries(
+        TaskStatuses.map((from) => [from, TaskStatuses.filter((to) => userSettableStatuses.has(to) && canTransition(from, to))]),
+      );
       expect(machine).toEqual(userMayReach);
 
       const w = await ctx.world();
@@ -33,17 +35,27 @@ export function describeStatusRules(ctx: ContractContext): void {
       const attempts = TaskStatuses.flatMap((from) => TaskStatuses.map((to, i) => ({ from, to, taskId: byStatus.get(from)![i]! })));
       for (const { from, to, taskId } of attempts) {
         const outcome = await codeOf(w.d.services.tasks.setStatus(w.user, [taskId], to)).catch(() => 'done');
-        const expected = !userSettableStatuses.has(to) ? 'STATUS_NOT_SETTABLE' : userMayReach[from].includes(to) ? 'done' : 'ILLEGAL_STATUS_TRANSITION';
+        const expected = !userSettableStatuses.has(to)
+          ? 'STATUS_NOT_SETTABLE'
+          : userMayReach[from].includes(to)
+            ? 'done'
+            : 'ILLEGAL_STATUS_TRANSITION';
         const now = (await w.d.services.tasks.get(w.user, taskId)).status;
         expect({ from, to, outcome, now }).toEqual({ from, to, outcome: expected, now: expected === 'done' ? to : from });
       }
 
-      const events = await w.d.store.db.taskEvent.findMany({ where: { id: { gt: since }, taskId: { in: attempts.map((a) => a.taskId) } }, orderBy: { id: 'asc' } });
+      const events = await w.d.store.db.taskEvent.findMany({
+        where: { id: { gt: since }, taskId: { in: attempts.map((a) => a.taskId) } },
+        orderBy: { id: 'asc' },
+      });
       for (const { from, to, taskId } of attempts) {
-        const written = events.filter((e) => e.taskId === taskId).map((e) => ({ kind: e.kind, ...(e.payload as { from: string; to: string }) }));
+        const written = events
+          .filter((e) => e.taskId === taskId)
+          .map((e) => ({ kind: e.kind, ...(e.payload as { from: string; to: string }) }));
         const changed = userMayReach[from].includes(to) && userSettableStatuses.has(to);
         if (!changed) expect({ from, to, written }).toEqual({ from, to, written: [] });
-        else if (from !== to) expect({ from, to, written }).toEqual({ from, to, written: [expect.objectContaining({ kind: 'TaskStatusChanged', from, to })] });
+        else if (from !== to)
+          expect({ from, to, written }).toEqual({ from, to, written: [expect.objectContaining({ kind: 'TaskStatusChanged', from, to })] });
         else expect(written.every((e) => e.from === from && e.to === to)).toBe(true);
       }
     }, 120_000);
@@ -79,13 +91,23 @@ export function describeStatusRules(ctx: ContractContext): void {
 
       await w.d.services.tasks.setStatus(w.user, [root!.id], 'INVALID');
       const lineage = [root!.id, child!.id, grandchild!.id, deletedChild!.id, unrelated!.id];
-      expect((await w.d.services.tasks.getMany(lineage)).map((x) => x.status)).toEqual(['INVALID', 'INVALID', 'INVALID', 'DELETED', 'WAITING']);
+      expect((await w.d.services.tasks.getMany(lineage)).map((x) => x.status)).toEqual([
+        'INVALID',
+        'INVALID',
+        'INVALID',
+        'DELETED',
+        'WAITING',
+      ]);
       const hubs = await w.d.services.tasks.actionedOn(lineage);
       expect(lineage.map((id) => hubs.get(id))).toEqual([[], [], [], [], [net.network.scopedKey]]);
       expect(await codeOf(w.d.services.unitResults.submit(w.worker, childClaim.claimToken, okResult('u')))).toBe('STALE_CLAIM');
-      const events = await w.d.store.db.taskEvent.findMany({ where: { id: { gt: since }, taskId: { in: lineage } }, orderBy: { id: 'asc' } });
-      expect(new Set(events.map((e) => `${e.taskId} ${(e.payload as { to: string }).to}`)))
-        .toEqual(new Set([root!.id, child!.id, grandchild!.id].map((id) => `${id} INVALID`)));
+      const events = await w.d.store.db.taskEvent.findMany({
+        where: { id: { gt: since }, taskId: { in: lineage } },
+        orderBy: { id: 'asc' },
+      });
+      expect(new Set(events.map((e) => `${e.taskId} ${(e.payload as { to: string }).to}`))).toEqual(
+        new Set([root!.id, child!.id, grandchild!.id].map((id) => `${id} INVALID`)),
+      );
       expect(events).toHaveLength(3);
       expect(await codeOf(w.d.services.tasks.create(w.user, t, 1, { extendsId: root!.id }))).toBe('BAD_USER_INPUT');
 
@@ -124,7 +146,9 @@ export function describeStatusRules(ctx: ContractContext): void {
 
       expect(await w.finish(claims.get(complete!)!, 'ok')).toBe('COMPLETE');
       expect(await w.finish(claims.get(error!)!, 'failed')).toBe('ERROR');
-      expect(await w.finish(claims.get(restarted!)!, 'failed', { traceback: 'RuntimeError: CUDA error: an illegal memory access' })).toBe('WAITING');
+      expect(await w.finish(claims.get(restarted!)!, 'failed', { traceback: 'RuntimeError: CUDA error: an illegal memory access' })).toBe(
+        'WAITING',
+      );
       await w.d.services.tasks.setStatus(w.user, [requeued!], 'WAITING');
       await leaving.compute.deregister(w.worker, leavingService);
       await w.d.services.tasks.setStatus(w.user, [invalid!], 'INVALID');
@@ -136,7 +160,9 @@ export function describeStatusRules(ctx: ContractContext): void {
       const both = [a.network.scopedKey, b.network.scopedKey].sort();
       const hubs = await w.d.services.tasks.actionedOn(ids);
       const statuses = await w.d.services.tasks.getMany(ids);
-      expect(Object.fromEntries(names.map((name, i) => [name, { status: statuses[i]!.status, hubs: [...hubs.get(id[name]!)!].sort() }]))).toEqual({
+      expect(
+        Object.fromEntries(names.map((name, i) => [name, { status: statuses[i]!.status, hubs: [...hubs.get(id[name]!)!].sort() }])),
+      ).toEqual({
         complete: { status: 'COMPLETE', hubs: [] },
         error: { status: 'ERROR', hubs: [] },
         restarted: { status: 'WAITING', hubs: both },

@@ -16,10 +16,20 @@ export function describeUploadSweeper(ctx: ContractContext): void {
       const w = await ctx.world();
       const claim = await claimedDiamond(w);
       const abandonedBytes = Buffer.from('abandoned frames');
-      const abandoned = await w.d.services.resultFiles.createUpload(w.worker, claim.claimToken, { unitKey: 'setup', path: 'abandoned.xyz', size: abandonedBytes.length, sha256: sha256(abandonedBytes) });
+      const abandoned = await w.d.services.resultFiles.createUpload(w.worker, claim.claimToken, {
+        unitKey: 'setup',
+        path: 'abandoned.xyz',
+        size: abandonedBytes.length,
+        sha256: sha256(abandonedBytes),
+      });
       await put(abandoned.url!, abandonedBytes);
       const keptBytes = Buffer.from('kept frames');
-      const kept = await w.d.services.resultFiles.createUpload(w.worker, claim.claimToken, { unitKey: 'setup', path: 'kept.xyz', size: keptBytes.length, sha256: sha256(keptBytes) });
+      const kept = await w.d.services.resultFiles.createUpload(w.worker, claim.claimToken, {
+        unitKey: 'setup',
+        path: 'kept.xyz',
+        size: keptBytes.length,
+        sha256: sha256(keptBytes),
+      });
       await put(kept.url!, keptBytes);
       const file = await w.d.services.resultFiles.commit(w.worker, claim.claimToken, kept.uploadId);
       const row = await w.d.store.db.resultFileUpload.findUniqueOrThrow({ where: { id: abandoned.uploadId } });
@@ -39,7 +49,7 @@ export function describeUploadSweeper(ctx: ContractContext): void {
       expect(await w.d.objects.digest(file.objectKey)).toEqual({ key: file.objectKey, size: keptBytes.length, sha256: sha256(keptBytes) });
     });
 
-    test('once a claim ended and the grace passed, its task\'s objects no row names are removed and every named one stays', async () => {
+    test("once a claim ended and the grace passed, its task's objects no row names are removed and every named one stays", async () => {
       const w = await ctx.world();
       const claim = await claimedDiamond(w);
       const result = await w.d.services.unitResults.submit(w.worker, claim.claimToken, okResult('setup'));
@@ -68,11 +78,18 @@ export function describeUploadSweeper(ctx: ContractContext): void {
       for (let round = 0; round < 6; round += 1) {
         const bytes = Buffer.from(`race ${round}`);
         const path = `race-${round}.bin`;
-        const ticket = await w.d.services.resultFiles.createUpload(w.worker, claim.claimToken, { unitKey: 'sim-1', path, size: bytes.length, sha256: sha256(bytes) });
+        const ticket = await w.d.services.resultFiles.createUpload(w.worker, claim.claimToken, {
+          unitKey: 'sim-1',
+          path,
+          size: bytes.length,
+          sha256: sha256(bytes),
+        });
         await put(ticket.url!, bytes);
         const row = await w.d.store.db.resultFileUpload.findUniqueOrThrow({ where: { id: ticket.uploadId } });
         let settled = false;
-        const committing = w.d.services.resultFiles.commit(w.worker, claim.claimToken, ticket.uploadId).finally(() => { settled = true; });
+        const committing = w.d.services.resultFiles.commit(w.worker, claim.claimToken, ticket.uploadId).finally(() => {
+          settled = true;
+        });
         // Every other round the sweep starts only once the commit has moved the bytes to their final key.
         if (round % 2 === 1) await untilStored(w, row.objectKey, () => settled);
         const [committed] = await Promise.allSettled([committing, sweeper.sweep(later(ticket.expiresAt, graceSeconds + 5))]);
@@ -96,7 +113,8 @@ export function describeUploadSweeper(ctx: ContractContext): void {
 /** Resolves once an object is at `key`, or the writer is done (or 30 s passed) without putting one there. */
 async function untilStored(w: CaseWorld, key: string, writerDone: () => boolean): Promise<void> {
   const deadline = Date.now() + 30_000;
-  while (!writerDone() && Date.now() < deadline && (await w.d.objects.stat(key)) === null) await new Promise((resolve) => setImmediate(resolve));
+  while (!writerDone() && Date.now() < deadline && (await w.d.objects.stat(key)) === null)
+    await new Promise((resolve) => setImmediate(resolve));
 }
 
 async function claimedDiamond(w: CaseWorld) {

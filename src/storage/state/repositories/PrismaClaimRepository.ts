@@ -1,5 +1,13 @@
 import type {
-  ClaimableHub, ClaimCheckIn, ClaimCheckInRequest, ClaimEligibility, ClaimOffer, ClaimRepository, ClaimWithTask, EndedClaim, MadeClaim,
+  ClaimableHub,
+  ClaimCheckIn,
+  ClaimCheckInRequest,
+  ClaimEligibility,
+  ClaimOffer,
+  ClaimRepository,
+  ClaimWithTask,
+  EndedClaim,
+  MadeClaim,
 } from '../../../domain/claims/ClaimRepository.js';
 import { toTaskRecord } from '../../../domain/tasks/taskRecords.js';
 import { checkInForClaims } from '../sql/claimCheckIn.js';
@@ -21,12 +29,24 @@ export class PrismaClaimRepository implements ClaimRepository {
     });
     if (claim === null) return null;
     return {
-      id: claim.id, taskId: claim.taskId, computeServiceId: claim.computeServiceId, ownerIdentityId: claim.computeService.identityId,
-      fence: claim.fence, releasedAt: claim.releasedAt, releaseReason: claim.releaseReason, task: claim.task,
+      id: claim.id,
+      taskId: claim.taskId,
+      computeServiceId: claim.computeServiceId,
+      ownerIdentityId: claim.computeService.identityId,
+      fence: claim.fence,
+      releasedAt: claim.releasedAt,
+      releaseReason: claim.releaseReason,
+      task: claim.task,
     };
   }
 
-  checkIn(check: { requests: readonly ClaimCheckInRequest[]; now: Date; silentBefore: Date; failuresSince: Date; protocols: readonly string[] | null }): Promise<ClaimCheckIn[]> {
+  checkIn(check: {
+    requests: readonly ClaimCheckInRequest[];
+    now: Date;
+    silentBefore: Date;
+    failuresSince: Date;
+    protocols: readonly string[] | null;
+  }): Promise<ClaimCheckIn[]> {
     return checkInForClaims(this.db, check);
   }
 
@@ -34,19 +54,30 @@ export class PrismaClaimRepository implements ClaimRepository {
     return hubsWithClaimableTasks(this.db, protocols);
   }
 
-  async claimFromHub(claim: { hubId: string; protocols: readonly string[] | null; offers: readonly ClaimOffer[]; eligibility: ClaimEligibility }): Promise<MadeClaim[]> {
+  async claimFromHub(claim: {
+    hubId: string;
+    protocols: readonly string[] | null;
+    offers: readonly ClaimOffer[];
+    eligibility: ClaimEligibility;
+  }): Promise<MadeClaim[]> {
     const rows = await claimFromHub(this.db, claim);
     return rows.map((row) => ({
       claimId: row.claimId,
       task: toTaskRecord({
-        ...row, id: row.taskId, fence: BigInt(row.fence),
-        scope: { org: row.org, campaign: row.campaign, project: row.project }, transformation: { key: row.transformationKey },
+        ...row,
+        id: row.taskId,
+        fence: BigInt(row.fence),
+        scope: { org: row.org, campaign: row.campaign, project: row.project },
+        transformation: { key: row.transformationKey },
       }),
     }));
   }
 
   async release(claimIds: readonly string[], reason: string, at: Date): Promise<void> {
-    await this.db.claim.updateMany({ where: { id: { in: [...claimIds] }, releasedAt: null }, data: { releasedAt: at, releaseReason: reason } });
+    await this.db.claim.updateMany({
+      where: { id: { in: [...claimIds] }, releasedAt: null },
+      data: { releasedAt: at, releaseReason: reason },
+    });
   }
 
   async endedUnswept(endedBefore: Date, skipping: readonly string[], limit: number): Promise<EndedClaim[]> {

@@ -8,7 +8,9 @@ export class PrismaComputeServiceRepository implements ComputeServiceRepository 
   constructor(protected readonly db: StateClient) {}
 
   create({ at, ...service }: { identityId: string; name: string; protocols: readonly string[]; at: Date }): Promise<ComputeServiceRecord> {
-    return this.db.computeService.create({ data: { ...service, protocols: [...service.protocols], registeredAt: at, lastHeartbeatAt: at } });
+    return this.db.computeService.create({
+      data: { ...service, protocols: [...service.protocols], registeredAt: at, lastHeartbeatAt: at },
+    });
   }
 
   get(serviceId: string): Promise<ComputeServiceRecord | null> {

@@ -26,7 +26,10 @@ export class PrismaDagRepository implements DagRepository {
   }
 
   unit(taskId: string, unitKey: string): Promise<Omit<ProtocolUnitRecord, 'inputs'> | null> {
-    return this.db.protocolUnit.findFirst({ where: { dag: { taskId }, key: unitKey }, select: { key: true, name: true, dependencies: true } });
+    return this.db.protocolUnit.findFirst({
+      where: { dag: { taskId }, key: unitKey },
+      select: { key: true, name: true, dependencies: true },
+    });
   }
 
   async hasDag(taskId: string): Promise<boolean> {
@@ -40,11 +43,21 @@ export class PrismaDagRepository implements DagRepository {
 }
 
 function toDagRecord(row: {
-  id: string; taskId: string; objectKey: string; sha256: string; size: bigint; createdAt: Date;
+  id: string;
+  taskId: string;
+  objectKey: string;
+  sha256: string;
+  size: bigint;
+  createdAt: Date;
   units: Array<{ key: string; name: string; dependencies: string[]; inputs: unknown }>;
 }): DagRecord {
   return {
-    id: row.id, taskId: row.taskId, objectKey: row.objectKey, sha256: row.sha256, size: Number(row.size), createdAt: row.createdAt,
+    id: row.id,
+    taskId: row.taskId,
+    objectKey: row.objectKey,
+    sha256: row.sha256,
+    size: Number(row.size),
+    createdAt: row.createdAt,
     units: row.units.map((u) => ({ key: u.key, name: u.name, dependencies: u.dependencies, inputs: u.inputs })),
   };
 }

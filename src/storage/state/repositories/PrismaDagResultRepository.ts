@@ -3,7 +3,14 @@ import type { DagResultRepository, NewDagResult } from '../../../domain/results/
 import type { StateClient } from './stateClient.js';
 
 const select = {
-  id: true, taskId: true, ok: true, objectKey: true, sha256: true, createdAt: true, exception: true, traceback: true,
+  id: true,
+  taskId: true,
+  ok: true,
+  objectKey: true,
+  sha256: true,
+  createdAt: true,
+  exception: true,
+  traceback: true,
   claim: { select: { fence: true } },
 } as const;
 
@@ -12,11 +19,17 @@ export class PrismaDagResultRepository implements DagResultRepository {
 
   async create(result: NewDagResult): Promise<void> {
     // successfulTaskId is unique: it allows many failed results per task but one successful one.
-    await this.db.protocolDagResult.create({ data: { ...result, successfulTaskId: result.ok ? result.taskId : null, size: BigInt(result.size) } });
+    await this.db.protocolDagResult.create({
+      data: { ...result, successfulTaskId: result.ok ? result.taskId : null, size: BigInt(result.size) },
+    });
   }
 
   async ofTasks(taskIds: readonly string[]): Promise<DagResultRecord[]> {
-    const rows = await this.db.protocolDagResult.findMany({ where: { taskId: { in: [...taskIds] } }, select, orderBy: { createdAt: 'asc' } });
+    const rows = await this.db.protocolDagResult.findMany({
+      where: { taskId: { in: [...taskIds] } },
+      select,
+      orderBy: { createdAt: 'asc' },
+    });
     return rows.map(toRecord);
   }
 

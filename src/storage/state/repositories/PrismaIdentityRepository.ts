@@ -1,5 +1,11 @@
 import { conflict, DomainError, ErrorCode, notFound } from '../../../domain/errors.js';
-import type { IdentityRecord, IdentityRepository, NewToken, TokenHolder, TokenRecord } from '../../../domain/identities/IdentityRepository.js';
+import type {
+  IdentityRecord,
+  IdentityRepository,
+  NewToken,
+  TokenHolder,
+  TokenRecord,
+} from '../../../domain/identities/IdentityRepository.js';
 import type { LoggedRevocation, Revoked } from '../../../domain/identities/RevocationFeed.js';
 import type { IdentityKind } from '../../../domain/principal.js';
 import type { ScopePattern } from '../../../domain/scope.js';
@@ -27,7 +33,13 @@ export class PrismaIdentityRepository implements IdentityRepository {
     return (await this.db.identity.count({ where: { isAdmin: true } })) > 0;
   }
 
-  async createIdentity(identity: { kind: IdentityKind; name: string; isAdmin: boolean; scopes: readonly ScopePattern[]; token: NewToken }): Promise<IdentityRecord> {
+  async createIdentity(identity: {
+    kind: IdentityKind;
+    name: string;
+    isAdmin: boolean;
+    scopes: readonly ScopePattern[];
+    token: NewToken;
+  }): Promise<IdentityRecord> {
     const row = await mapDriverErrors(() =>
       this.db.identity.create({
         data: {
@@ -72,7 +84,9 @@ export class PrismaIdentityRepository implements IdentityRepository {
   }
 
   async revokeToken(id: string, at: Date): Promise<TokenRecord> {
-    return toTokenRecord(await this.mapMissing(`token ${id}`, () => this.db.identityToken.update({ where: { id }, data: { revokedAt: at } })));
+    return toTokenRecord(
+      await this.mapMissing(`token ${id}`, () => this.db.identityToken.update({ where: { id }, data: { revokedAt: at } })),
+    );
   }
 
   async scopePatternsOf(identityIds: readonly string[]): Promise<Array<{ identityId: string; pattern: ScopePattern }>> {

@@ -1,4 +1,9 @@
-import type { ChemicalSystemRecord, NetworkRecord, NetworkRepository, TransformationRecord } from '../../../domain/networks/NetworkRepository.js';
+import type {
+  ChemicalSystemRecord,
+  NetworkRecord,
+  NetworkRepository,
+  TransformationRecord,
+} from '../../../domain/networks/NetworkRepository.js';
 import type { KeyedNetwork } from '../../../domain/networks/networkInput.js';
 import type { Scope } from '../../../domain/scope.js';
 import { formatScopedKey } from '../../../domain/scopedKey.js';
@@ -33,8 +38,13 @@ export class PrismaNetworkRepository implements NetworkRepository {
 
     await this.db.transformation.createMany({
       data: keyed.transformations.map((t) => ({
-        scopeId, key: t.key, name: t.name, protocol: t.protocol, settings: jsonInput(t.settings),
-        stateAId: idOf(t.stateAKey), stateBId: idOf(t.stateBKey),
+        scopeId,
+        key: t.key,
+        name: t.name,
+        protocol: t.protocol,
+        settings: jsonInput(t.settings),
+        stateAId: idOf(t.stateAKey),
+        stateBId: idOf(t.stateBKey),
       })),
       skipDuplicates: true,
     });
@@ -108,10 +118,22 @@ export class PrismaNetworkRepository implements NetworkRepository {
   }
 }
 
-function toNetworkRecord(row: { id: string; key: string; name: string; createdAt: Date; scope: Scope; hub: { weight: number } | null }): NetworkRecord {
+function toNetworkRecord(row: {
+  id: string;
+  key: string;
+  name: string;
+  createdAt: Date;
+  scope: Scope;
+  hub: { weight: number } | null;
+}): NetworkRecord {
   return {
-    id: row.id, key: row.key, scopedKey: formatScopedKey(row.key, row.scope), scope: row.scope,
-    name: row.name, weight: row.hub?.weight ?? 0, createdAt: row.createdAt,
+    id: row.id,
+    key: row.key,
+    scopedKey: formatScopedKey(row.key, row.scope),
+    scope: row.scope,
+    name: row.name,
+    weight: row.hub?.weight ?? 0,
+    createdAt: row.createdAt,
   };
 }
 
@@ -120,10 +142,23 @@ function toChemicalSystemRecord(row: { id: string; key: string; name: string; co
 }
 
 function toTransformationRecord(row: {
-  id: string; key: string; name: string; protocol: string; settings: unknown; stateAId: string; stateBId: string; scope: Scope;
+  id: string;
+  key: string;
+  name: string;
+  protocol: string;
+  settings: unknown;
+  stateAId: string;
+  stateBId: string;
+  scope: Scope;
 }): TransformationRecord {
   return {
-    id: row.id, scopedKey: formatScopedKey(row.key, row.scope), scope: row.scope, name: row.name,
-    protocol: row.protocol, settings: row.settings, stateAId: row.stateAId, stateBId: row.stateBId,
+    id: row.id,
+    scopedKey: formatScopedKey(row.key, row.scope),
+    scope: row.scope,
+    name: row.name,
+    protocol: row.protocol,
+    settings: row.settings,
+    stateAId: row.stateAId,
+    stateBId: row.stateBId,
   };
 }

@@ -31,7 +31,12 @@ export class PrismaResultFileRepository implements ResultFileRepository {
   async keyInUse(taskId: string, key: string): Promise<boolean> {
     const file = await this.db.resultFile.findFirst({ where: { taskId, objectKey: key }, select: { id: true } });
     if (file !== null) return true;
-    return (await this.db.resultFileUpload.findFirst({ where: { taskId, OR: [{ objectKey: key }, { stagingKey: key }] }, select: { id: true } })) !== null;
+    return (
+      (await this.db.resultFileUpload.findFirst({
+        where: { taskId, OR: [{ objectKey: key }, { stagingKey: key }] },
+        select: { id: true },
+      })) !== null
+    );
   }
 
   async objectKeysOf(taskId: string): Promise<string[]> {
@@ -89,22 +94,41 @@ export class PrismaResultFileRepository implements ResultFileRepository {
   }
 
   async removeExpiredUpload(uploadId: string, expiredBefore: Date): Promise<boolean> {
-    const { count } = await this.db.resultFileUpload.deleteMany({ where: { id: uploadId, committedAt: null, expiresAt: { lt: expiredBefore } } });
+    const { count } = await this.db.resultFileUpload.deleteMany({
+      where: { id: uploadId, committedAt: null, expiresAt: { lt: expiredBefore } },
+    });
     return count > 0;
   }
 }
 
 function toFile(row: Omit<StoredResultFile, 'size'> & { size: bigint }): StoredResultFile {
   return {
-    id: row.id, taskId: row.taskId, unitKey: row.unitKey, path: row.path, size: Number(row.size), sha256: row.sha256,
-    objectKey: row.objectKey, committedAt: row.committedAt, claimId: row.claimId,
+    id: row.id,
+    taskId: row.taskId,
+    unitKey: row.unitKey,
+    path: row.path,
+    size: Number(row.size),
+    sha256: row.sha256,
+    objectKey: row.objectKey,
+    committedAt: row.committedAt,
+    claimId: row.claimId,
   };
 }
 
 function toUpload(row: Omit<UploadRecord, 'size' | 'partSize'> & { size: bigint; partSize: bigint | null }): UploadRecord {
   return {
-    id: row.id, taskId: row.taskId, claimId: row.claimId, unitKey: row.unitKey, path: row.path, size: Number(row.size), sha256: row.sha256,
-    objectKey: row.objectKey, uploadId: row.uploadId, partSize: row.partSize === null ? null : Number(row.partSize), stagingKey: row.stagingKey,
-    expiresAt: row.expiresAt, committedAt: row.committedAt,
+    id: row.id,
+    taskId: row.taskId,
+    claimId: row.claimId,
+    unitKey: row.unitKey,
+    path: row.path,
+    size: Number(row.size),
+    sha256: row.sha256,
+    objectKey: row.objectKey,
+    uploadId: row.uploadId,
+    partSize: row.partSize === null ? null : Number(row.partSize),
+    stagingKey: row.stagingKey,
+    expiresAt: row.expiresAt,
+    committedAt: row.committedAt,
   };
 }

@@ -15,7 +15,13 @@ export class PrismaTaskRepository implements TaskRepository {
     const created: TaskRecord[] = [];
     for (let i = 0; i < count; i += 1) {
       const row = await this.db.task.create({
-        data: { scopeId, transformationId: tasks.transformationId, priority: tasks.priority, creatorId: tasks.creatorId, extendsId: tasks.extendsId },
+        data: {
+          scopeId,
+          transformationId: tasks.transformationId,
+          priority: tasks.priority,
+          creatorId: tasks.creatorId,
+          extendsId: tasks.extendsId,
+        },
         include: taskInclude,
       });
       created.push(toTaskRecord(row));
@@ -61,7 +67,9 @@ export class PrismaTaskRepository implements TaskRepository {
     return groups.map((group) => ({ status: group.status, count: group._count._all }));
   }
 
-  async countByTransformationAndStatus(transformationIds: readonly string[]): Promise<Array<{ transformationId: string; status: TaskStatus; count: number }>> {
+  async countByTransformationAndStatus(
+    transformationIds: readonly string[],
+  ): Promise<Array<{ transformationId: string; status: TaskStatus; count: number }>> {
     const groups = await this.db.task.groupBy({
       by: ['transformationId', 'status'],
       where: { transformationId: { in: [...transformationIds] } },
@@ -114,7 +122,10 @@ export class PrismaTaskRepository implements TaskRepository {
   async hubNetworksOf(taskIds: readonly string[]): Promise<Array<{ taskId: string; network: ScopedName }>> {
     const rows = await this.db.taskAction.findMany({
       where: { taskId: { in: [...taskIds] } },
-      select: { taskId: true, hub: { select: { network: { select: { key: true, scope: { select: { org: true, campaign: true, project: true } } } } } } },
+      select: {
+        taskId: true,
+        hub: { select: { network: { select: { key: true, scope: { select: { org: true, campaign: true, project: true } } } } } },
+      },
     });
     return rows.map((row) => ({ taskId: row.taskId, network: row.hub.network }));
   }

@@ -40,7 +40,10 @@ export class PrismaUnitResultRepository implements UnitResultRepository {
     return this.db.unitResult.findMany({ where: { taskId, attempt, ok: false }, select: { id: true, exception: true, traceback: true } });
   }
 
-  okClaimsOf(taskIds: readonly string[], unitKey?: string): Promise<Array<{ taskId: string; unitKey: string; ok: boolean; claimId: string }>> {
+  okClaimsOf(
+    taskIds: readonly string[],
+    unitKey?: string,
+  ): Promise<Array<{ taskId: string; unitKey: string; ok: boolean; claimId: string }>> {
     return this.db.unitResult.findMany({
       where: { taskId: { in: [...taskIds] }, ...(unitKey === undefined ? {} : { unitKey }), ok: true },
       select: { taskId: true, unitKey: true, ok: true, claimId: true },

@@ -35,14 +35,18 @@ function repositoriesOn(client: StateClient): StateRepositories {
 export function createStateAccess(db: StateDb): StateAccess {
   return {
     ...repositoriesOn(db),
-    transaction: (work, options = {}) => db.$transaction(async (tx) => {
-      const events = new TaskEventBatch();
-      const result = await work(repositoriesOn(tx), events);
-      await appendTaskEvents(tx, events.take());
-      return result;
-    }, {
-      ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }),
-      ...(options.maxWaitMs === undefined ? {} : { maxWait: options.maxWaitMs }),
-    }),
+    transaction: (work, options = {}) =>
+      db.$transaction(
+        async (tx) => {
+          const events = new TaskEventBatch();
+          const result = await work(repositoriesOn(tx), events);
+          await appendTaskEvents(tx, events.take());
+          return result;
+        },
+        {
+          ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }),
+          ...(options.maxWaitMs === undefined ? {} : { maxWait: options.maxWaitMs }),
+        },
+      ),
   };
 }

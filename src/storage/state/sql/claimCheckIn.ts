@@ -11,7 +11,13 @@ import { claimableHubs } from './claimTasks.js';
  */
 export async function checkInForClaims(
   db: StateTx,
-  check: { requests: readonly ClaimCheckInRequest[]; now: Date; silentBefore: Date; failuresSince: Date; protocols: readonly string[] | null },
+  check: {
+    requests: readonly ClaimCheckInRequest[];
+    now: Date;
+    silentBefore: Date;
+    failuresSince: Date;
+    protocols: readonly string[] | null;
+  },
 ): Promise<ClaimCheckIn[]> {
   const rows = await sqlRows<Array<ClaimCheckIn & { n: bigint }>>(db)`
     WITH asking AS (
@@ -35,6 +41,7 @@ export async function checkInForClaims(
            shared.hubs
       FROM asking a CROSS JOIN shared
      ORDER BY a.n`;
-  if (rows.length !== check.requests.length) throw new Error(`the claim check-in answered ${rows.length} of ${check.requests.length} claimers`);
+  if (rows.length !== check.requests.length)
+    throw new Error(`the claim check-in answered ${rows.length} of ${check.requests.length} claimers`);
   return rows.map(({ n: _n, ...answer }) => answer);
 }

@@ -76,7 +76,9 @@ export async function lockClaimableTasks(
   protocols: readonly string[] | null,
   limit: number,
 ): Promise<Array<{ id: string; fence: bigint }>> {
-  const rows = await sqlRows<Array<{ id: string; fence: bigint }>>(tx)`SELECT id::text AS id, fence FROM (${claimableTasks(hubId, protocols, limit)}) AS claimable`;
+  const rows = await sqlRows<Array<{ id: string; fence: bigint }>>(
+    tx,
+  )`SELECT id::text AS id, fence FROM (${claimableTasks(hubId, protocols, limit)}) AS claimable`;
   return rows;
 }
 

@@ -60,11 +60,12 @@ export async function readTaskEvents(
   limit: number,
   filter: { taskId?: string } = {},
 ): Promise<StoredTaskEvent[]> {
-  const rows = filter.taskId === undefined
-    ? await sqlRows<StoredTaskEvent[]>(db)`
+  const rows =
+    filter.taskId === undefined
+      ? await sqlRows<StoredTaskEvent[]>(db)`
         SELECT id, kind, "taskId"::text AS "taskId", scope, "transformationKey", payload, "createdAt"
           FROM "TaskEvent" WHERE id > ${afterId} ORDER BY id LIMIT ${limit}`
-    : await sqlRows<StoredTaskEvent[]>(db)`
+      : await sqlRows<StoredTaskEvent[]>(db)`
         SELECT id, kind, "taskId"::text AS "taskId", scope, "transformationKey", payload, "createdAt"
           FROM "TaskEvent" WHERE "taskId" = ${filter.taskId}::uuid AND id > ${afterId} ORDER BY id LIMIT ${limit}`;
   return rows;

@@ -37,12 +37,20 @@ function unitSpec(unit: unknown, field: string): Record<string, unknown> {
   // A misspelt field (say "dependecies") would otherwise be dropped without a word, and the unit run too early.
   const unknown = Object.keys(unit).filter((name) => !UNIT_FIELDS.has(name));
   if (unknown.length > 0) {
-    throw new InvalidProtocolSettings(`${field}.${(unknown[0] ?? '').slice(0, 40)}`,
-      `${field} has unknown fields ${unknown.slice(0, 10).map((name) => JSON.stringify(name.slice(0, 40))).join(', ')}; a unit has ${[...UNIT_FIELDS].join(', ')}`);
+    throw new InvalidProtocolSettings(
+      `${field}.${(unknown[0] ?? '').slice(0, 40)}`,
+      `${field} has unknown fields ${unknown
+        .slice(0, 10)
+        .map((name) => JSON.stringify(name.slice(0, 40)))
+        .join(', ')}; a unit has ${[...UNIT_FIELDS].join(', ')}`,
+    );
   }
   const { key, name, dependencies = [], command, parentFiles } = unit;
   if (!isStringList(command) || command.length === 0) {
-    throw new InvalidProtocolSettings(`${field}.command`, `unit ${JSON.stringify(String(key).slice(0, 40))} needs a command: a non-empty list of strings`);
+    throw new InvalidProtocolSettings(
+      `${field}.command`,
+      `unit ${JSON.stringify(String(key).slice(0, 40))} needs a command: a non-empty list of strings`,
+    );
   }
   if (parentFiles !== undefined && !isStringList(parentFiles)) {
     throw new InvalidProtocolSettings(`${field}.parentFiles`, `${field}.parentFiles must be a list of "unitKey/path" strings`);
@@ -58,15 +66,23 @@ function unitSpec(unit: unknown, field: string): Record<string, unknown> {
 function fieldOf(error: DomainError, specs: ReadonlyArray<Record<string, unknown>>): string {
   const details = error.details ?? {};
   const repeated = Array.isArray(details.keys) ? details.keys[0] : undefined;
-  const index = typeof details.index === 'number' ? details.index
-    : repeated !== undefined ? specs.findLastIndex((spec) => spec.key === repeated)
-    : typeof details.unit === 'string' ? specs.findIndex((spec) => spec.key === details.unit)
-    : -1;
+  const index =
+    typeof details.index === 'number'
+      ? details.index
+      : repeated !== undefined
+        ? specs.findLastIndex((spec) => spec.key === repeated)
+        : typeof details.unit === 'string'
+          ? specs.findIndex((spec) => spec.key === details.unit)
+          : -1;
   if (index < 0) return 'settings.units';
-  const part = typeof details.field === 'string' ? details.field
-    : repeated !== undefined ? 'key'
-    : ['dependency', 'received', 'count'].some((name) => name in details) ? 'dependencies'
-    : undefined;
+  const part =
+    typeof details.field === 'string'
+      ? details.field
+      : repeated !== undefined
+        ? 'key'
+        : ['dependency', 'received', 'count'].some((name) => name in details)
+          ? 'dependencies'
+          : undefined;
   return part === undefined ? `settings.units[${index}]` : `settings.units[${index}].${part}`;
 }
 

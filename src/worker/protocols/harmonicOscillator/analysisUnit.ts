@@ -26,11 +26,7 @@ export interface AnalysisOutputs {
  * BAR between each pair of adjacent windows, on every sample of each window's chain (the parent's
  * samples first, then this task's: together one continuous chain).
  */
-export async function runAnalysisUnit(
-  context: UnitContext,
-  inputs: AnalysisInputs,
-  settings: HarmonicSettings,
-): Promise<AnalysisOutputs> {
+export async function runAnalysisUnit(context: UnitContext, inputs: AnalysisInputs, settings: HarmonicSettings): Promise<AnalysisOutputs> {
   const lambdas = lambdaSchedule(settings);
   const chains = await Promise.all(lambdas.map((_, window) => readChain(context, inputs, window)));
   const wells = lambdas.map((lambda, window) => ({ k: springConstantAt(settings, lambda), samples: chains[window] }));
@@ -43,9 +39,7 @@ export async function runAnalysisUnit(
     windows: estimate.pairs,
     samplesPerWindow: chains.map((chain) => chain.length),
     statisticalInefficiency: estimate.statisticalInefficiency,
-    effectiveSamples: chains.map(
-      (chain, window) => Math.round(chain.length / estimate.statisticalInefficiency[window]),
-    ),
+    effectiveSamples: chains.map((chain, window) => Math.round(chain.length / estimate.statisticalInefficiency[window])),
   };
 }
 

@@ -5,11 +5,7 @@ import type { UnitContext } from '../../protocol.js';
  * (the task extends nothing); an error when it listed the file but the worker did not provide it,
  * since carrying on would quietly start over instead of continuing.
  */
-export function parentFilePath(
-  context: UnitContext,
-  listed: readonly string[] | undefined,
-  file: string,
-): string | null {
+export function parentFilePath(context: UnitContext, listed: readonly string[] | undefined, file: string): string | null {
   if (listed === undefined || !listed.includes(file)) return null;
   const path = context.parentFiles[file];
   if (path === undefined) {

@@ -87,8 +87,7 @@ export class Xoshiro128 {
 }
 
 export function parseRngState(state: unknown): RngState {
-  const isWord = (word: unknown): word is number =>
-    typeof word === 'number' && Number.isInteger(word) && word >= 0 && word <= 0xffffffff;
+  const isWord = (word: unknown): word is number => typeof word === 'number' && Number.isInteger(word) && word >= 0 && word <= 0xffffffff;
   if (!Array.isArray(state) || state.length !== 4 || !state.every(isWord)) {
     throw new Error('an RNG state must be an array of four unsigned 32-bit integers');
   }

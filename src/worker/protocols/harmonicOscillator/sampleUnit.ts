@@ -26,11 +26,7 @@ export interface SampleOutputs {
 const BURN_IN_STEPS = 1_000;
 
 /** One λ window: continue the parent's chain or start a seeded one, then keep samplesPerWindow samples. */
-export async function runSampleUnit(
-  context: UnitContext,
-  inputs: SampleInputs,
-  settings: HarmonicSettings,
-): Promise<SampleOutputs> {
+export async function runSampleUnit(context: UnitContext, inputs: SampleInputs, settings: HarmonicSettings): Promise<SampleOutputs> {
   const { window, k } = inputs;
   if (window >= settings.windows) {
     throw new Error(`window ${window} is outside the ${settings.windows} windows of the settings`);

@@ -42,8 +42,10 @@ export function parseHarmonicSettings(input: unknown): HarmonicSettings {
   if (unknown.length > 0) {
     throw new InvalidProtocolSettings(
       `settings.${(unknown[0] ?? '').slice(0, 40)}`,
-      `harmonic-oscillator settings have unknown fields ${unknown.slice(0, 10).map((name) => JSON.stringify(name.slice(0, 40))).join(', ')}; ` +
-        `known fields are ${[...KNOWN_FIELDS].join(', ')}`,
+      `harmonic-oscillator settings have unknown fields ${unknown
+        .slice(0, 10)
+        .map((name) => JSON.stringify(name.slice(0, 40)))
+        .join(', ')}; ` + `known fields are ${[...KNOWN_FIELDS].join(', ')}`,
     );
   }
   return {
@@ -73,9 +75,13 @@ export function exactDeltaF(settings: HarmonicSettings): number {
 
 function positive(fields: Record<string, unknown>, name: string, fallback?: number): number {
   const value = fields[name] === undefined ? fallback : fields[name];
-  if (value === undefined) throw new InvalidProtocolSettings(`settings.${name}`, `harmonic-oscillator settings need ${name} (a positive number)`);
+  if (value === undefined)
+    throw new InvalidProtocolSettings(`settings.${name}`, `harmonic-oscillator settings need ${name} (a positive number)`);
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new InvalidProtocolSettings(`settings.${name}`, `harmonic-oscillator setting ${name} must be a finite number > 0, got ${describe(value)}`);
+    throw new InvalidProtocolSettings(
+      `settings.${name}`,
+      `harmonic-oscillator setting ${name} must be a finite number > 0, got ${describe(value)}`,
+    );
   }
   return value;
 }
@@ -84,7 +90,10 @@ function integerIn(fields: Record<string, unknown>, name: string, min: number, m
   const value = fields[name] === undefined ? fallback : fields[name];
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
     const bounds = min === Number.MIN_SAFE_INTEGER ? '' : ` in ${min}..${max}`;
-    throw new InvalidProtocolSettings(`settings.${name}`, `harmonic-oscillator setting ${name} must be an integer${bounds}, got ${describe(value)}`);
+    throw new InvalidProtocolSettings(
+      `settings.${name}`,
+      `harmonic-oscillator setting ${name} must be an integer${bounds}, got ${describe(value)}`,
+    );
   }
   return value;
 }

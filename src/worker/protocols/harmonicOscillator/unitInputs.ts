@@ -69,9 +69,7 @@ export function parseUnitInputs(inputs: unknown): UnitInputs {
     case 'analysis':
       return { kind: 'analysis', ...(parentFiles ? { parentFiles } : {}) };
     default:
-      throw new Error(
-        `unknown harmonic-oscillator unit kind ${JSON.stringify(fields.kind)}; expected setup, sample or analysis`,
-      );
+      throw new Error(`unknown harmonic-oscillator unit kind ${JSON.stringify(fields.kind)}; expected setup, sample or analysis`);
   }
 }
 
