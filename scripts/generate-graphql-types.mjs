@@ -30,6 +30,7 @@ const mappers = {
   ResultFileAvailable: 'ResultFileAvailableParent',
   ProtocolDAGResultRecorded: 'ProtocolDagResultRecordedParent',
   ComputeServiceExpired: 'ComputeServiceExpiredParent',
+  EstimateChanged: 'EstimateChangedParent',
 };
 
 try {

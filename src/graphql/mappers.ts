@@ -41,3 +41,4 @@ export type UnitResultRecordedParent = EventOf<'UnitResultRecorded'>;
 export type ResultFileAvailableParent = EventOf<'ResultFileAvailable'>;
 export type ProtocolDagResultRecordedParent = EventOf<'ProtocolDagResultRecorded'>;
 export type ComputeServiceExpiredParent = EventOf<'ComputeServiceExpired'>;
+export type EstimateChangedParent = EventOf<'EstimateChanged'>;

@@ -16,7 +16,15 @@ export type TaskEventPayload =
       committedAt: string;
     }
   | { kind: 'ProtocolDagResultRecorded'; dagResultId: string; ok: boolean }
-  | { kind: 'ComputeServiceExpired'; computeServiceId: string; computeServiceName: string };
+  | { kind: 'ComputeServiceExpired'; computeServiceId: string; computeServiceName: string }
+  | {
+      kind: 'EstimateChanged';
+      networkKeys: string[];
+      value: number | null;
+      uncertainty: number | null;
+      unit: string | null;
+      n: number;
+    };
 
 export type TaskEventKind = TaskEventPayload['kind'];
 
@@ -26,6 +34,7 @@ export const taskEventKinds: readonly TaskEventKind[] = [
   'ResultFileAvailable',
   'ProtocolDagResultRecorded',
   'ComputeServiceExpired',
+  'EstimateChanged',
 ];
 
 /** An event as subscribers see it: `cursor` orders every event of the service and resumes a stream. */

@@ -9,6 +9,7 @@ const typeNames = {
   ResultFileAvailable: 'ResultFileAvailable',
   ProtocolDagResultRecorded: 'ProtocolDAGResultRecorded',
   ComputeServiceExpired: 'ComputeServiceExpired',
+  EstimateChanged: 'EstimateChanged',
 } as const satisfies Record<TaskEvent['kind'], string>;
 
 const toFilter = (filter: GraphQLTaskEventFilter | null | undefined): TaskEventFilter => ({
@@ -38,6 +39,7 @@ export const eventResolvers: Resolvers = {
   UnitResultRecorded: common,
   ProtocolDAGResultRecorded: common,
   ComputeServiceExpired: common,
+  EstimateChanged: common,
   ResultFileAvailable: {
     ...common,
     file: (event) => ({
