@@ -12,7 +12,8 @@ export default {
   testMatch: ['**/*.test.ts'],
   // The chaos suite runs on its own: `npm run test:chaos` (jest.chaos.config.js).
   testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/chaos/'],
-  testTimeout: 60_000,
+  // The outer deadline of a hung test, not a measure: process tests on a starved 2-core machine take minutes.
+  testTimeout: 180_000,
   maxWorkers: 2,
   globalSetup: '<rootDir>/test/support/globalSetup.ts',
 };
