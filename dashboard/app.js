@@ -1,14 +1,27 @@
 // dagkeeper's dashboard: plain DOM and SVG, one graphql-ws connection for queries and the live
-// `taskEvents` subscription. Text from the server only ever goes into textContent and attributes.
+// `taskEvents` subscription. Events change what they name in place, and ask again (coalesced) only for
+// the part of the page they make stale. Text from the server only ever goes into textContent and attributes.
 /* global graphqlWs */
-
-const svgNs = 'http://www.w3.org/2000/svg';
-const $ = (selector) => document.querySelector(selector);
+import { drawDag, markRunning } from './dagGraph.js';
+import { $, el, refreshAges, setTimeAgo, statusBadge, timeAgo } from './dom.js';
+import { drawEstimatePlot, renderEstimateSummary } from './estimatePlot.js';
+import { logEvent, noteLastEvent } from './eventLog.js';
+import { drawNetwork, edgeState, renderFitSummary } from './networkGraph.js';
+import { loadServices, loadServicesAtWork } from './services.js';
+import { loadManagers } from './managers.js';
+import { attemptRow, currentAttemptLine, failureItem, fileRow, statusCell } from './taskParts.js';
 
 const state = {
   client: null,
   networks: [],
+  /** Every transformation of the networks listed: an event about another one means a network the list lacks. */
+  knownTransformations: new Set(),
+  askedAboutTransformations: new Set(),
   network: null,
+  /** The network's NetworkEstimates (null until read, or when it has none). */
+  fit: null,
+  /** Transformation key → its estimate {value, uncertainty, unit, n}: from the fit, then from EstimateChanged events. */
+  edgeEstimates: new Map(),
   transformationKey: null,
   tasks: new Map(),
   taskId: null,
@@ -85,6 +98,8 @@ function showProblem(message) {
   box.textContent = message ?? '';
 }
 
+const report = (error) => showProblem(error.message);
+
 // ------------------------------------------------------------------------------------------------
 // Loading
 
@@ -97,7 +112,13 @@ async function loadEverything() {
     const { viewer, taskEventCursor } = await query('{ viewer { name kind isAdmin scopes } taskEventCursor }');
     state.lastCursor ??= taskEventCursor;
     $('#who').textContent = `${viewer.name} (${viewer.scopes.join(', ')})`;
-    await Promise.all([loadNetworks(), loadServices()]);
+    // The services at work are a side panel: the page works without them.
+    await Promise.all([
+      loadNetworks(),
+      loadServices(query),
+      loadServicesAtWork(query, selectTask).catch(report),
+      loadManagers(query).catch(report),
+    ]);
     if (state.network !== null) await selectNetwork(state.network.scopedKey);
     if (state.taskId !== null) await selectTask(state.taskId);
     followEvents();
@@ -115,6 +136,7 @@ async function loadNetworks() {
     }
   }`);
   state.networks = networks;
+  state.knownTransformations = new Set(networks.flatMap((n) => n.transformations.map((t) => t.scopedKey)));
   const list = $('#networks');
   list.replaceChildren(
     ...networks.map((network) => {
@@ -130,34 +152,116 @@ async function loadNetworks() {
   );
 }
 
-async function loadServices() {
-  const { computeServices } = await query('{ computeServices(includeGone: true) { id name lastHeartbeatAt expiredAt deregisteredAt } }');
-  $('#services tbody').replaceChildren(
-    ...computeServices.map((service) => {
-      const gone = service.expiredAt !== null ? 'expired' : service.deregisteredAt !== null ? 'stopped' : 'alive';
-      return el('tr', { 'data-service': service.id }, [
-        el('td', {}, service.name),
-        el('td', { title: service.lastHeartbeatAt }, ago(service.lastHeartbeatAt)),
-        el('td', {}, gone),
-      ]);
-    }),
-  );
-}
-
 async function selectNetwork(scopedKey) {
   const network = state.networks.find((n) => n.scopedKey === scopedKey);
   if (network === undefined) return;
-  if (state.network?.scopedKey !== scopedKey) state.transformationKey = null;
+  if (state.network?.scopedKey !== scopedKey) {
+    state.transformationKey = null;
+    state.fit = null;
+    state.edgeEstimates = new Map();
+  }
   state.network = network;
   for (const item of document.querySelectorAll('#networks li'))
     item.setAttribute('aria-selected', String(item.dataset.network === scopedKey));
   $('#network-view').hidden = false;
   $('#network-title').textContent = network.name;
-  drawNetwork(network);
-  await loadTasks();
+  redrawNetwork();
+  await Promise.all([loadTasks(), loadFit().catch(report), loadTransformation().catch(report)]);
+}
+
+function redrawNetwork() {
+  if (state.network === null) return;
+  drawNetwork($('#network-graph'), {
+    network: state.network,
+    edgeEstimates: state.edgeEstimates,
+    fit: state.fit,
+    selectedKey: state.transformationKey,
+    onSelect: selectTransformation,
+  });
+  renderFitSummary($('#network-estimates'), state.network, state.fit);
+}
+
+/** The network's fitted values, cycle closures and parts, and each transformation's own estimate. */
+async function loadFit() {
+  const newest = issue('fit');
+  const key = state.network?.scopedKey;
+  if (key === undefined) return;
+  const { network } = await query(
+    `query ($key: ID!) {
+    network(scopedKey: $key) {
+      estimates {
+        unit gauge disconnected
+        chemicalSystems { chemicalSystem { scopedKey } value uncertainty component }
+        transformations { transformation { scopedKey } measured { value uncertainty unit n } fitted fittedUncertainty residual }
+        cycles { transformationKeys directions value uncertainty }
+        components { index chemicalSystemKeys reference }
+      }
+    }
+  }`,
+    { key },
+  );
+  if (!newest() || state.network?.scopedKey !== key || network === null) return;
+  state.fit = network.estimates;
+  state.edgeEstimates = new Map(
+    network.estimates.transformations.filter((t) => t.measured !== null).map((t) => [t.transformation.scopedKey, t.measured]),
+  );
+  redrawNetwork();
+}
+
+/** Only the transformations' task counts (the edges' colours), after tasks changed status. */
+async function loadCounts() {
+  const newest = issue('counts');
+  const key = state.network?.scopedKey;
+  if (key === undefined) return;
+  const { network } = await query(
+    `query ($key: ID!) { network(scopedKey: $key) { transformations { scopedKey statusCounts { ${countsFields} } } } }`,
+    {
+      key,
+    },
+  );
+  if (!newest() || state.network?.scopedKey !== key || network === null) return;
+  const counts = new Map(network.transformations.map((t) => [t.scopedKey, t.statusCounts]));
+  for (const t of state.network.transformations) t.statusCounts = counts.get(t.scopedKey) ?? t.statusCounts;
+  for (const edge of document.querySelectorAll('#network-graph .edge')) {
+    const found = counts.get(edge.dataset.transformation);
+    if (found !== undefined) edge.setAttribute('data-state', edgeState(found));
+  }
+}
+
+function selectTransformation(scopedKey) {
+  state.transformationKey = state.transformationKey === scopedKey ? null : scopedKey;
+  redrawNetwork();
+  loadTasks().catch(report);
+  loadTransformation().catch(report);
+}
+
+/** The selected transformation's estimate and its repeats, plotted. */
+async function loadTransformation() {
+  const newest = issue('transformation');
+  const key = state.transformationKey;
+  if (key === null) {
+    $('#transformation-view').hidden = true;
+    return;
+  }
+  const { transformation } = await query(
+    `query ($key: ID!) {
+    transformation(scopedKey: $key) {
+      scopedKey name
+      estimate { value uncertainty unit n spread repeats { taskId dagResultId seed value uncertainty completedAt } }
+    }
+  }`,
+    { key },
+  );
+  if (!newest() || state.transformationKey !== key || transformation === null) return;
+  const { estimate } = transformation;
+  $('#transformation-view').hidden = false;
+  $('#transformation-title').textContent = transformation.name;
+  renderEstimateSummary($('#transformation-estimate'), estimate);
+  drawEstimatePlot($('#estimate-plot'), estimate);
 }
 
 async function loadTasks() {
+  const newest = issue('tasks');
   const filter =
     state.transformationKey === null ? { networkKey: state.network.scopedKey } : { transformationKey: state.transformationKey };
   const { tasks } = await query(
@@ -166,6 +270,7 @@ async function loadTasks() {
   }`,
     { filter },
   );
+  if (!newest()) return;
   state.tasks = new Map(tasks.edges.map(({ node }) => [node.id, node]));
   const shown = tasks.edges.length < tasks.totalCount ? ` (first ${tasks.edges.length} of ${tasks.totalCount})` : ` (${tasks.totalCount})`;
   $('#tasks-title').textContent = `Tasks${shown}`;
@@ -178,8 +283,8 @@ function renderTasks() {
       const row = el('tr', { 'data-task': task.id, 'aria-selected': String(task.id === state.taskId) }, [
         el('td', { title: task.id }, task.id.slice(-12)),
         el('td', {}, task.transformation.name),
-        el('td', {}, statusCell(task)),
-        el('td', { title: task.updatedAt }, ago(task.updatedAt)),
+        el('td', { class: 'task-status' }, statusCell(task)),
+        el('td', { class: 'task-updated' }, timeAgo(task.updatedAt)),
       ]);
       row.addEventListener('click', () => selectTask(task.id));
       return row;
@@ -202,38 +307,79 @@ async function selectTask(taskId) {
   }`,
     { id: taskId },
   );
-  state.task = task;
+  if (state.taskId !== taskId) return;
+  state.task = { ...task, runningUnit: null };
   $('#task-view').hidden = false;
   $('#task-title').textContent = `Task ${task.id}`;
   $('#task-status').replaceChildren(`${task.transformation.name} · `, statusBadge(task.status));
-  drawDag(task.dag);
+  drawDag($('#dag-graph'), task.dag, null);
   $('#files tbody').replaceChildren(...task.resultFiles.map(fileRow));
   $('#dag-results').replaceChildren(
     ...task.dagResults.map((r) => el('li', { 'data-ok': String(r.ok) }, `${r.ok ? 'ok' : 'failed'} · ${r.createdAt}`)),
   );
   $('#failures').replaceChildren(...task.failures.map(failureItem));
+  await loadAttempts().catch(report);
 }
 
-/** A failed unit, or a ProtocolDAG that could not be built (unitKey null): its exception, and its traceback to unfold. */
-function failureItem(failure) {
-  const what = failure.unitKey === null ? 'ProtocolDAG could not be built' : `unit ${failure.unitKey} failed`;
-  const traceback = el('details', {}, [el('summary', {}, 'traceback'), el('pre', {}, failure.traceback ?? '')]);
-  return el('li', { 'data-kind': failure.__typename, 'data-unit': failure.unitKey ?? '' }, [
-    el('strong', {}, `${what} (attempt ${failure.attempt})`),
-    el('pre', { class: 'exception' }, failure.exception ?? ''),
-    traceback,
-  ]);
+/** Every claim of the selected task, and the unit its current one is running now. */
+async function loadAttempts() {
+  const newest = issue('attempts');
+  const id = state.taskId;
+  if (id === null || state.task === null) return;
+  const { task } = await query(
+    `query ($id: ID!) {
+    task(id: $id) { attempts { attempt computeServiceName host startedAt endedAt ending runningUnit unitKeys } }
+  }`,
+    { id },
+  );
+  if (!newest() || state.taskId !== id || task === null) return;
+  const current = task.attempts.find((a) => a.endedAt === null) ?? null;
+  state.task.runningUnit = current?.runningUnit ?? null;
+  markRunning($('#dag-graph'), state.task.runningUnit);
+  const running = $('#task-running');
+  running.replaceChildren(currentAttemptLine(current));
+  running.setAttribute('data-unit', state.task.runningUnit ?? '');
+  $('#attempts tbody').replaceChildren(...task.attempts.map(attemptRow));
 }
 
-// A ResultFile is named by its unit and its path: units commonly write files of the same name.
-function fileRow(file) {
-  const link = el('a', { href: file.downloadUrl, download: '' }, file.path);
-  return el('tr', { 'data-unit': file.unitKey, 'data-file': file.path }, [
-    el('td', {}, file.unitKey),
-    el('td', {}, [link]),
-    el('td', {}, bytes(file.size)),
-    el('td', { title: file.sha256 }, file.sha256.slice(0, 12)),
-  ]);
+// ------------------------------------------------------------------------------------------------
+// Coalesced refreshes: the first event that makes a part stale schedules one read of it; the events
+// that follow within the delay ride on it. (A debounce that restarts on every event would never read
+// while events keep coming.)
+
+const refreshers = {
+  networks: loadNetworks,
+  counts: loadCounts,
+  fit: loadFit,
+  transformation: loadTransformation,
+  tasks: loadTasks,
+  attempts: loadAttempts,
+  services: () => loadServices(query),
+  atWork: () => loadServicesAtWork(query, selectTask),
+  managers: () => loadManagers(query),
+};
+const pending = new Map();
+const issued = new Map();
+
+/**
+ * Numbers a read of `part`; the function it returns says whether that read is still the newest. Two
+ * reads of one part can overlap and answer out of order: only the newest may draw.
+ */
+function issue(part) {
+  const number = (issued.get(part) ?? 0) + 1;
+  issued.set(part, number);
+  return () => issued.get(part) === number;
+}
+
+function refreshSoon(part, delayMs = 250) {
+  if (pending.has(part)) return;
+  pending.set(
+    part,
+    setTimeout(() => {
+      pending.delete(part);
+      refreshers[part]().catch(report);
+    }, delayMs),
+  );
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -252,6 +398,7 @@ function followEvents() {
         ... on ResultFileAvailable { file { id unitKey path size sha256 downloadUrl } }
         ... on ProtocolDAGResultRecorded { dagResultId ok }
         ... on ComputeServiceExpired { computeServiceName }
+        ... on EstimateChanged { networkKeys value uncertainty unit n }
       }
     }`,
       variables,
@@ -278,39 +425,82 @@ function followEvents() {
 
 function onEvent(event) {
   state.lastCursor = event.cursor;
+  noteLastEvent(event.occurredAt);
   logEvent(event);
   const inNetwork = state.network?.transformations.some((t) => t.scopedKey === event.transformationKey) ?? false;
-  if (inNetwork) refreshNetworkSoon();
-
-  if (event.__typename === 'TaskStatusChanged') {
-    const known = state.tasks.get(event.taskId);
-    if (known !== undefined) {
-      known.status = event.to;
-      known.updatedAt = event.occurredAt;
-      if (event.to !== 'WAITING') known.waitingForProtocol = null;
-      const cell = document.querySelector(`#tasks tr[data-task="${CSS.escape(event.taskId)}"] td:nth-child(3)`);
-      cell?.replaceChildren(statusBadge(event.to));
-    } else if (inNetwork && (state.transformationKey === null || state.transformationKey === event.transformationKey)) {
-      refreshTasksSoon();
-    }
+  const key = event.transformationKey;
+  // Once per unknown transformation: a network the list lacks is read once, not on each of its events.
+  if (!state.knownTransformations.has(key) && !state.askedAboutTransformations.has(key)) {
+    state.askedAboutTransformations.add(key);
+    refreshSoon('networks');
   }
-  if (event.__typename === 'ComputeServiceExpired') loadServices().catch(() => undefined);
-  if (event.taskId !== state.taskId || state.task === null) return;
 
+  switch (event.__typename) {
+    case 'TaskStatusChanged':
+      onTaskStatusChanged(event, inNetwork);
+      break;
+    case 'EstimateChanged':
+      if (inNetwork) onEstimateChanged(event);
+      break;
+    case 'ComputeServiceExpired':
+      refreshSoon('services');
+      refreshSoon('atWork');
+      break;
+    default:
+      break;
+  }
+  if (event.taskId === state.taskId && state.task !== null) onSelectedTaskEvent(event);
+}
+
+function onTaskStatusChanged(event, inNetwork) {
+  if (inNetwork) refreshSoon('counts');
+  if (event.from === 'RUNNING' || event.to === 'RUNNING') refreshSoon('atWork');
+  const known = state.tasks.get(event.taskId);
+  if (known !== undefined) {
+    known.status = event.to;
+    known.updatedAt = event.occurredAt;
+    if (event.to !== 'WAITING') known.waitingForProtocol = null;
+    const row = document.querySelector(`#tasks tr[data-task="${CSS.escape(event.taskId)}"]`);
+    row?.querySelector('.task-status').replaceChildren(...statusCell(known));
+    const updated = row?.querySelector('.task-updated time');
+    if (updated) setTimeAgo(updated, event.occurredAt);
+  } else if (inNetwork && (state.transformationKey === null || state.transformationKey === event.transformationKey)) {
+    refreshSoon('tasks');
+  }
+}
+
+/** The edge's label changes at once from the event's numbers; the fit (node values, cycles) and the plot are read again. */
+function onEstimateChanged(event) {
+  if (event.value === null) state.edgeEstimates.delete(event.transformationKey);
+  else
+    state.edgeEstimates.set(event.transformationKey, { value: event.value, uncertainty: event.uncertainty, unit: event.unit, n: event.n });
+  redrawNetwork();
+  refreshSoon('fit');
+  if (event.transformationKey === state.transformationKey) refreshSoon('transformation');
+}
+
+function onSelectedTaskEvent(event) {
   switch (event.__typename) {
     case 'TaskStatusChanged':
       state.task.status = event.to;
       $('#task-status').replaceChildren(`${state.task.transformation.name} · `, statusBadge(event.to));
-      if (state.task.dag === null) selectTask(event.taskId);
+      if (state.task.dag === null) selectTask(event.taskId).catch(report);
+      else refreshSoon('attempts');
       break;
     case 'UnitResultRecorded': {
       const unit = state.task.dag?.units.find((u) => u.key === event.unitKey);
       if (unit === undefined) {
-        selectTask(event.taskId); // the DAG was registered after we loaded the task
+        selectTask(event.taskId).catch(report); // the DAG was registered after we loaded the task
         break;
       }
       if (unit.state !== 'OK') unit.state = event.ok ? 'OK' : 'FAILED';
       document.querySelector(`#dag-graph [data-unit="${CSS.escape(unit.key)}"]`)?.setAttribute('data-state', unit.state);
+      // A unit with its result runs no more; which one runs next, the attempts say.
+      if (state.task.runningUnit === unit.key) {
+        state.task.runningUnit = null;
+        markRunning($('#dag-graph'), null);
+      }
+      refreshSoon('attempts');
       break;
     }
     case 'ResultFileAvailable': {
@@ -326,199 +516,11 @@ function onEvent(event) {
     case 'ProtocolDAGResultRecorded':
       $('#dag-results').append(el('li', { 'data-ok': String(event.ok) }, `${event.ok ? 'ok' : 'failed'} · ${event.occurredAt}`));
       // A failed result may carry a failure the page has not seen (a DAG that could not be built): reload the task.
-      if (!event.ok) selectTask(event.taskId);
+      if (!event.ok) selectTask(event.taskId).catch(report);
       break;
     default:
       break;
   }
-}
-
-function logEvent(event) {
-  const what =
-    {
-      TaskStatusChanged: () => `${event.from ?? 'new'} → ${event.to}`,
-      UnitResultRecorded: () => `unit ${event.unitKey} ${event.ok ? 'ok' : 'failed'} (attempt ${event.attempt})`,
-      ResultFileAvailable: () => `file ${event.file.unitKey}/${event.file.path} (${bytes(event.file.size)})`,
-      ProtocolDAGResultRecorded: () => `ProtocolDAGResult ${event.ok ? 'ok' : 'failed'}`,
-      ComputeServiceExpired: () => `compute service ${event.computeServiceName} expired`,
-    }[event.__typename]?.() ?? event.__typename;
-  const log = $('#event-log');
-  log.prepend(el('li', { 'data-cursor': event.cursor }, `${event.occurredAt.slice(11, 19)} task …${event.taskId.slice(-8)}: ${what}`));
-  while (log.children.length > 200) log.lastElementChild.remove();
-}
-
-let networkTimer;
-function refreshNetworkSoon() {
-  clearTimeout(networkTimer);
-  networkTimer = setTimeout(async () => {
-    await loadNetworks();
-    const current = state.networks.find((n) => n.scopedKey === state.network?.scopedKey);
-    if (current !== undefined) {
-      state.network = current;
-      drawNetwork(current);
-    }
-  }, 400);
-}
-
-let tasksTimer;
-function refreshTasksSoon() {
-  clearTimeout(tasksTimer);
-  tasksTimer = setTimeout(() => loadTasks().catch((error) => showProblem(error.message)), 300);
-}
-
-// ------------------------------------------------------------------------------------------------
-// Drawing
-
-function drawNetwork(network) {
-  const svg = $('#network-graph');
-  const width = 600;
-  const height = 420;
-  const radius = Math.min(width, height) / 2 - 50;
-  const at = new Map(
-    network.chemicalSystems.map((system, i) => {
-      const angle = (2 * Math.PI * i) / network.chemicalSystems.length - Math.PI / 2;
-      return [system.scopedKey, { x: width / 2 + radius * Math.cos(angle), y: height / 2 + radius * Math.sin(angle), system }];
-    }),
-  );
-  const edges = network.transformations.map((t) => {
-    const a = at.get(t.stateA.scopedKey);
-    const b = at.get(t.stateB.scopedKey);
-    const group = svgEl('g', {
-      class: 'edge',
-      'data-transformation': t.scopedKey,
-      'data-state': edgeState(t.statusCounts),
-      'aria-selected': String(t.scopedKey === state.transformationKey),
-    });
-    const line = svgEl('line', { x1: a.x, y1: a.y, x2: b.x, y2: b.y });
-    const c = t.statusCounts;
-    line.append(svgEl('title', {}, `${t.name}: ${c.waiting} waiting, ${c.running} running, ${c.complete} complete, ${c.error} error`));
-    group.append(line, svgEl('text', { x: (a.x + b.x) / 2 + 4, y: (a.y + b.y) / 2 - 4 }, t.name));
-    group.addEventListener('click', () => {
-      state.transformationKey = state.transformationKey === t.scopedKey ? null : t.scopedKey;
-      drawNetwork(state.network);
-      loadTasks().catch((error) => showProblem(error.message));
-    });
-    return group;
-  });
-  const nodes = [...at.values()].map(({ x, y, system }) => {
-    const group = svgEl('g', { class: 'node', 'data-system': system.scopedKey });
-    group.append(svgEl('circle', { cx: x, cy: y, r: 16 }), svgEl('text', { x: x + 20, y: y + 4 }, system.name));
-    return group;
-  });
-  svg.replaceChildren(...edges, ...nodes);
-}
-
-function edgeState(counts) {
-  if (counts.error > 0) return 'error';
-  if (counts.running > 0) return 'running';
-  if (counts.waiting > 0) return 'waiting';
-  if (counts.complete > 0) return 'complete';
-  return 'none';
-}
-
-/** Units in columns by dependency depth, so every arrow points right. */
-function drawDag(dag) {
-  const svg = $('#dag-graph');
-  if (dag === null) {
-    svg.setAttribute('viewBox', '0 0 400 40');
-    svg.replaceChildren(svgEl('text', { x: 10, y: 24 }, 'No ProtocolDAG yet: the first worker to claim the task registers it.'));
-    return;
-  }
-  const depth = new Map();
-  const depthOf = (unit, seen = new Set()) => {
-    if (depth.has(unit.key)) return depth.get(unit.key);
-    if (seen.has(unit.key)) return 0;
-    seen.add(unit.key);
-    const deps = unit.dependencies.map((key) => dag.units.find((u) => u.key === key)).filter(Boolean);
-    const d = deps.length === 0 ? 0 : 1 + Math.max(...deps.map((u) => depthOf(u, seen)));
-    depth.set(unit.key, d);
-    return d;
-  };
-  const columns = [];
-  for (const unit of dag.units) (columns[depthOf(unit)] ??= []).push(unit);
-  const boxW = 120;
-  const boxH = 30;
-  const gapX = 50;
-  const gapY = 14;
-  const place = new Map();
-  columns.forEach((units, col) =>
-    units.forEach((unit, row) => place.set(unit.key, { x: 10 + col * (boxW + gapX), y: 10 + row * (boxH + gapY) })),
-  );
-  const width = 20 + columns.length * (boxW + gapX);
-  const height = 20 + Math.max(...columns.map((c) => c.length)) * (boxH + gapY);
-  svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
-  const marker = svgEl('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 10, refY: 5, markerWidth: 6, markerHeight: 6, orient: 'auto' });
-  marker.append(svgEl('path', { d: 'M 0 0 L 10 5 L 0 10 z', fill: '#9aa3ae' }));
-  const defs = svgEl('defs');
-  defs.append(marker);
-  const arrows = dag.units.flatMap((unit) =>
-    unit.dependencies
-      .filter((key) => place.has(key))
-      .map((key) => {
-        const from = place.get(key);
-        const to = place.get(unit.key);
-        return svgEl('path', {
-          class: 'dependency',
-          d: `M ${from.x + boxW} ${from.y + boxH / 2} C ${from.x + boxW + gapX / 2} ${from.y + boxH / 2}, ${to.x - gapX / 2} ${to.y + boxH / 2}, ${to.x} ${to.y + boxH / 2}`,
-        });
-      }),
-  );
-  const boxes = dag.units.map((unit) => {
-    const { x, y } = place.get(unit.key);
-    const group = svgEl('g', { class: 'unit', 'data-unit': unit.key, 'data-state': unit.state });
-    group.append(
-      svgEl('rect', { x, y, width: boxW, height: boxH }),
-      svgEl('text', { x: x + 8, y: y + 19 }, unit.name.length > 18 ? `${unit.name.slice(0, 17)}…` : unit.name),
-    );
-    group.firstChild.append(svgEl('title', {}, `${unit.key}: ${unit.state}`));
-    return group;
-  });
-  svg.replaceChildren(defs, ...arrows, ...boxes);
-}
-
-// ------------------------------------------------------------------------------------------------
-// Small helpers
-
-function el(tag, attributes = {}, children = []) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, String(value));
-  node.append(...(Array.isArray(children) ? children : [children]));
-  return node;
-}
-
-function svgEl(tag, attributes = {}, text) {
-  const node = document.createElementNS(svgNs, tag);
-  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, String(value));
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-function statusBadge(status) {
-  return el('span', { class: 'status', 'data-status': status }, status);
-}
-
-/** The status, and for a WAITING task whose protocol no live compute service runs, that it waits for one. */
-function statusCell(task) {
-  if (task.waitingForProtocol === null || task.waitingForProtocol === undefined) return [statusBadge(task.status)];
-  return [statusBadge(task.status), el('small', { class: 'waiting-for' }, ` no live service runs ${task.waitingForProtocol}`)];
-}
-
-function ago(iso) {
-  const seconds = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
-  if (seconds < 90) return `${seconds} s ago`;
-  if (seconds < 5400) return `${Math.round(seconds / 60)} min ago`;
-  return new Date(iso).toLocaleString();
-}
-
-function bytes(size) {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = size;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -534,10 +536,22 @@ $('#login').addEventListener('submit', (event) => {
   connect(token);
 });
 
-// Heartbeats age on screen even when nothing happens.
+const live = () => state.client !== null && $('#connection').dataset.state === 'live';
+
+// Every "… ago" on the page ticks, so nothing shows the age it had when it was drawn.
+setInterval(() => refreshAges(), 1_000);
+
+// Heartbeats are not events: read the services again now and then. Which unit a worker starts is not
+// an event either: while the selected task runs, read its attempts again.
 setInterval(() => {
-  if (state.client !== null && $('#connection').dataset.state === 'live') loadServices().catch(() => undefined);
+  if (!live()) return;
+  refreshSoon('services', 0);
+  refreshSoon('atWork', 0);
+  refreshSoon('managers', 0);
 }, 5_000);
+setInterval(() => {
+  if (live() && state.task?.status === 'RUNNING') refreshSoon('attempts', 0);
+}, 2_000);
 
 const saved = sessionStorage.getItem('dagkeeper-token');
 if (saved !== null) connect(saved);

@@ -22,6 +22,7 @@ const mappers = {
   ResultFile: 'ResultFileParent',
   ProtocolDAGResult: 'DagResultParent',
   ComputeService: 'ComputeServiceParent',
+  ComputeManager: 'ComputeManagerParent',
   Claim: 'ClaimParent',
   UploadTicket: 'UploadTicketParent',
   FinishResult: 'FinishResultParent',

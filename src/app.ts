@@ -120,6 +120,7 @@ export async function startApp(config: Config, options: { log?: Logger; clock?: 
     releases.push(() => uploadSweeper.stop());
     services.eventHub.onDelivered = (count) => metrics.taskEventsDelivered.inc(count);
     metrics.observeEventHub(services.eventHub);
+    metrics.observeComputeManagers(() => services.managers.census());
     await services.eventHub.start();
     releases.push(() => services.eventHub.stop());
     releases.push(() => services.patternMatcher.close());
@@ -181,7 +182,9 @@ export async function startApp(config: Config, options: { log?: Logger; clock?: 
     if (objects instanceof LocalObjectStore) {
       const handler = createSignedObjectHandler(objects, {
         onUnexpectedError: (error) => log.error({ err: error }, 'object route failed'),
-        isUploadOpen: (grant) => services.resultFiles.acceptsBytes(grant.key, grant.part?.uploadId),
+        isUploadOpen: async (grant) =>
+          (await services.resultFiles.acceptsBytes(grant.key, grant.part?.uploadId)) ||
+          services.imports.acceptsBytes(grant.key, grant.part?.uploadId),
         onBytes: (direction, bytes) => metrics.objectBytes.inc({ direction }, bytes),
       });
       prefixRoutes.push((req, res, requestUrl) => {

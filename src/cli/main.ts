@@ -8,11 +8,15 @@ import { registerNetworkCommands } from './commands/network.js';
 import { registerResultCommands } from './commands/results.js';
 import { registerServerCommand } from './commands/server.js';
 import { registerWorkerCommand } from './commands/worker.js';
+import { registerManagerCommand } from './commands/manager.js';
 import { registerTaskCommands } from './commands/tasks.js';
 import { registerWatchCommand } from './commands/watch.js';
+import { registerServiceCommands } from './commands/services.js';
+import { packageVersion } from './packageVersion.js';
 
 const program = new Command('dagkeeper')
   .description('dagkeeper: ProtocolDAG tasks for alchemical free-energy campaigns')
+  .version(packageVersion(), '-V, --version', 'print the version and exit')
   .showHelpAfterError()
   .exitOverride();
 
@@ -20,11 +24,13 @@ registerServerCommand(program);
 registerMigrationCommands(program);
 registerIdentityCommands(program);
 registerWorkerCommand(program);
+registerManagerCommand(program);
 registerNetworkCommands(program);
 registerTaskCommands(program);
 registerResultCommands(program);
 registerFileCommands(program);
 registerWatchCommand(program);
+registerServiceCommands(program);
 
 try {
   await program.parseAsync(process.argv);

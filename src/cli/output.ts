@@ -15,3 +15,13 @@ export function printTable(rows: Array<Record<string, unknown>>): void {
   console.log(line(columns.map((c) => c.toUpperCase())));
   for (const row of cells) console.log(line(row));
 }
+
+/** Prints rows as CSV (RFC 4180: a header line, fields quoted when they hold a comma, quote or line break). */
+export function printCsv(columns: readonly string[], rows: ReadonlyArray<Record<string, unknown>>): void {
+  const field = (value: unknown): string => {
+    const text = value === null || value === undefined ? '' : String(value);
+    return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+  };
+  console.log(columns.join(','));
+  for (const row of rows) console.log(columns.map((c) => field(row[c])).join(','));
+}

@@ -13,8 +13,12 @@ export const idempotentMutations: ReadonlySet<string> = new Set([
   'heartbeat', // moves the last heartbeat to now again
   'deregisterComputeService', // a deregistered service holds nothing; the same service comes back
   'setProtocolDAG', // the same DAG again is a no-op (storeProtocolDag)
+  'startUnit', // the unit stays the latest started (AttemptService.startUnit)
   'submitUnitResult', // the same result in the same attempt returns the stored one (UnitResultService.submit)
   'commitResultFile', // a committed upload returns its file (ResultFileService.commit)
+  'commitImportUpload', // a committed import upload returns its id (ImportUploads.commit)
+  'reportComputeManagerJobs', // upserts each job by id and moves the heartbeat (ComputeManagerRegistry.reportJobs)
+  'deregisterComputeManager', // a deregistered manager stays so; the same manager comes back
 ]);
 
 const known = new Map<string, boolean>();

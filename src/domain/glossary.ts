@@ -23,10 +23,21 @@
  * - **Claim**: a compute service's hold on a task. Its **claim token** is named by every write the
  *   worker makes; the task's **fence** advances whenever the task is claimed or requeued, so a write
  *   through an older claim is refused (fencing).
- * - **Attempt**: the fence value of the claim a unit ran under; one result per unit per attempt.
+ * - **Attempt**: one claim of a task, numbered by the claim's fence: the value the unit results made
+ *   under it carry (one result per unit per attempt). It ends FINISHED, FAILED, EXPIRED, DEREGISTERED
+ *   or RELEASED (claims/taskAttempts.ts); its **running unit** is the one its worker last said it started.
+ * - **Compute manager**: a process of a compute identity that starts workers as **jobs** of a cluster
+ *   engine (SLURM) or as local processes while **claimable** tasks wait (actioned, WAITING, on a hub of
+ *   weight above zero, parent complete, in its scopes: what a claim would take); it reports its jobs
+ *   (its heartbeat) and is GONE when silent past the compute expiry.
  * - **Task hub**: where a network's tasks are **actioned** to become claimable; claimers draw hubs at
  *   random in proportion to their **weight** (0 disables a hub), then tasks by priority and age.
  * - **Restart pattern**: a regex over failure tracebacks; a matching ERROR task goes back to WAITING
  *   until the pattern's retry budget is spent.
+ * - **Seed**: the number a task's ProtocolDAG is built with, random per task unless given: what makes
+ *   repeats of a transformation independent, and a run reproducible.
+ * - **Estimate**: a DAG's answer, `{value, uncertainty, unit}` in its terminal unit's outputs
+ *   (docs/estimates.md). A transformation's **repeats** (its tasks' ok results) combine into its
+ *   estimate; a network's estimates place its chemical systems on one scale by least squares.
  */
 export {};

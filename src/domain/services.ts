@@ -4,13 +4,18 @@ import type { Clock } from './Clock.js';
 import type { Logger } from '../observability/logger.js';
 import type { ObjectStore } from './objects/ObjectStore.js';
 import type { StateAccess } from './state/StateAccess.js';
+import { AttemptService } from './claims/AttemptService.js';
+import { ClaimableWork } from './claims/ClaimableWork.js';
 import { ClaimService } from './claims/ClaimService.js';
+import { ComputeManagerRegistry } from './compute/ComputeManagerRegistry.js';
 import { ComputeServiceRegistry } from './compute/ComputeServiceRegistry.js';
 import { DagService } from './dag/DagService.js';
+import { EstimateService } from './estimates/EstimateService.js';
 import { defaultEventSettings } from './events/eventDefaults.js';
 import { TaskEventHub } from './events/TaskEventHub.js';
 import { TaskEventService } from './events/TaskEventService.js';
 import { IdentityService } from './identities/IdentityService.js';
+import { ImportService } from './imports/ImportService.js';
 import { NetworkService } from './networks/NetworkService.js';
 import type { ProtocolSettingsChecks } from './networks/protocolSettings.js';
 import { DagBuildFailures } from './results/DagBuildFailures.js';
@@ -31,6 +36,12 @@ export interface Services {
   dags: DagService;
   compute: ComputeServiceRegistry;
   claims: ClaimService;
+  /** Claimable tasks per protocol and scope, as compute managers watch them. */
+  claimableWork: ClaimableWork;
+  /** Compute managers and the worker jobs they report. */
+  managers: ComputeManagerRegistry;
+  /** Tasks' attempts (their claims) and the unit each is running. */
+  attempts: AttemptService;
   unitResults: UnitResultService;
   resultFiles: ResultFileService;
   finisher: TaskFinisher;
@@ -41,11 +52,15 @@ export interface Services {
   /** Ends a claim whose task's ProtocolDAG could not be built. */
   dagBuildFailures: DagBuildFailures;
   dagResults: DagResultReader;
+  /** Free-energy estimates of transformations and networks, from stored results. */
+  estimates: EstimateService;
   /** Follows the event outbox; the server starts it and wakes it on notifications. */
   eventHub: TaskEventHub;
   events: TaskEventService;
   /** Removes abandoned uploads and unreferenced objects; the server starts it. */
   uploadSweeper: UploadSweeper;
+  /** Network import: uploads of archived tasks' bytes, and importTask. */
+  imports: ImportService;
 }
 
 export interface ServiceDependencies {
@@ -93,6 +108,7 @@ export function createServices({
   const networks = new NetworkService(state, protocolSettings, patternMatcher);
   const tasks = new TaskService(state, objects);
   const identities = new IdentityService(state, { tokenReuseMs, revocationPollMs, log, clock });
+  const imports = new ImportService(state, objects, settings, clock);
   const eventHub = new TaskEventHub(state.events, {
     pollMs: events.pollMs,
     maxQueuedPerSubscriber: events.maxQueuedPerSubscriber,
@@ -114,20 +130,25 @@ export function createServices({
       },
       { random, log, clock },
     ),
+    attempts: new AttemptService(state),
+    claimableWork: new ClaimableWork(state),
+    managers: new ComputeManagerRegistry(state, compute, clock),
     unitResults: new UnitResultService(state, objects),
     resultFiles: new ResultFileService(state, objects, settings),
+    imports,
     finisher: new TaskFinisher(state, objects, restarts, log),
     restarts,
     patternMatcher,
     dagBuildFailures: new DagBuildFailures(state, objects, restarts, log),
     dagResults: new DagResultReader(state, objects),
+    estimates: new EstimateService(state),
     eventHub,
     events: new TaskEventService(eventHub, state.events, networks, tasks),
     uploadSweeper: new UploadSweeper(
       state,
       objects,
       { graceSeconds: uploadSweepGraceSeconds, uploadUrlSeconds: settings.uploadUrlSeconds },
-      { log, clock },
+      { log, clock, importUploads: imports },
     ),
   };
 }

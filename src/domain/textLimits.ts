@@ -11,6 +11,8 @@ export const textLimits = {
   identityScopes: 100,
   tokenLabel: 200,
   computeServiceName: 200,
+  /** The host a compute service says it runs on (a DNS name is at most 253). */
+  host: 255,
   /** Network, chemical system and transformation names (networkInput.ts). */
   name: 200,
   /** A unit key naming a unit of the task's DAG (whose keys are at most this long: protocolDag.ts). */

@@ -1,5 +1,7 @@
 import DataLoader from 'dataloader';
+import type { ClaimAttemptRow } from '../domain/claims/taskAttempts.js';
 import type { DagRecord } from '../domain/dag/DagService.js';
+import type { TransformationEstimate } from '../domain/estimates/combineRepeats.js';
 import type { TokenRecord } from '../domain/identities/IdentityService.js';
 import type { ChemicalSystemRecord, TransformationRecord } from '../domain/networks/NetworkService.js';
 import type { DagResultRecord } from '../domain/results/DagResultReader.js';
@@ -23,7 +25,11 @@ export interface Loaders {
   okResultFilesOfTask: DataLoader<string, ResultFileRecord[]>;
   dagResultsOfTask: DataLoader<string, DagResultRecord[]>;
   hubsOfTask: DataLoader<string, string[]>;
+  /** A task's claims: its attempts, before their unit results are joined in (see taskAttempts). */
+  claimsOfTask: DataLoader<string, ClaimAttemptRow[]>;
   statusCountsOfTransformation: DataLoader<string, Record<TaskStatus, number> | null>;
+  /** Transformation id → its combined estimate (null without repeats). */
+  estimateOfTransformation: DataLoader<string, TransformationEstimate | null>;
   /** Protocol → whether no live compute service runs it. */
   protocolUnserved: DataLoader<string, boolean>;
 }
@@ -82,8 +88,16 @@ export function createLoaders(services: Services): Loaders {
       (ids) => services.tasks.actionedOn(ids),
       () => [],
     ),
+    claimsOfTask: mapLoader(
+      (ids) => services.attempts.claimsOfTasks(ids),
+      () => [],
+    ),
     statusCountsOfTransformation: mapLoader(
       (ids) => services.tasks.statusCountsByTransformation(ids),
+      () => null,
+    ),
+    estimateOfTransformation: mapLoader(
+      (ids) => services.estimates.ofTransformations(ids),
       () => null,
     ),
     protocolUnserved: new DataLoader(async (protocols) => {

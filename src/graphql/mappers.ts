@@ -3,6 +3,7 @@
  * return, named once here for codegen.ts (`mappers`). When a domain type moves, only this file changes.
  */
 import type { ClaimedTask } from '../domain/claims/ClaimService.js';
+import type { ComputeManagerRecord } from '../domain/compute/ComputeManagerRegistry.js';
 import type { ComputeServiceRecord } from '../domain/compute/ComputeServiceRegistry.js';
 import type { DagRecord, ProtocolUnitRecord } from '../domain/dag/DagService.js';
 import type { TaskEvent } from '../domain/events/taskEvents.js';
@@ -30,6 +31,7 @@ export type DagBuildFailureParent = DagBuildFailureRecord;
 export type ResultFileParent = ResultFileRecord;
 export type DagResultParent = DagResultRecord;
 export type ComputeServiceParent = ComputeServiceRecord;
+export type ComputeManagerParent = ComputeManagerRecord;
 export type ClaimParent = ClaimedTask;
 export type UploadTicketParent = UploadTicket;
 /** finishTask and reportDagBuildFailure answer with the DAG result; the task is loaded when asked for. */

@@ -3,8 +3,10 @@ import { fileURLToPath } from 'node:url';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { GraphQLSchema } from 'graphql';
 import { computeResolvers } from './resolvers/compute.js';
+import { computeManagerResolvers } from './resolvers/computeManagers.js';
 import { eventResolvers } from './resolvers/events.js';
 import { identityResolvers } from './resolvers/identities.js';
+import { importResolvers } from './resolvers/imports.js';
 import { networkResolvers } from './resolvers/networks.js';
 import { scalarResolvers } from './resolvers/scalars.js';
 import { taskResolvers } from './resolvers/tasks.js';
@@ -12,7 +14,16 @@ import { taskResolvers } from './resolvers/tasks.js';
 // Two levels up from src/graphql (or dist/graphql) is the package root, where schema.graphql lives.
 export const schemaPath = fileURLToPath(new URL('../../schema.graphql', import.meta.url));
 
-export const resolvers = [scalarResolvers, identityResolvers, networkResolvers, taskResolvers, computeResolvers, eventResolvers];
+export const resolvers = [
+  scalarResolvers,
+  identityResolvers,
+  networkResolvers,
+  taskResolvers,
+  computeResolvers,
+  computeManagerResolvers,
+  eventResolvers,
+  importResolvers,
+];
 
 /** schema.graphql with its resolvers; start-up fails if a resolver names a field the schema lacks. */
 export function buildSchema(typeDefs = readFileSync(schemaPath, 'utf8')): GraphQLSchema {

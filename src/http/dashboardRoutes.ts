@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Route } from './requestListener.js';
 
@@ -33,10 +33,12 @@ interface Asset {
  * data); everything it shows comes through the API under the token the user types in.
  */
 export async function dashboardRoutes(): Promise<Record<string, Route>> {
+  // Every script and stylesheet in dashboard/: app.js imports the page's other modules by name.
+  const contentTypes: Record<string, string> = { '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8' };
+  const files = (await readdir(dashboardDir)).filter((name) => extname(name) in contentTypes).sort();
   const assets: Asset[] = [
     { path: '/', file: join(dashboardDir, 'index.html'), contentType: 'text/html; charset=utf-8' },
-    { path: '/dashboard/app.js', file: join(dashboardDir, 'app.js'), contentType: 'text/javascript; charset=utf-8' },
-    { path: '/dashboard/style.css', file: join(dashboardDir, 'style.css'), contentType: 'text/css; charset=utf-8' },
+    ...files.map((name) => ({ path: `/dashboard/${name}`, file: join(dashboardDir, name), contentType: contentTypes[extname(name)]! })),
     { path: '/dashboard/graphql-ws.js', file: graphqlWsBrowserBundle(), contentType: 'text/javascript; charset=utf-8' },
   ];
   const routes: Record<string, Route> = {};

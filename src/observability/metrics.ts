@@ -99,6 +99,41 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry, prefix: 'dagkeeper_' });
   }
 
+  /**
+   * Reports compute managers not deregistered, by status (live, gone), and the worker jobs of the live
+   * ones, by state: read from the state store at scrape time (a few rows per manager).
+   */
+  observeComputeManagers(census: () => Promise<{ managers: Record<string, number>; jobs: Record<string, number> }>): void {
+    // One read serves both gauges of a scrape: prom-client collects them one after the other.
+    let pending: Promise<{ managers: Record<string, number>; jobs: Record<string, number> }> | undefined;
+    const read = () => {
+      pending ??= census().finally(() => setImmediate(() => (pending = undefined)));
+      return pending;
+    };
+    new Gauge({
+      name: 'dagkeeper_compute_managers',
+      help: 'Compute managers not deregistered, by status (LIVE, GONE: silent past the compute expiry).',
+      labelNames: ['status'] as const,
+      registers: [this.registry],
+      async collect() {
+        const { managers } = await read();
+        this.reset();
+        for (const [status, count] of Object.entries(managers)) this.set({ status }, count);
+      },
+    });
+    new Gauge({
+      name: 'dagkeeper_compute_manager_jobs',
+      help: 'Worker jobs of live compute managers, by the state their manager last reported.',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      async collect() {
+        const { jobs } = await read();
+        this.reset();
+        for (const [state, count] of Object.entries(jobs)) this.set({ state }, count);
+      },
+    });
+  }
+
   /** Reports the event hub's subscribers and how far it has read the outbox, read at scrape time. */
   observeEventHub(hub: { readonly subscriberCount: number; readonly position: bigint }): void {
     new Gauge({

@@ -25,7 +25,18 @@ export interface ExecutorOptions {
   stopping: () => boolean;
   /** Aborted to kill running units at once (a second stop signal). */
   signal: AbortSignal;
+  /** Aborted when the worker is asked to stop (the first stop signal): see interruptionGraceMs. */
+  stopRequested?: AbortSignal;
 }
+
+/**
+ * A unit ended by a stop signal (see units/stopSignals.ts) was interrupted, not failed, when the worker
+ * is being stopped too: a batch system cancelling a job, or stopping it at its time limit, signals every
+ * process of the job at once, units included. The worker hears its own signal a moment later, in no
+ * fixed order with the unit's end, so it waits this long for it. If it does not come, the signal was
+ * for the unit alone, and the unit failed as any killed unit does.
+ */
+const interruptionGraceMs = 5_000;
 
 type DagUnit = NonNullable<ClaimedTaskView['dag']>['units'][number];
 
@@ -83,11 +94,12 @@ export class TaskExecutor {
     const remoteFiles = view.resultFiles;
     log.info({ done: [...done.keys()], remaining: dag.units.length - done.size }, done.size > 0 ? 'resuming task' : 'starting task');
 
-    const running = new Map<string, Promise<{ key: string; outcome: UnitOutcome }>>();
+    const running = new Map<string, Promise<{ key: string; outcome: UnitOutcome | 'interrupted' }>>();
     let failed = false;
+    let interrupted = false;
     const ready = () => dag.units.filter((u) => !done.has(u.key) && !running.has(u.key) && u.dependencies.every((d) => done.has(d)));
     for (;;) {
-      if (!failed && !this.options.stopping()) {
+      if (!failed && !interrupted && !this.options.stopping()) {
         for (const unit of ready().slice(0, this.options.concurrency - running.size)) {
           running.set(
             unit.key,
@@ -102,7 +114,8 @@ export class TaskExecutor {
       // runUnit records an ok unit in `done` itself, with its files.
       const { key, outcome } = await Promise.race(running.values());
       running.delete(key);
-      if (!outcome.ok) failed = true;
+      if (outcome === 'interrupted') interrupted = true;
+      else if (!outcome.ok) failed = true;
     }
 
     if (!failed && done.size < dag.units.length) {
@@ -123,7 +136,7 @@ export class TaskExecutor {
   private async registerDag(claimToken: string, protocol: Protocol, view: ClaimedTaskView, log: Logger): Promise<TaskOutcome | undefined> {
     let dag: ProtocolDagSpec;
     try {
-      dag = protocol.createDag(view.transformation, parentResult(view));
+      dag = protocol.createDag(view.transformation, parentResult(view), { seed: view.seed });
     } catch (error) {
       return this.failDagBuild(claimToken, failureOf(error), log);
     }
@@ -163,7 +176,7 @@ export class TaskExecutor {
     taskDir: string,
     taskLog: Logger,
     signal: AbortSignal,
-  ): Promise<UnitOutcome> {
+  ): Promise<UnitOutcome | 'interrupted'> {
     const log = taskLog.child({ unitKey: unit.key });
     const scratchDir = join(taskDir, 'scratch', unit.key);
     const outputDir = join(taskDir, 'files', unit.key);
@@ -202,9 +215,16 @@ export class TaskExecutor {
         outputDir,
         sharedDir,
       };
+      await this.sayUnitStarted(claimToken, unit.key, log);
       log.info('unit started');
       outcome = await runUnitInChild(this.options.protocols.get(view.transformation.protocol).moduleUrl, context, { signal });
       if (signal.aborted) throw new StaleClaim('stopped at once');
+      if (!outcome.ok && outcome.interruptedBy !== undefined && (await this.stopFollows())) {
+        // No result: the unit runs again, whole, in the next attempt; the units finished before it are kept.
+        log.warn({ signal: outcome.interruptedBy }, 'unit interrupted by a stop signal; the task goes back with its finished units');
+        await rm(scratchDir, { recursive: true, force: true });
+        return 'interrupted';
+      }
     }
     const endedAt = new Date();
 
@@ -221,6 +241,36 @@ export class TaskExecutor {
     await rm(scratchDir, { recursive: true, force: true });
     log.info({ ok: outcome.ok, files: Object.keys(files).length, ms: endedAt.getTime() - startedAt.getTime() }, 'unit result shipped');
     return outcome;
+  }
+
+  /**
+   * Tells the server the unit runs now. Only a stale claim stops the task (thrown on, as from any other
+   * write); any other failure is logged and the unit runs anyway: its result is what counts.
+   */
+  private async sayUnitStarted(claimToken: string, unitKey: string, log: Logger): Promise<void> {
+    try {
+      await this.options.api.startUnit(claimToken, unitKey);
+    } catch (error) {
+      if (error instanceof ApiError && error.code === 'STALE_CLAIM') throw error;
+      log.warn({ err: error }, 'could not tell the server the unit started; running it anyway');
+    }
+  }
+
+  /** Whether the worker is asked to stop now or within interruptionGraceMs. */
+  private async stopFollows(): Promise<boolean> {
+    const stop = this.options.stopRequested;
+    if (this.options.stopping() || stop === undefined || stop.aborted) return this.options.stopping() || stop?.aborted === true;
+    return new Promise((resolve) => {
+      const onStop = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        stop.removeEventListener('abort', onStop);
+        resolve(false);
+      }, interruptionGraceMs);
+      stop.addEventListener('abort', onStop, { once: true });
+    });
   }
 
   /** Uploads every file the unit left in its output directory; returns them as path → local path. */

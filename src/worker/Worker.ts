@@ -14,6 +14,8 @@ export interface WorkerOptions {
   /** Protocols to claim for (default: every one the registry has). */
   protocolNames?: string[];
   name?: string;
+  /** The host it says it runs on, shown in Task.attempts (default: os.hostname()). */
+  host?: string;
   scratchRoot: string;
   concurrency: number;
   /** Stop after this many tasks (default: run until stopped). */
@@ -51,10 +53,9 @@ export class Worker {
   async run(): Promise<void> {
     const { api, log } = this.options;
     const protocols = this.options.protocolNames ?? this.options.protocols.names();
-    const name = this.options.name ?? `${hostname()}-${process.pid}`;
     // Four beats per expiry period: one lost beat, or a slow one, never expires a healthy worker.
     const heartbeatSeconds = this.options.heartbeatSeconds ?? Math.min(30, Math.max(0.25, (await api.expirySeconds()) / 4));
-    this.serviceId = await api.register(name, protocols);
+    this.serviceId = await this.register(protocols);
     log.info(
       {
         computeServiceId: this.serviceId,
@@ -74,6 +75,7 @@ export class Worker {
       log,
       stopping: () => this.stopRequests > 0,
       signal: this.kill.signal,
+      stopRequested: this.wake.signal,
     });
     try {
       while (this.stopRequests === 0 && (this.options.maxTasks === undefined || this.outcomes.length < this.options.maxTasks)) {
@@ -91,7 +93,7 @@ export class Worker {
           // task back by re-registering, rather than holding it while it heartbeats.
           log.error({ err: error, taskId: claim.taskId }, 'task failed in the worker; giving it back');
           await api.deregister(this.serviceId);
-          this.serviceId = await api.register(name, protocols);
+          this.serviceId = await this.register(protocols);
           this.outcomes.push('given back');
         }
       }
@@ -110,7 +112,7 @@ export class Worker {
     } catch (error) {
       if (error instanceof ApiError && error.code === 'COMPUTE_SERVICE_GONE') {
         this.options.log.warn('the server expired this compute service; registering again');
-        this.serviceId = await this.options.api.register(this.options.name ?? `${hostname()}-${process.pid}`, protocols);
+        this.serviceId = await this.register(protocols);
         return [];
       }
       if (error instanceof ApiError && error.code === 'CLAIMS_SUSPENDED') {
@@ -123,11 +125,16 @@ export class Worker {
         // kept); a new service claims afresh.
         this.options.log.warn({ err: error }, 'a claim got no answer; giving back whatever it may have claimed and registering again');
         await this.options.api.deregister(serviceId);
-        this.serviceId = await this.options.api.register(this.options.name ?? `${hostname()}-${process.pid}`, protocols);
+        this.serviceId = await this.register(protocols);
         return 'ask again';
       }
       throw error;
     }
+  }
+
+  private register(protocols: string[]): Promise<string> {
+    const host = this.options.host ?? hostname();
+    return this.options.api.register(this.options.name ?? `${hostname()}-${process.pid}`, protocols, host === '' ? null : host);
   }
 
   private startHeartbeat(seconds: number): NodeJS.Timeout {

@@ -15,6 +15,8 @@ export interface RemoteFile {
 export interface ClaimedTaskView {
   id: string;
   status: string;
+  /** The seed its ProtocolDAG is built with (see Protocol.createDag). */
+  seed: number;
   transformation: TransformationInfo;
   dag: null | {
     units: Array<{ key: string; name: string; dependencies: string[]; inputs: unknown; state: string }>;
@@ -64,11 +66,11 @@ export class WorkerApi {
     return withRetry(() => this.api.request<T>(query, variables), this.retry);
   }
 
-  /** `protocols`: what this worker runs, so users see which waiting tasks no live service takes. */
-  async register(name: string, protocols: readonly string[]): Promise<string> {
+  /** `protocols`: what this worker runs, so users see which waiting tasks no live service takes; `host`: where, shown in Task.attempts. */
+  async register(name: string, protocols: readonly string[], host: string | null): Promise<string> {
     const { registerComputeService } = await this.call<{ registerComputeService: { id: string } }>(
-      'mutation ($name: String!, $protocols: [String!]) { registerComputeService(name: $name, protocols: $protocols) { id } }',
-      { name, protocols },
+      'mutation ($name: String!, $protocols: [String!], $host: String) { registerComputeService(name: $name, protocols: $protocols, host: $host) { id } }',
+      { name, protocols, host },
     );
     return registerComputeService.id;
   }
@@ -112,7 +114,7 @@ export class WorkerApi {
       };
     }>(
       `query ($id: ID!) { task(id: $id) {
-         id status
+         id status seed
          transformation { scopedKey name protocol settings stateA { name components } stateB { name components } }
          dag { units { key name dependencies inputs state } remaining { runnable blocked } }
          okResults: unitResults(ok: true) { unitKey outputs }
@@ -130,6 +132,14 @@ export class WorkerApi {
 
   async setDag(claimToken: string, dag: ProtocolDagSpec): Promise<void> {
     await this.call('mutation ($c: String!, $dag: JSON!) { setProtocolDAG(claimToken: $c, dag: $dag) { sha256 } }', { c: claimToken, dag });
+  }
+
+  /**
+   * Tells the server which unit runs now (Task.attempts' runningUnit). One attempt, not retried: it only
+   * informs, and the unit must not wait on it (a lost connection is still sent again: idempotentOperations).
+   */
+  async startUnit(claimToken: string, unitKey: string): Promise<void> {
+    await this.api.request('mutation ($c: String!, $u: String!) { startUnit(claimToken: $c, unitKey: $u) }', { c: claimToken, u: unitKey });
   }
 
   async submitUnitResult(claimToken: string, result: UnitResultPayload): Promise<void> {

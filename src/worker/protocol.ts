@@ -30,6 +30,15 @@ export interface ParentResult {
   files: string[];
 }
 
+/** What a DAG is built for besides its transformation: the task. */
+export interface DagTask {
+  /**
+   * The task's seed: random per task unless the user gave one, so repeats are independent and a run
+   * can be reproduced. A protocol that draws random numbers seeds them from it (docs/estimates.md).
+   */
+  seed: number;
+}
+
 export interface UnitResultView {
   outputs: unknown;
   /** The unit's ResultFiles on local disk: relative path → absolute path. */
@@ -64,8 +73,12 @@ export interface Protocol {
    * built-in protocols' checks at createNetwork (src/worker/protocols/settingsChecks.ts).
    */
   checkSettings?(settings: unknown): void;
-  /** The DAG for a transformation (continuing from `parent` when the task extends another). */
-  createDag(transformation: TransformationInfo, parent: ParentResult | null): ProtocolDagSpec;
+  /**
+   * The DAG for a transformation (continuing from `parent` when the task extends another), for one task.
+   * Its answer, if it has one, is `outputs.estimate = { value, uncertainty, unit }` of its terminal unit
+   * (docs/estimates.md).
+   */
+  createDag(transformation: TransformationInfo, parent: ParentResult | null, task: DagTask): ProtocolDagSpec;
   /** Runs one unit; returns its outputs (JSON). Throwing makes it a failed unit (message + stack kept). */
   runUnit(context: UnitContext): Promise<unknown>;
 }

@@ -158,6 +158,7 @@ describe('which operations the client may send twice', () => {
     expect(isIdempotentOperation('{ viewer { name } }')).toBe(true);
     expect(isIdempotentOperation('query ($id: ID!) { task(id: $id) { id } }')).toBe(true);
     expect(isIdempotentOperation('mutation ($c: String!, $u: ID!) { commitResultFile(claimToken: $c, uploadId: $u) { id } }')).toBe(true);
+    expect(isIdempotentOperation('mutation ($c: String!) { startUnit(claimToken: $c, unitKey: "u") }')).toBe(true);
     expect(isIdempotentOperation('mutation ($id: ID!) { claimTasks(computeServiceId: $id) { token } }')).toBe(false);
     expect(isIdempotentOperation('mutation ($n: String!) { registerComputeService(name: $n) { id } }')).toBe(false);
     expect(isIdempotentOperation('mutation ($t: ID!) { createTasks(transformationKey: $t) { id } }')).toBe(false);

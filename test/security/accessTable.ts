@@ -101,6 +101,36 @@ const claimUnbuildableTask: AccessEntry['allowed']['prepare'] = async (w, run) =
   unbuildable.claimToken = claimTasks[0].token;
 };
 
+/** An archived task's document (docs/archive.md) alice uploads and commits for importTask's positive control. */
+const archivedDocument = { uploadId: '' };
+const uploadArchivedTask: AccessEntry['allowed']['prepare'] = async (_w, run) => {
+  const document = bytesOf(
+    JSON.stringify({
+      format: 'dagkeeper-task',
+      version: 1,
+      id: 'access-control-archived-task',
+      status: 'WAITING',
+      priority: 10,
+      seed: 7,
+      extends: null,
+      createdAt: new Date().toISOString(),
+      dag: null,
+      unitResults: [],
+      dagResults: [],
+      files: [],
+    }),
+  );
+  const { createImportUpload } = (await run(
+    'alice',
+    'mutation ($s: String!, $size: SafeInt!, $sha: String!) { createImportUpload(scope: $s, size: $size, sha256: $sha) { uploadId url } }',
+    { s: scope, size: document.size, sha: document.sha256 },
+  )) as { createImportUpload: { uploadId: string; url: string } };
+  const put = await fetch(createImportUpload.url, { method: 'PUT', body: document.bytes });
+  if (!put.ok) throw new Error(`PUT of the archived task answered ${put.status}`);
+  await run('alice', 'mutation ($u: ID!) { commitImportUpload(uploadId: $u) }', { u: createImportUpload.uploadId });
+  archivedDocument.uploadId = createImportUpload.uploadId;
+};
+
 export const accessTable: AccessEntry[] = [
   // --- Query ----------------------------------------------------------------------------------------
   { root: 'Query', field: 'viewer', query: '{ viewer { id } }', allowed: { as: 'alice', variables: none }, refuses: [] },
@@ -185,6 +215,30 @@ export const accessTable: AccessEntry[] = [
     root: 'Query',
     field: 'computeServices',
     query: '{ computeServices(includeGone: true) { id } }',
+    allowed: { as: 'hpc', variables: none },
+    refuses: [],
+  },
+  // Without `scope`, each reader sees only services at work on tasks it may read (test/tasks/taskAttempts.test.ts).
+  {
+    root: 'Query',
+    field: 'computeServicesAtWork',
+    query: 'query ($s: String) { computeServicesAtWork(scope: $s) { id taskIds } }',
+    allowed: { as: 'alice', variables: () => ({ s: scope }) },
+    refuses: [otherScopeUser()],
+  },
+  // What a compute identity could claim, in its own scopes: compute managers watch it.
+  {
+    root: 'Query',
+    field: 'claimableTaskCounts',
+    query: '{ claimableTaskCounts { protocol scope count } }',
+    allowed: { as: 'hpc', variables: none },
+    refuses: [userDoingComputeWork],
+  },
+  // Each identity lists its own managers (administrators every one): nothing to refuse.
+  {
+    root: 'Query',
+    field: 'computeManagers',
+    query: '{ computeManagers(includeDeregistered: true) { id jobs { jobId } } }',
     allowed: { as: 'hpc', variables: none },
     refuses: [],
   },
@@ -336,6 +390,28 @@ export const accessTable: AccessEntry[] = [
   },
   {
     root: 'Mutation',
+    field: 'registerComputeManager',
+    query: 'mutation { registerComputeManager(name: "acl-manager", backend: "slurm") { id } }',
+    allowed: { as: 'hpc', variables: none },
+    refuses: [userDoingComputeWork, { why: 'an administrator (a user identity) doing compute work', as: 'admin', code: 'FORBIDDEN' }],
+  },
+  {
+    root: 'Mutation',
+    field: 'reportComputeManagerJobs',
+    query:
+      'mutation ($m: ID!) { reportComputeManagerJobs(computeManagerId: $m, jobs: [{ jobId: "1", state: RUNNING, submittedAt: "2026-01-01T00:00:00Z" }]) { id } }',
+    allowed: { as: 'hpc', variables: (w) => ({ m: w.managers.live }) },
+    refuses: [userDoingComputeWork, otherComputeIdentity('manager id')],
+  },
+  {
+    root: 'Mutation',
+    field: 'deregisterComputeManager',
+    query: 'mutation ($m: ID!) { deregisterComputeManager(computeManagerId: $m) { status } }',
+    allowed: { as: 'hpc', variables: (w) => ({ m: w.managers.spare }) },
+    refuses: [userDoingComputeWork, otherComputeIdentity('manager id')],
+  },
+  {
+    root: 'Mutation',
     field: 'heartbeat',
     query: 'mutation ($s: ID!) { heartbeat(computeServiceId: $s) { lastHeartbeatAt } }',
     allowed: { as: 'hpc', variables: (w) => ({ s: w.services.live }) },
@@ -373,6 +449,8 @@ export const accessTable: AccessEntry[] = [
     'mutation ($c: String!, $r: UnitResultInput!) { submitUnitResult(claimToken: $c, result: $r) { id } }',
     (c) => ({ c, r: okUnit('setup') }),
   ),
+  // After submitUnitResult (setup ok) and before finishTask: sim is the unit the live claim may start.
+  claimWrite('startUnit', 'mutation ($c: String!) { startUnit(claimToken: $c, unitKey: "sim") }', (c) => ({ c })),
   claimWrite(
     'createResultFileUpload',
     'mutation ($c: String!, $size: SafeInt!, $sha: String!) { createResultFileUpload(claimToken: $c, unitKey: "sim", path: "out/acl.txt", size: $size, sha256: $sha) { uploadId } }',
@@ -443,6 +521,44 @@ export const accessTable: AccessEntry[] = [
       { ...userDoingComputeWork, variables: (w) => ({ c: w.claims.live, e: 'ValueError: no DAG' }) },
       { ...otherComputeIdentity('claim'), variables: (w) => ({ c: w.claims.live, e: 'ValueError: no DAG' }) },
       staleClaim((w) => ({ c: w.claims.stale, e: 'ValueError: no DAG' })),
+    ],
+  },
+
+  // --- Mutation: network import (a user's, in scopes it holds) ---------------------------------------
+  {
+    root: 'Mutation',
+    field: 'createImportUpload',
+    query:
+      'mutation ($s: String!, $size: SafeInt!, $sha: String!) { createImportUpload(scope: $s, size: $size, sha256: $sha) { uploadId } }',
+    allowed: { as: 'alice', variables: () => ({ s: scope, size: bytesOf('acl').size, sha: bytesOf('acl').sha256 }) },
+    refuses: [otherScopeUser(), computeDoingUserWork],
+  },
+  {
+    root: 'Mutation',
+    field: 'continueImportUpload',
+    query: 'mutation ($u: ID!) { continueImportUpload(uploadId: $u) { uploadId url } }',
+    allowed: { as: 'alice', variables: (w) => ({ u: w.importUpload }) },
+    refuses: [{ why: "another user's import upload", as: 'mallory', code: 'NOT_FOUND' }, computeDoingUserWork],
+  },
+  {
+    root: 'Mutation',
+    field: 'commitImportUpload',
+    query: 'mutation ($u: ID!) { commitImportUpload(uploadId: $u) }',
+    allowed: { as: 'alice', variables: (w) => ({ u: w.importUpload }) },
+    refuses: [{ why: "another user's import upload", as: 'mallory', code: 'NOT_FOUND' }, computeDoingUserWork],
+  },
+  {
+    root: 'Mutation',
+    field: 'importTask',
+    query: 'mutation ($t: ID!, $d: ID!) { importTask(transformationKey: $t, input: { documentUploadId: $d }) { created task { id } } }',
+    allowed: {
+      as: 'alice',
+      variables: (w) => ({ t: w.network.transformationKey, d: archivedDocument.uploadId }),
+      prepare: uploadArchivedTask,
+    },
+    refuses: [
+      otherScopeUser((w) => ({ t: w.network.transformationKey, d: w.importUpload })),
+      { ...computeDoingUserWork, variables: (w) => ({ t: w.network.transformationKey, d: w.importUpload }) },
     ],
   },
 

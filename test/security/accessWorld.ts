@@ -51,9 +51,13 @@ export interface World {
     mallory: string;
   };
   services: { live: string; gone: string; spare: string; rogue: string };
+  /** Compute managers of hpc: one to report for, one to deregister. */
+  managers: { live: string; spare: string };
   claims: { live: string; stale: string; reclaimed: string; rogue: string };
   /** Uploads announced (and their bytes PUT) under the live and the stale claim. */
   uploads: { live: string; stale: string };
+  /** An import upload alice opened in acme-c1-p1, its bytes PUT, not committed. */
+  importUpload: string;
   /** alice's second token, for revokeToken; a throwaway identity, for disableIdentity. */
   spareTokenId: string;
   victimId: string;
@@ -127,6 +131,14 @@ export async function buildWorld(server: TestApp, clock?: ManualClock): Promise<
     spare: await register(asHpc, 'hpc-2'),
     rogue: await register(asRogue, 'rogue-0'),
   };
+  const registerManager = async (name: string) =>
+    (
+      await asHpc.request<{ registerComputeManager: { id: string } }>(
+        'mutation ($n: String!) { registerComputeManager(name: $n, backend: "slurm") { id } }',
+        { n: name },
+      )
+    ).registerComputeManager.id;
+  const managers = { live: await registerManager('hpc-manager-1'), spare: await registerManager('hpc-manager-2') };
   const createTask = async (options: { withDag: boolean; action: boolean }, as = asAlice, on = network) => {
     const { createTasks } = await as.request<{ createTasks: Array<{ id: string }> }>(
       'mutation ($t: ID!, $dag: JSON) { createTasks(transformationKey: $t, dag: $dag) { id } }',
@@ -178,6 +190,14 @@ export async function buildWorld(server: TestApp, clock?: ManualClock): Promise<
   });
   const liveUpload = await upload(asHpc, liveClaim, 'out/live.txt');
 
+  const importBytes = bytesOf('bytes for an import\n');
+  const { createImportUpload: importTicket } = await asAlice.request<{ createImportUpload: { uploadId: string; url: string } }>(
+    'mutation ($s: String!, $size: SafeInt!, $sha: String!) { createImportUpload(scope: $s, size: $size, sha256: $sha) { uploadId url } }',
+    { s: scope, size: importBytes.size, sha: importBytes.sha256 },
+  );
+  const importPut = await fetch(importTicket.url, { method: 'PUT', body: importBytes.bytes });
+  if (!importPut.ok) throw new Error(`PUT to the import upload URL answered ${importPut.status}`);
+
   const rogueTask = await createTask({ withDag: true, action: true });
   const rogueClaim = await claimOne(asRogue, services.rogue, rogueTask);
   const idleTask = await createTask({ withDag: false, action: false });
@@ -204,8 +224,10 @@ export async function buildWorld(server: TestApp, clock?: ManualClock): Promise<
     malloryNetwork,
     tasks: { idle: idleTask, live: liveTask, stale: staleTask, rogue: rogueTask, mallory: malloryTask },
     services,
+    managers,
     claims: { live: liveClaim, stale: staleClaim, reclaimed, rogue: rogueClaim },
     uploads: { live: liveUpload, stale: staleUpload },
+    importUpload: importTicket.uploadId,
     spareTokenId: spare.info.id,
     victimId: victim.id,
   };

@@ -185,6 +185,18 @@ const idArguments: IdArgument[] = [
     variables: (bad) => ({ s: bad }),
   },
   {
+    place: 'Mutation.reportComputeManagerJobs(computeManagerId)',
+    as: 'hpc',
+    query: 'mutation ($m: ID!) { reportComputeManagerJobs(computeManagerId: $m, jobs: []) { id } }',
+    variables: (bad) => ({ m: bad }),
+  },
+  {
+    place: 'Mutation.deregisterComputeManager(computeManagerId)',
+    as: 'hpc',
+    query: 'mutation ($m: ID!) { deregisterComputeManager(computeManagerId: $m) { id } }',
+    variables: (bad) => ({ m: bad }),
+  },
+  {
     place: 'Mutation.claimTasks(computeServiceId)',
     as: 'hpc',
     query: 'mutation ($s: ID!) { claimTasks(computeServiceId: $s) { token } }',
@@ -239,6 +251,37 @@ const idArguments: IdArgument[] = [
     as: 'hpc',
     query: 'mutation ($c: String!, $u: ID!) { commitResultFile(claimToken: $c, uploadId: $u) { id } }',
     variables: (bad, w) => ({ c: w.claims.live, u: bad }),
+  },
+  {
+    place: 'Mutation.continueImportUpload(uploadId)',
+    as: 'alice',
+    query: 'mutation ($u: ID!) { continueImportUpload(uploadId: $u) { uploadId } }',
+    variables: (bad) => ({ u: bad }),
+  },
+  {
+    place: 'Mutation.commitImportUpload(uploadId)',
+    as: 'alice',
+    query: 'mutation ($u: ID!) { commitImportUpload(uploadId: $u) }',
+    variables: (bad) => ({ u: bad }),
+  },
+  {
+    place: 'Mutation.importTask(transformationKey)',
+    as: 'alice',
+    query: 'mutation ($t: ID!, $d: ID!) { importTask(transformationKey: $t, input: { documentUploadId: $d }) { created } }',
+    variables: (bad, w) => ({ t: bad, d: w.importUpload }),
+  },
+  {
+    place: 'Mutation.importTask(input.documentUploadId)',
+    as: 'alice',
+    query: 'mutation ($t: ID!, $d: ID!) { importTask(transformationKey: $t, input: { documentUploadId: $d }) { created } }',
+    variables: (bad, w) => ({ t: w.network.transformationKey, d: bad }),
+  },
+  {
+    place: 'Mutation.importTask(input.files.uploadId)',
+    as: 'alice',
+    query:
+      'mutation ($t: ID!, $d: ID!, $u: ID!) { importTask(transformationKey: $t, input: { documentUploadId: $d, files: [{ unitKey: "sim", path: "a.txt", uploadId: $u }] }) { created } }',
+    variables: (bad, w) => ({ t: w.network.transformationKey, d: w.importUpload, u: bad }),
   },
   {
     place: 'Mutation.finishTask(claimToken)',

@@ -123,6 +123,13 @@ const entries: TextEntry[] = [
     outcome: { kind: 'shape' },
   },
   {
+    place: 'Query.computeServicesAtWork(scope)',
+    as: 'alice',
+    query: 'query ($s: String) { computeServicesAtWork(scope: $s) { id } }',
+    variables: (v) => ({ s: v }),
+    outcome: { kind: 'shape' },
+  },
+  {
     place: 'Query.statusCounts(scope)',
     as: 'alice',
     query: 'query ($s: String) { statusCounts(scope: $s) { waiting } }',
@@ -239,6 +246,13 @@ const entries: TextEntry[] = [
     outcome: { kind: 'limit', limit: 200, fill: repeat('c') },
   },
   {
+    place: 'Mutation.registerComputeService(host)',
+    as: 'hpc',
+    query: 'mutation ($h: String) { registerComputeService(name: "with-host", host: $h) { id } }',
+    variables: (v) => ({ h: v }),
+    outcome: { kind: 'limit', limit: 255, fill: repeat('h') },
+  },
+  {
     place: 'Mutation.registerComputeService(protocols)',
     as: 'hpc',
     query: 'mutation ($p: [String!]) { registerComputeService(name: "with-protocols", protocols: $p) { id } }',
@@ -269,6 +283,66 @@ const entries: TextEntry[] = [
     (i) => `protocol${i}`,
   ),
 
+  {
+    place: 'Query.claimableTaskCounts(protocols)',
+    as: 'hpc',
+    query: 'query ($p: [String!]) { claimableTaskCounts(protocols: $p) { count } }',
+    variables: (v) => ({ p: [v] }),
+    outcome: { kind: 'limit', limit: 100, fill: repeat('p') },
+  },
+  count(
+    100,
+    'Query.claimableTaskCounts(protocols)',
+    'hpc',
+    'query ($p: [String!]) { claimableTaskCounts(protocols: $p) { count } }',
+    (protocols) => ({ p: protocols }),
+    (i) => `protocol${i}`,
+  ),
+  {
+    place: 'Query.claimableTaskCounts(scope)',
+    as: 'hpc',
+    query: 'query ($s: String) { claimableTaskCounts(scope: $s) { count } }',
+    variables: (v) => ({ s: v }),
+    outcome: { kind: 'shape' },
+  },
+  {
+    place: 'Mutation.registerComputeManager(name)',
+    as: 'hpc',
+    query: 'mutation ($n: String!) { registerComputeManager(name: $n, backend: "slurm") { id } }',
+    variables: (v) => ({ n: v }),
+    outcome: { kind: 'limit', limit: 100, fill: repeat('m') },
+  },
+  {
+    place: 'Mutation.registerComputeManager(backend)',
+    as: 'hpc',
+    query: 'mutation ($b: String!) { registerComputeManager(name: "with-backend", backend: $b) { id } }',
+    variables: (v) => ({ b: v }),
+    outcome: { kind: 'limit', limit: 32, fill: repeat('b') },
+  },
+  {
+    place: 'Mutation.registerComputeManager(host)',
+    as: 'hpc',
+    query: 'mutation ($h: String) { registerComputeManager(name: "with-host", backend: "slurm", host: $h) { id } }',
+    variables: (v) => ({ h: v }),
+    outcome: { kind: 'limit', limit: 255, fill: repeat('h') },
+  },
+  {
+    place: 'Mutation.reportComputeManagerJobs(jobs.jobId)',
+    as: 'hpc',
+    query:
+      'mutation ($m: ID!, $j: String!) { reportComputeManagerJobs(computeManagerId: $m, jobs: [{ jobId: $j, state: PENDING, submittedAt: "2026-01-01T00:00:00Z" }]) { id } }',
+    variables: (v, w) => ({ m: w.managers.live, j: v }),
+    outcome: { kind: 'limit', limit: 100, fill: repeat('j') },
+  },
+  {
+    place: 'Mutation.reportComputeManagerJobs(jobs.reason)',
+    as: 'hpc',
+    query:
+      'mutation ($m: ID!, $r: String) { reportComputeManagerJobs(computeManagerId: $m, jobs: [{ jobId: "1", state: FAILED, reason: $r, submittedAt: "2026-01-01T00:00:00Z" }]) { id } }',
+    variables: (v, w) => ({ m: w.managers.live, r: v }),
+    outcome: { kind: 'limit', limit: 1000, fill: repeat('r') },
+  },
+
   claimTokenEntry(
     'setProtocolDAG',
     'mutation ($c: String!) { setProtocolDAG(claimToken: $c, dag: { units: [{ key: "a", name: "A", dependencies: [] }] }) { sha256 } }',
@@ -295,6 +369,14 @@ const entries: TextEntry[] = [
     (v, w) => ({ c: v, u: w.uploads.live }),
   ),
   claimTokenEntry('finishTask', 'mutation ($c: String!) { finishTask(claimToken: $c) { restartedBy } }', (v) => ({ c: v })),
+  claimTokenEntry('startUnit', 'mutation ($c: String!) { startUnit(claimToken: $c, unitKey: "sim") }', (v) => ({ c: v })),
+  {
+    place: 'Mutation.startUnit(unitKey)',
+    as: 'hpc',
+    query: 'mutation ($c: String!, $u: String!) { startUnit(claimToken: $c, unitKey: $u) }',
+    variables: (v, w) => ({ c: w.claims.live, u: v }),
+    outcome: { kind: 'limit', limit: 200, fill: repeat('u'), atLimit: 'no unit of the DAG has so long a key' },
+  },
   claimTokenEntry(
     'reportDagBuildFailure',
     'mutation ($c: String!) { reportDagBuildFailure(claimToken: $c, exception: "no DAG") { restartedBy } }',
@@ -372,6 +454,55 @@ const entries: TextEntry[] = [
       atLimit: 'no part was uploaded, so a commit with fitting ETags is refused for that',
     },
   },
+  {
+    place: 'Mutation.createImportUpload(scope)',
+    as: 'alice',
+    query:
+      'mutation ($s: String!) { createImportUpload(scope: $s, size: 1, sha256: "0000000000000000000000000000000000000000000000000000000000000000") { uploadId } }',
+    variables: (v) => ({ s: v }),
+    outcome: { kind: 'shape' },
+  },
+  {
+    place: 'Mutation.createImportUpload(sha256)',
+    as: 'alice',
+    query: 'mutation ($h: String!) { createImportUpload(scope: "acme-c1-p1", size: 1, sha256: $h) { uploadId } }',
+    variables: (v) => ({ h: v }),
+    outcome: { kind: 'shape' },
+  },
+  {
+    place: 'Mutation.commitImportUpload(parts.etag)',
+    as: 'alice',
+    query: 'mutation ($u: ID!, $parts: [UploadedPartInput!]) { commitImportUpload(uploadId: $u, parts: $parts) }',
+    variables: (v) => ({
+      u: multipartImportUploadId,
+      parts: [
+        { partNumber: 1, etag: v },
+        { partNumber: 2, etag: '"e2"' },
+      ],
+    }),
+    outcome: {
+      kind: 'limit',
+      limit: 200,
+      fill: repeat('e'),
+      atLimit: 'no part was uploaded, so a commit with fitting ETags is refused for that',
+    },
+  },
+  {
+    place: 'Mutation.importTask(input.files.unitKey)',
+    as: 'alice',
+    query:
+      'mutation ($t: ID!, $d: ID!, $k: String!) { importTask(transformationKey: $t, input: { documentUploadId: $d, files: [{ unitKey: $k, path: "a.txt", uploadId: $d }] }) { created } }',
+    variables: (v, w) => ({ t: w.network.transformationKey, d: w.importUpload, k: v }),
+    outcome: { kind: 'limit', limit: 200, fill: repeat('u'), atLimit: 'one upload named twice is refused for that' },
+  },
+  {
+    place: 'Mutation.importTask(input.files.path)',
+    as: 'alice',
+    query:
+      'mutation ($t: ID!, $d: ID!, $p: String!) { importTask(transformationKey: $t, input: { documentUploadId: $d, files: [{ unitKey: "sim", path: $p, uploadId: $d }] }) { created } }',
+    variables: (v, w) => ({ t: w.network.transformationKey, d: w.importUpload, p: v }),
+    outcome: { kind: 'limit', limit: 512, unit: 'bytes', fill: pathOf, atLimit: 'one upload named twice is refused for that' },
+  },
   ...(['exception', 'traceback'] as const).map((field): TextEntry => ({
     place: `Mutation.reportDagBuildFailure(${field})`,
     as: 'hpc',
@@ -399,6 +530,8 @@ const entries: TextEntry[] = [
 
 /** Set in beforeAll: an upload big enough to go in parts (two of 5 MiB), none of them sent. */
 let multipartUploadId = '';
+/** The same, as an import upload of alice's. */
+let multipartImportUploadId = '';
 
 /** Where schema.graphql takes a String: arguments of every field, and String fields of input objects at any depth. */
 function stringPlacesInSchema(): string[] {
@@ -449,6 +582,14 @@ describe('text too long is BAD_USER_INPUT naming the limit, and changes nothing'
       );
     expect(createResultFileUpload.parts).toHaveLength(2);
     multipartUploadId = createResultFileUpload.uploadId;
+    const { createImportUpload } = await server
+      .client(w.tokens.alice!)
+      .request<{ createImportUpload: { uploadId: string; parts: unknown[] } }>(
+        'mutation ($size: SafeInt!) { createImportUpload(scope: "acme-c1-p1", size: $size, sha256: "0000000000000000000000000000000000000000000000000000000000000000") { uploadId parts { partNumber } } }',
+        { size: 10 * MiB },
+      );
+    expect(createImportUpload.parts).toHaveLength(2);
+    multipartImportUploadId = createImportUpload.uploadId;
   });
   afterAll(async () => {
     await server.close();

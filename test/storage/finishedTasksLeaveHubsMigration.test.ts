@@ -16,12 +16,14 @@ describe('migration finished_tasks_leave_hubs (real PostgreSQL)', () => {
   });
 
   test('takes COMPLETE tasks off their hubs and leaves the hub links of tasks that may still run', async () => {
-    const migration = (await readdir(join(defaultPrismaDir, 'migrations'))).find((name) => name.endsWith('_finished_tasks_leave_hubs'));
+    const names = (await readdir(join(defaultPrismaDir, 'migrations'))).filter((name) => /^\d+_/.test(name)).sort();
+    const migration = names.find((name) => name.endsWith('_finished_tasks_leave_hubs'));
     expect(migration).toBeDefined();
-    // The database as it was before this migration, with links as the old code left them.
+    // The database as it was before this migration (so without it and every later one), with links as the old code left them.
+    const fromThisOn = names.slice(names.indexOf(migration!));
     before = await mkdtemp(join(tmpdir(), 'dagkeeper-hub-migration-'));
     await cp(defaultPrismaDir, before, { recursive: true });
-    await rm(join(before, 'migrations', migration!), { recursive: true });
+    for (const name of fromThisOn) await rm(join(before, 'migrations', name), { recursive: true });
     database = await createTestDatabase({ migrated: false });
     await withPostgresAdapter(database.url, (factory) => applyMigrations(factory, before));
 
@@ -48,7 +50,7 @@ describe('migration finished_tasks_leave_hubs (real PostgreSQL)', () => {
         ).rows.map((r) => r.status);
       expect(await linked()).toEqual(['COMPLETE', 'ERROR', 'RUNNING', 'WAITING']);
 
-      expect(await withPostgresAdapter(database.url, (factory) => applyMigrations(factory))).toEqual([migration]);
+      expect(await withPostgresAdapter(database.url, (factory) => applyMigrations(factory))).toEqual(fromThisOn);
       expect(await linked()).toEqual(['ERROR', 'RUNNING', 'WAITING']);
     } finally {
       await client.end();

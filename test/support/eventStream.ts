@@ -17,6 +17,11 @@ export interface ReceivedEvent {
   file?: { path: string; size: number; sha256: string; downloadUrl: string };
   dagResultId?: string;
   computeServiceName?: string;
+  networkKeys?: string[];
+  value?: number | null;
+  uncertainty?: number | null;
+  unit?: string | null;
+  n?: number;
 }
 
 export const taskEventsSubscription = `
@@ -28,6 +33,7 @@ export const taskEventsSubscription = `
       ... on ResultFileAvailable { file { path size sha256 downloadUrl } }
       ... on ProtocolDAGResultRecorded { dagResultId ok }
       ... on ComputeServiceExpired { computeServiceName }
+      ... on EstimateChanged { networkKeys value uncertainty unit n }
     }
   }`;
 

@@ -6,6 +6,8 @@ import type { TaskStatus } from '../../domain/tasks/taskStatus.js';
 import { connect, withConnectionOptions } from '../connection.js';
 import type { ConnectionOptions } from '../connection.js';
 import { printTable } from '../output.js';
+import { registerNetworkArchiveCommands } from './archive/registerArchiveCommands.js';
+import { registerNetworkSettingCommands } from './networkSettings.js';
 
 interface JsonOption extends ConnectionOptions {
   json?: boolean;
@@ -123,6 +125,9 @@ export function registerNetworkCommands(program: Command): void {
       })),
     );
   });
+
+  registerNetworkSettingCommands(network);
+  registerNetworkArchiveCommands(network);
 }
 
 /** Reads and parses a network file, naming the file in every refusal (the server checks the contents). */

@@ -3,6 +3,8 @@ import { ApiError } from '../../client/ApiClient.js';
 import { connect, withConnectionOptions } from '../connection.js';
 import type { ConnectionOptions } from '../connection.js';
 import { printTable } from '../output.js';
+import { registerEstimateCommands } from './estimates/registerEstimateCommands.js';
+import { registerUnitLogCommand } from './unitLog.js';
 
 /** A failed unit, or (`unitKey` null) a ProtocolDAG that could not be built. */
 interface Failure {
@@ -63,6 +65,9 @@ export function registerResultCommands(program: Command): void {
     const estimate = freeEnergyOf(units);
     if (estimate !== undefined) console.log(estimate);
   });
+
+  registerEstimateCommands(results);
+  registerUnitLogCommand(results);
 }
 
 function printFailures(task: TaskResults): void {

@@ -5,6 +5,8 @@ import { isTaskStatus, TaskStatuses } from '../../domain/tasks/taskStatus.js';
 import { connect, withConnectionOptions } from '../connection.js';
 import type { ConnectionOptions } from '../connection.js';
 import { printTable } from '../output.js';
+import { attemptsSummary, runningOn } from './taskAttemptsText.js';
+import type { AttemptView } from './taskAttemptsText.js';
 
 interface JsonOption extends ConnectionOptions {
   json?: boolean;
@@ -26,6 +28,7 @@ interface TaskDetail extends TaskRow {
   extends: { id: string } | null;
   actionedOn: string[];
   dag: { units: Array<{ key: string; state: string }> } | null;
+  attempts: AttemptView[];
 }
 
 /** The server serves at most 1,000 tasks a page; 500 keeps each response modest. */
@@ -127,7 +130,8 @@ export function registerTaskCommands(program: Command): void {
     const found = await Promise.all(
       taskIds.map(async (id) => {
         const { task } = await api.request<{ task: TaskDetail | null }>(
-          `query ($id: ID!) { task(id: $id) { ${rowFields} scope updatedAt extends { id } actionedOn dag { units { key state } } } }`,
+          `query ($id: ID!) { task(id: $id) { ${rowFields} scope updatedAt extends { id } actionedOn dag { units { key state } }
+             attempts { attempt computeServiceName host startedAt endedAt ending runningUnit unitKeys } } }`,
           { id },
         );
         if (task === null) throw new ApiError('NOT_FOUND', `no task ${id}`);
@@ -146,6 +150,8 @@ export function registerTaskCommands(program: Command): void {
         transformation: t.transformation.name,
         units: t.dag === null ? 'no DAG yet' : `${t.dag.units.filter((u) => u.state === 'OK').length}/${t.dag.units.length} ok`,
         hubs: t.actionedOn.length,
+        attempts: attemptsSummary(t.attempts),
+        'running on': runningOn(t.attempts),
         extends: t.extends?.id ?? '',
         updated: t.updatedAt,
         'waiting for': waitingFor(t),

@@ -16,6 +16,7 @@ interface WorkerCliOptions extends ConnectionOptions {
   scratch?: string;
   concurrency: string;
   name?: string;
+  host?: string;
   heartbeatSeconds?: string;
   pollSeconds: string;
   exitWhenIdle?: boolean;
@@ -40,6 +41,7 @@ export function registerWorkerCommand(program: Command): void {
       .option('--scratch <dir>', 'scratch folder for units (default: a new folder in the system temp dir)')
       .option('--concurrency <n>', 'units of one task run at once', '1')
       .option('--name <name>', 'compute service name (default: host-pid)')
+      .option('--host <host>', 'the host it says it runs on, shown in task attempts (default: the hostname)')
       .option('--heartbeat-seconds <s>', "seconds between heartbeats (default: a quarter of the server's expiry)")
       .option('--poll-seconds <s>', 'seconds to wait when nothing is claimable', '2')
       .option('--exit-when-idle', 'exit instead of waiting when nothing is claimable')
@@ -59,6 +61,7 @@ export function registerWorkerCommand(program: Command): void {
       protocols: registry,
       ...(protocolNames === undefined ? {} : { protocolNames }),
       ...(options.name === undefined ? {} : { name: options.name }),
+      ...(options.host === undefined ? {} : { host: options.host }),
       scratchRoot: options.scratch === undefined ? await mkdtemp(join(tmpdir(), 'dagkeeper-worker-')) : resolve(options.scratch),
       concurrency: positive('--concurrency', options.concurrency),
       ...(options.maxTasks === undefined ? {} : { maxTasks: positive('--max-tasks', options.maxTasks) }),

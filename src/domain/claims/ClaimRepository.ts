@@ -1,6 +1,7 @@
 import type { Scope } from '../scope.js';
 import type { TaskRecord } from '../tasks/taskRecords.js';
 import type { TaskStatus } from '../tasks/taskStatus.js';
+import type { AttemptEnding, ClaimAttemptRow } from './taskAttempts.js';
 
 /** A hub with weight above zero holding at least one task a claimer could take now. */
 export interface ClaimableHub {
@@ -9,6 +10,15 @@ export interface ClaimableHub {
   org: string;
   campaign: string;
   project: string;
+}
+
+/** How many tasks of one protocol, on hubs of one scope, could be claimed now (before a claimer's scopes narrow it). */
+export interface ClaimableCountRow {
+  protocol: string;
+  org: string;
+  campaign: string;
+  project: string;
+  count: number;
 }
 
 /** Who may still take work when a claim statement runs (see ClaimRepository.claimFromHub). */
@@ -96,6 +106,8 @@ export interface ClaimRepository {
   }): Promise<ClaimCheckIn[]>;
   /** Hubs with a task of these protocols (any, for null) that could be claimed now. */
   claimableHubs(protocols: readonly string[] | null): Promise<ClaimableHub[]>;
+  /** Claimable tasks per protocol (of these; any, for null) and hub scope, by the claim's own notion of claimable. */
+  claimableTaskCounts(protocols: readonly string[] | null): Promise<ClaimableCountRow[]>;
   /**
    * Claims up to `offers.length` tasks of one hub in one statement: the n-th claimable task (by priority,
    * then age) to the n-th offer whose service is eligible as the statement runs, WAITING → RUNNING
@@ -107,8 +119,15 @@ export interface ClaimRepository {
     offers: readonly ClaimOffer[];
     eligibility: ClaimEligibility;
   }): Promise<MadeClaim[]>;
-  /** Ends the claims still open among these, saying why. */
-  release(claimIds: readonly string[], reason: string, at: Date): Promise<void>;
+  /** Ends the claims still open among these, saying why and how (the attempt's ending). */
+  release(claimIds: readonly string[], reason: string, ending: AttemptEnding, at: Date): Promise<void>;
+  /** Every claim of these tasks, with its compute service's name and host: the tasks' attempts. */
+  attemptsOf(taskIds: readonly string[]): Promise<ClaimAttemptRow[]>;
+  /**
+   * Records that the claim's worker started this unit (the latest start last, each unit once); false
+   * when the claim has ended (nothing recorded).
+   */
+  markUnitStarted(claimId: string, unitKey: string): Promise<boolean>;
   /** Up to `limit` claims that ended before `endedBefore` and are not swept yet, longest ended first; not those in `skipping`. */
   endedUnswept(endedBefore: Date, skipping: readonly string[], limit: number): Promise<EndedClaim[]>;
   markSwept(claimIds: readonly string[], at: Date): Promise<void>;

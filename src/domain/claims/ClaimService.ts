@@ -6,7 +6,7 @@ import { serviceGone } from '../compute/ComputeServiceRegistry.js';
 import type { ComputeServiceRegistry } from '../compute/ComputeServiceRegistry.js';
 import { badInput, DomainError, ErrorCode } from '../errors.js';
 import { checkId } from '../ids.js';
-import { canAccessScope, requireKind } from '../principal.js';
+import { requireKind } from '../principal.js';
 import type { Principal } from '../principal.js';
 import type { StateAccess } from '../state/StateAccess.js';
 import type { TaskRecord } from '../tasks/taskRecords.js';
@@ -14,6 +14,7 @@ import { assertTransition } from '../tasks/taskStatus.js';
 import { Coalescer } from '../Coalescer.js';
 import { echo } from '../textLimits.js';
 import { generateClaimToken, hashClaimToken } from './claimTokens.js';
+import { mayClaimFrom } from './mayClaimFrom.js';
 import type { ClaimableHub, ClaimCheckIn, ClaimCheckInRequest, ClaimEligibility } from './ClaimRepository.js';
 import { pickWeighted } from './pickHub.js';
 import { RecentCheckIns } from './RecentCheckIns.js';
@@ -169,7 +170,7 @@ export class ClaimService {
     available: ClaimableHub[],
   ): Promise<ClaimedTask[]> {
     const claimed: ClaimedTask[] = [];
-    let hubs = available.filter((hub) => canAccessScope(actor, hub));
+    let hubs = available.filter((hub) => mayClaimFrom(actor, hub));
     while (claimed.length < count && hubs.length > 0) {
       const hub = pickWeighted(hubs, this.random);
       if (hub === undefined) break;

@@ -4,9 +4,10 @@ import type { Clock } from '../Clock.js';
 import { badInput, DomainError, ErrorCode, forbidden, notFound } from '../errors.js';
 import { checkId } from '../ids.js';
 import { isProtocolName } from '../protocolName.js';
-import { requireKind } from '../principal.js';
+import { requireKind, requireScope } from '../principal.js';
 import { checkLength, echo, textLimits } from '../textLimits.js';
 import type { Principal } from '../principal.js';
+import { parseScope } from '../scope.js';
 import type { StateAccess } from '../state/StateAccess.js';
 import { applyStatusChange } from '../tasks/applyStatusChange.js';
 import { AwakeTime } from './AwakeTime.js';
@@ -17,13 +18,26 @@ export interface ComputeServiceRecord {
   name: string;
   /** The protocols it said it runs; empty when it did not say. */
   protocols: string[];
+  /** The host it said it runs on; null when it did not say. */
+  host: string | null;
   registeredAt: Date;
   lastHeartbeatAt: Date;
   deregisteredAt: Date | null;
   expiredAt: Date | null;
 }
 
+/** A live compute service holding claims on tasks the reader may see, and those tasks. */
+export interface ComputeServiceAtWorkRecord {
+  id: string;
+  name: string;
+  host: string | null;
+  lastHeartbeatAt: Date;
+  taskIds: string[];
+}
+
 const namePattern = /^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,199}$/;
+/** A host name, FQDN or address, or whatever a worker's naming pattern makes of one: printable ASCII without spaces. */
+const hostPattern = /^[!-~]+$/;
 const maxProtocols = 100;
 
 /**
@@ -63,19 +77,27 @@ export class ComputeServiceRegistry {
 
   /**
    * `protocols`, the protocols the service runs, only tell users which waiting tasks no live service
-   * would take (see unservedProtocols); what a service claims is what each claim asks for.
+   * would take (see unservedProtocols); what a service claims is what each claim asks for. `host`, the
+   * machine it runs on, is shown with the attempts it makes.
    */
-  async register(actor: Principal, name: string, protocols: readonly string[] = []): Promise<ComputeServiceRecord> {
+  async register(actor: Principal, name: string, protocols: readonly string[] = [], host?: string): Promise<ComputeServiceRecord> {
     requireKind(actor, 'compute');
     checkLength('name', name, textLimits.computeServiceName);
     if (!namePattern.test(name)) throw badInput(`"${name}" is not a valid compute service name: letters, digits and _ . : @ -`);
     if (protocols.length > maxProtocols) throw badInput(`a compute service names at most ${maxProtocols} protocols`);
     const invalid = protocols.find((protocol) => !isProtocolName(protocol));
     if (invalid !== undefined) throw badInput(`"${echo(invalid)}" is not a protocol name: letters, digits, ., _ or -, at most 100`);
+    if (host !== undefined) {
+      checkLength('host', host, textLimits.host);
+      if (!hostPattern.test(host)) {
+        throw badInput(`"${echo(host)}" is not a host name: printable ASCII characters without spaces`, { field: 'host' });
+      }
+    }
     return this.state.computeServices.create({
       identityId: actor.identityId,
       name,
       protocols: [...new Set(protocols)].sort(),
+      host: host ?? null,
       at: new Date(this.clock.now()),
     });
   }
@@ -98,7 +120,7 @@ export class ComputeServiceRegistry {
     await this.state.transaction(async (tx, events) => {
       await tx.computeServices.deregister(service.id, new Date());
       const taskIds = await tx.computeServices.tasksHeldBy([service.id]);
-      if (taskIds.length > 0) await applyStatusChange(tx, events, taskIds, 'WAITING', 'compute service deregistered');
+      if (taskIds.length > 0) await applyStatusChange(tx, events, taskIds, 'WAITING', 'compute service deregistered', 'DEREGISTERED');
     });
     return this.owned(actor, serviceId);
   }
@@ -123,7 +145,7 @@ export class ComputeServiceRegistry {
         });
       }
       const taskIds = found.held.map((h) => h.taskId);
-      if (taskIds.length > 0) await applyStatusChange(tx, events, taskIds, 'WAITING', 'compute service expired');
+      if (taskIds.length > 0) await applyStatusChange(tx, events, taskIds, 'WAITING', 'compute service expired', 'EXPIRED');
       return { serviceIds: found.serviceIds, taskIds };
     });
     if (expired.serviceIds.length > 0) {
@@ -137,6 +159,16 @@ export class ComputeServiceRegistry {
       identityId: actor.isAdmin ? undefined : actor.identityId,
       includeGone: filter.includeGone === true,
     });
+  }
+
+  /**
+   * Live services (neither expired nor deregistered) holding claims on tasks the actor may read, each
+   * with those tasks; `scope` narrows to one of the actor's scopes, as it does for tasks.
+   */
+  async atWork(actor: Principal, scope?: string): Promise<ComputeServiceAtWorkRecord[]> {
+    const narrowed = scope === undefined ? undefined : parseScope(scope);
+    if (narrowed !== undefined) requireScope(actor, narrowed);
+    return this.state.computeServices.atWork({ visibleIn: actor.scopes, scope: narrowed });
   }
 
   /** The service if it belongs to the actor's identity. */

@@ -1,4 +1,5 @@
-import type { ComputeServiceRecord } from './ComputeServiceRegistry.js';
+import type { Scope, ScopePattern } from '../scope.js';
+import type { ComputeServiceAtWorkRecord, ComputeServiceRecord } from './ComputeServiceRegistry.js';
 
 /** A task whose current claim belongs to a compute service being expired. */
 export interface HeldTask {
@@ -9,7 +10,13 @@ export interface HeldTask {
 
 /** Compute services: registration, heartbeats, deregistration and expiry. */
 export interface ComputeServiceRepository {
-  create(service: { identityId: string; name: string; protocols: readonly string[]; at: Date }): Promise<ComputeServiceRecord>;
+  create(service: {
+    identityId: string;
+    name: string;
+    protocols: readonly string[];
+    host: string | null;
+    at: Date;
+  }): Promise<ComputeServiceRecord>;
   get(serviceId: string): Promise<ComputeServiceRecord | null>;
   /** Oldest registered first; only the identity's when it is given, only live ones (neither expired nor deregistered) unless `includeGone`. */
   list(filter: { identityId?: string | undefined; includeGone: boolean }): Promise<ComputeServiceRecord[]>;
@@ -28,4 +35,10 @@ export interface ComputeServiceRepository {
    * since `liveSince`, that said it runs the protocol or did not say what it runs.
    */
   unservedProtocols(protocols: readonly string[], liveSince: Date): Promise<string[]>;
+  /**
+   * In one statement: services neither expired nor deregistered whose claims are the current claims
+   * of tasks in a scope matching one of `visibleIn` (and equal to `scope`, when given), each with
+   * those tasks' ids; oldest registered first.
+   */
+  atWork(filter: { visibleIn: readonly ScopePattern[]; scope?: Scope | undefined }): Promise<ComputeServiceAtWorkRecord[]>;
 }

@@ -50,6 +50,15 @@ export interface NetworkRepository {
   transformationsOf(networkId: string): Promise<TransformationRecord[]>;
   /** The network's chemical systems by name. */
   chemicalSystemsOf(networkId: string): Promise<ChemicalSystemRecord[]>;
+  /** The ids of the network's chemical systems in the order they were first submitted. */
+  chemicalSystemOrder(networkId: string): Promise<string[]>;
+  /**
+   * Locks the transformations until the transaction ends (in id order), so that changes of their
+   * estimates follow one another: each locker reads what the previous one committed.
+   */
+  lockTransformations(transformationIds: readonly string[]): Promise<void>;
+  /** The networks holding each of these transformations, as scoped keys. */
+  networkKeysOfTransformations(transformationIds: readonly string[]): Promise<Array<{ transformationId: string; networkKey: string }>>;
   /** Those of the ids that exist, in no particular order. */
   transformationsByIds(ids: readonly string[]): Promise<TransformationRecord[]>;
   /** Those of the ids that exist, in no particular order. */

@@ -12,12 +12,38 @@ import { assertObjectKey, InvalidObjectKeyError } from './objectKeyRules.js';
  *   {scope}/tasks/{taskId}/files/{unitKey}/{uploadId}/{path}
  *   {scope}/tasks/{taskId}/uploads/{unitKey}/{uploadId}/{path}
  *   {scope}/tasks/{taskId}/dag-results/{dagResultId}.json
+ *   {scope}/imports/{importUploadId}/put
+ *   {scope}/imports/{importUploadId}/data
  *
  * A committed ResultFile lives under `files/`, where no upload URL can write: a file sent in one PUT
  * goes to its upload's key under `uploads/` and is moved to `files/` when committed; a file sent in
  * parts is assembled at its `files/` key, which its part URLs name only together with a multipart
  * upload that completing ends.
  */
+
+/**
+ * An import upload (network import) holds bytes for a task not made yet: its single PUT writes `put`,
+ * its commit moves them to `data` (a multipart upload is assembled there), and importTask moves them
+ * under the task it makes.
+ */
+export function importUploadKey(scope: string, importUploadId: string): string {
+  return `${importUploadPrefix(scope, importUploadId)}data`;
+}
+
+export function importStagingKey(scope: string, importUploadId: string): string {
+  return `${importUploadPrefix(scope, importUploadId)}put`;
+}
+
+/** The import upload id in a key made by `importUploadKey` or `importStagingKey`; undefined for any other key. */
+export function importUploadIdInKey(key: string): string | undefined {
+  const [, imports, uploadId, name, ...rest] = key.split('/');
+  const shaped = imports === 'imports' && uploadId !== undefined && (name === 'data' || name === 'put') && rest.length === 0;
+  return shaped && IDENTIFIER.test(uploadId) ? uploadId : undefined;
+}
+
+function importUploadPrefix(scope: string, importUploadId: string): string {
+  return `${checkScope(scope)}/imports/${checkIdentifier('import upload id', importUploadId)}/`;
+}
 
 /** `org-campaign-project`: three parts of letters, digits and underscores (`-` separates them). */
 const SCOPE = /^[A-Za-z0-9_]+-[A-Za-z0-9_]+-[A-Za-z0-9_]+$/;

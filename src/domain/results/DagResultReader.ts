@@ -1,3 +1,4 @@
+import type { Estimate } from '../estimates/reportedEstimate.js';
 import type { ObjectStore } from '../objects/ObjectStore.js';
 import { groupByKey } from '../groupByKey.js';
 import type { StateAccess } from '../state/StateAccess.js';
@@ -15,6 +16,10 @@ export interface DagResultRecord {
   /** Set only when the ProtocolDAG could not be built (DagBuildFailures): what the worker reported. */
   exception: string | null;
   traceback: string | null;
+  /** The estimate its terminal unit reported (docs/estimates.md); null for a failed result or none reported. */
+  estimate: Estimate | null;
+  /** The seed of its task, with which its ProtocolDAG was built. */
+  seed: number;
 }
 
 /** Reads recorded ProtocolDAGResults (TaskFinisher and DagBuildFailures write them). */

@@ -1,3 +1,5 @@
+import type { RepeatEstimate } from '../estimates/combineRepeats.js';
+import type { Estimate } from '../estimates/reportedEstimate.js';
 import type { DagResultRecord } from './DagResultReader.js';
 
 /** A ProtocolDAGResult to record: its document is in the object store already. */
@@ -13,7 +15,14 @@ export interface NewDagResult {
   /** Only for a DAG that could not be built: what the worker reported. */
   exception?: string;
   traceback?: string;
+  /** What its terminal unit reported (successful results only). */
+  estimate?: Estimate | null;
+  /** When it was recorded: now, unless given (an imported result keeps the time it was recorded where it ran). */
+  createdAt?: Date;
 }
+
+/** A repeat of one of the transformations asked about. */
+export type TransformationRepeat = RepeatEstimate & { transformationId: string };
 
 /** ProtocolDAGResults: any number of failed ones per task, at most one successful. */
 export interface DagResultRepository {
@@ -23,4 +32,10 @@ export interface DagResultRepository {
   byId(id: string): Promise<DagResultRecord | null>;
   /** The object keys of the task's results. */
   objectKeysOf(taskId: string): Promise<string[]>;
+  /**
+   * The repeats that count towards these transformations' estimates (docs/estimates.md): ok results with
+   * an estimate, of tasks neither INVALID nor DELETED, leaving out a result whose task has a live
+   * extension with such a result (the extension's estimate covers its parent's sampling).
+   */
+  repeatsOf(transformationIds: readonly string[]): Promise<TransformationRepeat[]>;
 }

@@ -4,6 +4,8 @@ import type { ObjectStore } from '../objects/ObjectStore.js';
 import { dagResultKey } from '../objects/objectKeys.js';
 import { currentClaim } from '../claims/claimFence.js';
 import { canonicalJson } from '../contentKey.js';
+import { estimateOfDag } from '../estimates/dagEstimate.js';
+import { recordEstimateChanges } from '../estimates/EstimateService.js';
 import { badInput, conflict } from '../errors.js';
 import type { Principal } from '../principal.js';
 import { failTask } from '../restarts/failTask.js';
@@ -101,11 +103,17 @@ export class TaskFinisher {
         // Only the files of the attempt that produced each ok result: a failed attempt's files are not part of it.
         const okClaims = okClaimByUnit(results);
         const id = randomUUID();
+        const estimate = ok
+          ? estimateOfDag(units.map((unit) => ({ ...unit, outputs: (unit.result as { outputs?: unknown } | null)?.outputs })))
+          : null;
+        const task = await tx.tasks.get(claim.taskId);
         const document = {
           id,
           taskId: claim.taskId,
           ok,
           attempt: Number(claim.fence),
+          seed: task?.seed ?? 0,
+          estimate,
           dag: { objectKey: dag.objectKey, sha256: dag.sha256 },
           units,
           files: files
@@ -126,10 +134,12 @@ export class TaskFinisher {
           size: stored.size,
           claimId: claim.claimId,
           computeServiceId: claim.computeServiceId,
+          estimate,
         });
         events.add(claim.taskId, { kind: 'ProtocolDagResultRecorded', dagResultId: id, ok });
         if (ok) {
           await applyStatusChange(tx, events, [claim.taskId], 'COMPLETE', 'finished');
+          if (estimate !== null) await recordEstimateChanges(tx, events, [claim.taskId]);
           return { dagResultId: id, ok, status: 'COMPLETE' as const, restartedBy: null };
         }
         const failed = await failTask(tx, events, matched.decision, 'finished with failure');

@@ -3,6 +3,7 @@ import type { ObjectStore } from '../objects/ObjectStore.js';
 import { unitLogKey, unitResultKey } from '../objects/objectKeys.js';
 import { currentClaim } from '../claims/claimFence.js';
 import { canonicalJson } from '../contentKey.js';
+import { checkUnitEstimate } from '../estimates/dagEstimate.js';
 import { badInput, conflict } from '../errors.js';
 import { groupByKey } from '../groupByKey.js';
 import type { Principal } from '../principal.js';
@@ -59,7 +60,7 @@ export class UnitResultService {
 
   async submit(actor: Principal, claimToken: string, input: UnitResultInput): Promise<UnitResultRecord> {
     const claim = await currentClaim(this.state, actor, claimToken, { lock: false });
-    checkInput(input);
+    checkUnitResultInput(input);
     const unit = await this.state.dags.unit(claim.taskId, input.unitKey);
     if (unit === null) {
       const hasDag = await this.state.dags.hasDag(claim.taskId);
@@ -116,6 +117,7 @@ export class UnitResultService {
             },
           );
         }
+        if (input.ok) await checkUnitEstimate(tx, this.objects, claim.taskId, unit.key, input.outputs);
         const key = unitResultKey(scope, claim.taskId, unit.key, attempt);
         const stored = await this.objects.put(key, text, { sha256, contentType: 'application/json' });
         let logKey: string | null = null;
@@ -174,7 +176,8 @@ async function dependenciesWithoutOkResult(tx: StateRepositories, taskId: string
   return dependencies.filter((key) => !okKeys.has(key));
 }
 
-function checkInput(input: UnitResultInput): void {
+/** The rules every unit result meets, as a worker submits it or an import brings it. */
+export function checkUnitResultInput(input: UnitResultInput): void {
   if (Number.isNaN(input.startedAt.getTime()) || Number.isNaN(input.endedAt.getTime()) || input.endedAt < input.startedAt) {
     throw badInput('a unit result needs startedAt ≤ endedAt');
   }

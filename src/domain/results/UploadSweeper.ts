@@ -26,6 +26,13 @@ export interface SweepReport {
   staging: number;
   /** Uploads and claims that could not be swept this time (the object store did not answer, say); retried next sweep. */
   failures: number;
+  /** Import uploads (network import) removed: their URLs expired and no import took them. */
+  importUploads: number;
+}
+
+/** Removes import uploads whose URLs expired before the cutoff (ImportService). */
+export interface ImportUploadSweep {
+  sweep(cutoff: Date): Promise<number>;
 }
 
 const batchSize = 100;
@@ -56,28 +63,37 @@ const transactionOptions = { timeoutMs: 60_000, maxWaitMs: 10_000 };
 export class UploadSweeper {
   private readonly log: Logger | undefined;
   private readonly clock: Clock;
+  private readonly importUploads: ImportUploadSweep | undefined;
 
   constructor(
     private readonly state: StateAccess,
     private readonly objects: ObjectStore,
     private readonly settings: UploadSweepSettings,
-    options: { log?: Logger | undefined; clock?: Clock | undefined } = {},
+    options: { log?: Logger | undefined; clock?: Clock | undefined; importUploads?: ImportUploadSweep | undefined } = {},
   ) {
     this.log = options.log;
     this.clock = options.clock ?? systemClock;
+    this.importUploads = options.importUploads;
   }
 
   /** Sweeps as of `now`: the clock's time unless given. */
   async sweep(now = new Date(this.clock.now())): Promise<SweepReport> {
-    const report: SweepReport = { uploads: 0, claims: 0, removedKeys: [], staging: 0, failures: 0 };
+    const report: SweepReport = { uploads: 0, claims: 0, removedKeys: [], staging: 0, failures: 0, importUploads: 0 };
     const cutoff = new Date(now.getTime() - this.settings.graceSeconds * 1000);
     await this.sweepUploads(cutoff, report);
     await this.sweepEndedClaims(cutoff, now, report);
+    if (this.importUploads !== undefined) {
+      report.importUploads = await this.importUploads.sweep(cutoff).catch((error: unknown) => {
+        report.failures += 1;
+        this.log?.warn({ err: error }, 'could not sweep import uploads; will retry');
+        return 0;
+      });
+    }
     if (this.objects.removeAbandonedStaging !== undefined) {
       const abandonedBefore = new Date(cutoff.getTime() - this.settings.uploadUrlSeconds * 1000);
       report.staging = await this.objects.removeAbandonedStaging(abandonedBefore);
     }
-    if (report.uploads + report.removedKeys.length + report.staging + report.failures > 0) {
+    if (report.uploads + report.removedKeys.length + report.staging + report.failures + report.importUploads > 0) {
       this.log?.info({ ...report, removedKeys: report.removedKeys.length }, 'swept uncommitted uploads and unreferenced objects');
     }
     return report;

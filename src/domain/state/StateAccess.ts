@@ -1,9 +1,11 @@
 import type { TaskEventBatch } from '../events/taskEvents.js';
 import type { ClaimRepository } from '../claims/ClaimRepository.js';
+import type { ComputeManagerRepository } from '../compute/ComputeManagerRepository.js';
 import type { ComputeServiceRepository } from '../compute/ComputeServiceRepository.js';
 import type { DagRepository } from '../dag/DagRepository.js';
 import type { TaskEventOutbox } from '../events/TaskEventOutbox.js';
 import type { IdentityRepository } from '../identities/IdentityRepository.js';
+import type { ImportRepository } from '../imports/ImportRepository.js';
 import type { NetworkRepository } from '../networks/NetworkRepository.js';
 import type { RestartPatternRepository } from '../restarts/RestartPatternRepository.js';
 import type { DagResultRepository } from '../results/DagResultRepository.js';
@@ -22,11 +24,13 @@ export interface StateRepositories {
   tasks: TaskRepository;
   dags: DagRepository;
   computeServices: ComputeServiceRepository;
+  computeManagers: ComputeManagerRepository;
   claims: ClaimRepository;
   unitResults: UnitResultRepository;
   resultFiles: ResultFileRepository;
   dagResults: DagResultRepository;
   events: TaskEventOutbox;
+  imports: ImportRepository;
 }
 
 export interface TransactionOptions {

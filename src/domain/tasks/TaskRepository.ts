@@ -10,7 +10,7 @@ export interface LockedTask {
   fence: bigint;
 }
 
-/** Tasks to create, all alike: `count` of them (see TaskRepository.create). */
+/** Tasks to create, alike but for their seeds (see TaskRepository.create). */
 export interface NewTasks {
   scope: Scope;
   transformationId: string;
@@ -38,8 +38,8 @@ export interface TaskQuery {
 
 /** Tasks: creation, status (through applyStatusChange only), lineage, locks and hub actions. */
 export interface TaskRepository {
-  /** Creates `count` tasks in order (WAITING, fence 0) and returns them as created. */
-  create(tasks: NewTasks, count: number): Promise<TaskRecord[]>;
+  /** Creates one task per seed, in order (WAITING, fence 0), and returns them as created. */
+  create(tasks: NewTasks, seeds: readonly number[]): Promise<TaskRecord[]>;
   get(taskId: string): Promise<TaskRecord | null>;
   /** The tasks among these ids that exist, in no particular order. */
   getMany(taskIds: readonly string[]): Promise<TaskRecord[]>;

@@ -2,6 +2,7 @@ import type { ObjectStore } from '../objects/ObjectStore.js';
 import { prepareProtocolDag, storeNewProtocolDags } from '../dag/storeProtocolDag.js';
 import type { SerializedProtocolDag } from '../dag/storeProtocolDag.js';
 import { badInput, notFound } from '../errors.js';
+import { recordEstimateChangesOfStatus } from '../estimates/EstimateService.js';
 import { groupByKey } from '../groupByKey.js';
 import { checkId } from '../ids.js';
 import { canAccessScope, requireKind, requireScope } from '../principal.js';
@@ -11,6 +12,7 @@ import type { Scope } from '../scope.js';
 import { formatScopedKey, parseScopedKey } from '../scopedKey.js';
 import type { StateAccess } from '../state/StateAccess.js';
 import { applyStatusChange } from './applyStatusChange.js';
+import { taskSeeds } from './taskSeeds.js';
 import { pageOf, pageWindow } from './taskPages.js';
 import type { PageRequest } from './taskPages.js';
 import type { TaskRecord } from './taskRecords.js';
@@ -52,13 +54,14 @@ export class TaskService {
     actor: Principal,
     transformationKey: string,
     count: number,
-    options: { extendsId?: string | undefined; priority?: number | undefined; dag?: unknown } = {},
+    options: { extendsId?: string | undefined; priority?: number | undefined; dag?: unknown; seed?: number | undefined } = {},
   ): Promise<TaskRecord[]> {
     requireKind(actor, 'user');
     if (!(Number.isInteger(count) && count >= 1 && count <= maxTasksPerCreate)) {
       throw badInput(`count is a whole number from 1 to ${maxTasksPerCreate}`);
     }
     const priority = checkPriority(options.priority ?? 10);
+    const seeds = taskSeeds(count, options.seed);
     const { key, scope } = parseScopedKey(transformationKey, 'Transformation');
     requireScope(actor, scope);
     const dag = options.dag === undefined || options.dag === null ? undefined : await dagForTasks(options.dag, count);
@@ -85,7 +88,7 @@ export class TaskService {
             creatorId: actor.identityId,
             extendsId: options.extendsId ?? null,
           },
-          count,
+          seeds,
         );
         for (const task of created)
           events.add(task.id, { kind: 'TaskStatusChanged', from: null, to: task.status, reason: `created by ${actor.name}` });
@@ -149,7 +152,10 @@ export class TaskService {
     requireKind(actor, 'user');
     assertUserMaySet(status);
     await this.requireVisible(actor, taskIds);
-    await this.state.transaction((tx, events) => applyStatusChange(tx, events, taskIds, status, `set to ${status} by ${actor.name}`));
+    await this.state.transaction(async (tx, events) => {
+      const changes = await applyStatusChange(tx, events, taskIds, status, `set to ${status} by ${actor.name}`);
+      await recordEstimateChangesOfStatus(tx, events, changes);
+    });
     return this.getMany(taskIds);
   }
 
@@ -263,7 +269,7 @@ const sameScope = (a: Scope, b: Scope): boolean => a.org === b.org && a.campaign
 
 const zeroCounts = () => Object.fromEntries(TaskStatuses.map((s) => [s, 0])) as Record<TaskStatus, number>;
 
-function checkPriority(priority: number): number {
+export function checkPriority(priority: number): number {
   if (!(Number.isInteger(priority) && priority >= 1 && priority <= 1_000_000)) {
     throw badInput('priority is a whole number from 1 (most urgent) to 1000000');
   }

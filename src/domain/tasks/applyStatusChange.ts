@@ -1,5 +1,7 @@
 import { notFound } from '../errors.js';
 import type { TaskEventBatch } from '../events/taskEvents.js';
+import { endingWhenTaskGoesTo } from '../claims/taskAttempts.js';
+import type { AttemptEnding } from '../claims/taskAttempts.js';
 import type { StateRepositories } from '../state/StateAccess.js';
 import { assertTransition, canTransition, cascadingStatuses, hubLeavingStatuses } from './taskStatus.js';
 import type { TaskStatus } from './taskStatus.js';
@@ -14,7 +16,8 @@ export interface StatusChange {
  * The one place a task's status changes (claiming aside, which moves WAITING → RUNNING in bulk SQL).
  *
  * Every rule comes from taskStatus.ts. Leaving a status also releases the task's current claim and
- * advances its fence, so any later write through that claim is stale. INVALID and DELETED cascade to
+ * advances its fence, so any later write through that claim is stale; the claim's attempt ends with
+ * `ending` (by default as the new status says: see endingWhenTaskGoesTo). INVALID and DELETED cascade to
  * every task extending the given ones; a descendant already in a status that cannot follow (a DELETED
  * child of a task being invalidated) is left as it is. COMPLETE, INVALID and DELETED take every task
  * changed off its hubs.
@@ -27,6 +30,7 @@ export async function applyStatusChange(
   taskIds: readonly string[],
   to: TaskStatus,
   reason: string,
+  ending: AttemptEnding = endingWhenTaskGoesTo(to),
 ): Promise<StatusChange[]> {
   const requested = new Set(taskIds);
   const cascades = cascadingStatuses.has(to);
@@ -46,7 +50,7 @@ export async function applyStatusChange(
 
   const changingIds = changing.map((r) => r.id);
   const claimIds = changing.flatMap((r) => (r.currentClaimId === null ? [] : [r.currentClaimId]));
-  if (claimIds.length > 0) await tx.claims.release(claimIds, reason, new Date());
+  if (claimIds.length > 0) await tx.claims.release(claimIds, reason, ending, new Date());
   await tx.tasks.changeStatus(changingIds, to);
   if (hubLeavingStatuses.has(to)) await tx.tasks.removeFromHubs(changingIds);
   const changes = changing.map((r) => ({ taskId: r.id, from: r.status, to }));

@@ -11,6 +11,8 @@ export interface TaskRecord {
   transformationKey: string;
   extendsId: string | null;
   fence: bigint;
+  /** The seed its ProtocolDAG is built with (a safe integer). */
+  seed: number;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -23,6 +25,7 @@ export function toTaskRecord(row: {
   transformationId: string;
   extendsId: string | null;
   fence: bigint;
+  seed: bigint;
   createdAt: Date;
   updatedAt: Date;
   scope: Scope;
@@ -37,6 +40,7 @@ export function toTaskRecord(row: {
     transformationKey: formatScopedKey(row.transformation.key, row.scope),
     extendsId: row.extendsId,
     fence: row.fence,
+    seed: Number(row.seed),
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };

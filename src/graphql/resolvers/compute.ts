@@ -18,15 +18,21 @@ export const computeResolvers: Resolvers = {
   Query: {
     computeServicePolicy: (_, __, ctx) => ({ expirySeconds: ctx.services.compute.expirySeconds }),
     computeServices: (_, args, ctx) => ctx.services.compute.list(ctx.principal, { includeGone: args.includeGone === true }),
+    computeServicesAtWork: (_, args, ctx) => ctx.services.compute.atWork(ctx.principal, args.scope ?? undefined),
   },
   Mutation: {
-    registerComputeService: (_, args, ctx) => ctx.services.compute.register(ctx.principal, args.name, args.protocols ?? []),
+    registerComputeService: (_, args, ctx) =>
+      ctx.services.compute.register(ctx.principal, args.name, args.protocols ?? [], args.host ?? undefined),
     heartbeat: (_, args, ctx) => ctx.services.compute.heartbeat(ctx.principal, args.computeServiceId),
     deregisterComputeService: (_, args, ctx) => ctx.services.compute.deregister(ctx.principal, args.computeServiceId),
     claimTasks: async (_, args, ctx) => {
       const claims = await ctx.services.claims.claim(ctx.principal, args.computeServiceId, args.count ?? 1, args.protocols ?? null);
       ctx.metrics.claims.inc(claims.length);
       return claims;
+    },
+    startUnit: async (_, args, ctx) => {
+      await ctx.services.attempts.startUnit(ctx.principal, args.claimToken, args.unitKey);
+      return true;
     },
     setProtocolDAG: (_, args, ctx) => ctx.services.dags.register(ctx.principal, args.claimToken, args.dag),
     submitUnitResult: async (_, args, ctx) => {

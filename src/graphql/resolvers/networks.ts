@@ -23,6 +23,7 @@ export const networkResolvers: Resolvers = {
     statusCounts: async (network, _, ctx) =>
       toStatusCounts(await ctx.services.tasks.statusCounts(ctx.principal, { networkKey: network.scopedKey })),
     restartPatterns: (network, _, ctx) => ctx.services.networks.restartPatterns(network.id),
+    estimates: (network, args, ctx) => ctx.services.estimates.ofNetwork(network, args.reference ?? undefined),
   },
   Transformation: {
     stateA: async (t, _, ctx) => (await ctx.loaders.chemicalSystem.load(t.stateAId)) ?? Promise.reject(notFound('chemical system')),
@@ -32,5 +33,6 @@ export const networkResolvers: Resolvers = {
       if (counts === null) throw notFound('transformation');
       return toStatusCounts(counts);
     },
+    estimate: (t, _, ctx) => ctx.loaders.estimateOfTransformation.load(t.id),
   },
 };

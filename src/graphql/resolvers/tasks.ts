@@ -1,3 +1,4 @@
+import { taskAttempts } from '../../domain/claims/taskAttempts.js';
 import { badInput, notFound } from '../../domain/errors.js';
 import { isDagBuildFailure, taskFailures } from '../../domain/results/taskFailures.js';
 import { formatScope } from '../../domain/scope.js';
@@ -60,6 +61,7 @@ export const taskResolvers: Resolvers = {
         extendsId: args.extends ?? undefined,
         priority: args.priority ?? undefined,
         dag: args.dag,
+        seed: args.seed ?? undefined,
       }),
     actionTasks: (_, args, ctx) => ctx.services.tasks.action(ctx.principal, args.networkKey, args.taskIds),
     cancelTasks: (_, args, ctx) => ctx.services.tasks.cancel(ctx.principal, args.networkKey, args.taskIds),
@@ -88,6 +90,10 @@ export const taskResolvers: Resolvers = {
     dagResults: async (task, args, ctx) => {
       const results = await ctx.loaders.dagResultsOfTask.load(task.id);
       return args.ok === null || args.ok === undefined ? results : results.filter((r) => r.ok === args.ok);
+    },
+    attempts: async (task, _, ctx) => {
+      const [claims, results] = await Promise.all([ctx.loaders.claimsOfTask.load(task.id), ctx.loaders.unitResultsOfTask.load(task.id)]);
+      return taskAttempts(claims, results);
     },
     waitingForProtocol: async (task, _, ctx) => {
       if (task.status !== 'WAITING') return null;

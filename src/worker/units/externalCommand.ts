@@ -8,6 +8,8 @@ export class ExternalCommandError extends Error {
   constructor(
     message: string,
     readonly stderr: string,
+    /** The signal that ended the program, if one did. */
+    readonly signal: NodeJS.Signals | null = null,
   ) {
     super(message);
   }
@@ -45,7 +47,7 @@ export async function runExternalCommand(context: UnitContext, argv: readonly st
   if (status.code !== 0) {
     const how = status.signal === null ? `exited with status ${status.code}` : `was killed by ${status.signal}`;
     const lastLines = stderr.trim().split('\n').slice(-20).join('\n');
-    throw new ExternalCommandError(`${program} ${how}${lastLines === '' ? '' : `:\n${lastLines}`}`, stderr);
+    throw new ExternalCommandError(`${program} ${how}${lastLines === '' ? '' : `:\n${lastLines}`}`, stderr, status.signal);
   }
   const text = await readFile(outputsPath, 'utf8').catch(() => null);
   if (text === null) return null;

@@ -1,8 +1,11 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { UnitContext } from '../protocol.js';
+import { stopSignals } from './stopSignals.js';
 
-export type UnitOutcome = { ok: true; outputs: unknown; log: string } | { ok: false; exception: string; traceback: string; log: string };
+/** `interruptedBy`: the unit (or its program) was ended by a stop signal from outside (see stopSignals), not by a fault of its own. */
+export type UnitOutcome =
+  { ok: true; outputs: unknown; log: string } | { ok: false; exception: string; traceback: string; log: string; interruptedBy?: string };
 
 const childEntry = fileURLToPath(new URL('./unitProcess.js', import.meta.url));
 
@@ -66,11 +69,20 @@ export function runUnitInChild(
 
   return new Promise((resolve) => {
     let reported: UnitOutcome | undefined;
-    child.on('message', (message: { ok: true; outputs: unknown } | { ok: false; exception: string; traceback: string }) => {
-      reported = message.ok
-        ? { ok: true, outputs: message.outputs, log: '' }
-        : { ok: false, exception: message.exception, traceback: message.traceback, log: '' };
-    });
+    child.on(
+      'message',
+      (message: { ok: true; outputs: unknown } | { ok: false; exception: string; traceback: string; interruptedBy?: string }) => {
+        reported = message.ok
+          ? { ok: true, outputs: message.outputs, log: '' }
+          : {
+              ok: false,
+              exception: message.exception,
+              traceback: message.traceback,
+              log: '',
+              ...(message.interruptedBy === undefined ? {} : { interruptedBy: message.interruptedBy }),
+            };
+      },
+    );
     child.on('error', () => undefined);
     child.on('close', (code, signal) => {
       const text = log.text();
@@ -84,6 +96,7 @@ export function runUnitInChild(
         exception: `UnitProcessDied: the unit's process ended (${how}) without a result`,
         traceback: text.slice(-64 * 1024),
         log: text,
+        ...(signal !== null && stopSignals.has(signal) ? { interruptedBy: signal } : {}),
       });
     });
     child.send({ moduleUrl, context });

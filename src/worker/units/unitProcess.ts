@@ -3,6 +3,7 @@
 // heartbeat) free however hard a unit computes. It dies with its worker (argv[2] is the worker's pid).
 import type { Protocol, UnitContext } from '../protocol.js';
 import { dieWithWorker } from './dieWithWorker.js';
+import { stopSignals } from './stopSignals.js';
 
 interface RunRequest {
   moduleUrl: string;
@@ -24,7 +25,15 @@ process.once('message', (request: RunRequest) => {
       report({ ok: true, outputs: JSON.parse(JSON.stringify(outputs ?? null)) as unknown });
     } catch (error) {
       const failure = error instanceof Error ? error : new Error(String(error));
-      report({ ok: false, exception: `${failure.name}: ${failure.message}`, traceback: failure.stack ?? String(failure) });
+      // The `command` protocol's program stopped by a signal meant for the whole job (see stopSignals).
+      const signal = (failure as { signal?: unknown }).signal;
+      const interruptedBy = typeof signal === 'string' && stopSignals.has(signal) ? { interruptedBy: signal } : {};
+      report({
+        ok: false,
+        exception: `${failure.name}: ${failure.message}`,
+        traceback: failure.stack ?? String(failure),
+        ...interruptedBy,
+      });
     }
   })();
 });

@@ -6,6 +6,7 @@ import type { ParentResult, TransformationInfo } from '../../../src/worker/proto
 import type { AnalysisOutputs } from '../../../src/worker/protocols/harmonicOscillator/analysisUnit.js';
 import harmonicOscillator from '../../../src/worker/protocols/harmonicOscillator/protocol.js';
 import type { SampleOutputs } from '../../../src/worker/protocols/harmonicOscillator/sampleUnit.js';
+import { combineSeeds } from '../../../src/worker/protocols/harmonicOscillator/random.js';
 import { runDagLocally, type LocalRun } from './runDagLocally.js';
 
 function transformation(settings: Record<string, unknown>): TransformationInfo {
@@ -21,6 +22,7 @@ function transformation(settings: Record<string, unknown>): TransformationInfo {
 
 const settings = { k0: 1, k1: 4, kT: 1, windows: 6, samplesPerWindow: 3_000, sampleInterval: 10, seed: 2024 };
 const wells = transformation(settings);
+const task = { seed: 7 };
 
 describe('the harmonic-oscillator protocol', () => {
   let root: string;
@@ -34,13 +36,13 @@ describe('the harmonic-oscillator protocol', () => {
   const analysisOf = (run: LocalRun): AnalysisOutputs => run.units.analysis.outputs as AnalysisOutputs;
 
   test('plans setup, one sample unit per λ window and an analysis that waits for every window', () => {
-    const dag = validateProtocolDag(harmonicOscillator.createDag(wells, null));
+    const dag = validateProtocolDag(harmonicOscillator.createDag(wells, null, task));
     expect(dag.units.map((unit) => [unit.key, unit.dependencies])).toEqual([
       ['setup', []],
       ...[0, 1, 2, 3, 4, 5].map((window) => [`sample-${window}`, ['setup']]),
       ['analysis', ['sample-0', 'sample-1', 'sample-2', 'sample-3', 'sample-4', 'sample-5']],
     ]);
-    expect(dag.units[3].inputs).toEqual({ kind: 'sample', window: 2, lambda: 0.4, k: 2.2 });
+    expect(dag.units[3].inputs).toEqual({ kind: 'sample', window: 2, lambda: 0.4, k: 2.2, seed: combineSeeds(7, 2024) });
     expect(dag.units[7].inputs).toEqual({ kind: 'analysis' });
   });
 
@@ -58,6 +60,29 @@ describe('the harmonic-oscillator protocol', () => {
     expect(sample).toMatchObject({ window: 3, samples: 3_000, continued: false });
     expect(sample.acceptance).toBeGreaterThan(0.4);
     expect(sample.acceptance).toBeLessThan(0.6);
+  });
+
+  test('the analysis reports its answer as outputs.estimate: ΔF ± σ in kT', async () => {
+    const result = analysisOf(await runDagLocally(harmonicOscillator, wells, root));
+    expect(result.estimate).toEqual({ value: result.deltaF, uncertainty: result.sigma, unit: 'kT' });
+  });
+
+  test('tasks with different seeds sample independently; the same seed reproduces a run exactly', async () => {
+    const one = analysisOf(await runDagLocally(harmonicOscillator, wells, join(root, 'one'), null, { seed: 1 }));
+    const two = analysisOf(await runDagLocally(harmonicOscillator, wells, join(root, 'two'), null, { seed: 2 }));
+    const again = analysisOf(await runDagLocally(harmonicOscillator, wells, join(root, 'again'), null, { seed: 1 }));
+    expect(two.deltaF).not.toBe(one.deltaF);
+    expect(again).toEqual(one);
+    // The settings' seed still counts: the same task seed under another settings seed is another run.
+    const reseeded = transformation({ ...settings, seed: 2025 });
+    expect(analysisOf(await runDagLocally(harmonicOscillator, reseeded, join(root, 'reseeded'), null, { seed: 1 })).deltaF).not.toBe(
+      one.deltaF,
+    );
+  });
+
+  test('at another temperature the estimate says which kT its energies are in', async () => {
+    const warm = transformation({ ...settings, kT: 2.5, samplesPerWindow: 200 });
+    expect(analysisOf(await runDagLocally(harmonicOscillator, warm, root)).estimate.unit).toBe('units where kT=2.5');
   });
 
   test('an extension continues every chain and pools old and new samples: σ shrinks, still within 3σ', async () => {
@@ -84,7 +109,7 @@ describe('the harmonic-oscillator protocol', () => {
 
   test('an extension has each sample unit fetch its final state, and the analysis every window’s samples', async () => {
     const first = await runDagLocally(harmonicOscillator, wells, root);
-    const dag = harmonicOscillator.createDag(wells, first.parent);
+    const dag = harmonicOscillator.createDag(wells, first.parent, task);
     expect(dag.units.find((unit) => unit.key === 'sample-4')?.inputs).toMatchObject({
       parentFiles: ['sample-4/final-state.json'],
     });
@@ -108,30 +133,32 @@ describe('the harmonic-oscillator protocol', () => {
 
     test('a different number of windows', () => {
       const more = transformation({ ...settings, windows: 8 });
-      expect(() => harmonicOscillator.createDag(more, parent)).toThrow(
+      expect(() => harmonicOscillator.createDag(more, parent, task)).toThrow(
         /cannot extend task .*: its result has 6 sample windows \(sample-0, .*sample-5\) but this transformation has 8/,
       );
     });
 
     test('missing files', () => {
       const partial = { ...parent, files: parent.files.filter((file) => file !== 'sample-2/final-state.json') };
-      expect(() => harmonicOscillator.createDag(wells, partial)).toThrow(/lacks the files sample-2\/final-state\.json/);
+      expect(() => harmonicOscillator.createDag(wells, partial, task)).toThrow(/lacks the files sample-2\/final-state\.json/);
     });
 
     test('another temperature', () => {
-      expect(() => harmonicOscillator.createDag(transformation({ ...settings, kT: 2 }), parent)).toThrow(
+      expect(() => harmonicOscillator.createDag(transformation({ ...settings, kT: 2 }), parent, task)).toThrow(
         /it used kT = 1 but this transformation has kT = 2/,
       );
     });
 
     test('a result of another protocol', () => {
       const foreign: ParentResult = { taskId: 'Task-x', outputs: { simulation: {} }, files: ['simulation/traj.dcd'] };
-      expect(() => harmonicOscillator.createDag(wells, foreign)).toThrow(/its result has 0 sample windows \(none\)/);
+      expect(() => harmonicOscillator.createDag(wells, foreign, task)).toThrow(/its result has 0 sample windows \(none\)/);
     });
   });
 
   test('refuses bad settings when planning, before any unit runs', () => {
-    expect(() => harmonicOscillator.createDag(transformation({ k0: 1, k1: -4 }), null)).toThrow(/k1 must be a finite number > 0, got -4/);
+    expect(() => harmonicOscillator.createDag(transformation({ k0: 1, k1: -4 }), null, task)).toThrow(
+      /k1 must be a finite number > 0, got -4/,
+    );
   });
 
   test('a sample unit that asked for its parent state but did not get it fails instead of starting over', async () => {

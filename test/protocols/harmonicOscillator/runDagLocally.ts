@@ -20,8 +20,9 @@ export async function runDagLocally(
   transformation: TransformationInfo,
   root: string,
   extending: LocalRun | null = null,
+  task: { seed: number } = { seed: 7 },
 ): Promise<LocalRun> {
-  const dag = protocol.createDag(transformation, extending?.parent ?? null);
+  const dag = protocol.createDag(transformation, extending?.parent ?? null, task);
   const units: Record<string, UnitResultView> = {};
   const sharedDir = join(root, 'shared');
   await mkdir(sharedDir, { recursive: true });

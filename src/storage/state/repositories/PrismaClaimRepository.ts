@@ -1,4 +1,5 @@
 import type {
+  ClaimableCountRow,
   ClaimableHub,
   ClaimCheckIn,
   ClaimCheckInRequest,
@@ -9,9 +10,11 @@ import type {
   EndedClaim,
   MadeClaim,
 } from '../../../domain/claims/ClaimRepository.js';
+import type { AttemptEnding, ClaimAttemptRow } from '../../../domain/claims/taskAttempts.js';
 import { toTaskRecord } from '../../../domain/tasks/taskRecords.js';
 import { checkInForClaims } from '../sql/claimCheckIn.js';
-import { claimFromHub, hubsWithClaimableTasks } from '../sql/claimTasks.js';
+import { markUnitStarted } from '../sql/startedUnits.js';
+import { claimableTaskCounts, claimFromHub, hubsWithClaimableTasks } from '../sql/claimTasks.js';
 import type { StateClient } from './stateClient.js';
 
 const scopeSelect = { select: { org: true, campaign: true, project: true } } as const;
@@ -54,6 +57,10 @@ export class PrismaClaimRepository implements ClaimRepository {
     return hubsWithClaimableTasks(this.db, protocols);
   }
 
+  claimableTaskCounts(protocols: readonly string[] | null): Promise<ClaimableCountRow[]> {
+    return claimableTaskCounts(this.db, protocols);
+  }
+
   async claimFromHub(claim: {
     hubId: string;
     protocols: readonly string[] | null;
@@ -67,17 +74,46 @@ export class PrismaClaimRepository implements ClaimRepository {
         ...row,
         id: row.taskId,
         fence: BigInt(row.fence),
+        seed: BigInt(row.seed),
         scope: { org: row.org, campaign: row.campaign, project: row.project },
         transformation: { key: row.transformationKey },
       }),
     }));
   }
 
-  async release(claimIds: readonly string[], reason: string, at: Date): Promise<void> {
+  async release(claimIds: readonly string[], reason: string, ending: AttemptEnding, at: Date): Promise<void> {
     await this.db.claim.updateMany({
       where: { id: { in: [...claimIds] }, releasedAt: null },
-      data: { releasedAt: at, releaseReason: reason },
+      data: { releasedAt: at, releaseReason: reason, ending },
     });
+  }
+
+  async attemptsOf(taskIds: readonly string[]): Promise<ClaimAttemptRow[]> {
+    const claims = await this.db.claim.findMany({
+      where: { taskId: { in: [...taskIds] } },
+      select: {
+        id: true,
+        taskId: true,
+        fence: true,
+        computeServiceId: true,
+        claimedAt: true,
+        releasedAt: true,
+        ending: true,
+        startedUnits: true,
+        computeService: { select: { name: true, host: true } },
+      },
+      orderBy: [{ taskId: 'asc' }, { fence: 'asc' }],
+    });
+    return claims.map(({ id, computeService, ...claim }) => ({
+      ...claim,
+      claimId: id,
+      computeServiceName: computeService.name,
+      host: computeService.host,
+    }));
+  }
+
+  markUnitStarted(claimId: string, unitKey: string): Promise<boolean> {
+    return markUnitStarted(this.db, claimId, unitKey);
   }
 
   async endedUnswept(endedBefore: Date, skipping: readonly string[], limit: number): Promise<EndedClaim[]> {

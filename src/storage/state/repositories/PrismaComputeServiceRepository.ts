@@ -1,5 +1,7 @@
-import type { ComputeServiceRecord } from '../../../domain/compute/ComputeServiceRegistry.js';
+import type { ComputeServiceAtWorkRecord, ComputeServiceRecord } from '../../../domain/compute/ComputeServiceRegistry.js';
 import type { ComputeServiceRepository, HeldTask } from '../../../domain/compute/ComputeServiceRepository.js';
+import type { Scope, ScopePattern } from '../../../domain/scope.js';
+import { computeServicesAtWork } from '../sql/computeServicesAtWork.js';
 import { anySilentService, expireSilentServices, tasksHeldBy } from '../sql/expireComputeServices.js';
 import { unservedProtocols } from '../sql/unservedProtocols.js';
 import type { StateClient } from './stateClient.js';
@@ -7,7 +9,16 @@ import type { StateClient } from './stateClient.js';
 export class PrismaComputeServiceRepository implements ComputeServiceRepository {
   constructor(protected readonly db: StateClient) {}
 
-  create({ at, ...service }: { identityId: string; name: string; protocols: readonly string[]; at: Date }): Promise<ComputeServiceRecord> {
+  create({
+    at,
+    ...service
+  }: {
+    identityId: string;
+    name: string;
+    protocols: readonly string[];
+    host: string | null;
+    at: Date;
+  }): Promise<ComputeServiceRecord> {
     return this.db.computeService.create({
       data: { ...service, protocols: [...service.protocols], registeredAt: at, lastHeartbeatAt: at },
     });
@@ -51,5 +62,9 @@ export class PrismaComputeServiceRepository implements ComputeServiceRepository 
 
   unservedProtocols(protocols: readonly string[], liveSince: Date): Promise<string[]> {
     return unservedProtocols(this.db, protocols, liveSince);
+  }
+
+  atWork(filter: { visibleIn: readonly ScopePattern[]; scope?: Scope | undefined }): Promise<ComputeServiceAtWorkRecord[]> {
+    return computeServicesAtWork(this.db, filter);
   }
 }

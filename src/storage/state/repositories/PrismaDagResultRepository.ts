@@ -1,5 +1,5 @@
 import type { DagResultRecord } from '../../../domain/results/DagResultReader.js';
-import type { DagResultRepository, NewDagResult } from '../../../domain/results/DagResultRepository.js';
+import type { DagResultRepository, NewDagResult, TransformationRepeat } from '../../../domain/results/DagResultRepository.js';
 import type { StateClient } from './stateClient.js';
 
 const select = {
@@ -11,17 +11,66 @@ const select = {
   createdAt: true,
   exception: true,
   traceback: true,
+  estimateValue: true,
+  estimateUncertainty: true,
+  estimateUnit: true,
   claim: { select: { fence: true } },
+  task: { select: { seed: true } },
 } as const;
+
+/** Results of these statuses never count: a user declared them wrong or removed them. */
+const leftOut = { notIn: ['INVALID' as const, 'DELETED' as const] };
+/** An ok result that has an estimate to combine. */
+const estimated = { ok: true, estimateValue: { not: null } };
 
 export class PrismaDagResultRepository implements DagResultRepository {
   constructor(protected readonly db: StateClient) {}
 
-  async create(result: NewDagResult): Promise<void> {
+  async create({ estimate, ...result }: NewDagResult): Promise<void> {
     // successfulTaskId is unique: it allows many failed results per task but one successful one.
     await this.db.protocolDagResult.create({
-      data: { ...result, successfulTaskId: result.ok ? result.taskId : null, size: BigInt(result.size) },
+      data: {
+        ...result,
+        successfulTaskId: result.ok ? result.taskId : null,
+        size: BigInt(result.size),
+        estimateValue: estimate?.value ?? null,
+        estimateUncertainty: estimate?.uncertainty ?? null,
+        estimateUnit: estimate?.unit ?? null,
+      },
     });
+  }
+
+  async repeatsOf(transformationIds: readonly string[]): Promise<TransformationRepeat[]> {
+    const rows = await this.db.protocolDagResult.findMany({
+      where: {
+        ...estimated,
+        task: {
+          transformationId: { in: [...transformationIds] },
+          status: leftOut,
+          extendedBy: { none: { status: leftOut, dagResults: { some: estimated } } },
+        },
+      },
+      select: {
+        id: true,
+        taskId: true,
+        createdAt: true,
+        estimateValue: true,
+        estimateUncertainty: true,
+        estimateUnit: true,
+        task: { select: { seed: true, transformationId: true } },
+      },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+    });
+    return rows.map((row) => ({
+      transformationId: row.task.transformationId,
+      taskId: row.taskId,
+      dagResultId: row.id,
+      seed: Number(row.task.seed),
+      value: row.estimateValue ?? 0,
+      uncertainty: row.estimateUncertainty ?? 0,
+      unit: row.estimateUnit ?? '',
+      completedAt: row.createdAt,
+    }));
   }
 
   async ofTasks(taskIds: readonly string[]): Promise<DagResultRecord[]> {
@@ -44,6 +93,23 @@ export class PrismaDagResultRepository implements DagResultRepository {
   }
 }
 
-function toRecord({ claim, ...row }: Omit<DagResultRecord, 'attempt'> & { claim: { fence: bigint } | null }): DagResultRecord {
-  return { ...row, attempt: claim === null ? null : Number(claim.fence) };
+function toRecord({
+  claim,
+  task,
+  estimateValue,
+  estimateUncertainty,
+  estimateUnit,
+  ...row
+}: Omit<DagResultRecord, 'attempt' | 'estimate' | 'seed'> & {
+  claim: { fence: bigint } | null;
+  task: { seed: bigint };
+  estimateValue: number | null;
+  estimateUncertainty: number | null;
+  estimateUnit: string | null;
+}): DagResultRecord {
+  const estimate =
+    estimateValue === null || estimateUncertainty === null || estimateUnit === null
+      ? null
+      : { value: estimateValue, uncertainty: estimateUncertainty, unit: estimateUnit };
+  return { ...row, attempt: claim === null ? null : Number(claim.fence), estimate, seed: Number(task.seed) };
 }

@@ -9,6 +9,7 @@ import type { Scope } from '../../../domain/scope.js';
 import { formatScopedKey } from '../../../domain/scopedKey.js';
 import { jsonInput } from '../json.js';
 import { ensureScopeId } from '../scopes.js';
+import { lockTransformations } from '../sql/lockTransformations.js';
 import type { StateClient } from './stateClient.js';
 
 const scopeSelect = { select: { org: true, campaign: true, project: true } } as const;
@@ -56,7 +57,9 @@ export class PrismaNetworkRepository implements NetworkRepository {
     const network = await this.db.alchemicalNetwork.create({
       data: { scopeId, key: keyed.key, name: keyed.name, hub: { create: {} } },
     });
-    await this.db.networkNode.createMany({ data: systems.map((s) => ({ networkId: network.id, chemicalSystemId: s.id })) });
+    await this.db.networkNode.createMany({
+      data: keyed.chemicalSystems.map((s, position) => ({ networkId: network.id, chemicalSystemId: idOf(s.key), position })),
+    });
     await this.db.networkEdge.createMany({ data: transformations.map((t) => ({ networkId: network.id, transformationId: t.id })) });
     return true;
   }
@@ -105,6 +108,30 @@ export class PrismaNetworkRepository implements NetworkRepository {
       orderBy: { name: 'asc' },
     });
     return rows.map(toChemicalSystemRecord);
+  }
+
+  async chemicalSystemOrder(networkId: string): Promise<string[]> {
+    const rows = await this.db.networkNode.findMany({
+      where: { networkId },
+      select: { chemicalSystemId: true },
+      orderBy: [{ position: 'asc' }, { chemicalSystem: { name: 'asc' } }],
+    });
+    return rows.map((row) => row.chemicalSystemId);
+  }
+
+  lockTransformations(transformationIds: readonly string[]): Promise<void> {
+    return lockTransformations(this.db, transformationIds);
+  }
+
+  async networkKeysOfTransformations(
+    transformationIds: readonly string[],
+  ): Promise<Array<{ transformationId: string; networkKey: string }>> {
+    const rows = await this.db.networkEdge.findMany({
+      where: { transformationId: { in: [...transformationIds] } },
+      select: { transformationId: true, network: { select: { key: true, scope: scopeSelect } } },
+      orderBy: { network: { createdAt: 'asc' } },
+    });
+    return rows.map((row) => ({ transformationId: row.transformationId, networkKey: formatScopedKey(row.network.key, row.network.scope) }));
   }
 
   async transformationsByIds(ids: readonly string[]): Promise<TransformationRecord[]> {

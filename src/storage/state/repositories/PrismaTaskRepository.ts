@@ -10,12 +10,13 @@ import { taskInclude, taskWhere } from './taskRows.js';
 export class PrismaTaskRepository implements TaskRepository {
   constructor(protected readonly db: StateClient) {}
 
-  async create(tasks: NewTasks, count: number): Promise<TaskRecord[]> {
+  async create(tasks: NewTasks, seeds: readonly number[]): Promise<TaskRecord[]> {
     const scopeId = await ensureScopeId(this.db, tasks.scope);
     const created: TaskRecord[] = [];
-    for (let i = 0; i < count; i += 1) {
+    for (const seed of seeds) {
       const row = await this.db.task.create({
         data: {
+          seed: BigInt(seed),
           scopeId,
           transformationId: tasks.transformationId,
           priority: tasks.priority,

@@ -8,11 +8,13 @@ import { PrismaRestartPatternRepository } from './PrismaRestartPatternRepository
 import { PrismaTaskRepository } from './PrismaTaskRepository.js';
 import { PrismaDagRepository } from './PrismaDagRepository.js';
 import { PrismaComputeServiceRepository } from './PrismaComputeServiceRepository.js';
+import { PrismaComputeManagerRepository } from './PrismaComputeManagerRepository.js';
 import { PrismaClaimRepository } from './PrismaClaimRepository.js';
 import { PrismaUnitResultRepository } from './PrismaUnitResultRepository.js';
 import { PrismaResultFileRepository } from './PrismaResultFileRepository.js';
 import { PrismaDagResultRepository } from './PrismaDagResultRepository.js';
 import { PrismaTaskEventOutbox } from './PrismaTaskEventOutbox.js';
+import { PrismaImportRepository } from './PrismaImportRepository.js';
 import type { StateClient } from './stateClient.js';
 
 function repositoriesOn(client: StateClient): StateRepositories {
@@ -23,11 +25,13 @@ function repositoriesOn(client: StateClient): StateRepositories {
     tasks: new PrismaTaskRepository(client),
     dags: new PrismaDagRepository(client),
     computeServices: new PrismaComputeServiceRepository(client),
+    computeManagers: new PrismaComputeManagerRepository(client),
     claims: new PrismaClaimRepository(client),
     unitResults: new PrismaUnitResultRepository(client),
     resultFiles: new PrismaResultFileRepository(client),
     dagResults: new PrismaDagResultRepository(client),
     events: new PrismaTaskEventOutbox(client),
+    imports: new PrismaImportRepository(client),
   };
 }
 

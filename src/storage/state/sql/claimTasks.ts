@@ -1,4 +1,4 @@
-import type { ClaimableHub, ClaimEligibility, ClaimOffer } from '../../../domain/claims/ClaimRepository.js';
+import type { ClaimableCountRow, ClaimableHub, ClaimEligibility, ClaimOffer } from '../../../domain/claims/ClaimRepository.js';
 import { sqlRows } from '../directSql.js';
 import type { StateTx } from '../openStateStore.js';
 import { empty, raw, sql } from '../sqlStatement.js';
@@ -17,16 +17,44 @@ export function claimableHubs(protocols: readonly string[] | null): Sql {
       JOIN "AlchemicalNetwork" n ON n.id = h."networkId"
       JOIN "Scope" s ON s.id = n."scopeId"
       CROSS JOIN LATERAL (
-         SELECT 1 FROM "TaskAction" a
-           JOIN "Task" t ON t.id = a."taskId"
-           JOIN "Transformation" tf ON tf.id = t."transformationId"
-           LEFT JOIN "Task" parent ON parent.id = t."extendsId"
-          WHERE a."hubId" = h.id AND t.status = 'WAITING'
-            ${protocolFilter(protocols)}
-            AND (t."extendsId" IS NULL OR parent.status = 'COMPLETE')
+         SELECT 1 ${claimableActions(protocols)} AND a."hubId" = h.id
           ORDER BY t.priority, t."createdAt", t.id
           LIMIT 1) claimable
      WHERE h.weight > 0`;
+}
+
+/**
+ * What "claimable" means, once: a task actioned on a hub (aliases a, t, tf, parent), WAITING, of one
+ * of the protocols (any, for null), not extending an unfinished task. The hub's weight and the
+ * claimer's scopes are the callers' to add. The claim, the hubs with work and the claimable counts
+ * a compute manager watches all start from here, so they cannot disagree.
+ */
+function claimableActions(protocols: readonly string[] | null): Sql {
+  return sql`
+      FROM "TaskAction" a
+      JOIN "Task" t ON t.id = a."taskId"
+      JOIN "Transformation" tf ON tf.id = t."transformationId"
+      LEFT JOIN "Task" parent ON parent.id = t."extendsId"
+     WHERE t.status = 'WAITING'
+       ${protocolFilter(protocols)}
+       AND (t."extendsId" IS NULL OR parent.status = 'COMPLETE')`;
+}
+
+/**
+ * Claimable tasks per protocol and hub scope, over hubs with weight above zero: what a claimer could
+ * take now, before its scopes narrow it (the domain applies them as claims do). A task actioned on
+ * several hubs of one scope counts once.
+ */
+export async function claimableTaskCounts(tx: StateTx, protocols: readonly string[] | null): Promise<ClaimableCountRow[]> {
+  return sqlRows<ClaimableCountRow[]>(tx)`
+    SELECT c.protocol, s.org, s.campaign, s.project, count(DISTINCT c.task_id)::int AS count
+      FROM (SELECT tf.protocol, a."hubId" AS hub_id, t.id AS task_id ${claimableActions(protocols)}) c
+      JOIN "TaskHub" h ON h.id = c.hub_id
+      JOIN "AlchemicalNetwork" n ON n.id = h."networkId"
+      JOIN "Scope" s ON s.id = n."scopeId"
+     WHERE h.weight > 0
+     GROUP BY c.protocol, s.org, s.campaign, s.project
+     ORDER BY c.protocol, s.org, s.campaign, s.project`;
 }
 
 export async function hubsWithClaimableTasks(tx: StateTx, protocols: readonly string[] | null): Promise<ClaimableHub[]> {
@@ -56,14 +84,8 @@ function literalLimit(limit: number): Sql {
 function claimableTasks(hubId: string, protocols: readonly string[] | null, limit: number): Sql {
   return sql`
     SELECT t.id, t.fence, t.priority, t."createdAt"
-      FROM "TaskAction" a
-      JOIN "Task" t ON t.id = a."taskId"
-      JOIN "Transformation" tf ON tf.id = t."transformationId"
-      LEFT JOIN "Task" parent ON parent.id = t."extendsId"
-     WHERE a."hubId" = ${hubId}::uuid
-       AND t.status = 'WAITING'
-       ${protocolFilter(protocols)}
-       AND (t."extendsId" IS NULL OR parent.status = 'COMPLETE')
+      ${claimableActions(protocols)}
+       AND a."hubId" = ${hubId}::uuid
      ORDER BY t.priority, t."createdAt", t.id
      LIMIT ${literalLimit(limit)}
        FOR UPDATE OF t SKIP LOCKED`;
@@ -92,6 +114,7 @@ export interface ClaimedRow {
   transformationId: string;
   transformationKey: string;
   extendsId: string | null;
+  seed: bigint;
   createdAt: Date;
   updatedAt: Date;
   org: string;
@@ -144,10 +167,10 @@ export async function claimFromHub(
     running AS (
       UPDATE "Task" t SET status = 'RUNNING', fence = c.fence, "currentClaimId" = c.id, "updatedAt" = now()
         FROM claims c WHERE t.id = c."taskId"
-      RETURNING t.id, t."scopeId", t."transformationId", t.priority, t."extendsId", t."createdAt", t."updatedAt"),
+      RETURNING t.id, t."scopeId", t."transformationId", t.priority, t."extendsId", t.seed, t."createdAt", t."updatedAt"),
     ${appendEventsCte(events)}
     SELECT c."taskId"::text AS "taskId", c.id::text AS "claimId", c.fence, 'RUNNING' AS status, r.priority,
-           r."transformationId"::text AS "transformationId", tf.key AS "transformationKey", r."extendsId"::text AS "extendsId",
+           r."transformationId"::text AS "transformationId", tf.key AS "transformationKey", r."extendsId"::text AS "extendsId", r.seed,
            r."createdAt", r."updatedAt", s.org, s.campaign, s.project, (SELECT count(*) FROM appended)::int AS appended
       FROM claims c
       JOIN offers o ON o.claim_id = c.id

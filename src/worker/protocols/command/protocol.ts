@@ -10,8 +10,13 @@ import type { CommandUnitInputs } from './settings.js';
 const commandProtocol: Protocol = {
   name: 'command',
   checkSettings: parseCommandUnits,
-  createDag(transformation) {
-    return { name: transformation.name, units: parseCommandUnits(transformation.settings) };
+  createDag(transformation, _parent, task) {
+    // Each program finds the task's seed in its unit's inputs ($DAGKEEPER_INPUTS: unit.inputs.seed).
+    const units = parseCommandUnits(transformation.settings).map((unit) => ({
+      ...unit,
+      inputs: { ...(unit.inputs as CommandUnitInputs), seed: task.seed },
+    }));
+    return { name: transformation.name, units };
   },
   async runUnit(context) {
     const { command } = context.unit.inputs as CommandUnitInputs;

@@ -16,6 +16,8 @@ const USAGE = 'the command protocol needs settings { units: [{ key, name, depend
 export interface CommandUnitInputs {
   command: string[];
   parentFiles?: string[];
+  /** The task's seed (added when the DAG is built for a task). */
+  seed?: number;
 }
 
 /** The DAG's units for these settings; throws InvalidProtocolSettings naming the field. */

@@ -6,6 +6,8 @@ import { sampleUnitKey, samplesFileOf, type AnalysisInputs } from './unitInputs.
 import { barAcrossWindows, type PairEstimate } from './windowChain.js';
 
 export interface AnalysisOutputs {
+  /** The DAG's answer by the dagkeeper convention (docs/estimates.md): deltaF ± sigma. */
+  estimate: { value: number; uncertainty: number; unit: string };
   /** F1 − F0 in energy units, summed over adjacent windows. */
   deltaF: number;
   /** Standard error of deltaF, counting the chains' time correlation and that neighbouring pairs share a window. */
@@ -32,6 +34,7 @@ export async function runAnalysisUnit(context: UnitContext, inputs: AnalysisInpu
   const wells = lambdas.map((lambda, window) => ({ k: springConstantAt(settings, lambda), samples: chains[window] }));
   const estimate = barAcrossWindows(wells, settings.kT);
   return {
+    estimate: { value: estimate.deltaF, uncertainty: estimate.sigma, unit: energyUnit(settings.kT) },
     deltaF: estimate.deltaF,
     sigma: estimate.sigma,
     sigmaQuadrature: estimate.sigmaQuadrature,
@@ -41,6 +44,14 @@ export async function runAnalysisUnit(context: UnitContext, inputs: AnalysisInpu
     statisticalInefficiency: estimate.statisticalInefficiency,
     effectiveSamples: chains.map((chain, window) => Math.round(chain.length / estimate.statisticalInefficiency[window])),
   };
+}
+
+/**
+ * Energies come out in whatever unit kT is given in, which the settings do not name: with kT = 1 that
+ * is kT itself; otherwise the label says which kT, so results at different temperatures never combine.
+ */
+export function energyUnit(kT: number): string {
+  return kT === 1 ? 'kT' : `units where kT=${kT}`;
 }
 
 async function readChain(context: UnitContext, inputs: AnalysisInputs, window: number): Promise<Float64Array> {

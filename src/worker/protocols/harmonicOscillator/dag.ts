@@ -1,5 +1,6 @@
 import type { ProtocolDagSpec, ProtocolUnitSpec } from '../../../domain/dag/protocolDag.js';
-import type { ParentResult, TransformationInfo } from '../../protocol.js';
+import type { DagTask, ParentResult, TransformationInfo } from '../../protocol.js';
+import { combineSeeds } from './random.js';
 import { lambdaSchedule, parseHarmonicSettings, springConstantAt, type HarmonicSettings } from './settings.js';
 import {
   ANALYSIS_UNIT,
@@ -16,9 +17,13 @@ import {
  * The DAG: `setup` checks the settings once, before any sampling; `sample-<i>` runs one chain per λ
  * window; `analysis` joins the windows with BAR. When the task extends a parent, each sample unit
  * continues that window's chain from its final state and the analysis pools the parent's samples.
+ * Fresh chains are seeded from the task's seed and the settings' seed together, so every task of a
+ * transformation samples independently; an extension continues its parent's random streams (each
+ * window's state is saved with its final configuration), so it samples the same chain for longer.
  */
-export function createHarmonicDag(transformation: TransformationInfo, parent: ParentResult | null): ProtocolDagSpec {
+export function createHarmonicDag(transformation: TransformationInfo, parent: ParentResult | null, task: DagTask): ProtocolDagSpec {
   const settings = parseHarmonicSettings(transformation.settings);
+  const seed = combineSeeds(task.seed, settings.seed);
   if (parent !== null) assertParentMatches(parent, settings);
   const windows = lambdaSchedule(settings).map((lambda, window) => ({ window, lambda }));
   const setup: ProtocolUnitSpec = {
@@ -28,7 +33,7 @@ export function createHarmonicDag(transformation: TransformationInfo, parent: Pa
     inputs: { kind: 'setup', settings: transformation.settings } satisfies SetupInputs,
   };
   const samples = windows.map(({ window, lambda }): ProtocolUnitSpec => {
-    const inputs: SampleInputs = { kind: 'sample', window, lambda, k: springConstantAt(settings, lambda) };
+    const inputs: SampleInputs = { kind: 'sample', window, lambda, k: springConstantAt(settings, lambda), seed };
     if (parent !== null) inputs.parentFiles = [finalStateFileOf(window)];
     return { key: sampleUnitKey(window), name: `sample λ=${formatLambda(lambda)}`, dependencies: [SETUP_UNIT], inputs };
   });

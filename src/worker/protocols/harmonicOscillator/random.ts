@@ -100,6 +100,23 @@ function rotateLeft(value: number, bits: number): number {
   return (value << bits) | (value >>> (32 - bits));
 }
 
+/**
+ * One seed from the task's seed and the settings' `seed` (splitmix64 over both, cut to 53 bits): a task
+ * seed gives every repeat its own streams, while settings written with a seed stay valid and still
+ * change the numbers.
+ */
+export function combineSeeds(taskSeed: number, settingsSeed: number): number {
+  const mixed = splitmix64(splitmix64(BigInt.asUintN(64, BigInt(taskSeed))) ^ BigInt.asUintN(64, BigInt(settingsSeed)));
+  return Number(mixed >> 11n);
+}
+
+function splitmix64(value: bigint): bigint {
+  let z = BigInt.asUintN(64, value + 0x9e3779b97f4a7c15n);
+  z = BigInt.asUintN(64, (z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n);
+  z = BigInt.asUintN(64, (z ^ (z >> 27n)) * 0x94d049bb133111ebn);
+  return z ^ (z >> 31n);
+}
+
 /** The splitmix32 output function (a 32-bit finalizer with good avalanche). */
 function mix32(value: number): number {
   let z = value | 0;

@@ -82,7 +82,7 @@ async function startingPoint(
     }
     return { x: state.x, rng: Xoshiro128.fromState(state.rng), stepsDone: state.stepsDone, continued: true };
   }
-  const rng = Xoshiro128.seeded(settings.seed, inputs.window);
+  const rng = Xoshiro128.seeded(inputs.seed ?? settings.seed, inputs.window);
   const { k } = inputs;
   const { kT } = settings;
   const burnIn = runMetropolis({ k, kT, startX: 0, rng, stepSize, steps: BURN_IN_STEPS, interval: BURN_IN_STEPS });

@@ -19,6 +19,11 @@ export interface SampleInputs {
   window: number;
   lambda: number;
   k: number;
+  /**
+   * Seeds a fresh chain (with the window as its stream): the task's seed combined with the settings'
+   * (combineSeeds). DAGs built before task seeds existed lack it; their chains use the settings' seed.
+   */
+  seed?: number;
   /** With a parent: that window's final state, to continue its chain. */
   parentFiles?: string[];
 }
@@ -54,7 +59,7 @@ export function parseUnitInputs(inputs: unknown): UnitInputs {
     case 'setup':
       return { kind: 'setup', settings: fields.settings };
     case 'sample': {
-      const { window, lambda, k } = fields;
+      const { window, lambda, k, seed } = fields;
       if (typeof window !== 'number' || !Number.isInteger(window) || window < 0) {
         throw new Error('a sample unit needs an integer window ≥ 0');
       }
@@ -64,7 +69,10 @@ export function parseUnitInputs(inputs: unknown): UnitInputs {
       if (typeof k !== 'number' || !(k > 0) || !Number.isFinite(k)) {
         throw new Error('a sample unit needs a spring constant k > 0');
       }
-      return { kind: 'sample', window, lambda, k, ...(parentFiles ? { parentFiles } : {}) };
+      if (seed !== undefined && (typeof seed !== 'number' || !Number.isSafeInteger(seed))) {
+        throw new Error('a sample unit seed must be a safe integer');
+      }
+      return { kind: 'sample', window, lambda, k, ...(seed === undefined ? {} : { seed }), ...(parentFiles ? { parentFiles } : {}) };
     }
     case 'analysis':
       return { kind: 'analysis', ...(parentFiles ? { parentFiles } : {}) };

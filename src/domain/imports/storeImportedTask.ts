@@ -1,0 +1,175 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { canonicalJson } from '../contentKey.js';
+import { estimateOfDag } from '../estimates/dagEstimate.js';
+import { recordEstimateChanges } from '../estimates/EstimateService.js';
+import type { TaskEventBatch } from '../events/taskEvents.js';
+import { dagResultKey, resultFileKey, unitLogKey, unitResultKey } from '../objects/objectKeys.js';
+import type { ObjectStore } from '../objects/ObjectStore.js';
+import { formatScope } from '../scope.js';
+import type { StateRepositories } from '../state/StateAccess.js';
+import type { TaskRecord } from '../tasks/taskRecords.js';
+import type { CheckedTask } from './checkArchivedTask.js';
+import type { FileToImport } from './filesToImport.js';
+import { dagBuildFailureDocument, dagResultDocument, unitResultDocument } from './importedDocuments.js';
+import type { StoredFile, StoredUnitResult } from './importedDocuments.js';
+
+/**
+ * What an import stores for the task it made, inside its transaction, as a worker's writes would have
+ * stored it: unit results and logs, files (moved from their verified uploads), ProtocolDAGResults.
+ * Each names the claim of its attempt (`claimOf`).
+ */
+
+/** The results, in the order a worker would have sent them: attempt by attempt, each as its unit ended. */
+export async function storeUnitResults(
+  tx: StateRepositories,
+  objects: ObjectStore,
+  events: TaskEventBatch,
+  task: TaskRecord,
+  checked: CheckedTask,
+  claimOf: (attempt: number) => string,
+): Promise<StoredUnitResult[]> {
+  const scope = formatScope(task.scope);
+  const stored: StoredUnitResult[] = [];
+  const ordered = [...checked.unitResults].sort((a, b) => a.attempt - b.attempt || a.ended.getTime() - b.ended.getTime());
+  for (const result of ordered) {
+    const unit = checked.units.get(result.unitKey) ?? fail(`no unit ${result.unitKey}`);
+    const document = unitResultDocument(task.id, unit, result);
+    const text = canonicalJson(document);
+    const sha256 = createHash('sha256').update(text).digest('hex');
+    const objectKey = unitResultKey(scope, task.id, unit.key, result.attempt);
+    const object = await objects.put(objectKey, text, { sha256, contentType: 'application/json' });
+    let logKey: string | null = null;
+    if (result.log !== null && result.log !== undefined && result.log !== '') {
+      logKey = unitLogKey(scope, task.id, unit.key, result.attempt);
+      await objects.put(logKey, result.log, { contentType: 'text/plain; charset=utf-8' });
+    }
+    const row = await tx.unitResults.create({
+      taskId: task.id,
+      unitKey: unit.key,
+      attempt: result.attempt,
+      ok: result.ok,
+      objectKey,
+      sha256,
+      size: object.size,
+      logKey,
+      exception: result.ok ? null : (result.exception ?? ''),
+      traceback: result.ok ? null : (result.traceback ?? ''),
+      startedAt: result.started,
+      endedAt: result.ended,
+      claimId: claimOf(result.attempt),
+    });
+    events.add(task.id, { kind: 'UnitResultRecorded', unitResultId: row.id, unitKey: unit.key, ok: result.ok, attempt: result.attempt });
+    stored.push({ id: row.id, attempt: result.attempt, ok: result.ok, unitKey: unit.key, objectKey, sha256, document });
+  }
+  return stored;
+}
+
+/** Moves each verified upload under the task, where a worker's committed file would be. */
+export async function storeFiles(
+  tx: StateRepositories,
+  objects: ObjectStore,
+  events: TaskEventBatch,
+  task: TaskRecord,
+  files: readonly FileToImport[],
+  claimOf: (attempt: number) => string,
+): Promise<StoredFile[]> {
+  const stored: StoredFile[] = [];
+  for (const file of files) {
+    const objectKey = resultFileKey(formatScope(task.scope), task.id, file.unitKey, file.upload.id, file.path);
+    await objects.move(file.upload.objectKey, objectKey);
+    const row = await tx.resultFiles.record({
+      taskId: task.id,
+      unitKey: file.unitKey,
+      path: file.path,
+      size: file.size,
+      sha256: file.sha256,
+      objectKey,
+      claimId: claimOf(file.attempt),
+    });
+    events.add(task.id, {
+      kind: 'ResultFileAvailable',
+      resultFileId: row.id,
+      unitKey: row.unitKey,
+      path: row.path,
+      size: row.size,
+      sha256: row.sha256,
+      objectKey: row.objectKey,
+      committedAt: row.committedAt.toISOString(),
+    });
+    stored.push({ unitKey: file.unitKey, path: file.path, size: file.size, sha256: file.sha256, objectKey, attempt: file.attempt });
+  }
+  return stored.sort((a, b) => a.unitKey.localeCompare(b.unitKey) || a.path.localeCompare(b.path));
+}
+
+/** Each ProtocolDAGResult, its document written afresh from the imported results, oldest first. */
+export async function storeDagResults(
+  tx: StateRepositories,
+  objects: ObjectStore,
+  events: TaskEventBatch,
+  task: TaskRecord,
+  checked: CheckedTask,
+  dag: { objectKey: string; sha256: string } | null,
+  results: readonly StoredUnitResult[],
+  files: readonly StoredFile[],
+  claimOf: (attempt: number) => string,
+  computeServiceId: string,
+): Promise<void> {
+  const units = [...checked.units.values()];
+  for (const result of [...checked.dagResults].sort((a, b) => a.created.getTime() - b.created.getTime())) {
+    const id = randomUUID();
+    const buildFailure = result.exception !== null && result.exception !== undefined;
+    const estimate = result.ok ? estimateOfDag(units.map((u) => ({ ...u, outputs: okOutputsOf(u.key, results) }))) : null;
+    const document =
+      buildFailure || dag === null
+        ? dagBuildFailureDocument({
+            id,
+            taskId: task.id,
+            attempt: result.attempt,
+            exception: result.exception ?? '',
+            traceback: result.traceback ?? '',
+            createdAt: result.documentCreated,
+          })
+        : dagResultDocument({
+            id,
+            taskId: task.id,
+            ok: result.ok,
+            attempt: result.attempt,
+            seed: task.seed,
+            estimate,
+            dag,
+            units,
+            results,
+            files,
+            createdAt: result.documentCreated,
+          });
+    const text = canonicalJson(document);
+    const sha256 = createHash('sha256').update(text).digest('hex');
+    const objectKey = dagResultKey(formatScope(task.scope), task.id, id);
+    const object = await objects.put(objectKey, text, { sha256, contentType: 'application/json' });
+    await tx.dagResults.create({
+      id,
+      taskId: task.id,
+      ok: result.ok,
+      objectKey,
+      sha256,
+      size: object.size,
+      claimId: claimOf(result.attempt),
+      computeServiceId,
+      ...(buildFailure ? { exception: result.exception ?? '', traceback: result.traceback ?? '' } : {}),
+      estimate,
+      createdAt: result.created,
+    });
+    events.add(task.id, { kind: 'ProtocolDagResultRecorded', dagResultId: id, ok: result.ok });
+  }
+  // An imported COMPLETE task with an estimate changes its transformation's, as finishing it here would.
+  if (checked.status === 'COMPLETE') await recordEstimateChanges(tx, events, [task.id]);
+}
+
+/** The outputs of the unit's ok result, if it has one. */
+function okOutputsOf(unitKey: string, results: readonly StoredUnitResult[]): unknown {
+  return results.find((r) => r.ok && r.unitKey === unitKey)?.document.outputs;
+}
+
+function fail(message: string): never {
+  throw new Error(message);
+}

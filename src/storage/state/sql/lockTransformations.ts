@@ -1,0 +1,17 @@
+import { sqlRows } from '../directSql.js';
+import type { StateTx } from '../openStateStore.js';
+
+/**
+ * Locks transformation rows until the transaction ends, in id order (no deadlock between two lockers
+ * of overlapping sets). Transactions that change a transformation's estimate take it before reading
+ * the repeats they combine, so the second of two concurrent finishes reads the first's result and its
+ * EstimateChanged event (committed after the first's) carries the estimate that holds. NO KEY UPDATE:
+ * creating tasks of the transformation (a foreign key's KEY SHARE lock) is not held up by it.
+ */
+export async function lockTransformations(tx: StateTx, transformationIds: readonly string[]): Promise<void> {
+  if (transformationIds.length === 0) return;
+  await sqlRows<Array<{ id: string }>>(tx)`
+    SELECT id::text AS id FROM "Transformation" WHERE id = ANY(${[...transformationIds]}::uuid[])
+     ORDER BY id
+       FOR NO KEY UPDATE`;
+}
