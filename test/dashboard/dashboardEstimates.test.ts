@@ -291,7 +291,27 @@ describe('the dashboard shows the answers live, in real headless Chromium with r
   }, 180_000);
 
   test('"… ago" times tick on an open page: a task\'s "Updated" grows without any event', async () => {
-    const updated = page.locator('#tasks tbody tr .task-updated time').first();
+    const network = await createNetwork({
+      name: 'ticking',
+      chemicalSystems: [
+        { name: 'before', components: { tick: 0 } },
+        { name: 'after', components: { tick: 1 } },
+      ],
+      transformations: [
+        {
+          name: 'before->after',
+          stateA: 'before',
+          stateB: 'after',
+          protocol: 'command',
+          settings: { units: [{ key: 'only', name: 'Only', dependencies: [], command: [process.execPath, '-e', ''] }] },
+        },
+      ],
+    });
+    const [taskId] = await createTasks(network.scopedKey, network.transformations[0]!.scopedKey);
+    await page.click(`#networks li[data-network="${network.scopedKey}"]`);
+    // Creating the task sent its event; from here on nothing happens to it, so only the clock moves its times.
+    await page.waitForSelector(`#event-log li:has-text("task …${taskId!.slice(-8)}")`);
+    const updated = page.locator(`#tasks tr[data-task="${taskId}"] .task-updated time`);
     const first = await updated.textContent();
     await waitFor('the "Updated" time to tick', async () => (await updated.textContent()) !== first);
     expect(await updated.getAttribute('datetime')).toMatch(/^\d{4}-\d\d-\d\dT/);

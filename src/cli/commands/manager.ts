@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { createLogger } from '../../observability/logger.js';
+import { runUntilSignalled } from '../runUntilSignalled.js';
 import type { Backend } from '../../manager/backends/Backend.js';
 import { LocalBackend } from '../../manager/backends/local/LocalBackend.js';
 import { SlurmBackend } from '../../manager/backends/slurm/SlurmBackend.js';
@@ -108,14 +109,6 @@ export function registerManagerCommand(program: Command): void {
       },
       log,
     });
-    const onSignal = (signal: NodeJS.Signals) => {
-      log.info({ signal }, 'stop requested: reporting and deregistering');
-      manager.stop();
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-    await manager.run();
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
+    await runUntilSignalled(manager, log, 'reporting and deregistering');
   });
 }

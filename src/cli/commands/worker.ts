@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { createLogger } from '../../observability/logger.js';
+import { runUntilSignalled } from '../runUntilSignalled.js';
 import { loadProtocols } from '../../worker/protocols/registry.js';
 import { Worker } from '../../worker/Worker.js';
 import { WorkerApi } from '../../worker/WorkerApi.js';
@@ -72,14 +73,6 @@ export function registerWorkerCommand(program: Command): void {
       exitWhenIdle: options.exitWhenIdle === true,
       log,
     });
-    const onSignal = (signal: NodeJS.Signals) => {
-      log.info({ signal }, 'stop requested: finishing running units, then giving the task back');
-      worker.stop();
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-    await worker.run();
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
+    await runUntilSignalled(worker, log, 'finishing running units, then giving the task back');
   });
 }

@@ -9,7 +9,8 @@ import type { Principal } from '../principal.js';
 import { requireKind, requireScope } from '../principal.js';
 import { validateFileSize } from '../resultFilePath.js';
 import type { UploadSettings, UploadTicket } from '../results/ResultFileUploads.js';
-import { checkListedParts, missingParts, partCountOf, partSizeFor, plannedParts } from '../results/uploadParts.js';
+import { checkListedParts, missingParts, partCountOf, partSizeFor } from '../results/uploadParts.js';
+import { checkFirstPartNumber, signUploadTicket } from '../results/uploadTicket.js';
 import type { ListedPart } from '../results/uploadParts.js';
 import { formatScope, parseScope } from '../scope.js';
 import type { StateAccess } from '../state/StateAccess.js';
@@ -61,10 +62,7 @@ export class ImportUploads {
   async continue(actor: Principal, uploadId: string, firstPartNumber = 1): Promise<UploadTicket> {
     const upload = await this.#uploadOf(actor, uploadId);
     if (upload.committedAt !== null) throw conflict(`import upload ${uploadId} was committed; it takes no more bytes`, { uploadId });
-    const partCount = upload.partSize === null ? 0 : partCountOf(upload.size, upload.partSize);
-    if (!(Number.isInteger(firstPartNumber) && firstPartNumber >= 1 && firstPartNumber <= Math.max(1, partCount))) {
-      throw badInput(`firstPartNumber ${firstPartNumber} is not one of this upload's parts 1 to ${Math.max(1, partCount)}`, { uploadId });
-    }
+    checkFirstPartNumber(firstPartNumber, upload.partSize === null ? 0 : partCountOf(upload.size, upload.partSize), uploadId);
     const expiresAt = this.#urlExpiry();
     if (!(await this.state.imports.extendUpload(upload.id, expiresAt))) throw notFound(`import upload ${uploadId}`);
     return this.#ticket(upload, firstPartNumber, expiresAt);
@@ -153,24 +151,9 @@ export class ImportUploads {
   }
 
   async #ticket(upload: ImportUploadRecord, firstPartNumber: number, expiresAt: Date): Promise<UploadTicket> {
-    const lifetime = this.settings.uploadUrlSeconds;
-    if (upload.uploadId === null || upload.partSize === null) {
-      const url = await this.objects.presignPut(upload.stagingKey ?? upload.objectKey, lifetime, { size: upload.size });
-      return { uploadId: upload.id, url, parts: [], partSize: null, partCount: 0, expiresAt };
-    }
-    const parts: UploadTicket['parts'] = [];
-    for (const part of plannedParts(upload.size, upload.partSize, firstPartNumber, this.settings.uploadPartUrlsPerAnswer)) {
-      const url = await this.objects.presignUploadPart(upload.objectKey, upload.uploadId, part.partNumber, lifetime, { size: part.size });
-      parts.push({ ...part, url });
-    }
-    return {
-      uploadId: upload.id,
-      url: null,
-      parts,
-      partSize: upload.partSize,
-      partCount: partCountOf(upload.size, upload.partSize),
-      expiresAt,
-    };
+    const multipart =
+      upload.uploadId === null || upload.partSize === null ? null : { uploadId: upload.uploadId, partSize: upload.partSize };
+    return signUploadTicket(this.objects, this.settings, upload, multipart, firstPartNumber, expiresAt);
   }
 
   #urlExpiry(): Date {

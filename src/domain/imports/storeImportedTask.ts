@@ -1,6 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { canonicalJson } from '../contentKey.js';
-import { estimateOfDag } from '../estimates/dagEstimate.js';
 import { recordEstimateChanges } from '../estimates/EstimateService.js';
 import type { TaskEventBatch } from '../events/taskEvents.js';
 import { dagResultKey, resultFileKey, unitLogKey, unitResultKey } from '../objects/objectKeys.js';
@@ -10,8 +9,14 @@ import type { StateRepositories } from '../state/StateAccess.js';
 import type { TaskRecord } from '../tasks/taskRecords.js';
 import type { CheckedTask } from './checkArchivedTask.js';
 import type { FileToImport } from './filesToImport.js';
-import { dagBuildFailureDocument, dagResultDocument, unitResultDocument } from './importedDocuments.js';
-import type { StoredFile, StoredUnitResult } from './importedDocuments.js';
+import { dagBuildFailureDocument, dagResultDocument } from '../results/dagResultDocument.js';
+import type { ResultFileRef, UnitResultRef } from '../results/dagResultDocument.js';
+import { unitResultDocument } from '../results/unitResultDocument.js';
+
+/** A unit result the import stored, with its document. */
+export interface StoredUnitResult extends UnitResultRef {
+  document: Record<string, unknown>;
+}
 
 /**
  * What an import stores for the task it made, inside its transaction, as a worker's writes would have
@@ -33,7 +38,17 @@ export async function storeUnitResults(
   const ordered = [...checked.unitResults].sort((a, b) => a.attempt - b.attempt || a.ended.getTime() - b.ended.getTime());
   for (const result of ordered) {
     const unit = checked.units.get(result.unitKey) ?? fail(`no unit ${result.unitKey}`);
-    const document = unitResultDocument(task.id, unit, result);
+    const document = unitResultDocument({
+      taskId: task.id,
+      unit,
+      attempt: result.attempt,
+      ok: result.ok,
+      outputs: result.outputs,
+      exception: result.exception,
+      traceback: result.traceback,
+      startedAt: result.started,
+      endedAt: result.ended,
+    });
     const text = canonicalJson(document);
     const sha256 = createHash('sha256').update(text).digest('hex');
     const objectKey = unitResultKey(scope, task.id, unit.key, result.attempt);
@@ -43,6 +58,7 @@ export async function storeUnitResults(
       logKey = unitLogKey(scope, task.id, unit.key, result.attempt);
       await objects.put(logKey, result.log, { contentType: 'text/plain; charset=utf-8' });
     }
+    const claimId = claimOf(result.attempt);
     const row = await tx.unitResults.create({
       taskId: task.id,
       unitKey: unit.key,
@@ -56,10 +72,10 @@ export async function storeUnitResults(
       traceback: result.ok ? null : (result.traceback ?? ''),
       startedAt: result.started,
       endedAt: result.ended,
-      claimId: claimOf(result.attempt),
+      claimId,
     });
     events.add(task.id, { kind: 'UnitResultRecorded', unitResultId: row.id, unitKey: unit.key, ok: result.ok, attempt: result.attempt });
-    stored.push({ id: row.id, attempt: result.attempt, ok: result.ok, unitKey: unit.key, objectKey, sha256, document });
+    stored.push({ id: row.id, attempt: result.attempt, ok: result.ok, unitKey: unit.key, objectKey, sha256, claimId, document });
   }
   return stored;
 }
@@ -72,11 +88,12 @@ export async function storeFiles(
   task: TaskRecord,
   files: readonly FileToImport[],
   claimOf: (attempt: number) => string,
-): Promise<StoredFile[]> {
-  const stored: StoredFile[] = [];
+): Promise<ResultFileRef[]> {
+  const stored: ResultFileRef[] = [];
   for (const file of files) {
     const objectKey = resultFileKey(formatScope(task.scope), task.id, file.unitKey, file.upload.id, file.path);
     await objects.move(file.upload.objectKey, objectKey);
+    const claimId = claimOf(file.attempt);
     const row = await tx.resultFiles.record({
       taskId: task.id,
       unitKey: file.unitKey,
@@ -84,7 +101,7 @@ export async function storeFiles(
       size: file.size,
       sha256: file.sha256,
       objectKey,
-      claimId: claimOf(file.attempt),
+      claimId,
     });
     events.add(task.id, {
       kind: 'ResultFileAvailable',
@@ -96,7 +113,7 @@ export async function storeFiles(
       objectKey: row.objectKey,
       committedAt: row.committedAt.toISOString(),
     });
-    stored.push({ unitKey: file.unitKey, path: file.path, size: file.size, sha256: file.sha256, objectKey, attempt: file.attempt });
+    stored.push({ unitKey: file.unitKey, path: file.path, size: file.size, sha256: file.sha256, objectKey, claimId });
   }
   return stored.sort((a, b) => a.unitKey.localeCompare(b.unitKey) || a.path.localeCompare(b.path));
 }
@@ -110,7 +127,7 @@ export async function storeDagResults(
   checked: CheckedTask,
   dag: { objectKey: string; sha256: string } | null,
   results: readonly StoredUnitResult[],
-  files: readonly StoredFile[],
+  files: readonly ResultFileRef[],
   claimOf: (attempt: number) => string,
   computeServiceId: string,
 ): Promise<void> {
@@ -118,7 +135,6 @@ export async function storeDagResults(
   for (const result of [...checked.dagResults].sort((a, b) => a.created.getTime() - b.created.getTime())) {
     const id = randomUUID();
     const buildFailure = result.exception !== null && result.exception !== undefined;
-    const estimate = result.ok ? estimateOfDag(units.map((u) => ({ ...u, outputs: okOutputsOf(u.key, results) }))) : null;
     const document =
       buildFailure || dag === null
         ? dagBuildFailureDocument({
@@ -129,19 +145,20 @@ export async function storeDagResults(
             traceback: result.traceback ?? '',
             createdAt: result.documentCreated,
           })
-        : dagResultDocument({
+        : await dagResultDocument({
             id,
             taskId: task.id,
             ok: result.ok,
             attempt: result.attempt,
             seed: task.seed,
-            estimate,
             dag,
             units,
             results,
+            documentOf: (stored) => stored.document,
             files,
             createdAt: result.documentCreated,
           });
+    const estimate = 'estimate' in document ? document.estimate : null;
     const text = canonicalJson(document);
     const sha256 = createHash('sha256').update(text).digest('hex');
     const objectKey = dagResultKey(formatScope(task.scope), task.id, id);
@@ -163,11 +180,6 @@ export async function storeDagResults(
   }
   // An imported COMPLETE task with an estimate changes its transformation's, as finishing it here would.
   if (checked.status === 'COMPLETE') await recordEstimateChanges(tx, events, [task.id]);
-}
-
-/** The outputs of the unit's ok result, if it has one. */
-function okOutputsOf(unitKey: string, results: readonly StoredUnitResult[]): unknown {
-  return results.find((r) => r.ok && r.unitKey === unitKey)?.document.outputs;
 }
 
 function fail(message: string): never {

@@ -10,6 +10,7 @@ import { formatScope } from '../scope.js';
 import type { StateAccess } from '../state/StateAccess.js';
 import { failTask } from '../restarts/failTask.js';
 import type { RestartDecider } from '../restarts/RestartDecider.js';
+import { dagBuildFailureDocument } from './dagResultDocument.js';
 import type { FinishOutcome } from './TaskFinisher.js';
 
 export interface DagBuildFailureInput {
@@ -51,17 +52,7 @@ export class DagBuildFailures {
         }
         const id = randomUUID();
         const attempt = Number(claim.fence);
-        const document = {
-          id,
-          taskId: claim.taskId,
-          ok: false,
-          attempt,
-          dag: null,
-          units: [],
-          files: [],
-          dagBuildFailure: { exception, traceback },
-          createdAt: new Date().toISOString(),
-        };
+        const document = dagBuildFailureDocument({ id, taskId: claim.taskId, attempt, exception, traceback, createdAt: new Date() });
         const text = canonicalJson(document);
         const sha256 = createHash('sha256').update(text).digest('hex');
         const key = dagResultKey(formatScope(claim.scope), claim.taskId, id);

@@ -15,7 +15,8 @@ import { checkLength, textLimits } from '../textLimits.js';
 import { toRecord } from './resultFileRecord.js';
 import type { ResultFileRecord } from './resultFileRecord.js';
 import type { UploadRecord } from './ResultFileRepository.js';
-import { checkListedParts, missingParts, partCountOf, partSizeFor, plannedParts } from './uploadParts.js';
+import { checkListedParts, missingParts, partCountOf, partSizeFor } from './uploadParts.js';
+import { checkFirstPartNumber, signUploadTicket } from './uploadTicket.js';
 import type { ListedPart } from './uploadParts.js';
 
 export interface UploadTicket {
@@ -93,10 +94,7 @@ export class ResultFileUploads {
         reason: 'UPLOAD_COMMITTED',
       });
     }
-    const partCount = upload.uploadId === null ? 0 : partCountOf(upload.size, this.#partSizeOf(upload));
-    if (!(Number.isInteger(firstPartNumber) && firstPartNumber >= 1 && firstPartNumber <= Math.max(1, partCount))) {
-      throw badInput(`firstPartNumber ${firstPartNumber} is not one of this upload's parts 1 to ${Math.max(1, partCount)}`, { uploadId });
-    }
+    checkFirstPartNumber(firstPartNumber, upload.uploadId === null ? 0 : partCountOf(upload.size, this.#partSizeOf(upload)), uploadId);
     // Extended before anything is signed: the sweeper removes an upload only once its last URL expired.
     const expiresAt = this.#urlExpiry();
     if (!(await this.state.resultFiles.extendUpload(upload.id, expiresAt)) && !(await this.state.resultFiles.isUploadOpen(upload.id))) {
@@ -287,21 +285,9 @@ export class ResultFileUploads {
     return upload;
   }
 
-  /** URLs signed after `expiresAt` was taken, for the same lifetime: none outlives the row's expiry. */
   async #ticket(upload: UploadRecord, firstPartNumber: number, expiresAt: Date): Promise<UploadTicket> {
-    const lifetime = this.settings.uploadUrlSeconds;
-    const size = upload.size;
-    if (upload.uploadId === null) {
-      const url = await this.objects.presignPut(upload.stagingKey ?? upload.objectKey, lifetime, { size });
-      return { uploadId: upload.id, url, parts: [], partSize: null, partCount: 0, expiresAt };
-    }
-    const partSize = this.#partSizeOf(upload);
-    const parts: UploadTicket['parts'] = [];
-    for (const part of plannedParts(size, partSize, firstPartNumber, this.settings.uploadPartUrlsPerAnswer)) {
-      const url = await this.objects.presignUploadPart(upload.objectKey, upload.uploadId, part.partNumber, lifetime, { size: part.size });
-      parts.push({ ...part, url });
-    }
-    return { uploadId: upload.id, url: null, parts, partSize, partCount: partCountOf(size, partSize), expiresAt };
+    const multipart = upload.uploadId === null ? null : { uploadId: upload.uploadId, partSize: this.#partSizeOf(upload) };
+    return signUploadTicket(this.objects, this.settings, upload, multipart, firstPartNumber, expiresAt);
   }
 
   /** Uploads opened before the part size was recorded used the configured one, grown as it is now. */

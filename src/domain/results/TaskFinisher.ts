@@ -4,7 +4,6 @@ import type { ObjectStore } from '../objects/ObjectStore.js';
 import { dagResultKey } from '../objects/objectKeys.js';
 import { currentClaim } from '../claims/claimFence.js';
 import { canonicalJson } from '../contentKey.js';
-import { estimateOfDag } from '../estimates/dagEstimate.js';
 import { recordEstimateChanges } from '../estimates/EstimateService.js';
 import { badInput, conflict } from '../errors.js';
 import type { Principal } from '../principal.js';
@@ -14,7 +13,7 @@ import { formatScope } from '../scope.js';
 import type { StateAccess } from '../state/StateAccess.js';
 import { applyStatusChange } from '../tasks/applyStatusChange.js';
 import type { TaskStatus } from '../tasks/taskStatus.js';
-import { isFileOfOkResult, okClaimByUnit } from './filesOfOkResults.js';
+import { dagResultDocument } from './dagResultDocument.js';
 import { readJsonObject } from './readJsonObject.js';
 
 export interface FinishOutcome {
@@ -79,48 +78,22 @@ export class TaskFinisher {
           throw badInput(`task ${claim.taskId} still has units without a result: ${left.join(', ')}`, { unitsLeft: left });
         }
 
-        const units = await Promise.all(
-          dag.units.map(async (unit) => {
-            const result = okByUnit.get(unit.key) ?? failedNow.find((r) => r.unitKey === unit.key);
-            return {
-              key: unit.key,
-              name: unit.name,
-              dependencies: unit.dependencies,
-              result:
-                result === undefined
-                  ? null
-                  : {
-                      id: result.id,
-                      attempt: result.attempt,
-                      objectKey: result.objectKey,
-                      sha256: result.sha256,
-                      ...((await readJsonObject(this.objects, result.objectKey)) as object),
-                    },
-            };
-          }),
-        );
-        const files = await tx.resultFiles.ofTasks([claim.taskId]);
-        // Only the files of the attempt that produced each ok result: a failed attempt's files are not part of it.
-        const okClaims = okClaimByUnit(results);
-        const id = randomUUID();
-        const estimate = ok
-          ? estimateOfDag(units.map((unit) => ({ ...unit, outputs: (unit.result as { outputs?: unknown } | null)?.outputs })))
-          : null;
         const task = await tx.tasks.get(claim.taskId);
-        const document = {
+        const id = randomUUID();
+        const document = await dagResultDocument({
           id,
           taskId: claim.taskId,
           ok,
           attempt: Number(claim.fence),
           seed: task?.seed ?? 0,
-          estimate,
           dag: { objectKey: dag.objectKey, sha256: dag.sha256 },
-          units,
-          files: files
-            .filter((f) => isFileOfOkResult(f, okClaims))
-            .map((f) => ({ unitKey: f.unitKey, path: f.path, size: f.size, sha256: f.sha256, objectKey: f.objectKey })),
-          createdAt: new Date().toISOString(),
-        };
+          units: dag.units,
+          results,
+          documentOf: async (result) => (await readJsonObject(this.objects, result.objectKey)) as object,
+          files: await tx.resultFiles.ofTasks([claim.taskId]),
+          createdAt: new Date(),
+        });
+        const { estimate } = document;
         const text = canonicalJson(document);
         const sha256 = createHash('sha256').update(text).digest('hex');
         const key = dagResultKey(formatScope(claim.scope), claim.taskId, id);

@@ -11,6 +11,7 @@ import { formatScope } from '../scope.js';
 import type { StateAccess, StateRepositories } from '../state/StateAccess.js';
 import { checkLength, textLimits } from '../textLimits.js';
 import { readJsonObject } from './readJsonObject.js';
+import { unitResultDocument } from './unitResultDocument.js';
 
 export interface UnitResultInput {
   unitKey: string;
@@ -71,16 +72,7 @@ export class UnitResultService {
       );
     }
     const attempt = Number(claim.fence);
-    const document = {
-      taskId: claim.taskId,
-      unitKey: unit.key,
-      unitName: unit.name,
-      attempt,
-      ok: input.ok,
-      ...(input.ok ? { outputs: input.outputs ?? null } : { exception: input.exception ?? '', traceback: input.traceback ?? '' }),
-      startedAt: input.startedAt.toISOString(),
-      endedAt: input.endedAt.toISOString(),
-    };
+    const document = unitResultDocument({ ...input, taskId: claim.taskId, unit, attempt });
     const text = canonicalJson(document);
     const sha256 = createHash('sha256').update(text).digest('hex');
     const scope = formatScope(claim.scope);
