@@ -129,8 +129,8 @@ async function loadEverything() {
 
 async function loadNetworks() {
   const { networks } = await query(`{
-    networks {
-      scopedKey name scope
+    networks(state: [ACTIVE, INACTIVE]) {
+      scopedKey name scope state
       chemicalSystems { scopedKey name }
       transformations { scopedKey name stateA { scopedKey } stateB { scopedKey } statusCounts { ${countsFields} } }
     }
@@ -145,7 +145,8 @@ async function loadNetworks() {
         { 'data-network': network.scopedKey, 'aria-selected': String(state.network?.scopedKey === network.scopedKey) },
         network.name,
       );
-      item.append(el('small', {}, `${network.scope} · ${network.transformations.length} transformations`));
+      const inactive = network.state === 'INACTIVE' ? ' · inactive' : '';
+      item.append(el('small', {}, `${network.scope} · ${network.transformations.length} transformations${inactive}`));
       item.addEventListener('click', () => selectNetwork(network.scopedKey));
       return item;
     }),

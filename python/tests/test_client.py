@@ -130,6 +130,34 @@ def test_network_weight_and_restart_patterns_round_trip(user: Client, scope: str
         user.add_task_restart_patterns(network, [r"(a)\1"], 1)
 
 
+def test_network_state_hides_a_network_from_listings_and_reverse_lookups_and_keeps_what_it_shares(user: Client, scope: str) -> None:
+    kept = user.create_network(command_network("kept"), scope)
+    retired = user.create_network(command_network("retired"), scope)
+    [transformation] = user.get_network_transformations(kept)
+    assert user.get_network_transformations(retired) == [transformation]  # the same content: shared
+    system = user.get_transformation(transformation)["stateA"]["scopedKey"]
+    assert user.get_network_state(retired) == "active"
+
+    assert user.set_network_state(retired, "deleted") == retired
+    assert user.get_network_state(retired) == "deleted"
+    assert user.query_networks(scope=scope) == [kept]
+    assert user.query_networks(scope=scope, state="deleted") == [retired]
+    assert user.query_networks(scope=scope, state=None) == [kept, retired]
+    assert user.get_transformation_networks(transformation) == [kept]
+    assert user.get_transformation_networks(transformation, state=None) == [kept, retired]
+    assert user.get_chemicalsystem_networks(system) == [kept]
+    assert user.get_chemicalsystem_transformations(system) == [transformation]
+    assert user.query_transformations(name="A->B", scope=scope) == [transformation]
+    assert user.query_chemicalsystems(name="A", scope=scope) == [system]
+
+    assert user.set_networks_state([kept, retired], "Inactive") == [kept, retired]
+    assert user.query_networks(scope=scope) == []
+    with pytest.raises(ValueError):
+        user.set_network_state(kept, "archived")
+    with pytest.raises(NotFoundError):
+        user.get_chemicalsystem(system.replace(system.split("-")[1], "0" * 32))
+
+
 def test_events_outside_the_token_s_scopes_are_refused_when_the_subscription_starts(user: Client) -> None:
     events = user.events({"scope": "elsewhere-*-*"}, idle_timeout=120)
     with pytest.raises(ForbiddenError):

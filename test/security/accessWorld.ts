@@ -36,8 +36,8 @@ export interface World {
   tokens: Record<Caller | Intruder, string | null>;
   identityIds: Record<Caller, string>;
   /** alice's network in acme-c1-p1, and mallory's in other-c1-p1. */
-  network: { key: string; transformationKey: string };
-  malloryNetwork: { key: string; transformationKey: string };
+  network: { key: string; transformationKey: string; chemicalSystemKey: string };
+  malloryNetwork: { key: string; transformationKey: string; chemicalSystemKey: string };
   tasks: {
     /** WAITING, on no hub: the target of the users' task mutations. */
     idle: string;
@@ -235,10 +235,16 @@ export async function buildWorld(server: TestApp, clock?: ManualClock): Promise<
 
 async function createNetworkAs(as: ApiClient, inScope: string, name: string) {
   const { createNetwork } = await as.request<{
-    createNetwork: { network: { scopedKey: string; transformations: Array<{ scopedKey: string }> } };
+    createNetwork: {
+      network: { scopedKey: string; transformations: Array<{ scopedKey: string }>; chemicalSystems: Array<{ scopedKey: string }> };
+    };
   }>(
-    'mutation ($s: String!, $input: NetworkInput!) { createNetwork(scope: $s, input: $input) { network { scopedKey transformations { scopedKey } } } }',
+    'mutation ($s: String!, $input: NetworkInput!) { createNetwork(scope: $s, input: $input) { network { scopedKey transformations { scopedKey } chemicalSystems { scopedKey } } } }',
     { s: inScope, input: networkInput(name) },
   );
-  return { key: createNetwork.network.scopedKey, transformationKey: createNetwork.network.transformations[0]!.scopedKey };
+  return {
+    key: createNetwork.network.scopedKey,
+    transformationKey: createNetwork.network.transformations[0]!.scopedKey,
+    chemicalSystemKey: createNetwork.network.chemicalSystems[0]!.scopedKey,
+  };
 }

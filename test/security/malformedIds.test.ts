@@ -38,6 +38,42 @@ const idArguments: IdArgument[] = [
     query: 'query ($k: ID!) { transformation(scopedKey: $k) { name } }',
     variables: (bad) => ({ k: bad }),
   },
+  {
+    place: 'Query.networks(after)',
+    as: 'alice',
+    query: 'query ($a: ID) { networks(after: $a) { name } }',
+    variables: (bad) => ({ a: bad }),
+  },
+  {
+    place: 'Query.transformations(networkKey)',
+    as: 'alice',
+    query: 'query ($n: ID) { transformations(networkKey: $n) { name } }',
+    variables: (bad) => ({ n: bad }),
+  },
+  {
+    place: 'Query.transformations(after)',
+    as: 'alice',
+    query: 'query ($a: ID) { transformations(after: $a) { name } }',
+    variables: (bad) => ({ a: bad }),
+  },
+  {
+    place: 'Query.chemicalSystem(scopedKey)',
+    as: 'alice',
+    query: 'query ($k: ID!) { chemicalSystem(scopedKey: $k) { name } }',
+    variables: (bad) => ({ k: bad }),
+  },
+  {
+    place: 'Query.chemicalSystems(networkKey)',
+    as: 'alice',
+    query: 'query ($n: ID) { chemicalSystems(networkKey: $n) { name } }',
+    variables: (bad) => ({ n: bad }),
+  },
+  {
+    place: 'Query.chemicalSystems(after)',
+    as: 'alice',
+    query: 'query ($a: ID) { chemicalSystems(after: $a) { name } }',
+    variables: (bad) => ({ a: bad }),
+  },
   { place: 'Query.task(id)', as: 'alice', query: 'query ($id: ID!) { task(id: $id) { id } }', variables: (bad) => ({ id: bad }) },
   {
     place: 'Query.tasks(after)',
@@ -153,6 +189,12 @@ const idArguments: IdArgument[] = [
     as: 'alice',
     query: 'mutation ($ids: [ID!]!) { setTaskPriority(taskIds: $ids, priority: 3) { id } }',
     variables: (bad, w) => ({ ids: [w.tasks.idle, bad] }),
+  },
+  {
+    place: 'Mutation.setNetworkState(networkKeys)',
+    as: 'alice',
+    query: 'mutation ($n: [ID!]!) { setNetworkState(networkKeys: $n, state: INACTIVE) { state } }',
+    variables: (bad, w) => ({ n: [w.network.key, bad] }),
   },
   {
     place: 'Mutation.setNetworkWeight(networkKey)',

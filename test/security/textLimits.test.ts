@@ -101,6 +101,36 @@ const entries: TextEntry[] = [
     variables: (v) => ({ s: v }),
     outcome: { kind: 'shape' },
   },
+  ...(['networks', 'transformations', 'chemicalSystems'] as const).flatMap((field): TextEntry[] => {
+    const kind = { networks: 'AlchemicalNetwork', transformations: 'Transformation', chemicalSystems: 'ChemicalSystem' }[field];
+    return [
+      {
+        place: `Query.${field}(name)`,
+        as: 'alice',
+        query: `query ($n: String) { ${field}(name: $n) { name } }`,
+        variables: (v) => ({ n: v }),
+        outcome: { kind: 'limit', limit: 200, fill: repeat('n') },
+      },
+      {
+        place: `Query.${field}(key)`,
+        as: 'alice',
+        query: `query ($k: String) { ${field}(key: $k) { name } }`,
+        variables: (v) => ({ k: `${kind}-${v}` }),
+        outcome: { kind: 'shape' },
+      },
+      ...(field === 'networks'
+        ? []
+        : [
+            {
+              place: `Query.${field}(scope)`,
+              as: 'alice' as const,
+              query: `query ($s: String) { ${field}(scope: $s) { name } }`,
+              variables: (v: string) => ({ s: v }),
+              outcome: { kind: 'shape' as const },
+            },
+          ]),
+    ];
+  }),
   {
     place: 'Query.tasks(after)',
     as: 'alice',

@@ -60,10 +60,32 @@ class Client:
             raise NotFoundError(f"no network {network}")
         return found
 
-    def query_networks(self, name: str | None = None, scope: str | None = None) -> list[str]:
-        """ScopedKeys of the networks you may read, optionally by exact name and scope pattern."""
-        networks = self.execute(q.QUERY_NETWORKS, {"scope": scope})["networks"]
-        return [n["scopedKey"] for n in networks if name is None or n["name"] == name]
+    def query_networks(self, name: str | None = None, scope: str | None = None, state: str | None = "active") -> list[str]:
+        """ScopedKeys of the networks you may read, oldest first, optionally by exact name and scope; in
+        ``state`` (``active``, ``inactive``, ``deleted``, case-insensitive; None for every state)."""
+        found = self._pages(q.QUERY_NETWORKS, "networks", {"scope": scope, "name": name, "state": _states(state)})
+        return [n["scopedKey"] for n in found if name is None or n["name"] == name]
+
+    def query_transformations(self, name: str | None = None, scope: str | None = None) -> list[str]:
+        """ScopedKeys of the transformations you may read, oldest first, optionally by exact name and scope."""
+        found = self._pages(q.QUERY_TRANSFORMATIONS, "transformations", {"scope": scope, "name": name})
+        return [t["scopedKey"] for t in found if name is None or t["name"] == name]
+
+    def query_chemicalsystems(self, name: str | None = None, scope: str | None = None) -> list[str]:
+        """ScopedKeys of the chemical systems you may read, oldest first, optionally by exact name and scope."""
+        found = self._pages(q.QUERY_CHEMICAL_SYSTEMS, "chemicalSystems", {"scope": scope, "name": name})
+        return [c["scopedKey"] for c in found if name is None or c["name"] == name]
+
+    def _pages(self, query: str, field: str, variables: dict[str, Any]) -> list[dict[str, Any]]:
+        """Every page of a lookup (names are matched by prefix on the server, so callers narrow to exact)."""
+        items: list[dict[str, Any]] = []
+        after = None
+        while True:
+            page = self.execute(query, {**variables, "after": after})[field]
+            items.extend(page)
+            if len(page) < q.PAGE_SIZE:
+                return items
+            after = page[-1]["scopedKey"]
 
     def get_network_transformations(self, network: str) -> list[str]:
         return [t["scopedKey"] for t in self.get_network(network)["transformations"]]
@@ -73,6 +95,40 @@ class Client:
         if found is None:
             raise NotFoundError(f"no transformation {transformation}")
         return found
+
+    def get_chemicalsystem(self, chemicalsystem: str) -> dict[str, Any]:
+        """The chemical system with its components and the transformations starting or ending at it."""
+        found = self.execute(q.GET_CHEMICAL_SYSTEM, {"key": chemicalsystem})["chemicalSystem"]
+        if found is None:
+            raise NotFoundError(f"no chemical system {chemicalsystem}")
+        return found
+
+    def get_chemicalsystem_transformations(self, chemicalsystem: str) -> list[str]:
+        return [t["scopedKey"] for t in self.get_chemicalsystem(chemicalsystem)["transformations"]]
+
+    def get_chemicalsystem_networks(self, chemicalsystem: str, state: str | None = "active") -> list[str]:
+        """The networks holding the chemical system, in ``state`` (None for every state)."""
+        found = self.execute(q.CHEMICAL_SYSTEM_NETWORKS, {"key": chemicalsystem, "state": _states(state)})["chemicalSystem"]
+        return [n["scopedKey"] for n in found["networks"]]
+
+    def get_transformation_networks(self, transformation: str, state: str | None = "active") -> list[str]:
+        """The networks holding the transformation, in ``state`` (None for every state)."""
+        found = self.execute(q.TRANSFORMATION_NETWORKS, {"key": transformation, "state": _states(state)})["transformation"]
+        return [n["scopedKey"] for n in found["networks"]]
+
+    def get_network_state(self, network: str) -> str:
+        """``active``, ``inactive`` or ``deleted`` (alchemiscale's spelling)."""
+        return self.get_network(network)["state"].lower()
+
+    def set_network_state(self, network: str, state: str) -> str:
+        """``active``; ``inactive`` (its hub is not claimed from); ``deleted`` (kept, but its hub is emptied
+        and refuses new actions; what other networks share is untouched). Returns the network's key."""
+        return self.set_networks_state([network], state)[0]
+
+    def set_networks_state(self, networks: list[str], state: str) -> list[str]:
+        """Sets several networks' state at once, all or none."""
+        changed = self.execute(q.SET_NETWORK_STATE, {"keys": networks, "state": _network_state(state)})["setNetworkState"]
+        return [n["scopedKey"] for n in changed]
 
     def get_network_weight(self, network: str) -> float:
         return self.get_network(network)["weight"]
@@ -309,3 +365,17 @@ class Client:
 
 def _status_name(status: str | None) -> str | None:
     return None if status is None else status.upper()
+
+
+_NETWORK_STATES = ("active", "inactive", "deleted")
+
+
+def _network_state(state: str) -> str:
+    if state.lower() not in _NETWORK_STATES:
+        raise ValueError(f"{state!r} is not a network state: {', '.join(_NETWORK_STATES)}")
+    return state.upper()
+
+
+def _states(state: str | None) -> list[str]:
+    """One state, or every state for None, as the API's NetworkState values."""
+    return [s.upper() for s in _NETWORK_STATES] if state is None else [_network_state(state)]

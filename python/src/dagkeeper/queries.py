@@ -7,7 +7,7 @@ mutation ($scope: String!, $input: NetworkInput!) {
 }"""
 
 _NETWORK_FIELDS = """
-  scopedKey scope name weight createdAt
+  scopedKey scope name weight state createdAt
   chemicalSystems { scopedKey name components }
   transformations { scopedKey name protocol settings stateA { scopedKey name } stateB { scopedKey name } }
   statusCounts { waiting running complete error invalid deleted }
@@ -15,7 +15,40 @@ _NETWORK_FIELDS = """
 
 GET_NETWORK = f"query ($key: ID!) {{ network(scopedKey: $key) {{ {_NETWORK_FIELDS} }} }}"
 
-QUERY_NETWORKS = "query ($scope: String) { networks(scope: $scope) { scopedKey name } }"
+QUERY_NETWORKS = """
+query ($scope: String, $name: String, $state: [NetworkState!], $after: ID) {
+  networks(scope: $scope, name: $name, state: $state, after: $after) { scopedKey name }
+}"""
+
+QUERY_TRANSFORMATIONS = """
+query ($scope: String, $name: String, $after: ID) {
+  transformations(scope: $scope, name: $name, after: $after) { scopedKey name }
+}"""
+
+QUERY_CHEMICAL_SYSTEMS = """
+query ($scope: String, $name: String, $after: ID) {
+  chemicalSystems(scope: $scope, name: $name, after: $after) { scopedKey name }
+}"""
+
+PAGE_SIZE = 1000
+"""The API's default (and largest) page of networks, transformations and chemical systems."""
+
+GET_CHEMICAL_SYSTEM = """
+query ($key: ID!) {
+  chemicalSystem(scopedKey: $key) {
+    scopedKey name components
+    transformations { scopedKey name }
+  }
+}"""
+
+CHEMICAL_SYSTEM_NETWORKS = """
+query ($key: ID!, $state: [NetworkState!]) { chemicalSystem(scopedKey: $key) { networks(state: $state) { scopedKey } } }"""
+
+TRANSFORMATION_NETWORKS = """
+query ($key: ID!, $state: [NetworkState!]) { transformation(scopedKey: $key) { networks(state: $state) { scopedKey } } }"""
+
+SET_NETWORK_STATE = """
+mutation ($keys: [ID!]!, $state: NetworkState!) { setNetworkState(networkKeys: $keys, state: $state) { scopedKey state } }"""
 
 GET_TRANSFORMATION = """
 query ($key: ID!) {

@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { ApiError } from '../../client/ApiClient.js';
+import { NetworkStates } from '../../domain/networks/networkState.js';
+import type { NetworkState } from '../../domain/networks/networkState.js';
 import { TaskStatuses } from '../../domain/tasks/taskStatus.js';
 import type { TaskStatus } from '../../domain/tasks/taskStatus.js';
 import { connect, withConnectionOptions } from '../connection.js';
@@ -22,6 +24,7 @@ interface NetworkSummary {
   scope: string;
   name: string;
   weight: number;
+  state: NetworkState;
   createdAt: string;
   statusCounts: StatusCounts;
 }
@@ -36,7 +39,7 @@ interface TransformationSummary {
 }
 
 const countFields = countNames.join(' ');
-const networkFields = `scopedKey scope name weight createdAt statusCounts { ${countFields} }`;
+const networkFields = `scopedKey scope name weight state createdAt statusCounts { ${countFields} }`;
 const transformationFields = `scopedKey name protocol stateA { name } stateB { name } statusCounts { ${countFields} }`;
 
 export function registerNetworkCommands(program: Command): void {
@@ -76,20 +79,61 @@ export function registerNetworkCommands(program: Command): void {
   withConnectionOptions(
     network
       .command('list')
-      .description('list the networks you can see')
-      .option('--scope <scope>', 'only this scope (a part may be *)')
+      .description('list the networks you can see (ACTIVE ones unless --state says otherwise)')
+      .option('--scope <scope>', 'only this scope ORG-CAMPAIGN-PROJECT')
+      .option('--name <prefix>', 'only names starting with this (case-sensitive)')
+      .option('--state <states>', `comma-separated states (${NetworkStates.join(', ')}) or "all"`, 'ACTIVE')
       .option('--json', 'print JSON'),
-  ).action(async (options: JsonOption & { scope?: string }) => {
+  ).action(async (options: JsonOption & { scope?: string; name?: string; state: string }) => {
+    const state = parseStatesOption(options.state);
     const api = await connect(options);
-    const { networks } = await api.request<{ networks: NetworkSummary[] }>(
-      `query ($scope: String) { networks(scope: $scope) { ${networkFields} } }`,
-      { scope: options.scope },
-    );
+    const networks: NetworkSummary[] = [];
+    // Pages of the API's largest size until one comes back short.
+    for (let after: string | undefined; ;) {
+      const page = await api.request<{ networks: NetworkSummary[] }>(
+        `query ($scope: String, $name: String, $state: [NetworkState!], $after: ID) {
+          networks(scope: $scope, name: $name, state: $state, after: $after) { ${networkFields} }
+        }`,
+        { scope: options.scope, name: options.name, state, after },
+      );
+      networks.push(...page.networks);
+      if (page.networks.length < networksPerPage) break;
+      after = page.networks.at(-1)?.scopedKey;
+    }
     if (options.json === true) {
       console.log(JSON.stringify(networks, null, 2));
       return;
     }
-    printTable(networks.map((n) => ({ key: n.scopedKey, name: n.name, weight: n.weight, ...countColumns(n.statusCounts) })));
+    printTable(
+      networks.map((n) => ({ key: n.scopedKey, name: n.name, state: n.state, weight: n.weight, ...countColumns(n.statusCounts) })),
+    );
+  });
+
+  withConnectionOptions(
+    network
+      .command('state <networkKey> [state]')
+      .description(`show the network's state, or set it (${NetworkStates.join(', ')}; INACTIVE and DELETED stop claims from it)`)
+      .option('--json', 'print JSON'),
+  ).action(async (networkKey: string, stateText: string | undefined, options: JsonOption) => {
+    const api = await connect(options);
+    let current: { scopedKey: string; state: NetworkState };
+    if (stateText === undefined) {
+      const { network: found } = await api.request<{ network: { scopedKey: string; state: NetworkState } | null }>(
+        'query ($n: ID!) { network(scopedKey: $n) { scopedKey state } }',
+        { n: networkKey },
+      );
+      if (found === null) throw new ApiError('NOT_FOUND', `no network ${networkKey}`);
+      current = found;
+    } else {
+      const [state] = parseStatesOption(stateText);
+      const { setNetworkState } = await api.request<{ setNetworkState: Array<{ scopedKey: string; state: NetworkState }> }>(
+        'mutation ($n: ID!, $s: NetworkState!) { setNetworkState(networkKeys: [$n], state: $s) { scopedKey state } }',
+        { n: networkKey, s: state },
+      );
+      current = setNetworkState[0]!;
+    }
+    if (options.json === true) console.log(JSON.stringify(current, null, 2));
+    else console.log(`${current.scopedKey}  ${current.state}`);
   });
 
   withConnectionOptions(
@@ -111,6 +155,7 @@ export function registerNetworkCommands(program: Command): void {
     console.log(`network  ${found.name}`);
     console.log(`key      ${found.scopedKey}`);
     console.log(`scope    ${found.scope}`);
+    console.log(`state    ${found.state}`);
     console.log(`weight   ${found.weight}`);
     console.log(`created  ${found.createdAt}`);
     console.log(`tasks    ${describeCounts(found.statusCounts)}`);
@@ -128,6 +173,19 @@ export function registerNetworkCommands(program: Command): void {
 
   registerNetworkSettingCommands(network);
   registerNetworkArchiveCommands(network);
+}
+
+/** The API's page size for networks (its default `first`). */
+const networksPerPage = 1000;
+
+/** `ACTIVE`, `inactive,deleted` or `all`, as the API's NetworkState values. */
+function parseStatesOption(text: string): NetworkState[] {
+  if (text.trim().toLowerCase() === 'all') return [...NetworkStates];
+  return text.split(',').map((part) => {
+    const state = NetworkStates.find((s) => s === part.trim().toUpperCase());
+    if (state === undefined) throw new Error(`"${part}" is not a network state: ${NetworkStates.join(', ')} (or "all")`);
+    return state;
+  });
 }
 
 /** Reads and parses a network file, naming the file in every refusal (the server checks the contents). */

@@ -3,7 +3,7 @@ import type { TaskRecord } from '../tasks/taskRecords.js';
 import type { TaskStatus } from '../tasks/taskStatus.js';
 import type { AttemptEnding, ClaimAttemptRow } from './taskAttempts.js';
 
-/** A hub with weight above zero holding at least one task a claimer could take now. */
+/** An open hub (weight above zero, its network ACTIVE) holding at least one task a claimer could take now. */
 export interface ClaimableHub {
   hubId: string;
   weight: number;

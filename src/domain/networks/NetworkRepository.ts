@@ -1,5 +1,7 @@
 import type { Scope } from '../scope.js';
+import type { LookupQuery } from './lookupQuery.js';
 import type { KeyedNetwork } from './networkInput.js';
+import type { NetworkState } from './networkState.js';
 
 export interface NetworkRecord {
   id: string;
@@ -9,6 +11,7 @@ export interface NetworkRecord {
   name: string;
   /** Its task hub's weight. */
   weight: number;
+  state: NetworkState;
   createdAt: Date;
 }
 
@@ -40,12 +43,29 @@ export interface NetworkRepository {
    */
   storeNetwork(scope: Scope, network: KeyedNetwork): Promise<boolean>;
   findNetwork(scope: Scope, key: string): Promise<NetworkRecord | null>;
-  /** Networks oldest first, of one scope or of all. */
-  listNetworks(scope?: Scope): Promise<NetworkRecord[]>;
+  /** The networks a lookup names, in these states. */
+  findNetworks(query: LookupQuery & { states: readonly NetworkState[] }): Promise<NetworkRecord[]>;
   /** The network's task hub; null when there is no such network. */
-  findHub(scope: Scope, networkKey: string): Promise<{ hubId: string; networkId: string } | null>;
+  findHub(scope: Scope, networkKey: string): Promise<{ hubId: string; networkId: string; state: NetworkState } | null>;
   setHubWeight(networkId: string, weight: number): Promise<void>;
+  /**
+   * Sets the networks' state; DELETED also takes every task off their hubs (the tasks stay as they are).
+   * Run it inside a transaction.
+   */
+  setNetworkStates(networkIds: readonly string[], state: NetworkState): Promise<void>;
   findTransformation(scope: Scope, key: string): Promise<TransformationRecord | null>;
+  /** The transformations a lookup names, of one network when `networkId` is given. */
+  findTransformations(query: LookupQuery & { networkId?: string }): Promise<TransformationRecord[]>;
+  findChemicalSystem(scope: Scope, key: string): Promise<ChemicalSystemRecord | null>;
+  /** The chemical systems a lookup names, of one network when `networkId` is given. */
+  findChemicalSystems(query: LookupQuery & { networkId?: string }): Promise<ChemicalSystemRecord[]>;
+  /** The networks in these states holding the transformation or the chemical system, oldest first. */
+  networksHolding(
+    holding: { transformationId: string } | { chemicalSystemId: string },
+    states: readonly NetworkState[],
+  ): Promise<NetworkRecord[]>;
+  /** The transformations starting or ending at the chemical system, by name. */
+  transformationsTouching(chemicalSystemId: string): Promise<TransformationRecord[]>;
   /** The network's transformations by name. */
   transformationsOf(networkId: string): Promise<TransformationRecord[]>;
   /** The network's chemical systems by name. */

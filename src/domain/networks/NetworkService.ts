@@ -1,10 +1,14 @@
 import { badInput, notFound } from '../errors.js';
-import { canAccessScope, requireKind, requireScope } from '../principal.js';
+import { requireKind, requireScope } from '../principal.js';
 import type { Principal } from '../principal.js';
 import { parseScope } from '../scope.js';
 import { formatScopedKey, parseScopedKey } from '../scopedKey.js';
+import { lookupQuery } from './lookupQuery.js';
+import type { LookupArguments } from './lookupQuery.js';
 import { keyNetwork } from './networkInput.js';
 import type { NetworkInput } from './networkInput.js';
+import { checkNetworkState, checkNetworkStates } from './networkState.js';
+import type { NetworkState } from './networkState.js';
 import { checkProtocolSettings, noProtocolSettingsChecks } from './protocolSettings.js';
 import type { ProtocolSettingsChecks } from './protocolSettings.js';
 import { checkRestartPattern, maxRestartPatternChars } from '../restarts/checkRestartPattern.js';
@@ -15,6 +19,9 @@ import { checkLength } from '../textLimits.js';
 import type { ChemicalSystemRecord, NetworkRecord, TransformationRecord } from './NetworkRepository.js';
 
 export type { ChemicalSystemRecord, NetworkRecord, TransformationRecord } from './NetworkRepository.js';
+export type { NetworkState };
+
+const maxNetworksPerStateChange = 1000;
 
 /** Alchemical networks: chemical systems, transformations, their task hub and restart patterns. */
 export class NetworkService {
@@ -26,7 +33,10 @@ export class NetworkService {
     private readonly patterns: Re2Matcher = new Re2Matcher(),
   ) {}
 
-  /** Idempotent: the same network submitted again returns the stored one and changes nothing. */
+  /**
+   * Idempotent: the same network submitted again returns the stored one and changes nothing, its state
+   * included (an INACTIVE or DELETED one stays so: setState brings it back).
+   */
   async create(actor: Principal, scopeText: string, input: NetworkInput): Promise<{ network: NetworkRecord; created: boolean }> {
     requireKind(actor, 'user');
     const scope = parseScope(scopeText);
@@ -48,12 +58,93 @@ export class NetworkService {
     return network;
   }
 
-  /** Networks in the actor's scopes, optionally narrowed to one scope. */
-  async list(actor: Principal, filter: { scope?: string | undefined } = {}): Promise<NetworkRecord[]> {
-    const scope = filter.scope === undefined ? undefined : parseScope(filter.scope);
-    if (scope !== undefined) requireScope(actor, scope);
-    const networks = await this.state.networks.listNetworks(scope);
-    return networks.filter((n) => canAccessScope(actor, n.scope));
+  /** Networks in the actor's scopes by scope, name prefix, key and state (ACTIVE unless asked). */
+  async list(actor: Principal, args: LookupArguments & { state?: readonly string[] | null | undefined } = {}): Promise<NetworkRecord[]> {
+    const states = checkNetworkStates(args.state);
+    const query = await lookupQuery(
+      actor,
+      'AlchemicalNetwork',
+      args,
+      async (scope, key) => (await this.state.networks.findNetwork(scope, key))?.id ?? null,
+    );
+    return this.state.networks.findNetworks({ ...query, states });
+  }
+
+  /**
+   * Sets the networks' state, all or none: a user with access to every one's scope. DELETED keeps the
+   * network and everything it holds (other networks may share its chemical systems, transformations
+   * and tasks) and takes every task off its hub; see networkState.ts.
+   */
+  async setState(actor: Principal, networkKeys: readonly string[], stateText: string): Promise<NetworkRecord[]> {
+    requireKind(actor, 'user');
+    const state = checkNetworkState(stateText);
+    if (networkKeys.length === 0) throw badInput('name at least one network', { field: 'networkKeys' });
+    if (networkKeys.length > maxNetworksPerStateChange) {
+      throw badInput(`at most ${maxNetworksPerStateChange} networks at once`, {
+        field: 'networkKeys',
+        maxItems: maxNetworksPerStateChange,
+      });
+    }
+    const keys = [...new Set(networkKeys)];
+    const networks = await Promise.all(keys.map((key) => this.get(actor, key)));
+    await this.state.transaction((tx) =>
+      tx.networks.setNetworkStates(
+        networks.map((n) => n.id),
+        state,
+      ),
+    );
+    const byKey = new Map(networks.map((n) => [n.scopedKey, { ...n, state }]));
+    return networkKeys.flatMap((key) => byKey.get(key) ?? []);
+  }
+
+  /** The networks holding the transformation or chemical system, in these states (ACTIVE unless asked). */
+  async networksHolding(
+    holding: { transformationId: string } | { chemicalSystemId: string },
+    states: readonly string[] | null | undefined,
+  ): Promise<NetworkRecord[]> {
+    return this.state.networks.networksHolding(holding, checkNetworkStates(states));
+  }
+
+  async transformationsTouching(chemicalSystemId: string): Promise<TransformationRecord[]> {
+    return this.state.networks.transformationsTouching(chemicalSystemId);
+  }
+
+  /** Transformations in the actor's scopes by scope, name prefix, key and network. */
+  async findTransformations(
+    actor: Principal,
+    args: LookupArguments & { networkKey?: string | null | undefined },
+  ): Promise<TransformationRecord[]> {
+    const query = await lookupQuery(
+      actor,
+      'Transformation',
+      args,
+      async (scope, key) => (await this.state.networks.findTransformation(scope, key))?.id ?? null,
+    );
+    const networkId = args.networkKey === null || args.networkKey === undefined ? undefined : (await this.get(actor, args.networkKey)).id;
+    return this.state.networks.findTransformations({ ...query, ...(networkId === undefined ? {} : { networkId }) });
+  }
+
+  /** Chemical systems in the actor's scopes by scope, name prefix, key and network. */
+  async findChemicalSystems(
+    actor: Principal,
+    args: LookupArguments & { networkKey?: string | null | undefined },
+  ): Promise<ChemicalSystemRecord[]> {
+    const query = await lookupQuery(
+      actor,
+      'ChemicalSystem',
+      args,
+      async (scope, key) => (await this.state.networks.findChemicalSystem(scope, key))?.id ?? null,
+    );
+    const networkId = args.networkKey === null || args.networkKey === undefined ? undefined : (await this.get(actor, args.networkKey)).id;
+    return this.state.networks.findChemicalSystems({ ...query, ...(networkId === undefined ? {} : { networkId }) });
+  }
+
+  async getChemicalSystem(actor: Principal, scopedKeyText: string): Promise<ChemicalSystemRecord> {
+    const { key, scope } = parseScopedKey(scopedKeyText, 'ChemicalSystem');
+    requireScope(actor, scope);
+    const system = await this.state.networks.findChemicalSystem(scope, key);
+    if (system === null) throw notFound(`chemical system ${scopedKeyText}`);
+    return system;
   }
 
   async setWeight(actor: Principal, scopedKeyText: string, weight: number): Promise<NetworkRecord> {

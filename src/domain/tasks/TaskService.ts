@@ -10,6 +10,7 @@ import type { Principal } from '../principal.js';
 import { parseScope } from '../scope.js';
 import type { Scope } from '../scope.js';
 import { formatScopedKey, parseScopedKey } from '../scopedKey.js';
+import type { NetworkState } from '../networks/networkState.js';
 import type { StateAccess } from '../state/StateAccess.js';
 import { applyStatusChange } from './applyStatusChange.js';
 import { taskSeeds } from './taskSeeds.js';
@@ -174,6 +175,8 @@ export class TaskService {
   async action(actor: Principal, networkKey: string, taskIds: string[]): Promise<string[]> {
     requireKind(actor, 'user');
     const hub = await this.hubOf(actor, networkKey);
+    if (hub.state === 'DELETED')
+      throw badInput(`network ${networkKey} is DELETED: set it ACTIVE or INACTIVE to action tasks on it`, { networkState: 'DELETED' });
     await this.requireVisible(actor, taskIds);
     const eligible = await this.state.tasks.ofNetworkInStatus(taskIds, hub.networkId, actionableStatuses);
     await this.state.tasks.addToHub(hub.hubId, eligible);
@@ -213,7 +216,7 @@ export class TaskService {
     }
   }
 
-  private async hubOf(actor: Principal, networkKey: string): Promise<{ hubId: string; networkId: string }> {
+  private async hubOf(actor: Principal, networkKey: string): Promise<{ hubId: string; networkId: string; state: NetworkState }> {
     const { key, scope } = parseScopedKey(networkKey, 'AlchemicalNetwork');
     requireScope(actor, scope);
     const hub = await this.state.networks.findHub(scope, key);

@@ -4,11 +4,13 @@ import type {
   NetworkRepository,
   TransformationRecord,
 } from '../../../domain/networks/NetworkRepository.js';
+import type { LookupQuery } from '../../../domain/networks/lookupQuery.js';
 import type { KeyedNetwork } from '../../../domain/networks/networkInput.js';
+import type { NetworkState } from '../../../domain/networks/networkState.js';
 import type { Scope } from '../../../domain/scope.js';
 import { formatScopedKey } from '../../../domain/scopedKey.js';
 import { jsonInput } from '../json.js';
-import { ensureScopeId } from '../scopes.js';
+import { ensureScopeId, scopeFilter } from '../scopes.js';
 import { lockTransformations } from '../sql/lockTransformations.js';
 import type { StateClient } from './stateClient.js';
 
@@ -69,22 +71,82 @@ export class PrismaNetworkRepository implements NetworkRepository {
     return row === null ? null : toNetworkRecord(row);
   }
 
-  async listNetworks(scope?: Scope): Promise<NetworkRecord[]> {
+  async findNetworks(query: LookupQuery & { states: readonly NetworkState[] }): Promise<NetworkRecord[]> {
     const rows = await this.db.alchemicalNetwork.findMany({
-      where: scope === undefined ? {} : { scope },
+      where: { AND: [lookupWhere(query), { state: { in: [...query.states] } }] },
       include: { scope: scopeSelect, hub: true },
-      orderBy: { createdAt: 'asc' },
+      orderBy: { id: 'asc' },
+      take: query.limit,
     });
     return rows.map(toNetworkRecord);
   }
 
-  async findHub(scope: Scope, networkKey: string): Promise<{ hubId: string; networkId: string } | null> {
-    const hub = await this.db.taskHub.findFirst({ where: { network: { key: networkKey, scope } }, select: { id: true, networkId: true } });
-    return hub === null ? null : { hubId: hub.id, networkId: hub.networkId };
+  async findHub(scope: Scope, networkKey: string): Promise<{ hubId: string; networkId: string; state: NetworkState } | null> {
+    const hub = await this.db.taskHub.findFirst({
+      where: { network: { key: networkKey, scope } },
+      select: { id: true, networkId: true, network: { select: { state: true } } },
+    });
+    return hub === null ? null : { hubId: hub.id, networkId: hub.networkId, state: hub.network.state };
   }
 
   async setHubWeight(networkId: string, weight: number): Promise<void> {
     await this.db.taskHub.update({ where: { networkId }, data: { weight } });
+  }
+
+  async setNetworkStates(networkIds: readonly string[], state: NetworkState): Promise<void> {
+    await this.db.alchemicalNetwork.updateMany({ where: { id: { in: [...networkIds] } }, data: { state } });
+    if (state === 'DELETED') await this.db.taskAction.deleteMany({ where: { hub: { networkId: { in: [...networkIds] } } } });
+  }
+
+  async findTransformations(query: LookupQuery & { networkId?: string }): Promise<TransformationRecord[]> {
+    const rows = await this.db.transformation.findMany({
+      where: { AND: [lookupWhere(query), query.networkId === undefined ? {} : { networks: { some: { networkId: query.networkId } } }] },
+      include: { scope: scopeSelect },
+      orderBy: { id: 'asc' },
+      take: query.limit,
+    });
+    return rows.map(toTransformationRecord);
+  }
+
+  async findChemicalSystem(scope: Scope, key: string): Promise<ChemicalSystemRecord | null> {
+    const row = await this.db.chemicalSystem.findFirst({ where: { key, scope }, include: { scope: scopeSelect } });
+    return row === null ? null : toChemicalSystemRecord(row);
+  }
+
+  async findChemicalSystems(query: LookupQuery & { networkId?: string }): Promise<ChemicalSystemRecord[]> {
+    const rows = await this.db.chemicalSystem.findMany({
+      where: { AND: [lookupWhere(query), query.networkId === undefined ? {} : { networks: { some: { networkId: query.networkId } } }] },
+      include: { scope: scopeSelect },
+      orderBy: { id: 'asc' },
+      take: query.limit,
+    });
+    return rows.map(toChemicalSystemRecord);
+  }
+
+  async networksHolding(
+    holding: { transformationId: string } | { chemicalSystemId: string },
+    states: readonly NetworkState[],
+  ): Promise<NetworkRecord[]> {
+    const rows = await this.db.alchemicalNetwork.findMany({
+      where: {
+        state: { in: [...states] },
+        ...('transformationId' in holding
+          ? { edges: { some: { transformationId: holding.transformationId } } }
+          : { nodes: { some: { chemicalSystemId: holding.chemicalSystemId } } }),
+      },
+      include: { scope: scopeSelect, hub: true },
+      orderBy: { id: 'asc' },
+    });
+    return rows.map(toNetworkRecord);
+  }
+
+  async transformationsTouching(chemicalSystemId: string): Promise<TransformationRecord[]> {
+    const rows = await this.db.transformation.findMany({
+      where: { OR: [{ stateAId: chemicalSystemId }, { stateBId: chemicalSystemId }] },
+      include: { scope: scopeSelect },
+      orderBy: [{ name: 'asc' }, { id: 'asc' }],
+    });
+    return rows.map(toTransformationRecord);
   }
 
   async findTransformation(scope: Scope, key: string): Promise<TransformationRecord | null> {
@@ -145,10 +207,27 @@ export class PrismaNetworkRepository implements NetworkRepository {
   }
 }
 
+/** A LookupQuery as a Prisma filter on a model with id, key, name and scope. */
+function lookupWhere(query: LookupQuery) {
+  return {
+    AND: [
+      scopeFilter(query.visibleIn),
+      query.scope === undefined ? {} : { scope: query.scope },
+      query.namePrefix === undefined ? {} : { name: { startsWith: escapeLike(query.namePrefix) } },
+      query.key === undefined ? {} : { key: query.key },
+      query.afterId === undefined ? {} : { id: { gt: query.afterId } },
+    ],
+  };
+}
+
+/** Prisma hands startsWith to LIKE unescaped: `%`, `_` and a backslash would act as wildcards and an escape. */
+const escapeLike = (text: string): string => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+
 function toNetworkRecord(row: {
   id: string;
   key: string;
   name: string;
+  state: NetworkState;
   createdAt: Date;
   scope: Scope;
   hub: { weight: number } | null;
@@ -160,6 +239,7 @@ function toNetworkRecord(row: {
     scope: row.scope,
     name: row.name,
     weight: row.hub?.weight ?? 0,
+    state: row.state,
     createdAt: row.createdAt,
   };
 }

@@ -6,9 +6,10 @@ import type { Sql } from '../sqlStatement.js';
 import { appendEventsCte, notifyListeners } from './taskEvents.js';
 
 /**
- * Hubs with weight above zero that hold at least one task a claimer could take now. The lateral
- * `LIMIT 1` stops at the first claimable task of each hub; as a plain EXISTS the planner may instead
- * hash every waiting task, which makes each claim cost in proportion to the queue.
+ * Hubs that hold at least one task a claimer could take now. The lateral `LIMIT 1` stops at the first
+ * claimable task of each hub; as a plain EXISTS the planner may instead hash every waiting task, which
+ * makes each claim cost in proportion to the queue. `h.weight > 0` and the network's state repeat what
+ * claimableActions requires, so the planner skips closed hubs before it looks for their tasks.
  */
 export function claimableHubs(protocols: readonly string[] | null): Sql {
   return sql`
@@ -20,39 +21,39 @@ export function claimableHubs(protocols: readonly string[] | null): Sql {
          SELECT 1 ${claimableActions(protocols)} AND a."hubId" = h.id
           ORDER BY t.priority, t."createdAt", t.id
           LIMIT 1) claimable
-     WHERE h.weight > 0`;
+     WHERE h.weight > 0 AND n.state = 'ACTIVE'`;
 }
 
 /**
- * What "claimable" means, once: a task actioned on a hub (aliases a, t, tf, parent), WAITING, of one
- * of the protocols (any, for null), not extending an unfinished task. The hub's weight and the
- * claimer's scopes are the callers' to add. The claim, the hubs with work and the claimable counts
- * a compute manager watches all start from here, so they cannot disagree.
+ * What "claimable" means, once: a task actioned on a hub of weight above zero whose network is ACTIVE
+ * (aliases a, ah, an, t, tf, parent), WAITING, of one of the protocols (any, for null), not extending
+ * an unfinished task. The claimer's scopes are the callers' to add. The claim, the hubs with work and
+ * the claimable counts a compute manager watches all start from here, so they cannot disagree; and the
+ * claim itself checks the hub, so a hub closed since a claimer's check-in is not claimed from.
  */
 function claimableActions(protocols: readonly string[] | null): Sql {
   return sql`
       FROM "TaskAction" a
+      JOIN "TaskHub" ah ON ah.id = a."hubId"
+      JOIN "AlchemicalNetwork" an ON an.id = ah."networkId"
       JOIN "Task" t ON t.id = a."taskId"
       JOIN "Transformation" tf ON tf.id = t."transformationId"
       LEFT JOIN "Task" parent ON parent.id = t."extendsId"
      WHERE t.status = 'WAITING'
+       AND ah.weight > 0 AND an.state = 'ACTIVE'
        ${protocolFilter(protocols)}
        AND (t."extendsId" IS NULL OR parent.status = 'COMPLETE')`;
 }
 
 /**
- * Claimable tasks per protocol and hub scope, over hubs with weight above zero: what a claimer could
- * take now, before its scopes narrow it (the domain applies them as claims do). A task actioned on
- * several hubs of one scope counts once.
+ * Claimable tasks per protocol and hub scope: what a claimer could take now, before its scopes narrow
+ * it (the domain applies them as claims do). A task actioned on several hubs of one scope counts once.
  */
 export async function claimableTaskCounts(tx: StateTx, protocols: readonly string[] | null): Promise<ClaimableCountRow[]> {
   return sqlRows<ClaimableCountRow[]>(tx)`
     SELECT c.protocol, s.org, s.campaign, s.project, count(DISTINCT c.task_id)::int AS count
-      FROM (SELECT tf.protocol, a."hubId" AS hub_id, t.id AS task_id ${claimableActions(protocols)}) c
-      JOIN "TaskHub" h ON h.id = c.hub_id
-      JOIN "AlchemicalNetwork" n ON n.id = h."networkId"
-      JOIN "Scope" s ON s.id = n."scopeId"
-     WHERE h.weight > 0
+      FROM (SELECT tf.protocol, an."scopeId" AS scope_id, t.id AS task_id ${claimableActions(protocols)}) c
+      JOIN "Scope" s ON s.id = c.scope_id
      GROUP BY c.protocol, s.org, s.campaign, s.project
      ORDER BY c.protocol, s.org, s.campaign, s.project`;
 }
