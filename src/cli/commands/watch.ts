@@ -59,17 +59,15 @@ async function watch(api: ApiClient, options: WatchOptions): Promise<void> {
   if (terminal) draw();
   else for (const line of renderProgress(model, title, Number.MAX_SAFE_INTEGER)) console.log(line);
 
-  const fillIn = async () => {
-    const ids = model.incomplete();
-    if (ids.length === 0) return;
-    const tasks = await Promise.all(
-      ids.map((id) => api.request<{ task: SnapshotTask | null }>(`query ($id: ID!) { task(id: $id) { ${taskFields} } }`, { id })),
-    );
-    model.load(tasks.flatMap((t) => (t.task === null ? [] : [t.task])));
+  const fetchTask = async (id: string) => {
+    const { task } = await api.request<{ task: SnapshotTask | null }>(`query ($id: ID!) { task(id: $id) { ${taskFields} } }`, { id });
+    if (task !== null) model.load([task]);
   };
 
   await new Promise<void>((resolve, reject) => {
     let dirty = false;
+    /** Events are handled one after another, in cursor order, even when one waits for its task to be fetched. */
+    let handled = Promise.resolve();
     let finishing: NodeJS.Timeout | undefined;
     const client = createClient({
       url: api.endpoint.replace(/^http/, 'ws'),
@@ -97,6 +95,26 @@ async function watch(api: ApiClient, options: WatchOptions): Promise<void> {
     };
     process.once('SIGINT', () => stop());
 
+    const handle = async (event: WatchEvent) => {
+      if (model.needsFetchBefore(event)) await fetchTask(event.taskId);
+      const said = model.apply(event);
+      if (said === null) return;
+      if (!terminal) {
+        const task = model.tasks.get(event.taskId);
+        console.log(
+          `${event.occurredAt.slice(11, 19)} ${shortId(event.taskId)} ${task?.name ?? ''}  ${said}  ${task === undefined ? '' : unitBar(task)}`,
+        );
+      }
+      dirty = true;
+      if (options.exitWhenDone === true) {
+        // An ERROR may be followed at once by a restart to WAITING: decide after the burst.
+        clearTimeout(finishing);
+        finishing = setTimeout(() => {
+          if (model.allFinished()) stop();
+        }, 300);
+      }
+    };
+
     client.subscribe<{ taskEvents: WatchEvent }>(
       { query: eventsSubscription, variables: { filter, since: model.cursor ?? taskEventCursor } },
       {
@@ -107,24 +125,9 @@ async function watch(api: ApiClient, options: WatchOptions): Promise<void> {
           }
           const event = data?.taskEvents;
           if (event === undefined) return;
-          const said = model.apply(event);
-          if (said === null) return;
-          if (!terminal) {
-            const task = model.tasks.get(event.taskId);
-            console.log(
-              `${event.occurredAt.slice(11, 19)} ${shortId(event.taskId)} ${task?.name ?? ''}  ${said}  ${task === undefined ? '' : unitBar(task)}`,
-            );
-          }
-          dirty = true;
-          if (model.incomplete().length > 0)
-            fillIn().catch((error: unknown) => stop(error instanceof Error ? error : new Error(String(error))));
-          if (options.exitWhenDone === true) {
-            // An ERROR may be followed at once by a restart to WAITING: decide after the burst.
-            clearTimeout(finishing);
-            finishing = setTimeout(() => {
-              if (model.allFinished()) stop();
-            }, 300);
-          }
+          handled = handled
+            .then(() => handle(event))
+            .catch((error: unknown) => stop(error instanceof Error ? error : new Error(String(error))));
         },
         error: (error) => {
           const list = Array.isArray(error) ? (error as Array<{ message: string; extensions?: { code?: string } }>) : [];

@@ -38,6 +38,9 @@ export interface WatchEvent {
 
 export const finishedStatuses = new Set(['COMPLETE', 'ERROR', 'INVALID', 'DELETED']);
 
+/** Events that only happen to a task with a ProtocolDAG. */
+const dagEvents = new Set(['UnitResultRecorded', 'ResultFileAvailable', 'ProtocolDAGResultRecorded']);
+
 export class WatchModel {
   readonly tasks = new Map<string, WatchedTask>();
   private lastCursor = -1n;
@@ -89,9 +92,15 @@ export class WatchModel {
     }
   }
 
-  /** Tasks whose name or DAG the caller should fetch. */
-  incomplete(): string[] {
-    return [...this.tasks.values()].filter((t) => t.name === '' || (t.units === null && t.status !== 'WAITING')).map((t) => t.id);
+  /**
+   * Whether the caller should fetch the event's task before applying it: a task not seen yet, or one
+   * whose DAG is unknown while the event says it has one. Fetched first, the line the event prints shows
+   * the task's units as they stand at least as late as the event, never "no DAG yet".
+   */
+  needsFetchBefore(event: WatchEvent): boolean {
+    const task = this.tasks.get(event.taskId);
+    if (task === undefined || task.name === '') return true;
+    return task.units === null && dagEvents.has(event.__typename);
   }
 
   allFinished(): boolean {
