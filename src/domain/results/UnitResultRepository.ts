@@ -1,21 +1,7 @@
 import type { UnitResultRecord } from './UnitResultService.js';
 
-/** A unit result to record: its document and log are in the object store already. */
-export interface NewUnitResult {
-  taskId: string;
-  unitKey: string;
-  attempt: number;
-  ok: boolean;
-  objectKey: string;
-  sha256: string;
-  size: number;
-  logKey: string | null;
-  exception: string | null;
-  traceback: string | null;
-  startedAt: Date;
-  endedAt: Date;
-  claimId: string;
-}
+/** A unit result to record: its document and log are in the object store already; the store gives its id and createdAt. */
+export type NewUnitResult = Omit<UnitResultRecord, 'id' | 'createdAt'>;
 
 /** Unit results: one per unit per attempt, each recorded through the attempt's claim. */
 export interface UnitResultRepository {
