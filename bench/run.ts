@@ -7,7 +7,9 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { adminUrl } from '../test/support/postgres.js';
+import { bigInputs } from './bigInputs.js';
 import { bigNetwork } from './bigNetwork.js';
+import { claimHubScaling } from './claimHubScaling.js';
 import { claimScaling } from './claimScaling.js';
 import { claimThroughput } from './claimThroughput.js';
 import { deadWorker } from './deadWorker.js';
@@ -15,6 +17,7 @@ import { eventFanOut } from './eventFanOut.js';
 import { resultFileTransfer } from './resultFileTransfer.js';
 import { resume } from './resume.js';
 import { smallWrites } from './smallWrites.js';
+import { unitCycle } from './unitCycle.js';
 import type { Benchmark } from './support/benchmark.js';
 import { currentLoad, machineFacts } from './support/machine.js';
 import { failedChecks, printSummary, renderMarkdown } from './support/report.js';
@@ -31,6 +34,9 @@ const benchmarks: Benchmark[] = [
   smallWrites,
   deadWorker,
   bigNetwork,
+  claimHubScaling,
+  unitCycle,
+  bigInputs,
 ];
 
 interface Arguments {

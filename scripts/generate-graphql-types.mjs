@@ -25,6 +25,7 @@ const mappers = {
   ComputeManager: 'ComputeManagerParent',
   Claim: 'ClaimParent',
   UploadTicket: 'UploadTicketParent',
+  InputObject: 'InputObjectParent',
   FinishResult: 'FinishResultParent',
   TaskStatusChanged: 'TaskStatusChangedParent',
   UnitResultRecorded: 'UnitResultRecordedParent',

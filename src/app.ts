@@ -9,9 +9,11 @@ import type { Principal } from './domain/principal.js';
 import { createServices } from './domain/services.js';
 import type { Services } from './domain/services.js';
 import { createApolloServer } from './graphql/apolloServer.js';
+import { createFormatError } from './graphql/formatError.js';
 import { createContext } from './graphql/context.js';
 import { buildSchema } from './graphql/schema.js';
 import { closeStalledBody } from './http/bodyProgress.js';
+import { createFastGraphQL } from './http/fastGraphQL.js';
 import { createGraphQLHandler } from './http/graphqlHandler.js';
 import { dashboardRoutes } from './http/dashboardRoutes.js';
 import { createSignedObjectHandler } from './http/objectRoutes.js';
@@ -113,6 +115,7 @@ export async function startApp(config: Config, options: { log?: Logger; clock?: 
       protocolSettings: builtInSettingsChecks,
       clock: options.clock,
       uploadSweepGraceSeconds: config.uploadSweepGraceSeconds,
+      maxInputBytes: config.maxInputBytes,
     });
     const sweeper = startExpirySweeper(services, config.tasks.computeServiceExpirySeconds, log);
     releases.push(async () => sweeper.stop());
@@ -165,6 +168,9 @@ export async function startApp(config: Config, options: { log?: Logger; clock?: 
       limits: config.requestLimits,
       maxMessageBytes: config.maxRequestBytes,
     });
+    const fastPath = config.graphqlFastPath
+      ? createFastGraphQL({ schema, limits: config.requestLimits, formatError: createFormatError(log), metrics })
+      : undefined;
     const apollo = createApolloServer({
       schema,
       httpServer,
@@ -173,6 +179,7 @@ export async function startApp(config: Config, options: { log?: Logger; clock?: 
       shutdownGraceMs: config.shutdownGraceMs,
       limits: config.requestLimits,
       stopWebSockets: () => ws.stop(),
+      onStopping: () => fastPath?.close(),
     });
     await apollo.start();
     // Apollo's drain closes the HTTP server and the WebSocket side.
@@ -184,7 +191,8 @@ export async function startApp(config: Config, options: { log?: Logger; clock?: 
         onUnexpectedError: (error) => log.error({ err: error }, 'object route failed'),
         isUploadOpen: async (grant) =>
           (await services.resultFiles.acceptsBytes(grant.key, grant.part?.uploadId)) ||
-          services.imports.acceptsBytes(grant.key, grant.part?.uploadId),
+          (await services.imports.acceptsBytes(grant.key, grant.part?.uploadId)) ||
+          services.inputs.uploads.acceptsBytes(grant.key, grant.part?.uploadId),
         onBytes: (direction, bytes) => metrics.objectBytes.inc({ direction }, bytes),
       });
       prefixRoutes.push((req, res, requestUrl) => {
@@ -204,6 +212,7 @@ export async function startApp(config: Config, options: { log?: Logger; clock?: 
           makeContext,
           maxRequestBytes: config.maxRequestBytes,
           bodyTimeoutMs: config.bodyTimeoutMs,
+          fastPath,
           onAuthFailure: () => metrics.authFailures.inc({ transport: 'http' }),
         }),
         '/healthz': healthRoute([

@@ -33,6 +33,8 @@ export interface Config {
   logLevel: string;
   /** Largest GraphQL request body accepted, in bytes. */
   maxRequestBytes: number;
+  /** Run accepted documents' queries and mutations over HTTP without Apollo's pipeline, with identical answers (src/http/fastGraphQL.ts). */
+  graphqlFastPath: boolean;
   /** What one GraphQL document may ask for: tokens, depth, estimated cost, aliases, root fields, directives. */
   requestLimits: RequestLimits;
   /** How long graceful shutdown waits for open requests and sockets before closing them. */
@@ -48,6 +50,8 @@ export interface Config {
    * interrupted writes left in the object store this long after the claim ended.
    */
   uploadSweepGraceSeconds: number;
+  /** The largest input object accepted, in bytes of content (docs/inputs.md). */
+  maxInputBytes: number;
   tasks: TaskSettings;
   events: EventSettings;
 }
@@ -145,6 +149,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     signingSecret: text('DAGKEEPER_SIGNING_SECRET'),
     logLevel: text('LOG_LEVEL') ?? 'info',
     maxRequestBytes: integer('DAGKEEPER_MAX_REQUEST_BYTES', 1024 * 1024, 1024, 512 * 1024 * 1024),
+    graphqlFastPath: flag('DAGKEEPER_GRAPHQL_FAST_PATH', true),
     requestLimits: {
       // Above 5,000 tokens a document could nest deeply enough to exhaust the stack of graphql-js's recursive parser.
       maxTokens: integer('DAGKEEPER_MAX_QUERY_TOKENS', defaultRequestLimits.maxTokens, 100, 5_000),
@@ -160,6 +165,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     bodyTimeoutMs: integer('DAGKEEPER_BODY_TIMEOUT_MS', 10_000, 100, 3_600_000),
     tokenReuseMs: integer('DAGKEEPER_TOKEN_REUSE_MS', 1_000, 0, 60_000),
     uploadSweepGraceSeconds: integer('DAGKEEPER_UPLOAD_SWEEP_GRACE_SECONDS', 3_600, 60, 30 * 86_400),
+    maxInputBytes: integer('DAGKEEPER_MAX_INPUT_BYTES', 1024 ** 3, 1, 5 * 1024 ** 4),
     tasks: {
       computeServiceExpirySeconds: integer('DAGKEEPER_COMPUTE_EXPIRY_SECONDS', 20, 1, 86_400),
       claimFailureLimit: integer('DAGKEEPER_CLAIM_FAILURE_LIMIT', 5, 0, 1_000_000),
@@ -210,6 +216,22 @@ function parseObjects(text: (name: string) => string | undefined, dataDir: strin
     region: text('S3_REGION') ?? 'us-east-1',
     publicEndpoint: text('S3_PUBLIC_ENDPOINT'),
   };
+}
+
+/** What `dagkeeper worker` reads from the environment. */
+export interface WorkerSettings {
+  /** Bound on the host's input cache (docs/inputs.md, "On workers"). */
+  inputCacheBytes: number;
+}
+
+export function loadWorkerSettings(env: Env = process.env): WorkerSettings {
+  const raw = env.DAGKEEPER_WORKER_INPUT_CACHE_BYTES?.trim();
+  if (raw === undefined || raw === '') return { inputCacheBytes: 20 * 1024 ** 3 };
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new ConfigError([`DAGKEEPER_WORKER_INPUT_CACHE_BYTES must be a whole number of bytes above 0, got "${raw}"`]);
+  }
+  return { inputCacheBytes: value };
 }
 
 /** What the CLI needs to reach a running server. */

@@ -1,5 +1,6 @@
 import type { MachineFacts } from './machine.js';
 import type { Scale } from './scale.js';
+import { spread } from './stats.js';
 
 /** What every benchmark file exports, and what it hands back to the runner. */
 
@@ -61,7 +62,9 @@ export const fmtMs = (ms: number): string =>
   Number.isNaN(ms) ? 'n/a' : ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : ms >= 100 ? `${ms.toFixed(0)} ms` : `${ms.toFixed(2)} ms`;
 export const fmtSeconds = (ms: number): string => (Number.isNaN(ms) ? 'n/a' : `${(ms / 1000).toFixed(2)} s`);
 export const fmtRatio = (ratio: number): string => (Number.isFinite(ratio) ? `${ratio.toFixed(2)}×` : 'n/a');
-export const fmtRate = (perSecond: number, unit: string): string => `${Math.round(perSecond).toLocaleString('en-US')} ${unit}/s`;
+/** Whole numbers, but a tenth under 100/s, where rounding would hide a fair share of the difference. */
+export const fmtRate = (perSecond: number, unit: string): string =>
+  `${perSecond < 100 ? perSecond.toFixed(1) : Math.round(perSecond).toLocaleString('en-US')} ${unit}/s`;
 export const fmtBytes = (bytes: number): string =>
   bytes >= 1024 ** 3
     ? `${(bytes / 1024 ** 3).toFixed(2)} GiB`
@@ -69,3 +72,28 @@ export const fmtBytes = (bytes: number): string =>
       ? `${(bytes / 1024 ** 2).toFixed(1)} MiB`
       : `${(bytes / 1024).toFixed(0)} KiB`;
 export const fmtMiBps = (bytes: number, ms: number): string => `${(bytes / 1024 ** 2 / (ms / 1000)).toFixed(0)} MiB/s`;
+/** CPU time per operation: three significant figures, as these run from hundredths of a millisecond to tens. */
+export const fmtCpuMs = (ms: number): string =>
+  Number.isNaN(ms)
+    ? 'n/a'
+    : ms >= 100
+      ? `${ms.toFixed(0)} ms`
+      : ms >= 10
+        ? `${ms.toFixed(1)} ms`
+        : ms >= 1
+          ? `${ms.toFixed(2)} ms`
+          : `${ms.toFixed(3)} ms`;
+
+const unitOf = (text: string): string => /[^\d.,]*$/.exec(text)?.[0] ?? '';
+
+/** The median of the rounds, with their range when there is more than one: `1,487 tasks/s (1,402–1,530)`. */
+export function fmtSpread(values: readonly number[], format: (value: number) => string): string {
+  const s = spread(values);
+  if (Number.isNaN(s.median)) return 'n/a';
+  const [mid, low, high] = [format(s.median), format(s.min), format(s.max)];
+  if (values.length < 2 || low === high) return mid;
+  // The range without the unit when all three share it: `0.38× (0.38–0.52)`.
+  const unit = unitOf(mid);
+  const bare = (text: string) => (unit !== '' && unitOf(text) === unit ? text.slice(0, -unit.length) : text);
+  return unitOf(low) === unit && unitOf(high) === unit ? `${mid} (${bare(low)}–${bare(high)})` : `${mid} (${low}–${high})`;
+}

@@ -55,7 +55,7 @@ export async function withDatabase<T>(url: string, work: (client: pg.Client) => 
  * Adds `count` WAITING tasks of the transformation named `transformationName`, actioned on its
  * network's hub, in batches of plain SQL (`generate_series`): the API creates at most 1,000 tasks per
  * call, one row at a time, which would make a million-task setup take longer than the benchmark.
- * The rows are what TaskService.create and actionTasks write, minus the creation events. The tables
+ * The rows are what TaskService.create and actionTasks write (a random seed each, as createTasks gives), minus the creation events. The tables
  * are vacuumed and analyzed afterwards (see vacuumAnalyze).
  */
 export async function insertWaitingTasks(
@@ -82,8 +82,9 @@ export async function insertWaitingTasks(
       // createdAt one millisecond apart, oldest first, so the claim order (priority, age) is well defined.
       await client.query(
         `WITH inserted AS (
-           INSERT INTO "Task" (id, "scopeId", "transformationId", status, priority, fence, "createdAt", "updatedAt")
-           SELECT gen_random_uuid(), $1::uuid, $2::uuid, 'WAITING', 10, 0, now() - (($4::int - g) * interval '1 millisecond'), now()
+           INSERT INTO "Task" (id, "scopeId", "transformationId", status, priority, fence, seed, "createdAt", "updatedAt")
+           SELECT gen_random_uuid(), $1::uuid, $2::uuid, 'WAITING', 10, 0, floor(random() * 9007199254740991)::bigint,
+                  now() - (($4::int - g) * interval '1 millisecond'), now()
              FROM generate_series(1, $4::int) AS g
            RETURNING id)
          INSERT INTO "TaskAction" ("hubId", "taskId") SELECT $3::uuid, id FROM inserted`,
@@ -172,5 +173,12 @@ export async function claim(compute: ApiClient, serviceId: string, protocols: st
 export async function vacuumAnalyze(databaseUrl: string, tables: readonly string[]): Promise<void> {
   await withDatabase(databaseUrl, async (client) => {
     for (const table of tables) await client.query(`VACUUM (ANALYZE) ${table}`);
+  });
+}
+
+/** vacuumAnalyze for every table of a database: the write-path rounds touch many (claims, results, events, the outbox). */
+export async function vacuumDatabase(databaseUrl: string): Promise<void> {
+  await withDatabase(databaseUrl, async (client) => {
+    await client.query('VACUUM (ANALYZE)');
   });
 }

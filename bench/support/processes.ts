@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
@@ -42,6 +42,25 @@ const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((arg) => 
 /** Spawns the compiled CLI as the leader of a new process group. */
 export function spawnCli(args: string[], env: Record<string, string>): ChildProcess {
   const child = spawn(process.execPath, [...nodeArgs, cliPath, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  if (child.pid !== undefined) liveGroups.add(child.pid);
+  return child;
+}
+
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+
+/**
+ * Forks a TypeScript module of the benchmarks (run through tsx, as the benchmarks are) as the leader of
+ * a new process group, with an IPC channel: a program the benchmarks compare with, in a node process of
+ * its own as it runs in production.
+ */
+export function forkModule(modulePath: string, env: Record<string, string>): ChildProcess {
+  const child = fork(modulePath, [], {
+    cwd: repoRoot,
+    env,
+    execArgv: [...nodeArgs, '--import', 'tsx'],
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    detached: true,
+  });
   if (child.pid !== undefined) liveGroups.add(child.pid);
   return child;
 }

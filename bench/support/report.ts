@@ -80,6 +80,8 @@ export function renderMarkdown(record: RunRecord): string {
   lines.push(
     `Written by \`${record.command}\` on ${record.startedAt.toISOString()} (${minutes} min). Every number is next to an anchor measured in the same run on the same machine;`,
     'the ratio says how dagkeeper compares with it. Benchmarks run one after another, each on PostgreSQL databases of its own that are dropped afterwards.',
+    'Where dagkeeper is compared with another program, that program runs in a process of its own like the server, the two alternate round by round, and each number is a median with',
+    "the rounds' range (min–max) in brackets, next to the CPU per operation of each side's process and PostgreSQL (from /proc; steadier than throughput on a shared machine).",
     '',
     '| machine | |',
     '|---|---|',
@@ -158,8 +160,10 @@ function describeScale(scale: Scale): string {
     `transfer ${(scale.transferBytes / 1024 ** 2).toFixed(0)} MiB via ${scale.transferStores.join(' and ')}`,
     `resume ${scale.resumeDone} of ${scale.resumeUnits} units done`,
     `fan-out ${scale.fanOutSubscribers} subscribers`,
-    `small writes ${scale.smallWrites}`,
+    `small writes ${scale.smallWrites} × ${scale.smallWritesRounds} round(s)`,
     `dead worker ${scale.deadWorkerRounds} round(s)`,
     `network ${scale.networkTransformations.toLocaleString('en-US')} transformations`,
+    `inputs ${(scale.inputProteinBytes / 1024 ** 2).toFixed(0)} MiB protein × ${scale.inputTransformations} transformations, ${(scale.inputSettingsBytes / 1024 ** 2).toFixed(0)} MiB settings on ${scale.inputStores.join(' and ')}`,
+    `unit cycle ${scale.cycleTasks.toLocaleString('en-US')} tasks × ${scale.cycleWorkers} workers, split ${scale.cycleSplitTasks}`,
   ].join('; ');
 }

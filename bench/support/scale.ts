@@ -34,13 +34,35 @@ export interface Scale {
   fanOutSubscribers: number;
   fanOutEvents: number;
   fanOutEventsPerSecond: number;
+  /** Rounds of the two phases (one subscriber, then all), alternating. */
+  fanOutRounds: number;
   /** 6. Small writes. */
   smallWrites: number;
+  /** Rounds of `smallWrites` each, alternating with graphile-worker's. */
+  smallWritesRounds: number;
   /** 7. Dead worker to resumed task. */
   deadWorkerRounds: number;
   /** 8. Big networks. */
   networkTransformations: number;
   networkRounds: number;
+  /** 11. Inputs of any size: a network sharing one protein, then big settings, on each store. */
+  inputTransformations: number;
+  inputProteinBytes: number;
+  inputSettingsBytes: number;
+  inputStores: string[];
+  /** 9. Claim latency against the number of networks with work. */
+  hubScalingSizes: number[];
+  hubScalingClaims: number;
+  hubScalingRounds: number;
+  /** 10. The unit cycle (claim, 3 unit results, finish) against graphile-worker's sets of 3 jobs. */
+  cycleWorkers: number;
+  /** Waiting tasks each cycle round starts with (graphile-worker's rounds: at most as many sets). */
+  cycleTasks: number;
+  cycleWarmUp: number;
+  cycleRounds: number;
+  cycleSeconds: number;
+  /** Tasks of the split rounds (all claims, then all unit results, then all finishes), for CPU per operation. */
+  cycleSplitTasks: number;
 }
 
 const MIB = 1024 * 1024;
@@ -66,10 +88,25 @@ const scales: Record<ScaleName, Scale> = {
     fanOutSubscribers: 1_000,
     fanOutEvents: 200,
     fanOutEventsPerSecond: 20,
+    fanOutRounds: 3,
     smallWrites: 1_000,
+    smallWritesRounds: 3,
     deadWorkerRounds: 3,
     networkTransformations: 2_000,
     networkRounds: 3,
+    inputTransformations: 200,
+    inputProteinBytes: 10 * MIB,
+    inputSettingsBytes: 200 * MIB,
+    inputStores: ['embedded', 'postgres-s3'],
+    hubScalingSizes: [10, 1_000, 100_000],
+    hubScalingClaims: 200,
+    hubScalingRounds: 5,
+    cycleWorkers: 8,
+    cycleTasks: 3_000,
+    cycleWarmUp: 40,
+    cycleRounds: 3,
+    cycleSeconds: 30,
+    cycleSplitTasks: 160,
   },
   small: {
     name: 'small',
@@ -91,10 +128,25 @@ const scales: Record<ScaleName, Scale> = {
     fanOutSubscribers: 50,
     fanOutEvents: 30,
     fanOutEventsPerSecond: 20,
+    fanOutRounds: 1,
     smallWrites: 100,
+    smallWritesRounds: 2,
     deadWorkerRounds: 1,
     networkTransformations: 200,
     networkRounds: 2,
+    inputTransformations: 200,
+    inputProteinBytes: 10 * MIB,
+    inputSettingsBytes: 20 * MIB,
+    inputStores: ['embedded', 'postgres-s3'],
+    hubScalingSizes: [10, 1_000],
+    hubScalingClaims: 50,
+    hubScalingRounds: 2,
+    cycleWorkers: 8,
+    cycleTasks: 300,
+    cycleWarmUp: 16,
+    cycleRounds: 2,
+    cycleSeconds: 10,
+    cycleSplitTasks: 80,
   },
 };
 

@@ -37,6 +37,20 @@ export interface BenchServerOptions {
 
 export async function startBenchServer(options: BenchServerOptions = {}): Promise<BenchServer> {
   const database = await createTestDatabase();
+  return (await startServer(database, options)) as BenchServer;
+}
+
+/** The server at its embedded default, as `npm start` runs it: PGlite and local objects in its data folder. */
+export type EmbeddedBenchServer = Omit<BenchServer, 'database'>;
+
+export function startEmbeddedBenchServer(options: BenchServerOptions = {}): Promise<EmbeddedBenchServer> {
+  return startServer(undefined, options);
+}
+
+async function startServer(
+  database: TestDatabase | undefined,
+  options: BenchServerOptions,
+): Promise<EmbeddedBenchServer & { database?: TestDatabase }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'dagkeeper-bench-'));
   const signingSecret = randomBytes(24).toString('hex');
   const port = await freePort();
@@ -47,8 +61,8 @@ export async function startBenchServer(options: BenchServerOptions = {}): Promis
       PORT: String(port),
       HOST: '127.0.0.1',
       DAGKEEPER_DATA: dataDir,
-      DATABASE_URL: database.url,
-      DAGKEEPER_MIGRATE_ON_START: 'false',
+      // Embedded: PGlite in the data folder, migrated on start as `npm start` does.
+      ...(database === undefined ? {} : { DATABASE_URL: database.url, DAGKEEPER_MIGRATE_ON_START: 'false' }),
       DAGKEEPER_SIGNING_SECRET: signingSecret,
       LOG_LEVEL: options.logLevel ?? 'warn',
       ...options.env,
@@ -58,7 +72,7 @@ export async function startBenchServer(options: BenchServerOptions = {}): Promis
   const stdout = tailOf(child.stdout);
   const cleanUp = async () => {
     await stopGroup(child);
-    await database.drop();
+    await database?.drop();
     await rm(dataDir, { recursive: true, force: true });
   };
 
@@ -73,7 +87,7 @@ export async function startBenchServer(options: BenchServerOptions = {}): Promis
     return {
       url,
       pid: child.pid as number,
-      database,
+      ...(database === undefined ? {} : { database }),
       dataDir,
       signingSecret,
       admin,

@@ -44,3 +44,21 @@ export async function warmUpThenRounds<T>(
   for (let i = 0; i < plan.rounds; i += 1) results.push(await round(i, false));
   return results;
 }
+
+/** The median of the rounds' values with their range. */
+export interface Spread {
+  median: number;
+  min: number;
+  max: number;
+}
+
+export function spread(values: readonly number[]): Spread {
+  const finite = values.filter((v) => !Number.isNaN(v));
+  if (finite.length === 0) return { median: Number.NaN, min: Number.NaN, max: Number.NaN };
+  return { median: median(finite), min: Math.min(...finite), max: Math.max(...finite) };
+}
+
+/** Each A round over the B round run right after it: the ratio alternation makes fair. */
+export function pairedRatios(a: readonly number[], b: readonly number[]): number[] {
+  return a.slice(0, b.length).map((value, i) => value / (b[i] as number));
+}

@@ -40,8 +40,12 @@ try {
 
 function reportError(error: unknown): number {
   if (error instanceof CommanderError) return error.exitCode;
-  if (error instanceof ApiError) console.error(`error [${error.code}]: ${error.message}`);
-  else if (error instanceof ConfigError) console.error(error.message);
+  if (error instanceof ApiError) {
+    console.error(`error [${error.code}]: ${error.message}`);
+    // INPUT_NOT_FOUND's references: which objects to upload before submitting again.
+    const missing = error.extensions.missing;
+    if (Array.isArray(missing)) console.error(`missing: ${missing.map((m) => JSON.stringify(m)).join(', ')}`);
+  } else if (error instanceof ConfigError) console.error(error.message);
   else if (error instanceof Error && 'code' in error && typeof error.code === 'string' && /^[A-Z_]+$/.test(error.code)) {
     console.error(`error [${error.code}]: ${error.message}`);
   } else console.error(`error: ${error instanceof Error ? error.message : String(error)}`);

@@ -15,6 +15,8 @@ export interface ProgressBarOptions {
   totalBytes: number;
   output?: ProgressOutput;
   now?: () => number;
+  /** Transfers shorter than this never show a bar (default SHOW_AFTER_MS); 0 draws from the first byte. */
+  showAfterMs?: number;
 }
 
 /** Ten redraws a second look smooth and cost nothing next to the transfer. */
@@ -63,7 +65,8 @@ export class ProgressBar {
     this.transferred += bytes;
     if (this.output.isTTY !== true) return;
     const now = this.now();
-    if (now - this.startedAt < SHOW_AFTER_MS || now - this.lastDrawnAt < MIN_REDRAW_INTERVAL_MS) return;
+    const showAfter = this.options.showAfterMs ?? SHOW_AFTER_MS;
+    if (now - this.startedAt < showAfter || now - this.lastDrawnAt < MIN_REDRAW_INTERVAL_MS) return;
     this.lastDrawnAt = now;
     this.draw(now);
   }
@@ -80,4 +83,27 @@ export class ProgressBar {
     this.output.write(`\r${line}\u001b[K`);
     this.drawn = true;
   }
+}
+
+/** A bar that learns its total when the transfer starts; what `network create` and `network get` draw. */
+export interface TransferProgress {
+  start(totalBytes: number): void;
+  advance(bytes: number): void;
+  finish(): void;
+}
+
+/**
+ * Progress of a transfer of many objects as one bar on stderr: drawn when stderr is a terminal, or
+ * always with `force` (the commands' `--progress`), then from the first byte; quiet otherwise.
+ */
+export function progressBarFor(name: string, force: boolean, stderr: ProgressOutput = process.stderr): TransferProgress {
+  const output: ProgressOutput = force ? { isTTY: true, write: (text) => stderr.write(text) } : stderr;
+  let bar: ProgressBar | undefined;
+  return {
+    start: (totalBytes) => {
+      bar = new ProgressBar({ name, totalBytes, output, ...(force ? { showAfterMs: 0 } : {}) });
+    },
+    advance: (bytes) => bar?.advance(bytes),
+    finish: () => bar?.finish(),
+  };
 }

@@ -10,6 +10,8 @@ export class ApiError extends Error {
   constructor(
     readonly code: string,
     message: string,
+    /** The error's `extensions` beyond its code (`missing`, `field`…), when the server sent any. */
+    readonly extensions: Readonly<Record<string, unknown>> = {},
   ) {
     super(message);
     this.name = 'ApiError';
@@ -18,7 +20,7 @@ export class ApiError extends Error {
 
 interface GraphQLResponse<T> {
   data?: T | null;
-  errors?: Array<{ message: string; extensions?: { code?: string } }>;
+  errors?: Array<{ message: string; extensions?: { code?: string } & Record<string, unknown> }>;
 }
 
 /** The connection failed before any answer came, on a pooled connection the server may have closed. */
@@ -61,7 +63,7 @@ export class ApiClient {
       throw new ApiError('BAD_RESPONSE', `${this.endpoint} answered ${status} with a body that is not JSON`);
     }
     const first = body.errors?.[0];
-    if (first !== undefined) throw new ApiError(first.extensions?.code ?? 'UNKNOWN', first.message);
+    if (first !== undefined) throw new ApiError(first.extensions?.code ?? 'UNKNOWN', first.message, first.extensions);
     if (body.data === undefined || body.data === null) {
       throw new ApiError('BAD_RESPONSE', `${this.endpoint} answered ${status} without data`);
     }

@@ -38,8 +38,24 @@ export function canonicalJson(value: unknown): string {
   return walk.parts.join('');
 }
 
+/** Pieces of text gathered before a streaming walk hands them on as one string. */
+const STREAM_PARTS = 16_384;
+
+/**
+ * canonicalJson's text handed to `write` in pieces as the walk goes: a value of hundreds of MB (an
+ * input object's content) is hashed or encoded without its whole text, or the many small strings it
+ * is made of, ever being held at once. Concatenated, the pieces are exactly canonicalJson(value).
+ */
+export function writeCanonicalJson(value: unknown, write: (text: string) => void): void {
+  const walk: Walk = { parts: [], path: [], ancestors: new Set(), flush: write };
+  writeValue(value, walk);
+  if (walk.parts.length > 0) write(walk.parts.join(''));
+}
+
 interface Walk {
   parts: string[];
+  /** Set by writeCanonicalJson: takes the parts gathered so far whenever there are STREAM_PARTS of them. */
+  flush?: (text: string) => void;
   /** Where the walk is, kept as segments so a readable location is only built when something is refused. */
   path: Array<string | number>;
   /** The containers enclosing the current value: meeting one again is a cycle, while shared references are fine. */
@@ -85,6 +101,7 @@ function writeArray(items: readonly unknown[], walk: Walk): void {
     walk.path.push(index);
     writeValue(items[index], walk);
     walk.path.pop();
+    if (walk.flush !== undefined && walk.parts.length >= STREAM_PARTS) flushParts(walk, walk.flush);
   }
   walk.parts.push(']');
 }
@@ -101,8 +118,14 @@ function writeObject(object: Readonly<Record<string, unknown>>, walk: Walk): voi
     walk.path.push(key);
     writeValue(member, walk);
     walk.path.pop();
+    if (walk.flush !== undefined && walk.parts.length >= STREAM_PARTS) flushParts(walk, walk.flush);
   }
   walk.parts.push('}');
+}
+
+function flushParts(walk: Walk, write: (text: string) => void): void {
+  write(walk.parts.join(''));
+  walk.parts = [];
 }
 
 function isPlainObject(value: object): value is Record<string, unknown> {

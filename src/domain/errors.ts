@@ -38,6 +38,12 @@ export const ErrorCode = {
   CHECKSUM_MISMATCH: 'CHECKSUM_MISMATCH',
   /** A `since` cursor older than the oldest kept event: the stream could not be complete; start afresh. */
   CURSOR_EXPIRED: 'CURSOR_EXPIRED',
+  /**
+   * A reference to an input object (`{":input:": …}` or `{":input-key:": …}`) names nothing in the scope
+   * of the network or task: upload it first (`extensions.missing` lists at most 20). A code of its own so a
+   * client can tell "send these objects, then submit again" from input that can never be accepted.
+   */
+  INPUT_NOT_FOUND: 'INPUT_NOT_FOUND',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

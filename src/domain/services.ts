@@ -16,6 +16,7 @@ import { TaskEventHub } from './events/TaskEventHub.js';
 import { TaskEventService } from './events/TaskEventService.js';
 import { IdentityService } from './identities/IdentityService.js';
 import { ImportService } from './imports/ImportService.js';
+import { InputObjectService } from './inputs/InputObjectService.js';
 import { NetworkService } from './networks/NetworkService.js';
 import type { ProtocolSettingsChecks } from './networks/protocolSettings.js';
 import { DagBuildFailures } from './results/DagBuildFailures.js';
@@ -61,6 +62,8 @@ export interface Services {
   uploadSweeper: UploadSweeper;
   /** Network import: uploads of archived tasks' bytes, and importTask. */
   imports: ImportService;
+  /** Input objects (docs/inputs.md): content networks and DAGs refer to, uploaded and stored once per scope. */
+  inputs: InputObjectService;
 }
 
 export interface ServiceDependencies {
@@ -83,12 +86,16 @@ export interface ServiceDependencies {
   clock?: Clock;
   /** How long after its URLs expired an abandoned upload is swept (see UploadSweeper); an hour unless given. */
   uploadSweepGraceSeconds?: number;
+  /** The largest input object accepted (DAGKEEPER_MAX_INPUT_BYTES); 1 GiB unless given. */
+  maxInputBytes?: number;
 }
 
 /** Each replica reads the revocation log at least this often: a lost notification costs at most this. */
 const revocationPollMs = 1000;
 /** As DAGKEEPER_UPLOAD_SWEEP_GRACE_SECONDS defaults (src/config.ts). */
 const defaultUploadSweepGraceSeconds = 3_600;
+/** As DAGKEEPER_MAX_INPUT_BYTES defaults. */
+const defaultMaxInputBytes = 1024 ** 3;
 
 export function createServices({
   state,
@@ -101,6 +108,7 @@ export function createServices({
   protocolSettings,
   clock = systemClock,
   uploadSweepGraceSeconds = defaultUploadSweepGraceSeconds,
+  maxInputBytes = defaultMaxInputBytes,
 }: ServiceDependencies): Services {
   const compute = new ComputeServiceRegistry(state, settings.computeServiceExpirySeconds, log, clock);
   const patternMatcher = new Re2Matcher();
@@ -109,6 +117,7 @@ export function createServices({
   const tasks = new TaskService(state, objects);
   const identities = new IdentityService(state, { tokenReuseMs, revocationPollMs, log, clock });
   const imports = new ImportService(state, objects, settings, clock);
+  const inputs = new InputObjectService(state, objects, { ...settings, maxInputBytes }, clock);
   const eventHub = new TaskEventHub(state.events, {
     pollMs: events.pollMs,
     maxQueuedPerSubscriber: events.maxQueuedPerSubscriber,
@@ -136,6 +145,7 @@ export function createServices({
     unitResults: new UnitResultService(state, objects),
     resultFiles: new ResultFileService(state, objects, settings),
     imports,
+    inputs,
     finisher: new TaskFinisher(state, objects, restarts, log),
     restarts,
     patternMatcher,
@@ -148,7 +158,7 @@ export function createServices({
       state,
       objects,
       { graceSeconds: uploadSweepGraceSeconds, uploadUrlSeconds: settings.uploadUrlSeconds },
-      { log, clock, importUploads: imports },
+      { log, clock, importUploads: imports, inputUploads: inputs.uploads },
     ),
   };
 }

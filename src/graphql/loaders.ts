@@ -3,10 +3,13 @@ import type { ClaimAttemptRow } from '../domain/claims/taskAttempts.js';
 import type { DagRecord } from '../domain/dag/DagService.js';
 import type { TransformationEstimate } from '../domain/estimates/combineRepeats.js';
 import type { TokenRecord } from '../domain/identities/IdentityService.js';
+import type { InputObjectRecord } from '../domain/inputs/InputObjectService.js';
 import type { ChemicalSystemRecord, TransformationRecord } from '../domain/networks/NetworkService.js';
 import type { DagResultRecord } from '../domain/results/DagResultReader.js';
 import type { ResultFileRecord } from '../domain/results/ResultFileService.js';
 import type { UnitResultRecord } from '../domain/results/UnitResultService.js';
+import { formatScope, parseScope } from '../domain/scope.js';
+import type { Scope } from '../domain/scope.js';
 import type { Services } from '../domain/services.js';
 import type { TaskRecord } from '../domain/tasks/taskRecords.js';
 import type { TaskStatus } from '../domain/tasks/taskStatus.js';
@@ -32,6 +35,27 @@ export interface Loaders {
   estimateOfTransformation: DataLoader<string, TransformationEstimate | null>;
   /** Protocol → whether no live compute service runs it. */
   protocolUnserved: DataLoader<string, boolean>;
+  /** A reference in a scope (see inputReferenceKey) → the input object it names; one query per scope. */
+  inputObjectByReference: DataLoader<string, InputObjectRecord | null>;
+}
+
+/** The loader key of a reference in a scope: none of the three parts holds a space. */
+export function inputReferenceKey(scope: Scope, reference: { sha256: string } | { key: string }): string {
+  return 'sha256' in reference ? `${formatScope(scope)} sha256 ${reference.sha256}` : `${formatScope(scope)} key ${reference.key}`;
+}
+
+async function loadInputObjects(services: Services, loaderKeys: readonly string[]): Promise<Array<InputObjectRecord | null>> {
+  const requests = loaderKeys.map((loaderKey) => {
+    const [scope = '', kind, value = ''] = loaderKey.split(' ');
+    return { scope: parseScope(scope), references: kind === 'sha256' ? { sha256s: [value], keys: [] } : { sha256s: [], keys: [value] } };
+  });
+  const found = await services.inputs.referenced(requests);
+  const byLoaderKey = new Map<string, InputObjectRecord>();
+  for (const object of found) {
+    byLoaderKey.set(inputReferenceKey(object.scope, { sha256: object.sha256 }), object);
+    for (const key of object.keys) byLoaderKey.set(inputReferenceKey(object.scope, { key }), object);
+  }
+  return loaderKeys.map((loaderKey) => byLoaderKey.get(loaderKey) ?? null);
 }
 
 /** A loader from a batch function that answers with a Map; missing keys become `fallback`. */
@@ -104,5 +128,6 @@ export function createLoaders(services: Services): Loaders {
       const unserved = await services.compute.unservedProtocols(protocols);
       return protocols.map((protocol) => unserved.has(protocol));
     }),
+    inputObjectByReference: new DataLoader((loaderKeys) => loadInputObjects(services, loaderKeys)),
   };
 }

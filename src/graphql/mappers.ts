@@ -8,6 +8,7 @@ import type { ComputeServiceRecord } from '../domain/compute/ComputeServiceRegis
 import type { DagRecord, ProtocolUnitRecord } from '../domain/dag/DagService.js';
 import type { TaskEvent } from '../domain/events/taskEvents.js';
 import type { IdentityRecord, TokenRecord } from '../domain/identities/IdentityService.js';
+import type { InputObjectRecord } from '../domain/inputs/InputObjectService.js';
 import type { ChemicalSystemRecord, NetworkRecord, TransformationRecord } from '../domain/networks/NetworkService.js';
 import type { DagResultRecord } from '../domain/results/DagResultReader.js';
 import type { ResultFileRecord } from '../domain/results/resultFileRecord.js';
@@ -34,6 +35,7 @@ export type ComputeServiceParent = ComputeServiceRecord;
 export type ComputeManagerParent = ComputeManagerRecord;
 export type ClaimParent = ClaimedTask;
 export type UploadTicketParent = UploadTicket;
+export type InputObjectParent = InputObjectRecord;
 /** finishTask and reportDagBuildFailure answer with the DAG result; the task is loaded when asked for. */
 export type FinishResultParent = { dagResult: DagResultRecord; restartedBy: string | null; taskId: string };
 

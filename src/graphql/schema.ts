@@ -7,6 +7,7 @@ import { computeManagerResolvers } from './resolvers/computeManagers.js';
 import { eventResolvers } from './resolvers/events.js';
 import { identityResolvers } from './resolvers/identities.js';
 import { importResolvers } from './resolvers/imports.js';
+import { inputResolvers } from './resolvers/inputs.js';
 import { networkResolvers } from './resolvers/networks.js';
 import { scalarResolvers } from './resolvers/scalars.js';
 import { taskResolvers } from './resolvers/tasks.js';
@@ -23,6 +24,7 @@ export const resolvers = [
   computeManagerResolvers,
   eventResolvers,
   importResolvers,
+  inputResolvers,
 ];
 
 /** schema.graphql with its resolvers; start-up fails if a resolver names a field the schema lacks. */

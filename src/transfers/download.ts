@@ -5,6 +5,7 @@ import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
 import { isRetryableStatus, TransientTransferError } from './TransientTransferError.js';
 
 /**
@@ -48,7 +49,23 @@ export async function hasContent(file: string, size: number, sha256: string): Pr
   return hash.digest('hex') === sha256;
 }
 
-export async function downloadVerified(file: RemoteFile, destination: string, onProgress?: (bytes: number) => void): Promise<void> {
+export interface DownloadOptions {
+  /** The URL gives the content gzip-compressed: size and SHA-256 are the decoded content's. */
+  gunzip?: boolean;
+  /**
+   * Where the bytes go until they are verified (default `<destination>.part`). Processes that may
+   * download the same file at once each need their own: the hash is of the bytes received, not of
+   * the file, so two writers of one file could install a mix that neither hashed.
+   */
+  partial?: string;
+}
+
+export async function downloadVerified(
+  file: RemoteFile,
+  destination: string,
+  onProgress?: (bytes: number) => void,
+  options: DownloadOptions = {},
+): Promise<void> {
   await mkdir(dirname(destination), { recursive: true });
   let response: Response;
   try {
@@ -70,13 +87,17 @@ export async function downloadVerified(file: RemoteFile, destination: string, on
       hash.update(chunk);
       received += chunk.length;
       onProgress?.(chunk.length);
-      done(null, chunk);
+      // Stops a body (or a gzip bomb) that runs past the size promised instead of filling the disk.
+      if (received > file.size) done(new ChecksumMismatchError(`${file.name}: more than the ${file.size} bytes expected; discarded`));
+      else done(null, chunk);
     },
   });
-  const partial = `${destination}.part`;
+  const partial = options.partial ?? `${destination}.part`;
+  // fetch's body is the DOM ReadableStream type; at run time it is Node's own web stream.
+  const body = Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>);
   try {
-    // fetch's body is the DOM ReadableStream type; at run time it is Node's own web stream.
-    await pipeline(Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>), meter, createWriteStream(partial));
+    if (options.gunzip === true) await pipeline(body, createGunzip(), meter, createWriteStream(partial));
+    else await pipeline(body, meter, createWriteStream(partial));
     const sha256 = hash.digest('hex');
     if (received !== file.size || sha256 !== file.sha256) {
       throw new ChecksumMismatchError(
@@ -87,6 +108,13 @@ export async function downloadVerified(file: RemoteFile, destination: string, on
   } catch (error) {
     await rm(partial, { force: true });
     if (error instanceof ChecksumMismatchError) throw error;
+    // zlib's codes: the bytes are not gzip, which no retry changes.
+    if (isZlibError(error)) throw new ChecksumMismatchError(`${file.name}: not valid gzip (${(error as Error).message}); discarded`);
     throw new TransientTransferError(`download of ${file.name} broke off: ${(error as Error).message}`);
   }
+}
+
+function isZlibError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('Z_');
 }

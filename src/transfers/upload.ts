@@ -37,12 +37,17 @@ async function refusal(response: IncomingMessage, what: string): Promise<Error> 
 
 /** PUTs `size` bytes of a file from `offset`; returns the ETag the store answered with. */
 export async function putFileRange(url: string, path: string, offset: number, size: number): Promise<string> {
-  const { response, body } = send(url, 'PUT', { 'content-length': size, 'content-type': 'application/octet-stream' });
   const source = size === 0 ? Readable.from([]) : createReadStream(path, { start: offset, end: offset + size - 1 });
+  return putStream(url, source, size, path);
+}
+
+/** PUTs exactly `size` bytes read from `source` (named `what` in errors); returns the ETag the store answered with. */
+export async function putStream(url: string, source: Readable, size: number, what: string): Promise<string> {
+  const { response, body } = send(url, 'PUT', { 'content-length': size, 'content-type': 'application/octet-stream' });
   const [answer] = await Promise.all([
     response,
     pipeline(source, body).catch((error: Error) => {
-      throw new TransientTransferError(`upload of ${path} broke off: ${error.message}`);
+      throw new TransientTransferError(`upload of ${what} broke off: ${error.message}`);
     }),
   ]);
   if ((answer.statusCode ?? 0) >= 300) throw await refusal(answer, 'upload');

@@ -5,13 +5,18 @@ import type { Logger } from '../observability/logger.js';
 import { listOutputFiles } from './outputFiles.js';
 import { uploadOutputFile } from './uploadOutputFile.js';
 import type { ProtocolDagSpec } from '../domain/dag/protocolDag.js';
-import type { ParentResult, Protocol, UnitContext, UnitResultView } from './protocol.js';
+import type { ParentResult, Protocol, TransformationInfo, UnitContext, UnitResultView } from './protocol.js';
 import type { ProtocolRegistry } from './protocols/registry.js';
 import { withRetry } from './retry.js';
 import { downloadVerified } from '../transfers/download.js';
 import { runUnitInChild } from './units/runUnitInChild.js';
 import type { UnitOutcome } from './units/runUnitInChild.js';
 import type { ClaimedTaskView, RemoteFile, WorkerApi } from './WorkerApi.js';
+import type { InputCache } from './inputs/InputCache.js';
+import { MissingInputObject, TaskInputs, withoutPaths } from './inputs/TaskInputs.js';
+import type { InputObjectView } from './inputs/TaskInputs.js';
+import { parseScopedKey } from '../domain/scopedKey.js';
+import { formatScope } from '../domain/scope.js';
 
 export type TaskOutcome = 'complete' | 'error' | 'given back' | 'stale';
 
@@ -19,6 +24,8 @@ export interface ExecutorOptions {
   api: WorkerApi;
   protocols: ProtocolRegistry;
   scratchRoot: string;
+  /** Where this host keeps the input objects tasks refer to (docs/inputs.md). */
+  inputCache: InputCache;
   concurrency: number;
   log: Logger;
   /** True once the worker is asked to stop: no new unit starts; running ones finish and upload. */
@@ -80,10 +87,12 @@ export class TaskExecutor {
     const { api } = this.options;
     let view = await api.task(claim.taskId);
     const { protocol } = this.options.protocols.get(view.transformation.protocol);
+    const inputs = this.taskInputs(view);
     if (view.dag === null) {
-      const failed = await this.registerDag(claim.token, protocol, view, log);
+      const failed = await this.registerDag(claim.token, protocol, view, inputs, log);
       if (failed !== undefined) return failed;
       view = await api.task(claim.taskId);
+      inputs.add(inputObjectsOf(view));
     }
     const parent = parentResult(view);
     const dag = view.dag;
@@ -103,7 +112,7 @@ export class TaskExecutor {
         for (const unit of ready().slice(0, this.options.concurrency - running.size)) {
           running.set(
             unit.key,
-            this.runUnit(claim.token, view, unit, parent, done, remoteFiles, taskDir, log, signal).then((outcome) => ({
+            this.runUnit(claim.token, view, inputs, unit, parent, done, remoteFiles, taskDir, log, signal).then((outcome) => ({
               key: unit.key,
               outcome,
             })),
@@ -133,10 +142,29 @@ export class TaskExecutor {
    * way, so the failure is reported (reportDagBuildFailure) and the task ends in ERROR instead of going
    * back to the queue to be claimed again. Returns the task's outcome then, undefined once registered.
    */
-  private async registerDag(claimToken: string, protocol: Protocol, view: ClaimedTaskView, log: Logger): Promise<TaskOutcome | undefined> {
+  private async registerDag(
+    claimToken: string,
+    protocol: Protocol,
+    view: ClaimedTaskView,
+    inputs: TaskInputs,
+    log: Logger,
+  ): Promise<TaskOutcome | undefined> {
+    let transformation: TransformationInfo;
+    try {
+      transformation = await transformationWithPaths(view, inputs);
+    } catch (error) {
+      // A failed download is thrown on (the task goes back, as for any download); a missing object fails the build.
+      if (!(error instanceof MissingInputObject)) throw error;
+      return this.failDagBuild(claimToken, failureOf(error), log);
+    }
     let dag: ProtocolDagSpec;
     try {
-      dag = protocol.createDag(view.transformation, parentResult(view), { seed: view.seed });
+      const built = protocol.createDag(transformation, parentResult(view), { seed: view.seed });
+      // A protocol may pass references on into its units' inputs: the paths are this host's; the server keeps references.
+      dag = {
+        ...built,
+        units: built.units.map((unit) => (unit.inputs === undefined ? unit : { ...unit, inputs: withoutPaths(unit.inputs) })),
+      };
     } catch (error) {
       return this.failDagBuild(claimToken, failureOf(error), log);
     }
@@ -165,10 +193,22 @@ export class TaskExecutor {
     return 'error';
   }
 
+  private taskInputs(view: ClaimedTaskView): TaskInputs {
+    const scope = formatScope(parseScopedKey(view.transformation.scopedKey).scope);
+    const inputs = new TaskInputs(this.options.inputCache, async (sha256) => {
+      const url = await this.options.api.inputObjectUrl(scope, sha256);
+      if (url === null) throw new MissingInputObject(`no input object ${sha256} in scope ${scope} any more`);
+      return url;
+    });
+    inputs.add(inputObjectsOf(view));
+    return inputs;
+  }
+
   /** Runs one unit, then uploads its files and its result. */
   private async runUnit(
     claimToken: string,
     view: ClaimedTaskView,
+    inputs: TaskInputs,
     unit: DagUnit,
     parent: ParentResult | null,
     done: Map<string, UnitResultView>,
@@ -194,22 +234,19 @@ export class TaskExecutor {
       if (result === undefined) throw new Error(`unit ${unit.key} started before its dependency ${key} finished`);
       dependencies[key] = { outputs: result.outputs, files: await this.localFilesOf(key, result, remoteFiles, taskDir) };
     }
-    const parentFiles = await this.parentFilesFor(unit, view, taskDir).catch((error: unknown) => {
-      if (error instanceof UnavailableParentFile) return error;
-      throw error;
-    });
+    const given = await this.unitInputsFor(unit, view, inputs, taskDir);
     const startedAt = new Date();
     let outcome: UnitOutcome;
-    if (parentFiles instanceof UnavailableParentFile) {
+    if (given instanceof Error) {
       // Every worker would miss it: the unit fails (restart patterns and the failure limit apply), rather than the task going back to the queue.
-      log.warn({ reason: parentFiles.message }, 'the unit asks for a parent file that is not there; failing it');
-      outcome = { ok: false, ...failureOf(parentFiles), log: '' };
+      log.warn({ reason: given.message }, 'the unit asks for a parent file or input object that is not there; failing it');
+      outcome = { ok: false, ...failureOf(given), log: '' };
     } else {
       const context: UnitContext = {
-        unit: { key: unit.key, name: unit.name, inputs: unit.inputs },
-        transformation: view.transformation,
+        unit: { key: unit.key, name: unit.name, inputs: given.inputs },
+        transformation: given.transformation,
         dependencies,
-        parentFiles,
+        parentFiles: given.parentFiles,
         parentOutputs: parent?.outputs ?? null,
         scratchDir,
         outputDir,
@@ -241,6 +278,31 @@ export class TaskExecutor {
     await rm(scratchDir, { recursive: true, force: true });
     log.info({ ok: outcome.ok, files: Object.keys(files).length, ms: endedAt.getTime() - startedAt.getTime() }, 'unit result shipped');
     return outcome;
+  }
+
+  /**
+   * What the unit is given besides its dependencies: the extended task's files it names, and its inputs
+   * and transformation with the cached input objects' paths, resolved as it starts, which marks each
+   * object used (none is evicted from under it). What no worker could give is returned, not thrown.
+   */
+  private async unitInputsFor(
+    unit: DagUnit,
+    view: ClaimedTaskView,
+    inputs: TaskInputs,
+    taskDir: string,
+  ): Promise<
+    | { parentFiles: Record<string, string>; inputs: unknown; transformation: TransformationInfo }
+    | UnavailableParentFile
+    | MissingInputObject
+  > {
+    try {
+      const parentFiles = await this.parentFilesFor(unit, view, taskDir);
+      const [unitInputs, transformation] = await Promise.all([inputs.withPaths(unit.inputs), transformationWithPaths(view, inputs)]);
+      return { parentFiles, inputs: unitInputs, transformation };
+    } catch (error) {
+      if (error instanceof UnavailableParentFile || error instanceof MissingInputObject) return error;
+      throw error;
+    }
   }
 
   /**
@@ -325,6 +387,29 @@ export class TaskExecutor {
     }
     return files;
   }
+}
+
+/** The transformation as protocols see it: its references carry the cached files' paths. */
+async function transformationWithPaths(view: ClaimedTaskView, inputs: TaskInputs): Promise<TransformationInfo> {
+  const { scopedKey, name, protocol, settings, stateA, stateB } = view.transformation;
+  const [settingsWithPaths, componentsA, componentsB] = await Promise.all([
+    inputs.withPaths(settings),
+    inputs.withPaths(stateA.components),
+    inputs.withPaths(stateB.components),
+  ]);
+  return {
+    scopedKey,
+    name,
+    protocol,
+    settings: settingsWithPaths,
+    stateA: { name: stateA.name, components: componentsA },
+    stateB: { name: stateB.name, components: componentsB },
+  };
+}
+
+/** Every input object the task view lists: its transformation's and its DAG units'. */
+function inputObjectsOf(view: ClaimedTaskView): InputObjectView[] {
+  return [...view.transformation.inputObjects, ...(view.dag?.units.flatMap((unit) => unit.inputObjects) ?? [])];
 }
 
 /** Refusals of setProtocolDAG that say the DAG itself is wrong (no retry or other worker fixes it). */

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiError } from '../client/ApiClient.js';
 import type { Logger } from '../observability/logger.js';
+import type { InputCache } from './inputs/InputCache.js';
 import type { ProtocolRegistry } from './protocols/registry.js';
 import { isTransient } from './retry.js';
 import { TaskExecutor } from './TaskExecutor.js';
@@ -17,6 +18,8 @@ export interface WorkerOptions {
   /** The host it says it runs on, shown in Task.attempts (default: os.hostname()). */
   host?: string;
   scratchRoot: string;
+  /** The host's input objects, shared with its other workers (docs/inputs.md). */
+  inputCache: InputCache;
   concurrency: number;
   /** Stop after this many tasks (default: run until stopped). */
   maxTasks?: number;
@@ -71,6 +74,7 @@ export class Worker {
       api,
       protocols: this.options.protocols,
       scratchRoot: this.options.scratchRoot,
+      inputCache: this.options.inputCache,
       concurrency: this.options.concurrency,
       log,
       stopping: () => this.stopRequests > 0,

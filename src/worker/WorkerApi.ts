@@ -1,5 +1,6 @@
 import type { ApiClient } from '../client/ApiClient.js';
 import type { ProtocolDagSpec } from '../domain/dag/protocolDag.js';
+import type { InputObjectView } from './inputs/TaskInputs.js';
 import type { TransformationInfo } from './protocol.js';
 import { withRetry } from './retry.js';
 import type { RetryOptions } from './retry.js';
@@ -17,9 +18,10 @@ export interface ClaimedTaskView {
   status: string;
   /** The seed its ProtocolDAG is built with (see Protocol.createDag). */
   seed: number;
-  transformation: TransformationInfo;
+  /** `inputObjects`: those its settings and both end states refer to. */
+  transformation: TransformationInfo & { inputObjects: InputObjectView[] };
   dag: null | {
-    units: Array<{ key: string; name: string; dependencies: string[]; inputs: unknown; state: string }>;
+    units: Array<{ key: string; name: string; dependencies: string[]; inputs: unknown; state: string; inputObjects: InputObjectView[] }>;
     remaining: { runnable: string[]; blocked: string[] };
   };
   okResults: Array<{ unitKey: string; outputs: unknown }>;
@@ -54,6 +56,7 @@ export interface UnitResultPayload {
 }
 
 const fileFields = 'unitKey path size sha256 downloadUrl';
+const inputObjectFields = 'sha256 size encoding keys downloadUrl';
 
 /** The GraphQL operations a worker makes, each retried through transient failures. */
 export class WorkerApi {
@@ -115,8 +118,9 @@ export class WorkerApi {
     }>(
       `query ($id: ID!) { task(id: $id) {
          id status seed
-         transformation { scopedKey name protocol settings stateA { name components } stateB { name components } }
-         dag { units { key name dependencies inputs state } remaining { runnable blocked } }
+         transformation { scopedKey name protocol settings stateA { name components } stateB { name components }
+           inputObjects { ${inputObjectFields} } }
+         dag { units { key name dependencies inputs state inputObjects { ${inputObjectFields} } } remaining { runnable blocked } }
          okResults: unitResults(ok: true) { unitKey outputs }
          resultFiles(ok: true) { ${fileFields} }
          extends { id dagResults(ok: true) { document } resultFiles(ok: true) { ${fileFields} } } } }`,
@@ -128,6 +132,15 @@ export class WorkerApi {
       extends:
         parent === null ? null : { id: parent.id, successful: parent.dagResults[0]?.document ?? null, resultFiles: parent.resultFiles },
     };
+  }
+
+  /** A fresh download URL for an input object of `scope`; null when the scope holds no such object. */
+  async inputObjectUrl(scope: string, sha256: string): Promise<string | null> {
+    const { inputObject } = await this.call<{ inputObject: { downloadUrl: string } | null }>(
+      'query ($scope: String!, $sha: String!) { inputObject(scope: $scope, sha256: $sha) { downloadUrl } }',
+      { scope, sha: sha256 },
+    );
+    return inputObject?.downloadUrl ?? null;
   }
 
   async setDag(claimToken: string, dag: ProtocolDagSpec): Promise<void> {

@@ -1,8 +1,17 @@
 import { createHash } from 'node:crypto';
-import { canonicalJson, contentKey } from '../../src/domain/contentKey.js';
+import { canonicalJson, contentKey, writeCanonicalJson } from '../../src/domain/contentKey.js';
 import { refusal } from '../support/refusals.js';
 
 describe('canonical JSON', () => {
+  test('written in pieces, a large value is many pieces that make exactly its canonical JSON', () => {
+    const value = { records: Array.from({ length: 20_000 }, (_, i) => ({ z: i, a: [`atom ${i}`, i / 7] })), name: 'big' };
+    const pieces: string[] = [];
+    writeCanonicalJson(value, (text) => pieces.push(text));
+    expect(pieces.length).toBeGreaterThan(5);
+    expect(pieces.join('')).toBe(canonicalJson(value));
+    expect(() => writeCanonicalJson({ bad: [1, Number.NaN] }, () => undefined)).toThrow('not JSON at $.bad[1]');
+  });
+
   test('sorts object keys at every level, keeps array order and has no whitespace', () => {
     expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: null } })).toBe('{"a":{"c":null,"d":[3,{"y":2,"z":1}]},"b":1}');
   });

@@ -44,7 +44,10 @@ describe('input references', () => {
   test('mapping replaces references in a copy and leaves the original as it was', () => {
     const settings = { steps: 10, protein: { ':input:': sha }, list: [{ ':input-key:': 'k1' }, 3] };
     const before = JSON.stringify(settings);
-    const mapped = mapReferences(settings, (reference, original) => ({ ...original, path: `/cache/${'sha256' in reference ? reference.sha256 : reference.key}` }));
+    const mapped = mapReferences(settings, (reference, original) => ({
+      ...original,
+      path: `/cache/${'sha256' in reference ? reference.sha256 : reference.key}`,
+    }));
     expect(mapped).toEqual({
       steps: 10,
       protein: { ':input:': sha, path: `/cache/${sha}` },

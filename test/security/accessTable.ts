@@ -131,6 +131,35 @@ const uploadArchivedTask: AccessEntry['allowed']['prepare'] = async (_w, run) =>
   archivedDocument.uploadId = createImportUpload.uploadId;
 };
 
+/** Input objects alice stores or leaves open for the input-object entries' positive controls (docs/inputs.md). */
+const inputs = { stored: bytesOf('an input object alice stored') };
+type Run = Parameters<NonNullable<AccessEntry['allowed']['prepare']>>[1];
+const openInputUpload = async (run: Run, content: ReturnType<typeof bytesOf>): Promise<{ uploadId: string; url: string }> => {
+  const { createInputUpload } = (await run(
+    'alice',
+    'mutation ($i: InputUploadInput!) { createInputUpload(input: $i) { upload { uploadId url } } }',
+    { i: { scope, size: content.size, sha256: content.sha256 } },
+  )) as { createInputUpload: { upload: { uploadId: string; url: string } | null } };
+  if (createInputUpload.upload === null) throw new Error('expected a new input upload');
+  return createInputUpload.upload;
+};
+const sendInput = async (upload: { url: string }, content: ReturnType<typeof bytesOf>): Promise<void> => {
+  const put = await fetch(upload.url, { method: 'PUT', body: content.bytes });
+  if (!put.ok) throw new Error(`PUT of an input object answered ${put.status}`);
+};
+const storeInput: AccessEntry['allowed']['prepare'] = async (_w, run) => {
+  const probe = (await run('alice', 'query ($s: String!, $h: String!) { inputObject(scope: $s, sha256: $h) { sha256 } }', {
+    s: scope,
+    h: inputs.stored.sha256,
+  })) as { inputObject: unknown };
+  if (probe.inputObject !== null) return;
+  const upload = await openInputUpload(run, inputs.stored);
+  await sendInput(upload, inputs.stored);
+  await run('alice', 'mutation ($u: ID!) { commitInputUpload(uploadId: $u) { sha256 } }', { u: upload.uploadId });
+  await run('alice', 'mutation ($i: InputUploadInput!) { createInputUpload(input: $i) { object { sha256 } } }', {
+    i: { scope, size: inputs.stored.size, sha256: inputs.stored.sha256, key: 'acl-key' },
+  });
+};
 export const accessTable: AccessEntry[] = [
   // --- Query ----------------------------------------------------------------------------------------
   { root: 'Query', field: 'viewer', query: '{ viewer { id } }', allowed: { as: 'alice', variables: none }, refuses: [] },
@@ -588,6 +617,43 @@ export const accessTable: AccessEntry[] = [
       otherScopeUser((w) => ({ t: w.network.transformationKey, d: w.importUpload })),
       { ...computeDoingUserWork, variables: (w) => ({ t: w.network.transformationKey, d: w.importUpload }) },
     ],
+  },
+
+  // --- Input objects (docs/inputs.md): users in scopes they hold, compute services in scopes they serve -----
+  {
+    root: 'Query',
+    field: 'inputObject',
+    query: 'query ($s: String!, $h: String!) { inputObject(scope: $s, sha256: $h) { sha256 } }',
+    allowed: { as: 'alice', variables: () => ({ s: scope, h: inputs.stored.sha256 }), prepare: storeInput },
+    refuses: [otherScopeUser()],
+  },
+  {
+    root: 'Query',
+    field: 'inputObjectByKey',
+    query: 'query ($s: String!, $k: String!) { inputObjectByKey(scope: $s, key: $k) { sha256 } }',
+    allowed: { as: 'alice', variables: () => ({ s: scope, k: 'acl-key' }), prepare: storeInput },
+    refuses: [otherScopeUser()],
+  },
+  {
+    root: 'Mutation',
+    field: 'createInputUpload',
+    query: 'mutation ($i: InputUploadInput!) { createInputUpload(input: $i) { object { sha256 } upload { uploadId } } }',
+    allowed: { as: 'alice', variables: () => ({ i: { scope, size: bytesOf('acl input').size, sha256: bytesOf('acl input').sha256 } }) },
+    refuses: [otherScopeUser()],
+  },
+  {
+    root: 'Mutation',
+    field: 'continueInputUpload',
+    query: 'mutation ($u: ID!) { continueInputUpload(uploadId: $u) { uploadId url } }',
+    allowed: { as: 'alice', variables: (w) => ({ u: w.inputUpload }) },
+    refuses: [{ why: "another user's input upload", as: 'mallory', code: 'NOT_FOUND' }],
+  },
+  {
+    root: 'Mutation',
+    field: 'commitInputUpload',
+    query: 'mutation ($u: ID!) { commitInputUpload(uploadId: $u) { sha256 } }',
+    allowed: { as: 'alice', variables: (w) => ({ u: w.inputUpload }) },
+    refuses: [{ why: "another user's input upload", as: 'mallory', code: 'NOT_FOUND' }],
   },
 
   // --- Subscription (graphql-ws; accessControl.subscriptions.test.ts) --------------------------------

@@ -58,6 +58,8 @@ export interface World {
   uploads: { live: string; stale: string };
   /** An import upload alice opened in acme-c1-p1, its bytes PUT, not committed. */
   importUpload: string;
+  /** An input upload alice opened in acme-c1-p1, its bytes PUT, not committed. */
+  inputUpload: string;
   /** alice's second token, for revokeToken; a throwaway identity, for disableIdentity. */
   spareTokenId: string;
   victimId: string;
@@ -198,6 +200,14 @@ export async function buildWorld(server: TestApp, clock?: ManualClock): Promise<
   const importPut = await fetch(importTicket.url, { method: 'PUT', body: importBytes.bytes });
   if (!importPut.ok) throw new Error(`PUT to the import upload URL answered ${importPut.status}`);
 
+  const inputBytes = bytesOf('bytes of an input object\n');
+  const { createInputUpload: inputAnswer } = await asAlice.request<{ createInputUpload: { upload: { uploadId: string; url: string } } }>(
+    'mutation ($i: InputUploadInput!) { createInputUpload(input: $i) { upload { uploadId url } } }',
+    { i: { scope, size: inputBytes.size, sha256: inputBytes.sha256 } },
+  );
+  const inputPut = await fetch(inputAnswer.upload.url, { method: 'PUT', body: inputBytes.bytes });
+  if (!inputPut.ok) throw new Error(`PUT to the input upload URL answered ${inputPut.status}`);
+
   const rogueTask = await createTask({ withDag: true, action: true });
   const rogueClaim = await claimOne(asRogue, services.rogue, rogueTask);
   const idleTask = await createTask({ withDag: false, action: false });
@@ -228,6 +238,7 @@ export async function buildWorld(server: TestApp, clock?: ManualClock): Promise<
     claims: { live: liveClaim, stale: staleClaim, reclaimed, rogue: rogueClaim },
     uploads: { live: liveUpload, stale: staleUpload },
     importUpload: importTicket.uploadId,
+    inputUpload: inputAnswer.upload.uploadId,
     spareTokenId: spare.info.id,
     victimId: victim.id,
   };

@@ -4,6 +4,8 @@ import type { ContractContext } from './stateStoreContract/context.js';
 import { describeClaims } from './stateStoreContract/claims.js';
 import { describeEvents } from './stateStoreContract/events.js';
 import { describeExpiry } from './stateStoreContract/expiry.js';
+import { describeHubDraws } from './stateStoreContract/hubDraws.js';
+import { describeInputObjects } from './stateStoreContract/inputObjects.js';
 import { describeStatusRules } from './stateStoreContract/statusRules.js';
 import { describeUploadSweeper } from './stateStoreContract/uploadSweeper.js';
 
@@ -40,9 +42,11 @@ export function describeStateStoreContract(name: string, open: () => Promise<Dom
       },
     };
     describeClaims(context);
+    describeHubDraws(context);
     describeStatusRules(context);
     describeExpiry(context);
     describeUploadSweeper(context);
     describeEvents(context);
+    describeInputObjects(context);
   });
 }

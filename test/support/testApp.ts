@@ -6,6 +6,7 @@ import type { App } from '../../src/app.js';
 import { ApiClient } from '../../src/client/ApiClient.js';
 import { loadConfig } from '../../src/config.js';
 import type { Clock } from '../../src/domain/Clock.js';
+import type { Logger } from '../../src/observability/logger.js';
 import { trackStoppable } from './leftovers.js';
 import { createTestDatabase } from './postgres.js';
 import type { TestDatabase } from './postgres.js';
@@ -22,10 +23,24 @@ export interface TestApp {
 }
 
 /**
+ * The settings every in-process test server takes from the test run's environment: with
+ * DAGKEEPER_GRAPHQL_FAST_PATH=0 (`npm run test:api-apollo-only`) Apollo Server answers every GraphQL
+ * request, so the API tests check both roads an operation can take.
+ */
+export function settingsFromTestRun(): Record<string, string> {
+  const fastPath = process.env.DAGKEEPER_GRAPHQL_FAST_PATH;
+  return fastPath === undefined ? {} : { DAGKEEPER_GRAPHQL_FAST_PATH: fastPath };
+}
+
+/**
  * A whole server on a free loopback port, on real Postgres (own database) or PGlite (own folder).
  * `options.clock`: the time the domain reads (see startApp); a test that moves time by hand passes a ManualClock.
  */
-export async function startTestApp(state: StateKind, env: Record<string, string> = {}, options: { clock?: Clock } = {}): Promise<TestApp> {
+export async function startTestApp(
+  state: StateKind,
+  env: Record<string, string> = {},
+  options: { clock?: Clock; log?: Logger } = {},
+): Promise<TestApp> {
   const dataDir = await mkdtemp(join(tmpdir(), 'dagkeeper-app-'));
   let database: TestDatabase | undefined;
   try {
@@ -35,6 +50,7 @@ export async function startTestApp(state: StateKind, env: Record<string, string>
       DAGKEEPER_DATA: dataDir,
       LOG_LEVEL: 'silent',
       DAGKEEPER_SHUTDOWN_GRACE_MS: '2000',
+      ...settingsFromTestRun(),
       ...(database === undefined ? {} : { DATABASE_URL: database.url }),
       ...env,
     });

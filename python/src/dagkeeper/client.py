@@ -18,6 +18,7 @@ from . import queries as q
 from .downloads import Progress, absolute_url, destination_for, download_verified, has_content
 from .errors import NotFoundError
 from .events import task_events
+from .inputs import InputObjects, canonical_bytes
 from .transport import GraphQLTransport
 
 #: The API's largest page of tasks.
@@ -34,6 +35,7 @@ class Client:
 
     def __init__(self, url: str, token: str, *, timeout: float = 60.0) -> None:
         self._transport = GraphQLTransport(url, token, timeout=timeout)
+        self._inputs = InputObjects(self._transport, timeout)
         self.url = self._transport.url
         self._token = token
         self.timeout = timeout
@@ -49,9 +51,39 @@ class Client:
 
     def create_network(self, network: dict[str, Any], scope: str) -> str:
         """Submits a network (``{name, chemicalSystems, transformations}``, as NetworkInput) in ``scope``
-        (``org-campaign-project``); returns its ScopedKey. Submitting the same network again is a no-op."""
-        data = self.execute(q.CREATE_NETWORK, {"scope": scope, "input": network})
+        (``org-campaign-project``); returns its ScopedKey. Submitting the same network again is a no-op.
+        Components and settings over 64 KiB of JSON are uploaded first as input objects (each stored once
+        per scope) and the network refers to them, as ``dagkeeper network create`` does; ``expand`` puts
+        them back."""
+        data = self.execute(q.CREATE_NETWORK, {"scope": scope, "input": self._inputs.offload_network(network, scope)})
         return data["createNetwork"]["network"]["scopedKey"]
+
+    # --- input objects ----------------------------------------------------------------------------
+
+    def upload_input(self, scope: str, data: Any, key: str | None = None) -> dict[str, str]:
+        """Stores ``data`` as an input object of ``scope`` and returns its reference ``{":input:": sha256}``,
+        to put anywhere in components, settings or a DAG unit's inputs. ``bytes`` are stored as they are;
+        anything else as its canonical JSON (what the CLI stores, so equal values are stored once). ``key``:
+        a key of your own (e.g. a gufe key) that names the object for good, ``{":input-key:": key}``."""
+        content = bytes(data) if isinstance(data, (bytes, bytearray, memoryview)) else canonical_bytes(data)
+        return self._inputs.upload(scope, content, key)
+
+    def get_input(self, scope: str, sha256: str | None = None, *, key: str | None = None) -> bytes:
+        """An input object's content (decoded, checked against its SHA-256), by hash or by client key."""
+        if (sha256 is None) == (key is None):
+            raise ValueError("give either sha256 or key")
+        return self._inputs.content(self._inputs.find(scope, sha256=sha256, key=key))
+
+    def get_input_object(self, scope: str, sha256: str | None = None, *, key: str | None = None) -> dict[str, Any]:
+        """The input object's description: ``sha256``, ``size``, ``encoding``, ``storedSize``, ``keys``."""
+        if (sha256 is None) == (key is None):
+            raise ValueError("give either sha256 or key")
+        return self._inputs.find(scope, sha256=sha256, key=key)
+
+    def expand(self, value: Any, scope: str) -> Any:
+        """A copy of ``value`` (a network, components, settings…) with every reference to an input object of
+        ``scope`` replaced by its content, parsed as JSON: what was submitted."""
+        return self._inputs.expand(value, scope)
 
     def get_network(self, network: str) -> dict[str, Any]:
         """The network with its chemical systems, transformations (with settings), weight and status counts."""

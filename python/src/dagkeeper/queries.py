@@ -145,3 +145,20 @@ TASK_FILES = """
 query ($id: ID!, $unit: String, $ok: Boolean) {
   task(id: $id) { resultFiles(unitKey: $unit, ok: $ok) { id unitKey path size sha256 committedAt downloadUrl } }
 }"""
+
+_INPUT_OBJECT_FIELDS = "scope sha256 size encoding storedSize keys downloadUrl"
+
+CREATE_INPUT_UPLOAD = """
+mutation ($input: InputUploadInput!) {
+  createInputUpload(input: $input) { object { sha256 } upload { uploadId url parts { partNumber url offset size } partCount } }
+}"""
+
+CONTINUE_INPUT_UPLOAD = """
+mutation ($id: ID!, $first: Int!) { continueInputUpload(uploadId: $id, firstPartNumber: $first) { parts { partNumber url offset size } } }"""
+
+COMMIT_INPUT_UPLOAD = """
+mutation ($id: ID!, $parts: [UploadedPartInput!]) { commitInputUpload(uploadId: $id, parts: $parts) { sha256 } }"""
+
+INPUT_OBJECT = f"query ($scope: String!, $sha256: String!) {{ inputObject(scope: $scope, sha256: $sha256) {{ {_INPUT_OBJECT_FIELDS} }} }}"
+
+INPUT_OBJECT_BY_KEY = f"query ($scope: String!, $key: String!) {{ inputObjectByKey(scope: $scope, key: $key) {{ {_INPUT_OBJECT_FIELDS} }} }}"

@@ -2,7 +2,10 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { loadWorkerSettings } from '../../config.js';
 import { createLogger } from '../../observability/logger.js';
+import { defaultInputCacheDir } from '../../worker/inputs/defaultInputCacheDir.js';
+import { InputCache } from '../../worker/inputs/InputCache.js';
 import { runUntilSignalled } from '../runUntilSignalled.js';
 import { loadProtocols } from '../../worker/protocols/registry.js';
 import { Worker } from '../../worker/Worker.js';
@@ -15,6 +18,7 @@ interface WorkerCliOptions extends ConnectionOptions {
   protocolModule: string[];
   maxTasks?: string;
   scratch?: string;
+  inputCache?: string;
   concurrency: string;
   name?: string;
   host?: string;
@@ -40,6 +44,10 @@ export function registerWorkerCommand(program: Command): void {
       .option('--protocol-module <path...>', 'extra protocol modules (default export: a Protocol)', [])
       .option('--max-tasks <n>', 'stop after this many tasks')
       .option('--scratch <dir>', 'scratch folder for units (default: a new folder in the system temp dir)')
+      .option(
+        '--input-cache <dir>',
+        "the host's cache of input objects, shared by its workers (default: a folder of this user's in the system temp dir)",
+      )
       .option('--concurrency <n>', 'units of one task run at once', '1')
       .option('--name <name>', 'compute service name (default: host-pid)')
       .option('--host <host>', 'the host it says it runs on, shown in task attempts (default: the hostname)')
@@ -49,6 +57,12 @@ export function registerWorkerCommand(program: Command): void {
       .option('--log-level <level>', 'log level', 'info'),
   ).action(async (options: WorkerCliOptions) => {
     const log = createLogger(options.logLevel);
+    const settings = loadWorkerSettings();
+    const inputCache = new InputCache({
+      dir: options.inputCache === undefined ? await defaultInputCacheDir() : resolve(options.inputCache),
+      maxBytes: settings.inputCacheBytes,
+      log,
+    });
     const registry = await loadProtocols(options.protocolModule.map((p) => resolve(p)));
     const protocolNames = options.protocols
       ?.split(',')
@@ -64,6 +78,7 @@ export function registerWorkerCommand(program: Command): void {
       ...(options.name === undefined ? {} : { name: options.name }),
       ...(options.host === undefined ? {} : { host: options.host }),
       scratchRoot: options.scratch === undefined ? await mkdtemp(join(tmpdir(), 'dagkeeper-worker-')) : resolve(options.scratch),
+      inputCache,
       concurrency: positive('--concurrency', options.concurrency),
       ...(options.maxTasks === undefined ? {} : { maxTasks: positive('--max-tasks', options.maxTasks) }),
       ...(options.heartbeatSeconds === undefined

@@ -6,16 +6,23 @@ import { conflict } from '../errors.js';
 import { mapInSlices } from '../mapInSlices.js';
 import { formatScope } from '../scope.js';
 import type { Scope } from '../scope.js';
+import { collectReferences } from '../inputs/inputReferences.js';
+import type { ReferenceSet } from '../inputs/InputObjectRepository.js';
+import { requireInputs } from '../inputs/requireInputs.js';
 import type { StateRepositories } from '../state/StateAccess.js';
 import type { ProtocolDagRow } from './DagRepository.js';
 import { validateProtocolDagInSlices } from './protocolDag.js';
 import type { ProtocolDagSpec } from './protocolDag.js';
 
-/** A validated ProtocolDAG as stored: its canonical JSON text, that text's SHA-256, and how many units it has. */
+/**
+ * A validated ProtocolDAG as stored: its canonical JSON text, that text's SHA-256, how many units it has,
+ * and the input objects its units' inputs refer to (checked against the task's scope when it is stored).
+ */
 export interface SerializedProtocolDag {
   text: string;
   sha256: string;
   unitCount: number;
+  references: ReferenceSet;
 }
 
 /**
@@ -25,8 +32,14 @@ export interface SerializedProtocolDag {
  */
 export async function prepareProtocolDag(input: unknown): Promise<SerializedProtocolDag> {
   const dag = await validateProtocolDagInSlices(input);
+  return serializeProtocolDag(dag);
+}
+
+/** Serializes a validated DAG; a malformed reference in a unit's inputs is BAD_USER_INPUT. */
+export async function serializeProtocolDag(dag: ProtocolDagSpec): Promise<SerializedProtocolDag> {
   const text = await canonicalDagJson(dag);
-  return { text, sha256: createHash('sha256').update(text).digest('hex'), unitCount: dag.units.length };
+  const references = collectReferences(dag.units.flatMap((unit) => (unit.inputs === undefined ? [] : [unit.inputs])));
+  return { text, sha256: createHash('sha256').update(text).digest('hex'), unitCount: dag.units.length, references };
 }
 
 /** Exactly canonicalJson(dag), with the units (nearly all of it) serialized a slice at a time. */
@@ -69,7 +82,8 @@ const parallelPuts = 16;
 
 /**
  * Gives each of several tasks created in this transaction (so none has a DAG yet) the same ProtocolDAG:
- * one object per task, written a few at a time, then every row in one statement.
+ * one object per task, written a few at a time, then every row in one statement. A reference in its
+ * units' inputs that names no input object of the tasks' scope is INPUT_NOT_FOUND, before anything is written.
  */
 export async function storeNewProtocolDags(
   tx: StateRepositories,
@@ -78,6 +92,8 @@ export async function storeNewProtocolDags(
   dag: SerializedProtocolDag,
   registeredBy: string | null,
 ): Promise<void> {
+  const scopes = new Map(tasks.map((task) => [formatScope(task.scope), task.scope]));
+  for (const scope of scopes.values()) await requireInputs(tx.inputs, scope, dag.references);
   const rows: ProtocolDagRow[] = [];
   for (let start = 0; start < tasks.length; start += parallelPuts) {
     rows.push(

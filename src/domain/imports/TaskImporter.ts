@@ -1,8 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { Clock } from '../Clock.js';
 import { validateProtocolDagInSlices } from '../dag/protocolDag.js';
-import type { ProtocolDagSpec } from '../dag/protocolDag.js';
-import { canonicalDagJson, storeNewProtocolDags } from '../dag/storeProtocolDag.js';
+import { serializeProtocolDag, storeNewProtocolDags } from '../dag/storeProtocolDag.js';
 import { DomainError, ErrorCode, badInput, notFound } from '../errors.js';
 import { taskDagKey } from '../objects/objectKeys.js';
 import type { ObjectStore } from '../objects/ObjectStore.js';
@@ -76,7 +74,7 @@ export class TaskImporter {
     const dag = archived.dag === null ? null : await validateProtocolDagInSlices(archived.dag);
     const checked = checkArchivedTask(archived, dag, this.settings.maxResultFileBytes);
     const files = filesToImport(archived, input.files, uploads);
-    const serializedDag = dag === null ? null : await serialize(dag);
+    const serializedDag = dag === null ? null : await serializeProtocolDag(dag);
 
     const made = await this.state.transaction(
       async (tx, events) => {
@@ -171,11 +169,6 @@ export class TaskImporter {
     if (task?.transformationId !== transformationId) throw badInput('a task extends one of its own transformation', { field: 'extends' });
     return parent.taskId;
   }
-}
-
-async function serialize(dag: ProtocolDagSpec): Promise<{ text: string; sha256: string; unitCount: number }> {
-  const text = await canonicalDagJson(dag);
-  return { text, sha256: createHash('sha256').update(text).digest('hex'), unitCount: dag.units.length };
 }
 
 function fail(message: string): never {

@@ -94,7 +94,9 @@ export function collectReferences(values: Iterable<unknown>): { sha256s: string[
  */
 export function mapReferences(value: unknown, replace: (reference: InputReference, original: Record<string, unknown>) => unknown): unknown {
   const root: { value: unknown } = { value };
-  const stack: Array<{ holder: Record<string, unknown> | unknown[]; at: string | number }> = [{ holder: root as Record<string, unknown>, at: 'value' }];
+  const stack: Array<{ holder: Record<string, unknown> | unknown[]; at: string | number }> = [
+    { holder: root as Record<string, unknown>, at: 'value' },
+  ];
   while (stack.length > 0) {
     const { holder, at } = stack.pop()!;
     const current = (holder as Record<string | number, unknown>)[at];

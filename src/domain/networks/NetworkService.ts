@@ -1,4 +1,6 @@
 import { badInput, notFound } from '../errors.js';
+import { collectReferences } from '../inputs/inputReferences.js';
+import { requireInputs } from '../inputs/requireInputs.js';
 import { requireKind, requireScope } from '../principal.js';
 import type { Principal } from '../principal.js';
 import { parseScope } from '../scope.js';
@@ -42,7 +44,12 @@ export class NetworkService {
     const scope = parseScope(scopeText);
     requireScope(actor, scope);
     const keyed = keyNetwork(input);
+    const references = collectReferences([
+      ...keyed.chemicalSystems.map((s) => s.components),
+      ...keyed.transformations.map((t) => t.settings),
+    ]);
     checkProtocolSettings(this.settingsChecks, keyed.transformations);
+    await requireInputs(this.state.inputs, scope, references);
 
     const created = await this.state.transaction((tx) => tx.networks.storeNetwork(scope, keyed), { timeoutMs: 60_000 });
 

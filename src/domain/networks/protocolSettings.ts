@@ -1,4 +1,5 @@
 import { badInput } from '../errors.js';
+import { asReference } from '../inputs/inputReferences.js';
 
 /**
  * What the server knows of protocols' settings before a worker ever sees them. A transformation whose
@@ -27,14 +28,18 @@ export type ProtocolSettingsChecks = ReadonlyMap<string, ProtocolSettingsCheck>;
 
 export const noProtocolSettingsChecks: ProtocolSettingsChecks = new Map();
 
-/** Refuses (BAD_USER_INPUT naming the transformation and the field) the first transformation whose settings its protocol rejects. */
+/**
+ * Refuses (BAD_USER_INPUT naming the transformation and the field) the first transformation whose settings its
+ * protocol rejects. Settings given as a reference to an input object are not read here: the worker checks
+ * them when it builds the DAG (docs/inputs.md).
+ */
 export function checkProtocolSettings(
   checks: ProtocolSettingsChecks,
   transformations: ReadonlyArray<{ name: string; protocol: string; settings: unknown }>,
 ): void {
   for (const transformation of transformations) {
     const check = checks.get(transformation.protocol);
-    if (check === undefined) continue;
+    if (check === undefined || asReference(transformation.settings) !== null) continue;
     try {
       check(transformation.settings);
     } catch (error) {

@@ -14,6 +14,8 @@ import { assertObjectKey, InvalidObjectKeyError } from './objectKeyRules.js';
  *   {scope}/tasks/{taskId}/dag-results/{dagResultId}.json
  *   {scope}/imports/{importUploadId}/put
  *   {scope}/imports/{importUploadId}/data
+ *   inputs/{scope}/{sha256}
+ *   inputs/{scope}/uploads/{inputUploadId}/put | data | gz
  *
  * A committed ResultFile lives under `files/`, where no upload URL can write: a file sent in one PUT
  * goes to its upload's key under `uploads/` and is moved to `files/` when committed; a file sent in
@@ -45,11 +47,45 @@ function importUploadPrefix(scope: string, importUploadId: string): string {
   return `${checkScope(scope)}/imports/${checkIdentifier('import upload id', importUploadId)}/`;
 }
 
+/**
+ * An input object (docs/inputs.md) lives at a key named for its scope and its content's SHA-256, apart
+ * from every task: many networks and DAGs refer to it, and no scope's key can name another's object.
+ */
+export function inputObjectKey(scope: string, sha256: string): string {
+  if (!SHA256.test(sha256)) throw new InvalidObjectKeyError(sha256, 'an input object is named by 64 lower-case hex digits');
+  return `inputs/${checkScope(scope)}/${sha256}`;
+}
+
+/**
+ * An input upload's bytes until its commit: a single PUT writes `put`, the commit moves them to `data`
+ * (a multipart upload is assembled there) and may write their compressed form to `gz`; the verified
+ * bytes then move to the object's `inputObjectKey`.
+ */
+export function inputUploadKeys(scope: string, inputUploadId: string): { put: string; data: string; gz: string } {
+  const prefix = `inputs/${checkScope(scope)}/uploads/${checkIdentifier('input upload id', inputUploadId)}/`;
+  return { put: `${prefix}put`, data: `${prefix}data`, gz: `${prefix}gz` };
+}
+
+/** The input upload id in a key made by `inputUploadKeys`; undefined for any other key. */
+export function inputUploadIdInKey(key: string): string | undefined {
+  const [inputs, scope, uploads, uploadId, name, ...rest] = key.split('/');
+  const shaped =
+    inputs === 'inputs' &&
+    scope !== undefined &&
+    SCOPE.test(scope) &&
+    uploads === 'uploads' &&
+    uploadId !== undefined &&
+    (name === 'put' || name === 'data' || name === 'gz') &&
+    rest.length === 0;
+  return shaped && IDENTIFIER.test(uploadId) ? uploadId : undefined;
+}
+
 /** `org-campaign-project`: three parts of letters, digits and underscores (`-` separates them). */
 const SCOPE = /^[A-Za-z0-9_]+-[A-Za-z0-9_]+-[A-Za-z0-9_]+$/;
 /** Task ids, unit keys and result ids: a safe file name that cannot be `.` or `..`. */
 const IDENTIFIER = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
 const MAX_FILE_SEGMENT_BYTES = 255;
+const SHA256 = /^[0-9a-f]{64}$/;
 
 export function taskPrefix(scope: string, taskId: string): string {
   return `${checkScope(scope)}/tasks/${checkIdentifier('task id', taskId)}/`;

@@ -28,6 +28,8 @@ export interface SweepReport {
   failures: number;
   /** Import uploads (network import) removed: their URLs expired and no import took them. */
   importUploads: number;
+  /** Input uploads removed: their URLs expired (docs/inputs.md). */
+  inputUploads: number;
 }
 
 /** Removes import uploads whose URLs expired before the cutoff (ImportService). */
@@ -64,21 +66,29 @@ export class UploadSweeper {
   private readonly log: Logger | undefined;
   private readonly clock: Clock;
   private readonly importUploads: ImportUploadSweep | undefined;
+  private readonly inputUploads: ImportUploadSweep | undefined;
 
   constructor(
     private readonly state: StateAccess,
     private readonly objects: ObjectStore,
     private readonly settings: UploadSweepSettings,
-    options: { log?: Logger | undefined; clock?: Clock | undefined; importUploads?: ImportUploadSweep | undefined } = {},
+    options: {
+      log?: Logger | undefined;
+      clock?: Clock | undefined;
+      importUploads?: ImportUploadSweep | undefined;
+      /** Input uploads (docs/inputs.md) sweep the same way as import uploads. */
+      inputUploads?: ImportUploadSweep | undefined;
+    } = {},
   ) {
     this.log = options.log;
     this.clock = options.clock ?? systemClock;
     this.importUploads = options.importUploads;
+    this.inputUploads = options.inputUploads;
   }
 
   /** Sweeps as of `now`: the clock's time unless given. */
   async sweep(now = new Date(this.clock.now())): Promise<SweepReport> {
-    const report: SweepReport = { uploads: 0, claims: 0, removedKeys: [], staging: 0, failures: 0, importUploads: 0 };
+    const report: SweepReport = { uploads: 0, claims: 0, removedKeys: [], staging: 0, failures: 0, importUploads: 0, inputUploads: 0 };
     const cutoff = new Date(now.getTime() - this.settings.graceSeconds * 1000);
     await this.sweepUploads(cutoff, report);
     await this.sweepEndedClaims(cutoff, now, report);
@@ -89,11 +99,18 @@ export class UploadSweeper {
         return 0;
       });
     }
+    if (this.inputUploads !== undefined) {
+      report.inputUploads = await this.inputUploads.sweep(cutoff).catch((error: unknown) => {
+        report.failures += 1;
+        this.log?.warn({ err: error }, 'could not sweep input uploads; will retry');
+        return 0;
+      });
+    }
     if (this.objects.removeAbandonedStaging !== undefined) {
       const abandonedBefore = new Date(cutoff.getTime() - this.settings.uploadUrlSeconds * 1000);
       report.staging = await this.objects.removeAbandonedStaging(abandonedBefore);
     }
-    if (report.uploads + report.removedKeys.length + report.staging + report.failures + report.importUploads > 0) {
+    if (report.uploads + report.removedKeys.length + report.staging + report.failures + report.importUploads + report.inputUploads > 0) {
       this.log?.info({ ...report, removedKeys: report.removedKeys.length }, 'swept uncommitted uploads and unreferenced objects');
     }
     return report;

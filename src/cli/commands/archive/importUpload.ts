@@ -1,17 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { ApiClient } from '../../../client/ApiClient.js';
+import { sendByTicket, uploadTicketFields } from '../../../transfers/sendByTicket.js';
+import type { UploadTicket } from '../../../transfers/sendByTicket.js';
 import { putFileRange } from '../../../transfers/upload.js';
 import type { EntryBytes } from './archiveSource.js';
 import { readEntry } from './archiveSource.js';
-
-interface Ticket {
-  uploadId: string;
-  url: string | null;
-  parts: Array<{ partNumber: number; url: string; offset: number; size: number }>;
-  partCount: number;
-}
-
-const ticketFields = 'uploadId url parts { partNumber url offset size } partCount';
 
 /** The SHA-256 of an entry's bytes, read as a stream. */
 export async function sha256Of(bytes: EntryBytes): Promise<string> {
@@ -25,27 +18,22 @@ export async function sha256Of(bytes: EntryBytes): Promise<string> {
  * commitImportUpload, which verifies them) and returns the upload's id for importTask.
  */
 export async function uploadForImport(api: ApiClient, scope: string, bytes: EntryBytes, sha256: string): Promise<string> {
-  const { createImportUpload: ticket } = await api.request<{ createImportUpload: Ticket }>(
-    `mutation ($scope: String!, $size: SafeInt!, $sha: String!) { createImportUpload(scope: $scope, size: $size, sha256: $sha) { ${ticketFields} } }`,
+  const { createImportUpload: ticket } = await api.request<{ createImportUpload: UploadTicket }>(
+    `mutation ($scope: String!, $size: SafeInt!, $sha: String!) { createImportUpload(scope: $scope, size: $size, sha256: $sha) { ${uploadTicketFields} } }`,
     { scope, size: bytes.size, sha: sha256 },
   );
-  const parts: Array<{ partNumber: number; etag: string }> = [];
-  if (ticket.url !== null) {
-    await putFileRange(ticket.url, bytes.path, bytes.offset, bytes.size);
-  } else {
-    let batch = ticket;
-    for (;;) {
-      for (const part of batch.parts) {
-        parts.push({ partNumber: part.partNumber, etag: await putFileRange(part.url, bytes.path, bytes.offset + part.offset, part.size) });
-      }
-      const next = parts.length + 1;
-      if (next > ticket.partCount) break;
-      ({ continueImportUpload: batch } = await api.request<{ continueImportUpload: Ticket }>(
-        `mutation ($id: ID!, $first: Int!) { continueImportUpload(uploadId: $id, firstPartNumber: $first) { ${ticketFields} } }`,
-        { id: ticket.uploadId, first: next },
-      ));
-    }
-  }
+  const parts = await sendByTicket(
+    ticket,
+    bytes.size,
+    (url, offset, size) => putFileRange(url, bytes.path, bytes.offset + offset, size),
+    async (first) =>
+      (
+        await api.request<{ continueImportUpload: UploadTicket }>(
+          `mutation ($id: ID!, $first: Int!) { continueImportUpload(uploadId: $id, firstPartNumber: $first) { ${uploadTicketFields} } }`,
+          { id: ticket.uploadId, first },
+        )
+      ).continueImportUpload,
+  );
   await api.request<{ commitImportUpload: string }>(
     'mutation ($id: ID!, $parts: [UploadedPartInput!]) { commitImportUpload(uploadId: $id, parts: $parts) }',
     {

@@ -1,5 +1,6 @@
 import type { DagRepository, ProtocolDagRow } from '../../../domain/dag/DagRepository.js';
 import type { DagRecord, ProtocolUnitRecord } from '../../../domain/dag/DagService.js';
+import { dagUnit, hasDag } from '../sql/dagUnits.js';
 import { insertProtocolDags } from '../sql/protocolDags.js';
 import type { StateClient } from './stateClient.js';
 
@@ -26,14 +27,11 @@ export class PrismaDagRepository implements DagRepository {
   }
 
   unit(taskId: string, unitKey: string): Promise<Omit<ProtocolUnitRecord, 'inputs'> | null> {
-    return this.db.protocolUnit.findFirst({
-      where: { dag: { taskId }, key: unitKey },
-      select: { key: true, name: true, dependencies: true },
-    });
+    return dagUnit(this.db, taskId, unitKey);
   }
 
-  async hasDag(taskId: string): Promise<boolean> {
-    return (await this.db.protocolDag.count({ where: { taskId } })) > 0;
+  hasDag(taskId: string): Promise<boolean> {
+    return hasDag(this.db, taskId);
   }
 
   async objectKeyOf(taskId: string): Promise<string | null> {

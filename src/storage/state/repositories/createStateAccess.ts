@@ -1,7 +1,12 @@
 import { TaskEventBatch } from '../../../domain/events/taskEvents.js';
-import type { StateAccess, StateRepositories } from '../../../domain/state/StateAccess.js';
+import type { HotRepositories, StateAccess, StateRepositories } from '../../../domain/state/StateAccess.js';
+import type { SqlClient } from '../directSql.js';
+import { directTransaction } from '../directTransaction.js';
 import type { StateDb } from '../openStateStore.js';
+import { claimByTokenHash } from '../sql/claimByToken.js';
+import { dagOfTask } from '../sql/dagUnits.js';
 import { appendTaskEvents } from '../sql/taskEvents.js';
+import { insertUnitResult, unitResultsOfTasks, unitSubmissionFacts } from '../sql/unitResults.js';
 import { PrismaIdentityRepository } from './PrismaIdentityRepository.js';
 import { PrismaNetworkRepository } from './PrismaNetworkRepository.js';
 import { PrismaRestartPatternRepository } from './PrismaRestartPatternRepository.js';
@@ -15,6 +20,7 @@ import { PrismaResultFileRepository } from './PrismaResultFileRepository.js';
 import { PrismaDagResultRepository } from './PrismaDagResultRepository.js';
 import { PrismaTaskEventOutbox } from './PrismaTaskEventOutbox.js';
 import { PrismaImportRepository } from './PrismaImportRepository.js';
+import { PrismaInputObjectRepository } from './PrismaInputObjectRepository.js';
 import type { StateClient } from './stateClient.js';
 
 function repositoriesOn(client: StateClient): StateRepositories {
@@ -32,6 +38,20 @@ function repositoriesOn(client: StateClient): StateRepositories {
     dagResults: new PrismaDagResultRepository(client),
     events: new PrismaTaskEventOutbox(client),
     imports: new PrismaImportRepository(client),
+    inputs: new PrismaInputObjectRepository(client),
+  };
+}
+
+/** The HotRepositories on a client: each call one statement of sql/, so they run in a direct transaction. */
+function hotRepositoriesOn(db: SqlClient): HotRepositories {
+  return {
+    claims: { byTokenHash: (tokenHash, options = {}) => claimByTokenHash(db, tokenHash, options.lockTask === true) },
+    dags: { ofTask: (taskId) => dagOfTask(db, taskId) },
+    unitResults: {
+      create: (result) => insertUnitResult(db, result),
+      ofTasks: (taskIds, filter = {}) => unitResultsOfTasks(db, taskIds, filter.ok),
+      submissionFacts: (taskId, unitKey, attempt) => unitSubmissionFacts(db, taskId, unitKey, attempt),
+    },
   };
 }
 
@@ -39,6 +59,17 @@ function repositoriesOn(client: StateClient): StateRepositories {
 export function createStateAccess(db: StateDb): StateAccess {
   return {
     ...repositoriesOn(db),
+    hotTransaction: (work, options = {}) =>
+      directTransaction(
+        db,
+        async (tx) => {
+          const events = new TaskEventBatch();
+          const result = await work(hotRepositoriesOn(tx), events);
+          await appendTaskEvents(tx, events.take());
+          return result;
+        },
+        { timeoutMs: options.timeoutMs },
+      ),
     transaction: (work, options = {}) =>
       db.$transaction(
         async (tx) => {

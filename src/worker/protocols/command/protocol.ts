@@ -2,6 +2,7 @@ import type { Protocol } from '../../protocol.js';
 import { runExternalCommand } from '../../units/externalCommand.js';
 import { parseCommandUnits } from './settings.js';
 import type { CommandUnitInputs } from './settings.js';
+import { settingsFromFile } from '../settingsFromFile.js';
 
 /**
  * `command`: every unit is an external program (Python, a gufe protocol's CLI, a shell script), as
@@ -12,7 +13,7 @@ const commandProtocol: Protocol = {
   checkSettings: parseCommandUnits,
   createDag(transformation, _parent, task) {
     // Each program finds the task's seed in its unit's inputs ($DAGKEEPER_INPUTS: unit.inputs.seed).
-    const units = parseCommandUnits(transformation.settings).map((unit) => ({
+    const units = parseCommandUnits(settingsFromFile(transformation.settings)).map((unit) => ({
       ...unit,
       inputs: { ...(unit.inputs as CommandUnitInputs), seed: task.seed },
     }));

@@ -1,5 +1,6 @@
 import type { ProtocolDagSpec, ProtocolUnitSpec } from '../../../domain/dag/protocolDag.js';
 import type { DagTask, ParentResult, TransformationInfo } from '../../protocol.js';
+import { settingsFromFile } from '../settingsFromFile.js';
 import { combineSeeds } from './random.js';
 import { lambdaSchedule, parseHarmonicSettings, springConstantAt, type HarmonicSettings } from './settings.js';
 import {
@@ -22,7 +23,7 @@ import {
  * window's state is saved with its final configuration), so it samples the same chain for longer.
  */
 export function createHarmonicDag(transformation: TransformationInfo, parent: ParentResult | null, task: DagTask): ProtocolDagSpec {
-  const settings = parseHarmonicSettings(transformation.settings);
+  const settings = parseHarmonicSettings(settingsFromFile(transformation.settings));
   const seed = combineSeeds(task.seed, settings.seed);
   if (parent !== null) assertParentMatches(parent, settings);
   const windows = lambdaSchedule(settings).map((lambda, window) => ({ window, lambda }));

@@ -4,6 +4,7 @@ import { createHarmonicDag } from './dag.js';
 import { runSampleUnit } from './sampleUnit.js';
 import { exactDeltaF, lambdaSchedule, parseHarmonicSettings, springConstantAt } from './settings.js';
 import { parseUnitInputs } from './unitInputs.js';
+import { settingsFromFile } from '../settingsFromFile.js';
 
 /**
  * harmonic-oscillator: a small, checkable demo protocol. It estimates the relative free energy of
@@ -27,7 +28,7 @@ async function runUnit(context: UnitContext): Promise<unknown> {
   const inputs = parseUnitInputs(context.unit.inputs);
   switch (inputs.kind) {
     case 'setup': {
-      const settings = parseHarmonicSettings(inputs.settings);
+      const settings = parseHarmonicSettings(settingsFromFile(inputs.settings));
       const lambdas = lambdaSchedule(settings);
       return {
         settings,
@@ -37,8 +38,8 @@ async function runUnit(context: UnitContext): Promise<unknown> {
       };
     }
     case 'sample':
-      return runSampleUnit(context, inputs, parseHarmonicSettings(context.transformation.settings));
+      return runSampleUnit(context, inputs, parseHarmonicSettings(settingsFromFile(context.transformation.settings)));
     case 'analysis':
-      return runAnalysisUnit(context, inputs, parseHarmonicSettings(context.transformation.settings));
+      return runAnalysisUnit(context, inputs, parseHarmonicSettings(settingsFromFile(context.transformation.settings)));
   }
 }
