@@ -1,4 +1,6 @@
-import { hubsWithClaimableTasks, lockClaimableTasks } from '../src/storage/state/sql/claimTasks.js';
+import { drawPoints } from '../src/domain/claims/pickHub.js';
+import { lockClaimableTasks } from '../src/storage/state/sql/claimTasks.js';
+import { sampleClaimableHubs } from '../src/storage/state/sql/sampleHubs.js';
 import type { StateTx } from '../src/storage/state/openStateStore.js';
 import type { Benchmark, BenchContext, BenchResult, Check } from './support/benchmark.js';
 import { fmtMs, fmtRatio } from './support/benchmark.js';
@@ -88,7 +90,13 @@ export const claimScaling: Benchmark = {
           if (got.length !== 1) throw new Error(`a claim at ${size} waiting tasks returned ${got.length} tasks`);
         }
         const plans = [
-          await explain(server.database.url, 'hubsWithClaimableTasks', (tx) => hubsWithClaimableTasks(tx, [protocol])),
+          await explain(server.database.url, 'sampleClaimableHubs', (tx) =>
+            sampleClaimableHubs(
+              tx,
+              { protocols: [protocol], scopes: [{ org: 'bench', campaign: '*', project: '*' }] },
+              drawPoints(Math.random),
+            ),
+          ),
           await explain(server.database.url, 'lockClaimableTasks', (tx) => lockClaimableTasks(tx, hubId, [protocol], 1)),
         ];
         points.push({ waiting: size, latency: summarize(latencies), plans });
@@ -116,7 +124,7 @@ export const claimScaling: Benchmark = {
     const planAt = (point: SizePoint, query: string) => point.plans.find((p) => p.query === query) as Plan;
     const lockPlan = planAt(last, 'lockClaimableTasks');
     const notes: string[] = [];
-    for (const query of ['hubsWithClaimableTasks', 'lockClaimableTasks']) {
+    for (const query of ['sampleClaimableHubs', 'lockClaimableTasks']) {
       const big = planAt(last, query);
       if (!readsEveryRow(big)) continue;
       notes.push(
@@ -132,7 +140,7 @@ export const claimScaling: Benchmark = {
           `(bulk-inserted with SQL, topped up before each size, tables vacuumed and analyzed). Up to ${warmUpClaims} warm-up claims, then ${claims} measured claims per size, ` +
           `or as many as fit in ${ctx.scale.scalingSecondsPerSize} s (at least ${minimumClaims}); the raw numbers give each size's count.`,
         'At each size the two queries of a claim, taken from `src/storage/state/sql/claimTasks.ts` itself, are run under `EXPLAIN (ANALYZE, BUFFERS)` in a transaction that is rolled back: ' +
-          '`hubsWithClaimableTasks` (which hubs have work) and `lockClaimableTasks` (`FOR UPDATE SKIP LOCKED`).',
+          '`sampleClaimableHubs` (a draw of hubs with work, part of the check-in) and `lockClaimableTasks` (`FOR UPDATE SKIP LOCKED`).',
       ],
       rows: [
         {

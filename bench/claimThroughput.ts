@@ -1,9 +1,5 @@
-import { EventEmitter } from 'node:events';
-import { Logger, run, runMigrations } from 'graphile-worker';
-import type { WorkerEvents } from 'graphile-worker';
-import { createTestDatabase } from '../test/support/postgres.js';
 import type { Benchmark, BenchContext, BenchResult, Check } from './support/benchmark.js';
-import { fmtMs, fmtRate, fmtRatio } from './support/benchmark.js';
+import { fmtCpuMs, fmtMs, fmtRate, fmtRatio, fmtSpread } from './support/benchmark.js';
 import {
   claim,
   countTasks,
@@ -13,22 +9,29 @@ import {
   registerService,
   releasedClaims,
   tasksClaimedTwice,
-  vacuumAnalyze,
+  vacuumDatabase,
   withDatabase,
 } from './support/campaign.js';
+import { openCpuMeter, perOperation } from './support/cpu.js';
+import type { CpuMeter, CpuUse } from './support/cpu.js';
+import { cpuRows } from './support/cpuRows.js';
+import { graphileWorkerVersion, startGraphileWorker } from './support/graphileWorker.js';
+import type { GraphileWorkerProcess } from './support/graphileWorker.js';
 import { startBenchServer } from './support/server.js';
 import type { BenchServer } from './support/server.js';
-import { median, nowMs, summarize } from './support/stats.js';
+import { median, nowMs, pairedRatios, spread, summarize } from './support/stats.js';
 import type { LatencySummary } from './support/stats.js';
 
 /**
- * 1. Claim throughput: N actioned tasks claimed by 8 concurrent claimers through the GraphQL API,
- * against graphile-worker running N jobs with 8 concurrent workers on the same PostgreSQL.
+ * 1. Claim throughput: N actioned tasks claimed by 8 concurrent claimers through the GraphQL API of a
+ * `dagkeeper server` process, against graphile-worker in a process of its own running N jobs with 8
+ * concurrent workers on the same PostgreSQL. Rounds alternate (dagkeeper, graphile-worker, dagkeeper
+ * with 4 tasks per request, …), each on a topped-up queue and vacuumed tables, each with its CPU.
  */
 
 const protocol = 'bench-noop';
-/** Tasks per request in the supplementary round (a compute service with that many free slots). */
-const perRequestSupplementary = 4;
+/** Tasks per request in the batched rows (a compute service with that many free slots). */
+const perRequestBatched = 4;
 const transformationName = 'claim-throughput';
 
 interface DrainResult {
@@ -42,6 +45,9 @@ interface DrainResult {
   duplicates: number;
   /** True when the time limit ended the drain before the queue was empty. */
   stoppedByTimeLimit: boolean;
+  /** CPU over the whole drain, and per task (job) claimed. */
+  cpu: CpuUse;
+  cpuPerClaim: CpuUse;
 }
 
 export const claimThroughput: Benchmark = {
@@ -52,150 +58,214 @@ export const claimThroughput: Benchmark = {
     const { claimTasks: tasks, claimWarmUpTasks: warmUp, claimers, claimRounds: rounds, claimSeconds } = ctx.scale;
     const limitMs = claimSeconds * 1000;
 
-    const dagkeeper: DrainResult[] = [];
-    let supplementary: DrainResult | undefined;
+    const single: DrainResult[] = [];
+    const batched: DrainResult[] = [];
+    const anchor: DrainResult[] = [];
     const checks: Check[] = [];
-    const server = await startBenchServer();
     const heartbeats: NodeJS.Timeout[] = [];
+    const meters: CpuMeter[] = [];
+    let server: BenchServer | undefined;
+    let graphile: GraphileWorkerProcess | undefined;
     try {
-      const { client: user } = await server.identity('USER', 'bench-user', ['bench-claims-run']);
-      const { client: compute } = await server.identity('COMPUTE', 'bench-cluster', ['bench-*-*']);
+      server = await startBenchServer();
+      graphile = await startGraphileWorker();
+      const dk = server;
+      const gw = graphile;
+      const { client: user } = await dk.identity('USER', 'bench-user', ['bench-claims-run']);
+      const { client: compute } = await dk.identity('COMPUTE', 'bench-cluster', ['bench-*-*']);
       await createNetwork(user, 'bench-claims-run', 'claim throughput', [{ name: transformationName, protocol, settings: {} }]);
       const services = await Promise.all(Array.from({ length: claimers }, (_, i) => registerService(compute, `claimer-${i}`)));
       // Topping up between rounds must not outlast the claimers' expiry: they heartbeat like workers.
       heartbeats.push(...services.map((id) => keepAlive(compute, id)));
-      const drain = (queued: number, perRequest = 1) =>
-        drainDagkeeper(
-          queued,
-          services.map((id) => () => claim(compute, id, [protocol], perRequest)),
-          limitMs,
+      const dkMeter = await openCpuMeter({ pid: dk.pid, databases: [dk.database.name] });
+      const gwMeter = await openCpuMeter({ pid: gw.pid, databases: [gw.database.name] });
+      meters.push(dkMeter, gwMeter);
+
+      const dagkeeperRound = async (queued: number, perRequest: number) => {
+        const { value, cpu } = await dkMeter.measure(() =>
+          drainDagkeeper(
+            queued,
+            services.map((id) => () => claim(compute, id, [protocol], perRequest)),
+            limitMs,
+          ),
         );
-      const topUp = async () => {
-        ctx.log(`dagkeeper: topping up to ${tasks.toLocaleString('en-US')} waiting tasks`);
-        await insertWaitingTasks(server.database.url, transformationName, tasks - (await countTasks(server.database.url, 'WAITING')));
+        return { ...value, cpu, cpuPerClaim: perOperation(cpu, value.claimed) };
+      };
+      const topUpDagkeeper = async () => {
+        await insertWaitingTasks(dk.database.url, transformationName, tasks - (await countTasks(dk.database.url, 'WAITING')));
+        await vacuumDatabase(dk.database.url);
+      };
+      const graphileRound = async (queued: number): Promise<DrainResult> => {
+        const { value, cpu } = await gwMeter.measure(() => gw.drain(queued, claimers, limitMs));
+        const left = await gw.jobsLeft();
+        checks.push({
+          name: `graphile-worker round ${anchor.length + 1}: every job ran once or is still queued`,
+          ok: left + value.completed === queued,
+          detail: `${value.completed} ran + ${left} queued of ${queued}`,
+        });
+        return {
+          queued,
+          claimed: value.claimed,
+          ms: value.ms,
+          perSecond: value.claimed / (value.ms / 1000),
+          latency: value.latency,
+          duplicates: value.duplicates,
+          stoppedByTimeLimit: value.completed < queued,
+          cpu,
+          cpuPerClaim: perOperation(cpu, value.claimed),
+        };
       };
 
-      ctx.log(`dagkeeper: warm-up, ${warmUp} tasks`);
-      await insertWaitingTasks(server.database.url, transformationName, warmUp);
-      const warmUpClaimed = (await drain(warmUp)).claimed;
-      for (let round = 0; round < rounds; round += 1) {
-        await topUp();
-        ctx.log(`dagkeeper: round ${round + 1}/${rounds}, ${claimers} claimers, at most ${claimSeconds} s`);
-        dagkeeper.push(await drain(tasks));
+      ctx.log(`warm-up: ${warmUp} tasks, then ${warmUp} jobs`);
+      await insertWaitingTasks(dk.database.url, transformationName, warmUp);
+      const warmUpClaimed = (await dagkeeperRound(warmUp, 1)).claimed;
+      await gw.topUp(warmUp);
+      await gw.drain(warmUp, claimers, limitMs);
+
+      for (let round = 1; round <= rounds; round += 1) {
         ctx.log(
-          `dagkeeper: ${dagkeeper.at(-1)!.claimed.toLocaleString('en-US')} claimed, ${fmtRate(dagkeeper.at(-1)!.perSecond, 'tasks')}`,
+          `round ${round}/${rounds}: topping up to ${tasks.toLocaleString('en-US')} tasks, ${claimers} claimers, at most ${claimSeconds} s`,
         );
+        await topUpDagkeeper();
+        single.push(await dagkeeperRound(tasks, 1));
+        ctx.log(`dagkeeper, 1 per request: ${fmtRate(single.at(-1)!.perSecond, 'tasks')}`);
+        // Topped up to the same queue as dagkeeper's rounds, not added on top of what a time-limited round left.
+        const queued = await gw.topUp(tasks);
+        await gw.vacuum();
+        anchor.push(await graphileRound(queued));
+        ctx.log(`graphile-worker: ${fmtRate(anchor.at(-1)!.perSecond, 'jobs')}`);
+        await topUpDagkeeper();
+        batched.push(await dagkeeperRound(tasks, perRequestBatched));
+        ctx.log(`dagkeeper, ${perRequestBatched} per request: ${fmtRate(batched.at(-1)!.perSecond, 'tasks')}`);
       }
-      // Supplementary, not the target: the same claimers asking for several tasks per request, as a compute service with several slots does.
-      await topUp();
-      ctx.log(
-        `dagkeeper: supplementary round, ${claimers} claimers asking for ${perRequestSupplementary} tasks per request, at most ${claimSeconds} s`,
-      );
-      supplementary = await drain(tasks, perRequestSupplementary);
-      ctx.log(`dagkeeper: ${supplementary.claimed.toLocaleString('en-US')} claimed, ${fmtRate(supplementary.perSecond, 'tasks')}`);
-      const claimed = warmUpClaimed + dagkeeper.reduce((sum, r) => sum + r.claimed, 0) + supplementary.claimed;
-      checks.push(...(await claimChecksInDatabase(server, claimed)));
+      const claimed = warmUpClaimed + [...single, ...batched].reduce((sum, r) => sum + r.claimed, 0);
+      checks.push(...(await claimChecksInDatabase(dk, claimed)));
     } finally {
       for (const timer of heartbeats) clearInterval(timer);
-      await server.stop();
+      await Promise.all(meters.map((m) => m.close()));
+      await server?.stop();
+      await graphile?.stop();
     }
 
-    const anchor: DrainResult[] = [];
-    const database = await createTestDatabase({ migrated: false });
-    try {
-      const logger = new Logger(() => () => undefined);
-      await runMigrations({ connectionString: database.url, logger });
-      ctx.log(`graphile-worker: warm-up, ${warmUp} jobs`);
-      await addGraphileJobs(database.url, warmUp);
-      await drainGraphile(database.url, warmUp, claimers, logger, limitMs);
-      for (let round = 0; round < rounds; round += 1) {
-        // Topped up to the same queue as dagkeeper's rounds, not added on top of what a time-limited round left.
-        const queued = await addGraphileJobs(database.url, Math.max(0, tasks - (await graphileJobsLeft(database.url))));
-        await vacuumAnalyze(database.url, ['graphile_worker._private_jobs', 'graphile_worker._private_job_queues']);
-        ctx.log(`graphile-worker: round ${round + 1}/${rounds}, concurrency ${claimers}, at most ${claimSeconds} s`);
-        const result = await drainGraphile(database.url, queued, claimers, logger, limitMs);
-        anchor.push(result);
-        const left = await graphileJobsLeft(database.url);
-        checks.push({
-          name: `graphile-worker round ${round + 1}: every job ran once or is still queued`,
-          ok: left + result.claimed === queued,
-          detail: `${result.claimed} ran + ${left} queued of ${queued}`,
-        });
-      }
-    } finally {
-      await database.drop();
-    }
-
-    const rate = median(dagkeeper.map((r) => r.perSecond));
-    const anchorRate = median(anchor.map((r) => r.perSecond));
-    const ratio = rate / anchorRate;
-    const p50 = median(dagkeeper.map((r) => r.latency.p50));
-    const p99 = median(dagkeeper.map((r) => r.latency.p99));
-    const anchorP50 = median(anchor.map((r) => r.latency.p50));
-    const anchorP99 = median(anchor.map((r) => r.latency.p99));
-    const claimed = median(dagkeeper.map((r) => r.claimed));
-    const anchorClaimed = median(anchor.map((r) => r.claimed));
-    const duplicates = [...dagkeeper, ...(supplementary === undefined ? [] : [supplementary])].reduce((sum, r) => sum + r.duplicates, 0);
+    const rates = single.map((r) => r.perSecond);
+    const anchorRates = anchor.map((r) => r.perSecond);
+    const ratios = pairedRatios(rates, anchorRates);
+    const ratio = median(ratios);
+    const serverCpu = median(single.map((r) => r.cpuPerClaim.processMs));
+    const duplicates = [...single, ...batched].reduce((sum, r) => sum + r.duplicates, 0);
     const anchorDuplicates = anchor.reduce((sum, r) => sum + r.duplicates, 0);
     const n = tasks.toLocaleString('en-US');
-    const notes = dagkeeper.some((r) => r.stoppedByTimeLimit)
+    const claimedMedian = median(single.map((r) => r.claimed));
+    const notes = [...single, ...batched].some((r) => r.stoppedByTimeLimit)
       ? [
-          `The ${claimSeconds} s limit ended dagkeeper's rounds after ${claimed.toLocaleString('en-US')} of ${n} claims (median): throughput is over that window, with the hub holding between ${n} and ${(tasks - claimed).toLocaleString('en-US')} waiting tasks. The limit keeps the run bounded; a claim costs the same however many tasks wait (benchmark 2).`,
+          `The ${claimSeconds} s limit ended some of dagkeeper's rounds before the queue was empty (median ${claimedMedian.toLocaleString('en-US')} of ${n} claims at 1 per request): throughput is over that window, with the hub holding between ${n} and ${(tasks - claimedMedian).toLocaleString('en-US')} waiting tasks. The limit keeps the run bounded; a claim costs the same however many tasks wait (benchmark 2).`,
         ]
       : [];
+    const rate = (unit: string) => (v: number) => fmtRate(v, unit);
+    const paired = (a: number[], b: number[], better: string) => `${fmtSpread(pairedRatios(a, b), fmtRatio)} (${better} is better)`;
+    const noBatching = `no ratio: graphile-worker ${graphileWorkerVersion} fetches one job per query (its get_job takes \`limit 1\`; this version has no batched fetching)`;
     return {
-      anchor: `graphile-worker 0.16.6, ${claimers} concurrent workers, same PostgreSQL`,
+      anchor: `graphile-worker ${graphileWorkerVersion} in a node process of its own, ${claimers} concurrent workers, same PostgreSQL`,
       howMeasured: [
         `${n} WAITING tasks (bulk-inserted with SQL and actioned on one hub) are claimed by ${claimers} compute services, each a loop of ` +
           '`claimTasks(count: 1)` over HTTP to a separate `dagkeeper server` process (PostgreSQL, default settings, LOG_LEVEL=warn), until the API answers with no task ' +
-          `or ${claimSeconds} s have passed. Throughput is tasks claimed divided by the time from the first request to the last claim; latency is each request's round trip. ` +
-          `A warm-up of ${warmUp} tasks, then ${rounds} round(s), each topped up to ${n} waiting tasks first (graphile-worker's rounds likewise to ${n} queued jobs), ` +
-          "then both queues' tables vacuumed and analyzed, as autovacuum would between rounds on a live system (see the PostgreSQL line above for whether it is on here); medians over the rounds.",
-        `Anchor: graphile-worker's own runner (\`run()\`, concurrency ${claimers}, a no-op task, a pool of 10 connections like dagkeeper's, logging off) works through ${n} jobs added with \`add_jobs\` ` +
-          `to a database of its own on the same server, under the same time limit. Its claim latency is the time from each worker's \`worker:getJob:start\` to its \`job:start\` event. ` +
+          `or ${claimSeconds} s have passed. Throughput is tasks claimed divided by the time from the first request to the last claim; latency is each request's round trip.`,
+        `Anchor: graphile-worker's own runner (\`run()\`, concurrency ${claimers}, a no-op task, logging off) in a node process of its own (bench/support/graphileWorkerProcess.ts), as it runs in production and as dagkeeper's server does here, ` +
+          `on a pool of 10 connections (like dagkeeper's) opened once and kept across rounds; it works through ${n} jobs added with \`add_jobs\` to a database of its own on the same PostgreSQL, under the same time limit, and reports over IPC. ` +
+          "Its claim latency is the time from each worker's `worker:getJob:start` to its `job:start` event, its throughput jobs started over the time from the first fetch to the last start. " +
           "Each graphile-worker job also runs the no-op and `complete_job`, which a dagkeeper claim does not; each dagkeeper claim goes through HTTP, GraphQL and token authentication, which graphile-worker's do not.",
-        `The target is measured with one task per request, like graphile-worker's one job per slot. A supplementary round (not part of the target) lets the same claimers ask for ${perRequestSupplementary} tasks per request, as a compute service with that many free slots does. ` +
+        `Rounds alternate: after a warm-up of ${warmUp} tasks and ${warmUp} jobs, each of ${rounds} round(s) runs dagkeeper (1 per request), graphile-worker, then dagkeeper (${perRequestBatched} per request), each on a queue topped up to ${n} ` +
+          "and a database vacuumed and analyzed just before (autovacuum's work between rounds on a live system; see the PostgreSQL line above for whether it is on here), so a busy moment of the shared machine falls on both sides alike. " +
+          "Every number is the median over the rounds with the range (min–max) in brackets; a ratio is the median of the rounds' ratios, each dagkeeper round over the graphile-worker round next to it.",
+        "CPU per claim (bench/support/cpu.ts, from /proc, between the start and end of each round, divided by the tasks or jobs claimed): the server process (for the anchor, graphile-worker's process), the PostgreSQL backends of its database, all PostgreSQL processes (WAL writer and checkpointer included, but also any other work on the machine), and the benchmark process that sends the requests (for the anchor there is no separate client). " +
+          "graphile-worker's window also covers starting and stopping its runner, a few milliseconds per round.",
+        `The target is measured with one task per request, like graphile-worker's one job per fetch. The ${perRequestBatched}-per-request rows let the same claimers ask for ${perRequestBatched} tasks per request, as a compute service with that many free slots does; ` +
+          `they would be compared with graphile-worker's own batching, which ${graphileWorkerVersion} does not have (one job per \`get_job\`), so they carry no ratio. ` +
           "The server runs at its defaults, as in production: a worker's token lookup is reused for 1 s (DAGKEEPER_TOKEN_REUSE_MS) and its check-in for up to 1 s (src/domain/claims/RecentCheckIns.ts), while the claim statement itself refuses services that are gone, silent or failing; requests that arrive together share one statement per token lookup, check-in and hub (src/domain/Coalescer.ts).",
         'Double claims are counted twice: ids handed out more than once across all claimers, and in the database (a task claimed again while its earlier claim was still held; RUNNING tasks against claims handed out).',
       ],
       rows: [
         {
-          metric: 'throughput',
-          dagkeeper: fmtRate(rate, 'tasks'),
-          anchor: fmtRate(anchorRate, 'jobs'),
-          ratio: `${fmtRatio(ratio)} (higher is better)`,
+          metric: 'throughput, 1 per request',
+          dagkeeper: fmtSpread(rates, rate('tasks')),
+          anchor: fmtSpread(anchorRates, rate('jobs')),
+          ratio: paired(rates, anchorRates, 'higher'),
         },
+        ...(['p50', 'p99'] as const).map((p) => ({
+          metric: `claim latency ${p}, 1 per request`,
+          dagkeeper: fmtSpread(
+            single.map((r) => r.latency[p]),
+            fmtMs,
+          ),
+          anchor: fmtSpread(
+            anchor.map((r) => r.latency[p]),
+            fmtMs,
+          ),
+          ratio: paired(
+            single.map((r) => r.latency[p]),
+            anchor.map((r) => r.latency[p]),
+            'lower',
+          ),
+        })),
         {
-          metric: 'claim latency p50',
-          dagkeeper: fmtMs(p50),
-          anchor: fmtMs(anchorP50),
-          ratio: `${fmtRatio(p50 / anchorP50)} (lower is better)`,
-        },
-        {
-          metric: 'claim latency p99',
-          dagkeeper: fmtMs(p99),
-          anchor: fmtMs(anchorP99),
-          ratio: `${fmtRatio(p99 / anchorP99)} (lower is better)`,
-        },
-        {
-          metric: 'claimed per round',
-          dagkeeper: `${claimed.toLocaleString('en-US')} of ${n}`,
-          anchor: `${anchorClaimed.toLocaleString('en-US')} of ${n}`,
+          metric: 'claimed per round, 1 per request',
+          dagkeeper: `${fmtSpread(
+            single.map((r) => r.claimed),
+            (v) => v.toLocaleString('en-US'),
+          )} of ${n}`,
+          anchor: `${fmtSpread(
+            anchor.map((r) => r.claimed),
+            (v) => v.toLocaleString('en-US'),
+          )} of ${n}`,
           ratio: '',
         },
+        ...cpuRows(
+          'per claim, 1 per request',
+          single.map((r) => r.cpuPerClaim),
+          { rounds: anchor.map((r) => r.cpuPerClaim), per: 'per job', clientInProcess: true },
+        ),
+        {
+          metric: `throughput, ${perRequestBatched} per request`,
+          dagkeeper: fmtSpread(
+            batched.map((r) => r.perSecond),
+            rate('tasks'),
+          ),
+          anchor: noBatching,
+          ratio: '',
+        },
+        {
+          metric: `request latency p50 / p99, ${perRequestBatched} per request`,
+          dagkeeper: `${fmtSpread(
+            batched.map((r) => r.latency.p50),
+            fmtMs,
+          )} / ${fmtSpread(
+            batched.map((r) => r.latency.p99),
+            fmtMs,
+          )}`,
+          anchor: '',
+          ratio: '',
+        },
+        ...cpuRows(
+          `per task, ${perRequestBatched} per request`,
+          batched.map((r) => r.cpuPerClaim),
+        ),
         { metric: 'double claims', dagkeeper: String(duplicates), anchor: String(anchorDuplicates), ratio: '' },
-        ...(supplementary === undefined
-          ? []
-          : [
-              {
-                metric: `supplementary (no target): ${perRequestSupplementary} tasks per request`,
-                dagkeeper: `${fmtRate(supplementary.perSecond, 'tasks')}, request p50 ${fmtMs(supplementary.latency.p50)}, one round`,
-                anchor: fmtRate(anchorRate, 'jobs'),
-                ratio: `${fmtRatio(supplementary.perSecond / anchorRate)} (higher is better)`,
-              },
-            ]),
       ],
-      verdicts: [{ target: "≥ 0.5× graphile-worker's throughput", pass: ratio >= 0.5, detail: fmtRatio(ratio) }],
+      verdicts: [
+        {
+          target: "claims, 1 per request: ≥ 1.0× graphile-worker's job rate",
+          pass: ratio >= 1.0,
+          detail: `${fmtSpread(ratios, fmtRatio)} over ${ratios.length} round pair(s)`,
+        },
+        {
+          target: 'server CPU per claim (1 per request) ≤ 0.2 ms',
+          pass: serverCpu <= 0.2,
+          detail: fmtSpread(
+            single.map((r) => r.cpuPerClaim.processMs),
+            fmtCpuMs,
+          ),
+        },
+      ],
       checks: [
         {
           name: 'no task handed out twice (API answers)',
@@ -214,9 +284,11 @@ export const claimThroughput: Benchmark = {
         warmUp,
         claimers,
         claimSeconds,
-        dagkeeper,
-        supplementary: { perRequest: perRequestSupplementary, ...supplementary },
+        ratios,
+        ratioSpread: spread(ratios),
+        dagkeeper: single,
         graphileWorker: anchor,
+        batched: { perRequest: perRequestBatched, rounds: batched },
       },
       notes,
     };
@@ -228,7 +300,7 @@ async function drainDagkeeper(
   queued: number,
   claimers: Array<() => Promise<Array<{ taskId: string }>>>,
   limitMs: number,
-): Promise<DrainResult> {
+): Promise<Omit<DrainResult, 'cpu' | 'cpuPerClaim'>> {
   const latencies: number[] = [];
   const seen = new Set<string>();
   let duplicates = 0;
@@ -287,80 +359,4 @@ async function claimChecksInDatabase(server: BenchServer, claimed: number): Prom
       detail: `${claimed} claims handed out, ${claims} Claim rows, ${running} tasks RUNNING`,
     },
   ];
-}
-
-/** Adds jobs with graphile-worker's own bulk function; returns how many are queued now. */
-async function addGraphileJobs(url: string, count: number): Promise<number> {
-  await withDatabase(url, async (client) => {
-    await client.query(
-      `SELECT count(*) FROM graphile_worker.add_jobs(ARRAY(
-         SELECT json_populate_record(NULL::graphile_worker.job_spec, '{"identifier": "noop"}') FROM generate_series(1, $1::int)))`,
-      [count],
-    );
-  });
-  return graphileJobsLeft(url);
-}
-
-async function graphileJobsLeft(url: string): Promise<number> {
-  return withDatabase(url, async (client) =>
-    Number((await client.query<{ n: string }>('SELECT count(*) AS n FROM graphile_worker.jobs')).rows[0]?.n),
-  );
-}
-
-/** graphile-worker's runner until it has completed `count` jobs or the time limit passes. */
-async function drainGraphile(url: string, count: number, concurrency: number, logger: Logger, limitMs: number): Promise<DrainResult> {
-  const events = new EventEmitter() as WorkerEvents;
-  const askedAt = new Map<string, number>();
-  const latencies: number[] = [];
-  const seen = new Set<string>();
-  let duplicates = 0;
-  let firstAsk = Number.NaN;
-  let lastStart = 0;
-  let completed = 0;
-  let finish!: () => void;
-  const done = new Promise<void>((resolve) => {
-    finish = resolve;
-  });
-  events.on('worker:getJob:start', ({ worker }) => {
-    const at = nowMs();
-    if (Number.isNaN(firstAsk)) firstAsk = at;
-    askedAt.set(worker.workerId, at);
-  });
-  events.on('job:start', ({ worker, job }) => {
-    const at = nowMs();
-    lastStart = at;
-    latencies.push(at - (askedAt.get(worker.workerId) ?? at));
-    const id = String(job.id);
-    if (seen.has(id)) duplicates += 1;
-    seen.add(id);
-  });
-  events.on('job:complete', () => {
-    completed += 1;
-    if (completed === count) finish();
-  });
-  const runner = await run({
-    connectionString: url,
-    concurrency,
-    maxPoolSize: 10,
-    noHandleSignals: true,
-    pollInterval: 1000,
-    logger,
-    events,
-    taskList: { noop: async () => undefined },
-  });
-  const timer = setTimeout(finish, limitMs);
-  await done;
-  clearTimeout(timer);
-  await runner.stop();
-  const claimed = seen.size + duplicates;
-  const ms = lastStart - firstAsk;
-  return {
-    queued: count,
-    claimed,
-    ms,
-    perSecond: claimed / (ms / 1000),
-    latency: summarize(latencies),
-    duplicates,
-    stoppedByTimeLimit: completed < count,
-  };
 }

@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import type { GraphQLSchema } from 'graphql';
+import type { GraphQLError, GraphQLFormattedError, GraphQLSchema, OperationTypeNode } from 'graphql';
 import { ErrorCode } from '../domain/errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -21,6 +21,8 @@ export interface ApolloOptions {
   limits: RequestLimits;
   /** Closes the WebSocket side when Apollo stops, after HTTP has drained. */
   stopWebSockets: () => Promise<void>;
+  /** Called once Apollo refuses operations (after draining), for whatever else answers GraphQL requests. */
+  onStopping?: () => void;
 }
 
 export function createApolloServer(options: ApolloOptions): ApolloServer<GraphQLContext> {
@@ -37,7 +39,7 @@ export function createApolloServer(options: ApolloOptions): ApolloServer<GraphQL
     allowBatchedHttpRequests: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: options.httpServer, stopGracePeriodMillis: options.shutdownGraceMs }),
-      { serverWillStart: async () => ({ drainServer: options.stopWebSockets }) },
+      { serverWillStart: async () => ({ drainServer: options.stopWebSockets, serverWillStop: async () => options.onStopping?.() }) },
       operationTelemetry(options.metrics),
       retryLaterStatus(),
     ],
@@ -54,13 +56,18 @@ function retryLaterStatus(): ApolloServerPlugin<GraphQLContext> {
       return {
         async willSendResponse({ response }) {
           const errors = response.body.kind === 'single' ? response.body.singleResult.errors : undefined;
-          if (errors?.some((error) => error.extensions?.code === ErrorCode.SERVICE_UNAVAILABLE) !== true) return;
+          if (!asksToRetryLater(errors)) return;
           response.http.status = 503;
           response.http.headers.set('retry-after', String(retryAfterSeconds));
         },
       };
     },
   };
+}
+
+/** Whether formatted errors include a refusal that HTTP answers 503 with Retry-After. */
+export function asksToRetryLater(errors: readonly GraphQLFormattedError[] | undefined): boolean {
+  return errors?.some((error) => error.extensions?.code === ErrorCode.SERVICE_UNAVAILABLE) === true;
 }
 
 /** Logs each operation (with the request's ids) and counts it by type and outcome. */
@@ -70,15 +77,29 @@ function operationTelemetry(metrics: Metrics): ApolloServerPlugin<GraphQLContext
       const started = process.hrtime.bigint();
       return {
         async willSendResponse({ operation, operationName, errors }) {
-          const type = operation?.operation ?? 'unknown';
-          const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-          const firstCode = errors?.[0]?.extensions?.code;
-          const outcome = errors === undefined || errors.length === 0 ? 'ok' : typeof firstCode === 'string' ? firstCode : 'error';
-          metrics.graphqlOperations.inc({ type, outcome });
-          metrics.graphqlDuration.observe({ type }, seconds);
-          contextValue.log.info({ operation: operationName ?? type, type, outcome, ms: Math.round(seconds * 1000) }, 'graphql operation');
+          recordOperation(metrics, contextValue, started, { type: operation?.operation, name: operationName, errors });
         },
       };
     },
   };
+}
+
+/**
+ * One operation's metrics and log line, for Apollo's pipeline and the HTTP fast path alike: `errors`
+ * as the pipeline saw them (before formatError), the name as written in the document, or null.
+ */
+export function recordOperation(
+  metrics: Metrics,
+  context: GraphQLContext,
+  started: bigint,
+  operation: { type: OperationTypeNode | undefined; name: string | null | undefined; errors: readonly GraphQLError[] | undefined },
+): void {
+  const type = operation.type ?? 'unknown';
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const { errors } = operation;
+  const firstCode = errors?.[0]?.extensions?.code;
+  const outcome = errors === undefined || errors.length === 0 ? 'ok' : typeof firstCode === 'string' ? firstCode : 'error';
+  metrics.graphqlOperations.inc({ type, outcome });
+  metrics.graphqlDuration.observe({ type }, seconds);
+  context.log.info({ operation: operation.name ?? type, type, outcome, ms: Math.round(seconds * 1000) }, 'graphql operation');
 }

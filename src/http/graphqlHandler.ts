@@ -7,6 +7,7 @@ import type { GraphQLContext } from '../graphql/context.js';
 import type { Logger } from '../observability/logger.js';
 import { retryAfterSeconds, unavailable } from '../storage/state/driverErrors.js';
 import { bearerToken } from './bearerToken.js';
+import type { FastGraphQL } from './fastGraphQL.js';
 import { sendGraphQLError } from './jsonResponse.js';
 import { BodyTimeoutError, BodyTooLargeError, readBody } from './readBody.js';
 
@@ -18,6 +19,8 @@ export interface GraphQLHandlerOptions {
   maxRequestBytes: number;
   /** The whole body must arrive within this. */
   bodyTimeoutMs: number;
+  /** Answers what it can of the rest exactly as Apollo would, at a fraction of the cost; absent, Apollo answers all. */
+  fastPath?: FastGraphQL | undefined;
 }
 
 /**
@@ -62,13 +65,16 @@ export function createGraphQLHandler(options: GraphQLHandlerOptions) {
       return;
     }
 
+    const makeContext = () => options.makeContext(principal, log);
+    if (options.fastPath !== undefined && (await options.fastPath.answer(req, res, body, makeContext))) return;
+
     const headers = new HeaderMap();
     for (const [name, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
     }
     const response = await options.apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
-      context: async () => options.makeContext(principal, log),
+      context: async () => makeContext(),
     });
 
     for (const [name, value] of response.headers) res.setHeader(name, value);

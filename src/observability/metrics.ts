@@ -29,6 +29,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly graphqlFastPath = new Counter({
+    name: 'dagkeeper_graphql_fast_path_total',
+    help: 'GraphQL operations over HTTP run by the fast path for accepted documents rather than by Apollo Server (also counted in dagkeeper_graphql_operations_total).',
+    registers: [this.registry],
+  });
+
   readonly graphqlDuration = new Histogram({
     name: 'dagkeeper_graphql_operation_duration_seconds',
     help: 'GraphQL operation duration by type.',

@@ -6,7 +6,7 @@ import type { App } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { startPostgresCluster } from '../chaos/support/postgresCluster.js';
 import type { PostgresCluster } from '../chaos/support/postgresCluster.js';
-import { createIdentity } from '../support/testApp.js';
+import { createIdentity, settingsFromTestRun } from '../support/testApp.js';
 import { WebSocket } from 'ws';
 import { ApiClient } from '../../src/client/ApiClient.js';
 
@@ -42,6 +42,7 @@ describe('requests while PostgreSQL is down (a cluster of its own, server in-pro
         DATABASE_URL: cluster.url,
         DAGKEEPER_TOKEN_REUSE_MS: '60000',
         DAGKEEPER_SHUTDOWN_GRACE_MS: '2000',
+        ...settingsFromTestRun(),
       }),
     );
     adminToken = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim();

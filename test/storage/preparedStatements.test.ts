@@ -30,7 +30,8 @@ async function runClaimPath(store: StateStore): Promise<void> {
     now,
     silentBefore: now,
     failuresSince: now,
-    protocols: ['some-protocol'],
+    hubs: { protocols: ['some-protocol'], scopes: [{ org: 'acme', campaign: '*', project: '*' }] },
+    points: [{ slot: 0.5, accept: 0.5 }],
   });
   await claimFromHub(store.db, {
     hubId: randomUUID(),

@@ -385,7 +385,8 @@ describe('claiming tasks (real PostgreSQL + s3rver)', () => {
       now: new Date(),
       silentBefore: new Date(Date.now() - 60_000),
       failuresSince: new Date(0),
-      protocols: ['nothing-runs-this'],
+      hubs: { protocols: ['nothing-runs-this'], scopes: worker.scopes },
+      points: [{ slot: 0.5, accept: 0.5 }],
     });
     expect(answers.map((a) => a.alive)).toEqual([true, false, false, false]);
     expect(answers.map((a) => a.hubs)).toEqual([[], [], [], []]);

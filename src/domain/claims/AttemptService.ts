@@ -18,16 +18,16 @@ export class AttemptService {
   async startUnit(actor: Principal, claimToken: string, unitKey: string): Promise<void> {
     const claim = await currentClaim(this.state, actor, claimToken, { lock: false });
     checkLength('unitKey', unitKey, textLimits.unitKey);
-    if ((await this.state.dags.unit(claim.taskId, unitKey)) === null) {
-      const hasDag = await this.state.dags.hasDag(claim.taskId);
+    const facts = await this.state.unitResults.submissionFacts(claim.taskId, unitKey, Number(claim.fence));
+    if (facts.unit === null) {
       throw badInput(
-        hasDag
+        facts.hasDag
           ? `task ${claim.taskId}'s DAG has no unit "${echo(unitKey)}"`
           : `task ${claim.taskId} has no ProtocolDAG yet; register it first`,
         { field: 'unitKey', taskId: claim.taskId },
       );
     }
-    const okAttempt = await this.state.unitResults.okAttemptOf(claim.taskId, unitKey);
+    const okAttempt = facts.okAttempt;
     if (okAttempt !== null) {
       throw badInput(`unit ${unitKey} already succeeded in attempt ${okAttempt}; it must not run again`, {
         field: 'unitKey',

@@ -1,4 +1,4 @@
-import type { Scope } from '../scope.js';
+import type { Scope, ScopePattern } from '../scope.js';
 import type { TaskRecord } from '../tasks/taskRecords.js';
 import type { TaskStatus } from '../tasks/taskStatus.js';
 import type { AttemptEnding, ClaimAttemptRow } from './taskAttempts.js';
@@ -10,6 +10,21 @@ export interface ClaimableHub {
   org: string;
   campaign: string;
   project: string;
+}
+
+/** Which hubs a claimer could take work from: those holding tasks of its protocols (any, for null), in its scopes. */
+export interface HubQuestion {
+  protocols: readonly string[] | null;
+  scopes: readonly ScopePattern[];
+}
+
+/**
+ * One random point of a draw of hubs, each coordinate in [0, 1): `slot` picks a hub, `accept` decides
+ * whether the draw keeps it (in proportion to its weight). See ClaimRepository.sampleClaimableHubs.
+ */
+export interface HubDrawPoint {
+  slot: number;
+  accept: number;
 }
 
 /** How many tasks of one protocol, on hubs of one scope, could be claimed now (before a claimer's scopes narrow it). */
@@ -44,7 +59,10 @@ export interface ClaimCheckIn {
   someoneSilent: boolean;
   /** Failed ProtocolDAGResults of this service since `failuresSince`. */
   recentFailures: number;
-  /** Hubs holding a task of the given protocols that could be claimed now (before any expiry runs). */
+  /**
+   * Hubs with work for the claimers, drawn at random in proportion to weight (sampleClaimableHubs, at
+   * the check-in's points; before any expiry runs). Empty says only that the draw found none.
+   */
   hubs: ClaimableHub[];
 }
 
@@ -90,22 +108,34 @@ export interface EndedClaim {
 
 /** Claims: made in bulk by one statement each, found by their token, released, swept. */
 export interface ClaimRepository {
-  /** The claim whose token has this SHA-256, in one statement. */
-  byTokenHash(tokenHash: string): Promise<ClaimWithTask | null>;
+  /**
+   * The claim whose token has this SHA-256, in one statement. With `lockTask` (inside a transaction)
+   * its task's row is locked until the transaction ends, and `task` holds the row as locked.
+   */
+  byTokenHash(tokenHash: string, options?: { lockTask?: boolean }): Promise<ClaimWithTask | null>;
   /**
    * Everything a claim must know before it takes work, for several claimers of the same protocols in
    * one statement: each service's heartbeat (now, unless it is already past `silentBefore`), whether
-   * anyone is silent, each service's recent failures, and which hubs have work. Answers in request order.
+   * anyone is silent, each service's recent failures, and a draw of hubs with work (as
+   * sampleClaimableHubs, for claimers that share `hubs`). Answers in request order.
    */
   checkIn(check: {
     requests: readonly ClaimCheckInRequest[];
     now: Date;
     silentBefore: Date;
     failuresSince: Date;
-    protocols: readonly string[] | null;
+    hubs: HubQuestion;
+    points: readonly HubDrawPoint[];
   }): Promise<ClaimCheckIn[]>;
-  /** Hubs with a task of these protocols (any, for null) that could be claimed now. */
-  claimableHubs(protocols: readonly string[] | null): Promise<ClaimableHub[]>;
+  /**
+   * Hubs with work for the question, drawn in proportion to weight: for each point that lands on one
+   * (an open hub in the scopes, with a task of the protocols that could be claimed now, kept with
+   * probability its weight over the largest), that hub, in point order; a hub as often as drawn. Costs
+   * the same however many hubs there are; empty when no point landed on one, not proof there is none.
+   */
+  sampleClaimableHubs(question: HubQuestion, points: readonly HubDrawPoint[]): Promise<ClaimableHub[]>;
+  /** Every hub with work for the question: costs in proportion to the hubs of its scopes. */
+  claimableHubs(question: HubQuestion): Promise<ClaimableHub[]>;
   /** Claimable tasks per protocol (of these; any, for null) and hub scope, by the claim's own notion of claimable. */
   claimableTaskCounts(protocols: readonly string[] | null): Promise<ClaimableCountRow[]>;
   /**

@@ -7,6 +7,7 @@ import type { ComputeServiceRegistry } from '../compute/ComputeServiceRegistry.j
 import { badInput, DomainError, ErrorCode } from '../errors.js';
 import { checkId } from '../ids.js';
 import { requireKind } from '../principal.js';
+import { formatScope } from '../scope.js';
 import type { Principal } from '../principal.js';
 import type { StateAccess } from '../state/StateAccess.js';
 import type { TaskRecord } from '../tasks/taskRecords.js';
@@ -15,8 +16,8 @@ import { Coalescer } from '../Coalescer.js';
 import { echo } from '../textLimits.js';
 import { generateClaimToken, hashClaimToken } from './claimTokens.js';
 import { mayClaimFrom } from './mayClaimFrom.js';
-import type { ClaimableHub, ClaimCheckIn, ClaimCheckInRequest, ClaimEligibility } from './ClaimRepository.js';
-import { pickWeighted } from './pickHub.js';
+import type { ClaimCheckIn, ClaimCheckInRequest, ClaimEligibility, HubQuestion } from './ClaimRepository.js';
+import { drawPoints, HubChoice } from './pickHub.js';
 import { RecentCheckIns } from './RecentCheckIns.js';
 
 export interface ClaimedTask {
@@ -49,18 +50,26 @@ type Protocols = readonly string[] | null;
 
 /** Claimers with different protocol lists see different tasks, so they share statements only with their own kind. */
 const protocolsKey = (protocols: Protocols): string => (protocols === null ? '*' : JSON.stringify(protocols));
+/** Check-ins draw hubs in the claimers' scopes too: they are shared by claimers of the same protocols and scopes. */
+const checkInKey = (question: HubQuestion): string =>
+  `${protocolsKey(question.protocols)} ${question.scopes.map((p) => formatScope(p)).join(' ')}`;
 
 interface HubLane {
   hubId: string;
   protocols: Protocols;
 }
 
-/** Who is asking, once validated; `lane` keys the statements it may share with others of its protocols. */
+/**
+ * Who is asking, once validated; `lane` keys the claims it may share with others of its protocols,
+ * `checkInLane` the check-ins it may share with others of its protocols and scopes.
+ */
 interface Claimer {
   actor: Principal;
   serviceId: string;
   protocols: Protocols;
   lane: string;
+  hubs: HubQuestion;
+  checkInLane: string;
 }
 
 /** One claimer's share of a claim statement: at most `limit` tasks, for one compute service. */
@@ -79,8 +88,8 @@ assertTransition('WAITING', 'RUNNING');
  */
 export class ClaimService {
   /** Concurrent claimers share statements: check-ins of the same protocols, and claims on the same hub (see Coalescer). */
-  private readonly checkIns = new Coalescer<Protocols, ClaimCheckInRequest, ClaimCheckIn>(
-    (protocols, requests) => this.checkInBatch(protocols, requests),
+  private readonly checkIns = new Coalescer<HubQuestion, ClaimCheckInRequest, ClaimCheckIn>(
+    (question, requests) => this.checkInBatch(question, requests),
     { size: () => 1, maxPerBatch: maxClaimsAtOnce },
   );
   private readonly hubClaims = new Coalescer<HubLane, HubClaimRequest, ClaimedTask[]>((lane, requests) => this.claimBatch(lane, requests), {
@@ -123,8 +132,9 @@ export class ClaimService {
     }
     requireKind(actor, 'compute');
     const serviceId = checkId('compute service', computeServiceId);
-    const claimer: Claimer = { actor, serviceId, protocols, lane: protocolsKey(protocols) };
-    const recentHubs = this.recentCheckIns.hubsFor(serviceId, actor.identityId, claimer.lane, this.clock.now());
+    const hubs: HubQuestion = { protocols, scopes: actor.scopes };
+    const claimer: Claimer = { actor, serviceId, protocols, lane: protocolsKey(protocols), hubs, checkInLane: checkInKey(hubs) };
+    const recentHubs = this.recentCheckIns.hubsFor(serviceId, actor.identityId, claimer.checkInLane, this.clock.now());
     let claimed: ClaimedTask[] = [];
     if (recentHubs !== undefined) {
       claimed = await this.claimFromHubs(claimer, count, recentHubs);
@@ -134,8 +144,12 @@ export class ClaimService {
     }
     if (claimed.length < count) {
       try {
-        const hubs = await this.checkIn(claimer);
-        claimed.push(...(await this.claimFromHubs(claimer, count - claimed.length, hubs)));
+        const drawn = await this.checkIn(claimer);
+        claimed.push(...(await this.claimFromHubs(claimer, count - claimed.length, drawn)));
+        // A draw that ran dry is no proof the claimer's scopes hold no more work: every hub is.
+        if (claimed.length < count && !drawn.complete) {
+          claimed.push(...(await this.claimFromHubs(claimer, count - claimed.length, await this.everyHub(claimer))));
+        }
       } catch (error) {
         // Tasks already claimed are the service's now: hand them over; its next request hears why.
         if (claimed.length === 0) throw error;
@@ -150,29 +164,39 @@ export class ClaimService {
     return claimed;
   }
 
-  /** The full check-in (heartbeat, liveness, failures, hubs with work); throws if the service may not claim. */
-  private async checkIn({ actor, serviceId, protocols, lane }: Claimer): Promise<ClaimableHub[]> {
-    const checkIn = await this.checkIns.submit(lane, protocols, { serviceId, identityId: actor.identityId });
+  /**
+   * The full check-in (heartbeat, liveness, failures, a draw of hubs with work); throws if the service
+   * may not claim. A draw that found no hub with work gives way to every hub.
+   */
+  private async checkIn(claimer: Claimer): Promise<HubChoice> {
+    const { actor, serviceId } = claimer;
+    const checkIn = await this.checkIns.submit(claimer.checkInLane, claimer.hubs, { serviceId, identityId: actor.identityId });
     if (checkIn.someoneSilent) await this.registry.expireSilent();
     // Only a refused check-in is worth a second read, to say why: not found, someone else's, or gone.
     if (!checkIn.alive) throw serviceGone(await this.registry.owned(actor, serviceId));
     if (checkIn.recentFailures > this.policy.failureLimit) throw this.suspended(serviceId, checkIn.recentFailures);
     // An expiry may have put tasks back on hubs the check-in saw empty.
-    const hubs = checkIn.someoneSilent ? await this.state.claims.claimableHubs(protocols) : checkIn.hubs;
-    this.recentCheckIns.remember(serviceId, actor.identityId, lane, hubs, this.clock.now());
-    return hubs;
+    const drawn = checkIn.someoneSilent ? await this.state.claims.sampleClaimableHubs(claimer.hubs, drawPoints(this.random)) : checkIn.hubs;
+    // The store drew only hubs of the claimer's scopes; mayClaimFrom is the rule, so it has the last word.
+    const choice = drawn.length > 0 ? new HubChoice(drawn, false).only((hub) => mayClaimFrom(actor, hub)) : await this.everyHub(claimer);
+    this.recentCheckIns.remember(serviceId, actor.identityId, claimer.checkInLane, choice, this.clock.now());
+    return choice;
   }
 
-  /** Up to `count` tasks from the given hubs, drawn by weight; a hub that comes up short is not asked again. */
-  private async claimFromHubs(
-    { actor, serviceId, protocols, lane }: Claimer,
-    count: number,
-    available: ClaimableHub[],
-  ): Promise<ClaimedTask[]> {
+  /** Every hub with work in the claimer's scopes: what a claim asks for only once a draw came up empty or ran dry. */
+  private async everyHub(claimer: Claimer): Promise<HubChoice> {
+    const hubs = await this.state.claims.claimableHubs(claimer.hubs);
+    return new HubChoice(
+      hubs.filter((hub) => mayClaimFrom(claimer.actor, hub)),
+      true,
+    );
+  }
+
+  /** Up to `count` tasks from the given hubs, each picked in proportion to weight; a hub that comes up short is not asked again. */
+  private async claimFromHubs({ serviceId, protocols, lane }: Claimer, count: number, hubs: HubChoice): Promise<ClaimedTask[]> {
     const claimed: ClaimedTask[] = [];
-    let hubs = available.filter((hub) => mayClaimFrom(actor, hub));
-    while (claimed.length < count && hubs.length > 0) {
-      const hub = pickWeighted(hubs, this.random);
+    while (claimed.length < count) {
+      const hub = hubs.next(this.random);
       if (hub === undefined) break;
       const wanted = count - claimed.length;
       const got = await this.hubClaims.submit(
@@ -181,15 +205,22 @@ export class ClaimService {
         { computeServiceId: serviceId, limit: wanted },
       );
       claimed.push(...got);
-      if (got.length < wanted) hubs = hubs.filter((h) => h.hubId !== hub.hubId);
+      if (got.length < wanted) hubs.drop(hub.hubId);
     }
     return claimed;
   }
 
-  /** One check-in statement for every claimer in the batch; the cutoffs are taken when it runs. */
-  private async checkInBatch(protocols: Protocols, requests: readonly ClaimCheckInRequest[]): Promise<ClaimCheckIn[]> {
+  /** One check-in statement for every claimer in the batch (one draw of hubs for all); the cutoffs are taken when it runs. */
+  private async checkInBatch(question: HubQuestion, requests: readonly ClaimCheckInRequest[]): Promise<ClaimCheckIn[]> {
     const { silentBefore, failuresSince } = this.eligibilityNow();
-    return this.state.claims.checkIn({ requests, now: new Date(this.clock.now()), silentBefore, failuresSince, protocols });
+    return this.state.claims.checkIn({
+      requests,
+      now: new Date(this.clock.now()),
+      silentBefore,
+      failuresSince,
+      hubs: question,
+      points: drawPoints(this.random),
+    });
   }
 
   /**

@@ -1,10 +1,10 @@
-import type { ClaimableHub } from './ClaimRepository.js';
+import type { HubChoice } from './pickHub.js';
 import { ReuseWindow } from '../ReuseWindow.js';
 
 interface CheckedIn {
   identityId: string;
-  protocolsKey: string;
-  hubs: ClaimableHub[];
+  laneKey: string;
+  hubs: HubChoice;
 }
 
 /**
@@ -22,15 +22,18 @@ export class RecentCheckIns {
     this.#checkIns = new ReuseWindow(reuseMs, limit);
   }
 
-  /** The hubs the service's last check-in saw, if it was made by this identity for these protocols recently enough. */
-  hubsFor(serviceId: string, identityId: string, protocolsKey: string, now: number): ClaimableHub[] | undefined {
+  /**
+   * The hubs the service's last check-in found, if it was made by this identity for the same lane
+   * (protocols and scopes) recently enough.
+   */
+  hubsFor(serviceId: string, identityId: string, laneKey: string, now: number): HubChoice | undefined {
     const checkedIn = this.#checkIns.get(serviceId, now);
-    if (checkedIn === undefined || checkedIn.identityId !== identityId || checkedIn.protocolsKey !== protocolsKey) return undefined;
+    if (checkedIn === undefined || checkedIn.identityId !== identityId || checkedIn.laneKey !== laneKey) return undefined;
     return checkedIn.hubs;
   }
 
-  remember(serviceId: string, identityId: string, protocolsKey: string, hubs: ClaimableHub[], now: number): void {
-    this.#checkIns.set(serviceId, { identityId, protocolsKey, hubs }, now);
+  remember(serviceId: string, identityId: string, laneKey: string, hubs: HubChoice, now: number): void {
+    this.#checkIns.set(serviceId, { identityId, laneKey, hubs }, now);
   }
 
   forget(serviceId: string): void {

@@ -2,7 +2,7 @@ import { badInput, DomainError, ErrorCode, forbidden } from '../errors.js';
 import { requireKind } from '../principal.js';
 import type { Principal } from '../principal.js';
 import type { Scope } from '../scope.js';
-import type { StateRepositories } from '../state/StateAccess.js';
+import type { HotRepositories } from '../state/StateAccess.js';
 import { echo } from '../textLimits.js';
 import { hashClaimToken, looksLikeClaimToken } from './claimTokens.js';
 
@@ -27,12 +27,12 @@ export function staleClaim(taskId: string, reason: string): DomainError {
 /**
  * The one place that decides whether a worker may write. The token must name a claim made by one of
  * the caller's compute services, and that claim must still be its task's current claim at the task's
- * current fence. Inside a transaction (`state` is the `tx` of StateAccess.transaction), `lock: true`
- * holds the task's row until commit, so no requeue, expiry or status change can slip between this
- * check and the write it guards.
+ * current fence. Inside a transaction (`state` is the `tx` of StateAccess.transaction or
+ * hotTransaction), `lock: true` reads the task as its locked row and holds that row until commit, so
+ * no requeue, expiry or status change can slip between this check and the write it guards.
  */
 export async function currentClaim(
-  state: StateRepositories,
+  state: Pick<HotRepositories, 'claims'>,
   actor: Principal,
   claimToken: string,
   options: { lock: boolean },
@@ -40,18 +40,13 @@ export async function currentClaim(
   requireKind(actor, 'compute');
   // Malformed is the caller's mistake; well-formed but unknown is a claim that is gone (below).
   if (!looksLikeClaimToken(claimToken)) throw badInput(`"${echo(claimToken)}" is not a claim token (dkc_ and 43 characters)`);
-  const claim = await state.claims.byTokenHash(hashClaimToken(claimToken));
+  const claim = await state.claims.byTokenHash(hashClaimToken(claimToken), { lockTask: options.lock });
   if (claim === null) throw new DomainError(ErrorCode.STALE_CLAIM, 'unknown claim token', { reason: 'unknown claim token' });
   if (claim.ownerIdentityId !== actor.identityId) {
     throw forbidden(`the claim on task ${claim.taskId} belongs to another compute identity`);
   }
 
-  let { status, fence, currentClaimId } = claim.task;
-  if (options.lock) {
-    const [locked] = await state.tasks.lock([claim.taskId]);
-    if (locked === undefined) throw staleClaim(claim.taskId, 'task no longer exists');
-    ({ status, fence, currentClaimId } = locked);
-  }
+  const { status, fence, currentClaimId } = claim.task;
   if (claim.releasedAt !== null) throw staleClaim(claim.taskId, claim.releaseReason ?? 'released');
   if (currentClaimId !== claim.id || fence !== claim.fence) throw staleClaim(claim.taskId, 'the task was claimed again');
   if (status !== 'RUNNING') throw staleClaim(claim.taskId, `task is ${status}`);

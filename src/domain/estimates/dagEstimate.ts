@@ -1,7 +1,7 @@
 import { badInput } from '../errors.js';
 import type { ObjectStore } from '../objects/ObjectStore.js';
 import { readJsonObject } from '../results/readJsonObject.js';
-import type { StateRepositories } from '../state/StateAccess.js';
+import type { HotRepositories } from '../state/StateAccess.js';
 import { estimateField, reportedEstimate } from './reportedEstimate.js';
 import type { Estimate } from './reportedEstimate.js';
 
@@ -22,7 +22,7 @@ export function terminalUnitKeys(units: readonly UnitShape[]): Set<string> {
  * Runs in the submitting transaction, under the claim's lock, so two units cannot both slip through.
  */
 export async function checkUnitEstimate(
-  tx: StateRepositories,
+  tx: Pick<HotRepositories, 'dags' | 'unitResults'>,
   objects: ObjectStore,
   taskId: string,
   unitKey: string,

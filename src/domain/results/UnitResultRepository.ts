@@ -1,15 +1,29 @@
+import type { ProtocolUnitRecord } from '../dag/DagService.js';
 import type { UnitResultRecord } from './UnitResultService.js';
 
 /** A unit result to record: its document and log are in the object store already; the store gives its id and createdAt. */
 export type NewUnitResult = Omit<UnitResultRecord, 'id' | 'createdAt'>;
+
+/** What a submission of one unit's result in one attempt checks (UnitResultService.submit), read at once. */
+export interface UnitSubmissionFacts {
+  /** The unit, or null when the task's DAG has none of that key (or the task has no DAG). */
+  unit: Omit<ProtocolUnitRecord, 'inputs'> | null;
+  hasDag: boolean;
+  /** The unit's result in this attempt, if it has one. */
+  inAttempt: UnitResultRecord | null;
+  /** The attempt whose result of the unit was ok, if one was. */
+  okAttempt: number | null;
+  /** Those of the unit's dependencies that have an ok result. */
+  okDependencies: string[];
+}
 
 /** Unit results: one per unit per attempt, each recorded through the attempt's claim. */
 export interface UnitResultRepository {
   create(result: NewUnitResult): Promise<UnitResultRecord>;
   /** The tasks' results (only ok or only failed ones, with `ok`), by attempt, then by when they ended. */
   ofTasks(taskIds: readonly string[], filter?: { ok?: boolean | undefined }): Promise<UnitResultRecord[]>;
-  /** The unit's result in this attempt, if it has one. */
-  ofAttempt(taskId: string, unitKey: string, attempt: number): Promise<UnitResultRecord | null>;
+  /** What submitting the unit's result in this attempt must check, in one statement. */
+  submissionFacts(taskId: string, unitKey: string, attempt: number): Promise<UnitSubmissionFacts>;
   /** The attempt whose result of the unit was ok, if one was. */
   okAttemptOf(taskId: string, unitKey: string): Promise<number | null>;
   /** The keys of the task's units with an ok result, each once; with `among`, only of those units. */

@@ -8,7 +8,7 @@ import { badInput, conflict } from '../errors.js';
 import { groupByKey } from '../groupByKey.js';
 import type { Principal } from '../principal.js';
 import { formatScope } from '../scope.js';
-import type { StateAccess, StateRepositories } from '../state/StateAccess.js';
+import type { StateAccess } from '../state/StateAccess.js';
 import { checkLength, textLimits } from '../textLimits.js';
 import { readJsonObject } from './readJsonObject.js';
 import { unitResultDocument } from './unitResultDocument.js';
@@ -59,28 +59,32 @@ export class UnitResultService {
     private readonly objects: ObjectStore,
   ) {}
 
+  /**
+   * One short transaction of single statements (StateAccess.hotTransaction): the claim, checked
+   * holding its task's row; what the checks need, read at once; the documents; the row and its event.
+   * Everything happens under the claim it was checked against.
+   */
   async submit(actor: Principal, claimToken: string, input: UnitResultInput): Promise<UnitResultRecord> {
-    const claim = await currentClaim(this.state, actor, claimToken, { lock: false });
-    checkUnitResultInput(input);
-    const unit = await this.state.dags.unit(claim.taskId, input.unitKey);
-    if (unit === null) {
-      const hasDag = await this.state.dags.hasDag(claim.taskId);
-      throw badInput(
-        hasDag
-          ? `task ${claim.taskId}'s DAG has no unit "${input.unitKey}"`
-          : `task ${claim.taskId} has no ProtocolDAG yet; register it first`,
-      );
-    }
-    const attempt = Number(claim.fence);
-    const document = unitResultDocument({ ...input, taskId: claim.taskId, unit, attempt });
-    const text = canonicalJson(document);
-    const sha256 = createHash('sha256').update(text).digest('hex');
-    const scope = formatScope(claim.scope);
-
-    return this.state.transaction(
+    return this.state.hotTransaction(
       async (tx, events) => {
-        await currentClaim(tx, actor, claimToken, { lock: true });
-        const existing = await tx.unitResults.ofAttempt(claim.taskId, unit.key, attempt);
+        const claim = await currentClaim(tx, actor, claimToken, { lock: true });
+        checkUnitResultInput(input);
+        const facts = await tx.unitResults.submissionFacts(claim.taskId, input.unitKey, Number(claim.fence));
+        const { unit } = facts;
+        if (unit === null) {
+          throw badInput(
+            facts.hasDag
+              ? `task ${claim.taskId}'s DAG has no unit "${input.unitKey}"`
+              : `task ${claim.taskId} has no ProtocolDAG yet; register it first`,
+          );
+        }
+        const attempt = Number(claim.fence);
+        const document = unitResultDocument({ ...input, taskId: claim.taskId, unit, attempt });
+        const text = canonicalJson(document);
+        const sha256 = createHash('sha256').update(text).digest('hex');
+        const scope = formatScope(claim.scope);
+
+        const existing = facts.inAttempt;
         if (existing !== null) {
           if (existing.sha256 === sha256) return existing;
           throw conflict(`unit ${unit.key} already has a different result in this attempt`, {
@@ -89,16 +93,16 @@ export class UnitResultService {
             attempt,
           });
         }
-        const earlierOk = await tx.unitResults.okAttemptOf(claim.taskId, unit.key);
-        if (earlierOk !== null) {
-          throw conflict(`unit ${unit.key} already succeeded in attempt ${earlierOk}; it must not run again`, {
+        if (facts.okAttempt !== null) {
+          throw conflict(`unit ${unit.key} already succeeded in attempt ${facts.okAttempt}; it must not run again`, {
             taskId: claim.taskId,
             unitKey: unit.key,
             reason: 'UNIT_ALREADY_SUCCEEDED',
           });
         }
         // A unit runs on its dependencies' outputs: a result (ok or failed) before theirs ran on nothing real.
-        const missing = await dependenciesWithoutOkResult(tx, claim.taskId, unit.dependencies);
+        const okDependencies = new Set(facts.okDependencies);
+        const missing = unit.dependencies.filter((key) => !okDependencies.has(key));
         if (missing.length > 0) {
           throw badInput(
             `unit ${unit.key} depends on ${missing.join(', ')}, which ${missing.length === 1 ? 'has' : 'have'} no ok result yet: submit results in dependency order`,
@@ -160,12 +164,6 @@ export class UnitResultService {
     for await (const chunk of await this.objects.get(result.logKey)) chunks.push(chunk as Buffer);
     return Buffer.concat(chunks).toString('utf8');
   }
-}
-
-async function dependenciesWithoutOkResult(tx: StateRepositories, taskId: string, dependencies: readonly string[]): Promise<string[]> {
-  if (dependencies.length === 0) return [];
-  const okKeys = new Set(await tx.unitResults.okUnitKeys(taskId, dependencies));
-  return dependencies.filter((key) => !okKeys.has(key));
 }
 
 /** The rules every unit result meets, as a worker submits it or an import brings it. */

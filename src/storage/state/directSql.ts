@@ -13,7 +13,8 @@ import type { Sql } from './sqlStatement.js';
  * pg encodes the parameters, and the pool reads the rows as `$queryRaw` gives them (directRowTypes.ts),
  * so a statement reads the same either way. Inside a transaction (whose connection only Prisma
  * holds), and on a store that registered no pool (PGlite, whose one connection Prisma's
- * transactions hold), the statement goes through the client it was given.
+ * transactions hold), the statement goes through the client it was given. A transaction made only of
+ * these statements can skip Prisma altogether: directTransaction.ts.
  */
 export interface DirectPath {
   pool: pg.Pool;
@@ -27,8 +28,28 @@ export function registerDirectSql(db: StateDb, path: DirectPath): void {
   direct.set(db, path);
 }
 
-async function queryRows<T>(db: StateDb | StateTx, statement: Sql): Promise<T[]> {
+/** The direct path a store registered, if it did (directTransaction.ts runs on it). */
+export function directPathOf(db: StateDb): DirectPath | undefined {
+  return direct.get(db);
+}
+
+/** One pooled connection inside a transaction of hand-written statements only (directTransaction.ts). */
+export class DirectTx {
+  constructor(
+    readonly connection: pg.PoolClient,
+    readonly statementName: (text: string) => string | undefined,
+  ) {}
+}
+
+/** What a `sql/` statement runs on: the client, the client inside a Prisma transaction, or a direct transaction. */
+export type SqlClient = StateDb | StateTx | DirectTx;
+
+async function queryRows<T>(db: SqlClient, statement: Sql): Promise<T[]> {
   const { text, values } = statement;
+  if (db instanceof DirectTx) {
+    const result = await db.connection.query({ text, values: values.map(toParameter), name: db.statementName(text) });
+    return result.rows as T[];
+  }
   const path = direct.get(db);
   // "Unsafe" only in that Prisma takes the text as given: it is sqlStatement's, every value a parameter.
   if (path === undefined) return db.$queryRawUnsafe<T[]>(text, ...values);
@@ -48,6 +69,6 @@ function toParameter(value: unknown): unknown {
 }
 
 /** `sqlRows<Row[]>(db)\`SELECT …\`` reads like `db.$queryRaw<Row[]>\`SELECT …\`` and takes the direct path when it can. */
-export function sqlRows<T = unknown[]>(db: StateDb | StateTx) {
+export function sqlRows<T = unknown[]>(db: SqlClient) {
   return (strings: TemplateStringsArray, ...values: unknown[]): Promise<T> => queryRows(db, sql(strings, ...values)) as Promise<T>;
 }

@@ -8,13 +8,17 @@ import type {
   ClaimRepository,
   ClaimWithTask,
   EndedClaim,
+  HubDrawPoint,
+  HubQuestion,
   MadeClaim,
 } from '../../../domain/claims/ClaimRepository.js';
 import type { AttemptEnding, ClaimAttemptRow } from '../../../domain/claims/taskAttempts.js';
 import { toTaskRecord } from '../../../domain/tasks/taskRecords.js';
+import { claimByTokenHash } from '../sql/claimByToken.js';
 import { checkInForClaims } from '../sql/claimCheckIn.js';
 import { markUnitStarted } from '../sql/startedUnits.js';
 import { claimableTaskCounts, claimFromHub, hubsWithClaimableTasks } from '../sql/claimTasks.js';
+import { sampleClaimableHubs } from '../sql/sampleHubs.js';
 import type { StateClient } from './stateClient.js';
 
 const scopeSelect = { select: { org: true, campaign: true, project: true } } as const;
@@ -22,25 +26,8 @@ const scopeSelect = { select: { org: true, campaign: true, project: true } } as 
 export class PrismaClaimRepository implements ClaimRepository {
   constructor(protected readonly db: StateClient) {}
 
-  async byTokenHash(tokenHash: string): Promise<ClaimWithTask | null> {
-    const claim = await this.db.claim.findUnique({
-      where: { tokenHash },
-      include: {
-        computeService: { select: { identityId: true } },
-        task: { select: { status: true, fence: true, currentClaimId: true, transformationId: true, extendsId: true, scope: scopeSelect } },
-      },
-    });
-    if (claim === null) return null;
-    return {
-      id: claim.id,
-      taskId: claim.taskId,
-      computeServiceId: claim.computeServiceId,
-      ownerIdentityId: claim.computeService.identityId,
-      fence: claim.fence,
-      releasedAt: claim.releasedAt,
-      releaseReason: claim.releaseReason,
-      task: claim.task,
-    };
+  byTokenHash(tokenHash: string, options: { lockTask?: boolean } = {}): Promise<ClaimWithTask | null> {
+    return claimByTokenHash(this.db, tokenHash, options.lockTask === true);
   }
 
   checkIn(check: {
@@ -48,13 +35,18 @@ export class PrismaClaimRepository implements ClaimRepository {
     now: Date;
     silentBefore: Date;
     failuresSince: Date;
-    protocols: readonly string[] | null;
+    hubs: HubQuestion;
+    points: readonly HubDrawPoint[];
   }): Promise<ClaimCheckIn[]> {
     return checkInForClaims(this.db, check);
   }
 
-  claimableHubs(protocols: readonly string[] | null): Promise<ClaimableHub[]> {
-    return hubsWithClaimableTasks(this.db, protocols);
+  sampleClaimableHubs(question: HubQuestion, points: readonly HubDrawPoint[]): Promise<ClaimableHub[]> {
+    return sampleClaimableHubs(this.db, question, points);
+  }
+
+  claimableHubs(question: HubQuestion): Promise<ClaimableHub[]> {
+    return hubsWithClaimableTasks(this.db, question);
   }
 
   claimableTaskCounts(protocols: readonly string[] | null): Promise<ClaimableCountRow[]> {

@@ -1,5 +1,6 @@
-import type { NewUnitResult, UnitResultRepository } from '../../../domain/results/UnitResultRepository.js';
+import type { NewUnitResult, UnitResultRepository, UnitSubmissionFacts } from '../../../domain/results/UnitResultRepository.js';
 import type { UnitResultRecord } from '../../../domain/results/UnitResultService.js';
+import { failedInAttempt, okAttemptOfUnit, okUnitKeys, unitSubmissionFacts } from '../sql/unitResults.js';
 import type { StateClient } from './stateClient.js';
 
 export class PrismaUnitResultRepository implements UnitResultRepository {
@@ -17,27 +18,20 @@ export class PrismaUnitResultRepository implements UnitResultRepository {
     return rows.map(toRecord);
   }
 
-  async ofAttempt(taskId: string, unitKey: string, attempt: number): Promise<UnitResultRecord | null> {
-    const row = await this.db.unitResult.findUnique({ where: { taskId_unitKey_attempt: { taskId, unitKey, attempt } } });
-    return row === null ? null : toRecord(row);
+  submissionFacts(taskId: string, unitKey: string, attempt: number): Promise<UnitSubmissionFacts> {
+    return unitSubmissionFacts(this.db, taskId, unitKey, attempt);
   }
 
-  async okAttemptOf(taskId: string, unitKey: string): Promise<number | null> {
-    const ok = await this.db.unitResult.findFirst({ where: { taskId, unitKey, ok: true }, select: { attempt: true } });
-    return ok?.attempt ?? null;
+  okAttemptOf(taskId: string, unitKey: string): Promise<number | null> {
+    return okAttemptOfUnit(this.db, taskId, unitKey);
   }
 
-  async okUnitKeys(taskId: string, among?: readonly string[]): Promise<string[]> {
-    const rows = await this.db.unitResult.findMany({
-      where: { taskId, ok: true, ...(among === undefined ? {} : { unitKey: { in: [...among] } }) },
-      select: { unitKey: true },
-      distinct: ['unitKey'],
-    });
-    return rows.map((row) => row.unitKey);
+  okUnitKeys(taskId: string, among?: readonly string[]): Promise<string[]> {
+    return okUnitKeys(this.db, taskId, among);
   }
 
   failedInAttempt(taskId: string, attempt: number): Promise<Array<{ id: string; exception: string | null; traceback: string | null }>> {
-    return this.db.unitResult.findMany({ where: { taskId, attempt, ok: false }, select: { id: true, exception: true, traceback: true } });
+    return failedInAttempt(this.db, taskId, attempt);
   }
 
   okClaimsOf(

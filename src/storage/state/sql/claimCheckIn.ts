@@ -1,13 +1,14 @@
-import type { ClaimCheckIn, ClaimCheckInRequest } from '../../../domain/claims/ClaimRepository.js';
+import type { ClaimCheckIn, ClaimCheckInRequest, HubDrawPoint, HubQuestion } from '../../../domain/claims/ClaimRepository.js';
 import { sqlRows } from '../directSql.js';
 import type { StateTx } from '../openStateStore.js';
-import { claimableHubs } from './claimTasks.js';
+import { sampledHubs } from './sampleHubs.js';
 
 /**
  * Everything a claim must know before it takes work, for several claimers of the same protocols in
  * one round trip: asking for work counts as a heartbeat (unless the service is already past its
  * expiry: then it is not revived, it is expired), whether anyone needs expiring, each service's
- * recent failures, and which hubs have work. Answers in request order.
+ * recent failures, and a draw of hubs with work (sampledHubs, the same for every claimer: they share
+ * protocols and scopes). Answers in request order.
  */
 export async function checkInForClaims(
   db: StateTx,
@@ -16,7 +17,8 @@ export async function checkInForClaims(
     now: Date;
     silentBefore: Date;
     failuresSince: Date;
-    protocols: readonly string[] | null;
+    hubs: HubQuestion;
+    points: readonly HubDrawPoint[];
   },
 ): Promise<ClaimCheckIn[]> {
   const rows = await sqlRows<Array<ClaimCheckIn & { n: bigint }>>(db)`
@@ -32,7 +34,7 @@ export async function checkInForClaims(
     shared AS MATERIALIZED (
       SELECT EXISTS (SELECT 1 FROM "ComputeService"
                       WHERE "lastHeartbeatAt" < ${check.silentBefore} AND "expiredAt" IS NULL AND "deregisteredAt" IS NULL) AS "someoneSilent",
-             (SELECT coalesce(jsonb_agg(hub), '[]'::jsonb) FROM (${claimableHubs(check.protocols)}) AS hub) AS hubs)
+             (SELECT coalesce(jsonb_agg(hub), '[]'::jsonb) FROM (${sampledHubs(check.hubs, check.points)}) AS hub) AS hubs)
     SELECT a.n,
            EXISTS (SELECT 1 FROM beat b WHERE b.id = a.service_id AND b."identityId" = a.identity_id) AS alive,
            shared."someoneSilent",

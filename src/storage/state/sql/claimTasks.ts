@@ -1,4 +1,5 @@
-import type { ClaimableCountRow, ClaimableHub, ClaimEligibility, ClaimOffer } from '../../../domain/claims/ClaimRepository.js';
+import type { ClaimableCountRow, ClaimableHub, ClaimEligibility, ClaimOffer, HubQuestion } from '../../../domain/claims/ClaimRepository.js';
+import type { ScopePattern } from '../../../domain/scope.js';
 import { sqlRows } from '../directSql.js';
 import type { StateTx } from '../openStateStore.js';
 import { empty, raw, sql } from '../sqlStatement.js';
@@ -6,30 +7,53 @@ import type { Sql } from '../sqlStatement.js';
 import { appendEventsCte, notifyListeners } from './taskEvents.js';
 
 /**
- * Hubs that hold at least one task a claimer could take now. The lateral `LIMIT 1` stops at the first
- * claimable task of each hub; as a plain EXISTS the planner may instead hash every waiting task, which
- * makes each claim cost in proportion to the queue. `h.weight > 0` and the network's state repeat what
- * claimableActions requires, so the planner skips closed hubs before it looks for their tasks.
+ * Every open hub of the claimer's scopes that holds at least one task it could take now: what a claim
+ * falls back on when a random draw of hubs (sampleHubs.ts) found none with work. Its cost grows with
+ * the hubs of those scopes, so claims ask only then.
  */
-export function claimableHubs(protocols: readonly string[] | null): Sql {
+export function claimableHubs({ protocols, scopes }: HubQuestion): Sql {
   return sql`
     SELECT h.id::text AS "hubId", h.weight, s.org, s.campaign, s.project
       FROM "TaskHub" h
       JOIN "AlchemicalNetwork" n ON n.id = h."networkId"
       JOIN "Scope" s ON s.id = n."scopeId"
+      ${hubHasClaimableTask(protocols)}
+     WHERE h.weight > 0 AND n.state = 'ACTIVE' AND ${inScopes(scopes)}`;
+}
+
+/**
+ * Keeps hub `h` only if it holds a task a claimer could take now. The lateral `LIMIT 1` stops at the
+ * first claimable task; as a plain EXISTS the planner may instead hash every waiting task, which makes
+ * each claim cost in proportion to the queue. The callers repeat `h.weight > 0` and the network's
+ * state, which claimableActions requires, so the planner skips closed hubs before it looks for tasks.
+ */
+export function hubHasClaimableTask(protocols: readonly string[] | null): Sql {
+  return sql`
       CROSS JOIN LATERAL (
          SELECT 1 ${claimableActions(protocols)} AND a."hubId" = h.id
           ORDER BY t.priority, t."createdAt", t.id
-          LIMIT 1) claimable
-     WHERE h.weight > 0 AND n.state = 'ACTIVE'`;
+          LIMIT 1) claimable`;
+}
+
+/**
+ * Scope `s` matches one of the patterns (a part may be `*`): scopeMatches (src/domain/scope.ts) in SQL,
+ * so a claim looks only at hubs its claimer may claim from. The domain checks each hub it is given
+ * again with mayClaimFrom, which stays the rule.
+ */
+export function inScopes(scopes: readonly ScopePattern[]): Sql {
+  return sql`EXISTS (
+         SELECT 1 FROM unnest(${scopes.map((p) => p.org)}::text[], ${scopes.map((p) => p.campaign)}::text[],
+                              ${scopes.map((p) => p.project)}::text[]) AS p(org, campaign, project)
+          WHERE p.org IN ('*', s.org) AND p.campaign IN ('*', s.campaign) AND p.project IN ('*', s.project))`;
 }
 
 /**
  * What "claimable" means, once: a task actioned on a hub of weight above zero whose network is ACTIVE
  * (aliases a, ah, an, t, tf, parent), WAITING, of one of the protocols (any, for null), not extending
- * an unfinished task. The claimer's scopes are the callers' to add. The claim, the hubs with work and
- * the claimable counts a compute manager watches all start from here, so they cannot disagree; and the
- * claim itself checks the hub, so a hub closed since a claimer's check-in is not claimed from.
+ * an unfinished task. The claimer's scopes are the callers' to add. The claim, the hubs with work (drawn
+ * or listed) and the claimable counts a compute manager watches all start from here, so they cannot
+ * disagree; and the claim itself checks the hub, so a hub closed since a claimer's check-in is not
+ * claimed from.
  */
 function claimableActions(protocols: readonly string[] | null): Sql {
   return sql`
@@ -58,8 +82,8 @@ export async function claimableTaskCounts(tx: StateTx, protocols: readonly strin
      ORDER BY c.protocol, s.org, s.campaign, s.project`;
 }
 
-export async function hubsWithClaimableTasks(tx: StateTx, protocols: readonly string[] | null): Promise<ClaimableHub[]> {
-  return sqlRows<ClaimableHub[]>(tx)`${claimableHubs(protocols)}`;
+export async function hubsWithClaimableTasks(tx: StateTx, question: HubQuestion): Promise<ClaimableHub[]> {
+  return sqlRows<ClaimableHub[]>(tx)`${claimableHubs(question)}`;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { NewTaskEvent, StoredTaskEvent } from '../../../domain/events/TaskEventOutbox.js';
 import { sqlRows } from '../directSql.js';
+import type { SqlClient } from '../directSql.js';
 import type { StateDb, StateTx } from '../openStateStore.js';
 import { sql } from '../sqlStatement.js';
 import type { Sql } from '../sqlStatement.js';
@@ -45,7 +46,7 @@ export const notifyListeners = sql`(SELECT pg_notify(${taskEventsChannel}, '')) 
  * Appends events in the given order, in one statement, and wakes the listeners. Call it as the
  * transaction's last statement: other writers wait on the lock until this one commits.
  */
-export async function appendTaskEvents(tx: StateTx, events: readonly NewTaskEvent[]): Promise<void> {
+export async function appendTaskEvents(tx: SqlClient, events: readonly NewTaskEvent[]): Promise<void> {
   if (events.length === 0) return;
   const source = sql`
     SELECT * FROM unnest(${events.map((e) => e.kind)}::text[], ${events.map((e) => e.taskId)}::uuid[],

@@ -1,0 +1,55 @@
+import type { StateDb } from './openStateStore.js';
+import { directPathOf, DirectTx } from './directSql.js';
+import type { SqlClient } from './directSql.js';
+
+/** As Prisma's interactive transactions: rolled back when they run longer than this. */
+const defaultTimeoutMs = 5_000;
+
+/**
+ * A transaction whose every statement is a hand-written one of `sql/`, on one pooled connection held
+ * from BEGIN to COMMIT: the hot worker writes run this way, where Prisma's interactive transaction
+ * would cost more CPU than the statements themselves (directSql.ts). A transaction still running after
+ * `timeoutMs` has its connection closed, which rolls it back, and fails; so does a statement running
+ * longer than that. On a store without a pool
+ * (PGlite) it is Prisma's transaction, queued like every other there (queuedTransactions.ts).
+ */
+export async function directTransaction<T>(
+  db: StateDb,
+  work: (tx: SqlClient) => Promise<T>,
+  options: { timeoutMs?: number | undefined } = {},
+): Promise<T> {
+  const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
+  const path = directPathOf(db);
+  if (path === undefined) return db.$transaction((tx) => work(tx), { timeout: timeoutMs });
+
+  const connection = await path.pool.connect();
+  let ended = false;
+  const end = (error?: Error) => {
+    if (ended) return;
+    ended = true;
+    connection.release(error);
+  };
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    end(new Error('transaction timed out'));
+  }, timeoutMs);
+  try {
+    // One round trip (no parameters: the simple protocol takes both). The statement timeout bounds a
+    // statement still running when the timer below closes the connection: PostgreSQL would otherwise
+    // notice the closed connection only when that statement ended, holding its locks until then.
+    await connection.query(`BEGIN; SET LOCAL statement_timeout = ${Math.ceil(timeoutMs)}`);
+    const result = await work(new DirectTx(connection, path.statementName));
+    if (timedOut) throw new Error(`the transaction ran longer than ${timeoutMs} ms and was rolled back`);
+    await connection.query('COMMIT');
+    return result;
+  } catch (error) {
+    if (timedOut) throw new Error(`the transaction ran longer than ${timeoutMs} ms and was rolled back`, { cause: error });
+    // A connection that cannot roll back is broken: closing it rolls back whatever it held.
+    await connection.query('ROLLBACK').catch((rollbackError: unknown) => end(rollbackError as Error));
+    throw error;
+  } finally {
+    clearTimeout(timer);
+    end();
+  }
+}

@@ -1,0 +1,121 @@
+import type { NewUnitResult, UnitSubmissionFacts } from '../../../domain/results/UnitResultRepository.js';
+import type { UnitResultRecord } from '../../../domain/results/UnitResultService.js';
+import { sqlRows } from '../directSql.js';
+import type { SqlClient } from '../directSql.js';
+import { empty, raw, sql } from '../sqlStatement.js';
+import { uuidv7 } from '../uuidv7.js';
+
+/** Unit results' hot statements: what a submission checks and writes, one statement each. */
+
+const columns = raw(`id::text AS id, "taskId"::text AS "taskId", "unitKey", attempt, ok, "objectKey", sha256, size, "logKey",
+       exception, traceback, "startedAt", "endedAt", "createdAt", "claimId"::text AS "claimId"`);
+
+type Row = Omit<UnitResultRecord, 'size'> & { size: bigint };
+
+function toRecord(row: Row): UnitResultRecord {
+  return { ...row, size: Number(row.size) };
+}
+
+export async function insertUnitResult(db: SqlClient, result: NewUnitResult): Promise<UnitResultRecord> {
+  const [row] = await sqlRows<Row[]>(db)`
+    INSERT INTO "UnitResult" (id, "taskId", "unitKey", attempt, ok, "objectKey", sha256, size, "logKey", exception, traceback,
+                              "startedAt", "endedAt", "claimId", "createdAt")
+    VALUES (${uuidv7()}::uuid, ${result.taskId}::uuid, ${result.unitKey}, ${result.attempt}::int, ${result.ok}, ${result.objectKey},
+            ${result.sha256}, ${result.size}::bigint, ${result.logKey}, ${result.exception}, ${result.traceback},
+            ${result.startedAt}::timestamp(3), ${result.endedAt}::timestamp(3), ${result.claimId}::uuid, ${new Date()}::timestamp(3))
+    RETURNING ${columns}`;
+  return toRecord(row!);
+}
+
+/** The tasks' results (only ok or only failed ones, with `ok`), by attempt, then by when they ended. */
+export async function unitResultsOfTasks(db: SqlClient, taskIds: readonly string[], ok?: boolean): Promise<UnitResultRecord[]> {
+  const rows = await sqlRows<Row[]>(db)`
+    SELECT ${columns} FROM "UnitResult"
+     WHERE "taskId" = ANY(${[...taskIds]}::uuid[]) ${ok === undefined ? empty : sql`AND ok = ${ok}`}
+     ORDER BY attempt, "endedAt", id`;
+  return rows.map(toRecord);
+}
+
+export async function okAttemptOfUnit(db: SqlClient, taskId: string, unitKey: string): Promise<number | null> {
+  const [row] = await sqlRows<Array<{ attempt: number }>>(db)`
+    SELECT attempt FROM "UnitResult" WHERE "taskId" = ${taskId}::uuid AND "unitKey" = ${unitKey} AND ok LIMIT 1`;
+  return row?.attempt ?? null;
+}
+
+/** The keys of the task's units with an ok result, each once; with `among`, only of those units. */
+export async function okUnitKeys(db: SqlClient, taskId: string, among?: readonly string[]): Promise<string[]> {
+  const rows = await sqlRows<Array<{ unitKey: string }>>(db)`
+    SELECT DISTINCT "unitKey" FROM "UnitResult"
+     WHERE "taskId" = ${taskId}::uuid AND ok ${among === undefined ? empty : sql`AND "unitKey" = ANY(${[...among]}::text[])`}`;
+  return rows.map((row) => row.unitKey);
+}
+
+export async function failedInAttempt(
+  db: SqlClient,
+  taskId: string,
+  attempt: number,
+): Promise<Array<{ id: string; exception: string | null; traceback: string | null }>> {
+  return sqlRows<Array<{ id: string; exception: string | null; traceback: string | null }>>(db)`
+    SELECT id::text AS id, exception, traceback FROM "UnitResult" WHERE "taskId" = ${taskId}::uuid AND attempt = ${attempt}::int AND NOT ok`;
+}
+
+type FactsRow = {
+  hasDag: boolean;
+  unitKey: string | null;
+  unitName: string | null;
+  dependencies: string[] | null;
+  okAttempt: number | null;
+  okDependencies: string[] | null;
+} & { [K in keyof Row as `e_${K}`]: Row[K] | null };
+
+/**
+ * Everything a unit result submission checks, in one statement (so one round trip while the claim's
+ * task is locked): the unit, the DAG, the unit's result in this attempt, its ok attempt and its
+ * dependencies' ok results.
+ */
+export async function unitSubmissionFacts(db: SqlClient, taskId: string, unitKey: string, attempt: number): Promise<UnitSubmissionFacts> {
+  const [row] = await sqlRows<FactsRow[]>(db)`
+    WITH unit AS (
+      SELECT u.key, u.name, u.dependencies
+        FROM "ProtocolDag" d JOIN "ProtocolUnit" u ON u."dagId" = d.id
+       WHERE d."taskId" = ${taskId}::uuid AND u.key = ${unitKey})
+    SELECT EXISTS (SELECT 1 FROM "ProtocolDag" WHERE "taskId" = ${taskId}::uuid) AS "hasDag",
+           unit.key AS "unitKey", unit.name AS "unitName", unit.dependencies,
+           (SELECT r.attempt FROM "UnitResult" r WHERE r."taskId" = ${taskId}::uuid AND r."unitKey" = ${unitKey} AND r.ok LIMIT 1) AS "okAttempt",
+           (SELECT array_agg(DISTINCT r."unitKey") FROM "UnitResult" r
+             WHERE r."taskId" = ${taskId}::uuid AND r.ok AND r."unitKey" = ANY(unit.dependencies)) AS "okDependencies",
+           e.id::text AS e_id, e."taskId"::text AS "e_taskId", e."unitKey" AS "e_unitKey", e.attempt AS e_attempt, e.ok AS e_ok,
+           e."objectKey" AS "e_objectKey", e.sha256 AS e_sha256, e.size AS e_size, e."logKey" AS "e_logKey", e.exception AS e_exception,
+           e.traceback AS e_traceback, e."startedAt" AS "e_startedAt", e."endedAt" AS "e_endedAt", e."createdAt" AS "e_createdAt",
+           e."claimId"::text AS "e_claimId"
+      FROM (SELECT 1) AS one
+      LEFT JOIN unit ON true
+      LEFT JOIN "UnitResult" e ON e."taskId" = ${taskId}::uuid AND e."unitKey" = ${unitKey} AND e.attempt = ${attempt}::int`;
+  const facts = row!;
+  return {
+    hasDag: facts.hasDag,
+    unit: facts.unitKey === null ? null : { key: facts.unitKey, name: facts.unitName!, dependencies: facts.dependencies ?? [] },
+    inAttempt:
+      facts.e_id === null
+        ? null
+        : toRecord({
+            id: facts.e_id,
+            taskId: facts.e_taskId!,
+            unitKey: facts.e_unitKey!,
+            attempt: facts.e_attempt!,
+            ok: facts.e_ok!,
+            objectKey: facts.e_objectKey!,
+            sha256: facts.e_sha256!,
+            size: facts.e_size!,
+            logKey: facts.e_logKey,
+            exception: facts.e_exception,
+            traceback: facts.e_traceback,
+            startedAt: facts.e_startedAt!,
+            endedAt: facts.e_endedAt!,
+            createdAt: facts.e_createdAt!,
+            claimId: facts.e_claimId!,
+          }),
+    okAttempt: facts.okAttempt,
+    okDependencies: facts.okDependencies ?? [],
+  };
+}
