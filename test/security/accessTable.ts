@@ -186,6 +186,13 @@ export const accessTable: AccessEntry[] = [
   },
   {
     root: 'Query',
+    field: 'requestSizeLimits',
+    query: '{ requestSizeLimits { maxRequestBytes maxJsonValueBytes } }',
+    allowed: { as: 'alice', variables: none },
+    refuses: [],
+  },
+  {
+    root: 'Query',
     field: 'network',
     query: 'query ($k: ID!) { network(scopedKey: $k) { name } }',
     allowed: { as: 'alice', variables: (w) => ({ k: w.network.key }) },

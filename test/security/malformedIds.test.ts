@@ -307,6 +307,18 @@ const idArguments: IdArgument[] = [
     variables: (bad) => ({ u: bad }),
   },
   {
+    place: 'Mutation.continueInputUpload(uploadId)',
+    as: 'alice',
+    query: 'mutation ($u: ID!) { continueInputUpload(uploadId: $u) { uploadId } }',
+    variables: (bad) => ({ u: bad }),
+  },
+  {
+    place: 'Mutation.commitInputUpload(uploadId)',
+    as: 'alice',
+    query: 'mutation ($u: ID!) { commitInputUpload(uploadId: $u) { sha256 } }',
+    variables: (bad) => ({ u: bad }),
+  },
+  {
     place: 'Mutation.importTask(transformationKey)',
     as: 'alice',
     query: 'mutation ($t: ID!, $d: ID!) { importTask(transformationKey: $t, input: { documentUploadId: $d }) { created } }',

@@ -518,6 +518,59 @@ const entries: TextEntry[] = [
     },
   },
   {
+    place: 'Query.inputObject(scope)',
+    as: 'alice',
+    query: `query ($s: String!) { inputObject(scope: $s, sha256: "${'0'.repeat(64)}") { sha256 } }`,
+    variables: (v) => ({ s: v }),
+    outcome: { kind: 'shape' },
+  },
+  {
+    place: 'Query.inputObject(sha256)',
+    as: 'alice',
+    query: 'query ($h: String!) { inputObject(scope: "acme-c1-p1", sha256: $h) { sha256 } }',
+    variables: (v) => ({ h: v }),
+    outcome: { kind: 'shape' },
+  },
+  {
+    place: 'Query.inputObjectByKey(scope)',
+    as: 'alice',
+    query: 'query ($s: String!) { inputObjectByKey(scope: $s, key: "k") { sha256 } }',
+    variables: (v) => ({ s: v }),
+    outcome: { kind: 'shape' },
+  },
+  {
+    place: 'Query.inputObjectByKey(key)',
+    as: 'alice',
+    query: 'query ($k: String!) { inputObjectByKey(scope: "acme-c1-p1", key: $k) { sha256 } }',
+    variables: (v) => ({ k: v }),
+    outcome: { kind: 'limit', limit: 200, fill: repeat('k') },
+  },
+  ...(['scope', 'sha256', 'key'] as const).map((field): TextEntry => ({
+    place: `Mutation.createInputUpload(input.${field})`,
+    as: 'alice',
+    query: 'mutation ($i: InputUploadInput!) { createInputUpload(input: $i) { upload { uploadId } } }',
+    variables: (v) => ({ i: { scope: 'acme-c1-p1', sha256: '1'.repeat(64), size: 1, [field]: v } }),
+    outcome: field === 'key' ? { kind: 'limit', limit: 200, fill: repeat('k') } : { kind: 'shape' },
+  })),
+  {
+    place: 'Mutation.commitInputUpload(parts.etag)',
+    as: 'alice',
+    query: 'mutation ($u: ID!, $parts: [UploadedPartInput!]) { commitInputUpload(uploadId: $u, parts: $parts) { sha256 } }',
+    variables: (v) => ({
+      u: multipartInputUploadId,
+      parts: [
+        { partNumber: 1, etag: v },
+        { partNumber: 2, etag: '"e2"' },
+      ],
+    }),
+    outcome: {
+      kind: 'limit',
+      limit: 200,
+      fill: repeat('e'),
+      atLimit: 'no part was uploaded, so a commit with fitting ETags is refused for that',
+    },
+  },
+  {
     place: 'Mutation.importTask(input.files.unitKey)',
     as: 'alice',
     query:
@@ -562,6 +615,7 @@ const entries: TextEntry[] = [
 let multipartUploadId = '';
 /** The same, as an import upload of alice's. */
 let multipartImportUploadId = '';
+let multipartInputUploadId = '';
 
 /** Where schema.graphql takes a String: arguments of every field, and String fields of input objects at any depth. */
 function stringPlacesInSchema(): string[] {
@@ -620,6 +674,14 @@ describe('text too long is BAD_USER_INPUT naming the limit, and changes nothing'
       );
     expect(createImportUpload.parts).toHaveLength(2);
     multipartImportUploadId = createImportUpload.uploadId;
+    const { createInputUpload } = await server
+      .client(w.tokens.alice!)
+      .request<{ createInputUpload: { upload: { uploadId: string; parts: unknown[] } } }>(
+        'mutation ($i: InputUploadInput!) { createInputUpload(input: $i) { upload { uploadId parts { partNumber } } } }',
+        { i: { scope: 'acme-c1-p1', size: 10 * MiB, sha256: '2'.repeat(64) } },
+      );
+    expect(createInputUpload.upload.parts).toHaveLength(2);
+    multipartInputUploadId = createInputUpload.upload.uploadId;
   });
   afterAll(async () => {
     await server.close();
