@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Config } from './config.js';
 import type { Clock } from './domain/Clock.js';
 import { DomainError, ErrorCode } from './domain/errors.js';
+import { networkLimits } from './domain/networks/networkInput.js';
 import type { Principal } from './domain/principal.js';
 import { createServices } from './domain/services.js';
 import type { Services } from './domain/services.js';
@@ -153,7 +154,8 @@ export async function startApp(config: Config, options: { log?: Logger; clock?: 
     const adminTokenPath = await bootstrapAdmin(services, config, log);
 
     const authenticate = (token: string): Promise<Principal | null> => services.identities.authenticate(token);
-    const makeContext = (principal: Principal, requestLog: Logger) => createContext(principal, services, metrics, requestLog);
+    const sizeLimits = { maxRequestBytes: config.maxRequestBytes, maxJsonValueBytes: networkLimits.maxJsonBytes };
+    const makeContext = (principal: Principal, requestLog: Logger) => createContext(principal, services, metrics, requestLog, sizeLimits);
     const schema = buildSchema();
     const ws = startGraphQLWsServer({
       httpServer,

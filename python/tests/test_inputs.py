@@ -76,3 +76,28 @@ def test_a_reference_the_scope_does_not_hold_is_refused_and_nothing_is_created(u
         user.create_network(network, scope)
     assert refused.value.code == "INPUT_NOT_FOUND"
     assert user.query_networks(scope=scope) == []
+
+
+def test_create_network_of_many_small_components_over_the_request_cap_offloads_until_it_fits(user: Client, scope: str) -> None:
+    # 200 ligands of ~7 KiB: each under the 64 KiB threshold, together ~1.5 MB, over the server's 1 MiB request cap.
+    names = [f"lig-{i:04d}" for i in range(200)]
+    network = {
+        "name": "many ligands",
+        "chemicalSystems": [
+            {"name": name, "components": {"ligand": protein_like(100, i), "solvent": {"ionicStrengthM": 0.15}}}
+            for i, name in enumerate(names)
+        ],
+        "transformations": [
+            {"name": f"{a}->{b}", "stateA": a, "stateB": b, "protocol": "small-molecules", "settings": {"windows": 11}}
+            for a, b in zip(names, names[1:])
+        ],
+    }
+    assert len(canonical_json(network)) > 1024 * 1024
+    key = user.create_network(network, scope)
+
+    stored = {s["name"]: s for s in user.get_network(key)["chemicalSystems"]}
+    offloaded = [name for name in names if ":input:" in stored[name]["components"]["ligand"]]
+    assert 0 < len(offloaded) < len(names)  # as many as the cap needs, no more
+    assert all(stored[name]["components"]["solvent"] == {"ionicStrengthM": 0.15} for name in names)
+    expanded = user.expand(list(stored.values()), scope)
+    assert {s["name"]: s["components"] for s in expanded} == {s["name"]: s["components"] for s in network["chemicalSystems"]}

@@ -10,14 +10,19 @@ import type { UploadTicket } from '../transfers/sendByTicket.js';
 import { putStream } from '../transfers/upload.js';
 import { ApiError } from './ApiClient.js';
 import type { ApiClient } from './ApiClient.js';
+import { planOffload } from './offloadPlan.js';
+import type { Candidate } from './offloadPlan.js';
+import { requestSizeLimits } from './requestSizeLimits.js';
+import type { RequestSizeLimits } from './requestSizeLimits.js';
 
 /**
  * Sends a network of any size (docs/inputs.md): every component (each value of a components object, or
  * the whole components when they are not an object) and every settings whose canonical JSON is over
  * OFFLOAD_THRESHOLD_BYTES becomes an input object of the scope, and the network holds its reference
- * `{":input:": sha256}` instead. An object's content is the value's canonical JSON (UTF-8), so equal
- * values hash equal and are stored once however many systems share them; a value is hashed on the
- * client first and sent only when the scope does not hold it yet.
+ * `{":input:": sha256}` instead; then more of them, largest first, while a components object or the
+ * createNetwork request would be over the server's caps (offloadPlan.ts). An object's content is the
+ * value's canonical JSON (UTF-8), so equal values hash equal and are stored once however many systems
+ * share them; a value is hashed on the client first and sent only when the scope does not hold it yet.
  *
  * Memory: the network itself is in memory (it was parsed or built there), and the bytes of one large
  * value at a time: each is written as canonical JSON in pieces (never one huge string), hashed, checked
@@ -40,6 +45,8 @@ export interface OffloadProgress {
 
 export interface OffloadOptions {
   thresholdBytes?: number;
+  /** The server's caps the request must fit; asked of the server (Query.requestSizeLimits) when not given. */
+  sizeLimits?: RequestSizeLimits;
   progress?: OffloadProgress;
 }
 
@@ -54,11 +61,6 @@ export interface OffloadedNetwork {
   /** The network to submit: large values replaced by references. */
   network: NetworkInput;
   objects: OffloadedObject[];
-}
-
-interface Candidate {
-  value: unknown;
-  replace(reference: Record<string, string>): void;
 }
 
 /** The scope's input objects with these SHA-256s, those it holds (one request per LOOKUPS_PER_REQUEST). */
@@ -158,7 +160,7 @@ function candidatesOf(network: NetworkInput): { network: NetworkInput; candidate
       const components: Record<string, unknown> = { ...system.components };
       copy.components = components;
       for (const [name, value] of Object.entries(components)) {
-        if (offloadable(value)) candidates.push({ value, replace: (reference) => (components[name] = reference) });
+        if (offloadable(value)) candidates.push({ value, replace: (reference) => (components[name] = reference), group: components });
       }
     } else if (offloadable(system.components)) {
       candidates.push({ value: system.components, replace: (reference) => (copy.components = reference) });
@@ -306,23 +308,11 @@ export async function offloadNetwork(
   input: NetworkInput,
   options: OffloadOptions = {},
 ): Promise<OffloadedNetwork> {
-  const threshold = options.thresholdBytes ?? OFFLOAD_THRESHOLD_BYTES;
-  await checkHeldReferences(api, scope, [input.chemicalSystems, input.transformations]);
+  const limits = options.sizeLimits ?? (await requestSizeLimits(api));
   const { network, candidates } = candidatesOf(input);
-
-  // Sizes first, from the engine's own serialiser: canonical JSON differs from JSON.stringify only in
-  // the order of object keys, so its length is the same, and the total is known before the slower
-  // canonical walk. Each object once, however many systems share it.
-  const large = new Map<unknown, { size: number; places: Candidate[] }>();
-  for (const candidate of candidates) {
-    const known = large.get(candidate.value);
-    if (known !== undefined) {
-      known.places.push(candidate);
-      continue;
-    }
-    const size = Buffer.byteLength(JSON.stringify(candidate.value) ?? '', 'utf8');
-    if (size > threshold) large.set(candidate.value, { size, places: [candidate] });
-  }
+  // Sizes first, so a network too big for one request is refused before anything is sent.
+  const large = planOffload(network, candidates, { ...limits, thresholdBytes: options.thresholdBytes ?? OFFLOAD_THRESHOLD_BYTES });
+  await checkHeldReferences(api, scope, [input.chemicalSystems, input.transformations]);
 
   const progress = options.progress;
   progress?.start([...large.values()].reduce((sum, value) => sum + value.size, 0));

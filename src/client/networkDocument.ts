@@ -4,7 +4,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { mapReferences } from '../domain/inputs/inputReferences.js';
 import type { InputReference } from '../domain/inputs/inputReferences.js';
 import type { NetworkInput } from '../domain/networks/networkInput.js';
@@ -128,7 +127,9 @@ export async function writeSubmittedNetwork(
     let from = 0;
     for (const match of text.matchAll(markers)) {
       await write(out, text.slice(from, match.index));
-      await pipeline(createReadStream(join(directory, match[1]!)), out, { end: false });
+      // Chunk by chunk, not pipeline(…, { end: false }): that leaves its listeners on `out` each time, and
+      // a network with a dozen references then warns of a listener leak on stdout.
+      for await (const chunk of createReadStream(join(directory, match[1]!))) await write(out, chunk as Buffer);
       from = match.index + match[0].length;
     }
     await write(out, `${text.slice(from)}\n`);
@@ -137,7 +138,7 @@ export async function writeSubmittedNetwork(
   }
 }
 
-function write(out: Writable, text: string): Promise<void> {
+function write(out: Writable, text: string | Buffer): Promise<void> {
   return new Promise((resolve, reject) => {
     out.write(text, (error) => (error === null || error === undefined ? resolve() : reject(error)));
   });

@@ -9,6 +9,7 @@ import { identityResolvers } from './resolvers/identities.js';
 import { importResolvers } from './resolvers/imports.js';
 import { inputResolvers } from './resolvers/inputs.js';
 import { networkResolvers } from './resolvers/networks.js';
+import { requestSizeLimitResolvers } from './resolvers/requestSizeLimits.js';
 import { scalarResolvers } from './resolvers/scalars.js';
 import { taskResolvers } from './resolvers/tasks.js';
 
@@ -25,6 +26,7 @@ export const resolvers = [
   eventResolvers,
   importResolvers,
   inputResolvers,
+  requestSizeLimitResolvers,
 ];
 
 /** schema.graphql with its resolvers; start-up fails if a resolver names a field the schema lacks. */

@@ -54,7 +54,8 @@ class Client:
         (``org-campaign-project``); returns its ScopedKey. Submitting the same network again is a no-op.
         Components and settings over 64 KiB of JSON are uploaded first as input objects (each stored once
         per scope) and the network refers to them, as ``dagkeeper network create`` does; ``expand`` puts
-        them back."""
+        them back. Smaller ones follow, largest first, while the request would be over the server's caps
+        (``PayloadTooLargeError``, nothing sent, when even that cannot make it fit)."""
         data = self.execute(q.CREATE_NETWORK, {"scope": scope, "input": self._inputs.offload_network(network, scope)})
         return data["createNetwork"]["network"]["scopedKey"]
 

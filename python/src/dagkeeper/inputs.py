@@ -4,7 +4,8 @@ A reference is ``{":input:": "<sha256>"}`` (or ``{":input-key:": "<client key>"}
 offloads the same values the CLI does, by the same rules: each component (each value of a components
 object, or the whole components when they are not an object) and each settings whose canonical JSON is
 over 64 KiB becomes an input object holding that canonical JSON (UTF-8), gzip-compressed on the way when
-that saves at least 10%; equal values hash equal, so a protein shared by many systems is stored once.
+that saves at least 10%; then more, largest first, while a components object or the request is over the
+server's caps (offload_plan.py). Equal values hash equal, so a protein shared by many systems is stored once.
 """
 
 from __future__ import annotations
@@ -21,11 +22,10 @@ from typing import Any
 from . import queries as q
 from .canonical import canonical_json_pieces
 from .downloads import absolute_url
-from .errors import ChecksumMismatchError, NotFoundError, UnreachableError, error_for
+from .errors import ChecksumMismatchError, DagkeeperError, NotFoundError, UnreachableError, error_for
+from .offload_plan import DEFAULT_REQUEST_SIZE_LIMITS, KEY_FIELD, SHA256_FIELD, as_reference, places_of, plan_offload
 from .transport import GraphQLTransport
 
-SHA256_FIELD = ":input:"
-KEY_FIELD = ":input-key:"
 #: Values larger than this (bytes of canonical JSON) travel as input objects.
 OFFLOAD_THRESHOLD_BYTES = 64 * 1024
 #: Content is sent gzip-compressed when that saves at least this fraction of its bytes.
@@ -38,32 +38,24 @@ def canonical_bytes(value: Any) -> bytes:
     return "".join(canonical_json_pieces(value)).encode("utf-8")
 
 
-def as_reference(value: Any) -> dict[str, str] | None:
-    """``value`` when it is a reference (exactly one of the two fields), else None."""
-    if isinstance(value, dict) and len(value) == 1 and (SHA256_FIELD in value or KEY_FIELD in value):
-        return value
-    return None
-
-
-def _holds_reference(value: Any) -> bool:
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            if SHA256_FIELD in item or KEY_FIELD in item:
-                return True
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return False
-
-
 class InputObjects:
     """Uploads and downloads of one server's input objects (used by Client)."""
 
     def __init__(self, transport: GraphQLTransport, timeout: float) -> None:
         self._transport = transport
         self._timeout = timeout
+        self._size_limits: dict[str, int] | None = None
+
+    def size_limits(self) -> dict[str, int]:
+        """The server's ``maxRequestBytes`` and ``maxJsonValueBytes``; its defaults when it predates them."""
+        if self._size_limits is None:
+            try:
+                self._size_limits = self._transport.execute(q.REQUEST_SIZE_LIMITS)["requestSizeLimits"]
+            except DagkeeperError as error:
+                if error.code != "GRAPHQL_VALIDATION_FAILED":
+                    raise
+                self._size_limits = dict(DEFAULT_REQUEST_SIZE_LIMITS)
+        return self._size_limits
 
     # --- upload -------------------------------------------------------------------------------------
 
@@ -108,36 +100,19 @@ class InputObjects:
         return sent
 
     def offload_network(self, network: dict[str, Any], scope: str, threshold: int = OFFLOAD_THRESHOLD_BYTES) -> dict[str, Any]:
-        """A copy of the network with its large values stored in ``scope`` and replaced by references."""
-        systems, transformations = network.get("chemicalSystems"), network.get("transformations")
-        if not isinstance(systems, list) or not isinstance(transformations, list):
+        """A copy of the network with its large values stored in ``scope`` and replaced by references, so that
+        the request fits the server's caps (offload_plan.py); refused before anything is sent when it cannot."""
+        if not isinstance(network.get("chemicalSystems"), list) or not isinstance(network.get("transformations"), list):
             return network  # the server refuses it by name
-        uploaded: dict[int, dict[str, str] | None] = {}  # by id(): a value shared by many systems is read once
-
-        def offloaded(value: Any) -> Any:
-            if value is None or as_reference(value) is not None or _holds_reference(value):
-                return value
-            if id(value) not in uploaded:
-                content = canonical_bytes(value)
-                uploaded[id(value)] = self.upload(scope, content) if len(content) > threshold else None
-            return uploaded[id(value)] or value
-
-        copy = dict(network)
-        copy["chemicalSystems"] = []
-        for system in systems:
-            if isinstance(system, dict):
-                system = dict(system)
-                components = system.get("components")
-                if isinstance(components, dict) and as_reference(components) is None:
-                    system["components"] = {name: offloaded(value) for name, value in components.items()}
-                elif "components" in system:
-                    system["components"] = offloaded(components)
-            copy["chemicalSystems"].append(system)
-        copy["transformations"] = []
-        for transformation in transformations:
-            if isinstance(transformation, dict) and "settings" in transformation:
-                transformation = {**transformation, "settings": offloaded(transformation["settings"])}
-            copy["transformations"].append(transformation)
+        copy, places, groups = places_of(network)
+        references: dict[str, dict[str, str]] = {}  # by SHA-256: equal values from different objects sent once
+        for planned in plan_offload(copy, places, groups, threshold, self.size_limits()):
+            content = canonical_bytes(planned.value)
+            sha256 = hashlib.sha256(content).hexdigest()
+            if sha256 not in references:
+                references[sha256] = self.upload(scope, content)
+            for place in planned.places:
+                place.container[place.key] = references[sha256]
         return copy
 
     # --- download -----------------------------------------------------------------------------------

@@ -146,6 +146,8 @@ query ($id: ID!, $unit: String, $ok: Boolean) {
   task(id: $id) { resultFiles(unitKey: $unit, ok: $ok) { id unitKey path size sha256 committedAt downloadUrl } }
 }"""
 
+REQUEST_SIZE_LIMITS = "{ requestSizeLimits { maxRequestBytes maxJsonValueBytes } }"
+
 _INPUT_OBJECT_FIELDS = "scope sha256 size encoding storedSize keys downloadUrl"
 
 CREATE_INPUT_UPLOAD = """

@@ -2,7 +2,8 @@ import type { ArchivedTask } from '../../../domain/imports/archivedTask.js';
 
 /**
  * A network archive (docs/archive.md): `manifest.json`, one `tasks/<id>.json` per task (an
- * ArchivedTask, with the ProtocolDAGResult documents as they were), and with --files the ResultFiles'
+ * ArchivedTask, with the ProtocolDAGResult documents as they were), the content of every input object
+ * the network and its tasks' DAGs refer to as `inputs/<sha256>`, and with --files the ResultFiles'
  * bytes as `files/<sha256>`. A directory holds these as files; a single-file archive is a tar of them.
  */
 
@@ -10,6 +11,7 @@ export const archiveFormat = 'dagkeeper-archive';
 export const manifestName = 'manifest.json';
 export const taskEntryName = (taskId: string): string => `tasks/${taskId}.json`;
 export const fileEntryName = (sha256: string): string => `files/${sha256}`;
+export const inputEntryName = (sha256: string): string => `inputs/${sha256}`;
 
 export interface NetworkInputJson {
   name: string;
@@ -30,6 +32,19 @@ export interface ArchiveManifest {
   tasks: ArchiveTaskEntry[];
   /** Every ResultFile of every task; `included` when its bytes are in the archive. */
   files: ArchiveFileEntry[];
+  /**
+   * Every input object the network's components and settings and the tasks' DAG unit inputs refer to,
+   * each once, its content at `inputs/<sha256>`. Absent from archives written before inputs travelled.
+   */
+  inputs?: ArchiveInputEntry[];
+}
+
+export interface ArchiveInputEntry {
+  /** SHA-256 of the content (decoded, as units read it). */
+  sha256: string;
+  size: number;
+  /** Its client keys where it was exported, given again on import so `{":input-key:": …}` references resolve. */
+  keys: string[];
 }
 
 export interface ArchiveTaskEntry {

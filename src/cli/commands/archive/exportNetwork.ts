@@ -1,12 +1,11 @@
-import { rm } from 'node:fs/promises';
 import type { ApiClient } from '../../../client/ApiClient.js';
 import { ApiError } from '../../../client/ApiClient.js';
 import { archivedTaskFormat } from '../../../domain/imports/archivedTask.js';
-import { downloadVerified, hasContent } from '../../../transfers/download.js';
-import { TransientTransferError } from '../../../transfers/TransientTransferError.js';
 import { archiveFormat, fileEntryName, manifestName, taskEntryName } from './archiveFormat.js';
 import type { ArchiveFileEntry, ArchiveManifest, ArchiveTaskEntry, ArchivedTaskEntry } from './archiveFormat.js';
 import type { ArchiveSink } from './archiveSink.js';
+import { downloadIntoArchive } from './downloadIntoArchive.js';
+import { ArchiveInputs } from './exportInputs.js';
 
 interface NetworkView {
   scopedKey: string;
@@ -73,19 +72,19 @@ const taskQuery = `query ($id: ID!) { task(id: $id) { id status priority seed cr
   dagResults { id ok createdAt document }
   okFiles: resultFiles(ok: true) { ${fileFields} } otherFiles: resultFiles(ok: false) { ${fileFields} } } }`;
 
-/** How often a file's download is tried when the connection breaks or the store answers 5xx. */
-const downloadTries = 3;
-
 export interface ExportSummary {
   tasks: number;
   files: number;
   filesIncluded: number;
   bytesIncluded: number;
+  /** Input objects carried, and their bytes of content. */
+  inputs: number;
+  inputBytes: number;
 }
 
 /**
  * Writes a network's archive (archiveFormat.ts), one task at a time: only one task's results, and
- * one file's bytes on their way through, are in memory or scratch at once.
+ * one file's (or input object's) bytes on their way through, are in memory or scratch at once.
  */
 export async function exportNetwork(
   api: ApiClient,
@@ -97,12 +96,19 @@ export async function exportNetwork(
   if (network === null) throw new ApiError('NOT_FOUND', `no network ${networkKey}`);
   const tasks: ArchiveTaskEntry[] = [];
   const files: ArchiveFileEntry[] = [];
-  const summary: ExportSummary = { tasks: 0, files: 0, filesIncluded: 0, bytesIncluded: 0 };
+  const summary: ExportSummary = { tasks: 0, files: 0, filesIncluded: 0, bytesIncluded: 0, inputs: 0, inputBytes: 0 };
+  // The objects the network refers to travel with it: another scope or server holds none of them.
+  const inputs = new ArchiveInputs(api, network.scope, sink);
+  await inputs.add(
+    [...network.chemicalSystems.map((c) => c.components), ...network.transformations.map((t) => t.settings)],
+    `network ${network.scopedKey}`,
+  );
   for await (const taskId of taskIdsOf(api, network.scopedKey)) {
     const task = await readTask(api, taskId);
     const archived = toArchivedTask(task);
     const entry = taskEntryName(task.id);
     await sink.writeJson(entry, archived);
+    await inputs.add(unitInputsOf(archived.dag), `task ${task.id}'s ProtocolDAG`);
     tasks.push({
       id: task.id,
       transformationKey: task.transformation.scopedKey,
@@ -142,7 +148,10 @@ export async function exportNetwork(
     restartPatterns: network.restartPatterns,
     tasks,
     files,
+    inputs: inputs.entries(),
   };
+  summary.inputs = manifest.inputs?.length ?? 0;
+  summary.inputBytes = manifest.inputs?.reduce((sum, input) => sum + input.size, 0) ?? 0;
   // Written last: an archive with its manifest is a complete one.
   await sink.writeJson(manifestName, manifest);
   await sink.finish();
@@ -158,6 +167,12 @@ async function* taskIdsOf(api: ApiClient, networkKey: string): AsyncGenerator<st
     if (!tasks.pageInfo.hasNextPage || tasks.pageInfo.endCursor === null) return;
     after = tasks.pageInfo.endCursor;
   }
+}
+
+/** The units' inputs of a serialized ProtocolDAG: where a DAG may hold references. */
+function unitInputsOf(dag: unknown): unknown[] {
+  const units = (dag as { units?: unknown } | null)?.units;
+  return Array.isArray(units) ? units.map((unit) => (unit as { inputs?: unknown } | null)?.inputs) : [];
 }
 
 async function readTask(api: ApiClient, taskId: string): Promise<TaskView> {
@@ -216,32 +231,20 @@ function toArchivedTask(task: TaskView): ArchivedTaskEntry {
   };
 }
 
-/** Downloads the file's bytes into the archive (once per content), SHA-256 checked on the way. */
+/** Puts the file's bytes into the archive (once per content), SHA-256 checked on the way. */
 async function includeFile(
   sink: ArchiveSink,
   api: ApiClient,
   task: TaskView,
   file: { unitKey: string; path: string; size: number; sha256: string },
 ): Promise<boolean> {
-  const name = fileEntryName(file.sha256);
-  if (sink.has(name)) return true;
-  const scratch = sink.scratchPath(name);
-  if (!(await hasContent(scratch, file.size, file.sha256))) {
-    for (let tries = 1; ; tries += 1) {
-      // Listed afresh each time: a presigned URL expires, and an export of many files takes a while.
-      const url = await downloadUrlOf(api, task.id, file);
-      try {
-        await downloadVerified({ name: `${task.id}/${file.unitKey}/${file.path}`, url, size: file.size, sha256: file.sha256 }, scratch);
-        break;
-      } catch (error) {
-        if (!(error instanceof TransientTransferError) || tries >= downloadTries) {
-          await rm(scratch, { force: true });
-          throw error;
-        }
-      }
-    }
-  }
-  await sink.takeFile(name, scratch, file.size);
+  // Listed afresh for each try: a presigned URL expires, and an export of many files takes a while.
+  await downloadIntoArchive(
+    sink,
+    fileEntryName(file.sha256),
+    { label: `${task.id}/${file.unitKey}/${file.path}`, size: file.size, sha256: file.sha256 },
+    async () => ({ url: await downloadUrlOf(api, task.id, file), gunzip: false }),
+  );
   return true;
 }
 

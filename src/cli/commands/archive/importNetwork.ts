@@ -1,19 +1,12 @@
 import type { ApiClient } from '../../../client/ApiClient.js';
+import { ArchiveError } from './archiveError.js';
 import { archiveFormat, fileEntryName, manifestName } from './archiveFormat.js';
 import type { ArchiveManifest } from './archiveFormat.js';
 import type { ArchiveSource, EntryBytes } from './archiveSource.js';
 import { readEntryText } from './archiveSource.js';
+import { checkInputs, inputsOfManifest, uploadInputs } from './importInputs.js';
+import type { CheckedInput } from './importInputs.js';
 import { sha256Of, uploadForImport } from './importUpload.js';
-
-/** An archive that cannot be what it says it is: refused before anything is sent. */
-export class ArchiveError extends Error {
-  constructor(
-    readonly code: 'BAD_ARCHIVE' | 'CHECKSUM_MISMATCH',
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 export interface ImportedTaskLine {
   sourceTaskId: string;
@@ -25,6 +18,8 @@ export interface ImportedTaskLine {
 export interface ImportSummary {
   networkKey: string;
   networkCreated: boolean;
+  /** Input objects the archive carries, and how many of them the scope lacked (their bytes were sent). */
+  inputs: { total: number; sent: number };
   tasks: ImportedTaskLine[];
 }
 
@@ -33,10 +28,11 @@ const actionable = new Set(['WAITING', 'RUNNING', 'ERROR']);
 const actionBatch = 500;
 
 /**
- * Loads an archive into the server: the network (createNetwork is idempotent), its weight and restart
- * patterns, then each task in the archive's order (a task after the one it extends) through
+ * Loads an archive into the server: the input objects the network and its DAGs refer to (so their
+ * references resolve in the new scope), the network (createNetwork is idempotent), its weight and
+ * restart patterns, then each task in the archive's order (a task after the one it extends) through
  * importTask, which makes it all at once or not at all and finds it when it was imported before.
- * Every file's bytes are checked against the archive's SHA-256 before anything is sent.
+ * Every input object's and file's bytes are checked against the archive's SHA-256 before anything is sent.
  */
 export async function importNetwork(
   api: ApiClient,
@@ -44,8 +40,9 @@ export async function importNetwork(
   options: { scope?: string | undefined; onTask?: (line: ImportedTaskLine) => void },
 ): Promise<ImportSummary> {
   const manifest = await readManifest(archive);
-  const documents = await checkArchive(archive, manifest);
+  const { documents, inputs } = await checkArchive(archive, manifest);
   const scope = options.scope ?? manifest.source.scope;
+  const inputsSent = await uploadInputs(api, scope, inputs);
 
   const { createNetwork } = await api.request<{
     createNetwork: { created: boolean; network: { scopedKey: string; transformations: Array<{ scopedKey: string }> } };
@@ -100,7 +97,12 @@ export async function importNetwork(
       ids: toAction.slice(start, start + actionBatch),
     });
   }
-  return { networkKey: network.scopedKey, networkCreated: createNetwork.created, tasks: lines };
+  return {
+    networkKey: network.scopedKey,
+    networkCreated: createNetwork.created,
+    inputs: { total: inputs.length, sent: inputsSent },
+    tasks: lines,
+  };
 }
 
 async function readManifest(archive: ArchiveSource): Promise<ArchiveManifest> {
@@ -118,8 +120,15 @@ async function readManifest(archive: ArchiveSource): Promise<ArchiveManifest> {
   return manifest as ArchiveManifest;
 }
 
-/** Every task document present, every included file present with the size and SHA-256 the manifest names. */
-async function checkArchive(archive: ArchiveSource, manifest: ArchiveManifest): Promise<Map<string, EntryBytes>> {
+/**
+ * Every task document present, every input object and included file present with the size and SHA-256
+ * the manifest names.
+ */
+async function checkArchive(
+  archive: ArchiveSource,
+  manifest: ArchiveManifest,
+): Promise<{ documents: Map<string, EntryBytes>; inputs: CheckedInput[] }> {
+  const inputs = await checkInputs(archive, inputsOfManifest(manifest.inputs));
   const documents = new Map<string, EntryBytes>();
   for (const task of manifest.tasks) {
     const entry = await archive.entry(task.entry);
@@ -141,7 +150,7 @@ async function checkArchive(archive: ArchiveSource, manifest: ArchiveManifest): 
     }
     checked.add(file.sha256);
   }
-  return documents;
+  return { documents, inputs };
 }
 
 /** `Transformation-<hash>` of a scoped key. */

@@ -20,9 +20,12 @@ export function registerNetworkArchiveCommands(network: Command): void {
     network
       .command('export <networkKey>')
       .description(
-        'archive a network: its input, every task with its ProtocolDAG, unit results (with logs), ProtocolDAGResult documents and ResultFile manifest',
+        'archive a network: its input and the input objects it refers to, every task with its ProtocolDAG, unit results (with logs), ProtocolDAGResult documents and ResultFile manifest',
       )
-      .requiredOption('--out <path>', 'directory to write (manifest.json, tasks/, files/), or with --single-file the archive file (a tar)')
+      .requiredOption(
+        '--out <path>',
+        'directory to write (manifest.json, tasks/, inputs/, files/), or with --single-file the archive file (a tar)',
+      )
       .option('--files', "include the ResultFiles' bytes (downloaded with their SHA-256 checked), under files/<sha256>")
       .option('--single-file', 'write one tar file instead of a directory')
       .option('--json', 'print a JSON summary'),
@@ -42,7 +45,8 @@ export function registerNetworkArchiveCommands(network: Command): void {
         options.files === true
           ? `${summary.filesIncluded} files (${formatBytes(summary.bytesIncluded)})`
           : `a manifest of ${summary.files} files`;
-      console.log(`exported ${summary.tasks} tasks and ${files} to ${options.out}`);
+      const inputs = `${summary.inputs} input objects (${formatBytes(summary.inputBytes)})`;
+      console.log(`exported ${summary.tasks} tasks, ${inputs} and ${files} to ${options.out}`);
     }
   });
 
@@ -70,8 +74,9 @@ export function registerNetworkArchiveCommands(network: Command): void {
       return;
     }
     const made = summary.tasks.filter((t) => t.created).length;
+    const inputs = summary.inputs.total === 0 ? '' : `; ${summary.inputs.total} input objects, ${summary.inputs.sent} sent`;
     console.log(
-      `network ${summary.networkKey} (${summary.networkCreated ? 'created' : 'existed'}): ${made} tasks imported, ${summary.tasks.length - made} already there`,
+      `network ${summary.networkKey} (${summary.networkCreated ? 'created' : 'existed'}): ${made} tasks imported, ${summary.tasks.length - made} already there${inputs}`,
     );
   });
 }
