@@ -68,10 +68,12 @@ describe('dagkeeper network create fits the server request cap', () => {
       return keys.sort();
     };
     const storedComponents = async (key: string) => {
-      const { network } = await server.client(alice.token).request<{ network: { chemicalSystems: StoredComponents } }>(
-        'query ($k: ID!) { network(scopedKey: $k) { chemicalSystems { name components } } }',
-        { k: key },
-      );
+      const { network } = await server
+        .client(alice.token)
+        .request<{ network: { chemicalSystems: StoredComponents } }>(
+          'query ($k: ID!) { network(scopedKey: $k) { chemicalSystems { name components } } }',
+          { k: key },
+        );
       return network.chemicalSystems;
     };
     /** Creates the network with the CLI, then reads it back with `network get`; the stored chemical systems. */

@@ -1,8 +1,10 @@
 import { badInput } from '../errors.js';
 import type { TaskEventBatch } from '../events/taskEvents.js';
 import { groupByKey } from '../groupByKey.js';
-import type { ChemicalSystemRecord, NetworkRecord, TransformationRecord } from '../networks/NetworkRepository.js';
+import type { ChemicalSystemRecord, NetworkRecord, NetworkRepository, TransformationRecord } from '../networks/NetworkRepository.js';
+import type { DagResultRepository } from '../results/DagResultRepository.js';
 import type { StateAccess, StateRepositories } from '../state/StateAccess.js';
+import type { TaskRepository } from '../tasks/TaskRepository.js';
 import type { StatusChange } from '../tasks/applyStatusChange.js';
 import { combineRepeats } from './combineRepeats.js';
 import type { TransformationEstimate } from './combineRepeats.js';
@@ -90,8 +92,15 @@ export class EstimateService {
   }
 }
 
+/** The repository calls recording estimate changes makes: StateRepositories, or a hot transaction's (StateAccess.ts). */
+export interface EstimateChangeRepositories {
+  tasks: Pick<TaskRepository, 'transformationsOf'>;
+  networks: Pick<NetworkRepository, 'lockTransformations' | 'networkKeysOfTransformations'>;
+  dagResults: Pick<DagResultRepository, 'repeatsOf'>;
+}
+
 async function combinedEstimates(
-  state: StateRepositories,
+  state: Pick<EstimateChangeRepositories, 'dagResults'>,
   transformationIds: readonly string[],
 ): Promise<Map<string, TransformationEstimate | null>> {
   const repeats = groupByKey(
@@ -107,9 +116,13 @@ async function combinedEstimates(
  * Records an EstimateChanged event for each of these tasks, in the transaction that changed what
  * their transformations' estimates combine: the new estimate, and the networks holding it.
  */
-export async function recordEstimateChanges(tx: StateRepositories, events: TaskEventBatch, taskIds: readonly string[]): Promise<void> {
+export async function recordEstimateChanges(
+  tx: EstimateChangeRepositories,
+  events: TaskEventBatch,
+  taskIds: readonly string[],
+): Promise<void> {
   if (taskIds.length === 0) return;
-  const tasks = await tx.tasks.getMany(taskIds);
+  const tasks = await tx.tasks.transformationsOf(taskIds);
   const transformationIds = [...new Set(tasks.map((task) => task.transformationId))];
   // Concurrent changes of one transformation's estimate queue here, so each event carries what holds after it.
   await tx.networks.lockTransformations(transformationIds);
@@ -120,7 +133,7 @@ export async function recordEstimateChanges(tx: StateRepositories, events: TaskE
     (row) => row.transformationId,
     (row) => row.networkKey,
   );
-  const byId = new Map(tasks.map((task) => [task.id, task]));
+  const byId = new Map(tasks.map((task) => [task.taskId, task]));
   for (const taskId of taskIds) {
     const task = byId.get(taskId);
     if (task === undefined) continue;

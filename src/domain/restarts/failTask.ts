@@ -1,6 +1,7 @@
 import type { TaskEventBatch } from '../events/taskEvents.js';
-import type { StateRepositories } from '../state/StateAccess.js';
 import { applyStatusChange } from '../tasks/applyStatusChange.js';
+import type { StatusChangeRepositories } from '../tasks/applyStatusChange.js';
+import type { RestartPatternRepository } from './RestartPatternRepository.js';
 import type { RestartDecision } from './RestartDecider.js';
 import { restartFor } from './restartPolicy.js';
 
@@ -20,7 +21,7 @@ export interface FailedTaskOutcome {
  * applies from the next failure on.
  */
 export async function failTask(
-  tx: StateRepositories,
+  tx: StatusChangeRepositories & { restartPatterns: Pick<RestartPatternRepository, 'budgetsOf' | 'countRestart'> },
   events: TaskEventBatch,
   decision: RestartDecision,
   reason: string,

@@ -1,6 +1,7 @@
 import type { RepeatEstimate } from '../estimates/combineRepeats.js';
 import type { Estimate } from '../estimates/reportedEstimate.js';
 import type { DagResultRecord } from './DagResultReader.js';
+import type { ResultFileRef, UnitResultRef } from './dagResultDocument.js';
 
 /** A ProtocolDAGResult to record: its document is in the object store already. */
 export interface NewDagResult {
@@ -24,6 +25,16 @@ export interface NewDagResult {
 /** A repeat of one of the transformations asked about. */
 export type TransformationRepeat = RepeatEstimate & { transformationId: string };
 
+/** What a finishing task's ProtocolDAGResult is written from (see DagResultRepository.finishingFacts). */
+export interface FinishingFacts {
+  dag: { objectKey: string; sha256: string; units: Array<{ key: string; name: string; dependencies: string[] }> };
+  seed: number;
+  /** The task's unit results, by attempt, then by when they ended. */
+  results: UnitResultRef[];
+  /** The task's ResultFiles, by unit key and path. */
+  files: ResultFileRef[];
+}
+
 /** ProtocolDAGResults: any number of failed ones per task, at most one successful. */
 export interface DagResultRepository {
   create(result: NewDagResult): Promise<void>;
@@ -38,4 +49,6 @@ export interface DagResultRepository {
    * extension with such a result (the extension's estimate covers its parent's sampling).
    */
   repeatsOf(transformationIds: readonly string[]): Promise<TransformationRepeat[]>;
+  /** The task's DAG (its units without inputs), seed, unit results and ResultFiles, read at once; null without a DAG. */
+  finishingFacts(taskId: string): Promise<FinishingFacts | null>;
 }

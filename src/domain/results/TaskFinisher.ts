@@ -11,8 +11,10 @@ import { failTask } from '../restarts/failTask.js';
 import type { RestartDecider, RestartDecision } from '../restarts/RestartDecider.js';
 import { formatScope } from '../scope.js';
 import type { StateAccess } from '../state/StateAccess.js';
+import { topologicalOrder } from '../dag/protocolDag.js';
 import { applyStatusChange } from '../tasks/applyStatusChange.js';
 import type { TaskStatus } from '../tasks/taskStatus.js';
+import type { DagResultRecord } from './DagResultReader.js';
 import { dagResultDocument } from './dagResultDocument.js';
 import { readJsonObject } from './readJsonObject.js';
 
@@ -36,7 +38,8 @@ export class TaskFinisher {
     private readonly log?: Logger,
   ) {}
 
-  async finish(actor: Principal, claimToken: string): Promise<FinishOutcome> {
+  /** The outcome, with the result as recorded (so the answer need not read it back). */
+  async finish(actor: Principal, claimToken: string): Promise<FinishOutcome & { dagResult: DagResultRecord }> {
     for (let round = 1; ; round += 1) {
       // Restart patterns are matched first, outside the transaction: matching may take seconds.
       const matched = await this.matchRestartPatterns(actor, claimToken);
@@ -62,35 +65,46 @@ export class TaskFinisher {
     return { resultIds: new Set(failed.map((r) => r.id)), decision };
   }
 
-  private async finishWith(actor: Principal, claimToken: string, matched: MatchedFailures): Promise<FinishOutcome> {
-    const outcome = await this.state.transaction(
+  /**
+   * One hot transaction (StateAccess.hotTransaction: hand-written statements, no Prisma): the claim with
+   * its task locked, everything the document is written from in one read, the document to the object
+   * store, the result row, then the status change, the estimate or the restart, each through the rule
+   * that owns it. The units are listed in the DAG's dependency order (topologicalOrder), which the
+   * stored units give whatever order the database reads them in.
+   */
+  private async finishWith(
+    actor: Principal,
+    claimToken: string,
+    matched: MatchedFailures,
+  ): Promise<FinishOutcome & { dagResult: DagResultRecord }> {
+    const outcome = await this.state.hotTransaction(
       async (tx, events) => {
         const claim = await currentClaim(tx, actor, claimToken, { lock: true });
-        const dag = await tx.dags.ofTask(claim.taskId);
-        if (dag === null) throw badInput(`task ${claim.taskId} has no ProtocolDAG; nothing to finish`);
-        const results = await tx.unitResults.ofTasks([claim.taskId]);
+        const facts = await tx.dagResults.finishingFacts(claim.taskId);
+        if (facts === null) throw badInput(`task ${claim.taskId} has no ProtocolDAG; nothing to finish`);
+        const { dag, results } = facts;
         const okByUnit = new Map(results.filter((r) => r.ok).map((r) => [r.unitKey, r]));
         const failedNow = results.filter((r) => !r.ok && r.attempt === Number(claim.fence));
         if (matched.decision.taskId !== claim.taskId || !sameIds(failedNow, matched.resultIds)) throw new FailuresChanged(claim.taskId);
-        const ok = dag.units.every((u) => okByUnit.has(u.key));
+        const units = inDependencyOrder(dag.units);
+        const ok = units.every((u) => okByUnit.has(u.key));
         if (!ok && failedNow.length === 0) {
-          const left = dag.units.filter((u) => !okByUnit.has(u.key)).map((u) => u.key);
+          const left = units.filter((u) => !okByUnit.has(u.key)).map((u) => u.key);
           throw badInput(`task ${claim.taskId} still has units without a result: ${left.join(', ')}`, { unitsLeft: left });
         }
 
-        const task = await tx.tasks.get(claim.taskId);
         const id = randomUUID();
         const document = await dagResultDocument({
           id,
           taskId: claim.taskId,
           ok,
           attempt: Number(claim.fence),
-          seed: task?.seed ?? 0,
+          seed: facts.seed,
           dag: { objectKey: dag.objectKey, sha256: dag.sha256 },
-          units: dag.units,
+          units,
           results,
           documentOf: async (result) => (await readJsonObject(this.objects, result.objectKey)) as object,
-          files: await tx.resultFiles.ofTasks([claim.taskId]),
+          files: facts.files,
           createdAt: new Date(),
         });
         const { estimate } = document;
@@ -98,6 +112,7 @@ export class TaskFinisher {
         const sha256 = createHash('sha256').update(text).digest('hex');
         const key = dagResultKey(formatScope(claim.scope), claim.taskId, id);
         const stored = await this.objects.put(key, text, { sha256, contentType: 'application/json' });
+        const createdAt = new Date();
         await tx.dagResults.create({
           id,
           taskId: claim.taskId,
@@ -108,21 +123,42 @@ export class TaskFinisher {
           claimId: claim.claimId,
           computeServiceId: claim.computeServiceId,
           estimate,
+          createdAt,
         });
+        const dagResult: DagResultRecord = {
+          id,
+          taskId: claim.taskId,
+          ok,
+          objectKey: key,
+          sha256,
+          createdAt,
+          attempt: Number(claim.fence),
+          exception: null,
+          traceback: null,
+          estimate,
+          seed: facts.seed,
+        };
         events.add(claim.taskId, { kind: 'ProtocolDagResultRecorded', dagResultId: id, ok });
         if (ok) {
           await applyStatusChange(tx, events, [claim.taskId], 'COMPLETE', 'finished');
           if (estimate !== null) await recordEstimateChanges(tx, events, [claim.taskId]);
-          return { dagResultId: id, ok, status: 'COMPLETE' as const, restartedBy: null };
+          return { dagResultId: id, ok, status: 'COMPLETE' as const, restartedBy: null, dagResult };
         }
         const failed = await failTask(tx, events, matched.decision, 'finished with failure');
-        return { dagResultId: id, ok, ...failed };
+        return { dagResultId: id, ok, ...failed, dagResult };
       },
       { timeoutMs: 120_000 },
     );
-    this.log?.info({ ...outcome }, 'task finished');
+    const { dagResult: _, ...logged } = outcome;
+    this.log?.info(logged, 'task finished');
     return outcome;
   }
+}
+
+/** The units, every one after its dependencies; among units ready at once, the smallest key first. */
+function inDependencyOrder<U extends { key: string; name: string; dependencies: string[] }>(units: readonly U[]): U[] {
+  const byKey = new Map(units.map((unit) => [unit.key, unit]));
+  return topologicalOrder({ units: [...units] }).map((key) => byKey.get(key)!);
 }
 
 /** How often a finish starts over because failed results arrived while its restart patterns were being matched. */

@@ -37,12 +37,17 @@ export interface StateRepositories {
 
 /**
  * The repository calls that are each one hand-written statement: all a `hotTransaction` offers. The
- * hot worker writes (unit results) need no more, and without Prisma a call costs a fraction of the CPU.
+ * hot worker writes (unit results, finishing a task: its status change through applyStatusChange, its
+ * estimate, its restart) need no more, and without Prisma a call costs a fraction of the CPU.
  */
 export interface HotRepositories {
-  claims: Pick<ClaimRepository, 'byTokenHash'>;
+  claims: Pick<ClaimRepository, 'byTokenHash' | 'release'>;
   dags: Pick<DagRepository, 'ofTask'>;
   unitResults: Pick<UnitResultRepository, 'create' | 'ofTasks' | 'submissionFacts'>;
+  tasks: Pick<TaskRepository, 'withDescendants' | 'lock' | 'changeStatus' | 'removeFromHubs' | 'transformationsOf'>;
+  dagResults: Pick<DagResultRepository, 'create' | 'repeatsOf' | 'finishingFacts'>;
+  networks: Pick<NetworkRepository, 'lockTransformations' | 'networkKeysOfTransformations'>;
+  restartPatterns: Pick<RestartPatternRepository, 'budgetsOf' | 'countRestart'>;
 }
 
 export interface TransactionOptions {

@@ -62,6 +62,9 @@ export interface TaskRepository {
   ): Promise<Array<{ transformationId: string; status: TaskStatus; count: number }>>;
   setPriority(taskIds: readonly string[], priority: number): Promise<void>;
 
+  /** Each of these tasks' transformation (tasks that do not exist left out). */
+  transformationsOf(taskIds: readonly string[]): Promise<Array<{ taskId: string; transformationId: string }>>;
+
   /** The given tasks and every task that extends them, transitively. */
   withDescendants(taskIds: readonly string[]): Promise<string[]>;
   /**

@@ -2,7 +2,8 @@ import { notFound } from '../errors.js';
 import type { TaskEventBatch } from '../events/taskEvents.js';
 import { endingWhenTaskGoesTo } from '../claims/taskAttempts.js';
 import type { AttemptEnding } from '../claims/taskAttempts.js';
-import type { StateRepositories } from '../state/StateAccess.js';
+import type { ClaimRepository } from '../claims/ClaimRepository.js';
+import type { TaskRepository } from './TaskRepository.js';
 import { assertTransition, canTransition, cascadingStatuses, hubLeavingStatuses } from './taskStatus.js';
 import type { TaskStatus } from './taskStatus.js';
 
@@ -10,6 +11,12 @@ export interface StatusChange {
   taskId: string;
   from: TaskStatus;
   to: TaskStatus;
+}
+
+/** The repository calls a status change makes: StateRepositories, or a hot transaction's (StateAccess.ts). */
+export interface StatusChangeRepositories {
+  tasks: Pick<TaskRepository, 'withDescendants' | 'lock' | 'changeStatus' | 'removeFromHubs'>;
+  claims: Pick<ClaimRepository, 'release'>;
 }
 
 /**
@@ -25,7 +32,7 @@ export interface StatusChange {
  * Each change is reported as a TaskStatusChanged event of the same transaction.
  */
 export async function applyStatusChange(
-  tx: StateRepositories,
+  tx: StatusChangeRepositories,
   events: TaskEventBatch,
   taskIds: readonly string[],
   to: TaskStatus,

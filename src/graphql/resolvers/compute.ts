@@ -51,11 +51,9 @@ export const computeResolvers: Resolvers = {
       return file;
     },
     finishTask: async (_, args, ctx) => {
-      const outcome = await ctx.services.finisher.finish(ctx.principal, args.claimToken);
-      ctx.metrics.dagResults.inc({ outcome: outcome.ok ? 'ok' : 'failed' });
-      const dagResult = await ctx.services.dagResults.byId(outcome.dagResultId);
-      if (dagResult === null) throw notFound('ProtocolDAGResult');
-      return { dagResult, restartedBy: outcome.restartedBy, taskId: dagResult.taskId };
+      const { dagResult, restartedBy } = await ctx.services.finisher.finish(ctx.principal, args.claimToken);
+      ctx.metrics.dagResults.inc({ outcome: dagResult.ok ? 'ok' : 'failed' });
+      return { dagResult, restartedBy, taskId: dagResult.taskId };
     },
     reportDagBuildFailure: async (_, args, ctx) => {
       const outcome = await ctx.services.dagBuildFailures.record(ctx.principal, args.claimToken, {

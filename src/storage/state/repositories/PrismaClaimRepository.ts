@@ -19,6 +19,7 @@ import { checkInForClaims } from '../sql/claimCheckIn.js';
 import { markUnitStarted } from '../sql/startedUnits.js';
 import { claimableTaskCounts, claimFromHub, hubsWithClaimableTasks } from '../sql/claimTasks.js';
 import { sampleClaimableHubs } from '../sql/sampleHubs.js';
+import { releaseClaims } from '../sql/taskStatusWrites.js';
 import type { StateClient } from './stateClient.js';
 
 const scopeSelect = { select: { org: true, campaign: true, project: true } } as const;
@@ -73,11 +74,8 @@ export class PrismaClaimRepository implements ClaimRepository {
     }));
   }
 
-  async release(claimIds: readonly string[], reason: string, ending: AttemptEnding, at: Date): Promise<void> {
-    await this.db.claim.updateMany({
-      where: { id: { in: [...claimIds] }, releasedAt: null },
-      data: { releasedAt: at, releaseReason: reason, ending },
-    });
+  release(claimIds: readonly string[], reason: string, ending: AttemptEnding, at: Date): Promise<void> {
+    return releaseClaims(this.db, claimIds, reason, ending, at);
   }
 
   async attemptsOf(taskIds: readonly string[]): Promise<ClaimAttemptRow[]> {

@@ -1,5 +1,12 @@
 import type { DagResultRecord } from '../../../domain/results/DagResultReader.js';
-import type { DagResultRepository, NewDagResult, TransformationRepeat } from '../../../domain/results/DagResultRepository.js';
+import type {
+  DagResultRepository,
+  FinishingFacts,
+  NewDagResult,
+  TransformationRepeat,
+} from '../../../domain/results/DagResultRepository.js';
+import { repeatsOfTransformations } from '../sql/dagResults.js';
+import { finishingFacts } from '../sql/finishingFacts.js';
 import type { StateClient } from './stateClient.js';
 
 const select = {
@@ -18,11 +25,6 @@ const select = {
   task: { select: { seed: true } },
 } as const;
 
-/** Results of these statuses never count: a user declared them wrong or removed them. */
-const leftOut = { notIn: ['INVALID' as const, 'DELETED' as const] };
-/** An ok result that has an estimate to combine. */
-const estimated = { ok: true, estimateValue: { not: null } };
-
 export class PrismaDagResultRepository implements DagResultRepository {
   constructor(protected readonly db: StateClient) {}
 
@@ -40,37 +42,12 @@ export class PrismaDagResultRepository implements DagResultRepository {
     });
   }
 
-  async repeatsOf(transformationIds: readonly string[]): Promise<TransformationRepeat[]> {
-    const rows = await this.db.protocolDagResult.findMany({
-      where: {
-        ...estimated,
-        task: {
-          transformationId: { in: [...transformationIds] },
-          status: leftOut,
-          extendedBy: { none: { status: leftOut, dagResults: { some: estimated } } },
-        },
-      },
-      select: {
-        id: true,
-        taskId: true,
-        createdAt: true,
-        estimateValue: true,
-        estimateUncertainty: true,
-        estimateUnit: true,
-        task: { select: { seed: true, transformationId: true } },
-      },
-      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-    });
-    return rows.map((row) => ({
-      transformationId: row.task.transformationId,
-      taskId: row.taskId,
-      dagResultId: row.id,
-      seed: Number(row.task.seed),
-      value: row.estimateValue ?? 0,
-      uncertainty: row.estimateUncertainty ?? 0,
-      unit: row.estimateUnit ?? '',
-      completedAt: row.createdAt,
-    }));
+  repeatsOf(transformationIds: readonly string[]): Promise<TransformationRepeat[]> {
+    return repeatsOfTransformations(this.db, transformationIds);
+  }
+
+  finishingFacts(taskId: string): Promise<FinishingFacts | null> {
+    return finishingFacts(this.db, taskId);
   }
 
   async ofTasks(taskIds: readonly string[]): Promise<DagResultRecord[]> {

@@ -12,6 +12,7 @@ import { formatScopedKey } from '../../../domain/scopedKey.js';
 import { jsonInput } from '../json.js';
 import { ensureScopeId, scopeFilter } from '../scopes.js';
 import { lockTransformations } from '../sql/lockTransformations.js';
+import { networkKeysOfTransformations } from '../sql/networkKeys.js';
 import type { StateClient } from './stateClient.js';
 
 const scopeSelect = { select: { org: true, campaign: true, project: true } } as const;
@@ -185,15 +186,8 @@ export class PrismaNetworkRepository implements NetworkRepository {
     return lockTransformations(this.db, transformationIds);
   }
 
-  async networkKeysOfTransformations(
-    transformationIds: readonly string[],
-  ): Promise<Array<{ transformationId: string; networkKey: string }>> {
-    const rows = await this.db.networkEdge.findMany({
-      where: { transformationId: { in: [...transformationIds] } },
-      select: { transformationId: true, network: { select: { key: true, scope: scopeSelect } } },
-      orderBy: { network: { createdAt: 'asc' } },
-    });
-    return rows.map((row) => ({ transformationId: row.transformationId, networkKey: formatScopedKey(row.network.key, row.network.scope) }));
+  networkKeysOfTransformations(transformationIds: readonly string[]): Promise<Array<{ transformationId: string; networkKey: string }>> {
+    return networkKeysOfTransformations(this.db, transformationIds);
   }
 
   async transformationsByIds(ids: readonly string[]): Promise<TransformationRecord[]> {

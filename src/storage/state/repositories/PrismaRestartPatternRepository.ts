@@ -1,5 +1,6 @@
 import type { RestartBudget } from '../../../domain/restarts/restartPolicy.js';
 import type { RestartPatternRecord, RestartPatternRepository } from '../../../domain/restarts/RestartPatternRepository.js';
+import { countRestart, restartBudgets } from '../sql/restartBudgets.js';
 import type { StateClient } from './stateClient.js';
 
 const recordSelect = { id: true, pattern: true, maxRetries: true } as const;
@@ -25,20 +26,11 @@ export class PrismaRestartPatternRepository implements RestartPatternRepository 
     return this.db.restartPattern.findMany({ where: { networkId }, select: recordSelect, orderBy: { createdAt: 'asc' } });
   }
 
-  async budgetsOf(taskId: string): Promise<RestartBudget[]> {
-    const patterns = await this.db.restartPattern.findMany({
-      where: { network: { hub: { actions: { some: { taskId } } } } },
-      include: { counts: { where: { taskId } } },
-      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-    });
-    return patterns.map((p) => ({ patternId: p.id, pattern: p.pattern, maxRetries: p.maxRetries, used: p.counts[0]?.count ?? 0 }));
+  budgetsOf(taskId: string): Promise<RestartBudget[]> {
+    return restartBudgets(this.db, taskId);
   }
 
-  async countRestart(taskId: string, patternId: string): Promise<void> {
-    await this.db.taskRestartCount.upsert({
-      where: { taskId_patternId: { taskId, patternId } },
-      create: { taskId, patternId, count: 1 },
-      update: { count: { increment: 1 } },
-    });
+  countRestart(taskId: string, patternId: string): Promise<void> {
+    return countRestart(this.db, taskId, patternId);
   }
 }

@@ -4,6 +4,7 @@ import type { TaskRecord } from '../../../domain/tasks/taskRecords.js';
 import type { TaskStatus } from '../../../domain/tasks/taskStatus.js';
 import { ensureScopeId } from '../scopes.js';
 import { lockTasks, tasksAndDescendants } from '../sql/taskLineage.js';
+import { changeTaskStatus, removeTasksFromHubs, transformationsOfTasks } from '../sql/taskStatusWrites.js';
 import type { StateClient } from './stateClient.js';
 import { taskInclude, taskWhere } from './taskRows.js';
 
@@ -91,11 +92,12 @@ export class PrismaTaskRepository implements TaskRepository {
     return lockTasks(this.db, taskIds);
   }
 
-  async changeStatus(taskIds: readonly string[], to: TaskStatus): Promise<void> {
-    await this.db.task.updateMany({
-      where: { id: { in: [...taskIds] } },
-      data: { status: to, currentClaimId: null, fence: { increment: 1 } },
-    });
+  changeStatus(taskIds: readonly string[], to: TaskStatus): Promise<void> {
+    return changeTaskStatus(this.db, taskIds, to);
+  }
+
+  transformationsOf(taskIds: readonly string[]): Promise<Array<{ taskId: string; transformationId: string }>> {
+    return transformationsOfTasks(this.db, taskIds);
   }
 
   async ofNetworkInStatus(taskIds: readonly string[], networkId: string, statuses: readonly TaskStatus[]): Promise<string[]> {
@@ -116,8 +118,8 @@ export class PrismaTaskRepository implements TaskRepository {
     return actioned.map((row) => row.taskId);
   }
 
-  async removeFromHubs(taskIds: readonly string[]): Promise<void> {
-    await this.db.taskAction.deleteMany({ where: { taskId: { in: [...taskIds] } } });
+  removeFromHubs(taskIds: readonly string[]): Promise<void> {
+    return removeTasksFromHubs(this.db, taskIds);
   }
 
   async hubNetworksOf(taskIds: readonly string[]): Promise<Array<{ taskId: string; network: ScopedName }>> {

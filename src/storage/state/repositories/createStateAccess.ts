@@ -4,7 +4,14 @@ import type { SqlClient } from '../directSql.js';
 import { directTransaction } from '../directTransaction.js';
 import type { StateDb } from '../openStateStore.js';
 import { claimByTokenHash } from '../sql/claimByToken.js';
+import { insertDagResult, repeatsOfTransformations } from '../sql/dagResults.js';
 import { dagOfTask } from '../sql/dagUnits.js';
+import { finishingFacts } from '../sql/finishingFacts.js';
+import { lockTransformations } from '../sql/lockTransformations.js';
+import { networkKeysOfTransformations } from '../sql/networkKeys.js';
+import { countRestart, restartBudgets } from '../sql/restartBudgets.js';
+import { lockTasks, tasksAndDescendants } from '../sql/taskLineage.js';
+import { changeTaskStatus, releaseClaims, removeTasksFromHubs, transformationsOfTasks } from '../sql/taskStatusWrites.js';
 import { appendTaskEvents } from '../sql/taskEvents.js';
 import { insertUnitResult, unitResultsOfTasks, unitSubmissionFacts } from '../sql/unitResults.js';
 import { PrismaIdentityRepository } from './PrismaIdentityRepository.js';
@@ -45,12 +52,35 @@ function repositoriesOn(client: StateClient): StateRepositories {
 /** The HotRepositories on a client: each call one statement of sql/, so they run in a direct transaction. */
 function hotRepositoriesOn(db: SqlClient): HotRepositories {
   return {
-    claims: { byTokenHash: (tokenHash, options = {}) => claimByTokenHash(db, tokenHash, options.lockTask === true) },
+    claims: {
+      byTokenHash: (tokenHash, options = {}) => claimByTokenHash(db, tokenHash, options.lockTask === true),
+      release: (claimIds, reason, ending, at) => releaseClaims(db, claimIds, reason, ending, at),
+    },
     dags: { ofTask: (taskId) => dagOfTask(db, taskId) },
     unitResults: {
       create: (result) => insertUnitResult(db, result),
       ofTasks: (taskIds, filter = {}) => unitResultsOfTasks(db, taskIds, filter.ok),
       submissionFacts: (taskId, unitKey, attempt) => unitSubmissionFacts(db, taskId, unitKey, attempt),
+    },
+    tasks: {
+      withDescendants: (taskIds) => tasksAndDescendants(db, taskIds),
+      lock: (taskIds) => lockTasks(db, taskIds),
+      changeStatus: (taskIds, to) => changeTaskStatus(db, taskIds, to),
+      removeFromHubs: (taskIds) => removeTasksFromHubs(db, taskIds),
+      transformationsOf: (taskIds) => transformationsOfTasks(db, taskIds),
+    },
+    dagResults: {
+      create: (result) => insertDagResult(db, result),
+      repeatsOf: (transformationIds) => repeatsOfTransformations(db, transformationIds),
+      finishingFacts: (taskId) => finishingFacts(db, taskId),
+    },
+    networks: {
+      lockTransformations: (transformationIds) => lockTransformations(db, transformationIds),
+      networkKeysOfTransformations: (transformationIds) => networkKeysOfTransformations(db, transformationIds),
+    },
+    restartPatterns: {
+      budgetsOf: (taskId) => restartBudgets(db, taskId),
+      countRestart: (taskId, patternId) => countRestart(db, taskId, patternId),
     },
   };
 }

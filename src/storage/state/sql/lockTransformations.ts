@@ -1,5 +1,5 @@
 import { sqlRows } from '../directSql.js';
-import type { StateTx } from '../openStateStore.js';
+import type { SqlClient } from '../directSql.js';
 
 /**
  * Locks transformation rows until the transaction ends, in id order (no deadlock between two lockers
@@ -8,7 +8,7 @@ import type { StateTx } from '../openStateStore.js';
  * EstimateChanged event (committed after the first's) carries the estimate that holds. NO KEY UPDATE:
  * creating tasks of the transformation (a foreign key's KEY SHARE lock) is not held up by it.
  */
-export async function lockTransformations(tx: StateTx, transformationIds: readonly string[]): Promise<void> {
+export async function lockTransformations(tx: SqlClient, transformationIds: readonly string[]): Promise<void> {
   if (transformationIds.length === 0) return;
   await sqlRows<Array<{ id: string }>>(tx)`
     SELECT id::text AS id FROM "Transformation" WHERE id = ANY(${[...transformationIds]}::uuid[])

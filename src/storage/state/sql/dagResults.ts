@@ -1,0 +1,50 @@
+import type { NewDagResult, TransformationRepeat } from '../../../domain/results/DagResultRepository.js';
+import { sqlRows } from '../directSql.js';
+import type { SqlClient } from '../directSql.js';
+
+/** ProtocolDAGResults: the row a finish writes, and the repeats an estimate combines. */
+
+export async function insertDagResult(db: SqlClient, { estimate, ...result }: NewDagResult): Promise<void> {
+  // successfulTaskId is unique: it allows many failed results per task but one successful one.
+  await sqlRows(db)`
+    INSERT INTO "ProtocolDagResult" (id, "taskId", ok, "successfulTaskId", "objectKey", sha256, size, "claimId", "computeServiceId",
+                                     exception, traceback, "estimateValue", "estimateUncertainty", "estimateUnit", "createdAt")
+    VALUES (${result.id}::uuid, ${result.taskId}::uuid, ${result.ok}, ${result.ok ? result.taskId : null}::uuid, ${result.objectKey},
+            ${result.sha256}, ${result.size}::bigint, ${result.claimId}::uuid, ${result.computeServiceId}::uuid,
+            ${result.exception ?? null}, ${result.traceback ?? null}, ${estimate?.value ?? null}::float8,
+            ${estimate?.uncertainty ?? null}::float8, ${estimate?.unit ?? null}, ${result.createdAt ?? new Date()}::timestamp(3))`;
+}
+
+interface RepeatRow {
+  transformationId: string;
+  taskId: string;
+  dagResultId: string;
+  seed: bigint;
+  value: number;
+  uncertainty: number;
+  unit: string;
+  completedAt: Date;
+}
+
+/**
+ * The repeats counting towards these transformations' estimates (DagResultRepository.repeatsOf): ok
+ * results with an estimate, of tasks neither INVALID nor DELETED and without such an extension that has
+ * such a result; oldest first.
+ */
+export async function repeatsOfTransformations(db: SqlClient, transformationIds: readonly string[]): Promise<TransformationRepeat[]> {
+  if (transformationIds.length === 0) return [];
+  const rows = await sqlRows<RepeatRow[]>(db)`
+    SELECT t."transformationId"::text AS "transformationId", r."taskId"::text AS "taskId", r.id::text AS "dagResultId", t.seed,
+           r."estimateValue" AS value, coalesce(r."estimateUncertainty", 0) AS uncertainty, coalesce(r."estimateUnit", '') AS unit,
+           r."createdAt" AS "completedAt"
+      FROM "ProtocolDagResult" r JOIN "Task" t ON t.id = r."taskId"
+     WHERE r.ok AND r."estimateValue" IS NOT NULL
+       AND t."transformationId" = ANY(${[...transformationIds]}::uuid[])
+       AND t.status NOT IN ('INVALID', 'DELETED')
+       AND NOT EXISTS (
+         SELECT 1 FROM "Task" child
+          WHERE child."extendsId" = t.id AND child.status NOT IN ('INVALID', 'DELETED')
+            AND EXISTS (SELECT 1 FROM "ProtocolDagResult" cr WHERE cr."taskId" = child.id AND cr.ok AND cr."estimateValue" IS NOT NULL))
+     ORDER BY r."createdAt", r.id`;
+  return rows.map((row) => ({ ...row, seed: Number(row.seed) }));
+}
