@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { sqlRows } from '../../src/storage/state/directSql.js';
-import type { SqlClient } from '../../src/storage/state/directSql.js';
+import type { DirectTx, SqlClient } from '../../src/storage/state/directSql.js';
 import { directTransaction } from '../../src/storage/state/directTransaction.js';
 import { openStateStore } from '../../src/storage/state/openStateStore.js';
 import type { StateStore } from '../../src/storage/state/openStateStore.js';
@@ -89,6 +89,28 @@ describe('direct transactions on PostgreSQL', () => {
       });
       expect(whileHeld).toBe('55P03'); // lock_not_available
       expect(await tryLock()).toBe('free');
+    } finally {
+      await other.end();
+    }
+  });
+
+  test('a connection dropped while the work awaits something else fails that transaction, not the process, and is not reused', async () => {
+    const other = new pg.Client({ connectionString: database.url });
+    await other.connect();
+    try {
+      await expect(
+        directTransaction(store.db, async (tx) => {
+          await insert(tx, 'lost with the connection');
+          const [{ pid }] = await sqlRows<Array<{ pid: number }>>(tx)`SELECT pg_backend_pid() AS pid`;
+          const gone = new Promise((resolve) => (tx as DirectTx).connection.once('end', resolve));
+          // As the database restarting while a unit result's documents are being written.
+          await other.query('SELECT pg_terminate_backend($1)', [pid]);
+          await gone;
+          await insert(tx, 'after the drop');
+        }),
+      ).rejects.toThrow();
+      await directTransaction(store.db, (tx) => insert(tx, 'on a new connection'));
+      expect(await notes(store)).toEqual(['on a new connection']);
     } finally {
       await other.end();
     }

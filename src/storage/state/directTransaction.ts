@@ -23,11 +23,20 @@ export async function directTransaction<T>(
   if (path === undefined) return db.$transaction((tx) => work(tx), { timeout: timeoutMs });
 
   const connection = await path.pool.connect();
+  // The pool listens for errors only on idle connections: one dropped while checked out here (the
+  // database restarting while the transaction waits on the object store) would otherwise emit an
+  // unhandled 'error' and take the server down. The statement that next uses it fails instead.
+  let dropped: Error | undefined;
+  const onDropped = (error: Error) => {
+    dropped = error;
+  };
+  connection.on('error', onDropped);
   let ended = false;
   const end = (error?: Error) => {
     if (ended) return;
     ended = true;
-    connection.release(error);
+    connection.removeListener('error', onDropped);
+    connection.release(error ?? dropped);
   };
   let timedOut = false;
   const timer = setTimeout(() => {
