@@ -3,13 +3,13 @@ import type { Clock } from '../Clock.js';
 import { DomainError, ErrorCode, badInput, conflict, notFound } from '../errors.js';
 import { checkId } from '../ids.js';
 import { importStagingKey, importUploadIdInKey, importUploadKey } from '../objects/objectKeys.js';
-import { ObjectNotFoundError, PartsNotUploadedError } from '../objects/ObjectStore.js';
 import type { ObjectStore } from '../objects/ObjectStore.js';
 import type { Principal } from '../principal.js';
 import { requireKind, requireScope } from '../principal.js';
 import { validateFileSize } from '../resultFilePath.js';
 import type { UploadSettings, UploadTicket } from '../results/ResultFileUploads.js';
-import { checkListedParts, missingParts, partCountOf, partSizeFor } from '../results/uploadParts.js';
+import { partCountOf, partSizeFor } from '../results/uploadParts.js';
+import { placeUploadedBytes, takesBytes } from '../results/placeUploadedBytes.js';
 import { checkFirstPartNumber, signUploadTicket } from '../results/uploadTicket.js';
 import type { ListedPart } from '../results/uploadParts.js';
 import { formatScope, parseScope } from '../scope.js';
@@ -72,21 +72,7 @@ export class ImportUploads {
   async commit(actor: Principal, uploadId: string, parts: readonly ListedPart[]): Promise<string> {
     const upload = await this.#uploadOf(actor, uploadId);
     if (upload.committedAt !== null) return upload.id;
-    if (upload.uploadId !== null && upload.partSize !== null) {
-      const listed = checkListedParts(parts, upload.size, upload.partSize, upload.id);
-      try {
-        await this.objects.completeMultipartUpload(upload.objectKey, upload.uploadId, listed);
-      } catch (error) {
-        if (error instanceof PartsNotUploadedError) throw missingParts(upload.id, error.partNumbers, 'not uploaded');
-        // Completed by an earlier commit whose answer was lost: the bytes at objectKey say.
-        if ((await this.objects.stat(upload.objectKey)) === null) throw error;
-      }
-    } else if (upload.stagingKey !== null) {
-      await this.objects.move(upload.stagingKey, upload.objectKey).catch((error: unknown) => {
-        if (!(error instanceof ObjectNotFoundError)) throw error;
-      });
-    }
-    if ((await this.objects.stat(upload.objectKey)) === null) throw badInput(`nothing was uploaded for import upload ${upload.id} yet`);
+    await placeUploadedBytes(this.objects, upload, parts, upload.size, 'import upload');
     const actual = await this.objects.digest(upload.objectKey);
     if (actual.size !== upload.size || actual.sha256 !== upload.sha256) {
       await this.discard([upload]);
@@ -108,10 +94,7 @@ export class ImportUploads {
     } catch {
       return false;
     }
-    const upload = await this.state.imports.upload(id);
-    if (upload === null || upload.committedAt !== null) return false;
-    if (multipartUploadId !== undefined) return upload.uploadId === multipartUploadId && upload.objectKey === key;
-    return upload.uploadId === null && key === upload.stagingKey;
+    return takesBytes(await this.state.imports.upload(id), key, multipartUploadId);
   }
 
   /** The caller's committed uploads among these ids: any other is NOT_FOUND, an uncommitted one BAD_USER_INPUT. */

@@ -3,12 +3,12 @@ import type { Clock } from '../Clock.js';
 import { DomainError, ErrorCode, badInput, conflict, notFound } from '../errors.js';
 import { checkId } from '../ids.js';
 import { inputObjectKey, inputUploadIdInKey, inputUploadKeys } from '../objects/objectKeys.js';
-import { ObjectNotFoundError, PartsNotUploadedError } from '../objects/ObjectStore.js';
 import type { ObjectStore } from '../objects/ObjectStore.js';
 import type { Principal } from '../principal.js';
 import { requireScope } from '../principal.js';
+import { placeUploadedBytes, takesBytes } from '../results/placeUploadedBytes.js';
 import type { UploadSettings, UploadTicket } from '../results/ResultFileUploads.js';
-import { checkListedParts, missingParts, partCountOf, partSizeFor } from '../results/uploadParts.js';
+import { partCountOf, partSizeFor } from '../results/uploadParts.js';
 import type { ListedPart } from '../results/uploadParts.js';
 import { checkFirstPartNumber, signUploadTicket } from '../results/uploadTicket.js';
 import { formatScope, parseScope } from '../scope.js';
@@ -181,10 +181,7 @@ export class InputUploads {
     } catch {
       return false;
     }
-    const upload = await this.state.inputs.upload(id);
-    if (upload === null || upload.committedAt !== null) return false;
-    if (multipartUploadId !== undefined) return upload.uploadId === multipartUploadId && upload.objectKey === key;
-    return upload.uploadId === null && key === upload.stagingKey;
+    return takesBytes(await this.state.inputs.upload(id), key, multipartUploadId);
   }
 
   /** Removes uploads, bytes and all (a refused commit; the sweeper's expired ones). */
@@ -234,21 +231,7 @@ export class InputUploads {
 
   /** Puts the sent bytes at the upload's objectKey, where no URL writes. */
   async #assemble(upload: InputUploadRecord, parts: readonly ListedPart[]): Promise<void> {
-    if (upload.uploadId !== null && upload.partSize !== null) {
-      const listed = checkListedParts(parts, sentBytes(upload), upload.partSize, upload.id);
-      try {
-        await this.objects.completeMultipartUpload(upload.objectKey, upload.uploadId, listed);
-      } catch (error) {
-        if (error instanceof PartsNotUploadedError) throw missingParts(upload.id, error.partNumbers, 'not uploaded');
-        // Completed by an earlier commit whose answer was lost: the bytes at objectKey say.
-        if ((await this.objects.stat(upload.objectKey)) === null) throw error;
-      }
-    } else if (upload.stagingKey !== null) {
-      await this.objects.move(upload.stagingKey, upload.objectKey).catch((error: unknown) => {
-        if (!(error instanceof ObjectNotFoundError)) throw error;
-      });
-    }
-    if ((await this.objects.stat(upload.objectKey)) === null) throw badInput(`nothing was uploaded for input upload ${upload.id} yet`);
+    await placeUploadedBytes(this.objects, upload, parts, sentBytes(upload), 'input upload');
   }
 
   async #removeBytes(upload: InputUploadRecord): Promise<void> {
