@@ -1,15 +1,20 @@
 import type { Scope } from '../../domain/scope.js';
 import type { StateTx } from './openStateStore.js';
 
-/** The id of a scope's row, creating the row on first use. */
+/**
+ * The id of a scope's row, creating the row on first use. Not `upsert`: two first uses at once would
+ * both try to create it, and one would fail on the unique key.
+ */
 export async function ensureScopeId(tx: StateTx, scope: Scope): Promise<string> {
-  const row = await tx.scope.upsert({
-    where: { org_campaign_project: scope },
-    create: scope,
-    update: {},
-    select: { id: true },
-  });
+  await tx.scope.createMany({ data: [scope], skipDuplicates: true });
+  const row = await tx.scope.findUniqueOrThrow({ where: { org_campaign_project: scope }, select: { id: true } });
   return row.id;
+}
+
+/** The scopes of these scope row ids, by id (one query). */
+export async function scopesById(tx: StateTx, ids: Iterable<string>): Promise<Map<string, Scope>> {
+  const rows = await tx.scope.findMany({ where: { id: { in: [...new Set(ids)] } } });
+  return new Map(rows.map((s) => [s.id, { org: s.org, campaign: s.campaign, project: s.project }]));
 }
 
 /** A Prisma filter on a `scope` relation matching any of the patterns (`*` parts match anything). */

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { ImportedClaim, ImportRepository, ImportUploadRecord, NewImportUpload } from '../../../domain/imports/ImportRepository.js';
 import type { Scope } from '../../../domain/scope.js';
 import type { TaskStatus } from '../../../domain/tasks/taskStatus.js';
+import { ensureScopeId, scopesById } from '../scopes.js';
 import type { StateClient } from './stateClient.js';
 
 interface UploadRow {
@@ -26,7 +27,7 @@ export class PrismaImportRepository implements ImportRepository {
 
   async openUpload(upload: NewImportUpload): Promise<ImportUploadRecord> {
     const { scope, ...rest } = upload;
-    const scopeId = await this.scopeId(scope);
+    const scopeId = await ensureScopeId(this.db, scope);
     const row = await this.db.importUpload.create({
       data: { ...rest, scopeId, size: BigInt(upload.size), partSize: upload.partSize === null ? null : BigInt(upload.partSize) },
     });
@@ -75,7 +76,7 @@ export class PrismaImportRepository implements ImportRepository {
   }
 
   async recordImport(input: { taskId: string; scope: Scope; sourceTaskId: string; sha256: string }): Promise<void> {
-    const scopeId = await this.scopeId(input.scope);
+    const scopeId = await ensureScopeId(this.db, input.scope);
     await this.db.taskImport.create({ data: { taskId: input.taskId, scopeId, sourceTaskId: input.sourceTaskId, sha256: input.sha256 } });
   }
 
@@ -127,15 +128,12 @@ export class PrismaImportRepository implements ImportRepository {
     await this.db.task.update({ where: { id: taskId }, data: { status, fence: BigInt(fence), currentClaimId: null } });
   }
 
-  private async scopeId(scope: Scope): Promise<string> {
-    const row = await this.db.scope.upsert({ where: { org_campaign_project: scope }, create: scope, update: {}, select: { id: true } });
-    return row.id;
-  }
-
   private async withScopes(rows: readonly UploadRow[]): Promise<ImportUploadRecord[]> {
     if (rows.length === 0) return [];
-    const scopes = await this.db.scope.findMany({ where: { id: { in: [...new Set(rows.map((r) => r.scopeId))] } } });
-    const byId = new Map(scopes.map((s) => [s.id, { org: s.org, campaign: s.campaign, project: s.project }]));
+    const byId = await scopesById(
+      this.db,
+      rows.map((r) => r.scopeId),
+    );
     return rows.flatMap((row) => {
       const scope = byId.get(row.scopeId);
       return scope === undefined ? [] : [toUpload(row, scope)];

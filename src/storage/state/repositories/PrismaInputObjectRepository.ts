@@ -8,6 +8,7 @@ import type {
   ReferenceSet,
 } from '../../../domain/inputs/InputObjectRepository.js';
 import type { Scope } from '../../../domain/scope.js';
+import { ensureScopeId, scopesById } from '../scopes.js';
 import type { StateClient } from './stateClient.js';
 
 interface ObjectRow {
@@ -58,7 +59,7 @@ export class PrismaInputObjectRepository implements InputObjectRepository {
   }
 
   async insertObject(object: NewInputObject): Promise<boolean> {
-    const scopeId = await this.scopeId(object.scope);
+    const scopeId = await ensureScopeId(this.db, object.scope);
     // ON CONFLICT DO NOTHING: a concurrent insert of the same content waits for the other's transaction.
     const { count } = await this.db.inputObject.createMany({
       data: [
@@ -77,7 +78,7 @@ export class PrismaInputObjectRepository implements InputObjectRepository {
   }
 
   async attachKey(scope: Scope, key: string, sha256: string): Promise<string> {
-    const scopeId = await this.scopeId(scope);
+    const scopeId = await ensureScopeId(this.db, scope);
     const object = await this.db.inputObject.findUnique({ where: { scopeId_sha256: { scopeId, sha256 } }, select: { id: true } });
     if (object === null) throw new Error(`no input object ${sha256} in the scope to give key ${key} to`);
     await this.db.inputObjectKey.createMany({ data: [{ scopeId, key, objectId: object.id }], skipDuplicates: true });
@@ -91,7 +92,7 @@ export class PrismaInputObjectRepository implements InputObjectRepository {
 
   async openUpload(upload: NewInputUpload): Promise<InputUploadRecord> {
     const { scope, ...rest } = upload;
-    const scopeId = await this.scopeId(scope);
+    const scopeId = await ensureScopeId(this.db, scope);
     const row = await this.db.inputUpload.create({
       data: {
         ...rest,
@@ -138,17 +139,12 @@ export class PrismaInputObjectRepository implements InputObjectRepository {
     return row?.id ?? null;
   }
 
-  /** The scope's row id, made on first use. Not `upsert`: two first uploads at once would both try to create it. */
-  private async scopeId(scope: Scope): Promise<string> {
-    await this.db.scope.createMany({ data: [scope], skipDuplicates: true });
-    const row = await this.db.scope.findUniqueOrThrow({ where: { org_campaign_project: scope }, select: { id: true } });
-    return row.id;
-  }
-
   private async withScopes(rows: readonly UploadRow[]): Promise<InputUploadRecord[]> {
     if (rows.length === 0) return [];
-    const scopes = await this.db.scope.findMany({ where: { id: { in: [...new Set(rows.map((r) => r.scopeId))] } } });
-    const byId = new Map(scopes.map((s) => [s.id, { org: s.org, campaign: s.campaign, project: s.project }]));
+    const byId = await scopesById(
+      this.db,
+      rows.map((r) => r.scopeId),
+    );
     return rows.flatMap((row) => {
       const scope = byId.get(row.scopeId);
       return scope === undefined ? [] : [toUpload(row, scope)];
