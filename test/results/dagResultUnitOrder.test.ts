@@ -1,5 +1,4 @@
 import type { Principal } from '../../src/domain/principal.js';
-import { readJsonObject } from '../../src/domain/results/readJsonObject.js';
 import { createNetwork, okResult } from '../support/fixtures.js';
 import { startDomain } from '../support/domainHarness.js';
 import type { DomainHarness } from '../support/domainHarness.js';
@@ -41,7 +40,7 @@ describe('a finished task’s ProtocolDAGResult (real PostgreSQL + s3rver)', () 
     const finished = await h.services.finisher.finish(worker, claim!.claimToken);
     expect(finished).toMatchObject({ ok: true, status: 'COMPLETE' });
     expect(finished.dagResult).toEqual(await h.services.dagResults.byId(finished.dagResultId));
-    const document = (await readJsonObject(h.objects, finished.dagResult.objectKey)) as { units: Array<{ key: string }> };
+    const document = (await h.services.dagResults.document(finished.dagResult)) as { units: Array<{ key: string }> };
     expect(document.units.map((unit) => unit.key)).toEqual(['setup', 'sim', 'analysis']);
   });
 });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Principal } from '../../src/domain/principal.js';
-import { readJsonObject } from '../../src/domain/results/readJsonObject.js';
+import { readPlacedJson } from '../../src/domain/results/placedText.js';
 import { createNetwork, failedResult, okResult } from '../support/fixtures.js';
 import { startDomain } from '../support/domainHarness.js';
 import type { DomainHarness } from '../support/domainHarness.js';
@@ -80,7 +80,7 @@ describe('the files of an ok result are those of the attempt that produced it (r
       ['u2', 'final.txt', finalSha],
     ];
     const successful = await h.state.db.protocolDagResult.findFirstOrThrow({ where: { taskId, ok: true } });
-    const document = (await readJsonObject(h.objects, successful.objectKey)) as {
+    const document = (await readPlacedJson(h.objects, { objectKey: successful.objectKey, inline: successful.document })) as {
       files: Array<{ unitKey: string; path: string; sha256: string }>;
     };
     expect(document.files.map((f) => [f.unitKey, f.path, f.sha256])).toEqual(okFiles);

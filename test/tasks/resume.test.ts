@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { codeOf } from '../support/refusals.js';
 import type { Principal } from '../../src/domain/principal.js';
-import { readJsonObject } from '../../src/domain/results/readJsonObject.js';
+import { readPlacedJson } from '../../src/domain/results/placedText.js';
 import { createNetwork, diamondDag, okResult } from '../support/fixtures.js';
 import { startDomain } from '../support/domainHarness.js';
 import type { DomainHarness } from '../support/domainHarness.js';
@@ -89,7 +89,10 @@ describe('resuming a task after its worker dies (real PostgreSQL + s3rver)', () 
     expect(outcome).toMatchObject({ ok: true, status: 'COMPLETE' });
 
     const [dagResult] = await h.state.db.protocolDagResult.findMany({ where: { taskId: task.id } });
-    const document = (await readJsonObject(h.objects, dagResult!.objectKey)) as DagResultDocument;
+    const document = (await readPlacedJson(h.objects, {
+      objectKey: dagResult!.objectKey,
+      inline: dagResult!.document,
+    })) as DagResultDocument;
     expect(document.ok).toBe(true);
     expect(document.units.map((u) => [u.key, u.result?.ok, u.result?.outputs.ranBy])).toEqual([
       ['setup', true, 'first'],

@@ -1,6 +1,6 @@
 import { badInput } from '../errors.js';
 import type { ObjectStore } from '../objects/ObjectStore.js';
-import { readJsonObject } from '../results/readJsonObject.js';
+import { readPlacedJson } from '../results/placedText.js';
 import type { HotRepositories } from '../state/StateAccess.js';
 import { estimateField, reportedEstimate } from './reportedEstimate.js';
 import type { Estimate } from './reportedEstimate.js';
@@ -40,7 +40,7 @@ export async function checkUnitEstimate(
   }
   const others = (await tx.unitResults.ofTasks([taskId], { ok: true })).filter((r) => r.unitKey !== unitKey && terminal.has(r.unitKey));
   for (const other of others) {
-    const document = (await readJsonObject(objects, other.objectKey)) as { outputs?: unknown };
+    const document = (await readPlacedJson(objects, { objectKey: other.objectKey, inline: other.document })) as { outputs?: unknown };
     if (safeEstimate(document.outputs) !== null) {
       throw badInput(`${estimateField}: unit ${other.unitKey} of this DAG reported the estimate already; a DAG reports one`, {
         field: estimateField,

@@ -1,5 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { canonicalJson } from '../contentKey.js';
+import { randomUUID } from 'node:crypto';
 import { recordEstimateChanges } from '../estimates/EstimateService.js';
 import type { TaskEventBatch } from '../events/taskEvents.js';
 import { dagResultKey, resultFileKey, unitLogKey, unitResultKey } from '../objects/objectKeys.js';
@@ -12,10 +11,11 @@ import type { FileToImport } from './filesToImport.js';
 import { dagBuildFailureDocument, dagResultDocument } from '../results/dagResultDocument.js';
 import type { ResultFileRef, UnitResultRef } from '../results/dagResultDocument.js';
 import { unitResultDocument } from '../results/unitResultDocument.js';
+import { documentText, placeDocument, placeText } from '../results/placedText.js';
 
-/** A unit result the import stored, with its document. */
+/** A unit result the import stored, with its document's content. */
 export interface StoredUnitResult extends UnitResultRef {
-  document: Record<string, unknown>;
+  content: Record<string, unknown>;
 }
 
 /**
@@ -49,25 +49,22 @@ export async function storeUnitResults(
       startedAt: result.started,
       endedAt: result.ended,
     });
-    const text = canonicalJson(document);
-    const sha256 = createHash('sha256').update(text).digest('hex');
-    const objectKey = unitResultKey(scope, task.id, unit.key, result.attempt);
-    const object = await objects.put(objectKey, text, { sha256, contentType: 'application/json' });
-    let logKey: string | null = null;
-    if (result.log !== null && result.log !== undefined && result.log !== '') {
-      logKey = unitLogKey(scope, task.id, unit.key, result.attempt);
-      await objects.put(logKey, result.log, { contentType: 'text/plain; charset=utf-8' });
-    }
+    const placed = await placeDocument(objects, unitResultKey(scope, task.id, unit.key, result.attempt), documentText(document));
+    const log =
+      result.log === null || result.log === undefined || result.log === ''
+        ? { objectKey: null, inline: null }
+        : await placeText(objects, unitLogKey(scope, task.id, unit.key, result.attempt), result.log, {
+            contentType: 'text/plain; charset=utf-8',
+          });
     const claimId = claimOf(result.attempt);
     const row = await tx.unitResults.create({
       taskId: task.id,
       unitKey: unit.key,
       attempt: result.attempt,
       ok: result.ok,
-      objectKey,
-      sha256,
-      size: object.size,
-      logKey,
+      ...placed,
+      logKey: log.objectKey,
+      log: log.inline,
       exception: result.ok ? null : (result.exception ?? ''),
       traceback: result.ok ? null : (result.traceback ?? ''),
       startedAt: result.started,
@@ -75,7 +72,7 @@ export async function storeUnitResults(
       claimId,
     });
     events.add(task.id, { kind: 'UnitResultRecorded', unitResultId: row.id, unitKey: unit.key, ok: result.ok, attempt: result.attempt });
-    stored.push({ id: row.id, attempt: result.attempt, ok: result.ok, unitKey: unit.key, objectKey, sha256, claimId, document });
+    stored.push({ id: row.id, attempt: result.attempt, ok: result.ok, unitKey: unit.key, ...placed, claimId, content: document });
   }
   return stored;
 }
@@ -154,22 +151,17 @@ export async function storeDagResults(
             dag,
             units,
             results,
-            documentOf: (stored) => stored.document,
+            documentOf: (stored) => stored.content,
             files,
             createdAt: result.documentCreated,
           });
     const estimate = 'estimate' in document ? document.estimate : null;
-    const text = canonicalJson(document);
-    const sha256 = createHash('sha256').update(text).digest('hex');
-    const objectKey = dagResultKey(formatScope(task.scope), task.id, id);
-    const object = await objects.put(objectKey, text, { sha256, contentType: 'application/json' });
+    const placed = await placeDocument(objects, dagResultKey(formatScope(task.scope), task.id, id), documentText(document));
     await tx.dagResults.create({
       id,
       taskId: task.id,
       ok: result.ok,
-      objectKey,
-      sha256,
-      size: object.size,
+      ...placed,
       claimId: claimOf(result.attempt),
       computeServiceId,
       ...(buildFailure ? { exception: result.exception ?? '', traceback: result.traceback ?? '' } : {}),

@@ -1,9 +1,9 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../observability/logger.js';
 import type { ObjectStore } from '../objects/ObjectStore.js';
 import { dagResultKey } from '../objects/objectKeys.js';
+import { documentText, placeDocument } from './placedText.js';
 import { currentClaim } from '../claims/claimFence.js';
-import { canonicalJson } from '../contentKey.js';
 import { badInput } from '../errors.js';
 import type { Principal } from '../principal.js';
 import { formatScope } from '../scope.js';
@@ -53,17 +53,12 @@ export class DagBuildFailures {
         const id = randomUUID();
         const attempt = Number(claim.fence);
         const document = dagBuildFailureDocument({ id, taskId: claim.taskId, attempt, exception, traceback, createdAt: new Date() });
-        const text = canonicalJson(document);
-        const sha256 = createHash('sha256').update(text).digest('hex');
-        const key = dagResultKey(formatScope(claim.scope), claim.taskId, id);
-        const stored = await this.objects.put(key, text, { sha256, contentType: 'application/json' });
+        const placed = await placeDocument(this.objects, dagResultKey(formatScope(claim.scope), claim.taskId, id), documentText(document));
         await tx.dagResults.create({
           id,
           taskId: claim.taskId,
           ok: false,
-          objectKey: key,
-          sha256,
-          size: stored.size,
+          ...placed,
           claimId: claim.claimId,
           computeServiceId: claim.computeServiceId,
           exception,

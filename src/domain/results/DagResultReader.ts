@@ -2,13 +2,14 @@ import type { Estimate } from '../estimates/reportedEstimate.js';
 import type { ObjectStore } from '../objects/ObjectStore.js';
 import { groupByKey } from '../groupByKey.js';
 import type { StateAccess } from '../state/StateAccess.js';
-import { readJsonObject } from './readJsonObject.js';
+import { readPlacedJson } from './placedText.js';
 
 export interface DagResultRecord {
   id: string;
   taskId: string;
   ok: boolean;
-  objectKey: string;
+  /** Where its document is when too big for the row; null when the row holds it (DagResultRepository.documentOf). */
+  objectKey: string | null;
   sha256: string;
   createdAt: Date;
   /** The fence of the claim that recorded it; null for a result recorded without a claim. */
@@ -44,6 +45,7 @@ export class DagResultReader {
   }
 
   async document(result: DagResultRecord): Promise<unknown> {
-    return readJsonObject(this.objects, result.objectKey);
+    const inline = result.objectKey === null ? await this.state.dagResults.documentOf(result.id) : null;
+    return readPlacedJson(this.objects, { objectKey: result.objectKey, inline });
   }
 }

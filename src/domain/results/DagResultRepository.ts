@@ -3,12 +3,13 @@ import type { Estimate } from '../estimates/reportedEstimate.js';
 import type { DagResultRecord } from './DagResultReader.js';
 import type { ResultFileRef, UnitResultRef } from './dagResultDocument.js';
 
-/** A ProtocolDAGResult to record: its document is in the object store already. */
+/** A ProtocolDAGResult to record: its document is in `document`, or in the object store already (placedText.ts). */
 export interface NewDagResult {
   id: string;
   taskId: string;
   ok: boolean;
-  objectKey: string;
+  objectKey: string | null;
+  document: string | null;
   sha256: string;
   size: number;
   claimId: string;
@@ -41,8 +42,10 @@ export interface DagResultRepository {
   /** The tasks' results, oldest first. */
   ofTasks(taskIds: readonly string[]): Promise<DagResultRecord[]>;
   byId(id: string): Promise<DagResultRecord | null>;
-  /** The object keys of the task's results. */
+  /** The object keys of the task's results (those whose documents are in the object store). */
   objectKeysOf(taskId: string): Promise<string[]>;
+  /** The document of a result that keeps it in its row; null for one whose document is in the object store. */
+  documentOf(id: string): Promise<string | null>;
   /**
    * The repeats that count towards these transformations' estimates (docs/estimates.md): ok results with
    * an estimate, of tasks neither INVALID nor DELETED, leaving out a result whose task has a live

@@ -1,9 +1,8 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../observability/logger.js';
 import type { ObjectStore } from '../objects/ObjectStore.js';
 import { dagResultKey } from '../objects/objectKeys.js';
 import { currentClaim } from '../claims/claimFence.js';
-import { canonicalJson } from '../contentKey.js';
 import { recordEstimateChanges } from '../estimates/EstimateService.js';
 import { badInput, conflict } from '../errors.js';
 import type { Principal } from '../principal.js';
@@ -16,7 +15,7 @@ import { applyStatusChange } from '../tasks/applyStatusChange.js';
 import type { TaskStatus } from '../tasks/taskStatus.js';
 import type { DagResultRecord } from './DagResultReader.js';
 import { dagResultDocument } from './dagResultDocument.js';
-import { readJsonObject } from './readJsonObject.js';
+import { documentText, placeDocument, readPlacedJson } from './placedText.js';
 
 export interface FinishOutcome {
   dagResultId: string;
@@ -103,23 +102,19 @@ export class TaskFinisher {
           dag: { objectKey: dag.objectKey, sha256: dag.sha256 },
           units,
           results,
-          documentOf: async (result) => (await readJsonObject(this.objects, result.objectKey)) as object,
+          documentOf: async (result) =>
+            (await readPlacedJson(this.objects, { objectKey: result.objectKey, inline: result.document })) as object,
           files: facts.files,
           createdAt: new Date(),
         });
         const { estimate } = document;
-        const text = canonicalJson(document);
-        const sha256 = createHash('sha256').update(text).digest('hex');
-        const key = dagResultKey(formatScope(claim.scope), claim.taskId, id);
-        const stored = await this.objects.put(key, text, { sha256, contentType: 'application/json' });
+        const placed = await placeDocument(this.objects, dagResultKey(formatScope(claim.scope), claim.taskId, id), documentText(document));
         const createdAt = new Date();
         await tx.dagResults.create({
           id,
           taskId: claim.taskId,
           ok,
-          objectKey: key,
-          sha256,
-          size: stored.size,
+          ...placed,
           claimId: claim.claimId,
           computeServiceId: claim.computeServiceId,
           estimate,
@@ -129,8 +124,8 @@ export class TaskFinisher {
           id,
           taskId: claim.taskId,
           ok,
-          objectKey: key,
-          sha256,
+          objectKey: placed.objectKey,
+          sha256: placed.sha256,
           createdAt,
           attempt: Number(claim.fence),
           exception: null,

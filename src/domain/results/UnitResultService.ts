@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { ObjectStore } from '../objects/ObjectStore.js';
 import { unitLogKey, unitResultKey } from '../objects/objectKeys.js';
 import { currentClaim } from '../claims/claimFence.js';
@@ -10,7 +9,7 @@ import type { Principal } from '../principal.js';
 import { formatScope } from '../scope.js';
 import type { StateAccess } from '../state/StateAccess.js';
 import { checkLength, textLimits } from '../textLimits.js';
-import { readJsonObject } from './readJsonObject.js';
+import { documentText, placeDocument, placeText, readPlacedJson, readPlacedText } from './placedText.js';
 import { unitResultDocument } from './unitResultDocument.js';
 
 export interface UnitResultInput {
@@ -31,10 +30,14 @@ export interface UnitResultRecord {
   unitKey: string;
   attempt: number;
   ok: boolean;
-  objectKey: string;
+  /** The result document's place: in `document` when small, else in the object store at `objectKey` (placedText.ts). */
+  objectKey: string | null;
+  document: string | null;
   sha256: string;
   size: number;
+  /** The log's place, when the worker sent one: `log` when small, else the object store at `logKey`. */
   logKey: string | null;
+  log: string | null;
   exception: string | null;
   traceback: string | null;
   startedAt: Date;
@@ -49,8 +52,8 @@ const maxTextBytes = 4 * 1024 * 1024;
 const maxOutputsChars = 1024 * 1024;
 
 /**
- * Unit results, shipped the moment a unit ends: the result document to the object store, its ref to
- * the state store, through the worker's current claim. One result per unit per attempt; sending the
+ * Unit results, shipped the moment a unit ends: the result document (in its row when small, else in
+ * the object store) and the row in the state store, through the worker's current claim. One result per unit per attempt; sending the
  * same result again (a retry after a lost answer) returns the stored one.
  */
 export class UnitResultService {
@@ -80,8 +83,7 @@ export class UnitResultService {
         }
         const attempt = Number(claim.fence);
         const document = unitResultDocument({ ...input, taskId: claim.taskId, unit, attempt });
-        const text = canonicalJson(document);
-        const sha256 = createHash('sha256').update(text).digest('hex');
+        const { text, sha256 } = documentText(document);
         const scope = formatScope(claim.scope);
 
         const existing = facts.inAttempt;
@@ -114,22 +116,21 @@ export class UnitResultService {
           );
         }
         if (input.ok) await checkUnitEstimate(tx, this.objects, claim.taskId, unit.key, input.outputs);
-        const key = unitResultKey(scope, claim.taskId, unit.key, attempt);
-        const stored = await this.objects.put(key, text, { sha256, contentType: 'application/json' });
-        let logKey: string | null = null;
-        if (input.log !== undefined && input.log !== '') {
-          logKey = unitLogKey(scope, claim.taskId, unit.key, attempt);
-          await this.objects.put(logKey, input.log, { contentType: 'text/plain; charset=utf-8' });
-        }
+        const placed = await placeDocument(this.objects, unitResultKey(scope, claim.taskId, unit.key, attempt), { text, sha256 });
+        const log =
+          input.log === undefined || input.log === ''
+            ? { objectKey: null, inline: null }
+            : await placeText(this.objects, unitLogKey(scope, claim.taskId, unit.key, attempt), input.log, {
+                contentType: 'text/plain; charset=utf-8',
+              });
         const created = await tx.unitResults.create({
           taskId: claim.taskId,
           unitKey: unit.key,
           attempt,
           ok: input.ok,
-          objectKey: key,
-          sha256,
-          size: stored.size,
-          logKey,
+          ...placed,
+          logKey: log.objectKey,
+          log: log.inline,
           exception: input.ok ? null : (input.exception ?? ''),
           traceback: input.ok ? null : (input.traceback ?? ''),
           startedAt: input.startedAt,
@@ -155,14 +156,12 @@ export class UnitResultService {
 
   /** The stored result document (outputs, or exception and traceback). */
   async document(result: UnitResultRecord): Promise<unknown> {
-    return readJsonObject(this.objects, result.objectKey);
+    return readPlacedJson(this.objects, { objectKey: result.objectKey, inline: result.document });
   }
 
   async logText(result: UnitResultRecord): Promise<string | null> {
-    if (result.logKey === null) return null;
-    const chunks: Buffer[] = [];
-    for await (const chunk of await this.objects.get(result.logKey)) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks).toString('utf8');
+    if (result.log === null && result.logKey === null) return null;
+    return readPlacedText(this.objects, { objectKey: result.logKey, inline: result.log });
   }
 }
 

@@ -11,7 +11,7 @@ import type { UnitResultRecord } from './UnitResultService.js';
  */
 
 /** A unit result as a ProtocolDAGResult may list it; `claimId` is the attempt that recorded it. */
-export type UnitResultRef = Pick<UnitResultRecord, 'id' | 'unitKey' | 'attempt' | 'ok' | 'objectKey' | 'sha256' | 'claimId'>;
+export type UnitResultRef = Pick<UnitResultRecord, 'id' | 'unitKey' | 'attempt' | 'ok' | 'objectKey' | 'document' | 'sha256' | 'claimId'>;
 
 /** A ResultFile as a ProtocolDAGResult may list it; `claimId` is the attempt that uploaded it. */
 export type ResultFileRef = Pick<StoredResultFile, 'unitKey' | 'path' | 'size' | 'sha256' | 'objectKey' | 'claimId'>;

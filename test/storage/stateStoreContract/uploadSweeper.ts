@@ -1,3 +1,4 @@
+import { inlineTextMaxBytes } from '../../../src/domain/results/placedText.js';
 import { createHash } from 'node:crypto';
 import { unitResultKey } from '../../../src/domain/objects/objectKeys.js';
 import { diamondDag, okResult } from '../../support/fixtures.js';
@@ -52,7 +53,9 @@ export function describeUploadSweeper(ctx: ContractContext): void {
     test("once a claim ended and the grace passed, its task's objects no row names are removed and every named one stays", async () => {
       const w = await ctx.world();
       const claim = await claimedDiamond(w);
-      const result = await w.d.services.unitResults.submit(w.worker, claim.claimToken, okResult('setup'));
+      // A log too big to keep in its row is an object the row names.
+      const log = 'x'.repeat(inlineTextMaxBytes + 1);
+      const result = await w.d.services.unitResults.submit(w.worker, claim.claimToken, { ...okResult('setup'), log });
       // What a server killed between storing a unit result and recording it leaves behind.
       const orphan = unitResultKey(w.scope, claim.taskId, 'sim-0', Number(claim.fence));
       await w.d.objects.put(orphan, '{"unitKey":"sim-0"}');
@@ -66,7 +69,9 @@ export function describeUploadSweeper(ctx: ContractContext): void {
       const report = await sweeper.sweep(later(new Date(), graceSeconds + 60));
       expect(report.removedKeys).toContain(orphan);
       expect(await w.d.objects.stat(orphan)).toBeNull();
-      expect(await w.d.objects.stat(result.objectKey)).not.toBeNull();
+      expect(result.logKey).not.toBeNull();
+      expect(await w.d.objects.stat(result.logKey!)).not.toBeNull();
+      expect(await w.d.services.unitResults.logText(result)).toBe(log);
       const dag = (await w.d.services.dags.ofTasks([claim.taskId])).get(claim.taskId)!;
       expect(await w.d.services.dags.serialized(dag)).toMatchObject({ units: expect.any(Array) });
     });

@@ -65,8 +65,13 @@ export class PrismaDagResultRepository implements DagResultRepository {
   }
 
   async objectKeysOf(taskId: string): Promise<string[]> {
-    const rows = await this.db.protocolDagResult.findMany({ where: { taskId }, select: { objectKey: true } });
-    return rows.map((row) => row.objectKey);
+    const rows = await this.db.protocolDagResult.findMany({ where: { taskId, objectKey: { not: null } }, select: { objectKey: true } });
+    return rows.flatMap((row) => (row.objectKey === null ? [] : [row.objectKey]));
+  }
+
+  async documentOf(id: string): Promise<string | null> {
+    const row = await this.db.protocolDagResult.findUnique({ where: { id }, select: { document: true } });
+    return row?.document ?? null;
   }
 }
 

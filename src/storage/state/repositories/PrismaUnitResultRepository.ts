@@ -46,7 +46,7 @@ export class PrismaUnitResultRepository implements UnitResultRepository {
 
   async objectKeysOf(taskId: string): Promise<string[]> {
     const rows = await this.db.unitResult.findMany({ where: { taskId }, select: { objectKey: true, logKey: true } });
-    return rows.flatMap((row) => (row.logKey === null ? [row.objectKey] : [row.objectKey, row.logKey]));
+    return rows.flatMap((row) => [row.objectKey, row.logKey].filter((key) => key !== null));
   }
 }
 

@@ -7,9 +7,9 @@ import type { SqlClient } from '../directSql.js';
 export async function insertDagResult(db: SqlClient, { estimate, ...result }: NewDagResult): Promise<void> {
   // successfulTaskId is unique: it allows many failed results per task but one successful one.
   await sqlRows(db)`
-    INSERT INTO "ProtocolDagResult" (id, "taskId", ok, "successfulTaskId", "objectKey", sha256, size, "claimId", "computeServiceId",
+    INSERT INTO "ProtocolDagResult" (id, "taskId", ok, "successfulTaskId", "objectKey", document, sha256, size, "claimId", "computeServiceId",
                                      exception, traceback, "estimateValue", "estimateUncertainty", "estimateUnit", "createdAt")
-    VALUES (${result.id}::uuid, ${result.taskId}::uuid, ${result.ok}, ${result.ok ? result.taskId : null}::uuid, ${result.objectKey},
+    VALUES (${result.id}::uuid, ${result.taskId}::uuid, ${result.ok}, ${result.ok ? result.taskId : null}::uuid, ${result.objectKey}, ${result.document},
             ${result.sha256}, ${result.size}::bigint, ${result.claimId}::uuid, ${result.computeServiceId}::uuid,
             ${result.exception ?? null}, ${result.traceback ?? null}, ${estimate?.value ?? null}::float8,
             ${estimate?.uncertainty ?? null}::float8, ${estimate?.unit ?? null}, ${result.createdAt ?? new Date()}::timestamp(3))`;

@@ -22,7 +22,8 @@ export async function finishingFacts(db: SqlClient, taskId: string): Promise<Fin
            coalesce((SELECT json_agg(json_build_object('key', u.key, 'name', u.name, 'dependencies', u.dependencies) ORDER BY u.key)
                        FROM "ProtocolUnit" u WHERE u."dagId" = d.id), '[]'::json) AS units,
            coalesce((SELECT json_agg(json_build_object('id', r.id, 'unitKey', r."unitKey", 'attempt', r.attempt, 'ok', r.ok,
-                                                       'objectKey', r."objectKey", 'sha256', r.sha256, 'claimId', r."claimId")
+                                                       'objectKey', r."objectKey", 'document', r.document, 'sha256', r.sha256,
+                                                       'claimId', r."claimId")
                                      ORDER BY r.attempt, r."endedAt", r.id)
                        FROM "UnitResult" r WHERE r."taskId" = d."taskId"), '[]'::json) AS results,
            coalesce((SELECT json_agg(json_build_object('unitKey', f."unitKey", 'path', f.path, 'size', f.size, 'sha256', f.sha256,

@@ -7,8 +7,8 @@ import { uuidv7 } from '../uuidv7.js';
 
 /** Unit results' hot statements: what a submission checks and writes, one statement each. */
 
-const columns = raw(`id::text AS id, "taskId"::text AS "taskId", "unitKey", attempt, ok, "objectKey", sha256, size, "logKey",
-       exception, traceback, "startedAt", "endedAt", "createdAt", "claimId"::text AS "claimId"`);
+const columns = raw(`id::text AS id, "taskId"::text AS "taskId", "unitKey", attempt, ok, "objectKey", document, sha256, size, "logKey",
+       log, exception, traceback, "startedAt", "endedAt", "createdAt", "claimId"::text AS "claimId"`);
 
 type Row = Omit<UnitResultRecord, 'size'> & { size: bigint };
 
@@ -18,10 +18,10 @@ function toRecord(row: Row): UnitResultRecord {
 
 export async function insertUnitResult(db: SqlClient, result: NewUnitResult): Promise<UnitResultRecord> {
   const [row] = await sqlRows<Row[]>(db)`
-    INSERT INTO "UnitResult" (id, "taskId", "unitKey", attempt, ok, "objectKey", sha256, size, "logKey", exception, traceback,
+    INSERT INTO "UnitResult" (id, "taskId", "unitKey", attempt, ok, "objectKey", document, sha256, size, "logKey", log, exception, traceback,
                               "startedAt", "endedAt", "claimId", "createdAt")
-    VALUES (${uuidv7()}::uuid, ${result.taskId}::uuid, ${result.unitKey}, ${result.attempt}::int, ${result.ok}, ${result.objectKey},
-            ${result.sha256}, ${result.size}::bigint, ${result.logKey}, ${result.exception}, ${result.traceback},
+    VALUES (${uuidv7()}::uuid, ${result.taskId}::uuid, ${result.unitKey}, ${result.attempt}::int, ${result.ok}, ${result.objectKey}, ${result.document},
+            ${result.sha256}, ${result.size}::bigint, ${result.logKey}, ${result.log}, ${result.exception}, ${result.traceback},
             ${result.startedAt}::timestamp(3), ${result.endedAt}::timestamp(3), ${result.claimId}::uuid, ${new Date()}::timestamp(3))
     RETURNING ${columns}`;
   return toRecord(row!);
@@ -85,7 +85,8 @@ export async function unitSubmissionFacts(db: SqlClient, taskId: string, unitKey
            (SELECT array_agg(DISTINCT r."unitKey") FROM "UnitResult" r
              WHERE r."taskId" = ${taskId}::uuid AND r.ok AND r."unitKey" = ANY(unit.dependencies)) AS "okDependencies",
            e.id::text AS e_id, e."taskId"::text AS "e_taskId", e."unitKey" AS "e_unitKey", e.attempt AS e_attempt, e.ok AS e_ok,
-           e."objectKey" AS "e_objectKey", e.sha256 AS e_sha256, e.size AS e_size, e."logKey" AS "e_logKey", e.exception AS e_exception,
+           e."objectKey" AS "e_objectKey", e.document AS e_document, e.sha256 AS e_sha256, e.size AS e_size, e."logKey" AS "e_logKey",
+           e.log AS e_log, e.exception AS e_exception,
            e.traceback AS e_traceback, e."startedAt" AS "e_startedAt", e."endedAt" AS "e_endedAt", e."createdAt" AS "e_createdAt",
            e."claimId"::text AS "e_claimId"
       FROM (SELECT 1) AS one
@@ -104,10 +105,12 @@ export async function unitSubmissionFacts(db: SqlClient, taskId: string, unitKey
             unitKey: facts.e_unitKey!,
             attempt: facts.e_attempt!,
             ok: facts.e_ok!,
-            objectKey: facts.e_objectKey!,
+            objectKey: facts.e_objectKey,
+            document: facts.e_document,
             sha256: facts.e_sha256!,
             size: facts.e_size!,
             logKey: facts.e_logKey,
+            log: facts.e_log,
             exception: facts.e_exception,
             traceback: facts.e_traceback,
             startedAt: facts.e_startedAt!,
