@@ -10,6 +10,7 @@ import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { pipeline } from 'node:stream/promises';
 import type { ApiClient } from '../src/client/ApiClient.js';
 import { signedObjectUrl } from '../src/storage/objects/localUrlSigning.js';
+import type { ObjectUrlGrant } from '../src/storage/objects/localUrlSigning.js';
 import { S3ObjectStore } from '../src/storage/objects/S3ObjectStore.js';
 import { downloadVerified } from '../src/transfers/download.js';
 import { putFileRange } from '../src/transfers/upload.js';
@@ -23,6 +24,9 @@ import type { S3TestServer } from '../test/support/s3rver.js';
 import type { Benchmark, BenchContext, BenchResult, Check, Row, Verdict } from './support/benchmark.js';
 import { fmtBytes, fmtMiBps, fmtMs, fmtRatio } from './support/benchmark.js';
 import { claim, createNetwork, keepAlive, registerService } from './support/campaign.js';
+import { openCpuMeter } from './support/cpu.js';
+import type { CpuMeter, CpuUse } from './support/cpu.js';
+import { cpuRows } from './support/cpuRows.js';
 import { startBenchServer } from './support/server.js';
 import type { BenchServer } from './support/server.js';
 import { median, nowMs } from './support/stats.js';
@@ -30,12 +34,16 @@ import { median, nowMs } from './support/stats.js';
 /**
  * 3. ResultFile transfer: a file uploaded and downloaded through dagkeeper's path (the worker's own
  * hashing, presigned PUTs and commit; the CLI's verified download) against a plain PUT and GET of the
- * same bytes to the same object store, with the server's memory read from /proc throughout.
+ * same bytes to the same object store, with the server's memory, and its and PostgreSQL's CPU, read from /proc.
  */
 
 const protocol = 'bench-files';
 const unitKey = 'produce';
 const fileName = 'trajectory.bin';
+/** The ResultFile path of the upload the local anchor writes through (never committed). */
+const anchorFileName = 'direct.bin';
+/** The server's default multipart part size: a file up to this size is one PUT. */
+const defaultPartBytes = 64 * 1024 * 1024;
 const warmUpBytes = 8 * 1024 * 1024;
 /** "Flat memory": the server's resident memory may not grow by more than this during transfers. */
 const execFileAsync = promisify(execFile);
@@ -52,12 +60,20 @@ interface PathTimes {
   downloadMs: number;
   peakRssBytes: number;
   parts: number;
+  cpu: TransferCpu;
 }
 
 interface DirectTimes {
   uploadMs: number;
   downloadMs: number;
   peakRssBytes: number;
+  cpu: TransferCpu;
+}
+
+/** CPU spent during the timed upload and the timed download (bench/support/cpu.ts). */
+interface TransferCpu {
+  upload: CpuUse;
+  download: CpuUse;
 }
 
 interface StoreRun {
@@ -69,11 +85,14 @@ interface StoreRun {
   checks: Check[];
 }
 
-/** Signs or presigns direct URLs for the store a server runs on. */
+/** The anchor's URLs for one round: one PUT of the whole file, one GET of the same object. */
 interface DirectUrls {
-  put(key: string): Promise<string>;
-  get(key: string): Promise<string>;
+  put: string;
+  get: string;
 }
+
+/** Makes a round's anchor URLs, before its clock starts (for the local store that takes an API call). */
+type DirectUrlSource = (round: { index: number; bytes: number; claimToken: string }) => Promise<DirectUrls>;
 
 export const resultFileTransfer: Benchmark = {
   id: 3,
@@ -128,6 +147,8 @@ export const resultFileTransfer: Benchmark = {
           anchor: '',
           ratio: `${growth < 0 ? '-' : '+'}${fmtBytes(Math.abs(growth))} at peak`,
         },
+        ...storeCpuRows(r, 'upload', (c) => c.upload),
+        ...storeCpuRows(r, 'download', (c) => c.download),
       );
       verdicts.push(
         { target: `${r.store}: upload ≥ 0.9× direct`, pass: directUp / up >= 0.9, detail: fmtRatio(directUp / up) },
@@ -148,8 +169,15 @@ export const resultFileTransfer: Benchmark = {
         "dagkeeper's upload is the worker's own `uploadOutputFile`: `createResultFileUpload`, the presigned PUT(s) (parts one after another) while the file is hashed on the side, " +
           "and `commitResultFile` with the digest, where the server checks the stored bytes' size and SHA-256 before recording the file (the local store keeps the digest it took as the bytes arrived; on S3 the server reads the object back). " +
           'The download is `task { resultFiles { downloadUrl } }` and `downloadVerified`, which hashes as it writes.',
-        "Anchor: one PUT of the whole file to a URL signed for the same store (the local store's own signing, or a SigV4 presign for S3), and one GET streamed to disk, with no hashing and no API calls. " +
+        'Anchor: one PUT of the whole file and one GET of the same object streamed to disk, with no hashing on the client and no API call in the timed part. ' +
+          "On S3 the URLs are SigV4 presigns for a key of the benchmark's own. " +
+          "The local store's route takes a signed PUT only to an upload the server opened, so before the clock starts the worker API opens a ResultFile upload on the round's claim " +
+          `(announced at the file's size, or at the ${fmtBytes(defaultPartBytes)} part size for a larger file, so that it has a single-PUT key; it is never committed); ` +
+          "the PUT goes to that upload's key, with the URL the server handed out when the file is one part and otherwise one signed with the local store's own signing for the whole file's size, " +
+          "and the GET is a signed GET of the same key. Through the local route both paths' PUTs are hashed by the store as it writes (it keeps the digest for the commit). " +
           'Each round runs both paths, alternating which goes first; medians over the rounds.',
+        "CPU per upload and per download (bench/support/cpu.ts, from /proc, between marks taken just outside each timed step): the server process, the PostgreSQL backends of its database, all PostgreSQL processes, and the benchmark process (the client, which hashes on dagkeeper's path). " +
+          "On S3 the bytes pass through s3rver, a process of its own that none of these counts. The service's heartbeat (every 4 s) falls in both paths' windows alike.",
         "Before each timed upload and each timed download the benchmark runs `sync`, so the writeback of the previous step's gigabyte is not billed to the next step.",
         'Server memory is VmRSS from /proc/<pid>/status, sampled every 50 ms during every transfer; "before" is after start-up and warm-up, "after" is after the last round.',
       ],
@@ -179,6 +207,7 @@ async function measureStore(
   let s3: S3TestServer | undefined;
   let server: BenchServer | undefined;
   let heartbeat: NodeJS.Timeout | undefined;
+  let meter: CpuMeter | undefined;
   try {
     if (store === 's3') s3 = await startS3rver('dagkeeper-bench');
     const running = await startBenchServer({
@@ -193,7 +222,8 @@ async function measureStore(
             },
     });
     server = running;
-    const direct = directUrls(running, s3);
+    const cpuMeter = await openCpuMeter({ pid: running.pid, databases: [running.database.name] });
+    meter = cpuMeter;
     const { client: user } = await running.identity('USER', 'bench-user', ['bench-files-run']);
     const { client: compute } = await running.identity('COMPUTE', 'bench-worker', ['bench-*-*']);
     const { networkKey, transformationKeys } = await createNetwork(user, 'bench-files-run', 'transfers', [
@@ -210,6 +240,7 @@ async function measureStore(
     });
     const serviceId = await registerService(compute, 'transfer-worker');
     const workerApi = new WorkerApi(compute);
+    const direct = s3 === undefined ? localDirectUrls(running, workerApi) : s3DirectUrls(s3);
     const checks: Check[] = [];
 
     // A gigabyte takes longer than the default expiry: keep the service alive.
@@ -219,9 +250,11 @@ async function measureStore(
       if (claimed === undefined) throw new Error('no task to upload for');
       const dir = join(input.work, `${store}-${index}`);
       await mkdir(dir, { recursive: true });
-      const directKey = `bench/direct-${index}.bin`;
-      const runDirect = () => watchMemory(running, () => directRound(direct, directKey, source.path, bytes, join(dir, 'direct.bin')));
-      const runDagkeeper = () => watchMemory(running, () => dagkeeperRound(workerApi, user, claimed, source.path, dir));
+      const runDirect = async () => {
+        const urls = await direct({ index, bytes, claimToken: claimed.token });
+        return watchMemory(running, () => directRound(cpuMeter, urls, source.path, bytes, join(dir, 'direct.bin')));
+      };
+      const runDagkeeper = () => watchMemory(running, () => dagkeeperRound(cpuMeter, workerApi, user, claimed, source.path, dir));
       // Alternate which path goes first, so neither always meets the warmer caches.
       const directFirst = index % 2 === 1;
       const directIn = directFirst ? await runDirect() : undefined;
@@ -275,6 +308,7 @@ async function measureStore(
     };
   } finally {
     clearInterval(heartbeat);
+    await meter?.close();
     await server?.stop();
     await s3?.close();
   }
@@ -282,6 +316,7 @@ async function measureStore(
 
 /** The worker's upload of one output file, then the user's verified download of it. */
 async function dagkeeperRound(
+  meter: CpuMeter,
   api: WorkerApi,
   user: ApiClient,
   claimed: { token: string; taskId: string },
@@ -295,6 +330,7 @@ async function dagkeeperRound(
   // a gigabyte is not written twice before the clock starts.
   await link(sourcePath, join(outputDir, fileName));
   await settleDisk();
+  const uploadCpu = await meter.mark();
   const started = nowMs();
   const [file] = await listOutputFiles(outputDir);
   if (file === undefined) throw new Error('the output directory holds no file');
@@ -315,7 +351,9 @@ async function dagkeeperRound(
   };
   await uploadOutputFile(timed, claimed.token, unitKey, file);
   const uploadMs = nowMs() - started;
+  const upload = await meter.since(uploadCpu);
   await settleDisk();
+  const downloadCpu = await meter.mark();
   const committed = nowMs();
 
   const { task } = await user.request<{
@@ -329,6 +367,7 @@ async function dagkeeperRound(
     destination,
   );
   const downloaded = nowMs();
+  const download = await meter.since(downloadCpu);
   return {
     sha256: await sha256Of(destination),
     times: {
@@ -338,6 +377,7 @@ async function dagkeeperRound(
       uploadMs,
       downloadMs: downloaded - committed,
       parts: marks.parts,
+      cpu: { upload, download },
     },
   };
 }
@@ -350,32 +390,53 @@ async function settleDisk(): Promise<void> {
   await execFileAsync('sync');
 }
 
-/** One PUT of the whole file and one GET to disk, with URLs signed for the same store. */
+/** One PUT of the whole file and one GET to disk, through URLs made before the clock starts. */
 async function directRound(
+  meter: CpuMeter,
   urls: DirectUrls,
-  key: string,
   sourcePath: string,
   bytes: number,
   destination: string,
-): Promise<{ uploadMs: number; downloadMs: number }> {
+): Promise<{ uploadMs: number; downloadMs: number; cpu: TransferCpu }> {
   await settleDisk();
+  const uploadCpu = await meter.mark();
   const started = nowMs();
-  await putFileRange(await urls.put(key), sourcePath, 0, bytes);
+  await putFileRange(urls.put, sourcePath, 0, bytes);
   const uploadMs = nowMs() - started;
+  const upload = await meter.since(uploadCpu);
   await settleDisk();
+  const downloadCpu = await meter.mark();
   const uploaded = nowMs();
-  const response = await fetch(await urls.get(key));
+  const response = await fetch(urls.get);
   if (!response.ok || response.body === null) throw new Error(`direct GET answered ${response.status}`);
   await pipeline(Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>), createWriteStream(destination));
-  return { uploadMs, downloadMs: nowMs() - uploaded };
+  const downloadMs = nowMs() - uploaded;
+  return { uploadMs, downloadMs, cpu: { upload, download: await meter.since(downloadCpu) } };
 }
 
-function directUrls(server: BenchServer, s3: S3TestServer | undefined): DirectUrls {
-  if (s3 === undefined) {
-    const sign = (method: 'GET' | 'PUT', key: string) =>
-      Promise.resolve(signedObjectUrl(server.url, { method, key, expires: Math.floor(Date.now() / 1000) + 3600 }, server.signingSecret));
-    return { put: (key) => sign('PUT', key), get: (key) => sign('GET', key) };
-  }
+/**
+ * The local route writes a signed PUT only to an upload the server opened (a key of its own would be
+ * refused), so the anchor opens a ResultFile upload for its bytes. One with a single-PUT key: above
+ * the part size the server hands out part URLs only, and the anchor is one PUT of the whole file, so
+ * it then signs that key for the whole size itself, as the benchmark holds the store's signing secret.
+ */
+function localDirectUrls(server: BenchServer, api: WorkerApi): DirectUrlSource {
+  return async ({ bytes, claimToken }) => {
+    const announced = Math.min(bytes, defaultPartBytes);
+    const ticket = await api.createUpload(claimToken, { unitKey, path: anchorFileName, size: announced });
+    if (ticket.url === null) throw new Error(`the anchor's upload of ${fmtBytes(announced)} was given part URLs, not one PUT`);
+    const key = decodeURIComponent(new URL(ticket.url).pathname.replace(/^\/objects\//, ''));
+    const expires = Math.floor(Date.now() / 1000) + 3600;
+    const sign = (grant: ObjectUrlGrant) => signedObjectUrl(server.url, grant, server.signingSecret);
+    return {
+      put: announced === bytes ? ticket.url : sign({ method: 'PUT', key, size: bytes, expires }),
+      get: sign({ method: 'GET', key, expires }),
+    };
+  };
+}
+
+/** S3 takes any presigned PUT: the anchor writes a key of its own. */
+function s3DirectUrls(s3: S3TestServer): DirectUrlSource {
   const store = new S3ObjectStore({
     endPoint: s3.endPoint,
     port: s3.port,
@@ -384,7 +445,20 @@ function directUrls(server: BenchServer, s3: S3TestServer | undefined): DirectUr
     secretKey: s3.secretKey,
     bucket: s3.bucket,
   });
-  return { put: (key) => store.presignPut(key, 3600), get: (key) => store.presignGet(key, 3600) };
+  return async ({ index }) => {
+    const key = `bench/direct-${index}.bin`;
+    return { put: await store.presignPut(key, 3600), get: await store.presignGet(key, 3600) };
+  };
+}
+
+/** One store's CPU rows for one direction, dagkeeper's rounds paired with the anchor's. */
+function storeCpuRows(run: StoreRun, direction: 'upload' | 'download', pick: (cpu: TransferCpu) => CpuUse): Row[] {
+  const per = `per ${fmtBytes(run.bytes)} ${direction}`;
+  return cpuRows(
+    per,
+    run.dagkeeper.map((t) => pick(t.cpu)),
+    { rounds: run.direct.map((t) => pick(t.cpu)), per },
+  ).map((row) => ({ ...row, metric: `${run.store}: ${row.metric}` }));
 }
 
 /** Runs `work` while sampling the server's resident memory every 50 ms; returns the highest sample. */
