@@ -40,13 +40,14 @@ export class TaskFinisher {
   /** The outcome, with the result as recorded (so the answer need not read it back). */
   async finish(actor: Principal, claimToken: string): Promise<FinishOutcome & { dagResult: DagResultRecord }> {
     for (let round = 1; ; round += 1) {
-      // Restart patterns are matched first, outside the transaction: matching may take seconds.
-      const matched = await this.matchRestartPatterns(actor, claimToken);
+      // Restart patterns are matched outside the transaction (matching may take seconds), and only once
+      // the first try found failures to match: most finishes have none, and skip that read.
+      const matched = round === 1 ? null : await this.matchRestartPatterns(actor, claimToken);
       try {
         return await this.finishWith(actor, claimToken, matched);
       } catch (error) {
         if (!(error instanceof FailuresChanged)) throw error;
-        if (round === maxRounds)
+        if (round === maxRounds + 1)
           throw conflict(`task ${error.taskId}'s failed unit results kept changing while it was being finished; retry`, {
             taskId: error.taskId,
           });
@@ -74,7 +75,7 @@ export class TaskFinisher {
   private async finishWith(
     actor: Principal,
     claimToken: string,
-    matched: MatchedFailures,
+    matched: MatchedFailures | null,
   ): Promise<FinishOutcome & { dagResult: DagResultRecord }> {
     const outcome = await this.state.hotTransaction(
       async (tx, events) => {
@@ -84,7 +85,9 @@ export class TaskFinisher {
         const { dag, results } = facts;
         const okByUnit = new Map(results.filter((r) => r.ok).map((r) => [r.unitKey, r]));
         const failedNow = results.filter((r) => !r.ok && r.attempt === Number(claim.fence));
-        if (matched.decision.taskId !== claim.taskId || !sameIds(failedNow, matched.resultIds)) throw new FailuresChanged(claim.taskId);
+        if (matched === null ? failedNow.length > 0 : matched.decision.taskId !== claim.taskId || !sameIds(failedNow, matched.resultIds)) {
+          throw new FailuresChanged(claim.taskId);
+        }
         const units = inDependencyOrder(dag.units);
         const ok = units.every((u) => okByUnit.has(u.key));
         if (!ok && failedNow.length === 0) {
@@ -139,7 +142,8 @@ export class TaskFinisher {
           if (estimate !== null) await recordEstimateChanges(tx, events, [claim.taskId]);
           return { dagResultId: id, ok, status: 'COMPLETE' as const, restartedBy: null, dagResult };
         }
-        const failed = await failTask(tx, events, matched.decision, 'finished with failure');
+        // Not ok means failures in this attempt, which were matched (else FailuresChanged above).
+        const failed = await failTask(tx, events, matched!.decision, 'finished with failure');
         return { dagResultId: id, ok, ...failed, dagResult };
       },
       { timeoutMs: 120_000 },
@@ -156,7 +160,7 @@ function inDependencyOrder<U extends { key: string; name: string; dependencies: 
   return topologicalOrder({ units: [...units] }).map((key) => byKey.get(key)!);
 }
 
-/** How often a finish starts over because failed results arrived while its restart patterns were being matched. */
+/** How often a finish starts over, after its first try found failures, because failed results arrived while its restart patterns were being matched. */
 const maxRounds = 3;
 
 interface MatchedFailures {

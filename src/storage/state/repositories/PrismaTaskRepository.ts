@@ -5,6 +5,7 @@ import type { TaskStatus } from '../../../domain/tasks/taskStatus.js';
 import { ensureScopeId } from '../scopes.js';
 import { lockTasks, tasksAndDescendants } from '../sql/taskLineage.js';
 import { changeTaskStatus, removeTasksFromHubs, transformationsOfTasks } from '../sql/taskStatusWrites.js';
+import { tasksByIds } from '../sql/tasksByIds.js';
 import type { StateClient } from './stateClient.js';
 import { taskInclude, taskWhere } from './taskRows.js';
 
@@ -36,9 +37,8 @@ export class PrismaTaskRepository implements TaskRepository {
     return row === null ? null : toTaskRecord(row);
   }
 
-  async getMany(taskIds: readonly string[]): Promise<TaskRecord[]> {
-    const rows = await this.db.task.findMany({ where: { id: { in: [...taskIds] } }, include: taskInclude });
-    return rows.map(toTaskRecord);
+  getMany(taskIds: readonly string[]): Promise<TaskRecord[]> {
+    return tasksByIds(this.db, taskIds);
   }
 
   async list(

@@ -12,7 +12,7 @@ import { networkKeysOfTransformations } from '../sql/networkKeys.js';
 import { countRestart, restartBudgets } from '../sql/restartBudgets.js';
 import { lockTasks, tasksAndDescendants } from '../sql/taskLineage.js';
 import { changeTaskStatus, releaseClaims, removeTasksFromHubs, transformationsOfTasks } from '../sql/taskStatusWrites.js';
-import { appendTaskEvents } from '../sql/taskEvents.js';
+import { appendTaskEvents, appendTaskEventsStatement } from '../sql/taskEvents.js';
 import { insertUnitResult, unitResultsOfTasks, unitSubmissionFacts } from '../sql/unitResults.js';
 import { PrismaIdentityRepository } from './PrismaIdentityRepository.js';
 import { PrismaNetworkRepository } from './PrismaNetworkRepository.js';
@@ -89,17 +89,14 @@ function hotRepositoriesOn(db: SqlClient): HotRepositories {
 export function createStateAccess(db: StateDb): StateAccess {
   return {
     ...repositoriesOn(db),
-    hotTransaction: (work, options = {}) =>
-      directTransaction(
-        db,
-        async (tx) => {
-          const events = new TaskEventBatch();
-          const result = await work(hotRepositoriesOn(tx), events);
-          await appendTaskEvents(tx, events.take());
-          return result;
-        },
-        { timeoutMs: options.timeoutMs },
-      ),
+    hotTransaction: (work, options = {}) => {
+      const events = new TaskEventBatch();
+      return directTransaction(db, (tx) => work(hotRepositoriesOn(tx), events), {
+        timeoutMs: options.timeoutMs,
+        // The events go last, with the COMMIT: their lock (taskEvents.ts) is held only from there to the commit.
+        closing: () => appendTaskEventsStatement(events.take()),
+      });
+    },
     transaction: (work, options = {}) =>
       db.$transaction(
         async (tx) => {
