@@ -2,7 +2,6 @@ import pg from 'pg';
 import { sqlRows } from '../../src/storage/state/directSql.js';
 import type { DirectTx, SqlClient } from '../../src/storage/state/directSql.js';
 import { directTransaction } from '../../src/storage/state/directTransaction.js';
-import { sql } from '../../src/storage/state/sqlStatement.js';
 import { openStateStore } from '../../src/storage/state/openStateStore.js';
 import type { StateStore } from '../../src/storage/state/openStateStore.js';
 import { createTestDatabase } from '../support/postgres.js';
@@ -70,22 +69,6 @@ describe('direct transactions on PostgreSQL', () => {
       }),
     ).rejects.toThrow(/division by zero/);
     expect(await notes(store)).toEqual([]);
-  });
-
-  test('a closing statement is committed with the work, and its values arrive intact however they are quoted', async () => {
-    const tricky = ["it's", 'back\\slash', "E'\\x'", '$1 -- ; COMMIT', 'ünïcödé ✓', 'line\nbreak'];
-    await directTransaction(store.db, (tx) => insert(tx, 'work'), {
-      closing: () => sql`INSERT INTO direct_tx_probe (note) SELECT unnest(${tricky}::text[])`,
-    });
-    expect(await notes(store)).toEqual(['work', ...tricky]);
-  });
-
-  test('a closing statement that fails rolls back the work and fails the transaction; the connection serves the next one clean', async () => {
-    await expect(directTransaction(store.db, (tx) => insert(tx, 'dropped'), { closing: () => sql`SELECT 1 / ${0}::int` })).rejects.toThrow(
-      'division by zero',
-    );
-    await directTransaction(store.db, (tx) => insert(tx, 'kept'), { closing: () => undefined });
-    expect(await notes(store)).toEqual(['kept']);
   });
 
   test('a row locked in the transaction stays locked while the work awaits something else, until the commit', async () => {
@@ -170,15 +153,5 @@ describe('direct transactions on PGlite (Prisma transactions there)', () => {
       }),
     ).rejects.toThrow('refused');
     expect(await notes(store)).toEqual(['kept']);
-  });
-
-  test('a closing statement commits with the work, and one that fails rolls it back', async () => {
-    await directTransaction(store.db, (tx) => insert(tx, 'work'), {
-      closing: () => sql`INSERT INTO direct_tx_probe (note) VALUES (${'closing'})`,
-    });
-    await expect(
-      directTransaction(store.db, (tx) => insert(tx, 'dropped'), { closing: () => sql`SELECT 1 / ${0}::int` }),
-    ).rejects.toThrow();
-    expect(await notes(store)).toEqual(['kept', 'work', 'closing']);
   });
 });

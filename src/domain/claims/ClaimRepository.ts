@@ -1,7 +1,7 @@
 import type { Scope, ScopePattern } from '../scope.js';
 import type { TaskRecord } from '../tasks/taskRecords.js';
 import type { TaskStatus } from '../tasks/taskStatus.js';
-import type { AttemptEnding, ClaimAttemptRow } from './taskAttempts.js';
+import type { ClaimAttemptRow } from './taskAttempts.js';
 
 /** An open hub (weight above zero, its network ACTIVE) holding at least one task a claimer could take now. */
 export interface ClaimableHub {
@@ -149,8 +149,6 @@ export interface ClaimRepository {
     offers: readonly ClaimOffer[];
     eligibility: ClaimEligibility;
   }): Promise<MadeClaim[]>;
-  /** Ends the claims still open among these, saying why and how (the attempt's ending). */
-  release(claimIds: readonly string[], reason: string, ending: AttemptEnding, at: Date): Promise<void>;
   /** Every claim of these tasks, with its compute service's name and host: the tasks' attempts. */
   attemptsOf(taskIds: readonly string[]): Promise<ClaimAttemptRow[]>;
   /**

@@ -1,3 +1,4 @@
+import type { TaskRepository } from '../tasks/TaskRepository.js';
 import type { TaskEventBatch } from '../events/taskEvents.js';
 import { applyStatusChange } from '../tasks/applyStatusChange.js';
 import type { StatusChangeRepositories } from '../tasks/applyStatusChange.js';
@@ -21,7 +22,10 @@ export interface FailedTaskOutcome {
  * applies from the next failure on.
  */
 export async function failTask(
-  tx: StatusChangeRepositories & { restartPatterns: Pick<RestartPatternRepository, 'budgetsOf' | 'countRestart'> },
+  tx: StatusChangeRepositories & {
+    tasks: Pick<TaskRepository, 'removeFromHubs'>;
+    restartPatterns: Pick<RestartPatternRepository, 'budgetsOf' | 'countRestart'>;
+  },
   events: TaskEventBatch,
   decision: RestartDecision,
   reason: string,

@@ -41,10 +41,10 @@ export interface StateRepositories {
  * estimate, its restart) need no more, and without Prisma a call costs a fraction of the CPU.
  */
 export interface HotRepositories {
-  claims: Pick<ClaimRepository, 'byTokenHash' | 'release'>;
+  claims: Pick<ClaimRepository, 'byTokenHash'>;
   dags: Pick<DagRepository, 'ofTask'>;
   unitResults: Pick<UnitResultRepository, 'create' | 'ofTasks' | 'submissionFacts'>;
-  tasks: Pick<TaskRepository, 'withDescendants' | 'lock' | 'changeStatus' | 'removeFromHubs' | 'transformationsOf'>;
+  tasks: Pick<TaskRepository, 'withDescendants' | 'lock' | 'writeStatusChange' | 'removeFromHubs' | 'transformationsOf'>;
   dagResults: Pick<DagResultRepository, 'create' | 'repeatsOf' | 'finishingFacts'>;
   networks: Pick<NetworkRepository, 'lockTransformations' | 'networkKeysOfTransformations'>;
   restartPatterns: Pick<RestartPatternRepository, 'budgetsOf' | 'countRestart'>;

@@ -1,3 +1,4 @@
+import type { AttemptEnding } from '../claims/taskAttempts.js';
 import type { Scope } from '../scope.js';
 import type { TaskRecord } from './taskRecords.js';
 import type { TaskStatus } from './taskStatus.js';
@@ -36,6 +37,18 @@ export interface TaskQuery {
   transformation?: ScopedName | undefined;
 }
 
+/**
+ * What one status change writes: the tasks move to `to`, lose their current claim and advance their
+ * fence; the claims they held end (with why and how their attempts ended); and with `leaveHubs` the
+ * tasks leave every hub.
+ */
+export interface StatusWrite {
+  taskIds: readonly string[];
+  to: TaskStatus;
+  release: { claimIds: readonly string[]; reason: string; ending: AttemptEnding; at: Date };
+  leaveHubs: boolean;
+}
+
 /** Tasks: creation, status (through applyStatusChange only), lineage, locks and hub actions. */
 export interface TaskRepository {
   /** Creates one task per seed, in order (WAITING, fence 0), and returns them as created. */
@@ -72,8 +85,8 @@ export interface TaskRepository {
    * overlapping sets cannot deadlock); those that exist, in id order.
    */
   lock(taskIds: readonly string[]): Promise<LockedTask[]>;
-  /** Moves the tasks to `to`, ends their current claim and advances their fence (the status machine decided, in applyStatusChange). */
-  changeStatus(taskIds: readonly string[], to: TaskStatus): Promise<void>;
+  /** Writes a status change the status machine decided (applyStatusChange), all of it at once. */
+  writeStatusChange(write: StatusWrite): Promise<void>;
 
   /** Of these tasks, those in one of `statuses` whose transformation belongs to the network. */
   ofNetworkInStatus(taskIds: readonly string[], networkId: string, statuses: readonly TaskStatus[]): Promise<string[]>;

@@ -2,7 +2,6 @@ import { notFound } from '../errors.js';
 import type { TaskEventBatch } from '../events/taskEvents.js';
 import { endingWhenTaskGoesTo } from '../claims/taskAttempts.js';
 import type { AttemptEnding } from '../claims/taskAttempts.js';
-import type { ClaimRepository } from '../claims/ClaimRepository.js';
 import type { TaskRepository } from './TaskRepository.js';
 import { assertTransition, canTransition, cascadingStatuses, hubLeavingStatuses } from './taskStatus.js';
 import type { TaskStatus } from './taskStatus.js';
@@ -15,8 +14,7 @@ export interface StatusChange {
 
 /** The repository calls a status change makes: StateRepositories, or a hot transaction's (StateAccess.ts). */
 export interface StatusChangeRepositories {
-  tasks: Pick<TaskRepository, 'withDescendants' | 'lock' | 'changeStatus' | 'removeFromHubs'>;
-  claims: Pick<ClaimRepository, 'release'>;
+  tasks: Pick<TaskRepository, 'withDescendants' | 'lock' | 'writeStatusChange'>;
 }
 
 /**
@@ -55,11 +53,13 @@ export async function applyStatusChange(
   });
   if (changing.length === 0) return [];
 
-  const changingIds = changing.map((r) => r.id);
   const claimIds = changing.flatMap((r) => (r.currentClaimId === null ? [] : [r.currentClaimId]));
-  if (claimIds.length > 0) await tx.claims.release(claimIds, reason, ending, new Date());
-  await tx.tasks.changeStatus(changingIds, to);
-  if (hubLeavingStatuses.has(to)) await tx.tasks.removeFromHubs(changingIds);
+  await tx.tasks.writeStatusChange({
+    taskIds: changing.map((r) => r.id),
+    to,
+    release: { claimIds, reason, ending, at: new Date() },
+    leaveHubs: hubLeavingStatuses.has(to),
+  });
   const changes = changing.map((r) => ({ taskId: r.id, from: r.status, to }));
   for (const change of changes) events.add(change.taskId, { kind: 'TaskStatusChanged', from: change.from, to, reason });
   return changes;

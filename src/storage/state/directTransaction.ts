@@ -1,7 +1,5 @@
 import type { StateDb } from './openStateStore.js';
-import { directPathOf, DirectTx, sqlRows } from './directSql.js';
-import { sqlLiteral } from './sqlLiteral.js';
-import type { Sql } from './sqlStatement.js';
+import { directPathOf, DirectTx } from './directSql.js';
 import type { SqlClient } from './directSql.js';
 
 /** As Prisma's interactive transactions: rolled back when they run longer than this. */
@@ -18,28 +16,11 @@ const defaultTimeoutMs = 5_000;
 export async function directTransaction<T>(
   db: StateDb,
   work: (tx: SqlClient) => Promise<T>,
-  options: {
-    timeoutMs?: number | undefined;
-    /**
-     * The transaction's last statement, asked for once `work` is done (none when it gives undefined).
-     * It travels in one message with the COMMIT, so it costs no round trip of its own; its rows are not read.
-     */
-    closing?: () => Sql | undefined;
-  } = {},
+  options: { timeoutMs?: number | undefined } = {},
 ): Promise<T> {
   const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
   const path = directPathOf(db);
-  if (path === undefined) {
-    return db.$transaction(
-      async (tx) => {
-        const result = await work(tx);
-        const closing = options.closing?.();
-        if (closing !== undefined) await sqlRows(tx)`${closing}`;
-        return result;
-      },
-      { timeout: timeoutMs },
-    );
-  }
+  if (path === undefined) return db.$transaction((tx) => work(tx), { timeout: timeoutMs });
 
   const connection = await path.pool.connect();
   // The pool listens for errors only on idle connections: one dropped while checked out here (the
@@ -69,10 +50,7 @@ export async function directTransaction<T>(
     await connection.query(`BEGIN; SET LOCAL statement_timeout = ${Math.ceil(timeoutMs)}`);
     const result = await work(new DirectTx(connection, path.statementName));
     if (timedOut) throw new Error(`the transaction ran longer than ${timeoutMs} ms and was rolled back`);
-    // Several statements in one simple-protocol message run in order and stop at the first error, so
-    // a closing statement that fails leaves the COMMIT unrun and the transaction to the ROLLBACK below.
-    const closing = options.closing?.();
-    await connection.query(closing === undefined ? 'COMMIT' : `${closing.inlined(sqlLiteral)};\nCOMMIT`);
+    await connection.query('COMMIT');
     return result;
   } catch (error) {
     if (timedOut) throw new Error(`the transaction ran longer than ${timeoutMs} ms and was rolled back`, { cause: error });

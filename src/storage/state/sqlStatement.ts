@@ -28,17 +28,6 @@ export class Sql {
     return new Sql(texts, params);
   }
 
-  /**
-   * The statement as one text with every value written as a literal by `literal`: for a statement that
-   * must travel in the same message as another (directTransaction.ts's last statement and its COMMIT),
-   * which PostgreSQL's simple protocol allows only without parameters.
-   */
-  inlined(literal: (value: unknown) => string): string {
-    let text = this.strings[0]!;
-    for (let i = 1; i < this.strings.length; i += 1) text += `${literal(this.values[i - 1])}${this.strings[i]!}`;
-    return text;
-  }
-
   /** The statement's text with PostgreSQL's placeholders; the same fragments always give the same text. */
   get text(): string {
     let text = this.strings[0]!;

@@ -12,14 +12,13 @@ import type {
   HubQuestion,
   MadeClaim,
 } from '../../../domain/claims/ClaimRepository.js';
-import type { AttemptEnding, ClaimAttemptRow } from '../../../domain/claims/taskAttempts.js';
+import type { ClaimAttemptRow } from '../../../domain/claims/taskAttempts.js';
 import { toTaskRecord } from '../../../domain/tasks/taskRecords.js';
 import { claimByTokenHash } from '../sql/claimByToken.js';
 import { checkInForClaims } from '../sql/claimCheckIn.js';
 import { markUnitStarted } from '../sql/startedUnits.js';
 import { claimableTaskCounts, claimFromHub, hubsWithClaimableTasks } from '../sql/claimTasks.js';
 import { sampleClaimableHubs } from '../sql/sampleHubs.js';
-import { releaseClaims } from '../sql/taskStatusWrites.js';
 import type { StateClient } from './stateClient.js';
 
 const scopeSelect = { select: { org: true, campaign: true, project: true } } as const;
@@ -72,10 +71,6 @@ export class PrismaClaimRepository implements ClaimRepository {
         transformation: { key: row.transformationKey },
       }),
     }));
-  }
-
-  release(claimIds: readonly string[], reason: string, ending: AttemptEnding, at: Date): Promise<void> {
-    return releaseClaims(this.db, claimIds, reason, ending, at);
   }
 
   async attemptsOf(taskIds: readonly string[]): Promise<ClaimAttemptRow[]> {

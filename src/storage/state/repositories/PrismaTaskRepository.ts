@@ -1,10 +1,10 @@
-import type { LockedTask, NewTasks, ScopedName, TaskQuery, TaskRepository } from '../../../domain/tasks/TaskRepository.js';
+import type { LockedTask, NewTasks, ScopedName, StatusWrite, TaskQuery, TaskRepository } from '../../../domain/tasks/TaskRepository.js';
 import { toTaskRecord } from '../../../domain/tasks/taskRecords.js';
 import type { TaskRecord } from '../../../domain/tasks/taskRecords.js';
 import type { TaskStatus } from '../../../domain/tasks/taskStatus.js';
 import { ensureScopeId } from '../scopes.js';
 import { lockTasks, tasksAndDescendants } from '../sql/taskLineage.js';
-import { changeTaskStatus, removeTasksFromHubs, transformationsOfTasks } from '../sql/taskStatusWrites.js';
+import { removeTasksFromHubs, transformationsOfTasks, writeStatusChange } from '../sql/taskStatusWrites.js';
 import { tasksByIds } from '../sql/tasksByIds.js';
 import type { StateClient } from './stateClient.js';
 import { taskInclude, taskWhere } from './taskRows.js';
@@ -92,8 +92,8 @@ export class PrismaTaskRepository implements TaskRepository {
     return lockTasks(this.db, taskIds);
   }
 
-  changeStatus(taskIds: readonly string[], to: TaskStatus): Promise<void> {
-    return changeTaskStatus(this.db, taskIds, to);
+  writeStatusChange(write: StatusWrite): Promise<void> {
+    return writeStatusChange(this.db, write);
   }
 
   transformationsOf(taskIds: readonly string[]): Promise<Array<{ taskId: string; transformationId: string }>> {

@@ -11,8 +11,8 @@ import { lockTransformations } from '../sql/lockTransformations.js';
 import { networkKeysOfTransformations } from '../sql/networkKeys.js';
 import { countRestart, restartBudgets } from '../sql/restartBudgets.js';
 import { lockTasks, tasksAndDescendants } from '../sql/taskLineage.js';
-import { changeTaskStatus, releaseClaims, removeTasksFromHubs, transformationsOfTasks } from '../sql/taskStatusWrites.js';
-import { appendTaskEvents, appendTaskEventsStatement } from '../sql/taskEvents.js';
+import { removeTasksFromHubs, transformationsOfTasks, writeStatusChange } from '../sql/taskStatusWrites.js';
+import { appendTaskEvents } from '../sql/taskEvents.js';
 import { insertUnitResult, unitResultsOfTasks, unitSubmissionFacts } from '../sql/unitResults.js';
 import { PrismaIdentityRepository } from './PrismaIdentityRepository.js';
 import { PrismaNetworkRepository } from './PrismaNetworkRepository.js';
@@ -54,7 +54,6 @@ function hotRepositoriesOn(db: SqlClient): HotRepositories {
   return {
     claims: {
       byTokenHash: (tokenHash, options = {}) => claimByTokenHash(db, tokenHash, options.lockTask === true),
-      release: (claimIds, reason, ending, at) => releaseClaims(db, claimIds, reason, ending, at),
     },
     dags: { ofTask: (taskId) => dagOfTask(db, taskId) },
     unitResults: {
@@ -65,7 +64,7 @@ function hotRepositoriesOn(db: SqlClient): HotRepositories {
     tasks: {
       withDescendants: (taskIds) => tasksAndDescendants(db, taskIds),
       lock: (taskIds) => lockTasks(db, taskIds),
-      changeStatus: (taskIds, to) => changeTaskStatus(db, taskIds, to),
+      writeStatusChange: (write) => writeStatusChange(db, write),
       removeFromHubs: (taskIds) => removeTasksFromHubs(db, taskIds),
       transformationsOf: (taskIds) => transformationsOfTasks(db, taskIds),
     },
@@ -89,14 +88,17 @@ function hotRepositoriesOn(db: SqlClient): HotRepositories {
 export function createStateAccess(db: StateDb): StateAccess {
   return {
     ...repositoriesOn(db),
-    hotTransaction: (work, options = {}) => {
-      const events = new TaskEventBatch();
-      return directTransaction(db, (tx) => work(hotRepositoriesOn(tx), events), {
-        timeoutMs: options.timeoutMs,
-        // The events go last, with the COMMIT: their lock (taskEvents.ts) is held only from there to the commit.
-        closing: () => appendTaskEventsStatement(events.take()),
-      });
-    },
+    hotTransaction: (work, options = {}) =>
+      directTransaction(
+        db,
+        async (tx) => {
+          const events = new TaskEventBatch();
+          const result = await work(hotRepositoriesOn(tx), events);
+          await appendTaskEvents(tx, events.take());
+          return result;
+        },
+        { timeoutMs: options.timeoutMs },
+      ),
     transaction: (work, options = {}) =>
       db.$transaction(
         async (tx) => {

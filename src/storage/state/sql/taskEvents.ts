@@ -47,17 +47,11 @@ export const notifyListeners = sql`(SELECT pg_notify(${taskEventsChannel}, '')) 
  * transaction's last statement: other writers wait on the lock until this one commits.
  */
 export async function appendTaskEvents(tx: SqlClient, events: readonly NewTaskEvent[]): Promise<void> {
-  const statement = appendTaskEventsStatement(events);
-  if (statement !== undefined) await sqlRows(tx)`${statement}`;
-}
-
-/** appendTaskEvents' statement, for a caller that sends it itself (with its COMMIT: directTransaction.ts); none for no events. */
-export function appendTaskEventsStatement(events: readonly NewTaskEvent[]): Sql | undefined {
-  if (events.length === 0) return undefined;
+  if (events.length === 0) return;
   const source = sql`
     SELECT * FROM unnest(${events.map((e) => e.kind)}::text[], ${events.map((e) => e.taskId)}::uuid[],
                          ${events.map((e) => JSON.stringify(e.payload))}::jsonb[]) WITH ORDINALITY AS u(kind, task_id, payload, n)`;
-  return sql`WITH ${appendEventsCte(source)} SELECT (SELECT count(*) FROM appended)::int AS appended FROM ${notifyListeners}`;
+  await sqlRows(tx)`WITH ${appendEventsCte(source)} SELECT (SELECT count(*) FROM appended)::int AS appended FROM ${notifyListeners}`;
 }
 
 /** Events after `afterId` in id order, optionally only one task's. */

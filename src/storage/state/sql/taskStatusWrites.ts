@@ -1,33 +1,34 @@
-import type { AttemptEnding } from '../../../domain/claims/taskAttempts.js';
-import type { TaskStatus } from '../../../domain/tasks/taskStatus.js';
+import type { StatusWrite } from '../../../domain/tasks/TaskRepository.js';
 import { sqlRows } from '../directSql.js';
 import type { SqlClient } from '../directSql.js';
 
 /**
- * The writes of a status change, one statement each, as applyStatusChange (the state machine) decides
- * them: they run on the direct path inside a finish (directTransaction.ts) and through Prisma elsewhere.
+ * The writes of a status change as applyStatusChange (the state machine) decides them, in one
+ * statement (one round trip): the claims still held end, with the reason and how their attempts
+ * ended; the tasks move to `to`, lose their current claim and advance their fence; and, when the
+ * status says so, they leave every hub. It runs on the direct path inside a finish
+ * (directTransaction.ts) and through Prisma elsewhere. The three touch different tables, so one
+ * snapshot serves them all.
  */
-
-/** Ends the claims still held, with the reason and how their attempts ended. */
-export async function releaseClaims(
-  db: SqlClient,
-  claimIds: readonly string[],
-  reason: string,
-  ending: AttemptEnding,
-  at: Date,
-): Promise<void> {
-  if (claimIds.length === 0) return;
+export async function writeStatusChange(db: SqlClient, write: StatusWrite): Promise<void> {
+  if (write.taskIds.length === 0) return;
+  const { release } = write;
   await sqlRows(db)`
-    UPDATE "Claim" SET "releasedAt" = ${at}::timestamp(3), "releaseReason" = ${reason}, ending = ${ending}::"AttemptEnding"
-     WHERE id = ANY(${[...claimIds]}::uuid[]) AND "releasedAt" IS NULL`;
-}
-
-/** Moves the tasks to `to`, ends their current claim and advances their fence. */
-export async function changeTaskStatus(db: SqlClient, taskIds: readonly string[], to: TaskStatus): Promise<void> {
-  if (taskIds.length === 0) return;
-  await sqlRows(db)`
-    UPDATE "Task" SET status = ${to}::"TaskStatus", "currentClaimId" = NULL, fence = fence + 1, "updatedAt" = ${new Date()}::timestamp(3)
-     WHERE id = ANY(${[...taskIds]}::uuid[])`;
+    WITH released AS (
+      UPDATE "Claim" SET "releasedAt" = ${release.at}::timestamp(3), "releaseReason" = ${release.reason},
+                         ending = ${release.ending}::"AttemptEnding"
+       WHERE id = ANY(${[...release.claimIds]}::uuid[]) AND "releasedAt" IS NULL
+      RETURNING 1),
+    changed AS (
+      UPDATE "Task" SET status = ${write.to}::"TaskStatus", "currentClaimId" = NULL, fence = fence + 1,
+                        "updatedAt" = ${new Date()}::timestamp(3)
+       WHERE id = ANY(${[...write.taskIds]}::uuid[])
+      RETURNING 1),
+    unhubbed AS (
+      DELETE FROM "TaskAction" WHERE ${write.leaveHubs}::boolean AND "taskId" = ANY(${[...write.taskIds]}::uuid[])
+      RETURNING 1)
+    SELECT (SELECT count(*) FROM released)::int AS released, (SELECT count(*) FROM changed)::int AS changed,
+           (SELECT count(*) FROM unhubbed)::int AS unhubbed`;
 }
 
 /** Takes the tasks off every hub. */
