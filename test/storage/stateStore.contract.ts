@@ -7,6 +7,7 @@ import { describeExpiry } from './stateStoreContract/expiry.js';
 import { describeHubDraws } from './stateStoreContract/hubDraws.js';
 import { describeInputObjects } from './stateStoreContract/inputObjects.js';
 import { describeStatusRules } from './stateStoreContract/statusRules.js';
+import { describeUnitResultWrites } from './stateStoreContract/unitResultWrites.js';
 import { describeUploadSweeper } from './stateStoreContract/uploadSweeper.js';
 
 /**
@@ -48,5 +49,6 @@ export function describeStateStoreContract(name: string, open: () => Promise<Dom
     describeUploadSweeper(context);
     describeEvents(context);
     describeInputObjects(context);
+    describeUnitResultWrites(context);
   });
 }

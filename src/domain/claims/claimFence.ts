@@ -3,6 +3,7 @@ import { requireKind } from '../principal.js';
 import type { Principal } from '../principal.js';
 import type { Scope } from '../scope.js';
 import type { HotRepositories } from '../state/StateAccess.js';
+import type { ClaimWithTask } from './ClaimRepository.js';
 import { echo } from '../textLimits.js';
 import { hashClaimToken, looksLikeClaimToken } from './claimTokens.js';
 
@@ -37,10 +38,24 @@ export async function currentClaim(
   claimToken: string,
   options: { lock: boolean },
 ): Promise<CurrentClaim> {
+  const claim = await state.claims.byTokenHash(claimTokenHash(actor, claimToken), { lockTask: options.lock });
+  return judgeClaim(actor, claim);
+}
+
+/** The hash a claim is found by, once the caller may hold claims and the token is well-formed. */
+export function claimTokenHash(actor: Principal, claimToken: string): string {
   requireKind(actor, 'compute');
-  // Malformed is the caller's mistake; well-formed but unknown is a claim that is gone (below).
+  // Malformed is the caller's mistake; well-formed but unknown is a claim that is gone (judgeClaim).
   if (!looksLikeClaimToken(claimToken)) throw badInput(`"${echo(claimToken)}" is not a claim token (dkc_ and 43 characters)`);
-  const claim = await state.claims.byTokenHash(hashClaimToken(claimToken), { lockTask: options.lock });
+  return hashClaimToken(claimToken);
+}
+
+/**
+ * currentClaim's verdict on the claim its token names (null: none), read by whatever statement the
+ * caller needed. Read without the task's lock, a claim judged current may stop being so before the
+ * caller writes: such a write must check the claim again as it writes (UnitResultService does).
+ */
+export function judgeClaim(actor: Principal, claim: ClaimWithTask | null): CurrentClaim {
   if (claim === null) throw new DomainError(ErrorCode.STALE_CLAIM, 'unknown claim token', { reason: 'unknown claim token' });
   if (claim.ownerIdentityId !== actor.identityId) {
     throw forbidden(`the claim on task ${claim.taskId} belongs to another compute identity`);

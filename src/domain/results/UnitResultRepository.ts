@@ -1,4 +1,6 @@
 import type { ProtocolUnitRecord } from '../dag/DagService.js';
+import type { ClaimWithTask } from '../claims/ClaimRepository.js';
+import type { NewTaskEvent } from '../events/TaskEventOutbox.js';
 import type { UnitResultRecord } from './UnitResultService.js';
 
 /** A unit result to record: its document and log are in the object store already; the store gives its id and createdAt. */
@@ -24,6 +26,21 @@ export interface UnitResultRepository {
   ofTasks(taskIds: readonly string[], filter?: { ok?: boolean | undefined }): Promise<UnitResultRecord[]>;
   /** What submitting the unit's result in this attempt must check, in one statement. */
   submissionFacts(taskId: string, unitKey: string, attempt: number): Promise<UnitSubmissionFacts>;
+  /**
+   * The claim with this token hash and the facts of submitting the unit's result in its task at its
+   * fence, in one statement, locking nothing; facts null when there is no such claim.
+   */
+  claimAndSubmissionFacts(tokenHash: string, unitKey: string): Promise<{ claim: ClaimWithTask | null; facts: UnitSubmissionFacts | null }>;
+  /**
+   * Records the result with its events (`eventsFor` the result as recorded) in one statement, only
+   * while its claim is still its task's current claim at `fence` and the unit has no result in that
+   * attempt; null, with nothing written, otherwise.
+   */
+  createIfClaimCurrent(
+    result: NewUnitResult,
+    fence: bigint,
+    eventsFor: (created: UnitResultRecord) => NewTaskEvent[],
+  ): Promise<UnitResultRecord | null>;
   /** The attempt whose result of the unit was ok, if one was. */
   okAttemptOf(taskId: string, unitKey: string): Promise<number | null>;
   /** The keys of the task's units with an ok result, each once; with `among`, only of those units. */

@@ -1,6 +1,10 @@
 import type { ObjectStore } from '../objects/ObjectStore.js';
 import { unitLogKey, unitResultKey } from '../objects/objectKeys.js';
-import { currentClaim } from '../claims/claimFence.js';
+import { claimTokenHash, currentClaim, judgeClaim } from '../claims/claimFence.js';
+import type { CurrentClaim } from '../claims/claimFence.js';
+import { TaskEventBatch } from '../events/taskEvents.js';
+import type { NewTaskEvent } from '../events/TaskEventOutbox.js';
+import type { NewUnitResult, UnitSubmissionFacts } from './UnitResultRepository.js';
 import { canonicalJson } from '../contentKey.js';
 import { checkUnitEstimate } from '../estimates/dagEstimate.js';
 import { badInput, conflict } from '../errors.js';
@@ -63,85 +67,75 @@ export class UnitResultService {
   ) {}
 
   /**
+   * Most submissions take two statements and no transaction: the claim with everything the checks
+   * need, read at once (claimAndSubmissionFacts); then the row with its event, written only if the
+   * claim is still its task's current claim as the row is written (createIfClaimCurrent locks the task
+   * for that one statement). What the checks read cannot change in between in a way that matters:
+   * results are only ever added, a stale claim never becomes current again, and a result arriving
+   * meanwhile for the same unit and attempt makes the write a no-op. When the write does nothing, the
+   * locked path below answers (the stored result, or why not). Outputs carrying an estimate always take
+   * the locked path: whether another terminal unit reported one must not change before the write.
+   */
+  async submit(actor: Principal, claimToken: string, input: UnitResultInput): Promise<UnitResultRecord> {
+    if (input.ok && carriesEstimate(input.outputs)) return this.submitLocked(actor, claimToken, input);
+    const read = await this.state.unitResults.claimAndSubmissionFacts(claimTokenHash(actor, claimToken), input.unitKey);
+    const claim = judgeClaim(actor, read.claim);
+    checkUnitResultInput(input);
+    const submission = checkSubmission(claim, read.facts!, input);
+    if ('stored' in submission) return submission.stored;
+    const created = await this.state.unitResults.createIfClaimCurrent(await this.place(claim, submission, input), claim.fence, (row) =>
+      recordedEvents(row),
+    );
+    return created ?? this.submitLocked(actor, claimToken, input);
+  }
+
+  /**
    * One short transaction of single statements (StateAccess.hotTransaction): the claim, checked
    * holding its task's row; what the checks need, read at once; the documents; the row and its event.
    * Everything happens under the claim it was checked against.
    */
-  async submit(actor: Principal, claimToken: string, input: UnitResultInput): Promise<UnitResultRecord> {
+  private async submitLocked(actor: Principal, claimToken: string, input: UnitResultInput): Promise<UnitResultRecord> {
     return this.state.hotTransaction(
       async (tx, events) => {
         const claim = await currentClaim(tx, actor, claimToken, { lock: true });
         checkUnitResultInput(input);
         const facts = await tx.unitResults.submissionFacts(claim.taskId, input.unitKey, Number(claim.fence));
-        const { unit } = facts;
-        if (unit === null) {
-          throw badInput(
-            facts.hasDag
-              ? `task ${claim.taskId}'s DAG has no unit "${input.unitKey}"`
-              : `task ${claim.taskId} has no ProtocolDAG yet; register it first`,
-          );
-        }
-        const attempt = Number(claim.fence);
-        const document = unitResultDocument({ ...input, taskId: claim.taskId, unit, attempt });
-        const { text, sha256 } = documentText(document);
-        const scope = formatScope(claim.scope);
-
-        const existing = facts.inAttempt;
-        if (existing !== null) {
-          if (existing.sha256 === sha256) return existing;
-          throw conflict(`unit ${unit.key} already has a different result in this attempt`, {
-            taskId: claim.taskId,
-            unitKey: unit.key,
-            attempt,
-          });
-        }
-        if (facts.okAttempt !== null) {
-          throw conflict(`unit ${unit.key} already succeeded in attempt ${facts.okAttempt}; it must not run again`, {
-            taskId: claim.taskId,
-            unitKey: unit.key,
-            reason: 'UNIT_ALREADY_SUCCEEDED',
-          });
-        }
-        // A unit runs on its dependencies' outputs: a result (ok or failed) before theirs ran on nothing real.
-        const okDependencies = new Set(facts.okDependencies);
-        const missing = unit.dependencies.filter((key) => !okDependencies.has(key));
-        if (missing.length > 0) {
-          throw badInput(
-            `unit ${unit.key} depends on ${missing.join(', ')}, which ${missing.length === 1 ? 'has' : 'have'} no ok result yet: submit results in dependency order`,
-            {
-              taskId: claim.taskId,
-              unitKey: unit.key,
-              missingDependencies: missing,
-            },
-          );
-        }
-        if (input.ok) await checkUnitEstimate(tx, this.objects, claim.taskId, unit.key, input.outputs);
-        const placed = await placeDocument(this.objects, unitResultKey(scope, claim.taskId, unit.key, attempt), { text, sha256 });
-        const log =
-          input.log === undefined || input.log === ''
-            ? { objectKey: null, inline: null }
-            : await placeText(this.objects, unitLogKey(scope, claim.taskId, unit.key, attempt), input.log, {
-                contentType: 'text/plain; charset=utf-8',
-              });
-        const created = await tx.unitResults.create({
-          taskId: claim.taskId,
-          unitKey: unit.key,
-          attempt,
-          ok: input.ok,
-          ...placed,
-          logKey: log.objectKey,
-          log: log.inline,
-          exception: input.ok ? null : (input.exception ?? ''),
-          traceback: input.ok ? null : (input.traceback ?? ''),
-          startedAt: input.startedAt,
-          endedAt: input.endedAt,
-          claimId: claim.claimId,
-        });
-        events.add(claim.taskId, { kind: 'UnitResultRecorded', unitResultId: created.id, unitKey: unit.key, ok: input.ok, attempt });
+        const submission = checkSubmission(claim, facts, input);
+        if ('stored' in submission) return submission.stored;
+        if (input.ok) await checkUnitEstimate(tx, this.objects, claim.taskId, submission.unit.key, input.outputs);
+        const created = await tx.unitResults.create(await this.place(claim, submission, input));
+        addRecordedEvent(events, created);
         return created;
       },
       { timeoutMs: 60_000 },
     );
+  }
+
+  /** The row to record: the document and the log in it, or (when too big) in the object store first. */
+  private async place(claim: CurrentClaim, submission: NewSubmission, input: UnitResultInput): Promise<NewUnitResult> {
+    const { unit, attempt } = submission;
+    const scope = formatScope(claim.scope);
+    const placed = await placeDocument(this.objects, unitResultKey(scope, claim.taskId, unit.key, attempt), submission.document);
+    const log =
+      input.log === undefined || input.log === ''
+        ? { objectKey: null, inline: null }
+        : await placeText(this.objects, unitLogKey(scope, claim.taskId, unit.key, attempt), input.log, {
+            contentType: 'text/plain; charset=utf-8',
+          });
+    return {
+      taskId: claim.taskId,
+      unitKey: unit.key,
+      attempt,
+      ok: input.ok,
+      ...placed,
+      logKey: log.objectKey,
+      log: log.inline,
+      exception: input.ok ? null : (input.exception ?? ''),
+      traceback: input.ok ? null : (input.traceback ?? ''),
+      startedAt: input.startedAt,
+      endedAt: input.endedAt,
+      claimId: claim.claimId,
+    };
   }
 
   async ofTasks(taskIds: readonly string[], filter: { ok?: boolean } = {}): Promise<Map<string, UnitResultRecord[]>> {
@@ -189,4 +183,70 @@ export function checkUnitResultInput(input: UnitResultInput): void {
   if (input.outputs !== undefined && canonicalJson(input.outputs).length > maxOutputsChars) {
     throw badInput(`outputs exceed ${maxOutputsChars} characters of JSON; put bulk data in ResultFiles`, { max: maxOutputsChars });
   }
+}
+
+interface NewSubmission {
+  unit: { key: string; name: string; dependencies: string[] };
+  attempt: number;
+  document: { text: string; sha256: string };
+}
+
+/**
+ * The rules a submission meets against what its task holds, the same on both paths: the unit must be
+ * the DAG's, a result sent again answers the stored one, a different one in the same attempt or a unit
+ * that already succeeded is refused, and so is a unit whose dependencies have no ok result.
+ */
+function checkSubmission(
+  claim: CurrentClaim,
+  facts: UnitSubmissionFacts,
+  input: UnitResultInput,
+): NewSubmission | { stored: UnitResultRecord } {
+  const { unit } = facts;
+  if (unit === null) {
+    throw badInput(
+      facts.hasDag
+        ? `task ${claim.taskId}'s DAG has no unit "${input.unitKey}"`
+        : `task ${claim.taskId} has no ProtocolDAG yet; register it first`,
+    );
+  }
+  const attempt = Number(claim.fence);
+  const document = documentText(unitResultDocument({ ...input, taskId: claim.taskId, unit, attempt }));
+  const existing = facts.inAttempt;
+  if (existing !== null) {
+    if (existing.sha256 === document.sha256) return { stored: existing };
+    throw conflict(`unit ${unit.key} already has a different result in this attempt`, { taskId: claim.taskId, unitKey: unit.key, attempt });
+  }
+  if (facts.okAttempt !== null) {
+    throw conflict(`unit ${unit.key} already succeeded in attempt ${facts.okAttempt}; it must not run again`, {
+      taskId: claim.taskId,
+      unitKey: unit.key,
+      reason: 'UNIT_ALREADY_SUCCEEDED',
+    });
+  }
+  // A unit runs on its dependencies' outputs: a result (ok or failed) before theirs ran on nothing real.
+  const okDependencies = new Set(facts.okDependencies);
+  const missing = unit.dependencies.filter((key) => !okDependencies.has(key));
+  if (missing.length > 0) {
+    throw badInput(
+      `unit ${unit.key} depends on ${missing.join(', ')}, which ${missing.length === 1 ? 'has' : 'have'} no ok result yet: submit results in dependency order`,
+      { taskId: claim.taskId, unitKey: unit.key, missingDependencies: missing },
+    );
+  }
+  return { unit, attempt, document };
+}
+
+/** The event a recorded unit result is reported with. */
+function addRecordedEvent(events: TaskEventBatch, result: UnitResultRecord): void {
+  const { id: unitResultId, unitKey, ok, attempt } = result;
+  events.add(result.taskId, { kind: 'UnitResultRecorded', unitResultId, unitKey, ok, attempt });
+}
+
+function recordedEvents(result: UnitResultRecord): NewTaskEvent[] {
+  const events = new TaskEventBatch();
+  addRecordedEvent(events, result);
+  return events.take();
+}
+
+function carriesEstimate(outputs: unknown): boolean {
+  return typeof outputs === 'object' && outputs !== null && Object.hasOwn(outputs, 'estimate');
 }

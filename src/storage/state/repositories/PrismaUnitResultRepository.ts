@@ -1,6 +1,15 @@
 import type { NewUnitResult, UnitResultRepository, UnitSubmissionFacts } from '../../../domain/results/UnitResultRepository.js';
 import type { UnitResultRecord } from '../../../domain/results/UnitResultService.js';
-import { failedInAttempt, okAttemptOfUnit, okUnitKeys, unitSubmissionFacts } from '../sql/unitResults.js';
+import type { ClaimWithTask } from '../../../domain/claims/ClaimRepository.js';
+import type { NewTaskEvent } from '../../../domain/events/TaskEventOutbox.js';
+import {
+  claimAndSubmissionFacts,
+  failedInAttempt,
+  insertUnitResultIfClaimCurrent,
+  okAttemptOfUnit,
+  okUnitKeys,
+  unitSubmissionFacts,
+} from '../sql/unitResults.js';
 import type { StateClient } from './stateClient.js';
 
 export class PrismaUnitResultRepository implements UnitResultRepository {
@@ -20,6 +29,18 @@ export class PrismaUnitResultRepository implements UnitResultRepository {
 
   submissionFacts(taskId: string, unitKey: string, attempt: number): Promise<UnitSubmissionFacts> {
     return unitSubmissionFacts(this.db, taskId, unitKey, attempt);
+  }
+
+  claimAndSubmissionFacts(tokenHash: string, unitKey: string): Promise<{ claim: ClaimWithTask | null; facts: UnitSubmissionFacts | null }> {
+    return claimAndSubmissionFacts(this.db, tokenHash, unitKey);
+  }
+
+  createIfClaimCurrent(
+    result: NewUnitResult,
+    fence: bigint,
+    eventsFor: (created: UnitResultRecord) => NewTaskEvent[],
+  ): Promise<UnitResultRecord | null> {
+    return insertUnitResultIfClaimCurrent(this.db, result, fence, eventsFor);
   }
 
   okAttemptOf(taskId: string, unitKey: string): Promise<number | null> {

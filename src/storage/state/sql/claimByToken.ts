@@ -2,9 +2,10 @@ import type { ClaimWithTask } from '../../../domain/claims/ClaimRepository.js';
 import type { TaskStatus } from '../../../domain/tasks/taskStatus.js';
 import { sqlRows } from '../directSql.js';
 import type { SqlClient } from '../directSql.js';
-import { empty, raw } from '../sqlStatement.js';
+import { empty, raw, sql } from '../sqlStatement.js';
+import type { Sql } from '../sqlStatement.js';
 
-interface ClaimRow {
+export interface ClaimRow {
   id: string;
   taskId: string;
   computeServiceId: string;
@@ -29,7 +30,13 @@ interface ClaimRow {
  * (claimFence.ts) judges what no requeue can change before the transaction ends.
  */
 export async function claimByTokenHash(db: SqlClient, tokenHash: string, lockTask: boolean): Promise<ClaimWithTask | null> {
-  const [row] = await sqlRows<ClaimRow[]>(db)`
+  const [row] = await sqlRows<ClaimRow[]>(db)`${claimByTokenSelect(tokenHash)} ${lockTask ? raw('FOR UPDATE OF t') : empty}`;
+  return row === undefined ? null : toClaimWithTask(row);
+}
+
+/** The SELECT of claimByTokenHash, for a statement that reads more with the claim (ClaimRow's columns). */
+export function claimByTokenSelect(tokenHash: string): Sql {
+  return sql`
     SELECT c.id::text AS id, c."taskId"::text AS "taskId", c."computeServiceId"::text AS "computeServiceId",
            cs."identityId"::text AS "ownerIdentityId", c.fence, c."releasedAt", c."releaseReason",
            t.status::text AS status, t.fence AS "taskFence", t."currentClaimId"::text AS "currentClaimId",
@@ -38,9 +45,10 @@ export async function claimByTokenHash(db: SqlClient, tokenHash: string, lockTas
       JOIN "ComputeService" cs ON cs.id = c."computeServiceId"
       JOIN "Task" t ON t.id = c."taskId"
       JOIN "Scope" s ON s.id = t."scopeId"
-     WHERE c."tokenHash" = ${tokenHash}
-     ${lockTask ? raw('FOR UPDATE OF t') : empty}`;
-  if (row === undefined) return null;
+     WHERE c."tokenHash" = ${tokenHash}`;
+}
+
+export function toClaimWithTask(row: ClaimRow): ClaimWithTask {
   return {
     id: row.id,
     taskId: row.taskId,
