@@ -3,6 +3,7 @@ import { requireKind } from '../principal.js';
 import type { Principal } from '../principal.js';
 import type { Scope } from '../scope.js';
 import type { HotRepositories } from '../state/StateAccess.js';
+import type { LockedTask } from '../tasks/TaskRepository.js';
 import type { ClaimWithTask } from './ClaimRepository.js';
 import { echo } from '../textLimits.js';
 import { hashClaimToken, looksLikeClaimToken } from './claimTokens.js';
@@ -40,6 +41,11 @@ export async function currentClaim(
 ): Promise<CurrentClaim> {
   const claim = await state.claims.byTokenHash(claimTokenHash(actor, claimToken), { lockTask: options.lock });
   return judgeClaim(actor, claim);
+}
+
+/** The row of a current claim's task, as judging the claim under the task's lock found it (the row stays locked). */
+export function lockedTaskOf(claim: CurrentClaim): LockedTask {
+  return { id: claim.taskId, status: 'RUNNING', currentClaimId: claim.claimId, fence: claim.fence };
 }
 
 /** The hash a claim is found by, once the caller may hold claims and the token is well-formed. */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../observability/logger.js';
 import type { ObjectStore } from '../objects/ObjectStore.js';
 import { dagResultKey } from '../objects/objectKeys.js';
-import { currentClaim } from '../claims/claimFence.js';
+import { currentClaim, lockedTaskOf } from '../claims/claimFence.js';
 import { recordEstimateChanges } from '../estimates/EstimateService.js';
 import { badInput, conflict } from '../errors.js';
 import type { Principal } from '../principal.js';
@@ -11,7 +11,7 @@ import type { RestartDecider, RestartDecision } from '../restarts/RestartDecider
 import { formatScope } from '../scope.js';
 import type { StateAccess } from '../state/StateAccess.js';
 import { topologicalOrder } from '../dag/protocolDag.js';
-import { applyStatusChange } from '../tasks/applyStatusChange.js';
+import { applyStatusChangeToLocked } from '../tasks/applyStatusChange.js';
 import type { TaskStatus } from '../tasks/taskStatus.js';
 import type { DagResultRecord } from './DagResultReader.js';
 import { dagResultDocument } from './dagResultDocument.js';
@@ -138,7 +138,8 @@ export class TaskFinisher {
         };
         events.add(claim.taskId, { kind: 'ProtocolDagResultRecorded', dagResultId: id, ok });
         if (ok) {
-          await applyStatusChange(tx, events, [claim.taskId], 'COMPLETE', 'finished');
+          // Its row is locked as the claim was judged: no second lock.
+          await applyStatusChangeToLocked(tx, events, [lockedTaskOf(claim)], [claim.taskId], 'COMPLETE', 'finished');
           if (estimate !== null) await recordEstimateChanges(tx, events, [claim.taskId]);
           return { dagResultId: id, ok, status: 'COMPLETE' as const, restartedBy: null, dagResult };
         }

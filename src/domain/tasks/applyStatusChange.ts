@@ -2,7 +2,7 @@ import { notFound } from '../errors.js';
 import type { TaskEventBatch } from '../events/taskEvents.js';
 import { endingWhenTaskGoesTo } from '../claims/taskAttempts.js';
 import type { AttemptEnding } from '../claims/taskAttempts.js';
-import type { TaskRepository } from './TaskRepository.js';
+import type { LockedTask, TaskRepository } from './TaskRepository.js';
 import { assertTransition, canTransition, cascadingStatuses, hubLeavingStatuses } from './taskStatus.js';
 import type { TaskStatus } from './taskStatus.js';
 
@@ -37,13 +37,29 @@ export async function applyStatusChange(
   reason: string,
   ending: AttemptEnding = endingWhenTaskGoesTo(to),
 ): Promise<StatusChange[]> {
-  const requested = new Set(taskIds);
   const cascades = cascadingStatuses.has(to);
-  const ids = cascades ? await tx.tasks.withDescendants(taskIds) : [...requested];
+  const ids = cascades ? await tx.tasks.withDescendants(taskIds) : [...new Set(taskIds)];
   const rows = await tx.tasks.lock(ids);
   const found = new Set(rows.map((r) => r.id));
-  for (const id of requested) if (!found.has(id)) throw notFound(`task ${id}`);
+  for (const id of taskIds) if (!found.has(id)) throw notFound(`task ${id}`);
+  return applyStatusChangeToLocked(tx, events, rows, taskIds, to, reason, ending);
+}
 
+/**
+ * applyStatusChange on rows the caller has locked already, as they are now (`rows`: the requested
+ * tasks and, for a cascading status, their descendants): a finishing worker's task, locked as its
+ * claim was judged, needs no second lock.
+ */
+export async function applyStatusChangeToLocked(
+  tx: { tasks: Pick<TaskRepository, 'writeStatusChange'> },
+  events: TaskEventBatch,
+  rows: readonly LockedTask[],
+  taskIds: readonly string[],
+  to: TaskStatus,
+  reason: string,
+  ending: AttemptEnding = endingWhenTaskGoesTo(to),
+): Promise<StatusChange[]> {
+  const requested = new Set(taskIds);
   const changing = rows.filter((row) => {
     if (requested.has(row.id)) {
       assertTransition(row.status, to, row.id);
