@@ -1,8 +1,11 @@
 import type { ApiClient } from '../src/client/ApiClient.js';
 import { WorkerApi } from '../src/worker/WorkerApi.js';
 import type { Benchmark, BenchContext, BenchResult, Check } from './support/benchmark.js';
-import { fmtBytes, fmtRatio, fmtSeconds } from './support/benchmark.js';
+import { fmtBytes, fmtCpuMs, fmtRatio, fmtSeconds } from './support/benchmark.js';
 import { claim, registerService } from './support/campaign.js';
+import { openCpuMeter, perOperation } from './support/cpu.js';
+import type { CpuMeter, CpuUse } from './support/cpu.js';
+import { cpuRows, totalMs } from './support/cpuRows.js';
 import { startBenchServer } from './support/server.js';
 import { median, timed } from './support/stats.js';
 
@@ -66,36 +69,44 @@ export const bigNetwork: Benchmark = {
     const { networkTransformations: size, networkRounds: rounds } = ctx.scale;
     const createMs: number[] = [];
     const fetchMs: number[] = [];
+    const createCpu: CpuUse[] = [];
+    const fetchCpu: CpuUse[] = [];
     const checks: Check[] = [];
     let requestBytes = 0;
     let responseBytes = 0;
     const server = await startBenchServer();
+    let meter: CpuMeter | undefined;
     try {
+      const cpuMeter = await openCpuMeter({ pid: server.pid, databases: [server.database.name] });
+      meter = cpuMeter;
       const { client: user } = await server.identity('USER', 'bench-user', ['bench-net-*']);
       const { client: compute } = await server.identity('COMPUTE', 'bench-cluster', ['bench-*-*']);
       const create = async (scope: string) => {
         const input = networkInput(size, `campaign ${scope}`);
         requestBytes = JSON.stringify({ query: createMutation, variables: { scope, input } }).length;
+        const cpuStart = await cpuMeter.mark();
         const { ms, value } = await timed(() =>
           user.request<{ createNetwork: { created: boolean; network: CreatedNetwork } }>(createMutation, { scope, input }),
         );
+        const cpu = await cpuMeter.since(cpuStart);
         const created = value.createNetwork;
         checks.push({
           name: `${scope}: a new network with all ${size} transformations`,
           ok: created.created && created.network.transformations.length === size,
           detail: `${created.network.transformations.length} transformations, created: ${created.created}`,
         });
-        return { ms, network: created.network };
+        return { ms, cpu, network: created.network };
       };
 
       ctx.log(`warm-up: a network of ${size} transformations`);
       await create('bench-net-warmup');
       let measured: CreatedNetwork | undefined;
       for (let round = 1; round <= rounds; round += 1) {
-        const { ms, network } = await create(`bench-net-round${round}`);
+        const { ms, cpu, network } = await create(`bench-net-round${round}`);
         createMs.push(ms);
+        createCpu.push(cpu);
         measured ??= network;
-        ctx.log(`round ${round}: created in ${fmtSeconds(ms)}`);
+        ctx.log(`round ${round}: created in ${fmtSeconds(ms)}, server CPU ${fmtCpuMs(cpu.processMs)}`);
       }
       const network = measured as CreatedNetwork;
 
@@ -127,17 +138,21 @@ export const bigNetwork: Benchmark = {
       ctx.log('fetching every result: warm-up');
       await fetchAll();
       for (let round = 1; round <= rounds; round += 1) {
+        const cpuStart = await cpuMeter.mark();
         const { ms, value: results } = await timed(fetchAll);
+        const cpu = await cpuMeter.since(cpuStart);
         fetchMs.push(ms);
+        fetchCpu.push(cpu);
         const withDeltaF = [...results.values()].filter((doc) => JSON.stringify(doc).includes('"deltaF"')).length;
         checks.push({
           name: `fetch ${round}: one successful result for every transformation`,
           ok: results.size === size && withDeltaF === size,
           detail: `${results.size} transformations with a result, ${withDeltaF} with ΔF`,
         });
-        ctx.log(`round ${round}: fetched ${results.size} results in ${fmtSeconds(ms)}`);
+        ctx.log(`round ${round}: fetched ${results.size} results in ${fmtSeconds(ms)}, server CPU ${fmtCpuMs(cpu.processMs)}`);
       }
     } finally {
+      await meter?.close();
       await server.stop();
     }
 
@@ -151,6 +166,8 @@ export const bigNetwork: Benchmark = {
           `Each round submits a new network in a new scope; a warm-up network first; ${rounds} round(s), median.`,
         'Between the two, untimed: one task per transformation is created, actioned, claimed, given a unit result and finished through the API, so every transformation has a successful ProtocolDAGResult.',
         `Fetch: what a user's script does with the API — \`tasks(filter: {networkKey, status: COMPLETE}, first: 1000)\` page by page, each task with its transformation and its successful result document (${fmtBytes(responseBytes)} in all). A warm-up fetch first; ${rounds} round(s), median.`,
+        "CPU per create and per fetch of all results, from /proc between marks taken just outside each timed request or fetch (bench/support/cpu.ts): the server process, its database's PostgreSQL backends, all PostgreSQL processes, and the benchmark process (the client: serializing the request, parsing the answer). " +
+          `The row "CPU per transformation" divides the total of server, backends and client by the ${size.toLocaleString('en-US')} transformations.`,
       ],
       rows: [
         {
@@ -171,6 +188,14 @@ export const bigNetwork: Benchmark = {
           anchor: '71 min reported for the Python predecessor (not measured here)',
           ratio: `${Math.round(predecessorMs / (create + fetch)).toLocaleString('en-US')}× less time`,
         },
+        ...cpuRows(`per create (${size.toLocaleString('en-US')} transformations)`, createCpu),
+        ...cpuRows('per fetch of all results', fetchCpu),
+        {
+          metric: 'CPU per transformation (server + backends + client): create / fetch',
+          dagkeeper: `${fmtCpuMs(median(createCpu.map(totalMs)) / size)} / ${fmtCpuMs(median(fetchCpu.map(totalMs)) / size)}`,
+          anchor: '',
+          ratio: '',
+        },
       ],
       verdicts: [
         {
@@ -181,7 +206,17 @@ export const bigNetwork: Benchmark = {
         { target: 'fetch < 5 s', pass: fetch < fetchTarget, detail: fmtSeconds(fetch) },
       ],
       checks,
-      raw: { transformations: size, requestBytes, responseBytes, createMs, fetchMs },
+      raw: {
+        transformations: size,
+        requestBytes,
+        responseBytes,
+        createMs,
+        fetchMs,
+        createCpu,
+        fetchCpu,
+        createCpuPerTransformation: createCpu.map((u) => perOperation(u, size)),
+        fetchCpuPerTransformation: fetchCpu.map((u) => perOperation(u, size)),
+      },
       notes: size < 2_000 ? [`This run used ${size} transformations; the targets are for 2,000.`] : [],
     };
   },

@@ -3,7 +3,7 @@ import { lockClaimableTasks } from '../src/storage/state/sql/claimTasks.js';
 import { sampleClaimableHubs } from '../src/storage/state/sql/sampleHubs.js';
 import type { StateTx } from '../src/storage/state/openStateStore.js';
 import type { Benchmark, BenchContext, BenchResult, Check } from './support/benchmark.js';
-import { fmtMs, fmtRatio } from './support/benchmark.js';
+import { fmtCpuMs, fmtMs, fmtRatio } from './support/benchmark.js';
 import {
   claim,
   countTasks,
@@ -15,6 +15,9 @@ import {
   tasksClaimedTwice,
   withDatabase,
 } from './support/campaign.js';
+import { openCpuMeter, perOperation } from './support/cpu.js';
+import type { CpuMeter, CpuUse } from './support/cpu.js';
+import { cpuRows } from './support/cpuRows.js';
 import { startBenchServer } from './support/server.js';
 import { nowMs, summarize } from './support/stats.js';
 import type { LatencySummary } from './support/stats.js';
@@ -43,6 +46,8 @@ interface Plan {
 interface SizePoint {
   waiting: number;
   latency: LatencySummary;
+  /** CPU per measured claim at this size. */
+  cpuPerClaim: CpuUse;
   plans: Plan[];
 }
 
@@ -58,7 +63,9 @@ export const claimScaling: Benchmark = {
     const checks: Check[] = [];
     const server = await startBenchServer();
     const heartbeats: NodeJS.Timeout[] = [];
+    let meter: CpuMeter | undefined;
     try {
+      meter = await openCpuMeter({ pid: server.pid, databases: [server.database.name] });
       const { client: user } = await server.identity('USER', 'bench-user', ['bench-scaling-run']);
       const { client: compute } = await server.identity('COMPUTE', 'bench-cluster', ['bench-*-*']);
       await createNetwork(user, 'bench-scaling-run', 'claim scaling', [{ name: transformationName, protocol, settings: {} }]);
@@ -82,6 +89,7 @@ export const claimScaling: Benchmark = {
         for (let i = 0; i < warmUpClaims && nowMs() < warmUpUntil; i += 1) await claim(compute, serviceId, [protocol]);
         // A slow size gets fewer claims rather than a run that takes hours.
         const latencies: number[] = [];
+        const cpuStart = await meter.mark();
         const measureUntil = nowMs() + budgetMs;
         for (let i = 0; i < claims && (i < minimumClaims || nowMs() < measureUntil); i += 1) {
           const started = nowMs();
@@ -89,6 +97,7 @@ export const claimScaling: Benchmark = {
           latencies.push(nowMs() - started);
           if (got.length !== 1) throw new Error(`a claim at ${size} waiting tasks returned ${got.length} tasks`);
         }
+        const cpuPerClaim = perOperation(await meter.since(cpuStart), latencies.length);
         const plans = [
           await explain(server.database.url, 'sampleClaimableHubs', (tx) =>
             sampleClaimableHubs(
@@ -99,9 +108,9 @@ export const claimScaling: Benchmark = {
           ),
           await explain(server.database.url, 'lockClaimableTasks', (tx) => lockClaimableTasks(tx, hubId, [protocol], 1)),
         ];
-        points.push({ waiting: size, latency: summarize(latencies), plans });
+        points.push({ waiting: size, latency: summarize(latencies), cpuPerClaim, plans });
         ctx.log(
-          `${size.toLocaleString('en-US')} waiting: p50 ${fmtMs(points.at(-1)!.latency.p50)}, lock query ${plans[1]!.executionMs.toFixed(2)} ms`,
+          `${size.toLocaleString('en-US')} waiting: p50 ${fmtMs(points.at(-1)!.latency.p50)}, lock query ${plans[1]!.executionMs.toFixed(2)} ms, server CPU ${fmtCpuMs(cpuPerClaim.processMs)} per claim`,
         );
       }
       const doubled = await tasksClaimedTwice(server.database.url);
@@ -113,6 +122,7 @@ export const claimScaling: Benchmark = {
       });
     } finally {
       for (const timer of heartbeats) clearInterval(timer);
+      await meter?.close();
       await server.stop();
     }
 
@@ -141,6 +151,9 @@ export const claimScaling: Benchmark = {
           `or as many as fit in ${ctx.scale.scalingSecondsPerSize} s (at least ${minimumClaims}); the raw numbers give each size's count.`,
         'At each size the two queries of a claim, taken from `src/storage/state/sql/claimTasks.ts` itself, are run under `EXPLAIN (ANALYZE, BUFFERS)` in a transaction that is rolled back: ' +
           '`sampleClaimableHubs` (a draw of hubs with work, part of the check-in) and `lockClaimableTasks` (`FOR UPDATE SKIP LOCKED`).',
+        "CPU per claim at each size, from /proc between the first and the last measured claim of that size, divided by its claims (bench/support/cpu.ts): the server process, its database's PostgreSQL backends, all PostgreSQL processes, and the benchmark process sending the claims. " +
+          "The window also holds the heartbeats (one per service every 4 s) of this size's claimer and the earlier sizes' services, a few requests against dozens of claims a second. " +
+          `The CPU rows at ${last.waiting.toLocaleString('en-US')} waiting set the largest size beside the smallest; the rows "CPU per claim at … waiting" give every size.`,
       ],
       rows: [
         {
@@ -154,6 +167,16 @@ export const claimScaling: Benchmark = {
           dagkeeper: `${fmtMs(p.latency.p50)} / ${fmtMs(p.latency.p99)}`,
           anchor: fmtMs(first.latency.p50),
           ratio: fmtRatio(p.latency.p50 / first.latency.p50),
+        })),
+        ...cpuRows(`per claim at ${last.waiting.toLocaleString('en-US')} waiting`, [last.cpuPerClaim], {
+          rounds: [first.cpuPerClaim],
+          per: `per claim at ${first.waiting.toLocaleString('en-US')}`,
+        }),
+        ...points.map((p) => ({
+          metric: `CPU per claim at ${p.waiting.toLocaleString('en-US')} waiting: server / its backends / all PostgreSQL`,
+          dagkeeper: `${fmtCpuMs(p.cpuPerClaim.processMs)} / ${fmtCpuMs(p.cpuPerClaim.backendsMs)} / ${fmtCpuMs(p.cpuPerClaim.postgresMs)}`,
+          anchor: fmtCpuMs(first.cpuPerClaim.processMs),
+          ratio: `${fmtRatio(p.cpuPerClaim.processMs / first.cpuPerClaim.processMs)} (server)`,
         })),
         ...points.map((p) => ({
           metric: `plans at ${p.waiting.toLocaleString('en-US')}`,

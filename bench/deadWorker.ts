@@ -1,6 +1,9 @@
 import type { Benchmark, BenchContext, BenchResult, Check } from './support/benchmark.js';
-import { fmtRatio, fmtSeconds } from './support/benchmark.js';
+import { fmtCpuMs, fmtRatio, fmtSeconds } from './support/benchmark.js';
 import { createNetwork } from './support/campaign.js';
+import { openCpuMeter } from './support/cpu.js';
+import type { CpuMeter, CpuUse } from './support/cpu.js';
+import { cpuRows } from './support/cpuRows.js';
 import { startBenchServer } from './support/server.js';
 import { median, nowMs } from './support/stats.js';
 import { startWorker } from './support/workers.js';
@@ -23,6 +26,8 @@ interface Round {
   busyWorkerExpired: boolean;
   busyWorkerKeptTask: boolean;
   busyWorkerHeartbeatSeconds: unknown;
+  /** CPU from just before the SIGKILL until the second worker's "unit started". */
+  cpu: CpuUse;
 }
 
 export const deadWorker: Benchmark = {
@@ -35,7 +40,8 @@ export const deadWorker: Benchmark = {
       rounds.push(await measureRound(ctx, round));
       const r = rounds.at(-1) as Round;
       ctx.log(
-        `round ${round}: SIGKILL → next unit running ${fmtSeconds(r.killToNextUnitMs)} (claimed again after ${fmtSeconds(r.killToReclaimedMs)}); busy worker expired: ${r.busyWorkerExpired}`,
+        `round ${round}: SIGKILL → next unit running ${fmtSeconds(r.killToNextUnitMs)} (claimed again after ${fmtSeconds(r.killToReclaimedMs)}); ` +
+          `server CPU ${fmtCpuMs(r.cpu.processMs)}; busy worker expired: ${r.busyWorkerExpired}`,
       );
     }
     const time = median(rounds.map((r) => r.killToNextUnitMs));
@@ -54,6 +60,8 @@ export const deadWorker: Benchmark = {
           "B's \"resuming task\" line says when it had claimed the task: a claim first expires silent services, so B's poll, or the server's sweeper (every 5 s), requeues A's task and B claims it in the same moment.",
         "The expiry counts from A's last heartbeat, which came up to 5 s before the kill, so the time can be shorter than the expiry; detection adds up to B's 2 s poll. " +
           "Afterwards C's compute service must not be expired and its task must still be RUNNING under its claim. A fresh server and database per round.",
+        "CPU per round, from /proc between a mark just before the SIGKILL and one when B's unit has started (bench/support/cpu.ts): the server process, its database's PostgreSQL backends, all PostgreSQL processes, and the benchmark process (which only reads the workers' log lines). " +
+          "Most of it is the wait for the expiry — B's and C's heartbeats, B's polls, the sweeper — so it grows with the time, and the requeue and the claim are a small part; the workers' own CPU and C's busy unit are not counted.",
       ],
       rows: [
         {
@@ -75,6 +83,10 @@ export const deadWorker: Benchmark = {
           ratio: `alchemiscale's expiry alone is ${Math.round(1_800_000 / time)}× longer`,
         },
         { metric: 'false expiries of the busy worker', dagkeeper: String(falseExpiries), anchor: '', ratio: '' },
+        ...cpuRows(
+          'per round (SIGKILL → next unit running)',
+          rounds.map((r) => r.cpu),
+        ),
       ],
       verdicts: [
         {
@@ -97,7 +109,9 @@ export const deadWorker: Benchmark = {
 async function measureRound(ctx: BenchContext, round: number): Promise<Round> {
   const server = await startBenchServer();
   const workers: BenchWorker[] = [];
+  let meter: CpuMeter | undefined;
   try {
+    meter = await openCpuMeter({ pid: server.pid, databases: [server.database.name] });
     const { client: user } = await server.identity('USER', 'bench-user', ['bench-dead-run']);
     const compute = await server.identity('COMPUTE', 'bench-cluster', ['bench-*-*']);
     const { networkKey, transformationKeys } = await createNetwork(user, 'bench-dead-run', 'dead worker', [
@@ -145,12 +159,14 @@ async function measureRound(ctx: BenchContext, round: number): Promise<Round> {
     await workerB.waitFor((l) => l.msg === 'compute service registered');
     ctx.log(`round ${round}: three workers up; SIGKILL to worker A`);
 
+    const cpuStart = await meter.mark();
     const killedAt = nowMs();
     await workerA.stop('SIGKILL');
     const resumed: LogLine = await workerB.waitFor(
       (l) => l.msg === 'unit started' && l.taskId === deadTask && l.unitKey === 'simulate',
       180_000,
     );
+    const cpu = await meter.since(cpuStart);
     const reclaimed = await workerB.waitFor((l) => l.msg === 'resuming task' && l.taskId === deadTask);
 
     const { computeServices } = await compute.client.request<{ computeServices: Array<{ id: string; expiredAt: string | null }> }>(
@@ -171,9 +187,11 @@ async function measureRound(ctx: BenchContext, round: number): Promise<Round> {
       busyWorkerExpired: busyService?.expiredAt !== null,
       busyWorkerKeptTask: task.status === 'RUNNING' && !lostClaim,
       busyWorkerHeartbeatSeconds: busyRegistered.heartbeatSeconds,
+      cpu,
     };
   } finally {
     for (const worker of workers) await worker.stop('SIGKILL');
+    await meter?.close();
     await server.stop();
   }
 }

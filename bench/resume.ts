@@ -1,7 +1,10 @@
 import type { ApiClient } from '../src/client/ApiClient.js';
 import type { Benchmark, BenchContext, BenchResult, Check } from './support/benchmark.js';
-import { fmtMs, fmtRatio } from './support/benchmark.js';
+import { fmtCpuMs, fmtMs, fmtRatio } from './support/benchmark.js';
 import { createNetwork } from './support/campaign.js';
+import { openCpuMeter } from './support/cpu.js';
+import type { CpuMeter, CpuUse } from './support/cpu.js';
+import { cpuRows } from './support/cpuRows.js';
 import { startBenchServer } from './support/server.js';
 import { median, nowMs } from './support/stats.js';
 import { startWorker, unitsShipped, unitsStarted } from './support/workers.js';
@@ -18,6 +21,8 @@ interface RunTimes {
   /** From the worker's "starting/resuming task" log line to its "finished task" line. */
   taskMs: number;
   unitsExecuted: number;
+  /** CPU from just before the worker starts until it has exited. */
+  cpu: CpuUse;
 }
 
 interface Round {
@@ -50,7 +55,10 @@ export const resume: Benchmark = {
     const checks: Check[] = [];
     const server = await startBenchServer();
     const workers: BenchWorker[] = [];
+    let meter: CpuMeter | undefined;
     try {
+      const cpuMeter = await openCpuMeter({ pid: server.pid, databases: [server.database.name] });
+      meter = cpuMeter;
       const { client: user } = await server.identity('USER', 'bench-user', ['bench-resume-run']);
       const compute = await server.identity('COMPUTE', 'bench-worker', ['bench-*-*']);
       const { networkKey, transformationKeys } = await createNetwork(user, 'bench-resume-run', 'resume', [
@@ -68,10 +76,12 @@ export const resume: Benchmark = {
         return id;
       };
       const runToEnd = async (taskId: string): Promise<RunTimes> => {
+        const cpuStart = await cpuMeter.mark();
         const worker = startWorker(server.url, compute.token, workerArgs);
         workers.push(worker);
         const code = await worker.exited;
         const wallMs = nowMs() - worker.startedAt;
+        const cpu = await cpuMeter.since(cpuStart);
         const begun = worker.logs().find((l) => l.msg === 'starting task' || l.msg === 'resuming task');
         const finished = worker.logs().find((l) => l.msg === 'finished task');
         if (code !== 0 || begun === undefined || finished === undefined || begun.taskId !== taskId) {
@@ -83,6 +93,7 @@ export const resume: Benchmark = {
           wallMs,
           taskMs: Date.parse(String(finished.time)) - Date.parse(String(begun.time)),
           unitsExecuted: unitsStarted(worker).length,
+          cpu,
         };
       };
 
@@ -106,11 +117,13 @@ export const resume: Benchmark = {
         });
         results.push({ full, resumed: { ...resumer, done: okBefore.size } });
         ctx.log(
-          `round ${round}: full ${fmtMs(full.wallMs)} (${full.unitsExecuted} units), resumed ${fmtMs(resumer.wallMs)} (${resumer.unitsExecuted} units, ${okBefore.size} done)`,
+          `round ${round}: full ${fmtMs(full.wallMs)} (${full.unitsExecuted} units, server CPU ${fmtCpuMs(full.cpu.processMs)}), ` +
+            `resumed ${fmtMs(resumer.wallMs)} (${resumer.unitsExecuted} units, ${okBefore.size} done, server CPU ${fmtCpuMs(resumer.cpu.processMs)})`,
         );
       }
     } finally {
       for (const worker of workers) await worker.stop('SIGKILL');
+      await meter?.close();
       await server.stop();
     }
 
@@ -120,6 +133,10 @@ export const resume: Benchmark = {
     const resumedTask = median(results.map((r) => r.resumed.taskMs));
     const done = median(results.map((r) => r.resumed.done));
     const executed = median(results.map((r) => r.resumed.unitsExecuted));
+    const perUnit = (run: (r: Round) => RunTimes, field: keyof CpuUse) =>
+      median(results.map((r) => run(r).cpu[field] / run(r).unitsExecuted));
+    const resumedPerUnit = (field: keyof CpuUse) => perUnit((r) => r.resumed, field);
+    const fullPerUnit = (field: keyof CpuUse) => perUnit((r) => r.full, field);
     return {
       anchor: `a fresh worker running all ${n} units of the same DAG`,
       howMeasured: [
@@ -128,6 +145,9 @@ export const resume: Benchmark = {
           "at once with its finished units kept (the expiry path is benchmark 7). A fresh worker then claims the task, downloads the last finished unit's files and runs the rest.",
         `Anchor: a fresh worker running a new task of the same DAG from the start. Wall time is the worker process from start to exit (one task, \`--max-tasks 1\`); task time is from its "starting/resuming task" log line to "finished task". ` +
           `${rounds} round(s) after a warm-up task; medians.`,
+        "CPU per task run, from /proc between a mark just before the worker process starts and one just after it exits (bench/support/cpu.ts): the server process (the worker's registration, claim, downloads of the finished unit's files, unit results and finish), " +
+          "its database's PostgreSQL backends, all PostgreSQL processes, and the benchmark process (which only reads the worker's log lines). The worker's own CPU and its units' are not counted. " +
+          "The resumed run is the fresh worker's only, not the killed worker's part; the anchor is a full run. Per unit run: each divided by the units it ran.",
       ],
       rows: [
         {
@@ -142,6 +162,17 @@ export const resume: Benchmark = {
           dagkeeper: `${executed} (${done} of ${n} done before)`,
           anchor: String(median(results.map((r) => r.full.unitsExecuted))),
           ratio: fmtRatio(executed / n),
+        },
+        ...cpuRows(
+          'per task run',
+          results.map((r) => r.resumed.cpu),
+          { rounds: results.map((r) => r.full.cpu), per: 'per full run' },
+        ),
+        {
+          metric: 'CPU per unit run: server / its backends',
+          dagkeeper: `${fmtCpuMs(resumedPerUnit('processMs'))} / ${fmtCpuMs(resumedPerUnit('backendsMs'))}`,
+          anchor: `${fmtCpuMs(fullPerUnit('processMs'))} / ${fmtCpuMs(fullPerUnit('backendsMs'))}`,
+          ratio: `${fmtRatio(resumedPerUnit('processMs') / fullPerUnit('processMs'))} (server)`,
         },
       ],
       verdicts: [
