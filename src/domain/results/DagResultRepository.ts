@@ -1,4 +1,6 @@
 import type { RepeatEstimate } from '../estimates/combineRepeats.js';
+import type { NewTaskEvent } from '../events/TaskEventOutbox.js';
+import type { StatusWrite } from '../tasks/TaskRepository.js';
 import type { Estimate } from '../estimates/reportedEstimate.js';
 import type { DagResultRecord } from './DagResultReader.js';
 import type { ResultFileRef, UnitResultRef } from './dagResultDocument.js';
@@ -39,6 +41,11 @@ export interface FinishingFacts {
 /** ProtocolDAGResults: any number of failed ones per task, at most one successful. */
 export interface DagResultRepository {
   create(result: NewDagResult): Promise<void>;
+  /**
+   * `create`, the status change and the transaction's events in one statement: its last before the
+   * commit (events are appended last: TaskEventOutbox). The status change is applyStatusChange's plan.
+   */
+  createWithStatusChange(result: NewDagResult, write: StatusWrite, events: readonly NewTaskEvent[]): Promise<void>;
   /** The tasks' results, oldest first. */
   ofTasks(taskIds: readonly string[]): Promise<DagResultRecord[]>;
   byId(id: string): Promise<DagResultRecord | null>;

@@ -11,9 +11,10 @@ import type { RestartDecider, RestartDecision } from '../restarts/RestartDecider
 import { formatScope } from '../scope.js';
 import type { StateAccess } from '../state/StateAccess.js';
 import { topologicalOrder } from '../dag/protocolDag.js';
-import { applyStatusChangeToLocked } from '../tasks/applyStatusChange.js';
+import { applyStatusChangeToLocked, planStatusChange, reportStatusChanges } from '../tasks/applyStatusChange.js';
 import type { TaskStatus } from '../tasks/taskStatus.js';
 import type { DagResultRecord } from './DagResultReader.js';
+import type { NewDagResult } from './DagResultRepository.js';
 import { dagResultDocument } from './dagResultDocument.js';
 import { documentText, placeDocument, readPlacedJson } from './placedText.js';
 
@@ -113,7 +114,7 @@ export class TaskFinisher {
         const { estimate } = document;
         const placed = await placeDocument(this.objects, dagResultKey(formatScope(claim.scope), claim.taskId, id), documentText(document));
         const createdAt = new Date();
-        await tx.dagResults.create({
+        const row: NewDagResult = {
           id,
           taskId: claim.taskId,
           ok,
@@ -122,7 +123,7 @@ export class TaskFinisher {
           computeServiceId: claim.computeServiceId,
           estimate,
           createdAt,
-        });
+        };
         const dagResult: DagResultRecord = {
           id,
           taskId: claim.taskId,
@@ -136,12 +137,23 @@ export class TaskFinisher {
           estimate,
           seed: facts.seed,
         };
+        const complete = { dagResultId: id, ok, status: 'COMPLETE' as const, restartedBy: null, dagResult };
+        // The task's row is locked as the claim was judged: its status changes without a second lock.
+        const locked = [lockedTaskOf(claim)];
+        if (ok && estimate === null) {
+          // Most finishes: the row, the status change and the events in one statement, the last one.
+          const { changes, write } = planStatusChange(locked, [claim.taskId], 'COMPLETE', 'finished');
+          events.add(claim.taskId, { kind: 'ProtocolDagResultRecorded', dagResultId: id, ok });
+          reportStatusChanges(events, changes, 'finished');
+          await tx.dagResults.createWithStatusChange(row, write!, events.take());
+          return complete;
+        }
+        await tx.dagResults.create(row);
         events.add(claim.taskId, { kind: 'ProtocolDagResultRecorded', dagResultId: id, ok });
         if (ok) {
-          // Its row is locked as the claim was judged: no second lock.
-          await applyStatusChangeToLocked(tx, events, [lockedTaskOf(claim)], [claim.taskId], 'COMPLETE', 'finished');
-          if (estimate !== null) await recordEstimateChanges(tx, events, [claim.taskId]);
-          return { dagResultId: id, ok, status: 'COMPLETE' as const, restartedBy: null, dagResult };
+          await applyStatusChangeToLocked(tx, events, locked, [claim.taskId], 'COMPLETE', 'finished');
+          await recordEstimateChanges(tx, events, [claim.taskId]);
+          return complete;
         }
         // Not ok means failures in this attempt, which were matched (else FailuresChanged above).
         const failed = await failTask(tx, events, matched!.decision, 'finished with failure');

@@ -2,7 +2,7 @@ import { notFound } from '../errors.js';
 import type { TaskEventBatch } from '../events/taskEvents.js';
 import { endingWhenTaskGoesTo } from '../claims/taskAttempts.js';
 import type { AttemptEnding } from '../claims/taskAttempts.js';
-import type { LockedTask, TaskRepository } from './TaskRepository.js';
+import type { LockedTask, StatusWrite, TaskRepository } from './TaskRepository.js';
 import { assertTransition, canTransition, cascadingStatuses, hubLeavingStatuses } from './taskStatus.js';
 import type { TaskStatus } from './taskStatus.js';
 
@@ -59,6 +59,24 @@ export async function applyStatusChangeToLocked(
   reason: string,
   ending: AttemptEnding = endingWhenTaskGoesTo(to),
 ): Promise<StatusChange[]> {
+  const { changes, write } = planStatusChange(rows, taskIds, to, reason, ending);
+  if (write !== null) await tx.tasks.writeStatusChange(write);
+  reportStatusChanges(events, changes, reason);
+  return changes;
+}
+
+/**
+ * What a status change of locked rows changes and writes, as the rules decide (nothing written yet):
+ * for a caller that writes it in one statement with its own writes (TaskFinisher), which then reports
+ * the changes with reportStatusChanges in the same transaction. An illegal change of a requested task throws.
+ */
+export function planStatusChange(
+  rows: readonly LockedTask[],
+  taskIds: readonly string[],
+  to: TaskStatus,
+  reason: string,
+  ending: AttemptEnding = endingWhenTaskGoesTo(to),
+): { changes: StatusChange[]; write: StatusWrite | null } {
   const requested = new Set(taskIds);
   const changing = rows.filter((row) => {
     if (requested.has(row.id)) {
@@ -67,16 +85,20 @@ export async function applyStatusChangeToLocked(
     }
     return canTransition(row.status, to) && row.status !== to;
   });
-  if (changing.length === 0) return [];
-
+  if (changing.length === 0) return { changes: [], write: null };
   const claimIds = changing.flatMap((r) => (r.currentClaimId === null ? [] : [r.currentClaimId]));
-  await tx.tasks.writeStatusChange({
-    taskIds: changing.map((r) => r.id),
-    to,
-    release: { claimIds, reason, ending, at: new Date() },
-    leaveHubs: hubLeavingStatuses.has(to),
-  });
-  const changes = changing.map((r) => ({ taskId: r.id, from: r.status, to }));
-  for (const change of changes) events.add(change.taskId, { kind: 'TaskStatusChanged', from: change.from, to, reason });
-  return changes;
+  return {
+    changes: changing.map((r) => ({ taskId: r.id, from: r.status, to })),
+    write: {
+      taskIds: changing.map((r) => r.id),
+      to,
+      release: { claimIds, reason, ending, at: new Date() },
+      leaveHubs: hubLeavingStatuses.has(to),
+    },
+  };
+}
+
+/** Each change as a TaskStatusChanged event of the transaction that writes it. */
+export function reportStatusChanges(events: TaskEventBatch, changes: readonly StatusChange[], reason: string): void {
+  for (const change of changes) events.add(change.taskId, { kind: 'TaskStatusChanged', from: change.from, to: change.to, reason });
 }

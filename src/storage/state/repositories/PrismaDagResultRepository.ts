@@ -5,7 +5,9 @@ import type {
   NewDagResult,
   TransformationRepeat,
 } from '../../../domain/results/DagResultRepository.js';
-import { repeatsOfTransformations } from '../sql/dagResults.js';
+import type { NewTaskEvent } from '../../../domain/events/TaskEventOutbox.js';
+import type { StatusWrite } from '../../../domain/tasks/TaskRepository.js';
+import { insertDagResultWithStatusChange, repeatsOfTransformations } from '../sql/dagResults.js';
 import { finishingFacts } from '../sql/finishingFacts.js';
 import type { StateClient } from './stateClient.js';
 
@@ -40,6 +42,10 @@ export class PrismaDagResultRepository implements DagResultRepository {
         estimateUnit: estimate?.unit ?? null,
       },
     });
+  }
+
+  createWithStatusChange(result: NewDagResult, write: StatusWrite, events: readonly NewTaskEvent[]): Promise<void> {
+    return insertDagResultWithStatusChange(this.db, result, write, events);
   }
 
   repeatsOf(transformationIds: readonly string[]): Promise<TransformationRepeat[]> {

@@ -4,7 +4,7 @@ import type { SqlClient } from '../directSql.js';
 import { directTransaction } from '../directTransaction.js';
 import type { StateDb } from '../openStateStore.js';
 import { claimByTokenHash } from '../sql/claimByToken.js';
-import { insertDagResult, repeatsOfTransformations } from '../sql/dagResults.js';
+import { insertDagResult, insertDagResultWithStatusChange, repeatsOfTransformations } from '../sql/dagResults.js';
 import { dagOfTask } from '../sql/dagUnits.js';
 import { finishingFacts } from '../sql/finishingFacts.js';
 import { lockTransformations } from '../sql/lockTransformations.js';
@@ -70,6 +70,7 @@ function hotRepositoriesOn(db: SqlClient): HotRepositories {
     },
     dagResults: {
       create: (result) => insertDagResult(db, result),
+      createWithStatusChange: (result, write, events) => insertDagResultWithStatusChange(db, result, write, events),
       repeatsOf: (transformationIds) => repeatsOfTransformations(db, transformationIds),
       finishingFacts: (taskId) => finishingFacts(db, taskId),
     },

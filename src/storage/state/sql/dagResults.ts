@@ -1,12 +1,40 @@
+import type { NewTaskEvent } from '../../../domain/events/TaskEventOutbox.js';
 import type { NewDagResult, TransformationRepeat } from '../../../domain/results/DagResultRepository.js';
+import type { StatusWrite } from '../../../domain/tasks/TaskRepository.js';
 import { sqlRows } from '../directSql.js';
 import type { SqlClient } from '../directSql.js';
+import { sql } from '../sqlStatement.js';
+import type { Sql } from '../sqlStatement.js';
+import { appendEventsCte, eventsSource, notifyListeners } from './taskEvents.js';
+import { statusWriteCtes } from './taskStatusWrites.js';
 
 /** ProtocolDAGResults: the row a finish writes, and the repeats an estimate combines. */
 
-export async function insertDagResult(db: SqlClient, { estimate, ...result }: NewDagResult): Promise<void> {
-  // successfulTaskId is unique: it allows many failed results per task but one successful one.
+export async function insertDagResult(db: SqlClient, result: NewDagResult): Promise<void> {
+  await sqlRows(db)`${dagResultInsert(result)}`;
+}
+
+/**
+ * A finish's writes in one statement, its last before COMMIT: the result row, the status change
+ * (statusWriteCtes) and the events (appended under the outbox's lock, held to the commit: taskEvents.ts).
+ */
+export async function insertDagResultWithStatusChange(
+  db: SqlClient,
+  result: NewDagResult,
+  write: StatusWrite,
+  events: readonly NewTaskEvent[],
+): Promise<void> {
   await sqlRows(db)`
+    WITH recorded AS (${dagResultInsert(result)} RETURNING id),
+    ${statusWriteCtes(write)},
+    ${appendEventsCte(eventsSource(events))}
+    SELECT (SELECT count(*) FROM recorded)::int AS recorded, (SELECT count(*) FROM changed)::int AS changed,
+           (SELECT count(*) FROM appended)::int AS appended FROM ${notifyListeners}`;
+}
+
+function dagResultInsert({ estimate, ...result }: NewDagResult): Sql {
+  // successfulTaskId is unique: it allows many failed results per task but one successful one.
+  return sql`
     INSERT INTO "ProtocolDagResult" (id, "taskId", ok, "successfulTaskId", "objectKey", document, sha256, size, "claimId", "computeServiceId",
                                      exception, traceback, "estimateValue", "estimateUncertainty", "estimateUnit", "createdAt")
     VALUES (${result.id}::uuid, ${result.taskId}::uuid, ${result.ok}, ${result.ok ? result.taskId : null}::uuid, ${result.objectKey}, ${result.document},

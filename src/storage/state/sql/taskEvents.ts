@@ -48,10 +48,16 @@ export const notifyListeners = sql`(SELECT pg_notify(${taskEventsChannel}, '')) 
  */
 export async function appendTaskEvents(tx: SqlClient, events: readonly NewTaskEvent[]): Promise<void> {
   if (events.length === 0) return;
-  const source = sql`
+  await sqlRows(
+    tx,
+  )`WITH ${appendEventsCte(eventsSource(events))} SELECT (SELECT count(*) FROM appended)::int AS appended FROM ${notifyListeners}`;
+}
+
+/** The events as appendEventsCte's source rows, in the given order. */
+export function eventsSource(events: readonly NewTaskEvent[]): Sql {
+  return sql`
     SELECT * FROM unnest(${events.map((e) => e.kind)}::text[], ${events.map((e) => e.taskId)}::uuid[],
                          ${events.map((e) => JSON.stringify(e.payload))}::jsonb[]) WITH ORDINALITY AS u(kind, task_id, payload, n)`;
-  await sqlRows(tx)`WITH ${appendEventsCte(source)} SELECT (SELECT count(*) FROM appended)::int AS appended FROM ${notifyListeners}`;
 }
 
 /** Events after `afterId` in id order, optionally only one task's. */

@@ -1,6 +1,8 @@
 import type { StatusWrite } from '../../../domain/tasks/TaskRepository.js';
 import { sqlRows } from '../directSql.js';
 import type { SqlClient } from '../directSql.js';
+import { sql } from '../sqlStatement.js';
+import type { Sql } from '../sqlStatement.js';
 
 /**
  * The writes of a status change as applyStatusChange (the state machine) decides them, in one
@@ -12,9 +14,17 @@ import type { SqlClient } from '../directSql.js';
  */
 export async function writeStatusChange(db: SqlClient, write: StatusWrite): Promise<void> {
   if (write.taskIds.length === 0) return;
-  const { release } = write;
   await sqlRows(db)`
-    WITH released AS (
+    WITH ${statusWriteCtes(write)}
+    SELECT (SELECT count(*) FROM released)::int AS released, (SELECT count(*) FROM changed)::int AS changed,
+           (SELECT count(*) FROM unhubbed)::int AS unhubbed`;
+}
+
+/** writeStatusChange's writes as the common table expressions `released`, `changed` and `unhubbed`, for a statement that writes more. */
+export function statusWriteCtes(write: StatusWrite): Sql {
+  const { release } = write;
+  return sql`
+    released AS (
       UPDATE "Claim" SET "releasedAt" = ${release.at}::timestamp(3), "releaseReason" = ${release.reason},
                          ending = ${release.ending}::"AttemptEnding"
        WHERE id = ANY(${[...release.claimIds]}::uuid[]) AND "releasedAt" IS NULL
@@ -26,9 +36,7 @@ export async function writeStatusChange(db: SqlClient, write: StatusWrite): Prom
       RETURNING 1),
     unhubbed AS (
       DELETE FROM "TaskAction" WHERE ${write.leaveHubs}::boolean AND "taskId" = ANY(${[...write.taskIds]}::uuid[])
-      RETURNING 1)
-    SELECT (SELECT count(*) FROM released)::int AS released, (SELECT count(*) FROM changed)::int AS changed,
-           (SELECT count(*) FROM unhubbed)::int AS unhubbed`;
+      RETURNING 1)`;
 }
 
 /** Takes the tasks off every hub. */
