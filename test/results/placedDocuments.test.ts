@@ -1,9 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { Principal } from '../../src/domain/principal.js';
 import { inlineTextMaxBytes } from '../../src/domain/results/placedText.js';
 import { createNetwork, okResult } from '../support/fixtures.js';
-import { startDomain } from '../support/domainHarness.js';
-import type { DomainHarness } from '../support/domainHarness.js';
+import { useWorkerDomain } from '../support/workerDomain.js';
 
 const twoUnits = {
   name: 'two',
@@ -16,27 +14,13 @@ const twoUnits = {
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 describe('where result documents and logs are kept (real PostgreSQL + s3rver)', () => {
-  let h: DomainHarness;
-  let user: Principal;
-  let worker: Principal;
-  let serviceId: string;
-
-  beforeAll(async () => {
-    h = await startDomain();
-    user = await h.user('alice');
-    worker = await h.compute('worker');
-    serviceId = (await h.services.compute.register(worker, 'w')).id;
-  });
-  afterAll(async () => {
-    await h.services.patternMatcher.close();
-    await h.close();
-  });
+  const d = useWorkerDomain();
 
   async function claimedTask(protocol: string) {
-    const net = await createNetwork(h.services, user, { name: protocol, protocol });
-    const [task] = await h.services.tasks.create(user, net.transformations[0]!.scopedKey, 1, { dag: twoUnits });
-    await h.services.tasks.action(user, net.network.scopedKey, [task!.id]);
-    const [claim] = await h.services.claims.claim(worker, serviceId, 1, [protocol]);
+    const net = await createNetwork(d.h.services, d.user, { name: protocol, protocol });
+    const [task] = await d.h.services.tasks.create(d.user, net.transformations[0]!.scopedKey, 1, { dag: twoUnits });
+    await d.h.services.tasks.action(d.user, net.network.scopedKey, [task!.id]);
+    const [claim] = await d.h.services.claims.claim(d.worker, d.serviceId, 1, [protocol]);
     return claim!;
   }
 
@@ -46,26 +30,26 @@ describe('where result documents and logs are kept (real PostgreSQL + s3rver)', 
     const bigLog = 'L'.repeat(inlineTextMaxBytes + 1);
     const bigOutputs = { samples: 'S'.repeat(inlineTextMaxBytes) };
 
-    const small = await h.services.unitResults.submit(worker, claim.claimToken, { ...okResult('small', { value: 1 }), log: smallLog });
-    const big = await h.services.unitResults.submit(worker, claim.claimToken, { ...okResult('big', bigOutputs), log: bigLog });
+    const small = await d.h.services.unitResults.submit(d.worker, claim.claimToken, { ...okResult('small', { value: 1 }), log: smallLog });
+    const big = await d.h.services.unitResults.submit(d.worker, claim.claimToken, { ...okResult('big', bigOutputs), log: bigLog });
 
     expect(small).toMatchObject({ objectKey: null, logKey: null, log: smallLog });
     expect(sha256(small.document!)).toBe(small.sha256);
     expect(Buffer.byteLength(small.document!)).toBe(small.size);
     expect(big).toMatchObject({ document: null, log: null });
-    expect(await h.objects.digest(big.objectKey!)).toEqual({ key: big.objectKey, size: big.size, sha256: big.sha256 });
-    expect(await h.objects.stat(big.logKey!)).not.toBeNull();
+    expect(await d.h.objects.digest(big.objectKey!)).toEqual({ key: big.objectKey, size: big.size, sha256: big.sha256 });
+    expect(await d.h.objects.stat(big.logKey!)).not.toBeNull();
     // The task's objects are the big ones only: nothing was written for the small result.
-    expect((await h.state.access.unitResults.objectKeysOf(claim.taskId)).sort()).toEqual([big.objectKey, big.logKey].sort());
+    expect((await d.h.state.access.unitResults.objectKeysOf(claim.taskId)).sort()).toEqual([big.objectKey, big.logKey].sort());
 
-    expect(await h.services.unitResults.document(small)).toMatchObject({ ok: true, outputs: { value: 1 } });
-    expect(await h.services.unitResults.document(big)).toMatchObject({ ok: true, outputs: bigOutputs });
-    expect(await h.services.unitResults.logText(small)).toBe(smallLog);
-    expect(await h.services.unitResults.logText(big)).toBe(bigLog);
+    expect(await d.h.services.unitResults.document(small)).toMatchObject({ ok: true, outputs: { value: 1 } });
+    expect(await d.h.services.unitResults.document(big)).toMatchObject({ ok: true, outputs: bigOutputs });
+    expect(await d.h.services.unitResults.logText(small)).toBe(smallLog);
+    expect(await d.h.services.unitResults.logText(big)).toBe(bigLog);
 
     // Sending the same result again (a retry after a lost answer) answers the stored one, wherever it is.
     expect(
-      await h.services.unitResults.submit(worker, claim.claimToken, {
+      await d.h.services.unitResults.submit(d.worker, claim.claimToken, {
         ...okResult('small', { value: 1 }),
         log: smallLog,
         startedAt: small.startedAt,
@@ -73,10 +57,10 @@ describe('where result documents and logs are kept (real PostgreSQL + s3rver)', 
       }),
     ).toEqual(small);
 
-    const finished = await h.services.finisher.finish(worker, claim.claimToken);
+    const finished = await d.h.services.finisher.finish(d.worker, claim.claimToken);
     // The DAG result holds the big outputs: too big for its row.
     expect(finished.dagResult.objectKey).not.toBeNull();
-    const document = (await h.services.dagResults.document(finished.dagResult)) as {
+    const document = (await d.h.services.dagResults.document(finished.dagResult)) as {
       units: Array<{ key: string; result: Record<string, unknown> }>;
     };
     expect(document.units.map((unit) => [unit.key, unit.result.objectKey, unit.result.outputs])).toEqual([
@@ -87,14 +71,17 @@ describe('where result documents and logs are kept (real PostgreSQL + s3rver)', 
 
   test('a small ProtocolDAGResult stays in its row and reads back as it was recorded', async () => {
     const claim = await claimedTask('placed-small');
-    for (const key of ['small', 'big']) await h.services.unitResults.submit(worker, claim.claimToken, okResult(key));
-    const finished = await h.services.finisher.finish(worker, claim.claimToken);
+    for (const key of ['small', 'big']) await d.h.services.unitResults.submit(d.worker, claim.claimToken, okResult(key));
+    const finished = await d.h.services.finisher.finish(d.worker, claim.claimToken);
 
     expect(finished.dagResult.objectKey).toBeNull();
-    expect(await h.state.access.dagResults.objectKeysOf(claim.taskId)).toEqual([]);
-    const row = await h.state.db.protocolDagResult.findUniqueOrThrow({ where: { id: finished.dagResultId } });
+    expect(await d.h.state.access.dagResults.objectKeysOf(claim.taskId)).toEqual([]);
+    const row = await d.h.state.db.protocolDagResult.findUniqueOrThrow({ where: { id: finished.dagResultId } });
     expect(sha256(row.document!)).toBe(row.sha256);
-    expect(await h.services.dagResults.document(finished.dagResult)).toEqual(JSON.parse(row.document!));
-    expect(await h.services.dagResults.document(finished.dagResult)).toMatchObject({ ok: true, units: [{ key: 'big' }, { key: 'small' }] });
+    expect(await d.h.services.dagResults.document(finished.dagResult)).toEqual(JSON.parse(row.document!));
+    expect(await d.h.services.dagResults.document(finished.dagResult)).toMatchObject({
+      ok: true,
+      units: [{ key: 'big' }, { key: 'small' }],
+    });
   });
 });

@@ -1,3 +1,4 @@
+import type { TaskRow } from './tasksByIds.js';
 import type { ClaimableCountRow, ClaimableHub, ClaimEligibility, ClaimOffer, HubQuestion } from '../../../domain/claims/ClaimRepository.js';
 import type { ScopePattern } from '../../../domain/scope.js';
 import { sqlRows } from '../directSql.js';
@@ -130,22 +131,7 @@ export async function lockClaimableTasks(
 }
 
 /** A claim made, with the claimed task as it is now (so answering the claimer needs no second read). */
-export interface ClaimedRow {
-  claimId: string;
-  taskId: string;
-  fence: bigint;
-  status: 'RUNNING';
-  priority: number;
-  transformationId: string;
-  transformationKey: string;
-  extendsId: string | null;
-  seed: bigint;
-  createdAt: Date;
-  updatedAt: Date;
-  org: string;
-  campaign: string;
-  project: string;
-}
+export type ClaimedRow = Omit<TaskRow, 'id' | 'status'> & { claimId: string; taskId: string; status: 'RUNNING' };
 
 /**
  * Claims up to `offers.length` tasks of one hub in one statement, so one round trip: locks the next

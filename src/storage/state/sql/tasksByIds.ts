@@ -4,7 +4,8 @@ import type { TaskStatus } from '../../../domain/tasks/taskStatus.js';
 import { sqlRows } from '../directSql.js';
 import type { SqlClient } from '../directSql.js';
 
-interface TaskRow {
+/** A task as a statement reads it with its scope and its transformation's key (tasksByIds, a claim: claimTasks.ts). */
+export interface TaskRow {
   id: string;
   status: TaskStatus;
   priority: number;
