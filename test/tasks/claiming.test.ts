@@ -301,14 +301,16 @@ describe('claiming tasks (real PostgreSQL + s3rver)', () => {
   });
 
   test("a check-in is reused until the reuse period has passed on the claim service's clock; the next claim then checks in (a heartbeat) anew", async () => {
-    await actionedOneUnitTasks('rhythm', 3);
+    const { network } = await actionedOneUnitTasks('rhythm', 3);
     const clock = new ManualClock();
     const reuseMs = 60_000;
     const claims = new ClaimService(
       h.state.access,
       h.services.compute,
       { failureLimit: 100, failureWindowSeconds: 600, checkInReuseMs: reuseMs },
-      { clock },
+      // A check-in's draw serves one claim per hub drawn; drawn at random among every hub of the
+      // database, this one may come up only once, and the second claim would rightly check in again.
+      { clock, random: await alwaysDrawing(network) },
     );
     const service = await h.services.compute.register(worker, 'rhythm');
     const heartbeat = async () => (await h.services.compute.owned(worker, service.id)).lastHeartbeatAt.getTime();
@@ -326,6 +328,18 @@ describe('claiming tasks (real PostgreSQL + s3rver)', () => {
     expect(await claims.claim(worker, service.id, 1, ['rhythm'])).toHaveLength(1);
     expect(await heartbeat()).toBeGreaterThan(checkedIn);
   });
+
+  /**
+   * A random source whose every point of a hub draw (sampleHubs.ts) lands on the network's hub and is
+   * kept: the point falls in the hub's slot among all, and the hub weighs 1, the most a hub can.
+   */
+  async function alwaysDrawing(network: { id: string; scopedKey: string }): Promise<() => number> {
+    await h.services.networks.setWeight(user, network.scopedKey, 1);
+    const [row] = await h.state.db.$queryRaw<Array<{ slot: number; slots: number }>>`
+      SELECT h.slot, (SELECT max(slot) FROM "TaskHub") AS slots FROM "TaskHub" h WHERE h."networkId" = ${network.id}::uuid`;
+    const point = (row!.slot - 0.5) / row!.slots;
+    return () => point;
+  }
 
   /** Returns once PostgreSQL's clock reads past `ms` (heartbeats are recorded in milliseconds, rounded). */
   async function untilDatabaseClockPasses(ms: number): Promise<void> {
