@@ -37,7 +37,7 @@ export type ClaimParent = ClaimedTask;
 export type UploadTicketParent = UploadTicket;
 export type InputObjectParent = InputObjectRecord;
 /** finishTask and reportDagBuildFailure answer with the DAG result; the task is loaded when asked for. */
-export type FinishResultParent = { dagResult: DagResultRecord; restartedBy: string | null; taskId: string };
+export type FinishResultParent = { dagResult: DagResultRecord; restartedBy: string | null; taskId: string; task?: TaskRecord | undefined };
 
 type EventOf<K extends TaskEvent['kind']> = Extract<TaskEvent, { kind: K }>;
 export type TaskStatusChangedParent = EventOf<'TaskStatusChanged'>;

@@ -1,6 +1,7 @@
 import type { RepeatEstimate } from '../estimates/combineRepeats.js';
 import type { NewTaskEvent } from '../events/TaskEventOutbox.js';
 import type { StatusWrite } from '../tasks/TaskRepository.js';
+import type { TaskRecord } from '../tasks/taskRecords.js';
 import type { Estimate } from '../estimates/reportedEstimate.js';
 import type { DagResultRecord } from './DagResultReader.js';
 import type { ResultFileRef, UnitResultRef } from './dagResultDocument.js';
@@ -44,8 +45,9 @@ export interface DagResultRepository {
   /**
    * `create`, the status change and the transaction's events in one statement: its last before the
    * commit (events are appended last: TaskEventOutbox). The status change is applyStatusChange's plan.
+   * Returns the task as the change left it.
    */
-  createWithStatusChange(result: NewDagResult, write: StatusWrite, events: readonly NewTaskEvent[]): Promise<void>;
+  createWithStatusChange(result: NewDagResult, write: StatusWrite, events: readonly NewTaskEvent[]): Promise<TaskRecord>;
   /** The tasks' results, oldest first. */
   ofTasks(taskIds: readonly string[]): Promise<DagResultRecord[]>;
   byId(id: string): Promise<DagResultRecord | null>;

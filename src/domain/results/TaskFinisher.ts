@@ -12,6 +12,7 @@ import { formatScope } from '../scope.js';
 import type { StateAccess } from '../state/StateAccess.js';
 import { topologicalOrder } from '../dag/protocolDag.js';
 import { applyStatusChangeToLocked, planStatusChange, reportStatusChanges } from '../tasks/applyStatusChange.js';
+import type { TaskRecord } from '../tasks/taskRecords.js';
 import type { TaskStatus } from '../tasks/taskStatus.js';
 import type { DagResultRecord } from './DagResultReader.js';
 import type { NewDagResult } from './DagResultRepository.js';
@@ -23,6 +24,8 @@ export interface FinishOutcome {
   ok: boolean;
   status: TaskStatus;
   restartedBy: string | null;
+  /** The task as the finish left it, where the finish's statement returned it (so the answer need not read it). */
+  task?: TaskRecord;
 }
 
 /**
@@ -78,7 +81,7 @@ export class TaskFinisher {
     claimToken: string,
     matched: MatchedFailures | null,
   ): Promise<FinishOutcome & { dagResult: DagResultRecord }> {
-    const outcome = await this.state.hotTransaction(
+    const outcome: FinishOutcome & { dagResult: DagResultRecord } = await this.state.hotTransaction(
       async (tx, events) => {
         const claim = await currentClaim(tx, actor, claimToken, { lock: true });
         const facts = await tx.dagResults.finishingFacts(claim.taskId);
@@ -145,8 +148,8 @@ export class TaskFinisher {
           const { changes, write } = planStatusChange(locked, [claim.taskId], 'COMPLETE', 'finished');
           events.add(claim.taskId, { kind: 'ProtocolDagResultRecorded', dagResultId: id, ok });
           reportStatusChanges(events, changes, 'finished');
-          await tx.dagResults.createWithStatusChange(row, write!, events.take());
-          return complete;
+          const task = await tx.dagResults.createWithStatusChange(row, write!, events.take());
+          return { ...complete, task };
         }
         await tx.dagResults.create(row);
         events.add(claim.taskId, { kind: 'ProtocolDagResultRecorded', dagResultId: id, ok });
@@ -161,7 +164,7 @@ export class TaskFinisher {
       },
       { timeoutMs: 120_000 },
     );
-    const { dagResult: _, ...logged } = outcome;
+    const { dagResult: _, task: __, ...logged } = outcome;
     this.log?.info(logged, 'task finished');
     return outcome;
   }

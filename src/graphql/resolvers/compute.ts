@@ -51,9 +51,9 @@ export const computeResolvers: Resolvers = {
       return file;
     },
     finishTask: async (_, args, ctx) => {
-      const { dagResult, restartedBy } = await ctx.services.finisher.finish(ctx.principal, args.claimToken);
+      const { dagResult, restartedBy, task } = await ctx.services.finisher.finish(ctx.principal, args.claimToken);
       ctx.metrics.dagResults.inc({ outcome: dagResult.ok ? 'ok' : 'failed' });
-      return { dagResult, restartedBy, taskId: dagResult.taskId };
+      return { dagResult, restartedBy, taskId: dagResult.taskId, task };
     },
     reportDagBuildFailure: async (_, args, ctx) => {
       const outcome = await ctx.services.dagBuildFailures.record(ctx.principal, args.claimToken, {
@@ -72,6 +72,6 @@ export const computeResolvers: Resolvers = {
     task: (claim) => claim.task,
   },
   FinishResult: {
-    task: async (result, _, ctx) => (await ctx.loaders.task.load(result.taskId)) ?? Promise.reject(notFound('task')),
+    task: async (result, _, ctx) => result.task ?? (await ctx.loaders.task.load(result.taskId)) ?? Promise.reject(notFound('task')),
   },
 };

@@ -7,6 +7,7 @@ import type {
 } from '../../../domain/results/DagResultRepository.js';
 import type { NewTaskEvent } from '../../../domain/events/TaskEventOutbox.js';
 import type { StatusWrite } from '../../../domain/tasks/TaskRepository.js';
+import type { TaskRecord } from '../../../domain/tasks/taskRecords.js';
 import { insertDagResultWithStatusChange, repeatsOfTransformations } from '../sql/dagResults.js';
 import { finishingFacts } from '../sql/finishingFacts.js';
 import type { StateClient } from './stateClient.js';
@@ -44,7 +45,7 @@ export class PrismaDagResultRepository implements DagResultRepository {
     });
   }
 
-  createWithStatusChange(result: NewDagResult, write: StatusWrite, events: readonly NewTaskEvent[]): Promise<void> {
+  createWithStatusChange(result: NewDagResult, write: StatusWrite, events: readonly NewTaskEvent[]): Promise<TaskRecord> {
     return insertDagResultWithStatusChange(this.db, result, write, events);
   }
 

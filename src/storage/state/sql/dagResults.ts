@@ -1,12 +1,15 @@
 import type { NewTaskEvent } from '../../../domain/events/TaskEventOutbox.js';
 import type { NewDagResult, TransformationRepeat } from '../../../domain/results/DagResultRepository.js';
 import type { StatusWrite } from '../../../domain/tasks/TaskRepository.js';
+import type { TaskRecord } from '../../../domain/tasks/taskRecords.js';
 import { sqlRows } from '../directSql.js';
 import type { SqlClient } from '../directSql.js';
 import { sql } from '../sqlStatement.js';
 import type { Sql } from '../sqlStatement.js';
 import { appendEventsCte, eventsSource, notifyListeners } from './taskEvents.js';
 import { statusWriteCtes } from './taskStatusWrites.js';
+import { taskRecordOfRow } from './tasksByIds.js';
+import type { TaskRow } from './tasksByIds.js';
 
 /** ProtocolDAGResults: the row a finish writes, and the repeats an estimate combines. */
 
@@ -23,13 +26,25 @@ export async function insertDagResultWithStatusChange(
   result: NewDagResult,
   write: StatusWrite,
   events: readonly NewTaskEvent[],
-): Promise<void> {
-  await sqlRows(db)`
+): Promise<TaskRecord> {
+  // The task comes back as changed, so the finishing worker's answer reads nothing after the commit.
+  const [row] = await sqlRows<Array<TaskRow | { id: null }>>(db)`
     WITH recorded AS (${dagResultInsert(result)} RETURNING id),
     ${statusWriteCtes(write)},
     ${appendEventsCte(eventsSource(events))}
-    SELECT (SELECT count(*) FROM recorded)::int AS recorded, (SELECT count(*) FROM changed)::int AS changed,
-           (SELECT count(*) FROM appended)::int AS appended FROM ${notifyListeners}`;
+    SELECT task.*
+      FROM ${notifyListeners}
+      LEFT JOIN (
+        SELECT c.id::text AS id, c.status::text AS status, c.priority, c."transformationId"::text AS "transformationId",
+               tr.key AS "transformationKey", c."extendsId"::text AS "extendsId", c.fence, c.seed, c."createdAt", c."updatedAt",
+               s.org, s.campaign, s.project
+          FROM changed c
+          JOIN "Scope" s ON s.id = c."scopeId"
+          JOIN "Transformation" tr ON tr.id = c."transformationId") AS task ON true`;
+  // Every CTE that writes runs to completion whatever the SELECT reads; the task's row was locked as the
+  // claim was judged, so it is there to change.
+  if (row === undefined || row.id === null) throw new Error(`task ${result.taskId} was not changed as its result was recorded`);
+  return taskRecordOfRow(row);
 }
 
 function dagResultInsert({ estimate, ...result }: NewDagResult): Sql {

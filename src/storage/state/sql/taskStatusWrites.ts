@@ -20,7 +20,10 @@ export async function writeStatusChange(db: SqlClient, write: StatusWrite): Prom
            (SELECT count(*) FROM unhubbed)::int AS unhubbed`;
 }
 
-/** writeStatusChange's writes as the common table expressions `released`, `changed` and `unhubbed`, for a statement that writes more. */
+/**
+ * writeStatusChange's writes as the common table expressions `released`, `changed` (the tasks as they
+ * now are) and `unhubbed`, for a statement that writes more.
+ */
 export function statusWriteCtes(write: StatusWrite): Sql {
   const { release } = write;
   return sql`
@@ -33,7 +36,7 @@ export function statusWriteCtes(write: StatusWrite): Sql {
       UPDATE "Task" SET status = ${write.to}::"TaskStatus", "currentClaimId" = NULL, fence = fence + 1,
                         "updatedAt" = ${new Date()}::timestamp(3)
        WHERE id = ANY(${[...write.taskIds]}::uuid[])
-      RETURNING 1),
+      RETURNING id, status, priority, "transformationId", "extendsId", fence, seed, "createdAt", "updatedAt", "scopeId"),
     unhubbed AS (
       DELETE FROM "TaskAction" WHERE ${write.leaveHubs}::boolean AND "taskId" = ANY(${[...write.taskIds]}::uuid[])
       RETURNING 1)`;

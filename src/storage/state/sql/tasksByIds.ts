@@ -36,13 +36,16 @@ export async function tasksByIds(db: SqlClient, taskIds: readonly string[]): Pro
       JOIN "Scope" s ON s.id = t."scopeId"
       JOIN "Transformation" tr ON tr.id = t."transformationId"
      WHERE t.id = ANY(${[...taskIds]}::uuid[])`;
-  return rows.map(({ org, campaign, project, transformationKey, fence, seed, ...row }) =>
-    toTaskRecord({
-      ...row,
-      fence: BigInt(fence),
-      seed: BigInt(seed),
-      scope: { org, campaign, project },
-      transformation: { key: transformationKey },
-    }),
-  );
+  return rows.map(taskRecordOfRow);
+}
+
+/** A TaskRow as the domain's TaskRecord. */
+export function taskRecordOfRow({ org, campaign, project, transformationKey, fence, seed, ...row }: TaskRow): TaskRecord {
+  return toTaskRecord({
+    ...row,
+    fence: BigInt(fence),
+    seed: BigInt(seed),
+    scope: { org, campaign, project },
+    transformation: { key: transformationKey },
+  });
 }
