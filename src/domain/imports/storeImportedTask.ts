@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { recordEstimateChanges } from '../estimates/EstimateService.js';
 import type { TaskEventBatch } from '../events/taskEvents.js';
-import { dagResultKey, resultFileKey, unitLogKey, unitResultKey } from '../objects/objectKeys.js';
+import { dagResultKey, resultFileKey } from '../objects/objectKeys.js';
 import type { ObjectStore } from '../objects/ObjectStore.js';
 import { formatScope } from '../scope.js';
 import type { StateRepositories } from '../state/StateAccess.js';
@@ -11,7 +11,8 @@ import type { FileToImport } from './filesToImport.js';
 import { dagBuildFailureDocument, dagResultDocument } from '../results/dagResultDocument.js';
 import type { ResultFileRef, UnitResultRef } from '../results/dagResultDocument.js';
 import { unitResultDocument } from '../results/unitResultDocument.js';
-import { documentText, placeDocument, placeText } from '../results/placedText.js';
+import { documentText, placeDocument } from '../results/placedText.js';
+import { placedUnitResultRow } from '../results/placedUnitResult.js';
 
 /** A unit result the import stored, with its document's content. */
 export interface StoredUnitResult extends UnitResultRef {
@@ -49,30 +50,32 @@ export async function storeUnitResults(
       startedAt: result.started,
       endedAt: result.ended,
     });
-    const placed = await placeDocument(objects, unitResultKey(scope, task.id, unit.key, result.attempt), documentText(document));
-    const log =
-      result.log === null || result.log === undefined || result.log === ''
-        ? { objectKey: null, inline: null }
-        : await placeText(objects, unitLogKey(scope, task.id, unit.key, result.attempt), result.log, {
-            contentType: 'text/plain; charset=utf-8',
-          });
     const claimId = claimOf(result.attempt);
-    const row = await tx.unitResults.create({
-      taskId: task.id,
-      unitKey: unit.key,
+    const row = await tx.unitResults.create(
+      await placedUnitResultRow(objects, {
+        ...result,
+        scope,
+        taskId: task.id,
+        unitKey: unit.key,
+        startedAt: result.started,
+        endedAt: result.ended,
+        claimId,
+        document: documentText(document),
+      }),
+    );
+    events.add(task.id, { kind: 'UnitResultRecorded', unitResultId: row.id, unitKey: unit.key, ok: result.ok, attempt: result.attempt });
+    const { objectKey, document: inline, sha256 } = row;
+    stored.push({
+      id: row.id,
       attempt: result.attempt,
       ok: result.ok,
-      ...placed,
-      logKey: log.objectKey,
-      log: log.inline,
-      exception: result.ok ? null : (result.exception ?? ''),
-      traceback: result.ok ? null : (result.traceback ?? ''),
-      startedAt: result.started,
-      endedAt: result.ended,
+      unitKey: unit.key,
+      objectKey,
+      document: inline,
+      sha256,
       claimId,
+      content: document,
     });
-    events.add(task.id, { kind: 'UnitResultRecorded', unitResultId: row.id, unitKey: unit.key, ok: result.ok, attempt: result.attempt });
-    stored.push({ id: row.id, attempt: result.attempt, ok: result.ok, unitKey: unit.key, ...placed, claimId, content: document });
   }
   return stored;
 }

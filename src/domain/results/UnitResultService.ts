@@ -1,5 +1,4 @@
 import type { ObjectStore } from '../objects/ObjectStore.js';
-import { unitLogKey, unitResultKey } from '../objects/objectKeys.js';
 import { claimTokenHash, currentClaim, judgeClaim } from '../claims/claimFence.js';
 import type { CurrentClaim } from '../claims/claimFence.js';
 import { TaskEventBatch } from '../events/taskEvents.js';
@@ -13,7 +12,8 @@ import type { Principal } from '../principal.js';
 import { formatScope } from '../scope.js';
 import type { StateAccess } from '../state/StateAccess.js';
 import { checkLength, textLimits } from '../textLimits.js';
-import { documentText, placeDocument, placeText, readPlacedJson, readPlacedText } from './placedText.js';
+import { documentText, readPlacedJson, readPlacedText } from './placedText.js';
+import { placedUnitResultRow } from './placedUnitResult.js';
 import { unitResultDocument } from './unitResultDocument.js';
 
 export interface UnitResultInput {
@@ -112,30 +112,16 @@ export class UnitResultService {
   }
 
   /** The row to record: the document and the log in it, or (when too big) in the object store first. */
-  private async place(claim: CurrentClaim, submission: NewSubmission, input: UnitResultInput): Promise<NewUnitResult> {
-    const { unit, attempt } = submission;
-    const scope = formatScope(claim.scope);
-    const placed = await placeDocument(this.objects, unitResultKey(scope, claim.taskId, unit.key, attempt), submission.document);
-    const log =
-      input.log === undefined || input.log === ''
-        ? { objectKey: null, inline: null }
-        : await placeText(this.objects, unitLogKey(scope, claim.taskId, unit.key, attempt), input.log, {
-            contentType: 'text/plain; charset=utf-8',
-          });
-    return {
+  private place(claim: CurrentClaim, submission: NewSubmission, input: UnitResultInput): Promise<NewUnitResult> {
+    return placedUnitResultRow(this.objects, {
+      ...input,
+      scope: formatScope(claim.scope),
       taskId: claim.taskId,
-      unitKey: unit.key,
-      attempt,
-      ok: input.ok,
-      ...placed,
-      logKey: log.objectKey,
-      log: log.inline,
-      exception: input.ok ? null : (input.exception ?? ''),
-      traceback: input.ok ? null : (input.traceback ?? ''),
-      startedAt: input.startedAt,
-      endedAt: input.endedAt,
+      unitKey: submission.unit.key,
+      attempt: submission.attempt,
       claimId: claim.claimId,
-    };
+      document: submission.document,
+    });
   }
 
   async ofTasks(taskIds: readonly string[], filter: { ok?: boolean } = {}): Promise<Map<string, UnitResultRecord[]>> {
