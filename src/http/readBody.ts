@@ -25,9 +25,14 @@ export async function readBody(req: IncomingMessage, limit: number, timeoutMs: n
   const declared = Number(req.headers['content-length'] ?? Number.NaN);
   if (Number.isFinite(declared) && declared > limit) throw new BodyTooLargeError(limit);
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
+    // A small body usually arrives as one chunk: kept as it is, and concatenated only when there are more.
+    let first: Buffer | undefined;
+    let rest: Buffer[] | undefined;
     let size = 0;
+    let settled = false;
     const stop = (error: Error) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(deadline);
       req.off('data', onData);
       reject(error);
@@ -35,7 +40,8 @@ export async function readBody(req: IncomingMessage, limit: number, timeoutMs: n
     const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size <= limit) {
-        chunks.push(chunk);
+        if (first === undefined) first = chunk;
+        else (rest ??= [first]).push(chunk);
         return;
       }
       stop(new BodyTooLargeError(limit));
@@ -44,11 +50,17 @@ export async function readBody(req: IncomingMessage, limit: number, timeoutMs: n
     const deadline = setTimeout(() => stop(new BodyTimeoutError(timeoutMs)), timeoutMs);
     req.on('data', onData);
     req.once('end', () => {
+      if (settled) return;
+      settled = true;
       clearTimeout(deadline);
-      resolve(Buffer.concat(chunks).toString('utf8'));
+      const body = rest === undefined ? first : Buffer.concat(rest, size);
+      resolve(body === undefined ? '' : body.toString('utf8'));
     });
     req.once('error', stop);
-    // A client gone before the end of its body: settle instead of waiting forever (no-op after 'end').
-    req.once('close', () => stop(new Error('the request was closed before its body was read')));
+    // A client gone before the end of its body: settle instead of waiting forever. Every request closes,
+    // so the error (and its stack trace) is made only when the body is still being waited for.
+    req.once('close', () => {
+      if (!settled) stop(new Error('the request was closed before its body was read'));
+    });
   });
 }
