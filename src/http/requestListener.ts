@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode } from '../domain/errors.js';
+import { lazyChildLogger } from '../observability/lazyChildLogger.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { retryAfterSeconds, unavailable } from '../storage/state/driverErrors.js';
@@ -19,7 +20,7 @@ export interface RequestListenerOptions {
 
 /**
  * The node:http entry point: gives every request an id (honouring a sane X-Request-Id), a child
- * logger carrying it, one access-log line and its metrics, and a JSON 404/500 when nothing else answers.
+ * logger carrying it (made when something logs), one access-log line and its metrics, and a JSON 404/500 when nothing else answers.
  */
 export function createRequestListener(options: RequestListenerOptions) {
   return (req: IncomingMessage, res: ServerResponse): void => {
@@ -27,7 +28,7 @@ export function createRequestListener(options: RequestListenerOptions) {
     const incomingId = req.headers['x-request-id'];
     const requestId = typeof incomingId === 'string' && /^[\w.:-]{1,128}$/.test(incomingId) ? incomingId : randomUUID();
     res.setHeader('x-request-id', requestId);
-    const log = options.log.child({ requestId });
+    const log = lazyChildLogger(options.log, () => ({ requestId }));
     const url = new URL(req.url ?? '/', 'http://localhost');
     const exact = options.routes[url.pathname];
     const route = exact === undefined ? 'other' : url.pathname;
