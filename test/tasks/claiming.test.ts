@@ -140,6 +140,17 @@ describe('claiming tasks (real PostgreSQL + s3rver)', () => {
     expect(counts.heavy).toBeGreaterThan(counts.light * 3);
   });
 
+  test('a claim answers with each task as a read of it afterwards finds it', async () => {
+    const { tasks } = await actionedOneUnitTasks('answershape', 3);
+    const service = await h.services.compute.register(worker, 'answershape');
+    const claimed = await h.services.claims.claim(worker, service.id, 3, ['answershape']);
+    expect(claimed.map((c) => c.taskId).sort()).toEqual(tasks.map((t) => t.id).sort());
+    const read = await h.services.tasks.getMany(claimed.map((c) => c.taskId));
+    const byId = (a: { id: string }, b: { id: string }) => a.id.localeCompare(b.id);
+    expect(claimed.map((c) => c.task).sort(byId)).toEqual([...read].sort(byId));
+    expect(claimed.every((c) => c.task.status === 'RUNNING' && c.task.fence === c.fence)).toBe(true);
+  });
+
   test('only tasks of the protocols a service runs are claimed', async () => {
     const gromacs = await createNetwork(h.services, user, { name: 'gmx', scope: 'acme-proto-p1', protocol: 'gromacs-rbfe' });
     const openmm = await createNetwork(h.services, user, { name: 'omm', scope: 'acme-proto-p1', protocol: 'openmm-rbfe' });
