@@ -81,15 +81,17 @@ export class IdentityService {
    */
   async authenticate(token: string): Promise<Principal | null> {
     if (!looksLikeToken(token)) return null;
+    const hash = hashToken(token);
     for (let attempt = 0; ; attempt += 1) {
       const generation = this.lookupGeneration;
-      const principal = await this.lookUp(token);
+      const principal = await this.lookUp(hash);
       if (principal === null || generation === this.lookupGeneration || attempt === maxLookupRetries) return principal;
     }
   }
 
-  private async lookUp(token: string): Promise<Principal | null> {
-    const row = await this.tokenHolder(hashToken(token));
+  private async lookUp(hash: string): Promise<Principal | null> {
+    // A worker's stream of requests finds its token here: read at once, not through another async call.
+    const row = this.recentLookups.get(hash, this.clock.now()) ?? (await this.tokenHolder(hash));
     const now = this.now();
     if (row === undefined || row.revokedAt !== null || row.disabledAt !== null) return null;
     if (row.expiresAt !== null && row.expiresAt <= now) return null;
@@ -108,11 +110,12 @@ export class IdentityService {
     };
   }
 
-  /** The token's row, reused while recent; unknown tokens are always looked up (they may be issued any moment). */
+  /**
+   * The token's row from the store, kept for reuse while recent (lookUp reads the reuse first); unknown
+   * tokens are never kept (they may be issued any moment).
+   */
   private async tokenHolder(hash: string): Promise<TokenHolder | undefined> {
     const at = this.clock.now();
-    const recent = this.recentLookups.get(hash, at);
-    if (recent !== undefined) return recent;
     const generation = this.lookupGeneration;
     const holder = await this.tokenHolders.submit('tokens', null, hash);
     if (holder === undefined || generation !== this.lookupGeneration) this.recentLookups.delete(hash);
