@@ -5,8 +5,8 @@
  * nothing waits for a batch to fill: batches grow only when requests already queue.
  *
  * Used where many clients ask the same kind of question at once: token lookups (every request),
- * and claims, whose statements queue behind each other in PostgreSQL anyway (the event outbox's
- * lock, the commit's notification), so one statement per lane costs a claimer nothing.
+ * claims and unit results, whose statements queue behind each other in PostgreSQL anyway (the event
+ * outbox's lock, the commit's notification), so one statement per lane costs a caller nothing.
  */
 
 /** Runs one statement for several requests; answers each request, in request order. */
@@ -28,6 +28,11 @@ export interface CoalescerOptions<Q> {
   size: (request: Q) => number;
   /** Capacity of one statement. */
   maxPerBatch: number;
+  /**
+   * When a statement for several requests fails, run each of them again alone, so that a request the
+   * database refuses fails only itself. Only for statements that change nothing when they fail.
+   */
+  isolateFailures?: boolean;
 }
 
 export class Coalescer<L, Q, A> {
@@ -62,11 +67,23 @@ export class Coalescer<L, Q, A> {
           if (answers.length !== batch.length) throw new Error(`a batch of ${batch.length} requests got ${answers.length} answers`);
           batch.forEach((w, i) => w.resolve(answers[i]!));
         } catch (error) {
-          for (const w of batch) w.reject(error);
+          if (this.options.isolateFailures === true && batch.length > 1) await this.runEachAlone(lane.args, batch);
+          else for (const w of batch) w.reject(error);
         }
       }
     } finally {
       this.lanes.delete(key);
+    }
+  }
+
+  private async runEachAlone(args: L, batch: ReadonlyArray<Waiting<Q, A>>): Promise<void> {
+    for (const w of batch) {
+      try {
+        const [answer] = await this.run(args, [w.request]);
+        w.resolve(answer!);
+      } catch (error) {
+        w.reject(error);
+      }
     }
   }
 

@@ -119,4 +119,38 @@ describe('Coalescer', () => {
     await expect(a).rejects.toThrow('a batch of 2 requests got 1 answers');
     await expect(b).rejects.toThrow('a batch of 2 requests got 1 answers');
   });
+
+  test('with isolated failures, a failed shared statement runs each request again alone: only the one refused fails', async () => {
+    const { statements, run } = manualRunner();
+    const coalescer = new Coalescer<Lane, Request, string[]>(run, { size: (r) => r.limit, maxPerBatch: 100, isolateFailures: true });
+    const lane = { hubId: 'hub', protocols: null };
+    const ask = (computeServiceId: string) => coalescer.submit('hub', lane, { computeServiceId, limit: 1 });
+    void ask('busy');
+    const answers = ['s1', 'bad', 's3'].map((id) =>
+      ask(id).then(
+        (claimed) => ({ claimed }),
+        (error: Error) => ({ failed: error.message }),
+      ),
+    );
+    statements[0]!.finish([[]]);
+    await settle();
+    expect(statements[1]!.requests.map((r) => r.computeServiceId)).toEqual(['s1', 'bad', 's3']);
+    statements[1]!.fail(new Error('refused'));
+    for (const [i, outcome] of [['t1'], null, ['t3']].entries()) {
+      await settle();
+      expect(statements[2 + i]!.requests).toHaveLength(1);
+      if (outcome === null) statements[2 + i]!.fail(new Error('refused alone'));
+      else statements[2 + i]!.finish([outcome]);
+    }
+    expect(await Promise.all(answers)).toEqual([{ claimed: ['t1'] }, { failed: 'refused alone' }, { claimed: ['t3'] }]);
+  });
+
+  test('a request that fails alone is not run a second time, isolated or not', async () => {
+    const { statements, run } = manualRunner();
+    const coalescer = new Coalescer<Lane, Request, string[]>(run, { size: (r) => r.limit, maxPerBatch: 100, isolateFailures: true });
+    const answer = coalescer.submit('hub', { hubId: 'hub', protocols: null }, { computeServiceId: 's1', limit: 1 });
+    statements[0]!.fail(new Error('refused'));
+    await expect(answer).rejects.toThrow('refused');
+    expect(statements).toHaveLength(1);
+  });
 });

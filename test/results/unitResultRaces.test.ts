@@ -30,13 +30,13 @@ describe('a unit result submission racing other writes (real PostgreSQL + s3rver
     let ran = false;
     const unitResults = new Proxy(access.unitResults, {
       get(target, property, receiver) {
-        if (property !== 'createIfClaimCurrent') return Reflect.get(target, property, receiver) as unknown;
-        return async (...args: Parameters<UnitResultRepository['createIfClaimCurrent']>) => {
+        if (property !== 'createEachIfClaimCurrent') return Reflect.get(target, property, receiver) as unknown;
+        return async (...args: Parameters<UnitResultRepository['createEachIfClaimCurrent']>) => {
           if (!ran) {
             ran = true;
             await meanwhile();
           }
-          return target.createIfClaimCurrent(...args);
+          return target.createEachIfClaimCurrent(...args);
         };
       },
     });

@@ -19,6 +19,13 @@ export interface UnitSubmissionFacts {
   okDependencies: string[];
 }
 
+/** A unit result to record only while its claim is current: the row, the fence the claim was judged at, and its events. */
+export interface GuardedUnitResultWrite {
+  result: NewUnitResult;
+  fence: bigint;
+  eventsFor: (created: UnitResultRecord) => NewTaskEvent[];
+}
+
 /** Unit results: one per unit per attempt, each recorded through the attempt's claim. */
 export interface UnitResultRepository {
   create(result: NewUnitResult): Promise<UnitResultRecord>;
@@ -27,20 +34,20 @@ export interface UnitResultRepository {
   /** What submitting the unit's result in this attempt must check, in one statement. */
   submissionFacts(taskId: string, unitKey: string, attempt: number): Promise<UnitSubmissionFacts>;
   /**
-   * The claim with this token hash and the facts of submitting the unit's result in its task at its
-   * fence, in one statement, locking nothing; facts null when there is no such claim.
+   * For each (token hash, unit key), in the order given: the claim with that token hash and the facts of
+   * submitting the unit's result in its task at its fence; all in one statement, locking nothing; facts
+   * null when there is no such claim. Concurrent submissions share it (UnitResultService).
    */
-  claimAndSubmissionFacts(tokenHash: string, unitKey: string): Promise<{ claim: ClaimWithTask | null; facts: UnitSubmissionFacts | null }>;
+  claimsAndSubmissionFacts(
+    asked: ReadonlyArray<{ tokenHash: string; unitKey: string }>,
+  ): Promise<Array<{ claim: ClaimWithTask | null; facts: UnitSubmissionFacts | null }>>;
   /**
-   * Records the result with its events (`eventsFor` the result as recorded) in one statement, only
-   * while its claim is still its task's current claim at `fence` and the unit has no result in that
-   * attempt; null, with nothing written, otherwise.
+   * Records each result with its events (`eventsFor` the result as recorded), all in one statement, only
+   * while its claim is still its task's current claim at `fence`, the unit has no result in that attempt,
+   * and no other transaction holds its task (a write that would wait is not made). In the order given:
+   * the result as recorded, or null with nothing written for it.
    */
-  createIfClaimCurrent(
-    result: NewUnitResult,
-    fence: bigint,
-    eventsFor: (created: UnitResultRecord) => NewTaskEvent[],
-  ): Promise<UnitResultRecord | null>;
+  createEachIfClaimCurrent(writes: readonly GuardedUnitResultWrite[]): Promise<Array<UnitResultRecord | null>>;
   /** The attempt whose result of the unit was ok, if one was. */
   okAttemptOf(taskId: string, unitKey: string): Promise<number | null>;
   /** The keys of the task's units with an ok result, each once; with `among`, only of those units. */

@@ -3,7 +3,9 @@ import { claimTokenHash, currentClaim, judgeClaim } from '../claims/claimFence.j
 import type { CurrentClaim } from '../claims/claimFence.js';
 import { TaskEventBatch } from '../events/taskEvents.js';
 import type { NewTaskEvent } from '../events/TaskEventOutbox.js';
-import type { NewUnitResult, UnitSubmissionFacts } from './UnitResultRepository.js';
+import type { GuardedUnitResultWrite, NewUnitResult, UnitSubmissionFacts } from './UnitResultRepository.js';
+import type { ClaimWithTask } from '../claims/ClaimRepository.js';
+import { Coalescer } from '../Coalescer.js';
 import { canonicalJson } from '../contentKey.js';
 import { checkUnitEstimate } from '../estimates/dagEstimate.js';
 import { badInput, conflict } from '../errors.js';
@@ -12,7 +14,7 @@ import type { Principal } from '../principal.js';
 import { formatScope } from '../scope.js';
 import type { StateAccess } from '../state/StateAccess.js';
 import { checkLength, textLimits } from '../textLimits.js';
-import { documentText, readPlacedJson, readPlacedText } from './placedText.js';
+import { documentText, inlineTextMaxBytes, readPlacedJson, readPlacedText } from './placedText.js';
 import { placedUnitResultRow } from './placedUnitResult.js';
 import { unitResultDocument } from './unitResultDocument.js';
 
@@ -52,6 +54,23 @@ export interface UnitResultRecord {
 }
 
 const maxTextBytes = 4 * 1024 * 1024;
+/** Submissions one shared statement carries at most. */
+const maxSubmissionsAtOnce = 64;
+
+interface SubmissionQuestion {
+  tokenHash: string;
+  unitKey: string;
+}
+
+interface ClaimAndFacts {
+  claim: ClaimWithTask | null;
+  facts: UnitSubmissionFacts | null;
+}
+
+/** The text a row carries itself (placedText.ts), in UTF-16 units: near enough its bytes to size a batch. */
+function inlineBytes(row: NewUnitResult): number {
+  return (row.document?.length ?? 0) + (row.log?.length ?? 0);
+}
 /** The same bound as on the other JSON clients hand the server (unit inputs, network JSON); bulk data goes in ResultFiles. */
 const maxOutputsChars = 1024 * 1024;
 
@@ -67,25 +86,45 @@ export class UnitResultService {
   ) {}
 
   /**
-   * Most submissions take two statements and no transaction: the claim with everything the checks
-   * need, read at once (claimAndSubmissionFacts); then the row with its event, written only if the
-   * claim is still its task's current claim as the row is written (createIfClaimCurrent locks the task
-   * for that one statement). What the checks read cannot change in between in a way that matters:
-   * results are only ever added, a stale claim never becomes current again, and a result arriving
-   * meanwhile for the same unit and attempt makes the write a no-op. When the write does nothing, the
+   * Submissions arriving together share their statements: one read of every claim and its facts, then
+   * one write (see submit). A batch the database refuses runs again one by one, so a bad result fails
+   * only itself; a write that fails writes nothing.
+   */
+  private readonly reads = new Coalescer<null, SubmissionQuestion, ClaimAndFacts>(
+    (_, asked) => this.state.unitResults.claimsAndSubmissionFacts(asked),
+    { size: () => 1, maxPerBatch: maxSubmissionsAtOnce, isolateFailures: true },
+  );
+
+  private readonly writes = new Coalescer<null, GuardedUnitResultWrite, UnitResultRecord | null>(
+    (_, batch) => this.state.unitResults.createEachIfClaimCurrent(batch),
+    // A row holds up to two texts of inlineTextMaxBytes: a statement carries a few megabytes at most.
+    {
+      size: (write) => 1 + Math.floor(inlineBytes(write.result) / inlineTextMaxBytes),
+      maxPerBatch: maxSubmissionsAtOnce,
+      isolateFailures: true,
+    },
+  );
+
+  /**
+   * Most submissions take two statements, shared with the submissions arriving at the same time, and
+   * no transaction: the claim with everything the checks need, read at once (claimsAndSubmissionFacts);
+   * then the row with its event, written only if the claim is still its task's current claim as the
+   * row is written (createEachIfClaimCurrent locks the task for that one statement). What the checks
+   * read cannot change in between in a way that matters: results are only ever added, a stale claim
+   * never becomes current again, and a result arriving meanwhile for the same unit and attempt makes
+   * the write a no-op. When the write does nothing (or the task was held by another transaction), the
    * locked path below answers (the stored result, or why not). Outputs carrying an estimate always take
    * the locked path: whether another terminal unit reported one must not change before the write.
    */
   async submit(actor: Principal, claimToken: string, input: UnitResultInput): Promise<UnitResultRecord> {
     if (input.ok && carriesEstimate(input.outputs)) return this.submitLocked(actor, claimToken, input);
-    const read = await this.state.unitResults.claimAndSubmissionFacts(claimTokenHash(actor, claimToken), input.unitKey);
+    const read = await this.reads.submit('', null, { tokenHash: claimTokenHash(actor, claimToken), unitKey: input.unitKey });
     const claim = judgeClaim(actor, read.claim);
     checkUnitResultInput(input);
     const submission = checkSubmission(claim, read.facts!, input);
     if ('stored' in submission) return submission.stored;
-    const created = await this.state.unitResults.createIfClaimCurrent(await this.place(claim, submission, input), claim.fence, (row) =>
-      recordedEvents(row),
-    );
+    const result = await this.place(claim, submission, input);
+    const created = await this.writes.submit('', null, { result, fence: claim.fence, eventsFor: recordedEvents });
     return created ?? this.submitLocked(actor, claimToken, input);
   }
 
@@ -150,6 +189,9 @@ export function checkUnitResultInput(input: UnitResultInput): void {
   if (Number.isNaN(input.startedAt.getTime()) || Number.isNaN(input.endedAt.getTime()) || input.endedAt < input.startedAt) {
     throw badInput('a unit result needs startedAt ≤ endedAt');
   }
+  if (!storableTime(input.startedAt) || !storableTime(input.endedAt)) {
+    throw badInput('startedAt and endedAt are times between the years 1 and 9999');
+  }
   if (!input.ok && (input.exception === undefined || input.exception === '')) {
     throw badInput('a failed unit result needs its exception');
   }
@@ -166,9 +208,22 @@ export function checkUnitResultInput(input: UnitResultInput): void {
       throw badInput(`${name} is larger than ${maxTextBytes} bytes`, { field: name, maxBytes: maxTextBytes });
     }
   }
+  // The row keeps them as text, which PostgreSQL cannot hold with NUL; a log with NUL goes to the object store whole.
+  for (const [name, text] of [
+    ['traceback', input.traceback],
+    ['exception', input.exception],
+  ] as const) {
+    if (text?.includes('\u0000') === true) throw badInput(`${name} contains a NUL character`, { field: name });
+  }
   if (input.outputs !== undefined && canonicalJson(input.outputs).length > maxOutputsChars) {
     throw badInput(`outputs exceed ${maxOutputsChars} characters of JSON; put bulk data in ResultFiles`, { max: maxOutputsChars });
   }
+}
+
+/** A time PostgreSQL's timestamp keeps as written (and JavaScript's ISO form spells plainly). */
+function storableTime(time: Date): boolean {
+  const year = time.getUTCFullYear();
+  return year >= 1 && year <= 9999;
 }
 
 interface NewSubmission {

@@ -7,7 +7,7 @@ import type { ObjectStore } from '../objects/ObjectStore.js';
  * are a few hundred bytes: those stay in the state store, in the row that records them, so the row's
  * commit makes them durable too and a reader gets them with the row; an object-store write costs a
  * file or an HTTP request of its own (about 1 ms of CPU for the local store's create, fsync and rename).
- * Bigger ones go to the object store under their key, as before.
+ * Bigger ones, and any with a NUL character, go to the object store under their key.
  */
 export const inlineTextMaxBytes = 64 * 1024;
 
@@ -24,7 +24,8 @@ export async function placeText(
   options: { sha256?: string; contentType: string },
 ): Promise<PlacedText & { size: number }> {
   const size = Buffer.byteLength(text);
-  if (size <= inlineTextMaxBytes) return { objectKey: null, inline: text, size };
+  // PostgreSQL text cannot hold NUL: such a text (a log of binary output) is kept whole in the object store.
+  if (size <= inlineTextMaxBytes && !text.includes('\u0000')) return { objectKey: null, inline: text, size };
   const stored = await objects.put(key, text, options);
   return { objectKey: key, inline: null, size: stored.size };
 }

@@ -52,35 +52,36 @@ export function describeUnitResultWrites(ctx: ContractContext): void {
       return { rows: rows.length, events: events.map((e) => e.payload) };
     }
 
-    test('the claim and the facts are read in one statement; a current claim writes the row and its event in one', async () => {
+    const facts = (w: CaseWorld) => w.d.store.access.unitResults;
+    const write = (claim: ClaimedTask, result = row(claim)) => ({ result, fence: claim.fence, eventsFor: recordedEvent });
+
+    test('the claims and the facts of several submissions are read in one statement, in the order asked; a current claim writes the row and its event', async () => {
       const w = await ctx.world();
       const claim = await claimed(w);
-      const read = await w.d.store.access.unitResults.claimAndSubmissionFacts(hashClaimToken(claim.claimToken), 'u');
-      expect(read.claim).toMatchObject({ id: claim.claimId, taskId: claim.taskId, fence: claim.fence, task: { status: 'RUNNING' } });
-      expect(read.facts).toMatchObject({ hasDag: true, unit: { key: 'u' }, inAttempt: null, okAttempt: null, okDependencies: [] });
+      const unknown = hashClaimToken(`dkc_${'x'.repeat(43)}`);
+      const [read, none, other] = await facts(w).claimsAndSubmissionFacts([
+        { tokenHash: hashClaimToken(claim.claimToken), unitKey: 'u' },
+        { tokenHash: unknown, unitKey: 'u' },
+        { tokenHash: hashClaimToken(claim.claimToken), unitKey: 'nope' },
+      ]);
+      expect(read!.claim).toMatchObject({ id: claim.claimId, taskId: claim.taskId, fence: claim.fence, task: { status: 'RUNNING' } });
+      expect(read!.facts).toMatchObject({ hasDag: true, unit: { key: 'u' }, inAttempt: null, okAttempt: null, okDependencies: [] });
+      expect(none).toEqual({ claim: null, facts: null });
+      expect(other!.facts).toMatchObject({ hasDag: true, unit: null });
 
-      const created = await w.d.store.access.unitResults.createIfClaimCurrent(row(claim), claim.fence, recordedEvent);
+      const [created] = await facts(w).createEachIfClaimCurrent([write(claim)]);
       expect(created).toMatchObject({ taskId: claim.taskId, unitKey: 'u', document: row(claim).document });
       expect(await written(w, claim.taskId)).toEqual({ rows: 1, events: [{ unitResultId: created!.id }] });
-      const again = await w.d.store.access.unitResults.claimAndSubmissionFacts(hashClaimToken(claim.claimToken), 'u');
-      expect(again.facts!.inAttempt).toEqual(created);
-    });
-
-    test('an unknown token reads no claim and no facts', async () => {
-      const w = await ctx.world();
-      expect(await w.d.store.access.unitResults.claimAndSubmissionFacts(hashClaimToken(`dkc_${'x'.repeat(43)}`), 'u')).toEqual({
-        claim: null,
-        facts: null,
-      });
+      const [again] = await facts(w).claimsAndSubmissionFacts([{ tokenHash: hashClaimToken(claim.claimToken), unitKey: 'u' }]);
+      expect(again!.facts!.inAttempt).toEqual(created);
     });
 
     test('a task requeued between the read and the write: nothing is written, and the submission answers STALE_CLAIM', async () => {
       const w = await ctx.world();
       const claim = await claimed(w);
-      await w.d.store.access.unitResults.claimAndSubmissionFacts(hashClaimToken(claim.claimToken), 'u');
       await w.d.services.tasks.setStatus(w.user, [claim.taskId], 'WAITING');
 
-      expect(await w.d.store.access.unitResults.createIfClaimCurrent(row(claim), claim.fence, recordedEvent)).toBeNull();
+      expect(await facts(w).createEachIfClaimCurrent([write(claim)])).toEqual([null]);
       expect(await written(w, claim.taskId)).toEqual({ rows: 0, events: [] });
       expect(await codeOf(w.d.services.unitResults.submit(w.worker, claim.claimToken, okResult('u')))).toBe('STALE_CLAIM');
     });
@@ -90,8 +91,32 @@ export function describeUnitResultWrites(ctx: ContractContext): void {
       const claim = await claimed(w);
       const first = await w.d.services.unitResults.submit(w.worker, claim.claimToken, okResult('u'));
 
-      expect(await w.d.store.access.unitResults.createIfClaimCurrent(row(claim), claim.fence, recordedEvent)).toBeNull();
+      expect(await facts(w).createEachIfClaimCurrent([write(claim)])).toEqual([null]);
       expect(await written(w, claim.taskId)).toMatchObject({ rows: 1, events: [{ unitResultId: first.id }] });
+    });
+
+    test('writes sharing a statement each get their own answer: a current claim records, a moved-on claim and a second copy of one result do not', async () => {
+      const w = await ctx.world();
+      const net = await w.network();
+      const tasks = await w.actioned(net, 3, { dag: oneUnitDag });
+      const claims = await w.claimEach(
+        tasks.map((t) => t.id),
+        await w.service('sharer'),
+      );
+      const [current, requeued, twice] = tasks.map((t) => claims.get(t.id)!);
+      await w.d.services.tasks.setStatus(w.user, [requeued!.taskId], 'WAITING');
+
+      const answers = await facts(w).createEachIfClaimCurrent([
+        write(current!),
+        write(requeued!),
+        write(twice!),
+        write(twice!, row(twice!, 'b'.repeat(64))),
+      ]);
+
+      expect(answers.map((a) => a?.taskId ?? null)).toEqual([current!.taskId, null, twice!.taskId, null]);
+      expect(await written(w, current!.taskId)).toEqual({ rows: 1, events: [{ unitResultId: answers[0]!.id }] });
+      expect(await written(w, requeued!.taskId)).toEqual({ rows: 0, events: [] });
+      expect(await written(w, twice!.taskId)).toEqual({ rows: 1, events: [{ unitResultId: answers[2]!.id }] });
     });
   });
 }

@@ -1,11 +1,15 @@
-import type { NewUnitResult, UnitResultRepository, UnitSubmissionFacts } from '../../../domain/results/UnitResultRepository.js';
+import type {
+  GuardedUnitResultWrite,
+  NewUnitResult,
+  UnitResultRepository,
+  UnitSubmissionFacts,
+} from '../../../domain/results/UnitResultRepository.js';
 import type { UnitResultRecord } from '../../../domain/results/UnitResultService.js';
 import type { ClaimWithTask } from '../../../domain/claims/ClaimRepository.js';
-import type { NewTaskEvent } from '../../../domain/events/TaskEventOutbox.js';
 import {
-  claimAndSubmissionFacts,
+  claimsAndSubmissionFacts,
   failedInAttempt,
-  insertUnitResultIfClaimCurrent,
+  insertUnitResultsIfClaimsCurrent,
   okAttemptOfUnit,
   okUnitKeys,
   unitSubmissionFacts,
@@ -31,16 +35,14 @@ export class PrismaUnitResultRepository implements UnitResultRepository {
     return unitSubmissionFacts(this.db, taskId, unitKey, attempt);
   }
 
-  claimAndSubmissionFacts(tokenHash: string, unitKey: string): Promise<{ claim: ClaimWithTask | null; facts: UnitSubmissionFacts | null }> {
-    return claimAndSubmissionFacts(this.db, tokenHash, unitKey);
+  claimsAndSubmissionFacts(
+    asked: ReadonlyArray<{ tokenHash: string; unitKey: string }>,
+  ): Promise<Array<{ claim: ClaimWithTask | null; facts: UnitSubmissionFacts | null }>> {
+    return claimsAndSubmissionFacts(this.db, asked);
   }
 
-  createIfClaimCurrent(
-    result: NewUnitResult,
-    fence: bigint,
-    eventsFor: (created: UnitResultRecord) => NewTaskEvent[],
-  ): Promise<UnitResultRecord | null> {
-    return insertUnitResultIfClaimCurrent(this.db, result, fence, eventsFor);
+  createEachIfClaimCurrent(writes: readonly GuardedUnitResultWrite[]): Promise<Array<UnitResultRecord | null>> {
+    return insertUnitResultsIfClaimsCurrent(this.db, writes);
   }
 
   okAttemptOf(taskId: string, unitKey: string): Promise<number | null> {

@@ -30,12 +30,12 @@ export interface ClaimRow {
  * (claimFence.ts) judges what no requeue can change before the transaction ends.
  */
 export async function claimByTokenHash(db: SqlClient, tokenHash: string, lockTask: boolean): Promise<ClaimWithTask | null> {
-  const [row] = await sqlRows<ClaimRow[]>(db)`${claimByTokenSelect(tokenHash)} ${lockTask ? raw('FOR UPDATE OF t') : empty}`;
+  const [row] = await sqlRows<ClaimRow[]>(db)`${claimByTokenSelect(sql`${tokenHash}`)} ${lockTask ? raw('FOR UPDATE OF t') : empty}`;
   return row === undefined ? null : toClaimWithTask(row);
 }
 
-/** The SELECT of claimByTokenHash, for a statement that reads more with the claim (ClaimRow's columns). */
-export function claimByTokenSelect(tokenHash: string): Sql {
+/** The SELECT of claimByTokenHash, for a statement that reads more with the claim (ClaimRow's columns); `tokenHash` is a text expression. */
+export function claimByTokenSelect(tokenHash: Sql): Sql {
   return sql`
     SELECT c.id::text AS id, c."taskId"::text AS "taskId", c."computeServiceId"::text AS "computeServiceId",
            cs."identityId"::text AS "ownerIdentityId", c.fence, c."releasedAt", c."releaseReason",

@@ -4,6 +4,7 @@ import type { SqlClient } from '../directSql.js';
 import type { StateDb, StateTx } from '../openStateStore.js';
 import { sql } from '../sqlStatement.js';
 import type { Sql } from '../sqlStatement.js';
+import { arrayRowsBound } from './arrayRowsBound.js';
 
 /** The channel every replica listens on; a notification only says "read the outbox", it carries nothing. */
 export const taskEventsChannel = 'dagkeeper_task_events';
@@ -57,7 +58,8 @@ export async function appendTaskEvents(tx: SqlClient, events: readonly NewTaskEv
 export function eventsSource(events: readonly NewTaskEvent[]): Sql {
   return sql`
     SELECT * FROM unnest(${events.map((e) => e.kind)}::text[], ${events.map((e) => e.taskId)}::uuid[],
-                         ${events.map((e) => JSON.stringify(e.payload))}::jsonb[]) WITH ORDINALITY AS u(kind, task_id, payload, n)`;
+                         ${events.map((e) => JSON.stringify(e.payload))}::jsonb[]) WITH ORDINALITY AS u(kind, task_id, payload, n)
+     LIMIT ${arrayRowsBound(events.length)}`;
 }
 
 /** Events after `afterId` in id order, optionally only one task's. */

@@ -1,13 +1,13 @@
-import type { NewUnitResult, UnitSubmissionFacts } from '../../../domain/results/UnitResultRepository.js';
+import type { GuardedUnitResultWrite, NewUnitResult, UnitSubmissionFacts } from '../../../domain/results/UnitResultRepository.js';
 import type { UnitResultRecord } from '../../../domain/results/UnitResultService.js';
 import { sqlRows } from '../directSql.js';
 import type { SqlClient } from '../directSql.js';
 import { empty, raw, sql } from '../sqlStatement.js';
 import { uuidv7 } from '../uuidv7.js';
 import type { ClaimWithTask } from '../../../domain/claims/ClaimRepository.js';
-import type { NewTaskEvent } from '../../../domain/events/TaskEventOutbox.js';
 import { claimByTokenSelect, toClaimWithTask } from './claimByToken.js';
 import type { ClaimRow } from './claimByToken.js';
+import { arrayRowsBound } from './arrayRowsBound.js';
 import { appendEventsCte, notifyListeners } from './taskEvents.js';
 import type { Sql } from '../sqlStatement.js';
 
@@ -34,43 +34,63 @@ export async function insertUnitResult(db: SqlClient, result: NewUnitResult): Pr
 }
 
 /**
- * Records the result only if its claim is still its task's current claim at that fence, with its events
- * (`eventsFor` the result as recorded), in one statement: the task's row locked as the claim is judged
- * again (PostgreSQL re-reads a row it waited for), the row inserted unless the unit has one in that
- * attempt already, the events appended under the outbox's lock (taskEvents.ts). Null when nothing was
- * recorded: the claim moved on, or the attempt has the unit's result (UnitResultService says which).
+ * Records each result only if its claim is still its task's current claim at that fence, with its
+ * events, all in one statement: the tasks' rows locked (those another transaction holds are skipped:
+ * their results are not recorded here, and the caller's locked path waits for them instead), each
+ * claim judged again on its task's row as locked (PostgreSQL re-reads a row changed since the
+ * statement began), each row inserted unless its unit has a result in that attempt already, the
+ * events appended under the outbox's lock (taskEvents.ts). Of two writes of one unit in one attempt the
+ * first given is recorded. Answers in the order given: the result as
+ * recorded, or null when nothing was (the claim moved on, the attempt has the unit's result, or the
+ * task was held; UnitResultService says which).
  */
-export async function insertUnitResultIfClaimCurrent(
+export async function insertUnitResultsIfClaimsCurrent(
   db: SqlClient,
-  result: NewUnitResult,
-  fence: bigint,
-  eventsFor: (created: UnitResultRecord) => NewTaskEvent[],
-): Promise<UnitResultRecord | null> {
-  const created: UnitResultRecord = { ...result, id: uuidv7(), createdAt: new Date() };
-  const events = eventsFor(created);
+  writes: readonly GuardedUnitResultWrite[],
+): Promise<Array<UnitResultRecord | null>> {
+  const createdAt = new Date();
+  const created = writes.map(({ result }): UnitResultRecord => ({ ...result, id: uuidv7(), createdAt }));
+  const events = writes.flatMap((write, i) => write.eventsFor(created[i]!).map((event) => ({ event, resultId: created[i]!.id })));
   const source = sql`
-    SELECT * FROM unnest(${events.map((e) => e.kind)}::text[], ${events.map((e) => e.taskId)}::uuid[],
-                         ${events.map((e) => JSON.stringify(e.payload))}::jsonb[]) WITH ORDINALITY AS u(kind, task_id, payload, n)
-     WHERE EXISTS (SELECT 1 FROM inserted)`;
-  const [row] = await sqlRows<Array<{ inserted: number }>>(db)`
-    WITH current_claim AS MATERIALIZED (
-      SELECT t.id FROM "Task" t
-       WHERE t.id = ${result.taskId}::uuid AND t."currentClaimId" = ${result.claimId}::uuid AND t.fence = ${fence}::bigint
-         AND t.status = 'RUNNING'
-         FOR UPDATE),
+    SELECT u.kind, u.task_id, u.payload, u.n
+      FROM unnest(${events.map((e) => e.event.kind)}::text[], ${events.map((e) => e.event.taskId)}::uuid[],
+                  ${events.map((e) => JSON.stringify(e.event.payload))}::jsonb[], ${events.map((e) => e.resultId)}::uuid[])
+           WITH ORDINALITY AS u(kind, task_id, payload, result_id, n)
+     WHERE u.result_id IN (SELECT id FROM inserted)
+     LIMIT ${arrayRowsBound(events.length)}`;
+  const column = <T>(pick: (row: UnitResultRecord, i: number) => T) => created.map(pick);
+  const [row] = await sqlRows<Array<{ inserted: string[] }>>(db)`
+    WITH input AS (
+      SELECT * FROM unnest(${column((r) => r.id)}::uuid[], ${column((r) => r.taskId)}::uuid[], ${column((r) => r.unitKey)}::text[],
+                           ${column((r) => r.attempt)}::int[], ${column((r) => r.ok)}::boolean[], ${column((r) => r.objectKey)}::text[],
+                           ${column((r) => r.document)}::text[], ${column((r) => r.sha256)}::text[], ${column((r) => String(r.size))}::bigint[],
+                           ${column((r) => r.logKey)}::text[], ${column((r) => r.log)}::text[], ${column((r) => r.exception)}::text[],
+                           ${column((r) => r.traceback)}::text[], ${column((r) => r.startedAt.toISOString())}::timestamp(3)[],
+                           ${column((r) => r.endedAt.toISOString())}::timestamp(3)[], ${column((r) => r.claimId)}::uuid[],
+                           ${column((_, i) => String(writes[i]!.fence))}::bigint[]) WITH ORDINALITY
+             AS i(id, task_id, unit_key, attempt, ok, object_key, document, sha256, size, log_key, log, exception, traceback,
+                  started_at, ended_at, claim_id, fence, n)
+       LIMIT ${arrayRowsBound(created.length)}),
+    locked AS MATERIALIZED (
+      SELECT t.id, t."currentClaimId", t.fence, t.status FROM "Task" t
+       WHERE t.id IN (SELECT task_id FROM input)
+       ORDER BY t.id
+         FOR UPDATE SKIP LOCKED),
     inserted AS (
       INSERT INTO "UnitResult" (id, "taskId", "unitKey", attempt, ok, "objectKey", document, sha256, size, "logKey", log, exception,
                                 traceback, "startedAt", "endedAt", "claimId", "createdAt")
-      SELECT ${created.id}::uuid, current_claim.id, ${result.unitKey}, ${result.attempt}::int, ${result.ok}, ${result.objectKey},
-             ${result.document}, ${result.sha256}, ${result.size}::bigint, ${result.logKey}, ${result.log}, ${result.exception},
-             ${result.traceback}, ${result.startedAt}::timestamp(3), ${result.endedAt}::timestamp(3), ${result.claimId}::uuid,
-             ${created.createdAt}::timestamp(3)
-        FROM current_claim
+      SELECT i.id, i.task_id, i.unit_key, i.attempt, i.ok, i.object_key, i.document, i.sha256, i.size, i.log_key, i.log, i.exception,
+             i.traceback, i.started_at, i.ended_at, i.claim_id, ${createdAt}::timestamp(3)
+        FROM input i
+        JOIN locked t ON t.id = i.task_id AND t."currentClaimId" = i.claim_id AND t.fence = i.fence AND t.status = 'RUNNING'
+       ORDER BY i.n
       ON CONFLICT ("taskId", "unitKey", attempt) DO NOTHING
       RETURNING id),
     ${appendEventsCte(source)}
-    SELECT (SELECT count(*) FROM inserted)::int AS inserted, (SELECT count(*) FROM appended)::int AS appended FROM ${notifyListeners}`;
-  return row!.inserted === 1 ? created : null;
+    SELECT coalesce((SELECT array_agg(id::text) FROM inserted), '{}') AS inserted, (SELECT count(*) FROM appended)::int AS appended
+      FROM ${notifyListeners}`;
+  const recorded = new Set(row!.inserted);
+  return created.map((result) => (recorded.has(result.id) ? result : null));
 }
 
 /** The tasks' results (only ok or only failed ones, with `ok`), by attempt, then by when they ended. */
@@ -120,28 +140,32 @@ type FactsRow = {
  * dependencies' ok results.
  */
 export async function unitSubmissionFacts(db: SqlClient, taskId: string, unitKey: string, attempt: number): Promise<UnitSubmissionFacts> {
-  const [row] = await sqlRows<FactsRow[]>(db)`${submissionFactsSelect(sql`${taskId}::uuid`, unitKey, sql`${attempt}::int`)}`;
+  const [row] = await sqlRows<FactsRow[]>(db)`${submissionFactsSelect(sql`${taskId}::uuid`, sql`${unitKey}::text`, sql`${attempt}::int`)}`;
   return toFacts(row!);
 }
 
 /**
- * The claim a token names and, when there is one, the submission facts at its task and fence, read in
- * one statement without locking anything (UnitResultRepository.claimAndSubmissionFacts).
+ * For each (token hash, unit key) asked, in the order asked: the claim the token names and, when there
+ * is one, the submission facts at its task and fence, all read in one statement without locking anything
+ * (UnitResultRepository.claimsAndSubmissionFacts).
  */
-export async function claimAndSubmissionFacts(
+export async function claimsAndSubmissionFacts(
   db: SqlClient,
-  tokenHash: string,
-  unitKey: string,
-): Promise<{ claim: ClaimWithTask | null; facts: UnitSubmissionFacts | null }> {
-  const [row] = await sqlRows<Array<ClaimRow & FactsRow>>(db)`
-    WITH claim AS (${claimByTokenSelect(tokenHash)})
-    SELECT claim.*, facts.* FROM claim
-     CROSS JOIN LATERAL (${submissionFactsSelect(raw('claim."taskId"::uuid'), unitKey, raw('claim.fence::int'))}) AS facts`;
-  if (row === undefined) return { claim: null, facts: null };
-  return { claim: toClaimWithTask(row), facts: toFacts(row) };
+  asked: ReadonlyArray<{ tokenHash: string; unitKey: string }>,
+): Promise<Array<{ claim: ClaimWithTask | null; facts: UnitSubmissionFacts | null }>> {
+  const rows = await sqlRows<Array<{ n: bigint } & ClaimRow & FactsRow>>(db)`
+    SELECT a.n, claim.*, facts.*
+      FROM (SELECT * FROM unnest(${asked.map((q) => q.tokenHash)}::text[], ${asked.map((q) => q.unitKey)}::text[]) WITH ORDINALITY AS a(token_hash, unit_key, n)
+             LIMIT ${arrayRowsBound(asked.length)}) AS a
+      LEFT JOIN LATERAL (${claimByTokenSelect(raw('a.token_hash'))}) AS claim ON true
+      LEFT JOIN LATERAL (${submissionFactsSelect(raw('claim."taskId"::uuid'), raw('a.unit_key'), raw('claim.fence::int'))}) AS facts
+        ON claim.id IS NOT NULL
+     ORDER BY a.n`;
+  return rows.map((row) => (row.id === null ? { claim: null, facts: null } : { claim: toClaimWithTask(row), facts: toFacts(row) }));
 }
 
-function submissionFactsSelect(taskId: Sql, unitKey: string, attempt: Sql): Sql {
+/** The facts of submitting unit `unitKey` (a text expression) of task `taskId` in `attempt` (uuid and int expressions). */
+function submissionFactsSelect(taskId: Sql, unitKey: Sql, attempt: Sql): Sql {
   return sql`
     WITH unit AS (
       SELECT u.key, u.name, u.dependencies
