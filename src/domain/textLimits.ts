@@ -27,6 +27,11 @@ export function checkLength(field: string, value: string, maxLength: number): st
   return value;
 }
 
+/** Refuses a text kept as database text that holds NUL, which PostgreSQL text cannot store. */
+export function checkNoNul(field: string, value: string | null | undefined): void {
+  if (value?.includes('\u0000') === true) throw badInput(`${field} contains a NUL character`, { field });
+}
+
 /** At most this much of a refused value is repeated in the refusal. */
 const echoedChars = 64;
 

@@ -3,7 +3,7 @@ import { GraphQLError } from 'graphql';
 import type { GraphQLFormattedError } from 'graphql';
 import { DomainError, ErrorCode } from '../domain/errors.js';
 import type { Logger } from '../observability/logger.js';
-import { unavailable } from '../storage/state/driverErrors.js';
+import { unavailable, unstorableValue } from '../storage/state/driverErrors.js';
 
 /**
  * Domain refusals keep their message and code; a store that did not answer is SERVICE_UNAVAILABLE
@@ -15,8 +15,10 @@ export function createFormatError(log: Logger) {
     const unwrapped = unwrapResolverError(error);
     const away = unwrapped instanceof DomainError ? undefined : unavailable(unwrapped);
     if (away !== undefined) log.warn({ err: unwrapped, path: formatted.path }, 'a store did not answer a GraphQL operation');
-    const original = away ?? domainErrorBehind(unwrapped) ?? unwrapped;
-    const wrapped = away === undefined && original !== unwrapped;
+    // Said in our own words: the driver's message would name SQL.
+    const restated = away ?? (unwrapped instanceof DomainError ? undefined : unstorableValue(unwrapped));
+    const original = restated ?? domainErrorBehind(unwrapped) ?? unwrapped;
+    const wrapped = restated === undefined && original !== unwrapped;
     if (original instanceof DomainError) {
       return {
         message: wrapped ? formatted.message : original.message,

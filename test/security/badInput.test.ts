@@ -370,3 +370,46 @@ describe('ResultFile bytes that are not the ones announced', () => {
     expect(Buffer.from(await download.arrayBuffer()).equals(original)).toBe(true);
   });
 });
+
+describe('texts with a NUL character, which PostgreSQL text and JSON cannot hold', () => {
+  const nul = 'a\u0000b';
+  const network = (input: unknown) =>
+    operation('mutation ($input: NetworkInput!) { createNetwork(scope: "acme-c1-p1", input: $input) { created } }', { input });
+  const unitResult = (r: Record<string, unknown>) =>
+    operation(submitResult, {
+      c: world.running.claimToken,
+      r: { unitKey: 'setup', startedAt: '2026-01-01T00:00:00Z', endedAt: '2026-01-01T00:01:00Z', ...r },
+    });
+
+  const cases: Array<[string, 'user' | 'worker', () => string, RegExp]> = [
+    ['a network name (caught where it is stored)', 'user', () => network({ ...networkInput, name: nul }), /cannot be stored \(NUL/],
+    [
+      "a chemical system's components (JSON)",
+      'user',
+      () =>
+        network({ ...networkInput, name: 'with nul', chemicalSystems: [{ name: 'q', components: { smiles: nul } }], transformations: [] }),
+      /cannot be stored \(NUL/,
+    ],
+    [
+      "a failed unit's traceback",
+      'worker',
+      () => unitResult({ ok: false, exception: 'Crash', traceback: nul }),
+      /traceback contains a NUL/,
+    ],
+    [
+      "a DAG build failure's exception",
+      'worker',
+      () =>
+        operation('mutation ($c: String!, $e: String!) { reportDagBuildFailure(claimToken: $c, exception: $e) { task { id } } }', {
+          c: world.running.claimToken,
+          e: nul,
+        }),
+      /exception contains a NUL/,
+    ],
+  ];
+  test.each(cases)('%s is refused with BAD_USER_INPUT in words of our own, and nothing is stored', async (_, who, body, message) => {
+    const refusal = await refused(world.tokens[who], body());
+    expect(refusal.message).toMatch(message);
+    expect(refusal.message).not.toMatch(/0x00|UTF8|INSERT|SELECT/);
+  });
+});

@@ -5,6 +5,7 @@ import { dagResultKey } from '../objects/objectKeys.js';
 import { documentText, placeDocument } from './placedText.js';
 import { currentClaim } from '../claims/claimFence.js';
 import { badInput } from '../errors.js';
+import { checkNoNul } from '../textLimits.js';
 import type { Principal } from '../principal.js';
 import { formatScope } from '../scope.js';
 import type { StateAccess } from '../state/StateAccess.js';
@@ -83,5 +84,6 @@ function checkInput(input: DagBuildFailureInput): void {
     ['traceback', input.traceback],
   ] as const) {
     if (text !== undefined && Buffer.byteLength(text) > maxTextBytes) throw badInput(`${name} is larger than ${maxTextBytes} bytes`);
+    checkNoNul(name, text);
   }
 }

@@ -13,7 +13,7 @@ import { groupByKey } from '../groupByKey.js';
 import type { Principal } from '../principal.js';
 import { formatScope } from '../scope.js';
 import type { StateAccess } from '../state/StateAccess.js';
-import { checkLength, textLimits } from '../textLimits.js';
+import { checkLength, checkNoNul, textLimits } from '../textLimits.js';
 import { documentText, inlineTextMaxBytes, readPlacedJson, readPlacedText } from './placedText.js';
 import { placedUnitResultRow } from './placedUnitResult.js';
 import { unitResultDocument } from './unitResultDocument.js';
@@ -208,13 +208,9 @@ export function checkUnitResultInput(input: UnitResultInput): void {
       throw badInput(`${name} is larger than ${maxTextBytes} bytes`, { field: name, maxBytes: maxTextBytes });
     }
   }
-  // The row keeps them as text, which PostgreSQL cannot hold with NUL; a log with NUL goes to the object store whole.
-  for (const [name, text] of [
-    ['traceback', input.traceback],
-    ['exception', input.exception],
-  ] as const) {
-    if (text?.includes('\u0000') === true) throw badInput(`${name} contains a NUL character`, { field: name });
-  }
+  // The row keeps these as text; a log with NUL goes to the object store whole (placedText.ts).
+  checkNoNul('exception', input.exception);
+  checkNoNul('traceback', input.traceback);
   if (input.outputs !== undefined && canonicalJson(input.outputs).length > maxOutputsChars) {
     throw badInput(`outputs exceed ${maxOutputsChars} characters of JSON; put bulk data in ResultFiles`, { max: maxOutputsChars });
   }

@@ -66,6 +66,35 @@ function says(error: Record<string, unknown>): boolean {
   return typeof message === 'string' && unreachable.messages.test(message);
 }
 
+/**
+ * PostgreSQL refused a value the domain let through: a text with a character it cannot store (NUL:
+ * 22021, or one the database's encoding lacks: 22P05). The domain checks the texts it knows of; this
+ * turns any other into the client's mistake it is (BAD_USER_INPUT) instead of an internal error.
+ */
+const unstorableValueStates = new Set(['22021', '22P05']);
+
+export function unstorableValue(error: unknown): DomainError | undefined {
+  for (let next: unknown = error, depth = 0; typeof next === 'object' && next !== null && depth < 8; depth += 1) {
+    const { code, originalCode, cause, meta } = next as {
+      code?: unknown;
+      originalCode?: unknown;
+      cause?: unknown;
+      meta?: { driverAdapterError?: unknown };
+    };
+    if (
+      (typeof code === 'string' && unstorableValueStates.has(code)) ||
+      (typeof originalCode === 'string' && unstorableValueStates.has(originalCode))
+    ) {
+      return new DomainError(
+        ErrorCode.BAD_USER_INPUT,
+        'a text holds a character that cannot be stored (NUL, or one the database encoding lacks)',
+      );
+    }
+    next = cause ?? meta?.driverAdapterError;
+  }
+  return undefined;
+}
+
 export function toDomainError(error: unknown): unknown {
   if (error instanceof Prisma.PrismaClientKnownRequestError) {
     const mapped = byPrismaCode[error.code]?.(error);
