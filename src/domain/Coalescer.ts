@@ -29,10 +29,12 @@ export interface CoalescerOptions<Q> {
   /** Capacity of one statement. */
   maxPerBatch: number;
   /**
-   * When a statement for several requests fails, run each of them again alone, so that a request the
-   * database refuses fails only itself. Only for statements that change nothing when they fail.
+   * When a statement for several requests fails with an error this says a request's own value may
+   * have caused, run each of them again alone, so that the request refused fails only itself (an
+   * outage fails them all at once, without a try each). Only for statements that change nothing when
+   * they fail.
    */
-  isolateFailures?: boolean;
+  isolateFailures?: (error: unknown) => boolean;
 }
 
 export class Coalescer<L, Q, A> {
@@ -67,7 +69,7 @@ export class Coalescer<L, Q, A> {
           if (answers.length !== batch.length) throw new Error(`a batch of ${batch.length} requests got ${answers.length} answers`);
           batch.forEach((w, i) => w.resolve(answers[i]!));
         } catch (error) {
-          if (this.options.isolateFailures === true && batch.length > 1) await this.runEachAlone(lane.args, batch);
+          if (batch.length > 1 && this.options.isolateFailures?.(error) === true) await this.runEachAlone(lane.args, batch);
           else for (const w of batch) w.reject(error);
         }
       }

@@ -92,7 +92,7 @@ export class UnitResultService {
    */
   private readonly reads = new Coalescer<null, SubmissionQuestion, ClaimAndFacts>(
     (_, asked) => this.state.unitResults.claimsAndSubmissionFacts(asked),
-    { size: () => 1, maxPerBatch: maxSubmissionsAtOnce, isolateFailures: true },
+    { size: () => 1, maxPerBatch: maxSubmissionsAtOnce, isolateFailures: (error) => this.state.refusedAValue(error) },
   );
 
   private readonly writes = new Coalescer<null, GuardedUnitResultWrite, UnitResultRecord | null>(
@@ -101,7 +101,7 @@ export class UnitResultService {
     {
       size: (write) => 1 + Math.floor(inlineBytes(write.result) / inlineTextMaxBytes),
       maxPerBatch: maxSubmissionsAtOnce,
-      isolateFailures: true,
+      isolateFailures: (error) => this.state.refusedAValue(error),
     },
   );
 

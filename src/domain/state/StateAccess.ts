@@ -64,6 +64,11 @@ export interface TransactionOptions {
  * change it reports does (see events/taskEvents.ts).
  */
 export interface StateAccess extends StateRepositories {
+  /**
+   * Whether the store refused a statement for a value in it, so that the same statement without that
+   * value may pass (as opposed to a store unreachable, busy or shutting down).
+   */
+  refusedAValue(error: unknown): boolean;
   transaction<T>(work: (tx: StateRepositories, events: TaskEventBatch) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /** As `transaction`, with only the HotRepositories: cheaper per statement, for the writes workers make most often. */
   hotTransaction<T>(

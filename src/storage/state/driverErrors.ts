@@ -74,23 +74,42 @@ function says(error: Record<string, unknown>): boolean {
 const unstorableValueStates = new Set(['22021', '22P05']);
 
 export function unstorableValue(error: unknown): DomainError | undefined {
-  for (let next: unknown = error, depth = 0; typeof next === 'object' && next !== null && depth < 8; depth += 1) {
+  const state = sqlStateOf(error);
+  if (state === undefined || !unstorableValueStates.has(state)) return undefined;
+  return new DomainError(
+    ErrorCode.BAD_USER_INPUT,
+    'a text holds a character that cannot be stored (NUL, or one the database encoding lacks)',
+  );
+}
+
+/**
+ * PostgreSQL refused the statement for a value in it (SQLSTATE class 22, data exception, or 23,
+ * integrity constraint violation): the same statement without that value may pass, unlike one that
+ * failed because the database is unreachable, busy or shutting down.
+ */
+export function refusedAValue(error: unknown): boolean {
+  const state = sqlStateOf(error);
+  return state !== undefined && /^2[23]/.test(state);
+}
+
+/** The SQLSTATE in a driver error, wherever pg, Prisma or its adapter put it (the error, its cause chain, Prisma's wrapped adapter error). */
+function sqlStateOf(error: unknown): string | undefined {
+  const pending: unknown[] = [error];
+  const seen = new Set<unknown>();
+  while (pending.length > 0) {
+    const next = pending.pop();
+    if (typeof next !== 'object' || next === null || seen.has(next)) continue;
+    seen.add(next);
     const { code, originalCode, cause, meta } = next as {
       code?: unknown;
       originalCode?: unknown;
       cause?: unknown;
       meta?: { driverAdapterError?: unknown };
     };
-    if (
-      (typeof code === 'string' && unstorableValueStates.has(code)) ||
-      (typeof originalCode === 'string' && unstorableValueStates.has(originalCode))
-    ) {
-      return new DomainError(
-        ErrorCode.BAD_USER_INPUT,
-        'a text holds a character that cannot be stored (NUL, or one the database encoding lacks)',
-      );
+    for (const candidate of [originalCode, code]) {
+      if (typeof candidate === 'string' && /^[0-9A-Z]{5}$/.test(candidate) && !/^P\d{4}$/.test(candidate)) return candidate;
     }
-    next = cause ?? meta?.driverAdapterError;
+    pending.push(cause, meta?.driverAdapterError);
   }
   return undefined;
 }

@@ -12,6 +12,7 @@ import { networkKeysOfTransformations } from '../sql/networkKeys.js';
 import { countRestart, restartBudgets } from '../sql/restartBudgets.js';
 import { lockTasks, tasksAndDescendants } from '../sql/taskLineage.js';
 import { removeTasksFromHubs, transformationsOfTasks, writeStatusChange } from '../sql/taskStatusWrites.js';
+import { refusedAValue } from '../driverErrors.js';
 import { appendTaskEvents } from '../sql/taskEvents.js';
 import { insertUnitResult, unitResultsOfTasks, unitSubmissionFacts } from '../sql/unitResults.js';
 import { PrismaIdentityRepository } from './PrismaIdentityRepository.js';
@@ -89,6 +90,7 @@ function hotRepositoriesOn(db: SqlClient): HotRepositories {
 export function createStateAccess(db: StateDb): StateAccess {
   return {
     ...repositoriesOn(db),
+    refusedAValue,
     hotTransaction: (work, options = {}) =>
       directTransaction(
         db,
