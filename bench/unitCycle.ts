@@ -81,6 +81,7 @@ export const unitCycle: Benchmark = {
     } = ctx.scale;
     const limitMs = cycleSeconds * 1000;
     const cycleRounds: CycleRound[] = [];
+    const estimateRounds: CycleRound[] = [];
     const anchorRounds: CycleRound[] = [];
     const splitRounds: SplitRound[] = [];
     const tally: Tally = { claimedIds: [], submitted: 0, finished: new Map() };
@@ -109,8 +110,8 @@ export const unitCycle: Benchmark = {
         await addWaitingTasks(user, networkKey, transformationKeys[0] as string, count - (await countTasks(dk.database.url, 'WAITING')));
         await vacuumDatabase(dk.database.url);
       };
-      const cycleRound = async (maxCycles: number): Promise<CycleRound> => {
-        const { value, cpu } = await dkMeter.measure(() => runCycles(api, compute, services, maxCycles, limitMs, tally));
+      const cycleRound = async (maxCycles: number, withEstimate = false): Promise<CycleRound> => {
+        const { value, cpu } = await dkMeter.measure(() => runCycles(api, compute, services, maxCycles, limitMs, tally, withEstimate));
         return { ...value, cpu, cpuPerCycle: perOperation(cpu, value.cycles) };
       };
       const anchorRound = async (maxSets: number, label: string): Promise<CycleRound> => {
@@ -146,6 +147,9 @@ export const unitCycle: Benchmark = {
         ctx.log(`dagkeeper: ${fmtRate(cycleRounds.at(-1)!.perSecond, 'cycles')}`);
         anchorRounds.push(await anchorRound(tasks, `round ${round}`));
         ctx.log(`graphile-worker: ${fmtRate(anchorRounds.at(-1)!.perSecond, 'sets')}`);
+        await topUp(tasks);
+        estimateRounds.push(await cycleRound(tasks, true));
+        ctx.log(`dagkeeper, the last unit reporting an estimate: ${fmtRate(estimateRounds.at(-1)!.perSecond, 'cycles')}`);
         await topUp(splitTasks);
         splitRounds.push(await splitRound(dkMeter, api, compute, services, splitTasks, tally));
         const last = splitRounds.at(-1)!;
@@ -164,6 +168,7 @@ export const unitCycle: Benchmark = {
     const rates = cycleRounds.map((r) => r.perSecond);
     const anchorRates = anchorRounds.map((r) => r.perSecond);
     const ratios = pairedRatios(rates, anchorRates);
+    const estimateRates = estimateRounds.map((r) => r.perSecond);
     const perUnitResult = splitRounds.map((r) => r.unitResult.cpuPerOperation.processMs);
     const perFinish = splitRounds.map((r) => r.finish.cpuPerOperation.processMs);
     const n = tasks.toLocaleString('en-US');
@@ -192,10 +197,11 @@ export const unitCycle: Benchmark = {
         `Anchor: graphile-worker's runner (concurrency ${workers}, a no-op task, logging off) in a node process of its own (bench/support/graphileWorkerProcess.ts) on a pool of 10 connections kept across rounds, on a database of its own on the same PostgreSQL; ` +
           `in the same process ${workers} loops each add a set of 3 jobs with one \`add_jobs\` call and wait until all 3 have completed (a job's completion adds nothing), then the next set, up to ${n} sets or ${cycleSeconds} s. ` +
           "A set stands for a task: created (3 units, as dagkeeper's task with its DAG) and worked through by the queue; its rate is sets over the time from the runner's start to the last completion.",
-        `Rounds alternate: after a warm-up of ${warmUp} cycles and ${warmUp} sets, each of ${rounds} round(s) runs dagkeeper's cycles, graphile-worker's sets, then a dagkeeper split round, each on a queue topped up first (dagkeeper to ${n} waiting tasks through \`createTasks\` and \`actionTasks\`, outside the measured time) and a database vacuumed and analyzed just before. ` +
+        `Rounds alternate: after a warm-up of ${warmUp} cycles and ${warmUp} sets, each of ${rounds} round(s) runs dagkeeper's cycles, graphile-worker's sets, dagkeeper's cycles with an estimate, then a dagkeeper split round, each on a queue topped up first (dagkeeper to ${n} waiting tasks through \`createTasks\` and \`actionTasks\`, outside the measured time) and a database vacuumed and analyzed just before. ` +
           "Every number is the median over the rounds with the range (min–max) in brackets; a ratio is the median of the rounds' ratios, each dagkeeper round over the graphile-worker round next to it.",
         `CPU per cycle (per set for the anchor), from /proc between each round's start and end (bench/support/cpu.ts): the server process (graphile-worker's process for the anchor), its database's PostgreSQL backends, all PostgreSQL processes, and the benchmark process sending the requests. ` +
           `The split rounds measure the server's CPU per operation: ${splitTasks} tasks are first all claimed, then all their unit results submitted, then all finished, each phase by the same ${workers} workers and measured on its own.`,
+        "Cycles with an estimate: the same cycles, but the third unit's outputs carry `estimate` { value, uncertainty, unit }, as the terminal unit of a real free-energy protocol's DAG does, so each of those unit results takes the locked path that checks no other unit of the DAG reported one, and each finish records the estimate and recombines its transformation's (one transformation here, so the finishes also queue on its lock). They carry no target (the target's cycle has no estimate); the row shows what a campaign's tasks cost, next to the graphile-worker round before it.",
         "Correctness: every unit result stored once (one row per task and unit, as many as were submitted), every task finished COMPLETE once (one ProtocolDAGResult each, none left RUNNING), no task held by two claims at once (the API's answers and the database).",
       ],
       rows: [
@@ -240,6 +246,24 @@ export const unitCycle: Benchmark = {
           cycleRounds.map((r) => r.cpuPerCycle),
           { rounds: anchorRounds.map((r) => r.cpuPerCycle), per: 'per set', clientInProcess: true },
         ),
+        {
+          metric: 'cycles per second, the last unit reporting an estimate',
+          dagkeeper: fmtSpread(estimateRates, (v) => fmtRate(v, 'cycles')),
+          anchor: fmtSpread(anchorRates, (v) => fmtRate(v, 'sets')),
+          ratio: `${fmtSpread(pairedRatios(estimateRates, anchorRates), fmtRatio)} (no target)`,
+        },
+        {
+          metric: 'CPU per cycle with an estimate',
+          dagkeeper: `server ${fmtSpread(
+            estimateRounds.map((r) => r.cpuPerCycle.processMs),
+            fmtCpuMs,
+          )}, its backends ${fmtSpread(
+            estimateRounds.map((r) => r.cpuPerCycle.backendsMs),
+            fmtCpuMs,
+          )}`,
+          anchor: '',
+          ratio: '',
+        },
         splitRow('claim', (r) => r.claim),
         splitRow('unit result', (r) => r.unitResult),
         splitRow('finishTask', (r) => r.finish),
@@ -263,6 +287,7 @@ export const unitCycle: Benchmark = {
         ratios,
         ratioSpread: spread(ratios),
         dagkeeper: cycleRounds,
+        dagkeeperWithEstimate: estimateRounds,
         graphileWorker: anchorRounds,
         split: splitRounds,
       },
@@ -284,12 +309,20 @@ async function addWaitingTasks(user: ApiClient, networkKey: string, transformati
   }
 }
 
-function unitResult(unitKey: string, i: number) {
+function unitResult(unitKey: string, i: number, withEstimate = false) {
   const endedAt = new Date();
+  const outputs = {
+    window: i,
+    lambda: i / 1000,
+    samples: 20_000,
+    acceptance: 0.49156,
+    energies: [1.25, -0.5, 0.75, 2.125],
+    converged: true,
+  };
   return {
     unitKey,
     ok: true,
-    outputs: { window: i, lambda: i / 1000, samples: 20_000, acceptance: 0.49156, energies: [1.25, -0.5, 0.75, 2.125], converged: true },
+    outputs: withEstimate ? { ...outputs, estimate: { value: -1.5 + (i % 11) * 0.01, uncertainty: 0.12, unit: 'kcal/mol' } } : outputs,
     startedAt: new Date(endedAt.getTime() - 1000).toISOString(),
     endedAt: endedAt.toISOString(),
   };
@@ -308,6 +341,7 @@ async function runCycles(
   maxCycles: number,
   limitMs: number,
   tally: Tally,
+  withEstimate: boolean,
 ): Promise<Omit<CycleRound, 'cpu' | 'cpuPerCycle'>> {
   const latencies: number[] = [];
   let started = 0;
@@ -323,7 +357,7 @@ async function runCycles(
         if (claimed === undefined) return;
         tally.claimedIds.push(claimed.taskId);
         for (const unitKey of unitKeys) {
-          await api.submitUnitResult(claimed.token, unitResult(unitKey, tally.submitted));
+          await api.submitUnitResult(claimed.token, unitResult(unitKey, tally.submitted, withEstimate && unitKey === unitKeys.at(-1)));
           tally.submitted += 1;
         }
         await finishOne(api, claimed.token, claimed.taskId, tally);
