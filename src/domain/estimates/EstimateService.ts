@@ -114,18 +114,21 @@ async function combinedEstimates(
 
 /**
  * Records an EstimateChanged event for each of these tasks, in the transaction that changed what
- * their transformations' estimates combine: the new estimate, and the networks holding it.
+ * their transformations' estimates combine: the new estimate, and the networks holding it. A caller
+ * that knows the tasks' transformations and has locked them already says so (`known`).
  */
 export async function recordEstimateChanges(
   tx: EstimateChangeRepositories,
   events: TaskEventBatch,
   taskIds: readonly string[],
+  known?: { tasks: ReadonlyArray<{ taskId: string; transformationId: string }>; transformationsLocked: true },
 ): Promise<void> {
   if (taskIds.length === 0) return;
-  const tasks = await tx.tasks.transformationsOf(taskIds);
+  const tasks = known?.tasks ?? (await tx.tasks.transformationsOf(taskIds));
   const transformationIds = [...new Set(tasks.map((task) => task.transformationId))];
-  // Concurrent changes of one transformation's estimate queue here, so each event carries what holds after it.
-  await tx.networks.lockTransformations(transformationIds);
+  // Concurrent changes of one transformation's estimate queue here, so each event carries what holds
+  // after it. A finish took the lock in the statement that recorded its result (`known`).
+  if (known === undefined) await tx.networks.lockTransformations(transformationIds);
   const estimates = await combinedEstimates(tx, transformationIds);
   const networkKeys = groupByKey(
     transformationIds,

@@ -45,9 +45,15 @@ export interface DagResultRepository {
   /**
    * `create`, the status change and the transaction's events in one statement: its last before the
    * commit (events are appended last: TaskEventOutbox). The status change is applyStatusChange's plan.
-   * Returns the task as the change left it.
+   * With `lockTransformationIds`, it also locks those transformations as NetworkRepository.lockTransformations
+   * does (for a finish that recombines their estimates next). Returns the task as the change left it.
    */
-  createWithStatusChange(result: NewDagResult, write: StatusWrite, events: readonly NewTaskEvent[]): Promise<TaskRecord>;
+  createWithStatusChange(
+    result: NewDagResult,
+    write: StatusWrite,
+    events: readonly NewTaskEvent[],
+    lockTransformationIds?: readonly string[],
+  ): Promise<TaskRecord>;
   /** The tasks' results, oldest first. */
   ofTasks(taskIds: readonly string[]): Promise<DagResultRecord[]>;
   byId(id: string): Promise<DagResultRecord | null>;

@@ -11,7 +11,7 @@ import type { RestartDecider, RestartDecision } from '../restarts/RestartDecider
 import { formatScope } from '../scope.js';
 import type { StateAccess } from '../state/StateAccess.js';
 import { topologicalOrder } from '../dag/protocolDag.js';
-import { applyStatusChangeToLocked, planStatusChange, reportStatusChanges } from '../tasks/applyStatusChange.js';
+import { planStatusChange, reportStatusChanges } from '../tasks/applyStatusChange.js';
 import type { TaskRecord } from '../tasks/taskRecords.js';
 import type { TaskStatus } from '../tasks/taskStatus.js';
 import type { DagResultRecord } from './DagResultReader.js';
@@ -143,21 +143,23 @@ export class TaskFinisher {
         const complete = { dagResultId: id, ok, status: 'COMPLETE' as const, restartedBy: null, dagResult };
         // The task's row is locked as the claim was judged: its status changes without a second lock.
         const locked = [lockedTaskOf(claim)];
-        if (ok && estimate === null) {
-          // Most finishes: the row, the status change and the events in one statement, the last one.
+        if (ok) {
+          // One statement writes the row and the status change; without an estimate it appends the events
+          // too, as the transaction's last, and with one it locks the transformation, whose repeats are
+          // read next under that lock before the events go.
           const { changes, write } = planStatusChange(locked, [claim.taskId], 'COMPLETE', 'finished');
           events.add(claim.taskId, { kind: 'ProtocolDagResultRecorded', dagResultId: id, ok });
           reportStatusChanges(events, changes, 'finished');
-          const task = await tx.dagResults.createWithStatusChange(row, write!, events.take());
+          if (estimate === null) return { ...complete, task: await tx.dagResults.createWithStatusChange(row, write!, events.take()) };
+          const task = await tx.dagResults.createWithStatusChange(row, write!, [], [claim.transformationId]);
+          await recordEstimateChanges(tx, events, [claim.taskId], {
+            tasks: [{ taskId: claim.taskId, transformationId: claim.transformationId }],
+            transformationsLocked: true,
+          });
           return { ...complete, task };
         }
         await tx.dagResults.create(row);
         events.add(claim.taskId, { kind: 'ProtocolDagResultRecorded', dagResultId: id, ok });
-        if (ok) {
-          await applyStatusChangeToLocked(tx, events, locked, [claim.taskId], 'COMPLETE', 'finished');
-          await recordEstimateChanges(tx, events, [claim.taskId]);
-          return complete;
-        }
         // Not ok means failures in this attempt, which were matched (else FailuresChanged above).
         const failed = await failTask(tx, events, matched!.decision, 'finished with failure');
         return { dagResultId: id, ok, ...failed, dagResult };

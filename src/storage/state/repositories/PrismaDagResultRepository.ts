@@ -45,8 +45,13 @@ export class PrismaDagResultRepository implements DagResultRepository {
     });
   }
 
-  createWithStatusChange(result: NewDagResult, write: StatusWrite, events: readonly NewTaskEvent[]): Promise<TaskRecord> {
-    return insertDagResultWithStatusChange(this.db, result, write, events);
+  createWithStatusChange(
+    result: NewDagResult,
+    write: StatusWrite,
+    events: readonly NewTaskEvent[],
+    lockTransformationIds: readonly string[] = [],
+  ): Promise<TaskRecord> {
+    return insertDagResultWithStatusChange(this.db, result, write, events, lockTransformationIds);
   }
 
   repeatsOf(transformationIds: readonly string[]): Promise<TransformationRepeat[]> {

@@ -71,7 +71,8 @@ function hotRepositoriesOn(db: SqlClient): HotRepositories {
     },
     dagResults: {
       create: (result) => insertDagResult(db, result),
-      createWithStatusChange: (result, write, events) => insertDagResultWithStatusChange(db, result, write, events),
+      createWithStatusChange: (result, write, events, lockTransformationIds) =>
+        insertDagResultWithStatusChange(db, result, write, events, lockTransformationIds),
       repeatsOf: (transformationIds) => repeatsOfTransformations(db, transformationIds),
       finishingFacts: (taskId) => finishingFacts(db, taskId),
     },

@@ -18,20 +18,24 @@ export async function insertDagResult(db: SqlClient, result: NewDagResult): Prom
 }
 
 /**
- * A finish's writes in one statement, its last before COMMIT: the result row, the status change
- * (statusWriteCtes) and the events (appended under the outbox's lock, held to the commit: taskEvents.ts).
+ * A finish's writes in one statement: the result row, the status change (statusWriteCtes), the events
+ * (appended under the outbox's lock, held to the commit: taskEvents.ts; so this is the transaction's
+ * last statement when it has any) and the lock of the transformations whose estimate the finish then
+ * recombines (none, for a finish without an estimate).
  */
 export async function insertDagResultWithStatusChange(
   db: SqlClient,
   result: NewDagResult,
   write: StatusWrite,
   events: readonly NewTaskEvent[],
+  lockTransformationIds: readonly string[] = [],
 ): Promise<TaskRecord> {
   // The task comes back as changed, so the finishing worker's answer reads nothing after the commit.
   const [row] = await sqlRows<Array<TaskRow | { id: null }>>(db)`
     WITH recorded AS (${dagResultInsert(result)} RETURNING id),
     ${statusWriteCtes(write)},
-    ${appendEventsCte(eventsSource(events))}
+    ${appendEventsCte(eventsSource(events))},
+    transformations_locked AS (${transformationLock(lockTransformationIds)})
     SELECT task.*
       FROM ${notifyListeners}
       LEFT JOIN (
@@ -40,11 +44,24 @@ export async function insertDagResultWithStatusChange(
                s.org, s.campaign, s.project
           FROM changed c
           JOIN "Scope" s ON s.id = c."scopeId"
-          JOIN "Transformation" tr ON tr.id = c."transformationId") AS task ON true`;
+          JOIN "Transformation" tr ON tr.id = c."transformationId") AS task ON true
+     WHERE (SELECT count(*) FROM transformations_locked) >= 0`;
   // Every CTE that writes runs to completion whatever the SELECT reads; the task's row was locked as the
   // claim was judged, so it is there to change.
   if (row === undefined || row.id === null) throw new Error(`task ${result.taskId} was not changed as its result was recorded`);
   return taskRecordOfRow(row);
+}
+
+/**
+ * Locks the transformations as lockTransformations does (in id order, NO KEY UPDATE), as a common table
+ * expression: a finish that changes an estimate locks its transformation in the statement that records
+ * its result, and reads the repeats in the next one (a fresh snapshot, taken once the lock is held).
+ */
+function transformationLock(transformationIds: readonly string[]): Sql {
+  return sql`
+      SELECT id FROM "Transformation" WHERE id = ANY(${[...transformationIds]}::uuid[])
+       ORDER BY id
+         FOR NO KEY UPDATE`;
 }
 
 function dagResultInsert({ estimate, ...result }: NewDagResult): Sql {
