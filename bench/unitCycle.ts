@@ -30,6 +30,13 @@ import type { LatencySummary } from './support/stats.js';
  */
 
 const protocol = 'bench-cycle';
+/**
+ * The cycles with an estimate run on tasks of their own protocol, spread over this many transformations
+ * of a network of their own: a campaign's transformation has a few repeats, and every finish with an
+ * estimate recombines all of its transformation's.
+ */
+const estimateProtocol = 'bench-cycle-estimated';
+const estimateTransformations = 200;
 const transformationName = 'unit-cycle';
 const unitKeys = ['unit-a', 'unit-b', 'unit-c'];
 const dag = { name: 'three units', units: unitKeys.map((key) => ({ key, name: key, dependencies: [] })) };
@@ -100,6 +107,12 @@ export const unitCycle: Benchmark = {
       const { networkKey, transformationKeys } = await createNetwork(user, 'bench-cycle-run', 'unit cycle', [
         { name: transformationName, protocol, settings: {} },
       ]);
+      const estimated = await createNetwork(
+        user,
+        'bench-cycle-run',
+        'unit cycle with estimates',
+        Array.from({ length: estimateTransformations }, (_, i) => ({ name: `estimated-${i}`, protocol: estimateProtocol, settings: {} })),
+      );
       const services = await Promise.all(Array.from({ length: workers }, (_, i) => registerService(compute, `cycler-${i}`)));
       heartbeats.push(...services.map((id) => keepAlive(compute, id)));
       const dkMeter = await openCpuMeter({ pid: dk.pid, databases: [dk.database.name] });
@@ -107,7 +120,17 @@ export const unitCycle: Benchmark = {
       meters.push(dkMeter, gwMeter);
       const api = new WorkerApi(compute);
       const topUp = async (count: number) => {
-        await addWaitingTasks(user, networkKey, transformationKeys[0] as string, count - (await countTasks(dk.database.url, 'WAITING')));
+        await addWaitingTasks(
+          user,
+          networkKey,
+          [transformationKeys[0] as string],
+          count - (await countTasks(dk.database.url, 'WAITING', protocol)),
+        );
+        await vacuumDatabase(dk.database.url);
+      };
+      const topUpEstimated = async (count: number) => {
+        const missing = count - (await countTasks(dk.database.url, 'WAITING', estimateProtocol));
+        await addWaitingTasks(user, estimated.networkKey, estimated.transformationKeys, missing);
         await vacuumDatabase(dk.database.url);
       };
       const cycleRound = async (maxCycles: number, withEstimate = false): Promise<CycleRound> => {
@@ -147,7 +170,7 @@ export const unitCycle: Benchmark = {
         ctx.log(`dagkeeper: ${fmtRate(cycleRounds.at(-1)!.perSecond, 'cycles')}`);
         anchorRounds.push(await anchorRound(tasks, `round ${round}`));
         ctx.log(`graphile-worker: ${fmtRate(anchorRounds.at(-1)!.perSecond, 'sets')}`);
-        await topUp(tasks);
+        await topUpEstimated(tasks);
         estimateRounds.push(await cycleRound(tasks, true));
         ctx.log(`dagkeeper, the last unit reporting an estimate: ${fmtRate(estimateRounds.at(-1)!.perSecond, 'cycles')}`);
         await topUp(splitTasks);
@@ -201,7 +224,7 @@ export const unitCycle: Benchmark = {
           "Every number is the median over the rounds with the range (min–max) in brackets; a ratio is the median of the rounds' ratios, each dagkeeper round over the graphile-worker round next to it.",
         `CPU per cycle (per set for the anchor), from /proc between each round's start and end (bench/support/cpu.ts): the server process (graphile-worker's process for the anchor), its database's PostgreSQL backends, all PostgreSQL processes, and the benchmark process sending the requests. ` +
           `The split rounds measure the server's CPU per operation: ${splitTasks} tasks are first all claimed, then all their unit results submitted, then all finished, each phase by the same ${workers} workers and measured on its own.`,
-        "Cycles with an estimate: the same cycles, but the third unit's outputs carry `estimate` { value, uncertainty, unit }, as the terminal unit of a real free-energy protocol's DAG does, so each of those unit results takes the locked path that checks no other unit of the DAG reported one, and each finish records the estimate and recombines its transformation's (one transformation here, so the finishes also queue on its lock). They carry no target (the target's cycle has no estimate); the row shows what a campaign's tasks cost, next to the graphile-worker round before it.",
+        `Cycles with an estimate: the same cycles, but the third unit's outputs carry \`estimate\` { value, uncertainty, unit }, as the terminal unit of a real free-energy protocol's DAG does, so each of those unit results takes the locked path that checks no other unit of the DAG reported one, and each finish records the estimate and recombines its transformation's. They run on tasks of a protocol and a network of their own, spread over ${estimateTransformations} transformations (about ${Math.ceil(tasks / estimateTransformations)} repeats each per round), as a campaign's repeats are: every finish recombines all of its transformation's repeats. They carry no target (the target's cycle has no estimate); the row shows what a campaign's tasks cost, next to the graphile-worker round before it.`,
         "Correctness: every unit result stored once (one row per task and unit, as many as were submitted), every task finished COMPLETE once (one ProtocolDAGResult each, none left RUNNING), no task held by two claims at once (the API's answers and the database).",
       ],
       rows: [
@@ -295,17 +318,20 @@ export const unitCycle: Benchmark = {
   },
 };
 
-/** Creates `count` tasks with the 3-unit DAG through the API and actions them, as a user would. */
-async function addWaitingTasks(user: ApiClient, networkKey: string, transformationKey: string, count: number): Promise<void> {
-  for (let done = 0; done < count; done += perCall) {
-    const { createTasks } = await user.request<{ createTasks: Array<{ id: string }> }>(
-      'mutation ($t: ID!, $n: Int!, $dag: JSON!) { createTasks(transformationKey: $t, count: $n, dag: $dag) { id } }',
-      { t: transformationKey, n: Math.min(perCall, count - done), dag },
-    );
-    await user.request('mutation ($n: ID!, $ids: [ID!]!) { actionTasks(networkKey: $n, taskIds: $ids) }', {
-      n: networkKey,
-      ids: createTasks.map((t) => t.id),
-    });
+/** Creates `count` tasks with the 3-unit DAG through the API, spread evenly over the transformations, and actions them, as a user would. */
+async function addWaitingTasks(user: ApiClient, networkKey: string, transformationKeys: readonly string[], count: number): Promise<void> {
+  for (const [i, transformationKey] of transformationKeys.entries()) {
+    const share = Math.floor(count / transformationKeys.length) + (i < count % transformationKeys.length ? 1 : 0);
+    for (let done = 0; done < share; done += perCall) {
+      const { createTasks } = await user.request<{ createTasks: Array<{ id: string }> }>(
+        'mutation ($t: ID!, $n: Int!, $dag: JSON!) { createTasks(transformationKey: $t, count: $n, dag: $dag) { id } }',
+        { t: transformationKey, n: Math.min(perCall, share - done), dag },
+      );
+      await user.request('mutation ($n: ID!, $ids: [ID!]!) { actionTasks(networkKey: $n, taskIds: $ids) }', {
+        n: networkKey,
+        ids: createTasks.map((t) => t.id),
+      });
+    }
   }
 }
 
@@ -353,7 +379,7 @@ async function runCycles(
       while (started < maxCycles && nowMs() < deadline) {
         started += 1;
         const cycleStarted = nowMs();
-        const [claimed] = await claim(compute, serviceId, [protocol]);
+        const [claimed] = await claim(compute, serviceId, [withEstimate ? estimateProtocol : protocol]);
         if (claimed === undefined) return;
         tally.claimedIds.push(claimed.taskId);
         for (const unitKey of unitKeys) {

@@ -96,9 +96,14 @@ export async function insertWaitingTasks(
   await vacuumAnalyze(databaseUrl, ['"Task"', '"TaskAction"']);
 }
 
-export async function countTasks(databaseUrl: string, status: string): Promise<number> {
+/** Tasks in `status`; with `protocol`, only those of transformations of that protocol. */
+export async function countTasks(databaseUrl: string, status: string, protocol?: string): Promise<number> {
   return withDatabase(databaseUrl, async (client) => {
-    const { rows } = await client.query<{ n: string }>('SELECT count(*) AS n FROM "Task" WHERE status = $1', [status]);
+    const { rows } = await client.query<{ n: string }>(
+      `SELECT count(*) AS n FROM "Task" t JOIN "Transformation" tf ON tf.id = t."transformationId"
+        WHERE t.status = $1 AND ($2::text IS NULL OR tf.protocol = $2)`,
+      [status, protocol ?? null],
+    );
     return Number(rows[0]?.n ?? 0);
   });
 }
