@@ -7,6 +7,7 @@ import type { SqlClient } from '../directSql.js';
 import { sql } from '../sqlStatement.js';
 import type { Sql } from '../sqlStatement.js';
 import { appendEventsCte, eventsSource, notifyListeners } from './taskEvents.js';
+import { transformationsLock } from './lockTransformations.js';
 import { statusWriteCtes } from './taskStatusWrites.js';
 import { taskRecordOfRow } from './tasksByIds.js';
 import type { TaskRow } from './tasksByIds.js';
@@ -35,7 +36,7 @@ export async function insertDagResultWithStatusChange(
     WITH recorded AS (${dagResultInsert(result)} RETURNING id),
     ${statusWriteCtes(write)},
     ${appendEventsCte(eventsSource(events))},
-    transformations_locked AS (${transformationLock(lockTransformationIds)})
+    transformations_locked AS (${transformationsLock(lockTransformationIds)})
     SELECT task.*
       FROM ${notifyListeners}
       LEFT JOIN (
@@ -50,18 +51,6 @@ export async function insertDagResultWithStatusChange(
   // claim was judged, so it is there to change.
   if (row === undefined || row.id === null) throw new Error(`task ${result.taskId} was not changed as its result was recorded`);
   return taskRecordOfRow(row);
-}
-
-/**
- * Locks the transformations as lockTransformations does (in id order, NO KEY UPDATE), as a common table
- * expression: a finish that changes an estimate locks its transformation in the statement that records
- * its result, and reads the repeats in the next one (a fresh snapshot, taken once the lock is held).
- */
-function transformationLock(transformationIds: readonly string[]): Sql {
-  return sql`
-      SELECT id FROM "Transformation" WHERE id = ANY(${[...transformationIds]}::uuid[])
-       ORDER BY id
-         FOR NO KEY UPDATE`;
 }
 
 function dagResultInsert({ estimate, ...result }: NewDagResult): Sql {

@@ -1,5 +1,7 @@
 import { sqlRows } from '../directSql.js';
 import type { SqlClient } from '../directSql.js';
+import { sql } from '../sqlStatement.js';
+import type { Sql } from '../sqlStatement.js';
 
 /**
  * Locks transformation rows until the transaction ends, in id order (no deadlock between two lockers
@@ -10,7 +12,12 @@ import type { SqlClient } from '../directSql.js';
  */
 export async function lockTransformations(tx: SqlClient, transformationIds: readonly string[]): Promise<void> {
   if (transformationIds.length === 0) return;
-  await sqlRows<Array<{ id: string }>>(tx)`
+  await sqlRows<Array<{ id: string }>>(tx)`${transformationsLock(transformationIds)}`;
+}
+
+/** lockTransformations' SELECT, for a statement that takes the lock along with its writes (a finish: dagResults.ts). */
+export function transformationsLock(transformationIds: readonly string[]): Sql {
+  return sql`
     SELECT id::text AS id FROM "Transformation" WHERE id = ANY(${[...transformationIds]}::uuid[])
      ORDER BY id
        FOR NO KEY UPDATE`;
