@@ -33,6 +33,21 @@ function hubClaims(maxPerBatch: number) {
   return { statements, batcher: { claim } };
 }
 
+/**
+ * One-task claims of one hub on a Coalescer that isolates failures whose message starts with "refused"
+ * (as a request's own value refused by the database), finished by hand.
+ */
+function isolatingClaims() {
+  const { statements, run } = manualRunner();
+  const coalescer = new Coalescer<Lane, Request, string[]>(run, {
+    size: (r) => r.limit,
+    maxPerBatch: 100,
+    isolateFailures: (error) => (error as Error).message.startsWith('refused'),
+  });
+  const ask = (computeServiceId: string) => coalescer.submit('hub', { hubId: 'hub', protocols: null }, { computeServiceId, limit: 1 });
+  return { statements, ask };
+}
+
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('Coalescer', () => {
@@ -121,14 +136,7 @@ describe('Coalescer', () => {
   });
 
   test('with isolated failures, a failed shared statement runs each request again alone: only the one refused fails', async () => {
-    const { statements, run } = manualRunner();
-    const coalescer = new Coalescer<Lane, Request, string[]>(run, {
-      size: (r) => r.limit,
-      maxPerBatch: 100,
-      isolateFailures: (error) => (error as Error).message.startsWith('refused'),
-    });
-    const lane = { hubId: 'hub', protocols: null };
-    const ask = (computeServiceId: string) => coalescer.submit('hub', lane, { computeServiceId, limit: 1 });
+    const { statements, ask } = isolatingClaims();
     void ask('busy');
     const answers = ['s1', 'bad', 's3'].map((id) =>
       ask(id).then(
@@ -150,29 +158,17 @@ describe('Coalescer', () => {
   });
 
   test('a request that fails alone is not run a second time, isolated or not', async () => {
-    const { statements, run } = manualRunner();
-    const coalescer = new Coalescer<Lane, Request, string[]>(run, {
-      size: (r) => r.limit,
-      maxPerBatch: 100,
-      isolateFailures: (error) => (error as Error).message.startsWith('refused'),
-    });
-    const answer = coalescer.submit('hub', { hubId: 'hub', protocols: null }, { computeServiceId: 's1', limit: 1 });
+    const { statements, ask } = isolatingClaims();
+    const answer = ask('s1');
     statements[0]!.fail(new Error('refused'));
     await expect(answer).rejects.toThrow('refused');
     expect(statements).toHaveLength(1);
   });
 
   test("a shared statement failing with an error not said to be one request's (an outage) fails them all at once, without a try each", async () => {
-    const { statements, run } = manualRunner();
-    const coalescer = new Coalescer<Lane, Request, string[]>(run, {
-      size: (r) => r.limit,
-      maxPerBatch: 100,
-      isolateFailures: (error) => (error as Error).message.startsWith('refused'),
-    });
-    const ask = (computeServiceId: string) =>
-      coalescer.submit('hub', { hubId: 'hub', protocols: null }, { computeServiceId, limit: 1 }).catch((error: Error) => error.message);
+    const { statements, ask } = isolatingClaims();
     void ask('busy');
-    const answers = ['s1', 's2'].map(ask);
+    const answers = ['s1', 's2'].map((id) => ask(id).catch((error: Error) => error.message));
     statements[0]!.finish([[]]);
     await settle();
     statements[1]!.fail(new Error('connection refused by the network'));

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { inlineTextMaxBytes } from '../../src/domain/results/placedText.js';
-import { createNetwork, okResult } from '../support/fixtures.js';
-import { useWorkerDomain } from '../support/workerDomain.js';
+import { okResult } from '../support/fixtures.js';
+import { claimedTask, useWorkerDomain } from '../support/workerDomain.js';
 
 const twoUnits = {
   name: 'two',
@@ -16,16 +16,8 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 describe('where result documents and logs are kept (real PostgreSQL + s3rver)', () => {
   const d = useWorkerDomain();
 
-  async function claimedTask(protocol: string) {
-    const net = await createNetwork(d.h.services, d.user, { name: protocol, protocol });
-    const [task] = await d.h.services.tasks.create(d.user, net.transformations[0]!.scopedKey, 1, { dag: twoUnits });
-    await d.h.services.tasks.action(d.user, net.network.scopedKey, [task!.id]);
-    const [claim] = await d.h.services.claims.claim(d.worker, d.serviceId, 1, [protocol]);
-    return claim!;
-  }
-
   test('a small unit result and its log stay in its row; big ones go to the object store; both read back the same', async () => {
-    const claim = await claimedTask('placed');
+    const claim = await claimedTask(d, 'placed', twoUnits);
     const smallLog = 'step 1 done\n';
     const bigLog = 'L'.repeat(inlineTextMaxBytes + 1);
     const bigOutputs = { samples: 'S'.repeat(inlineTextMaxBytes) };
@@ -70,7 +62,7 @@ describe('where result documents and logs are kept (real PostgreSQL + s3rver)', 
   });
 
   test('a small ProtocolDAGResult stays in its row and reads back as it was recorded', async () => {
-    const claim = await claimedTask('placed-small');
+    const claim = await claimedTask(d, 'placed-small', twoUnits);
     for (const key of ['small', 'big']) await d.h.services.unitResults.submit(d.worker, claim.claimToken, okResult(key));
     const finished = await d.h.services.finisher.finish(d.worker, claim.claimToken);
 

@@ -1,9 +1,9 @@
 import type { UnitResultRepository } from '../../src/domain/results/UnitResultRepository.js';
 import { UnitResultService } from '../../src/domain/results/UnitResultService.js';
 import type { StateAccess } from '../../src/domain/state/StateAccess.js';
-import { createNetwork, okResult } from '../support/fixtures.js';
+import { okResult } from '../support/fixtures.js';
 import { codeOf } from '../support/refusals.js';
-import { useWorkerDomain } from '../support/workerDomain.js';
+import { claimedTask, useWorkerDomain } from '../support/workerDomain.js';
 import { waitFor } from '../support/waitFor.js';
 
 const fiveUnits = { name: 'five', units: ['a', 'b', 'c', 'd', 'e'].map((key) => ({ key, name: key.toUpperCase(), dependencies: [] })) };
@@ -17,13 +17,7 @@ describe('unit results sharing statements (real PostgreSQL + s3rver)', () => {
   const d = useWorkerDomain();
   let networks = 0;
 
-  async function claimed(dag: unknown = fiveUnits) {
-    const protocol = `shared-${(networks += 1)}`;
-    const net = await createNetwork(d.h.services, d.user, { name: protocol, protocol });
-    const [task] = await d.h.services.tasks.create(d.user, net.transformations[0]!.scopedKey, 1, { dag });
-    await d.h.services.tasks.action(d.user, net.network.scopedKey, [task!.id]);
-    return (await d.h.services.claims.claim(d.worker, d.serviceId, 1, [protocol]))[0]!;
-  }
+  const claimed = () => claimedTask(d, `shared-${(networks += 1)}`, fiveUnits);
 
   /** A UnitResultService on the harness's state whose shared statements are counted, and whose writes' answers are kept. */
   function countingService() {

@@ -1,4 +1,6 @@
+import type { ClaimedTask } from '../../src/domain/claims/ClaimService.js';
 import type { Principal } from '../../src/domain/principal.js';
+import { createNetwork } from './fixtures.js';
 import { startDomain } from './domainHarness.js';
 import type { DomainHarness } from './domainHarness.js';
 
@@ -28,4 +30,19 @@ export function useWorkerDomain(): WorkerDomain {
     await world.h?.close();
   });
   return world;
+}
+
+/** One unit, no dependencies: the DAG most result tests need. */
+export const oneUnitDag = { units: [{ key: 'u', name: 'U', dependencies: [] }] };
+
+/**
+ * A new task with `dag`, on a network of its own whose transformations run `protocol` (a name no other
+ * test of the file uses), actioned and claimed by the world's compute service.
+ */
+export async function claimedTask(d: WorkerDomain, protocol: string, dag: unknown = oneUnitDag): Promise<ClaimedTask> {
+  const net = await createNetwork(d.h.services, d.user, { name: protocol, protocol });
+  const [task] = await d.h.services.tasks.create(d.user, net.transformations[0]!.scopedKey, 1, { dag });
+  await d.h.services.tasks.action(d.user, net.network.scopedKey, [task!.id]);
+  const [claim] = await d.h.services.claims.claim(d.worker, d.serviceId, 1, [protocol]);
+  return claim!;
 }
