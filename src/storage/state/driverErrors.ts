@@ -41,19 +41,26 @@ export const retryAfterSeconds = 1;
  * otherwise undefined.
  */
 export function unavailable(error: unknown): DomainError | undefined {
+  for (const link of errorChain(error)) {
+    if (says(link)) {
+      return new DomainError(ErrorCode.SERVICE_UNAVAILABLE, 'a store the server depends on is not answering; retry in a moment');
+    }
+  }
+  return undefined;
+}
+
+/** The error and every error behind it: its `cause` chain and Prisma's wrapped adapter error, each once. */
+function* errorChain(error: unknown): Generator<Record<string, unknown>> {
   const seen = new Set<unknown>();
   const pending: unknown[] = [error];
   while (pending.length > 0) {
     const next = pending.pop();
     if (typeof next !== 'object' || next === null || seen.has(next)) continue;
     seen.add(next);
-    if (says(next as Record<string, unknown>)) {
-      return new DomainError(ErrorCode.SERVICE_UNAVAILABLE, 'a store the server depends on is not answering; retry in a moment');
-    }
+    yield next as Record<string, unknown>;
     const { cause, meta } = next as { cause?: unknown; meta?: { driverAdapterError?: unknown } };
     pending.push(cause, meta?.driverAdapterError);
   }
-  return undefined;
 }
 
 function says(error: Record<string, unknown>): boolean {
@@ -94,22 +101,10 @@ export function refusedAValue(error: unknown): boolean {
 
 /** The SQLSTATE in a driver error, wherever pg, Prisma or its adapter put it (the error, its cause chain, Prisma's wrapped adapter error). */
 function sqlStateOf(error: unknown): string | undefined {
-  const pending: unknown[] = [error];
-  const seen = new Set<unknown>();
-  while (pending.length > 0) {
-    const next = pending.pop();
-    if (typeof next !== 'object' || next === null || seen.has(next)) continue;
-    seen.add(next);
-    const { code, originalCode, cause, meta } = next as {
-      code?: unknown;
-      originalCode?: unknown;
-      cause?: unknown;
-      meta?: { driverAdapterError?: unknown };
-    };
+  for (const { code, originalCode } of errorChain(error)) {
     for (const candidate of [originalCode, code]) {
       if (typeof candidate === 'string' && /^[0-9A-Z]{5}$/.test(candidate) && !/^P\d{4}$/.test(candidate)) return candidate;
     }
-    pending.push(cause, meta?.driverAdapterError);
   }
   return undefined;
 }
