@@ -14,6 +14,7 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { unavailable } from '../storage/state/driverErrors.js';
 import { OpenConnections } from './openConnections.js';
+import { sharedSubscriptionResults } from './sharedSubscriptionResults.js';
 
 /** RFC 6455's "Try Again Later": the server cannot serve the connection now, through no fault of the client. */
 const tryAgainLaterCloseCode = 1013;
@@ -59,6 +60,7 @@ export function startGraphQLWsServer(options: GraphQLWsOptions): { stop(): Promi
   const prepareOperation = operationPreparer(options.schema, options.limits);
   let connectionNumber = 0;
   const open = new OpenConnections();
+  const shared = sharedSubscriptionResults();
   const stopListening = options.onRevoked((revoked) => open.closeRevoked(revoked));
   const recheck = setInterval(() => {
     for (const [socket, token] of open.entries()) {
@@ -75,6 +77,7 @@ export function startGraphQLWsServer(options: GraphQLWsOptions): { stop(): Promi
   const cleanup = useServer<Record<string, unknown>, ConnectionState>(
     {
       schema: options.schema,
+      subscribe: shared.subscribe,
       onConnect: async (ctx) => {
         const fromPayload = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
         const token = bearerToken(typeof fromPayload === 'string' ? fromPayload : ctx.extra.request.headers.authorization);
@@ -102,7 +105,17 @@ export function startGraphQLWsServer(options: GraphQLWsOptions): { stop(): Promi
       onSubscribe: async (ctx, _id, payload) => {
         const token = open.tokenOf(ctx.extra.socket);
         const now = token === undefined ? null : await options.authenticate(token);
-        if (open.confirm(ctx.extra.socket, now)) return prepareOperation(payload);
+        if (open.confirm(ctx.extra.socket, now)) {
+          const prepared = prepareOperation(payload);
+          const principal = ctx.extra.principal;
+          if (Array.isArray(prepared) || principal === undefined) return prepared;
+          // The context is made from the connection's principal: its rights are part of what is asked.
+          const rights = [principal.identityId, principal.isAdmin, principal.scopes];
+          return shared.register(
+            prepared,
+            JSON.stringify([rights, payload.query, payload.operationName ?? null, payload.variables ?? null]),
+          );
+        }
         return [new GraphQLError('the bearer token is no longer valid', { extensions: { code: 'UNAUTHENTICATED' } })];
       },
       onDisconnect: (ctx) => {
