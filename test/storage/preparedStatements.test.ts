@@ -5,7 +5,10 @@ import type { StateStore } from '../../src/storage/state/openStateStore.js';
 import { statementNamer } from '../../src/storage/state/preparedStatements.js';
 import { checkInForClaims } from '../../src/storage/state/sql/claimCheckIn.js';
 import { claimFromHub } from '../../src/storage/state/sql/claimTasks.js';
+import { repeatsOfTransformations } from '../../src/storage/state/sql/dagResults.js';
 import { findTokenHolders } from '../../src/storage/state/sql/identityTokens.js';
+import { lockTransformations } from '../../src/storage/state/sql/lockTransformations.js';
+import { unitResultsOfTasks } from '../../src/storage/state/sql/unitResults.js';
 import { createTestDatabase } from '../support/postgres.js';
 
 interface Prepared {
@@ -91,6 +94,36 @@ describe('prepared statements', () => {
       }
       const statements = (await preparedOnTheConnection(store)).filter((s) => s.statement.includes('FROM "Task" LIMIT 1'));
       expect(statements).toEqual([{ statement: 'SELECT $1::int AS i FROM "Task" LIMIT 1', runs: 4 }]);
+    } finally {
+      await store.close();
+      await database.drop();
+    }
+  });
+
+  test('a statement over a list of ids keeps one plan for all its calls, as it does for one id', async () => {
+    const database = await createTestDatabase();
+    const store = await openStateStore({ kind: 'postgres', url: database.url }, { migrate: false, poolSize: 1 });
+    try {
+      // PostgreSQL plans a prepared statement for its first five calls' values, then keeps a plan for
+      // all calls only when that looks as cheap: with `= ANY($1)` it never did, and planned every call.
+      for (let i = 0; i < 8; i += 1) {
+        await repeatsOfTransformations(store.db, [randomUUID()]);
+        await unitResultsOfTasks(store.db, [randomUUID()], true);
+        await lockTransformations(store.db, [randomUUID()]);
+      }
+      const plans = await store.db.$queryRaw<Array<{ statement: string; generic: number; custom: number }>>`
+        SELECT statement, generic_plans::int AS generic, custom_plans::int AS custom FROM pg_prepared_statements
+         WHERE statement NOT LIKE '%pg_prepared_statements%'`;
+      const of = (pattern: RegExp) => plans.filter((p) => pattern.test(p.statement)).map(({ generic, custom }) => ({ generic, custom }));
+      expect({
+        repeats: of(/"estimateValue" IS NOT NULL/),
+        unitResults: of(/FROM "UnitResult"/),
+        lock: of(/FOR NO KEY UPDATE/),
+      }).toEqual({
+        repeats: [{ generic: 3, custom: 5 }],
+        unitResults: [{ generic: 3, custom: 5 }],
+        lock: [{ generic: 3, custom: 5 }],
+      });
     } finally {
       await store.close();
       await database.drop();

@@ -6,6 +6,7 @@ import { sqlRows } from '../directSql.js';
 import type { SqlClient } from '../directSql.js';
 import { sql } from '../sqlStatement.js';
 import type { Sql } from '../sqlStatement.js';
+import { uuidsIn } from './arrayRowsBound.js';
 import { appendEventsCte, eventsSource, notifyListeners } from './taskEvents.js';
 import { transformationsLock } from './lockTransformations.js';
 import { statusWriteCtes } from './taskStatusWrites.js';
@@ -88,7 +89,7 @@ export async function repeatsOfTransformations(db: SqlClient, transformationIds:
            r."createdAt" AS "completedAt"
       FROM "ProtocolDagResult" r JOIN "Task" t ON t.id = r."taskId"
      WHERE r.ok AND r."estimateValue" IS NOT NULL
-       AND t."transformationId" = ANY(${[...transformationIds]}::uuid[])
+       AND t."transformationId" IN ${uuidsIn(transformationIds)}
        AND t.status NOT IN ('INVALID', 'DELETED')
        AND NOT EXISTS (
          SELECT 1 FROM "Task" child

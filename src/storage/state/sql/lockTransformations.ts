@@ -2,6 +2,7 @@ import { sqlRows } from '../directSql.js';
 import type { SqlClient } from '../directSql.js';
 import { sql } from '../sqlStatement.js';
 import type { Sql } from '../sqlStatement.js';
+import { uuidsIn } from './arrayRowsBound.js';
 
 /**
  * Locks transformation rows until the transaction ends, in id order (no deadlock between two lockers
@@ -18,7 +19,7 @@ export async function lockTransformations(tx: SqlClient, transformationIds: read
 /** lockTransformations' SELECT, for a statement that takes the lock along with its writes (a finish: dagResults.ts). */
 export function transformationsLock(transformationIds: readonly string[]): Sql {
   return sql`
-    SELECT id::text AS id FROM "Transformation" WHERE id = ANY(${[...transformationIds]}::uuid[])
+    SELECT id::text AS id FROM "Transformation" WHERE id IN ${uuidsIn(transformationIds)}
      ORDER BY id
        FOR NO KEY UPDATE`;
 }

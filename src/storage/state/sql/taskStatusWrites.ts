@@ -3,6 +3,7 @@ import { sqlRows } from '../directSql.js';
 import type { SqlClient } from '../directSql.js';
 import { sql } from '../sqlStatement.js';
 import type { Sql } from '../sqlStatement.js';
+import { uuidsIn } from './arrayRowsBound.js';
 
 /**
  * The writes of a status change as applyStatusChange (the state machine) decides them, in one
@@ -30,15 +31,15 @@ export function statusWriteCtes(write: StatusWrite): Sql {
     released AS (
       UPDATE "Claim" SET "releasedAt" = ${release.at}::timestamp(3), "releaseReason" = ${release.reason},
                          ending = ${release.ending}::"AttemptEnding"
-       WHERE id = ANY(${[...release.claimIds]}::uuid[]) AND "releasedAt" IS NULL
+       WHERE id IN ${uuidsIn(release.claimIds)} AND "releasedAt" IS NULL
       RETURNING 1),
     changed AS (
       UPDATE "Task" SET status = ${write.to}::"TaskStatus", "currentClaimId" = NULL, fence = fence + 1,
                         "updatedAt" = ${new Date()}::timestamp(3)
-       WHERE id = ANY(${[...write.taskIds]}::uuid[])
+       WHERE id IN ${uuidsIn(write.taskIds)}
       RETURNING id, status, priority, "transformationId", "extendsId", fence, seed, "createdAt", "updatedAt", "scopeId"),
     unhubbed AS (
-      DELETE FROM "TaskAction" WHERE ${write.leaveHubs}::boolean AND "taskId" = ANY(${[...write.taskIds]}::uuid[])
+      DELETE FROM "TaskAction" WHERE ${write.leaveHubs}::boolean AND "taskId" IN ${uuidsIn(write.taskIds)}
       RETURNING 1)`;
 }
 

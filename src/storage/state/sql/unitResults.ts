@@ -7,7 +7,7 @@ import { uuidv7 } from '../uuidv7.js';
 import type { ClaimWithTask } from '../../../domain/claims/ClaimRepository.js';
 import { claimByTokenSelect, toClaimWithTask } from './claimByToken.js';
 import type { ClaimRow } from './claimByToken.js';
-import { arrayRowsBound } from './arrayRowsBound.js';
+import { arrayRowsBound, uuidsIn } from './arrayRowsBound.js';
 import { appendEventsCte, notifyListeners } from './taskEvents.js';
 import type { Sql } from '../sqlStatement.js';
 
@@ -97,7 +97,7 @@ export async function insertUnitResultsIfClaimsCurrent(
 export async function unitResultsOfTasks(db: SqlClient, taskIds: readonly string[], ok?: boolean): Promise<UnitResultRecord[]> {
   const rows = await sqlRows<Row[]>(db)`
     SELECT ${columns} FROM "UnitResult"
-     WHERE "taskId" = ANY(${[...taskIds]}::uuid[]) ${ok === undefined ? empty : sql`AND ok = ${ok}`}
+     WHERE "taskId" IN ${uuidsIn(taskIds)} ${ok === undefined ? empty : sql`AND ok = ${ok}`}
      ORDER BY attempt, "endedAt", id`;
   return rows.map(toRecord);
 }
