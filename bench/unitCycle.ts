@@ -40,6 +40,15 @@ const estimateTransformations = 200;
 const transformationName = 'unit-cycle';
 const unitKeys = ['unit-a', 'unit-b', 'unit-c'];
 const dag = { name: 'three units', units: unitKeys.map((key) => ({ key, name: key, dependencies: [] })) };
+/**
+ * The cycles with an estimate have a free-energy protocol's shape: two simulations and the analysis that
+ * reads them and reports the estimate, its DAG's one terminal unit (as the harmonic-oscillator protocol's
+ * DAG and python/examples/harmonic_wells.py have it).
+ */
+const estimatedDag = {
+  name: 'two simulations and their analysis',
+  units: unitKeys.map((key, i) => ({ key, name: key, dependencies: i === unitKeys.length - 1 ? unitKeys.slice(0, -1) : [] })),
+};
 /** createTasks and actionTasks take at most this many tasks per call. */
 const perCall = 1000;
 
@@ -125,12 +134,13 @@ export const unitCycle: Benchmark = {
           networkKey,
           [transformationKeys[0] as string],
           count - (await countTasks(dk.database.url, 'WAITING', protocol)),
+          dag,
         );
         await vacuumDatabase(dk.database.url);
       };
       const topUpEstimated = async (count: number) => {
         const missing = count - (await countTasks(dk.database.url, 'WAITING', estimateProtocol));
-        await addWaitingTasks(user, estimated.networkKey, estimated.transformationKeys, missing);
+        await addWaitingTasks(user, estimated.networkKey, estimated.transformationKeys, missing, estimatedDag);
         await vacuumDatabase(dk.database.url);
       };
       const cycleRound = async (maxCycles: number, withEstimate = false): Promise<CycleRound> => {
@@ -224,7 +234,7 @@ export const unitCycle: Benchmark = {
           "Every number is the median over the rounds with the range (min–max) in brackets; a ratio is the median of the rounds' ratios, each dagkeeper round over the graphile-worker round next to it.",
         `CPU per cycle (per set for the anchor), from /proc between each round's start and end (bench/support/cpu.ts): the server process (graphile-worker's process for the anchor), its database's PostgreSQL backends, all PostgreSQL processes, and the benchmark process sending the requests. ` +
           `The split rounds measure the server's CPU per operation: ${splitTasks} tasks are first all claimed, then all their unit results submitted, then all finished, each phase by the same ${workers} workers and measured on its own.`,
-        `Cycles with an estimate: the same cycles, but the third unit's outputs carry \`estimate\` { value, uncertainty, unit }, as the terminal unit of a real free-energy protocol's DAG does, so each of those unit results takes the locked path that checks no other unit of the DAG reported one, and each finish records the estimate and recombines its transformation's. They run on tasks of a protocol and a network of their own, spread over ${estimateTransformations} transformations (about ${Math.ceil(tasks / estimateTransformations)} repeats each per round), as a campaign's repeats are: every finish recombines all of its transformation's repeats. They carry no target (the target's cycle has no estimate); the row shows what a campaign's tasks cost, next to the graphile-worker round before it.`,
+        `Cycles with an estimate: the same cycles, but the third unit's outputs carry \`estimate\` { value, uncertainty, unit }, as the terminal unit of a real free-energy protocol's DAG does: their DAG is two simulations and the analysis that depends on both and reports the estimate (the examples' shape), and each finish records the estimate and recombines its transformation's. They run on tasks of a protocol and a network of their own, spread over ${estimateTransformations} transformations (about ${Math.ceil(tasks / estimateTransformations)} repeats each per round), as a campaign's repeats are: every finish recombines all of its transformation's repeats. They carry no target (the target's cycle has no estimate); the row shows what a campaign's tasks cost, next to the graphile-worker round before it.`,
         "Correctness: every unit result stored once (one row per task and unit, as many as were submitted), every task finished COMPLETE once (one ProtocolDAGResult each, none left RUNNING), no task held by two claims at once (the API's answers and the database).",
       ],
       rows: [
@@ -318,8 +328,14 @@ export const unitCycle: Benchmark = {
   },
 };
 
-/** Creates `count` tasks with the 3-unit DAG through the API, spread evenly over the transformations, and actions them, as a user would. */
-async function addWaitingTasks(user: ApiClient, networkKey: string, transformationKeys: readonly string[], count: number): Promise<void> {
+/** Creates `count` tasks with a 3-unit DAG through the API, spread evenly over the transformations, and actions them, as a user would. */
+async function addWaitingTasks(
+  user: ApiClient,
+  networkKey: string,
+  transformationKeys: readonly string[],
+  count: number,
+  dag: object,
+): Promise<void> {
   for (const [i, transformationKey] of transformationKeys.entries()) {
     const share = Math.floor(count / transformationKeys.length) + (i < count % transformationKeys.length ? 1 : 0);
     for (let done = 0; done < share; done += perCall) {

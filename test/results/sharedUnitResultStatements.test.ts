@@ -22,7 +22,7 @@ describe('unit results sharing statements (real PostgreSQL + s3rver)', () => {
   /** A UnitResultService on the harness's state whose shared statements are counted, and whose writes' answers are kept. */
   function countingService() {
     const access = d.h.state.access;
-    const counts = { reads: 0, writes: 0 };
+    const counts = { reads: 0, writes: 0, transactions: 0 };
     const answers: Array<Array<unknown>> = [];
     const unitResults = new Proxy(access.unitResults, {
       get(target, property, receiver) {
@@ -44,8 +44,16 @@ describe('unit results sharing statements (real PostgreSQL + s3rver)', () => {
       },
     });
     const state = new Proxy(access, {
-      get: (target, property, receiver) =>
-        property === 'unitResults' ? unitResults : (Reflect.get(target, property, receiver) as unknown),
+      get: (target, property, receiver) => {
+        if (property === 'unitResults') return unitResults;
+        if (property === 'hotTransaction') {
+          return (...args: Parameters<StateAccess['hotTransaction']>) => {
+            counts.transactions += 1;
+            return target.hotTransaction(...args);
+          };
+        }
+        return Reflect.get(target, property, receiver) as unknown;
+      },
     }) as StateAccess;
     return { service: new UnitResultService(state, d.h.objects), counts, answers };
   }
@@ -66,6 +74,60 @@ describe('unit results sharing statements (real PostgreSQL + s3rver)', () => {
     );
     const events = await d.h.state.db.taskEvent.findMany({ where: { taskId: claim.taskId, kind: 'UnitResultRecorded' } });
     expect(events).toHaveLength(5);
+  });
+
+  test('an estimate on the DAG’s only terminal unit takes the shared statements; with two terminal units, the locked path', async () => {
+    const estimate = { value: -1.5, uncertainty: 0.2, unit: 'kcal/mol' };
+    const chain = {
+      name: 'chain',
+      units: [
+        { key: 'a', name: 'A', dependencies: [] },
+        { key: 'b', name: 'B', dependencies: ['a'] },
+      ],
+    };
+    const one = await claimedTask(d, `shared-${(networks += 1)}`, chain);
+    const { service, counts } = countingService();
+    await service.submit(d.worker, one.claimToken, okResult('a'));
+    // On a unit another depends on, refused before anything is written.
+    expect(await codeOf(service.submit(d.worker, one.claimToken, okResult('b', { estimate: { ...estimate, value: 'x' } })))).toBe(
+      'BAD_USER_INPUT',
+    );
+    const recorded = await service.submit(d.worker, one.claimToken, okResult('b', { estimate }));
+    expect(recorded.unitKey).toBe('b');
+    expect(counts).toMatchObject({ writes: 2, transactions: 0 });
+
+    const twoEnds = {
+      name: 'ends',
+      units: [
+        { key: 'l', name: 'L', dependencies: [] },
+        { key: 'r', name: 'R', dependencies: [] },
+      ],
+    };
+    const two = await claimedTask(d, `shared-${(networks += 1)}`, twoEnds);
+    await service.submit(d.worker, two.claimToken, okResult('l', { estimate }));
+    expect(counts).toMatchObject({ writes: 2, transactions: 1 });
+    expect(await codeOf(service.submit(d.worker, two.claimToken, okResult('r', { estimate })))).toBe('BAD_USER_INPUT');
+    const rows = await d.h.state.db.unitResult.findMany({
+      where: { taskId: { in: [one.taskId, two.taskId] } },
+      orderBy: { unitKey: 'asc' },
+    });
+    expect(rows.map((r) => r.unitKey)).toEqual(['a', 'b', 'l']);
+  });
+
+  test('an estimate on a unit another unit depends on is refused on the shared path, naming outputs.estimate', async () => {
+    const chain = {
+      name: 'chain',
+      units: [
+        { key: 'a', name: 'A', dependencies: [] },
+        { key: 'b', name: 'B', dependencies: ['a'] },
+      ],
+    };
+    const claim = await claimedTask(d, `shared-${(networks += 1)}`, chain);
+    const { service, counts } = countingService();
+    const refused = service.submit(d.worker, claim.claimToken, okResult('a', { estimate: { value: 1, uncertainty: 0.1, unit: 'kT' } }));
+    await expect(refused).rejects.toMatchObject({ details: { field: 'outputs.estimate', unitKey: 'a' } });
+    expect(counts).toMatchObject({ reads: 1, writes: 0, transactions: 0 });
+    expect(await d.h.state.db.unitResult.count({ where: { taskId: claim.taskId } })).toBe(0);
   });
 
   test('a traceback with a NUL character (which PostgreSQL text cannot hold) is refused with a clear code; results sent with it are recorded', async () => {

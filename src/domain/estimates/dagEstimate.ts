@@ -32,12 +32,7 @@ export async function checkUnitEstimate(
   if (estimate === null) return null;
   const dag = await tx.dags.ofTask(taskId);
   const terminal = terminalUnitKeys(dag?.units ?? []);
-  if (!terminal.has(unitKey)) {
-    throw badInput(`${estimateField} belongs on the DAG's terminal unit (one no other unit depends on); unit ${unitKey} is not one`, {
-      field: estimateField,
-      unitKey,
-    });
-  }
+  requireTerminal(unitKey, terminal.has(unitKey));
   const others = (await tx.unitResults.ofTasks([taskId], { ok: true })).filter((r) => r.unitKey !== unitKey && terminal.has(r.unitKey));
   for (const other of others) {
     const document = (await readPlacedJson(objects, { objectKey: other.objectKey, inline: other.document })) as { outputs?: unknown };
@@ -50,6 +45,15 @@ export async function checkUnitEstimate(
     }
   }
   return estimate;
+}
+
+/** Refuses an estimate on a unit other units depend on: a DAG's answer comes out of a terminal unit. */
+export function requireTerminal(unitKey: string, terminal: boolean): void {
+  if (terminal) return;
+  throw badInput(`${estimateField} belongs on the DAG's terminal unit (one no other unit depends on); unit ${unitKey} is not one`, {
+    field: estimateField,
+    unitKey,
+  });
 }
 
 /**

@@ -17,6 +17,11 @@ export interface UnitSubmissionFacts {
   okAttempt: number | null;
   /** Those of the unit's dependencies that have an ok result. */
   okDependencies: string[];
+  /**
+   * Asked for a result reporting an estimate: whether another unit of the DAG depends on this one, and
+   * how many of its other units none depends on (terminal units, which could report one too).
+   */
+  shape?: { dependedOn: boolean; otherTerminals: number };
 }
 
 /** A unit result to record only while its claim is current: the row, the fence the claim was judged at, and its events. */
@@ -39,7 +44,7 @@ export interface UnitResultRepository {
    * null when there is no such claim. Concurrent submissions share it (UnitResultService).
    */
   claimsAndSubmissionFacts(
-    asked: ReadonlyArray<{ tokenHash: string; unitKey: string }>,
+    asked: ReadonlyArray<{ tokenHash: string; unitKey: string; withShape?: boolean }>,
   ): Promise<Array<{ claim: ClaimWithTask | null; facts: UnitSubmissionFacts | null }>>;
   /**
    * Records each result with its events (`eventsFor` the result as recorded), all in one statement, only

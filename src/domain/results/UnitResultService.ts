@@ -7,7 +7,8 @@ import type { GuardedUnitResultWrite, NewUnitResult, UnitSubmissionFacts } from 
 import type { ClaimWithTask } from '../claims/ClaimRepository.js';
 import { Coalescer } from '../Coalescer.js';
 import { canonicalJson } from '../contentKey.js';
-import { checkUnitEstimate } from '../estimates/dagEstimate.js';
+import { checkUnitEstimate, requireTerminal } from '../estimates/dagEstimate.js';
+import { reportedEstimate } from '../estimates/reportedEstimate.js';
 import { badInput, conflict } from '../errors.js';
 import { groupByKey } from '../groupByKey.js';
 import type { Principal } from '../principal.js';
@@ -60,6 +61,7 @@ const maxSubmissionsAtOnce = 64;
 interface SubmissionQuestion {
   tokenHash: string;
   unitKey: string;
+  withShape: boolean;
 }
 
 interface ClaimAndFacts {
@@ -113,16 +115,28 @@ export class UnitResultService {
    * read cannot change in between in a way that matters: results are only ever added, a stale claim
    * never becomes current again, and a result arriving meanwhile for the same unit and attempt makes
    * the write a no-op. When the write does nothing (or the task was held by another transaction), the
-   * locked path below answers (the stored result, or why not). Outputs carrying an estimate always take
-   * the locked path: whether another terminal unit reported one must not change before the write.
+   * locked path below answers (the stored result, or why not). An estimate goes this way too when its
+   * unit is the DAG's only terminal unit (a DAG's units never change, so no other unit can report one);
+   * in a DAG of several terminal units it takes the locked path, since whether another of them reported
+   * one must not change before the write.
    */
   async submit(actor: Principal, claimToken: string, input: UnitResultInput): Promise<UnitResultRecord> {
-    if (input.ok && carriesEstimate(input.outputs)) return this.submitLocked(actor, claimToken, input);
-    const read = await this.reads.submit('', null, { tokenHash: claimTokenHash(actor, claimToken), unitKey: input.unitKey });
+    const mayReportEstimate = input.ok && carriesEstimate(input.outputs);
+    const read = await this.reads.submit('', null, {
+      tokenHash: claimTokenHash(actor, claimToken),
+      unitKey: input.unitKey,
+      withShape: mayReportEstimate,
+    });
     const claim = judgeClaim(actor, read.claim);
     checkUnitResultInput(input);
-    const submission = checkSubmission(claim, read.facts!, input);
+    const facts = read.facts!;
+    const submission = checkSubmission(claim, facts, input);
     if ('stored' in submission) return submission.stored;
+    // Checked where the locked path checks it (checkUnitEstimate): a malformed estimate is refused here.
+    if (mayReportEstimate && reportedEstimate(input.outputs) !== null) {
+      requireTerminal(submission.unit.key, !facts.shape!.dependedOn);
+      if (facts.shape!.otherTerminals > 0) return this.submitLocked(actor, claimToken, input);
+    }
     const result = await this.place(claim, submission, input);
     const created = await this.writes.submit('', null, { result, fence: claim.fence, eventsFor: recordedEvents });
     return created ?? this.submitLocked(actor, claimToken, input);

@@ -36,7 +36,7 @@ export class PrismaUnitResultRepository implements UnitResultRepository {
   }
 
   claimsAndSubmissionFacts(
-    asked: ReadonlyArray<{ tokenHash: string; unitKey: string }>,
+    asked: ReadonlyArray<{ tokenHash: string; unitKey: string; withShape?: boolean }>,
   ): Promise<Array<{ claim: ClaimWithTask | null; facts: UnitSubmissionFacts | null }>> {
     return claimsAndSubmissionFacts(this.db, asked);
   }

@@ -132,6 +132,8 @@ type FactsRow = {
   dependencies: string[] | null;
   okAttempt: number | null;
   okDependencies: string[] | null;
+  dependedOn: boolean | null;
+  otherTerminals: number | null;
 } & { [K in keyof Row as `e_${K}`]: Row[K] | null };
 
 /**
@@ -140,32 +142,39 @@ type FactsRow = {
  * dependencies' ok results.
  */
 export async function unitSubmissionFacts(db: SqlClient, taskId: string, unitKey: string, attempt: number): Promise<UnitSubmissionFacts> {
-  const [row] = await sqlRows<FactsRow[]>(db)`${submissionFactsSelect(sql`${taskId}::uuid`, sql`${unitKey}::text`, sql`${attempt}::int`)}`;
+  const [row] = await sqlRows<FactsRow[]>(
+    db,
+  )`${submissionFactsSelect(sql`${taskId}::uuid`, sql`${unitKey}::text`, sql`${attempt}::int`, raw('false'))}`;
   return toFacts(row!);
 }
 
 /**
  * For each (token hash, unit key) asked, in the order asked: the claim the token names and, when there
- * is one, the submission facts at its task and fence, all read in one statement without locking anything
- * (UnitResultRepository.claimsAndSubmissionFacts).
+ * is one, the submission facts at its task and fence (with the DAG's shape around the unit when asked),
+ * all read in one statement without locking anything (UnitResultRepository.claimsAndSubmissionFacts).
  */
 export async function claimsAndSubmissionFacts(
   db: SqlClient,
-  asked: ReadonlyArray<{ tokenHash: string; unitKey: string }>,
+  asked: ReadonlyArray<{ tokenHash: string; unitKey: string; withShape?: boolean }>,
 ): Promise<Array<{ claim: ClaimWithTask | null; facts: UnitSubmissionFacts | null }>> {
   const rows = await sqlRows<Array<{ n: bigint } & ClaimRow & FactsRow>>(db)`
     SELECT a.n, claim.*, facts.*
-      FROM (SELECT * FROM unnest(${asked.map((q) => q.tokenHash)}::text[], ${asked.map((q) => q.unitKey)}::text[]) WITH ORDINALITY AS a(token_hash, unit_key, n)
+      FROM (SELECT * FROM unnest(${asked.map((q) => q.tokenHash)}::text[], ${asked.map((q) => q.unitKey)}::text[],
+                                 ${asked.map((q) => q.withShape === true)}::boolean[]) WITH ORDINALITY AS a(token_hash, unit_key, with_shape, n)
              LIMIT ${arrayRowsBound(asked.length)}) AS a
       LEFT JOIN LATERAL (${claimByTokenSelect(raw('a.token_hash'))}) AS claim ON true
-      LEFT JOIN LATERAL (${submissionFactsSelect(raw('claim."taskId"::uuid'), raw('a.unit_key'), raw('claim.fence::int'))}) AS facts
+      LEFT JOIN LATERAL (${submissionFactsSelect(raw('claim."taskId"::uuid'), raw('a.unit_key'), raw('claim.fence::int'), raw('a.with_shape'))}) AS facts
         ON claim.id IS NOT NULL
      ORDER BY a.n`;
   return rows.map((row) => (row.id === null ? { claim: null, facts: null } : { claim: toClaimWithTask(row), facts: toFacts(row) }));
 }
 
-/** The facts of submitting unit `unitKey` (a text expression) of task `taskId` in `attempt` (uuid and int expressions). */
-function submissionFactsSelect(taskId: Sql, unitKey: Sql, attempt: Sql): Sql {
+/**
+ * The facts of submitting unit `unitKey` (a text expression) of task `taskId` in `attempt` (uuid and int
+ * expressions); when `withShape` (a boolean expression), also whether another unit depends on the unit
+ * and how many other units none depends on (the DAG's terminal units), from one pass over its units.
+ */
+function submissionFactsSelect(taskId: Sql, unitKey: Sql, attempt: Sql, withShape: Sql): Sql {
   return sql`
     WITH unit AS (
       SELECT u.key, u.name, u.dependencies
@@ -180,10 +189,17 @@ function submissionFactsSelect(taskId: Sql, unitKey: Sql, attempt: Sql): Sql {
            e."objectKey" AS "e_objectKey", e.document AS e_document, e.sha256 AS e_sha256, e.size AS e_size, e."logKey" AS "e_logKey",
            e.log AS e_log, e.exception AS e_exception,
            e.traceback AS e_traceback, e."startedAt" AS "e_startedAt", e."endedAt" AS "e_endedAt", e."createdAt" AS "e_createdAt",
-           e."claimId"::text AS "e_claimId"
+           e."claimId"::text AS "e_claimId", shape."dependedOn", shape."otherTerminals"
       FROM (SELECT 1) AS one
       LEFT JOIN unit ON true
-      LEFT JOIN "UnitResult" e ON e."taskId" = ${taskId} AND e."unitKey" = ${unitKey} AND e.attempt = ${attempt}`;
+      LEFT JOIN "UnitResult" e ON e."taskId" = ${taskId} AND e."unitKey" = ${unitKey} AND e.attempt = ${attempt}
+      LEFT JOIN LATERAL (
+        WITH units AS (
+          SELECT u.key, u.dependencies FROM "ProtocolDag" d JOIN "ProtocolUnit" u ON u."dagId" = d.id WHERE d."taskId" = ${taskId}),
+        depended AS (SELECT DISTINCT unnest(dependencies) AS key FROM units)
+        SELECT EXISTS (SELECT 1 FROM depended WHERE key = ${unitKey}) AS "dependedOn",
+               (SELECT count(*)::int FROM units WHERE key <> ${unitKey} AND key NOT IN (SELECT key FROM depended)) AS "otherTerminals"
+         WHERE ${withShape}) AS shape ON true`;
 }
 
 function toFacts(facts: FactsRow): UnitSubmissionFacts {
@@ -214,5 +230,6 @@ function toFacts(facts: FactsRow): UnitSubmissionFacts {
           }),
     okAttempt: facts.okAttempt,
     okDependencies: facts.okDependencies ?? [],
+    ...(facts.dependedOn === null ? {} : { shape: { dependedOn: facts.dependedOn, otherTerminals: facts.otherTerminals! } }),
   };
 }
