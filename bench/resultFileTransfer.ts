@@ -151,7 +151,14 @@ export const resultFileTransfer: Benchmark = {
         ...storeCpuRows(r, 'download', (c) => c.download),
       );
       verdicts.push(
-        { target: `${r.store}: upload ≥ 0.9× direct`, pass: directUp / up >= 0.9, detail: fmtRatio(directUp / up) },
+        r.store === 's3'
+          ? // The server reads the object back to check its bytes, which S3 and MinIO verify on arrival and s3rver does not.
+            {
+              target: 's3: upload, reported without a target until a store that verifies checksums on arrival can run here (issue 19)',
+              pass: null,
+              detail: fmtRatio(directUp / up),
+            }
+          : { target: `${r.store}: upload ≥ 0.9× direct`, pass: directUp / up >= 0.9, detail: fmtRatio(directUp / up) },
         { target: `${r.store}: download ≥ 0.9× direct`, pass: directDown / down >= 0.9, detail: fmtRatio(directDown / down) },
         {
           target: `${r.store}: flat server memory (peak RSS < ${fmtBytes(flatMemoryBytes)} above the RSS before)`,
