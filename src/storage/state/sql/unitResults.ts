@@ -144,7 +144,7 @@ type FactsRow = {
 export async function unitSubmissionFacts(db: SqlClient, taskId: string, unitKey: string, attempt: number): Promise<UnitSubmissionFacts> {
   const [row] = await sqlRows<FactsRow[]>(
     db,
-  )`${submissionFactsSelect(sql`${taskId}::uuid`, sql`${unitKey}::text`, sql`${attempt}::int`, raw('false'))}`;
+  )`${submissionFactsSelect(sql`${taskId}::uuid`, sql`${unitKey}::text`, sql`${attempt}::int`, null)}`;
   return toFacts(row!);
 }
 
@@ -157,13 +157,16 @@ export async function claimsAndSubmissionFacts(
   db: SqlClient,
   asked: ReadonlyArray<{ tokenHash: string; unitKey: string; withShape?: boolean }>,
 ): Promise<Array<{ claim: ClaimWithTask | null; facts: UnitSubmissionFacts | null }>> {
+  // Only a batch that asks a shape carries its subquery: PostgreSQL sets up every subquery a statement
+  // has on every call, asked or not.
+  const withShape = asked.some((q) => q.withShape === true) ? raw('a.with_shape') : null;
   const rows = await sqlRows<Array<{ n: bigint } & ClaimRow & FactsRow>>(db)`
     SELECT a.n, claim.*, facts.*
       FROM (SELECT * FROM unnest(${asked.map((q) => q.tokenHash)}::text[], ${asked.map((q) => q.unitKey)}::text[],
                                  ${asked.map((q) => q.withShape === true)}::boolean[]) WITH ORDINALITY AS a(token_hash, unit_key, with_shape, n)
              LIMIT ${arrayRowsBound(asked.length)}) AS a
       LEFT JOIN LATERAL (${claimByTokenSelect(raw('a.token_hash'))}) AS claim ON true
-      LEFT JOIN LATERAL (${submissionFactsSelect(raw('claim."taskId"::uuid'), raw('a.unit_key'), raw('claim.fence::int'), raw('a.with_shape'))}) AS facts
+      LEFT JOIN LATERAL (${submissionFactsSelect(raw('claim."taskId"::uuid'), raw('a.unit_key'), raw('claim.fence::int'), withShape)}) AS facts
         ON claim.id IS NOT NULL
      ORDER BY a.n`;
   return rows.map((row) => (row.id === null ? { claim: null, facts: null } : { claim: toClaimWithTask(row), facts: toFacts(row) }));
@@ -171,10 +174,11 @@ export async function claimsAndSubmissionFacts(
 
 /**
  * The facts of submitting unit `unitKey` (a text expression) of task `taskId` in `attempt` (uuid and int
- * expressions); when `withShape` (a boolean expression), also whether another unit depends on the unit
- * and how many other units none depends on (the DAG's terminal units), from one pass over its units.
+ * expressions); where `withShape` (a boolean expression, or null for none) holds, also whether another
+ * unit depends on the unit and how many other units none depends on (the DAG's terminal units), from one
+ * pass over its units.
  */
-function submissionFactsSelect(taskId: Sql, unitKey: Sql, attempt: Sql, withShape: Sql): Sql {
+function submissionFactsSelect(taskId: Sql, unitKey: Sql, attempt: Sql, withShape: Sql | null): Sql {
   return sql`
     WITH unit AS (
       SELECT u.key, u.name, u.dependencies
@@ -189,10 +193,16 @@ function submissionFactsSelect(taskId: Sql, unitKey: Sql, attempt: Sql, withShap
            e."objectKey" AS "e_objectKey", e.document AS e_document, e.sha256 AS e_sha256, e.size AS e_size, e."logKey" AS "e_logKey",
            e.log AS e_log, e.exception AS e_exception,
            e.traceback AS e_traceback, e."startedAt" AS "e_startedAt", e."endedAt" AS "e_endedAt", e."createdAt" AS "e_createdAt",
-           e."claimId"::text AS "e_claimId", shape."dependedOn", shape."otherTerminals"
+           e."claimId"::text AS "e_claimId", ${withShape === null ? raw('NULL::boolean AS "dependedOn", NULL::int AS "otherTerminals"') : raw('shape."dependedOn", shape."otherTerminals"')}
       FROM (SELECT 1) AS one
       LEFT JOIN unit ON true
       LEFT JOIN "UnitResult" e ON e."taskId" = ${taskId} AND e."unitKey" = ${unitKey} AND e.attempt = ${attempt}
+      ${withShape === null ? empty : shapeJoin(taskId, unitKey, withShape)}`;
+}
+
+/** The DAG's shape around the unit, as the LEFT JOIN LATERAL `shape`, where `withShape` holds. */
+function shapeJoin(taskId: Sql, unitKey: Sql, withShape: Sql): Sql {
+  return sql`
       LEFT JOIN LATERAL (
         WITH units AS (
           SELECT u.key, u.dependencies FROM "ProtocolDag" d JOIN "ProtocolUnit" u ON u."dagId" = d.id WHERE d."taskId" = ${taskId}),
