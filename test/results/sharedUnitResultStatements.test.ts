@@ -7,6 +7,14 @@ import { claimedTask, useWorkerDomain } from '../support/workerDomain.js';
 import { waitFor } from '../support/waitFor.js';
 
 const fiveUnits = { name: 'five', units: ['a', 'b', 'c', 'd', 'e'].map((key) => ({ key, name: key.toUpperCase(), dependencies: [] })) };
+/** b depends on a: b is the DAG's only terminal unit. */
+const chain = {
+  name: 'chain',
+  units: [
+    { key: 'a', name: 'A', dependencies: [] },
+    { key: 'b', name: 'B', dependencies: ['a'] },
+  ],
+};
 
 /**
  * Unit results submitted at the same time share their statements (UnitResultService's Coalescers):
@@ -78,17 +86,10 @@ describe('unit results sharing statements (real PostgreSQL + s3rver)', () => {
 
   test('an estimate on the DAG’s only terminal unit takes the shared statements; with two terminal units, the locked path', async () => {
     const estimate = { value: -1.5, uncertainty: 0.2, unit: 'kcal/mol' };
-    const chain = {
-      name: 'chain',
-      units: [
-        { key: 'a', name: 'A', dependencies: [] },
-        { key: 'b', name: 'B', dependencies: ['a'] },
-      ],
-    };
     const one = await claimedTask(d, `shared-${(networks += 1)}`, chain);
     const { service, counts } = countingService();
     await service.submit(d.worker, one.claimToken, okResult('a'));
-    // On a unit another depends on, refused before anything is written.
+    // A malformed estimate is refused before anything is written.
     expect(await codeOf(service.submit(d.worker, one.claimToken, okResult('b', { estimate: { ...estimate, value: 'x' } })))).toBe(
       'BAD_USER_INPUT',
     );
@@ -115,13 +116,6 @@ describe('unit results sharing statements (real PostgreSQL + s3rver)', () => {
   });
 
   test('an estimate on a unit another unit depends on is refused on the shared path, naming outputs.estimate', async () => {
-    const chain = {
-      name: 'chain',
-      units: [
-        { key: 'a', name: 'A', dependencies: [] },
-        { key: 'b', name: 'B', dependencies: ['a'] },
-      ],
-    };
     const claim = await claimedTask(d, `shared-${(networks += 1)}`, chain);
     const { service, counts } = countingService();
     const refused = service.submit(d.worker, claim.claimToken, okResult('a', { estimate: { value: 1, uncertainty: 0.1, unit: 'kT' } }));
