@@ -4,7 +4,7 @@ import type { StatusWrite } from '../../../domain/tasks/TaskRepository.js';
 import type { TaskRecord } from '../../../domain/tasks/taskRecords.js';
 import { sqlRows } from '../directSql.js';
 import type { SqlClient } from '../directSql.js';
-import { sql } from '../sqlStatement.js';
+import { empty, sql } from '../sqlStatement.js';
 import type { Sql } from '../sqlStatement.js';
 import { uuidsIn } from './arrayRowsBound.js';
 import { appendEventsCte, eventsSource, notifyListeners } from './taskEvents.js';
@@ -32,12 +32,20 @@ export async function insertDagResultWithStatusChange(
   events: readonly NewTaskEvent[],
   lockTransformationIds: readonly string[] = [],
 ): Promise<TaskRecord> {
+  // The lock is in the text only when there is one to take: PostgreSQL sets up every part of a
+  // statement on each call. A SELECT's CTE runs only when read, hence the WHERE that reads it.
+  const lock =
+    lockTransformationIds.length === 0
+      ? { cte: empty, read: empty }
+      : {
+          cte: sql`, transformations_locked AS (${transformationsLock(lockTransformationIds)})`,
+          read: sql`WHERE (SELECT count(*) FROM transformations_locked) >= 0`,
+        };
   // The task comes back as changed, so the finishing worker's answer reads nothing after the commit.
   const [row] = await sqlRows<Array<TaskRow | { id: null }>>(db)`
     WITH recorded AS (${dagResultInsert(result)} RETURNING id),
     ${statusWriteCtes(write)},
-    ${appendEventsCte(eventsSource(events))},
-    transformations_locked AS (${transformationsLock(lockTransformationIds)})
+    ${appendEventsCte(eventsSource(events))}${lock.cte}
     SELECT task.*
       FROM ${notifyListeners}
       LEFT JOIN (
@@ -47,7 +55,7 @@ export async function insertDagResultWithStatusChange(
           FROM changed c
           JOIN "Scope" s ON s.id = c."scopeId"
           JOIN "Transformation" tr ON tr.id = c."transformationId") AS task ON true
-     WHERE (SELECT count(*) FROM transformations_locked) >= 0`;
+     ${lock.read}`;
   // Every CTE that writes runs to completion whatever the SELECT reads; the task's row was locked as the
   // claim was judged, so it is there to change.
   if (row === undefined || row.id === null) throw new Error(`task ${result.taskId} was not changed as its result was recorded`);
