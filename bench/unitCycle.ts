@@ -128,21 +128,18 @@ export const unitCycle: Benchmark = {
       const gwMeter = await openCpuMeter({ pid: gw.pid, databases: [gw.database.name] });
       meters.push(dkMeter, gwMeter);
       const api = new WorkerApi(compute);
-      const topUp = async (count: number) => {
-        await addWaitingTasks(
-          user,
-          networkKey,
-          [transformationKeys[0] as string],
-          count - (await countTasks(dk.database.url, 'WAITING', protocol)),
-          dag,
-        );
+      /** Tops one kind of cycle's queue up to `count` waiting tasks, then vacuums and analyzes. */
+      const topUpQueue = async (
+        count: number,
+        queue: { protocol: string; networkKey: string; transformationKeys: readonly string[]; dag: object },
+      ) => {
+        const missing = count - (await countTasks(dk.database.url, 'WAITING', queue.protocol));
+        await addWaitingTasks(user, queue.networkKey, queue.transformationKeys, missing, queue.dag);
         await vacuumDatabase(dk.database.url);
       };
-      const topUpEstimated = async (count: number) => {
-        const missing = count - (await countTasks(dk.database.url, 'WAITING', estimateProtocol));
-        await addWaitingTasks(user, estimated.networkKey, estimated.transformationKeys, missing, estimatedDag);
-        await vacuumDatabase(dk.database.url);
-      };
+      const topUp = (count: number) =>
+        topUpQueue(count, { protocol, networkKey, transformationKeys: [transformationKeys[0] as string], dag });
+      const topUpEstimated = (count: number) => topUpQueue(count, { protocol: estimateProtocol, ...estimated, dag: estimatedDag });
       const cycleRound = async (maxCycles: number, withEstimate = false): Promise<CycleRound> => {
         const { value, cpu } = await dkMeter.measure(() => runCycles(api, compute, services, maxCycles, limitMs, tally, withEstimate));
         return { ...value, cpu, cpuPerCycle: perOperation(cpu, value.cycles) };
