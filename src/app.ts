@@ -97,7 +97,11 @@ export async function startApp(config: Config, options: { log?: Logger; clock?: 
       { url, state: config.state.kind, migrate: config.migrateOnStart },
       'starting: opening the state store and applying any pending migrations',
     );
-    const state = await openStateStore(config.state, { migrate: config.migrateOnStart, preparedStatements: config.preparedStatements });
+    const state = await openStateStore(config.state, {
+      migrate: config.migrateOnStart,
+      preparedStatements: config.preparedStatements,
+      connectionLifetimeSeconds: config.pgConnectionLifetimeSeconds,
+    });
     releases.push(() => state.close());
     if (state.appliedMigrations.length > 0) log.info({ migrations: state.appliedMigrations }, 'applied database migrations');
     // Not on PGlite: it has no background processes to vacuum with, and the embedded store is for trials on one machine.

@@ -27,6 +27,8 @@ export interface Config {
   migrateOnStart: boolean;
   /** Prepare PostgreSQL statements once per connection (off behind a pooler that shares server connections). */
   preparedStatements: boolean;
+  /** Seconds a PostgreSQL connection serves before it is replaced (its prepared plans with it); 0 keeps it. */
+  pgConnectionLifetimeSeconds: number;
   objects: { kind: 'local'; root: string } | ({ kind: 's3' } & S3Settings);
   /** Secret for signed URLs of the local object store; generated into the data folder when unset. */
   signingSecret: string | undefined;
@@ -145,6 +147,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     state,
     migrateOnStart: flag('DAGKEEPER_MIGRATE_ON_START', true),
     preparedStatements: flag('DAGKEEPER_PG_PREPARED_STATEMENTS', true),
+    pgConnectionLifetimeSeconds: integer('DAGKEEPER_PG_CONNECTION_LIFETIME_SECONDS', 600, 0, 86_400),
     objects,
     signingSecret: text('DAGKEEPER_SIGNING_SECRET'),
     logLevel: text('LOG_LEVEL') ?? 'info',

@@ -12,7 +12,8 @@ import { adminUrl } from '../../test/support/postgres.js';
  * - process: utime+stime of every live process in the group, plus the leader's reaped children.
  * - backends: utime+stime of the connections to the named databases (pg_stat_activity) alive at the
  *   end of the window, minus what each had at the start. A backend that exits inside the window is
- *   missed; the pools measured here keep theirs open.
+ *   missed; the pools measured here keep theirs open (a server replaces a connection only after
+ *   DAGKEEPER_PG_CONNECTION_LIFETIME_SECONDS, 600 s, or 10 s idle, as between rounds).
  * - postgres: the postmaster's own and reaped children's time plus every live child's: all of
  *   PostgreSQL, including the WAL writer, checkpointer and other databases' backends (other work on the
  *   machine shows up here, not in `backends`).

@@ -10,6 +10,7 @@ import { findTokenHolders } from '../../src/storage/state/sql/identityTokens.js'
 import { lockTransformations } from '../../src/storage/state/sql/lockTransformations.js';
 import { unitResultsOfTasks } from '../../src/storage/state/sql/unitResults.js';
 import { createTestDatabase } from '../support/postgres.js';
+import { waitFor } from '../support/waitFor.js';
 
 interface Prepared {
   statement: string;
@@ -124,6 +125,31 @@ describe('prepared statements', () => {
         unitResults: [{ generic: 3, custom: 5 }],
         lock: [{ generic: 3, custom: 5 }],
       });
+    } finally {
+      await store.close();
+      await database.drop();
+    }
+  });
+
+  test('a connection is replaced once its lifetime is over, and the new one plans its statements afresh', async () => {
+    const database = await createTestDatabase();
+    const store = await openStateStore(
+      { kind: 'postgres', url: database.url },
+      { migrate: false, poolSize: 1, connectionLifetimeSeconds: 1 },
+    );
+    const lookup = async () => await sqlRows<Array<{ pid: number }>>(store.db)`SELECT pg_backend_pid() AS pid FROM "Task" LIMIT 1 OFFSET 0`;
+    const pidNow = async () => Number((await sqlRows<Array<{ pid: number }>>(store.db)`SELECT pg_backend_pid() AS pid`)[0]!.pid);
+    const runsOfLookup = async () =>
+      (await preparedOnTheConnection(store)).filter((s) => s.statement.includes('FROM "Task" LIMIT 1 OFFSET 0')).map((s) => s.runs);
+    try {
+      const first = await pidNow();
+      await lookup();
+      await lookup();
+      expect(await runsOfLookup()).toEqual([2]);
+      // The pool replaces the connection when it is handed back after its lifetime: poll until it has.
+      await waitFor('the connection to be replaced', async () => (await pidNow()) !== first, 15_000, 50);
+      await lookup();
+      expect(await runsOfLookup()).toEqual([1]);
     } finally {
       await store.close();
       await database.drop();

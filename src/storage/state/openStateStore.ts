@@ -46,6 +46,14 @@ export interface OpenStateStoreOptions {
    * that hands one server connection to many clients (PgBouncer in transaction mode before 1.21).
    */
   preparedStatements?: boolean;
+  /**
+   * Seconds a connection serves before the pool replaces it (default 600; 0 keeps connections as long
+   * as they work). A prepared statement's reused plan was made for the tables as they were when it was
+   * made, and is remade only when ANALYZE runs: one planned while a table was small (a new campaign,
+   * autovacuum off or behind) keeps scanning the whole table as it grows. A new connection plans with
+   * the tables' sizes then.
+   */
+  connectionLifetimeSeconds?: number;
 }
 
 export async function openStateStore(location: StateLocation, options: OpenStateStoreOptions = {}): Promise<StateStore> {
@@ -54,7 +62,12 @@ export async function openStateStore(location: StateLocation, options: OpenState
     const appliedMigrations = migrate ? await withPostgresAdapter(location.url, (factory) => applyMigrations(factory)) : [];
     // One pool for Prisma and the sql/ statements (directSql.ts), so one set of connections and of
     // prepared statements; its type parsers are for the direct statements (Prisma's adapter brings its own).
-    const pool = new pg.Pool({ connectionString: location.url, max: options.poolSize ?? 10, types: directRowTypes });
+    const pool = new pg.Pool({
+      connectionString: location.url,
+      max: options.poolSize ?? 10,
+      maxLifetimeSeconds: options.connectionLifetimeSeconds ?? 600,
+      types: directRowTypes,
+    });
     // An idle connection that breaks (the server restarting) leaves the pool; the next query opens another.
     pool.on('error', () => undefined);
     const statementName = options.preparedStatements === false ? () => undefined : statementNamer();
