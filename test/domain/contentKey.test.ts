@@ -55,6 +55,58 @@ describe('canonical JSON', () => {
     expect(error.message).toMatch(message);
   });
 
+  /** Canonical JSON spelled out plainly: the reference the fast and the careful writer must both match. */
+  const reference = (value: unknown): string => {
+    if (Array.isArray(value)) return `[${value.map(reference).join(',')}]`;
+    if (typeof value !== 'object' || value === null) return JSON.stringify(value);
+    const object = value as Record<string, unknown>;
+    const keys = Object.keys(object)
+      .filter((key) => object[key] !== undefined)
+      .sort();
+    return `{${keys.map((key) => `${JSON.stringify(key)}:${reference(object[key])}`).join(',')}}`;
+  };
+
+  test('writes what the plain reference writes, for random values of every shape', () => {
+    let seed = 7;
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+    // Keys an object orders its own way (array indices first, numerically), "__proto__", unicode and
+    // lone surrogates, and a value undefined now and then.
+    const keys = ['b', 'a', 'aa', 'B', '10', '2', '0', '01', '4294967295', '4294967294', '__proto__', 'é', 'z\u2028', '\ud800', '', 'key'];
+    const scalars = ['text', 'é"\\\n', '\udfff', 0, -0, 1.5e-7, 1e21, -3, true, false, null];
+    const make = (depth: number): unknown => {
+      const kind = depth > 4 ? 0 : Math.floor(random() * 3);
+      if (kind === 0) return pick(scalars);
+      if (kind === 1) return Array.from({ length: Math.floor(random() * 4) }, () => make(depth + 1));
+      const object: Record<string, unknown> = {};
+      for (let i = Math.floor(random() * 5); i > 0; i -= 1) {
+        const key = pick(keys);
+        const member = random() < 0.1 ? undefined : make(depth + 1);
+        Object.defineProperty(object, key, { value: member, enumerable: true, writable: true, configurable: true });
+      }
+      return object;
+    };
+    for (let i = 0; i < 2_000; i += 1) {
+      const value = make(0);
+      expect(canonicalJson(value)).toBe(reference(value));
+      const pieces: string[] = [];
+      writeCanonicalJson(value, (text) => pieces.push(text));
+      expect(pieces.join('')).toBe(reference(value));
+    }
+  });
+
+  test('an array carrying a toJSON of its own is written by its items', () => {
+    const items = Object.assign([2, 1], { toJSON: () => 'replaced' });
+    expect(canonicalJson({ items })).toBe('{"items":[2,1]}');
+  });
+
+  test('an object shared by two places, one sorted and one not, is written sorted in both', () => {
+    const shared = { y: 1, x: [{ b: 2, a: 1 }] };
+    expect(canonicalJson({ second: shared, first: [shared, { k: shared }] })).toBe(
+      '{"first":[{"x":[{"a":1,"b":2}],"y":1},{"k":{"x":[{"a":1,"b":2}],"y":1}}],"second":{"x":[{"a":1,"b":2}],"y":1}}',
+    );
+  });
+
   test('refuses a 100,000-deep value without overflowing the stack', () => {
     let deep: unknown = 0;
     for (let i = 0; i < 100_000; i += 1) deep = { d: deep };
