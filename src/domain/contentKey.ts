@@ -128,11 +128,7 @@ function isArrayIndex(key: string): boolean {
   return /^(0|[1-9][0-9]{0,9})$/.test(key) && Number(key) < 4_294_967_295;
 }
 
-/**
- * Characters gathered before a streaming walk hands them on as one string. The text grows by
- * concatenation (V8 joins such strings lazily, without copying), which costs far less than gathering
- * pieces in an array: one call per scalar instead of several.
- */
+/** Characters gathered before a streaming walk hands them on as one string. */
 const STREAM_CHARS = 64 * 1024;
 
 /**
