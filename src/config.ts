@@ -3,6 +3,7 @@ import { defaultEventSettings } from './domain/events/eventDefaults.js';
 import { defaultRequestLimits } from './graphql/limits/requestLimits.js';
 import type { RequestLimits } from './graphql/limits/requestLimits.js';
 import type { S3ObjectStoreOptions } from './storage/objects/S3ObjectStore.js';
+import { defaultConnectionLifetimeSeconds } from './storage/state/connectionLifetime.js';
 import type { StateLocation } from './storage/state/openStateStore.js';
 
 /**
@@ -147,7 +148,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     state,
     migrateOnStart: flag('DAGKEEPER_MIGRATE_ON_START', true),
     preparedStatements: flag('DAGKEEPER_PG_PREPARED_STATEMENTS', true),
-    pgConnectionLifetimeSeconds: integer('DAGKEEPER_PG_CONNECTION_LIFETIME_SECONDS', 600, 0, 86_400),
+    pgConnectionLifetimeSeconds: integer('DAGKEEPER_PG_CONNECTION_LIFETIME_SECONDS', defaultConnectionLifetimeSeconds, 0, 86_400),
     objects,
     signingSecret: text('DAGKEEPER_SIGNING_SECRET'),
     logLevel: text('LOG_LEVEL') ?? 'info',

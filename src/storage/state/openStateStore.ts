@@ -12,6 +12,7 @@ import { applyMigrations } from './migrations.js';
 import { queueTransactions } from './queuedTransactions.js';
 import { createStateAccess } from './repositories/createStateAccess.js';
 import { listenOnPGlite, listenOnPostgres } from './notifications.js';
+import { defaultConnectionLifetimeSeconds } from './connectionLifetime.js';
 import { statementNamer } from './preparedStatements.js';
 import type { Listening } from './notifications.js';
 import type { StateAccess } from '../../domain/state/StateAccess.js';
@@ -47,7 +48,7 @@ export interface OpenStateStoreOptions {
    */
   preparedStatements?: boolean;
   /**
-   * Seconds a connection serves before the pool replaces it (default 600; 0 keeps connections as long
+   * Seconds a connection serves before the pool replaces it (default 600, connectionLifetime.ts; 0 keeps connections as long
    * as they work). A prepared statement's reused plan was made for the tables as they were when it was
    * made, and is remade only when ANALYZE runs: one planned while a table was small (a new campaign,
    * autovacuum off or behind) keeps scanning the whole table as it grows. A new connection plans with
@@ -65,7 +66,7 @@ export async function openStateStore(location: StateLocation, options: OpenState
     const pool = new pg.Pool({
       connectionString: location.url,
       max: options.poolSize ?? 10,
-      maxLifetimeSeconds: options.connectionLifetimeSeconds ?? 600,
+      maxLifetimeSeconds: options.connectionLifetimeSeconds ?? defaultConnectionLifetimeSeconds,
       types: directRowTypes,
     });
     // An idle connection that breaks (the server restarting) leaves the pool; the next query opens another.
