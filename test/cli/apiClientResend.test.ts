@@ -73,8 +73,18 @@ async function startServer(): Promise<{ url: string; received: Received[]; polic
   };
 }
 
-/** Every request after the first on a connection finds it closed: a kept-alive connection gone stale. */
-const resetReusedConnections: Policy = (r) => (r.nth >= 2 ? 'reset' : 'answer');
+/** Every request but `{ first }` finds its connection closed, whichever connection it came on. */
+const resetAfterTheFirst: Policy = (r) => (r.query === '{ first }' ? 'answer' : 'reset');
+
+/** The first sending of each document after `{ first }` finds its connection closed; a second sending is answered. */
+function resetEachDocumentOnce(): Policy {
+  const seen = new Set<string>();
+  return (r) => {
+    if (r.query === '{ first }' || seen.has(r.query)) return 'answer';
+    seen.add(r.query);
+    return 'reset';
+  };
+}
 
 const unreachable = async (promise: Promise<unknown>): Promise<string> => {
   const error = await promise.then(
@@ -85,7 +95,7 @@ const unreachable = async (promise: Promise<unknown>): Promise<string> => {
   return (error as ApiError).code;
 };
 
-describe('the API client on a kept-alive connection the server resets (real HTTP server on loopback)', () => {
+describe('the API client when the server closes a connection instead of answering (real HTTP server on loopback)', () => {
   let server: Awaited<ReturnType<typeof startServer>>;
   let client: ApiClient;
 
@@ -101,55 +111,65 @@ describe('the API client on a kept-alive connection the server resets (real HTTP
     await server?.close();
   });
 
-  test('a query whose kept-alive connection is reset before any answer is sent again on a new connection and answered', async () => {
-    server.policy.current = resetReusedConnections;
+  test('a query whose connection closes before any answer is sent again on a new connection and answered', async () => {
+    server.policy.current = resetEachDocumentOnce();
     await client.request('{ first }');
     const answer = await client.request<{ answeredOn: number }>('query ($id: ID!) { task(id: $id) { id } }', { id: 't' });
-    const [first, reset, resent] = server.received;
+    const [, reset, resent] = server.received;
     expect(server.received).toHaveLength(3);
-    expect(reset).toMatchObject({ connection: first!.connection, nth: 2 });
     expect(resent).toMatchObject({ nth: 1, query: reset!.query });
-    expect(resent!.connection).not.toBe(first!.connection);
+    expect(resent!.connection).not.toBe(reset!.connection);
     expect(answer.answeredOn).toBe(resent!.connection);
   });
 
   test('idempotent mutations the worker sends (a unit result, a heartbeat) are sent again the same way', async () => {
-    server.policy.current = resetReusedConnections;
+    server.policy.current = resetEachDocumentOnce();
     await client.request('{ first }');
     await client.request('mutation ($c: String!, $r: UnitResultInput!) { submitUnitResult(claimToken: $c, result: $r) { id } }', {
       c: 'dkc_x',
       r: {},
     });
     await client.request('mutation ($id: ID!) { heartbeat(computeServiceId: $id) { id } }', { id: 's' });
-    expect(server.received.map((r) => [r.nth, r.query.match(/\{ (\w+)/)![1]])).toEqual([
-      [1, 'first'],
-      [2, 'submitUnitResult'],
-      [1, 'submitUnitResult'],
-      [2, 'heartbeat'],
-      [1, 'heartbeat'],
+    expect(server.received.map((r) => r.query.match(/\{ (\w+)/)![1])).toEqual([
+      'first',
+      'submitUnitResult',
+      'submitUnitResult',
+      'heartbeat',
+      'heartbeat',
     ]);
+    const [, unitReset, unitResent, heartbeatReset, heartbeatResent] = server.received;
+    expect(unitResent!.connection).not.toBe(unitReset!.connection);
+    expect(heartbeatResent!.connection).not.toBe(heartbeatReset!.connection);
   });
 
   test('a claim is not sent again: the caller gets UNREACHABLE and the server saw it once', async () => {
-    server.policy.current = resetReusedConnections;
+    server.policy.current = resetAfterTheFirst;
     await client.request('{ first }');
     const claim = 'mutation ($id: ID!) { claimTasks(computeServiceId: $id, count: 1) { token } }';
     expect(await unreachable(client.request(claim, { id: 's' }))).toBe('UNREACHABLE');
     expect(server.received.filter((r) => r.query === claim)).toHaveLength(1);
   });
 
-  test('a connection lost after the answer began is not a stale connection: UNREACHABLE, sent once', async () => {
-    server.policy.current = (r) => (r.nth >= 2 ? 'reset mid-answer' : 'answer');
+  test('a connection lost after the answer began is not sent again, even for a query: UNREACHABLE, sent once', async () => {
+    server.policy.current = (r) => (r.query === '{ second }' ? 'reset mid-answer' : 'answer');
     await client.request('{ first }');
     expect(await unreachable(client.request('{ second }'))).toBe('UNREACHABLE');
     expect(server.received.filter((r) => r.query === '{ second }')).toHaveLength(1);
   });
 
-  test('a server that resets every request gets a query once on the stale connection and once on a new one, then UNREACHABLE', async () => {
+  test('a server that closes every connection without answering gets a query twice, the second time on a new connection, then UNREACHABLE', async () => {
     await client.request('{ first }');
     server.policy.current = () => 'reset';
     expect(await unreachable(client.request('{ second }'))).toBe('UNREACHABLE');
-    expect(server.received.filter((r) => r.query === '{ second }').map((r) => r.nth)).toEqual([2, 1]);
+    const sent = server.received.filter((r) => r.query === '{ second }');
+    expect(sent).toHaveLength(2);
+    expect(sent[1]!.connection).not.toBe(sent[0]!.connection);
+  });
+
+  test('a client asked from many callers at once answers each of them (connections pooled)', async () => {
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => client.request<{ answeredOn: number }>(`{ q${i} }`)));
+    expect(answers).toHaveLength(20);
+    expect(server.received.map((r) => r.query).sort()).toEqual(Array.from({ length: 20 }, (_, i) => `{ q${i} }`).sort());
   });
 });
 
