@@ -11,7 +11,7 @@ import { Agent as HttpsAgent } from 'node:https';
  */
 export const idleConnectionMs = 2_000;
 
-/** A keep-alive agent for outgoing requests (to dagkeeper, to S3) that lets idle connections go first. */
+/** A keep-alive agent for outgoing requests to S3 that lets idle connections go first (the API client's pool keeps the same time, ApiClient.ts). */
 export function keepAliveAgent(protocol: 'http:' | 'https:'): HttpAgent {
   const options = { keepAlive: true, timeout: idleConnectionMs, scheduling: 'lifo' as const };
   return protocol === 'https:' ? new HttpsAgent(options) : new HttpAgent(options);
