@@ -40,8 +40,8 @@ export function killChildrenOnExit(): void {
 const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
 
 /** Spawns the compiled CLI as the leader of a new process group. */
-export function spawnCli(args: string[], env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, [...nodeArgs, cliPath, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+export function spawnCli(args: string[], env: Record<string, string>, cli = cliPath): ChildProcess {
+  const child = spawn(process.execPath, [...nodeArgs, cli, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   if (child.pid !== undefined) liveGroups.add(child.pid);
   return child;
 }

@@ -33,6 +33,8 @@ export interface BenchServerOptions {
   env?: Record<string, string>;
   /** LOG_LEVEL; `warn` by default, so per-request info lines do not cost the server time. */
   logLevel?: string;
+  /** Another build's `bin/dagkeeper.js` (built), to compare it with this one; this checkout's by default. */
+  cli?: string;
 }
 
 export async function startBenchServer(options: BenchServerOptions = {}): Promise<BenchServer> {
@@ -67,6 +69,7 @@ async function startServer(
       LOG_LEVEL: options.logLevel ?? 'warn',
       ...options.env,
     }),
+    options.cli,
   );
   const stderr = tailOf(child.stderr);
   const stdout = tailOf(child.stdout);
