@@ -33,12 +33,16 @@ export interface BenchServerOptions {
   env?: Record<string, string>;
   /** LOG_LEVEL; `warn` by default, so per-request info lines do not cost the server time. */
   logLevel?: string;
-  /** Another build's `bin/dagkeeper.js` (built), to compare it with this one; this checkout's by default. */
+  /**
+   * Another build's `bin/dagkeeper.js` (built), to compare it with this one; this checkout's by default.
+   * Its server migrates its database with its own migrations.
+   */
   cli?: string;
 }
 
 export async function startBenchServer(options: BenchServerOptions = {}): Promise<BenchServer> {
-  const database = await createTestDatabase();
+  // Another build may have other migrations: its server migrates an empty database itself.
+  const database = await createTestDatabase({ migrated: options.cli === undefined });
   return (await startServer(database, options)) as BenchServer;
 }
 
@@ -64,7 +68,9 @@ async function startServer(
       HOST: '127.0.0.1',
       DAGKEEPER_DATA: dataDir,
       // Embedded: PGlite in the data folder, migrated on start as `npm start` does.
-      ...(database === undefined ? {} : { DATABASE_URL: database.url, DAGKEEPER_MIGRATE_ON_START: 'false' }),
+      ...(database === undefined
+        ? {}
+        : { DATABASE_URL: database.url, DAGKEEPER_MIGRATE_ON_START: options.cli === undefined ? 'false' : 'true' }),
       DAGKEEPER_SIGNING_SECRET: signingSecret,
       LOG_LEVEL: options.logLevel ?? 'warn',
       ...options.env,

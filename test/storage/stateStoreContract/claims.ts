@@ -62,6 +62,34 @@ export function describeClaims(ctx: ContractContext): void {
       expect(order).toEqual([urgentOld, urgentNew, middle, lowOld, lowNew]);
     });
 
+    test("a hub's claim order follows its tasks: a priority set later, an action added while the task runs, a requeue", async () => {
+      const w = await ctx.world();
+      const first = await w.network({ name: 'first' });
+      const second = await w.network({ name: 'second' });
+      const [one, other, raised] = await w.actioned(first, 3, { priority: 5 });
+      const serviceId = await w.service('follower');
+      const claimOne = async () => (await w.d.services.claims.claim(w.worker, serviceId, 1, [w.protocol])).map((c) => c.taskId);
+
+      await w.d.services.tasks.setPriority(w.user, [raised!.id], 1);
+      await w.d.services.networks.setWeight(w.user, second.network.scopedKey, 0);
+      expect(await claimOne()).toEqual([raised!.id]);
+
+      // Actioned on the second hub while RUNNING: not claimable there until requeued.
+      await w.d.services.tasks.action(w.user, second.network.scopedKey, [raised!.id]);
+      await w.d.services.networks.setWeight(w.user, first.network.scopedKey, 0);
+      await w.d.services.networks.setWeight(w.user, second.network.scopedKey, 1);
+      expect(await claimOne()).toEqual([]);
+      await w.d.services.tasks.setStatus(w.user, [raised!.id], 'WAITING');
+      expect(await claimOne()).toEqual([raised!.id]);
+
+      // Claimed from the second hub, it is not claimed again from the first, which still holds the other two.
+      await w.d.services.networks.setWeight(w.user, first.network.scopedKey, 1);
+      await w.d.services.networks.setWeight(w.user, second.network.scopedKey, 0);
+      const rest = [await claimOne(), await claimOne(), await claimOne()];
+      expect(new Set(rest.flat())).toEqual(new Set([one!.id, other!.id]));
+      expect(rest[2]).toEqual([]);
+    });
+
     test('only tasks actioned on a hub of weight above 0 are claimed', async () => {
       const w = await ctx.world();
       const live = await w.network({ name: 'live' });

@@ -32,7 +32,7 @@ export function hubHasClaimableTask(protocols: readonly string[] | null): Sql {
   return sql`
       CROSS JOIN LATERAL (
          SELECT 1 ${claimableActions(protocols)} AND a."hubId" = h.id
-          ORDER BY t.priority, t."createdAt", t.id
+          ORDER BY ${claimOrder}
           LIMIT 1) claimable`;
 }
 
@@ -55,6 +55,10 @@ export function inScopes(scopes: readonly ScopePattern[]): Sql {
  * or listed) and the claimable counts a compute manager watches all start from here, so they cannot
  * disagree; and the claim itself checks the hub, so a hub closed since a claimer's check-in is not
  * claimed from.
+ *
+ * `a."taskWaiting"` is the action's copy of the task's status (kept by triggers, see the TaskAction
+ * model): it lets a hub's waiting tasks be read from TaskAction_claim_order_idx, in claimOrder. The
+ * task's own status is still what decides; the copy only finds the rows.
  */
 function claimableActions(protocols: readonly string[] | null): Sql {
   return sql`
@@ -64,11 +68,17 @@ function claimableActions(protocols: readonly string[] | null): Sql {
       JOIN "Task" t ON t.id = a."taskId"
       JOIN "Transformation" tf ON tf.id = t."transformationId"
       LEFT JOIN "Task" parent ON parent.id = t."extendsId"
-     WHERE t.status = 'WAITING'
+     WHERE a."taskWaiting" AND t.status = 'WAITING'
        AND ah.weight > 0 AND an.state = 'ACTIVE'
        ${protocolFilter(protocols)}
        AND (t."extendsId" IS NULL OR parent.status = 'COMPLETE')`;
 }
+
+/**
+ * Most urgent priority first, then oldest, then by id: the task's order, read from its action's copies
+ * so that one hub's waiting tasks come straight from TaskAction_claim_order_idx.
+ */
+const claimOrder = sql`a."taskPriority", a."taskCreatedAt", a."taskId"`;
 
 /**
  * Claimable tasks per protocol and hub scope: what a claimer could take now, before its scopes narrow
@@ -112,7 +122,7 @@ function claimableTasks(hubId: string, protocols: readonly string[] | null, limi
     SELECT t.id, t.fence, t.priority, t."createdAt"
       ${claimableActions(protocols)}
        AND a."hubId" = ${hubId}::uuid
-     ORDER BY t.priority, t."createdAt", t.id
+     ORDER BY ${claimOrder}
      LIMIT ${literalLimit(limit)}
        FOR UPDATE OF t SKIP LOCKED`;
 }
