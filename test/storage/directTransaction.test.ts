@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { sqlRows } from '../../src/storage/state/directSql.js';
+import { finalSqlRows, sqlRows } from '../../src/storage/state/directSql.js';
 import type { DirectTx, SqlClient } from '../../src/storage/state/directSql.js';
 import { directTransaction } from '../../src/storage/state/directTransaction.js';
 import { openStateStore } from '../../src/storage/state/openStateStore.js';
@@ -69,6 +69,38 @@ describe('direct transactions on PostgreSQL', () => {
       }),
     ).rejects.toThrow(/division by zero/);
     expect(await notes(store)).toEqual([]);
+  });
+
+  test('a last statement commits its transaction as it is answered, and no statement may follow it', async () => {
+    await directTransaction(store.db, async (tx) => {
+      await insert(tx, 'first');
+      await finalSqlRows(tx)`INSERT INTO direct_tx_probe (note) VALUES ('last')`;
+    });
+    expect(await notes(store)).toEqual(['first', 'last']);
+
+    await expect(
+      directTransaction(store.db, async (tx) => {
+        await finalSqlRows(tx)`INSERT INTO direct_tx_probe (note) VALUES ('committed')`;
+        await insert(tx, 'too late');
+      }),
+    ).rejects.toThrow('a statement after its transaction was committed');
+    expect(await notes(store)).toEqual(['first', 'last', 'committed']);
+  });
+
+  test('a last statement that fails leaves nothing of its transaction, and the connection serves the next one clean', async () => {
+    await expect(
+      directTransaction(store.db, async (tx) => {
+        await insert(tx, 'before the failure');
+        await finalSqlRows(tx)`SELECT 1 / 0`;
+      }),
+    ).rejects.toThrow(/division by zero/);
+    expect(await notes(store)).toEqual([]);
+    // One connection in the pool: this runs where the failed transaction ran.
+    await directTransaction(store.db, async (tx) => {
+      await insert(tx, 'next');
+      await finalSqlRows(tx)`SELECT 1`;
+    });
+    expect(await notes(store)).toEqual(['next']);
   });
 
   test('a row locked in the transaction stays locked while the work awaits something else, until the commit', async () => {

@@ -1,3 +1,4 @@
+import type { ClaimWithTask } from '../claims/ClaimRepository.js';
 import type { RepeatEstimate } from '../estimates/combineRepeats.js';
 import type { NewTaskEvent } from '../events/TaskEventOutbox.js';
 import type { StatusWrite } from '../tasks/TaskRepository.js';
@@ -29,7 +30,7 @@ export interface NewDagResult {
 /** A repeat of one of the transformations asked about. */
 export type TransformationRepeat = RepeatEstimate & { transformationId: string };
 
-/** What a finishing task's ProtocolDAGResult is written from (see DagResultRepository.finishingFacts). */
+/** What a finishing task's ProtocolDAGResult is written from (see DagResultRepository.lockedClaimWithFinishingFacts). */
 export interface FinishingFacts {
   dag: { objectKey: string; sha256: string; units: Array<{ key: string; name: string; dependencies: string[] }> };
   seed: number;
@@ -67,6 +68,11 @@ export interface DagResultRepository {
    * extension with such a result (the extension's estimate covers its parent's sampling).
    */
   repeatsOf(transformationIds: readonly string[]): Promise<TransformationRepeat[]>;
-  /** The task's DAG (its units without inputs), seed, unit results and ResultFiles, read at once; null without a DAG. */
-  finishingFacts(taskId: string): Promise<FinishingFacts | null>;
+  /**
+   * The claim its token's hash names, its task's row locked until the transaction ends (as
+   * ClaimRepository.byTokenHash with `lockTask`), and the facts of that claim's task as they are once the
+   * lock is held: its DAG (the units without inputs), seed, unit results and ResultFiles; facts null
+   * without a DAG or a claim.
+   */
+  lockedClaimWithFinishingFacts(tokenHash: string): Promise<{ claim: ClaimWithTask | null; facts: FinishingFacts | null }>;
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../observability/logger.js';
 import type { ObjectStore } from '../objects/ObjectStore.js';
 import { dagResultKey } from '../objects/objectKeys.js';
-import { currentClaim, lockedTaskOf } from '../claims/claimFence.js';
+import { claimTokenHash, currentClaim, judgeClaim, lockedTaskOf } from '../claims/claimFence.js';
 import { recordEstimateChanges } from '../estimates/EstimateService.js';
 import { badInput, conflict } from '../errors.js';
 import type { Principal } from '../principal.js';
@@ -71,7 +71,7 @@ export class TaskFinisher {
 
   /**
    * One hot transaction (StateAccess.hotTransaction: hand-written statements, no Prisma): the claim with
-   * its task locked, everything the document is written from in one read, the document to the object
+   * its task locked and everything the document is written from, read as the lock is held, the document to the object
    * store, the result row, then the status change, the estimate or the restart, each through the rule
    * that owns it. The units are listed in the DAG's dependency order (topologicalOrder), which the
    * stored units give whatever order the database reads them in.
@@ -83,8 +83,9 @@ export class TaskFinisher {
   ): Promise<FinishOutcome & { dagResult: DagResultRecord }> {
     const outcome: FinishOutcome & { dagResult: DagResultRecord } = await this.state.hotTransaction(
       async (tx, events) => {
-        const claim = await currentClaim(tx, actor, claimToken, { lock: true });
-        const facts = await tx.dagResults.finishingFacts(claim.taskId);
+        const found = await tx.dagResults.lockedClaimWithFinishingFacts(claimTokenHash(actor, claimToken));
+        const claim = judgeClaim(actor, found.claim);
+        const { facts } = found;
         if (facts === null) throw badInput(`task ${claim.taskId} has no ProtocolDAG; nothing to finish`);
         const { dag, results } = facts;
         const okByUnit = new Map(results.filter((r) => r.ok).map((r) => [r.unitKey, r]));

@@ -45,7 +45,7 @@ export interface HotRepositories {
   dags: Pick<DagRepository, 'ofTask'>;
   unitResults: Pick<UnitResultRepository, 'create' | 'ofTasks' | 'submissionFacts'>;
   tasks: Pick<TaskRepository, 'withDescendants' | 'lock' | 'writeStatusChange' | 'removeFromHubs' | 'transformationsOf'>;
-  dagResults: Pick<DagResultRepository, 'create' | 'createWithStatusChange' | 'repeatsOf' | 'finishingFacts'>;
+  dagResults: Pick<DagResultRepository, 'create' | 'createWithStatusChange' | 'repeatsOf' | 'lockedClaimWithFinishingFacts'>;
   networks: Pick<NetworkRepository, 'lockTransformations' | 'networkKeysOfTransformations'>;
   restartPatterns: Pick<RestartPatternRepository, 'budgetsOf' | 'countRestart'>;
 }

@@ -33,8 +33,16 @@ export function directPathOf(db: StateDb): DirectPath | undefined {
   return direct.get(db);
 }
 
-/** One pooled connection inside a transaction of hand-written statements only (directTransaction.ts). */
+/**
+ * One pooled connection inside a transaction of hand-written statements only (directTransaction.ts).
+ * The pool's connections pipeline (pg's `pipeline`): a statement is sent without waiting for the one
+ * before it to be answered, so the transaction's BEGIN goes with its first statement and its COMMIT
+ * with its last (finalSqlRows), each in one round trip.
+ */
 export class DirectTx {
+  /** COMMIT went with the last statement (finalSqlRows): the transaction is over, committed or not. */
+  ended = false;
+
   constructor(
     readonly connection: pg.PoolClient,
     readonly statementName: (text: string) => string | undefined,
@@ -44,11 +52,20 @@ export class DirectTx {
 /** What a `sql/` statement runs on: the client, the client inside a Prisma transaction, or a direct transaction. */
 export type SqlClient = StateDb | StateTx | DirectTx;
 
-async function queryRows<T>(db: SqlClient, statement: Sql): Promise<T[]> {
+async function queryRows<T>(db: SqlClient, statement: Sql, final = false): Promise<T[]> {
   const { text, values } = statement;
   if (db instanceof DirectTx) {
-    const result = await db.connection.query({ text, values: values.map(toParameter), name: db.statementName(text) });
-    return result.rows as T[];
+    if (db.ended) throw new Error('a statement after its transaction was committed');
+    const answer = db.connection.query({ text, values: values.map(toParameter), name: db.statementName(text) });
+    if (!final) return (await answer).rows as T[];
+    db.ended = true;
+    // Sent behind the statement without waiting for it. After a failed statement PostgreSQL answers a
+    // COMMIT with a rollback, so nothing of the transaction is kept; that failure is the one reported.
+    const commit = db.connection.query('COMMIT');
+    const [rows, committed] = await Promise.allSettled([answer, commit]);
+    if (rows.status === 'rejected') throw rows.reason;
+    if (committed.status === 'rejected') throw committed.reason;
+    return rows.value.rows as T[];
   }
   const path = direct.get(db);
   // "Unsafe" only in that Prisma takes the text as given: it is sqlStatement's, every value a parameter.
@@ -71,4 +88,15 @@ function toParameter(value: unknown): unknown {
 /** `sqlRows<Row[]>(db)\`SELECT …\`` reads like `db.$queryRaw<Row[]>\`SELECT …\`` and takes the direct path when it can. */
 export function sqlRows<T = unknown[]>(db: SqlClient) {
   return (strings: TemplateStringsArray, ...values: unknown[]): Promise<T> => queryRows(db, sql(strings, ...values)) as Promise<T>;
+}
+
+/**
+ * As sqlRows, for a statement that must be its transaction's last: one that appends events, whose
+ * outbox lock (taskEvents.ts) every other writer of events waits on until the commit. In a direct
+ * transaction its COMMIT goes in the same round trip, so the lock is not held while the answer travels
+ * to the server and the COMMIT back; no statement may follow. Elsewhere (a Prisma transaction, no
+ * transaction) it is sqlRows.
+ */
+export function finalSqlRows<T = unknown[]>(db: SqlClient) {
+  return (strings: TemplateStringsArray, ...values: unknown[]): Promise<T> => queryRows(db, sql(strings, ...values), true) as Promise<T>;
 }

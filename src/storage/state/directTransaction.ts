@@ -43,19 +43,28 @@ export async function directTransaction<T>(
     timedOut = true;
     end(new Error('transaction timed out'));
   }, timeoutMs);
+  const tx = new DirectTx(connection, path.statementName);
   try {
-    // One round trip (no parameters: the simple protocol takes both). The statement timeout bounds a
-    // statement still running when the timer below closes the connection: PostgreSQL would otherwise
-    // notice the closed connection only when that statement ended, holding its locks until then.
-    await connection.query(`BEGIN; SET LOCAL statement_timeout = ${Math.ceil(timeoutMs)}`);
-    const result = await work(new DirectTx(connection, path.statementName));
+    // No parameters, so the simple protocol takes both; not waited for: the pool's connections pipeline,
+    // so the transaction's first statement goes in the same round trip, and PostgreSQL runs it after
+    // these. The statement timeout bounds a statement still running when the timer below closes the
+    // connection: PostgreSQL would otherwise notice the closed connection only when that statement
+    // ended, holding its locks until then.
+    const begun = connection.query(`BEGIN; SET LOCAL statement_timeout = ${Math.ceil(timeoutMs)}`);
+    // Both settled before anything else: a connection is never handed back while work still uses it.
+    const [worked, began] = await Promise.allSettled([work(tx), begun]);
+    if (began.status === 'rejected') throw began.reason;
+    if (worked.status === 'rejected') throw worked.reason;
+    // Committed with its last statement (finalSqlRows), however long it took.
+    if (tx.ended) return worked.value;
     if (timedOut) throw new Error(`the transaction ran longer than ${timeoutMs} ms and was rolled back`);
     await connection.query('COMMIT');
-    return result;
+    return worked.value;
   } catch (error) {
     if (timedOut) throw new Error(`the transaction ran longer than ${timeoutMs} ms and was rolled back`, { cause: error });
-    // A connection that cannot roll back is broken: closing it rolls back whatever it held.
-    await connection.query('ROLLBACK').catch((rollbackError: unknown) => end(rollbackError as Error));
+    // A connection that cannot roll back is broken: closing it rolls back whatever it held. A final
+    // statement that failed was rolled back by the COMMIT sent behind it.
+    if (!tx.ended) await connection.query('ROLLBACK').catch((rollbackError: unknown) => end(rollbackError as Error));
     throw error;
   } finally {
     clearTimeout(timer);

@@ -68,6 +68,9 @@ export async function openStateStore(location: StateLocation, options: OpenState
       max: options.poolSize ?? 10,
       maxLifetimeSeconds: options.connectionLifetimeSeconds ?? defaultConnectionLifetimeSeconds,
       types: directRowTypes,
+      // A direct transaction sends its BEGIN with its first statement and its COMMIT with its last
+      // (directSql.ts); everything else waits for each answer before sending more, as without it.
+      pipeline: true,
     });
     // An idle connection that breaks (the server restarting) leaves the pool; the next query opens another.
     pool.on('error', () => undefined);

@@ -1,6 +1,8 @@
+import { hashClaimToken } from '../../../src/domain/claims/claimTokens.js';
 import type { ClaimedTask } from '../../../src/domain/claims/ClaimService.js';
 import { diamondDag, okResult } from '../../support/fixtures.js';
 import { codeOf } from '../../support/refusals.js';
+import { waitFor } from '../../support/waitFor.js';
 import { oneUnitDag } from './caseWorld.js';
 import type { ContractContext } from './context.js';
 
@@ -192,6 +194,49 @@ export function describeClaims(ctx: ContractContext): void {
       // What each claim wrote while it was current is kept for the next claimer.
       const kept = (await w.d.services.unitResults.ofTasks([taskId], { ok: true })).get(taskId) ?? [];
       expect(kept.map((r) => r.unitKey).sort()).toEqual(['setup', 'sim-0']);
+    });
+
+    test("a finish's facts are read once its claim's task is locked: a unit result committed while it waited is in them", async () => {
+      const w = await ctx.world();
+      const [task] = await w.actioned(await w.network(), 1, { dag: oneUnitDag });
+      const claim = (await w.claimEach([task!.id], await w.service('finisher'))).get(task!.id)!;
+      const { access } = w.d.store;
+      let reading: ReturnType<typeof access.dagResults.lockedClaimWithFinishingFacts> | undefined;
+      await access.hotTransaction(async (tx) => {
+        await tx.tasks.lock([claim.taskId]);
+        reading = access.hotTransaction((finishing) =>
+          finishing.dagResults.lockedClaimWithFinishingFacts(hashClaimToken(claim.claimToken)),
+        );
+        // On PostgreSQL the finish's read now waits for this transaction's lock; PGlite runs one transaction at a time.
+        if (w.d.store.kind === 'postgres')
+          await waitFor('the finish waiting for the task lock', async () => {
+            const [row] = await w.d.store.db.$queryRawUnsafe<Array<{ n: number }>>(
+              "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+            );
+            return row!.n > 0;
+          });
+        const document = JSON.stringify({ unitKey: 'u' });
+        await tx.unitResults.create({
+          taskId: claim.taskId,
+          unitKey: 'u',
+          attempt: Number(claim.fence),
+          ok: true,
+          objectKey: null,
+          document,
+          sha256: 'b'.repeat(64),
+          size: Buffer.byteLength(document),
+          logKey: null,
+          log: null,
+          exception: null,
+          traceback: null,
+          startedAt: new Date(),
+          endedAt: new Date(),
+          claimId: claim.claimId,
+        });
+      });
+      const { claim: found, facts } = await reading!;
+      expect(found?.id).toBe(claim.claimId);
+      expect(facts?.results.map((r) => r.unitKey)).toEqual(['u']);
     });
 
     test('a finish racing a requeue of the same task: exactly one of them takes effect', async () => {

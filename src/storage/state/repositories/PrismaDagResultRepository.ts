@@ -1,3 +1,4 @@
+import type { ClaimWithTask } from '../../../domain/claims/ClaimRepository.js';
 import type { DagResultRecord } from '../../../domain/results/DagResultReader.js';
 import type {
   DagResultRepository,
@@ -9,7 +10,7 @@ import type { NewTaskEvent } from '../../../domain/events/TaskEventOutbox.js';
 import type { StatusWrite } from '../../../domain/tasks/TaskRepository.js';
 import type { TaskRecord } from '../../../domain/tasks/taskRecords.js';
 import { insertDagResultWithStatusChange, repeatsOfTransformations } from '../sql/dagResults.js';
-import { finishingFacts } from '../sql/finishingFacts.js';
+import { lockedClaimWithFinishingFacts } from '../sql/finishingFacts.js';
 import type { StateClient } from './stateClient.js';
 
 const select = {
@@ -58,8 +59,8 @@ export class PrismaDagResultRepository implements DagResultRepository {
     return repeatsOfTransformations(this.db, transformationIds);
   }
 
-  finishingFacts(taskId: string): Promise<FinishingFacts | null> {
-    return finishingFacts(this.db, taskId);
+  lockedClaimWithFinishingFacts(tokenHash: string): Promise<{ claim: ClaimWithTask | null; facts: FinishingFacts | null }> {
+    return lockedClaimWithFinishingFacts(this.db, tokenHash);
   }
 
   async ofTasks(taskIds: readonly string[]): Promise<DagResultRecord[]> {

@@ -6,7 +6,7 @@ import type { StateDb } from '../openStateStore.js';
 import { claimByTokenHash } from '../sql/claimByToken.js';
 import { insertDagResult, insertDagResultWithStatusChange, repeatsOfTransformations } from '../sql/dagResults.js';
 import { dagOfTask } from '../sql/dagUnits.js';
-import { finishingFacts } from '../sql/finishingFacts.js';
+import { lockedClaimWithFinishingFacts } from '../sql/finishingFacts.js';
 import { lockTransformations } from '../sql/lockTransformations.js';
 import { networkKeysOfTransformations } from '../sql/networkKeys.js';
 import { countRestart, restartBudgets } from '../sql/restartBudgets.js';
@@ -74,7 +74,7 @@ function hotRepositoriesOn(db: SqlClient): HotRepositories {
       createWithStatusChange: (result, write, events, lockTransformationIds) =>
         insertDagResultWithStatusChange(db, result, write, events, lockTransformationIds),
       repeatsOf: (transformationIds) => repeatsOfTransformations(db, transformationIds),
-      finishingFacts: (taskId) => finishingFacts(db, taskId),
+      lockedClaimWithFinishingFacts: (tokenHash) => lockedClaimWithFinishingFacts(db, tokenHash),
     },
     networks: {
       lockTransformations: (transformationIds) => lockTransformations(db, transformationIds),

@@ -2,7 +2,7 @@ import type { NewTaskEvent } from '../../../domain/events/TaskEventOutbox.js';
 import type { NewDagResult, TransformationRepeat } from '../../../domain/results/DagResultRepository.js';
 import type { StatusWrite } from '../../../domain/tasks/TaskRepository.js';
 import type { TaskRecord } from '../../../domain/tasks/taskRecords.js';
-import { sqlRows } from '../directSql.js';
+import { finalSqlRows, sqlRows } from '../directSql.js';
 import type { SqlClient } from '../directSql.js';
 import { empty, sql } from '../sqlStatement.js';
 import type { Sql } from '../sqlStatement.js';
@@ -42,7 +42,9 @@ export async function insertDagResultWithStatusChange(
           read: sql`WHERE (SELECT count(*) FROM transformations_locked) >= 0`,
         };
   // The task comes back as changed, so the finishing worker's answer reads nothing after the commit.
-  const [row] = await sqlRows<Array<TaskRow | { id: null }>>(db)`
+  // With events it is the transaction's last statement, its COMMIT in the same round trip.
+  const rows = events.length > 0 ? finalSqlRows : sqlRows;
+  const [row] = await rows<Array<TaskRow | { id: null }>>(db)`
     WITH recorded AS (${dagResultInsert(result)} RETURNING id),
     ${statusWriteCtes(write)},
     ${appendEventsCte(eventsSource(events))}${lock.cte}

@@ -1,5 +1,5 @@
 import type { NewTaskEvent, StoredTaskEvent } from '../../../domain/events/TaskEventOutbox.js';
-import { sqlRows } from '../directSql.js';
+import { finalSqlRows, sqlRows } from '../directSql.js';
 import type { SqlClient } from '../directSql.js';
 import type { StateDb, StateTx } from '../openStateStore.js';
 import { sql } from '../sqlStatement.js';
@@ -44,12 +44,12 @@ export function appendEventsCte(source: Sql): Sql {
 export const notifyListeners = sql`(SELECT pg_notify(${taskEventsChannel}, '')) AS notified`;
 
 /**
- * Appends events in the given order, in one statement, and wakes the listeners. Call it as the
- * transaction's last statement: other writers wait on the lock until this one commits.
+ * Appends events in the given order, in one statement, and wakes the listeners. It is the
+ * transaction's last statement (finalSqlRows): other writers wait on the lock until this one commits.
  */
 export async function appendTaskEvents(tx: SqlClient, events: readonly NewTaskEvent[]): Promise<void> {
   if (events.length === 0) return;
-  await sqlRows(
+  await finalSqlRows(
     tx,
   )`WITH ${appendEventsCte(eventsSource(events))} SELECT (SELECT count(*) FROM appended)::int AS appended FROM ${notifyListeners}`;
 }
