@@ -71,9 +71,9 @@ export class TaskFinisher {
 
   /**
    * One hot transaction (StateAccess.hotTransaction: hand-written statements, no Prisma): the claim with
-   * its task locked and everything the document is written from, read as the lock is held, the document to the object
-   * store, the result row, then the status change, the estimate or the restart, each through the rule
-   * that owns it. The units are listed in the DAG's dependency order (topologicalOrder), which the
+   * its task locked and everything the document is written from, as it is once the lock is held; the
+   * document to the object store; the result row, then the status change, the estimate or the restart,
+   * each through the rule that owns it. The units are listed in the DAG's dependency order (topologicalOrder), which the
    * stored units give whatever order the database reads them in.
    */
   private async finishWith(
