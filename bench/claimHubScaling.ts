@@ -232,7 +232,8 @@ async function insertNetworks(databaseUrl: string, plan: { prefix: string; netwo
          SELECT p.task_id, p.scope_id, (SELECT id FROM transformation), 'WAITING', 10, 0, 0, now() - p.k * interval '1 millisecond', now()
            FROM planned p
          RETURNING id),
-       actions AS (INSERT INTO "TaskAction" ("hubId", "taskId") SELECT hub_id, task_id FROM planned)
+       -- From the inserted tasks, so each task is in before its action, whose trigger copies it.
+       actions AS (INSERT INTO "TaskAction" ("hubId", "taskId") SELECT p.hub_id, t.id FROM tasks t JOIN planned p ON p.task_id = t.id)
        SELECT DISTINCT hub_id::text AS id FROM planned`,
       [plan.prefix, plan.networks, plan.tasksPerHub, transformationName, scopes],
     );

@@ -85,6 +85,30 @@ describe('claim order per hub (real PostgreSQL)', () => {
     }
   });
 
+  test('an action written before its task, even within one statement, is refused naming the task', async () => {
+    const { rows } = await client!.query<{ hub: string; tf: string; scope: string }>(
+      'SELECT h.id::text AS hub, tf.id::text AS tf, tf."scopeId"::text AS scope FROM "TaskHub" h, "Transformation" tf LIMIT 1',
+    );
+    const { hub, tf, scope } = rows[0]!;
+    // The action's CTE does not read the task's, so PostgreSQL may write it first: the copy has nothing to copy.
+    const refusal = await client!
+      .query(
+        `WITH task AS (INSERT INTO "Task" (id, "scopeId", "transformationId", status, seed, "updatedAt")
+                       VALUES ('01900000-0000-7000-8000-000000000001', $2, $3, 'WAITING', 1, now()) RETURNING id),
+              action AS (INSERT INTO "TaskAction" ("hubId", "taskId") VALUES ($1, '01900000-0000-7000-8000-000000000001'))
+         SELECT 1`,
+        [hub, scope, tf],
+      )
+      .then(
+        () => null,
+        (error: { code?: string; message: string }) => ({ code: error.code, message: error.message }),
+      );
+    expect(refusal).toEqual({
+      code: '23503',
+      message: 'task 01900000-0000-7000-8000-000000000001 is actioned before it exists: insert a task before its actions',
+    });
+  });
+
   test("the migration gives the actions already on hubs their tasks' order and status", async () => {
     const names = (await readdir(join(defaultPrismaDir, 'migrations'))).filter((name) => /^\d+_/.test(name)).sort();
     const migration = names.find((name) => name.endsWith('_claim_order_per_hub'))!;

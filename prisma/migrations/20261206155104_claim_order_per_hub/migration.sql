@@ -16,13 +16,18 @@ CREATE INDEX "TaskAction_claim_order_idx" ON "TaskAction"("hubId", "taskPriority
 -- (Prisma's pg adapter) cuts a script at every semicolon, dollar quotes or not.
 --
 -- A new action copies its task as the task is once it is free to read: the lock waits for a status
--- change in flight, which updates the task's other actions but cannot see this one.
+-- change in flight, which updates the task's other actions but cannot see this one. The task must be
+-- in before its action, also within one statement (a foreign key would wait for the statement's end).
 CREATE FUNCTION "taskAction_copies_its_task"() RETURNS trigger LANGUAGE plpgsql AS E'
 BEGIN
   SELECT t.status = ''WAITING'', t.priority, t."createdAt"
     INTO NEW."taskWaiting", NEW."taskPriority", NEW."taskCreatedAt"
     FROM "Task" t WHERE t.id = NEW."taskId"
      FOR SHARE\x3B
+  IF NOT FOUND THEN
+    RAISE EXCEPTION ''task % is actioned before it exists: insert a task before its actions'', NEW."taskId"
+      USING ERRCODE = ''foreign_key_violation''\x3B
+  END IF\x3B
   RETURN NEW\x3B
 END';
 
