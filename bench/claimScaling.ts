@@ -2,6 +2,7 @@ import { drawPoints } from '../src/domain/claims/pickHub.js';
 import { lockClaimableTasks } from '../src/storage/state/sql/claimTasks.js';
 import { sampleClaimableHubs } from '../src/storage/state/sql/sampleHubs.js';
 import type { StateTx } from '../src/storage/state/openStateStore.js';
+import { statementSent } from '../test/support/statementSent.js';
 import type { Benchmark, BenchContext, BenchResult, Check } from './support/benchmark.js';
 import { fmtCpuMs, fmtMs, fmtRatio } from './support/benchmark.js';
 import {
@@ -219,16 +220,7 @@ export const claimScaling: Benchmark = {
  * parameters, in a transaction rolled back so no row stays locked.
  */
 async function explain(databaseUrl: string, name: string, query: (tx: StateTx) => Promise<unknown>): Promise<Plan> {
-  let captured: { text: string; values: unknown[] } | undefined;
-  const recorder = {
-    $queryRawUnsafe: (text: string, ...values: unknown[]) => {
-      captured = { text, values };
-      return Promise.resolve([]);
-    },
-  } as unknown as StateTx;
-  await query(recorder);
-  if (captured === undefined) throw new Error(`${name} sent no query`);
-  const { text: sql, values } = captured;
+  const { text: sql, values } = await statementSent(query);
   return withDatabase(databaseUrl, async (client) => {
     await client.query('BEGIN');
     try {

@@ -1,27 +1,10 @@
-import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
-import { applyMigrations, defaultPrismaDir } from '../../src/storage/state/migrations.js';
+import { applyMigrations } from '../../src/storage/state/migrations.js';
 import { withPostgresAdapter } from '../../src/storage/state/openStateStore.js';
 import { lockClaimableTasks } from '../../src/storage/state/sql/claimTasks.js';
-import type { StateTx } from '../../src/storage/state/openStateStore.js';
-import { createTestDatabase } from '../support/postgres.js';
+import { createTestDatabase, databaseBeforeMigration } from '../support/postgres.js';
 import type { TestDatabase } from '../support/postgres.js';
-
-/** The claim statement's text and parameters, as lockClaimableTasks sends them. */
-async function claimStatement(hubId: string, protocols: string[]): Promise<{ text: string; values: unknown[] }> {
-  let captured: { text: string; values: unknown[] } | undefined;
-  const recorder = {
-    $queryRawUnsafe: (text: string, ...values: unknown[]) => {
-      captured = { text, values };
-      return Promise.resolve([]);
-    },
-  } as unknown as StateTx;
-  await lockClaimableTasks(recorder, hubId, protocols, 1);
-  if (captured === undefined) throw new Error('lockClaimableTasks sent no statement');
-  return captured;
-}
+import { statementSent } from '../support/statementSent.js';
 
 interface PlanNode {
   'Shared Hit Blocks': number;
@@ -64,7 +47,7 @@ describe('claim order per hub (real PostgreSQL)', () => {
     await client.query('ANALYZE');
     const { rows: oldestQuiet } = await client.query<{ id: string }>('SELECT id::text AS id FROM "Task" WHERE seed = 3001');
 
-    const { text, values } = await claimStatement(ids!.quiet, ['demo']);
+    const { text, values } = await statementSent((tx) => lockClaimableTasks(tx, ids!.quiet, ['demo'], 1));
     // The server's prepared statements run on a generic plan once PostgreSQL settles on one: both must hold.
     for (const mode of ['force_custom_plan', 'force_generic_plan']) {
       await client.query('BEGIN');
@@ -110,16 +93,9 @@ describe('claim order per hub (real PostgreSQL)', () => {
   });
 
   test("the migration gives the actions already on hubs their tasks' order and status", async () => {
-    const names = (await readdir(join(defaultPrismaDir, 'migrations'))).filter((name) => /^\d+_/.test(name)).sort();
-    const migration = names.find((name) => name.endsWith('_claim_order_per_hub'))!;
-    const fromThisOn = names.slice(names.indexOf(migration));
-    const before = await mkdtemp(join(tmpdir(), 'dagkeeper-claim-order-'));
-    const old = await createTestDatabase({ migrated: false });
+    const { database: old, fromThisOn } = await databaseBeforeMigration('claim_order_per_hub');
     const oldClient = new pg.Client({ connectionString: old.url });
     try {
-      await cp(defaultPrismaDir, before, { recursive: true });
-      for (const name of fromThisOn) await rm(join(before, 'migrations', name), { recursive: true });
-      await withPostgresAdapter(old.url, (factory) => applyMigrations(factory, before));
       await oldClient.connect();
       await oldClient.query(`
         WITH scope AS (INSERT INTO "Scope" (id, org, campaign, project) VALUES (gen_random_uuid(), 'acme', 'c1', 'p1') RETURNING id),
@@ -146,7 +122,6 @@ describe('claim order per hub (real PostgreSQL)', () => {
     } finally {
       await oldClient.end();
       await old.drop();
-      await rm(before, { recursive: true, force: true });
     }
   });
 });

@@ -1,31 +1,20 @@
-import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
-import { applyMigrations, defaultPrismaDir } from '../../src/storage/state/migrations.js';
+import { applyMigrations } from '../../src/storage/state/migrations.js';
 import { withPostgresAdapter } from '../../src/storage/state/openStateStore.js';
-import { createTestDatabase } from '../support/postgres.js';
+import { databaseBeforeMigration } from '../support/postgres.js';
 import type { TestDatabase } from '../support/postgres.js';
 
 describe('migration finished_tasks_leave_hubs (real PostgreSQL)', () => {
   let database: TestDatabase | undefined;
-  let before: string | undefined;
   afterAll(async () => {
     await database?.drop();
-    if (before !== undefined) await rm(before, { recursive: true, force: true });
   });
 
   test('takes COMPLETE tasks off their hubs and leaves the hub links of tasks that may still run', async () => {
-    const names = (await readdir(join(defaultPrismaDir, 'migrations'))).filter((name) => /^\d+_/.test(name)).sort();
-    const migration = names.find((name) => name.endsWith('_finished_tasks_leave_hubs'));
-    expect(migration).toBeDefined();
     // The database as it was before this migration (so without it and every later one), with links as the old code left them.
-    const fromThisOn = names.slice(names.indexOf(migration!));
-    before = await mkdtemp(join(tmpdir(), 'dagkeeper-hub-migration-'));
-    await cp(defaultPrismaDir, before, { recursive: true });
-    for (const name of fromThisOn) await rm(join(before, 'migrations', name), { recursive: true });
-    database = await createTestDatabase({ migrated: false });
-    await withPostgresAdapter(database.url, (factory) => applyMigrations(factory, before));
+    const staged = await databaseBeforeMigration('finished_tasks_leave_hubs');
+    database = staged.database;
+    const { fromThisOn } = staged;
 
     const client = new pg.Client({ connectionString: database.url });
     await client.connect();

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { defaultPrismaDir, applyMigrations } from '../../src/storage/state/migrations.js';
@@ -79,4 +80,29 @@ export async function createTestDatabase(options: { migrated?: boolean } = {}): 
         await client.query(`drop database if exists "${name}" with (force)`);
       }).then(() => undefined),
   };
+}
+
+/**
+ * A database as it was before the migration whose name ends with `_${suffix}`: migrated with every
+ * migration before it and none from it on, which are returned, in order, for the test to apply after
+ * writing rows as the older code left them.
+ */
+export async function databaseBeforeMigration(suffix: string): Promise<{ database: TestDatabase; fromThisOn: string[] }> {
+  const names = (await readdir(join(defaultPrismaDir, 'migrations'))).filter((name) => /^\d+_/.test(name)).sort();
+  const migration = names.find((name) => name.endsWith(`_${suffix}`));
+  if (migration === undefined) throw new Error(`no migration named *_${suffix}`);
+  const fromThisOn = names.slice(names.indexOf(migration));
+  const before = await mkdtemp(join(tmpdir(), 'dagkeeper-before-migration-'));
+  const database = await createTestDatabase({ migrated: false });
+  try {
+    await cp(defaultPrismaDir, before, { recursive: true });
+    for (const name of fromThisOn) await rm(join(before, 'migrations', name), { recursive: true });
+    await withPostgresAdapter(database.url, (factory) => applyMigrations(factory, before));
+    return { database, fromThisOn };
+  } catch (error) {
+    await database.drop();
+    throw error;
+  } finally {
+    await rm(before, { recursive: true, force: true });
+  }
 }
